@@ -1,0 +1,3 @@
+# The OpenCL backend (built when configure finds OpenCL and CLBlast).
+if HAVE_OPENCL
+endif

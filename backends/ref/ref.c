@@ -1,0 +1,116 @@
+/* The reference backend: host memory buffers and the op table. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ref.h"
+
+struct ref_context {
+    char device[96];
+};
+
+static int ref_open(const struct fcnn_backend_options *options, void **ctx)
+{
+    if (options->device && *options->device)
+        return fcnn_error(FCNN_ERR_INVALID, "backend 'ref' runs on the host CPU only; "
+                          "--device '%s' applies to the opencl backend", options->device);
+    if (options->kernels && *options->kernels)
+        return fcnn_error(FCNN_ERR_INVALID, "backend 'ref' has no kernel variants to choose "
+                          "(--kernel '%s')", options->kernels);
+    struct ref_context *ref = calloc(1, sizeof *ref);
+    if (!ref)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend 'ref'");
+#ifdef _OPENMP
+    snprintf(ref->device, sizeof ref->device, "host CPU, plain C, %d OpenMP threads",
+             omp_get_max_threads());
+#else
+    snprintf(ref->device, sizeof ref->device, "host CPU, plain C, 1 thread");
+#endif
+    *ctx = ref;
+    return FCNN_OK;
+}
+
+static void ref_close(void *ctx)
+{
+    free(ctx);
+}
+
+static const char *ref_device_name(void *ctx)
+{
+    return ((struct ref_context *)ctx)->device;
+}
+
+static int ref_buffer_alloc(void *ctx, size_t bytes, void **impl)
+{
+    (void)ctx;
+    /* 64-byte alignment keeps the compiler's vector loads on whole cache lines. */
+    size_t rounded = (bytes + 63) / 64 * 64;
+    *impl = aligned_alloc(64, rounded);
+    if (!*impl)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
+    return FCNN_OK;
+}
+
+static void ref_buffer_free(void *ctx, void *impl)
+{
+    (void)ctx;
+    free(impl);
+}
+
+static int ref_upload(void *ctx, void *impl, size_t offset, const void *src, size_t bytes)
+{
+    (void)ctx;
+    memcpy((char *)impl + offset, src, bytes);
+    return FCNN_OK;
+}
+
+static int ref_download(void *ctx, void *impl, size_t offset, void *dst, size_t bytes)
+{
+    (void)ctx;
+    memcpy(dst, (const char *)impl + offset, bytes);
+    return FCNN_OK;
+}
+
+static int ref_sync(void *ctx)
+{
+    (void)ctx; /* every op has finished when it returns */
+    return FCNN_OK;
+}
+
+const struct fcnn_backend_ops fcnn_ref_backend_ops = {
+    .open = ref_open,
+    .close = ref_close,
+    .device_name = ref_device_name,
+    .list_devices = NULL,            /* one implicit device: the host */
+
+    .buffer_alloc = ref_buffer_alloc,
+    .buffer_free = ref_buffer_free,
+    .upload = ref_upload,
+    .download = ref_download,
+    .sync = ref_sync,
+
+    .supports = NULL,                /* every valid call */
+    .variant_count = NULL,           /* one variant per op, named "ref" */
+    .variant_name = NULL,
+    .force_variant = NULL,
+
+    .load_batch = ref_load_batch,
+    .conv2d_fwd = ref_conv2d_fwd,
+    .conv2d_bwd_data = ref_conv2d_bwd_data,
+    .conv2d_bwd_filter = ref_conv2d_bwd_filter,
+    .bias_bwd = ref_bias_bwd,
+    .maxpool_fwd = ref_maxpool_fwd,
+    .maxpool_bwd = ref_maxpool_bwd,
+    .relu_bwd = ref_relu_bwd,
+    .dense_fwd = ref_dense_fwd,
+    .dense_bwd_data = ref_dense_bwd_data,
+    .dense_bwd_weights = ref_dense_bwd_weights,
+    .softmax_xent = ref_softmax_xent,
+    .sgd_update = ref_sgd_update,
+    .momentum_update = ref_momentum_update,
+    .adam_update = ref_adam_update,
+};

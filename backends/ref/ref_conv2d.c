@@ -1,0 +1,169 @@
+/* Reference 2-D convolution, NHWC activations and HWIO kernels, by direct loops.
+ *   forward:     y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*s-p+i, ow*s-p+j, c] w[i,j,c,k])
+ *   bwd data:    dx[n,ih,iw,c] = sum over every (oh,ow,i,j) that read x[n,ih,iw,c] of dy w
+ *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*s-p+i, ow*s-p+j, c] dy[n,oh,ow,k]
+ * Out-of-range input positions are the zero padding. Sums are kept in double, in
+ * per-pixel accumulators (variable-length arrays of one row of channels). */
+#include <config.h>
+
+#include "ref.h"
+
+struct conv_dims {
+    int n, h, w, c;     /* input */
+    int kh, kw, k;      /* kernel window and output channels */
+    int ho, wo;         /* output */
+    int stride, pad;
+};
+
+static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg y,
+                                  const struct fcnn_conv2d_params *p)
+{
+    return (struct conv_dims){
+        .n = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
+        .kh = w->shape[0], .kw = w->shape[1], .k = w->shape[3],
+        .ho = y->shape[1], .wo = y->shape[2], .stride = p->stride, .pad = p->pad,
+    };
+}
+
+int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
+                   fcnn_tensor_arg y, const struct fcnn_conv2d_params *p)
+{
+    (void)ctx;
+    const struct conv_dims d = conv_dims(x, w, y, p);
+    const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
+    const float *B = REF_PTR(const float, b);
+    float *Y = REF_PTR(float, y);
+
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < d.n; n++) {
+        for (int oh = 0; oh < d.ho; oh++) {
+            double acc[d.k];
+            for (int ow = 0; ow < d.wo; ow++) {
+                for (int k = 0; k < d.k; k++)
+                    acc[k] = B[k];
+                for (int i = 0; i < d.kh; i++) {
+                    int ih = oh * d.stride - d.pad + i;
+                    if (ih < 0 || ih >= d.h)
+                        continue;
+                    for (int j = 0; j < d.kw; j++) {
+                        int iw = ow * d.stride - d.pad + j;
+                        if (iw < 0 || iw >= d.w)
+                            continue;
+                        const float *xp = X + (((size_t)n * d.h + ih) * d.w + iw) * d.c;
+                        const float *wp = W + ((size_t)i * d.kw + j) * d.c * d.k;
+                        for (int c = 0; c < d.c; c++)
+                            for (int k = 0; k < d.k; k++)
+                                acc[k] += (double)xp[c] * wp[(size_t)c * d.k + k];
+                    }
+                }
+                float *yp = Y + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
+                for (int k = 0; k < d.k; k++)
+                    yp[k] = (float)(p->act == FCNN_ACT_RELU && acc[k] < 0 ? 0 : acc[k]);
+            }
+        }
+    }
+    return FCNN_OK;
+}
+
+int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx,
+                        const struct fcnn_conv2d_params *p)
+{
+    (void)ctx;
+    const struct conv_dims d = conv_dims(dx, w, dy, p);
+    const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
+    float *DX = REF_PTR(float, dx);
+
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < d.n; n++) {
+        for (int ih = 0; ih < d.h; ih++) {
+            double acc[d.c];
+            for (int iw = 0; iw < d.w; iw++) {
+                for (int c = 0; c < d.c; c++)
+                    acc[c] = 0;
+                /* Output (oh, ow) read this input through tap (i, j) when
+                 * oh * stride - pad + i == ih, and likewise along the width. */
+                for (int i = 0; i < d.kh; i++) {
+                    int num_h = ih + d.pad - i;
+                    if (num_h < 0 || num_h % d.stride || num_h / d.stride >= d.ho)
+                        continue;
+                    int oh = num_h / d.stride;
+                    for (int j = 0; j < d.kw; j++) {
+                        int num_w = iw + d.pad - j;
+                        if (num_w < 0 || num_w % d.stride || num_w / d.stride >= d.wo)
+                            continue;
+                        int ow = num_w / d.stride;
+                        const float *dyp = DY + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
+                        const float *wp = W + ((size_t)i * d.kw + j) * d.c * d.k;
+                        for (int c = 0; c < d.c; c++)
+                            for (int k = 0; k < d.k; k++)
+                                acc[c] += (double)dyp[k] * wp[(size_t)c * d.k + k];
+                    }
+                }
+                float *dxp = DX + (((size_t)n * d.h + ih) * d.w + iw) * d.c;
+                for (int c = 0; c < d.c; c++)
+                    dxp[c] = (float)acc[c];
+            }
+        }
+    }
+    return FCNN_OK;
+}
+
+int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw,
+                          const struct fcnn_conv2d_params *p)
+{
+    (void)ctx;
+    const struct conv_dims d = conv_dims(x, dw, dy, p);
+    const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
+    float *DW = REF_PTR(float, dw);
+
+    /* One (i, j, c) row of dw per iteration: each weight is summed by one thread over the
+     * whole batch, in the same order whatever the number of threads. */
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int i = 0; i < d.kh; i++) {
+        for (int j = 0; j < d.kw; j++) {
+            for (int c = 0; c < d.c; c++) {
+                double acc[d.k];
+                for (int k = 0; k < d.k; k++)
+                    acc[k] = 0;
+                for (int n = 0; n < d.n; n++) {
+                    for (int oh = 0; oh < d.ho; oh++) {
+                        int ih = oh * d.stride - d.pad + i;
+                        if (ih < 0 || ih >= d.h)
+                            continue;
+                        for (int ow = 0; ow < d.wo; ow++) {
+                            int iw = ow * d.stride - d.pad + j;
+                            if (iw < 0 || iw >= d.w)
+                                continue;
+                            double xv = X[(((size_t)n * d.h + ih) * d.w + iw) * d.c + c];
+                            const float *dyp = DY + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
+                            for (int k = 0; k < d.k; k++)
+                                acc[k] += xv * dyp[k];
+                        }
+                    }
+                }
+                float *dwp = DW + (((size_t)i * d.kw + j) * d.c + c) * d.k;
+                for (int k = 0; k < d.k; k++)
+                    dwp[k] = (float)acc[k];
+            }
+        }
+    }
+    return FCNN_OK;
+}
+
+int ref_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
+{
+    (void)ctx;
+    const float *DY = REF_PTR(const float, dy);
+    float *DB = REF_PTR(float, db);
+    int channels = db->shape[0];
+    size_t rows = fcnn_tensor_count(dy) / (size_t)channels;
+
+#pragma omp parallel for schedule(static)
+    for (int k = 0; k < channels; k++) {
+        double s = 0;
+        for (size_t r = 0; r < rows; r++)
+            s += DY[r * (size_t)channels + (size_t)k];
+        DB[k] = (float)s;
+    }
+    return FCNN_OK;
+}

@@ -1,0 +1,1 @@
+# OpenCL C kernel sources, embedded into fcnn at build time.

@@ -1,0 +1,210 @@
+/* The backend registry and the buffer calls. Adding a backend: a folder under backends/,
+ * one row in `registry` below, and a configure conditional. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-impl.h"
+
+struct fcnn_backend {
+    const struct fcnn_backend_entry *entry;
+    void *ctx;
+};
+
+static const struct fcnn_backend_entry registry[] = {
+    { "ref", &fcnn_ref_backend_ops },
+#ifdef HAVE_OPENCL
+    { "opencl", &fcnn_opencl_backend_ops },
+#endif
+};
+
+#define REGISTRY_SIZE ((int)(sizeof registry / sizeof registry[0]))
+
+int fcnn_backend_count(void)
+{
+    return REGISTRY_SIZE;
+}
+
+const char *fcnn_backend_name_at(int i)
+{
+    return i >= 0 && i < REGISTRY_SIZE ? registry[i].name : NULL;
+}
+
+const char *fcnn_backend_names(void)
+{
+    static char names[128];
+    if (!names[0]) {
+        for (int i = 0; i < REGISTRY_SIZE; i++) {
+            if (i)
+                strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, registry[i].name, sizeof names - strlen(names) - 1);
+        }
+    }
+    return names;
+}
+
+static const struct fcnn_backend_entry *find_entry(const char *name)
+{
+    for (int i = 0; i < REGISTRY_SIZE; i++)
+        if (strcmp(registry[i].name, name) == 0)
+            return &registry[i];
+    return NULL;
+}
+
+bool fcnn_backend_exists(const char *name)
+{
+    return find_entry(name) != NULL;
+}
+
+int fcnn_backend_open(const char *name, const struct fcnn_backend_options *options,
+                      struct fcnn_backend **out)
+{
+    static const struct fcnn_backend_options defaults;
+    const struct fcnn_backend_entry *entry = find_entry(name);
+    *out = NULL;
+    if (!entry)
+        return fcnn_error(FCNN_ERR_INVALID, "unknown backend '%s' (this build has: %s)", name,
+                          fcnn_backend_names());
+    struct fcnn_backend *be = calloc(1, sizeof *be);
+    if (!be)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend '%s'", name);
+    be->entry = entry;
+    int status = entry->ops->open(options ? options : &defaults, &be->ctx);
+    if (status != FCNN_OK) {
+        free(be);
+        return status;
+    }
+    *out = be;
+    return FCNN_OK;
+}
+
+void fcnn_backend_close(struct fcnn_backend *be)
+{
+    if (!be)
+        return;
+    be->entry->ops->close(be->ctx);
+    free(be);
+}
+
+const char *fcnn_backend_name(const struct fcnn_backend *be)
+{
+    return be->entry->name;
+}
+
+const char *fcnn_backend_device(const struct fcnn_backend *be)
+{
+    return be->entry->ops->device_name(be->ctx);
+}
+
+int fcnn_backend_list_devices(const char *name, FILE *out)
+{
+    const struct fcnn_backend_entry *entry = find_entry(name);
+    if (!entry)
+        return fcnn_error(FCNN_ERR_INVALID, "unknown backend '%s' (this build has: %s)", name,
+                          fcnn_backend_names());
+    if (!entry->ops->list_devices) {
+        fprintf(out, "%s: one device, the host CPU\n", name);
+        return FCNN_OK;
+    }
+    return entry->ops->list_devices(out);
+}
+
+int fcnn_backend_variant_count(struct fcnn_backend *be, enum fcnn_op op)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    return ops->variant_count ? ops->variant_count(be->ctx, op) : 1;
+}
+
+const char *fcnn_backend_variant_name(struct fcnn_backend *be, enum fcnn_op op, int i)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    if (ops->variant_name)
+        return ops->variant_name(be->ctx, op, i);
+    return i == 0 ? be->entry->name : NULL;
+}
+
+int fcnn_backend_force_variant(struct fcnn_backend *be, enum fcnn_op op, const char *name)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    if (ops->force_variant)
+        return ops->force_variant(be->ctx, op, name);
+    if (name && strcmp(name, be->entry->name) != 0)
+        return fcnn_error(FCNN_ERR_INVALID, "backend '%s' has no variant '%s' of %s",
+                          be->entry->name, name, fcnn_op_name(op));
+    return FCNN_OK;
+}
+
+const struct fcnn_backend_ops *fcnn_backend_ops_of(const struct fcnn_backend *be)
+{
+    return be->entry->ops;
+}
+
+void *fcnn_backend_ctx_of(const struct fcnn_backend *be)
+{
+    return be->ctx;
+}
+
+/* --- buffers --- */
+
+int fcnn_buffer_alloc(struct fcnn_backend *be, size_t bytes, struct fcnn_buffer **out)
+{
+    *out = NULL;
+    struct fcnn_buffer *buffer = calloc(1, sizeof *buffer);
+    if (!buffer)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory allocating a buffer header");
+    /* A zero-byte request still gets a real allocation, so every buffer has an impl. */
+    int status = be->entry->ops->buffer_alloc(be->ctx, bytes ? bytes : 4, &buffer->impl);
+    if (status != FCNN_OK) {
+        free(buffer);
+        return status;
+    }
+    buffer->size = bytes;
+    *out = buffer;
+    return FCNN_OK;
+}
+
+void fcnn_buffer_free(struct fcnn_backend *be, struct fcnn_buffer *buffer)
+{
+    if (!buffer)
+        return;
+    be->entry->ops->buffer_free(be->ctx, buffer->impl);
+    free(buffer);
+}
+
+size_t fcnn_buffer_size(const struct fcnn_buffer *buffer)
+{
+    return buffer->size;
+}
+
+static int check_transfer(const struct fcnn_tensor *t, const char *what)
+{
+    size_t bytes = fcnn_tensor_bytes(t);
+    if (!t->buffer || t->offset > t->buffer->size || bytes > t->buffer->size - t->offset)
+        return fcnn_error(FCNN_ERR_INVALID, "%s of %zu bytes at offset %zu is outside its buffer",
+                          what, bytes, t->offset);
+    return FCNN_OK;
+}
+
+int fcnn_upload(struct fcnn_backend *be, const struct fcnn_tensor *dst, const void *src)
+{
+    int status = check_transfer(dst, "upload");
+    if (status != FCNN_OK)
+        return status;
+    return be->entry->ops->upload(be->ctx, dst->buffer->impl, dst->offset, src,
+                                  fcnn_tensor_bytes(dst));
+}
+
+int fcnn_download(struct fcnn_backend *be, const struct fcnn_tensor *src, void *dst)
+{
+    int status = check_transfer(src, "download");
+    if (status != FCNN_OK)
+        return status;
+    return be->entry->ops->download(be->ctx, src->buffer->impl, src->offset, dst,
+                                    fcnn_tensor_bytes(src));
+}
+
+int fcnn_sync(struct fcnn_backend *be)
+{
+    return be->entry->ops->sync(be->ctx);
+}

@@ -1,0 +1,29 @@
+/* Status codes and the last-error message.
+ *
+ * Library code never prints and never exits: it returns a status and records one
+ * human-readable line with fcnn_error(); the CLI decides what to print and how to exit. */
+#ifndef FCNN_STATUS_H
+#define FCNN_STATUS_H
+
+enum fcnn_status {
+    FCNN_OK = 0,
+    FCNN_ERR_INVALID,     /* bad argument or malformed input (a file, a shape, an option) */
+    FCNN_ERR_UNSUPPORTED, /* the backend has no implementation for this op or shape */
+    FCNN_ERR_NOMEM,       /* an allocation failed */
+    FCNN_ERR_IO,          /* a file could not be read or written */
+    FCNN_ERR_DEVICE,      /* the compute device or its runtime failed */
+    FCNN_ERR_NUMERIC,     /* training diverged: a NaN or infinite loss */
+};
+
+/* Records the message for the current thread and returns `status`, so callers can write
+ * `return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));`. */
+int fcnn_error(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The message recorded by the last failing call on this thread ("" if none). */
+const char *fcnn_last_error(void);
+
+/* A short name for a status code, for messages that have nothing better. */
+const char *fcnn_status_name(int status);
+
+#endif

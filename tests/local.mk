@@ -1,0 +1,1 @@
+# make check: unit tests, the cross-backend harness, end-to-end runs.
