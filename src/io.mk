@@ -1,0 +1,1 @@
+# Checkpoints (safetensors) and plots (PLplot): sources of libfcnn.

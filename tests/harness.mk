@@ -1,0 +1,1 @@
+# The cross-backend harness (tests/backend-ops) and the reference-op unit tests.

@@ -1,0 +1,1 @@
+# Tests of checkpoints and plots.

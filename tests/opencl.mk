@@ -1,0 +1,1 @@
+# Tests of the OpenCL backend (only when it is built).
