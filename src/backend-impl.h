@@ -88,6 +88,11 @@ extern const struct fcnn_backend_ops fcnn_ref_backend_ops;
 extern const struct fcnn_backend_ops fcnn_opencl_backend_ops;
 #endif
 
+/* Opens a backend from an ops table that is not in the registry: tests use it to run a
+ * deliberately broken copy of a backend and check that the harness catches it. */
+int fcnn_backend_open_ops(const char *name, const struct fcnn_backend_ops *ops,
+                          const struct fcnn_backend_options *options, struct fcnn_backend **out);
+
 /* For the core's dispatcher (src/ops.c). */
 const struct fcnn_backend_ops *fcnn_backend_ops_of(const struct fcnn_backend *be);
 void *fcnn_backend_ctx_of(const struct fcnn_backend *be);

@@ -8,6 +8,7 @@
 #include "backend-impl.h"
 
 struct fcnn_backend {
+    struct fcnn_backend_entry entry_storage; /* for backends opened from a bare ops table */
     const struct fcnn_backend_entry *entry;
     void *ctx;
 };
@@ -57,19 +58,15 @@ bool fcnn_backend_exists(const char *name)
     return find_entry(name) != NULL;
 }
 
-int fcnn_backend_open(const char *name, const struct fcnn_backend_options *options,
-                      struct fcnn_backend **out)
+static int open_entry(const struct fcnn_backend_entry *entry,
+                      const struct fcnn_backend_options *options, struct fcnn_backend **out)
 {
     static const struct fcnn_backend_options defaults;
-    const struct fcnn_backend_entry *entry = find_entry(name);
-    *out = NULL;
-    if (!entry)
-        return fcnn_error(FCNN_ERR_INVALID, "unknown backend '%s' (this build has: %s)", name,
-                          fcnn_backend_names());
     struct fcnn_backend *be = calloc(1, sizeof *be);
     if (!be)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend '%s'", name);
-    be->entry = entry;
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend '%s'", entry->name);
+    be->entry_storage = *entry;
+    be->entry = &be->entry_storage;
     int status = entry->ops->open(options ? options : &defaults, &be->ctx);
     if (status != FCNN_OK) {
         free(be);
@@ -77,6 +74,24 @@ int fcnn_backend_open(const char *name, const struct fcnn_backend_options *optio
     }
     *out = be;
     return FCNN_OK;
+}
+
+int fcnn_backend_open(const char *name, const struct fcnn_backend_options *options,
+                      struct fcnn_backend **out)
+{
+    const struct fcnn_backend_entry *entry = find_entry(name);
+    *out = NULL;
+    if (!entry)
+        return fcnn_error(FCNN_ERR_INVALID, "unknown backend '%s' (this build has: %s)", name,
+                          fcnn_backend_names());
+    return open_entry(entry, options, out);
+}
+
+int fcnn_backend_open_ops(const char *name, const struct fcnn_backend_ops *ops,
+                          const struct fcnn_backend_options *options, struct fcnn_backend **out)
+{
+    *out = NULL;
+    return open_entry(&(struct fcnn_backend_entry){ name, ops }, options, out);
 }
 
 void fcnn_backend_close(struct fcnn_backend *be)
