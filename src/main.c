@@ -1,4 +1,255 @@
+/* fcnn's command-line program: it wires options to the library, prints what Keras would,
+ * and is the only place that decides exit codes. */
 #include <config.h>
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "backend.h"
-int main(void) { printf("%s\n", fcnn_backend_names()); return 0; }
+#include "cli.h"
+#include "dataset.h"
+#include "history.h"
+#include "network.h"
+#include "optimizer.h"
+#include "progress.h"
+#include "report.h"
+#include "status.h"
+#include "train.h"
+
+/* Everything one run holds, released in one place. */
+struct run {
+    struct fcnn_options opt;
+    struct fcnn_backend *be;
+    struct fcnn_model model;
+    struct fcnn_dataset train_data, test_data;
+    struct fcnn_split *train, *test;
+    struct fcnn_network *net;
+    struct fcnn_optimizer *optimizer;
+    struct fcnn_rng rng;
+    struct fcnn_trainer trainer;
+    struct fcnn_progress progress;
+    char history_path[4096];
+};
+
+static int fail(int status)
+{
+    fprintf(stderr, "fcnn: %s\n", *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
+    return 1;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return fcnn_error(FCNN_ERR_IO, "%s: cannot create directory: %s", buf,
+                                  strerror(errno));
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fcnn_error(FCNN_ERR_IO, "%s: not a directory", path);
+    return FCNN_OK;
+}
+
+/* The backend the user named, or: opencl if this build has it and it finds a device,
+ * else ref. */
+static int open_backend(struct run *r)
+{
+    struct fcnn_backend_options options = {
+        .device = r->opt.device,
+        .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
+        .verbose = r->opt.verbose,
+    };
+    if (r->opt.backend)
+        return fcnn_backend_open(r->opt.backend, &options, &r->be);
+    if (fcnn_backend_exists("opencl")) {
+        if (fcnn_backend_open("opencl", &options, &r->be) == FCNN_OK)
+            return FCNN_OK;
+        if (!r->opt.quiet)
+            printf("OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
+    }
+    return fcnn_backend_open("ref", &options, &r->be);
+}
+
+static int load_data(struct run *r, bool need_train)
+{
+    const char *dir = fcnn_data_dir(r->opt.data_dir);
+    int status = FCNN_OK;
+    if (need_train) {
+        status = fcnn_dataset_load(dir, FCNN_TRAINING_SET, r->opt.train_limit, &r->train_data);
+        if (status == FCNN_OK)
+            status = fcnn_split_create(r->be, &r->train_data, &r->train);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);
+    if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, &r->test_data, &r->test);
+    if (status == FCNN_OK && !r->opt.quiet)
+        printf("Data: %s: %d training and %d test images\n", dir, r->train_data.count,
+               r->test_data.count);
+    return status;
+}
+
+/* --- training hooks: progress on stdout, history.csv --- */
+
+static void on_epoch_begin(void *user, int epoch, int epochs)
+{
+    fcnn_progress_epoch_begin(&((struct run *)user)->progress, epoch, epochs);
+}
+
+static void on_progress(void *user, int step, int steps, double loss, double accuracy,
+                        double seconds)
+{
+    fcnn_progress_update(&((struct run *)user)->progress, step, steps, loss, accuracy, seconds);
+}
+
+static int on_epoch_end(void *user, const struct fcnn_epoch_stats *s)
+{
+    struct run *r = user;
+    fcnn_progress_epoch_end(&r->progress, s);
+    return fcnn_history_write(r->history_path, r->trainer.history, r->trainer.epoch);
+}
+
+static int train(struct run *r)
+{
+    struct fcnn_trainer *t = &r->trainer;
+    *t = (struct fcnn_trainer){
+        .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
+        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
+        .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .progress_interval = r->progress.interactive ? 0.25 : 0,
+        .patience = r->opt.early_stopping,
+        .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
+    };
+    int status = fcnn_trainer_init(t);
+    if (status == FCNN_OK)
+        status = fcnn_train(t);
+    if (status == FCNN_OK && t->stopped_early && !r->opt.quiet)
+        printf("Early stopping after epoch %d: restored the weights of the best val_loss (%.4f)\n",
+               t->epoch, t->best_val_loss);
+    return status;
+}
+
+/* Test-set results: accuracy, confusion matrix, classification report. */
+static int report(struct run *r)
+{
+    struct fcnn_pass_stats stats;
+    int status = fcnn_evaluate(r->net, r->test, r->opt.eval_batch_size, &stats);
+    if (status != FCNN_OK)
+        return status;
+    int n = r->test->count;
+    int *truth = malloc(sizeof(int) * (size_t)n), *pred = malloc(sizeof(int) * (size_t)n);
+    if (!truth || !pred) {
+        free(truth);
+        free(pred);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the report");
+    }
+    for (int i = 0; i < n; i++) {
+        truth[i] = fcnn_split_label_at(r->test, i);
+        pred[i] = r->test->host_pred[i];
+    }
+    int matrix[FCNN_CLASSES * FCNN_CLASSES];
+    fcnn_confusion_matrix(truth, pred, n, FCNN_CLASSES, matrix);
+    if (r->trainer.epoch > 0) {
+        const struct fcnn_epoch_stats *last = &r->trainer.history[r->trainer.epoch - 1];
+        printf("\nFinal training accuracy: %.4f - loss: %.4f\n", last->accuracy, last->loss);
+    }
+    printf("Test accuracy: %.4f - loss: %.4f (%d images)\n\n", stats.accuracy, stats.loss, n);
+    fcnn_print_confusion(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    printf("\nClassification report\n");
+    fcnn_print_classification_report(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    free(truth);
+    free(pred);
+    return FCNN_OK;
+}
+
+static int run(struct run *r)
+{
+    int status = fcnn_model_reference(&r->model);
+    if (status == FCNN_OK)
+        status = open_backend(r);
+    if (status != FCNN_OK)
+        return status;
+    if (!r->opt.quiet)
+        printf("Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
+
+    status = load_data(r, !r->opt.eval_only);
+    if (status == FCNN_OK)
+        status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
+                                     r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_create(r->be, r->opt.optimizer, r->opt.lr,
+                                       (int)r->model.param_floats, &r->optimizer);
+    if (status != FCNN_OK)
+        return status;
+
+    fcnn_rng_seed(&r->rng, r->opt.seed);
+    float *params = malloc(r->model.param_floats * sizeof(float));
+    if (!params)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
+    fcnn_model_init_params(&r->model, &r->rng, params);
+    status = fcnn_network_set_params(r->net, params);
+    free(params);
+    if (status != FCNN_OK)
+        return status;
+
+    if (!r->opt.quiet)
+        fcnn_print_summary(stdout, &r->model);
+    if (!r->opt.eval_only) {
+        status = make_dirs(r->opt.out_dir);
+        if (status == FCNN_OK)
+            snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
+        if (status == FCNN_OK)
+            status = train(r);
+    }
+    if (status == FCNN_OK)
+        status = report(r);
+    return status;
+}
+
+static void release(struct run *r)
+{
+    fcnn_trainer_release(&r->trainer);
+    if (r->be) {
+        fcnn_optimizer_destroy(r->be, r->optimizer);
+        fcnn_network_destroy(r->net);
+        fcnn_split_destroy(r->be, r->train);
+        fcnn_split_destroy(r->be, r->test);
+        fcnn_backend_close(r->be);
+    }
+    fcnn_dataset_free(&r->train_data);
+    fcnn_dataset_free(&r->test_data);
+}
+
+int main(int argc, char **argv)
+{
+    static struct run r;
+    switch (fcnn_cli_parse(argc, argv, &r.opt)) {
+    case FCNN_CLI_EXIT_OK: return 0;
+    case FCNN_CLI_USAGE: return 2;
+    case FCNN_CLI_RUN: break;
+    }
+    if (r.opt.list_devices) {
+        int status = FCNN_OK;
+        for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++)
+            status = fcnn_backend_list_devices(fcnn_backend_name_at(i), stdout);
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    fcnn_progress_init(&r.progress, stdout, r.opt.quiet);
+    int status = run(&r);
+    release(&r);
+    return status == FCNN_OK ? 0 : fail(status);
+}
