@@ -70,8 +70,8 @@ static int expect_end(gzFile gz, const char *path, const char *what)
     if (status != FCNN_OK)
         return status;
     if (trailing)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: %ld%s bytes follow the %s its header declares",
-                          path, trailing, trailing >= (long)sizeof extra ? " or more" : "", what);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: %ld bytes follow the %s its header declares",
+                          path, trailing, what);
     return FCNN_OK;
 }
 
