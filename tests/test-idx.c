@@ -54,7 +54,8 @@ static void write_idx(const char *name, int gzip, uint32_t magic, const uint32_t
     } else {
         FILE *f = fopen(path, "wb");
         fwrite(header, 1, header_len, f);
-        fwrite(payload, 1, len, f);
+        if (len)
+            fwrite(payload, 1, len, f);
         fclose(f);
     }
 }
