@@ -250,6 +250,7 @@ int main(int argc, char **argv)
     }
     fcnn_progress_init(&r.progress, stdout, r.opt.quiet);
     int status = run(&r);
+    fcnn_progress_interrupt(&r.progress);
     release(&r);
     return status == FCNN_OK ? 0 : fail(status);
 }

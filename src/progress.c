@@ -48,6 +48,7 @@ void fcnn_progress_update(struct fcnn_progress *p, int step, int steps, double l
     print_bar(p->out, step, steps);
     fprintf(p->out, " - ETA: %.0fs - loss: %.4f - accuracy: %.4f\033[K", eta, loss, accuracy);
     fflush(p->out);
+    p->mid_line = true;
 }
 
 void fcnn_progress_epoch_end(struct fcnn_progress *p, const struct fcnn_epoch_stats *s)
@@ -61,4 +62,14 @@ void fcnn_progress_epoch_end(struct fcnn_progress *p, const struct fcnn_epoch_st
             "val_accuracy: %.4f%s\n", s->seconds, s->seconds * 1000.0 / s->steps, s->loss,
             s->accuracy, s->val_loss, s->val_accuracy, p->interactive ? "\033[K" : "");
     fflush(p->out);
+    p->mid_line = false;
+}
+
+void fcnn_progress_interrupt(struct fcnn_progress *p)
+{
+    if (p->mid_line) {
+        fputc('\n', p->out);
+        fflush(p->out);
+        p->mid_line = false;
+    }
 }

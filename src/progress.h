@@ -12,6 +12,7 @@ struct fcnn_progress {
     FILE *out;
     bool interactive; /* redraw a bar in place */
     bool quiet;       /* print nothing per epoch */
+    bool mid_line;    /* a bar is drawn and its line not yet ended */
 };
 
 void fcnn_progress_init(struct fcnn_progress *p, FILE *out, bool quiet);
@@ -20,5 +21,8 @@ void fcnn_progress_update(struct fcnn_progress *p, int step, int steps, double l
                           double accuracy, double seconds);
 /* The epoch's closing line: steps, seconds, ms/step, loss, accuracy, val_loss, val_accuracy. */
 void fcnn_progress_epoch_end(struct fcnn_progress *p, const struct fcnn_epoch_stats *s);
+
+/* Ends a half-drawn bar's line, so that an error message starts on a line of its own. */
+void fcnn_progress_interrupt(struct fcnn_progress *p);
 
 #endif
