@@ -8,4 +8,5 @@ tests_test_safetensors_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_test_safetensors_LDADD = $(FCNN_LIBS)
 
 tests_test_plot_SOURCES = %reldir%/test-plot.c
+tests_test_plot_CPPFLAGS = $(AM_CPPFLAGS) $(PLPLOT_CFLAGS)
 tests_test_plot_LDADD = $(FCNN_LIBS)
