@@ -357,15 +357,20 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
     plschr(0.0, 1.6);
     plmtex("t", 1.5, 0.5, 0.5, "Confusion matrix");
 
-    /* The colour bar, right of the cells. */
+    /* The colour bar, right of the cells: fine shades rather than PL_COLORBAR_GRADIENT,
+     * whose cairo implementation in PLplot 5.15 leaks its pattern on every call. */
+    enum { BAR_LEVELS = 129 };
+    PLFLT levels[BAR_LEVELS];
+    for (int i = 0; i < BAR_LEVELS; i++)
+        levels[i] = (max > 0 ? max : 1) * (double)i / (BAR_LEVELS - 1);
     PLFLT bar_w, bar_h;
-    PLINT label_opts[1] = {PL_COLORBAR_LABEL_RIGHT}, n_values[1] = {2};
+    PLINT label_opts[1] = {PL_COLORBAR_LABEL_RIGHT}, n_values[1] = {BAR_LEVELS};
     const char *labels[1] = {"Count"}, *axis_opts[1] = {"bcvtm"};
-    PLFLT ticks[1] = {0.0}, values_row[2] = {0.0, max > 0 ? max : 1};
+    PLFLT ticks[1] = {0.0};
     PLINT sub_ticks[1] = {0};
-    const PLFLT *values[1] = {values_row};
+    const PLFLT *values[1] = {levels};
     plschr(0.0, 1.2);
-    plcolorbar(&bar_w, &bar_h, PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE | PL_POSITION_VIEWPORT,
+    plcolorbar(&bar_w, &bar_h, PL_COLORBAR_SHADE, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE,
                0.03, 0.0, 0.035, 1.0, C_WHITE, C_BLACK, 1, 0.0, 0.0, 0, 0.0, 1, label_opts,
                labels, 1, axis_opts, ticks, sub_ticks, n_values, values);
 
