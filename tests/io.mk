@@ -1,1 +1,12 @@
-# Tests of checkpoints and plots.
+# Tests of checkpoints and plots. They are always built and skip themselves (exit 77)
+# when configure left out jansson or PLplot, so the summary shows what was not tested.
+check_PROGRAMS += tests/test-safetensors tests/test-plot
+TESTS += tests/test-safetensors tests/test-plot
+
+tests_test_safetensors_SOURCES = %reldir%/test-safetensors.c
+tests_test_safetensors_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_test_safetensors_LDADD = $(FCNN_LIBS)
+
+tests_test_plot_SOURCES = %reldir%/test-plot.c
+tests_test_plot_CPPFLAGS = $(AM_CPPFLAGS) $(PLPLOT_CFLAGS)
+tests_test_plot_LDADD = $(FCNN_LIBS)
