@@ -89,7 +89,8 @@ static void print_help(void)
            "                         (default: DIR/model.safetensors)\n"
            "  --load=FILE            start from the weights in FILE\n"
            "  --eval                 with --load: evaluate on the test set, do not train\n"
-           "  --resume=FILE          continue an interrupted run from its checkpoint\n"
+           "  --resume=FILE          continue an interrupted run from its checkpoint, with its\n"
+           "                         settings (--epochs may extend it)\n"
            "  --quiet                print only the final results\n"
            "  --verbose              say more about the device and kernel builds\n"
            "  --help                 show this help and exit\n"
@@ -173,6 +174,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_EPOCHS:
             if (!parse_positive("epochs", arg, &o->epochs, &result))
                 return result;
+            o->epochs_given = true;
             break;
         case OPT_BATCH:
             if (!parse_positive("batch-size", arg, &o->batch_size, &result))

@@ -14,6 +14,7 @@ struct fcnn_options {
     bool list_devices;
     const char *data_dir;  /* NULL: $FCNN_DATA, else the Debian package's directory */
     int epochs;
+    bool epochs_given;     /* --epochs was on the command line (a resumed run keeps its own) */
     int batch_size;
     int eval_batch_size;
     double lr;

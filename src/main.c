@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@
 #include "report.h"
 #include "status.h"
 #include "train.h"
+#ifdef HAVE_JANSSON
+#include "checkpoint.h"
+#endif
+#ifdef HAVE_PLPLOT
+#include "plot.h"
+#endif
 
 /* Everything one run holds, released in one place. */
 struct run {
@@ -31,13 +38,30 @@ struct run {
     struct fcnn_rng rng;
     struct fcnn_trainer trainer;
     struct fcnn_progress progress;
+#ifdef HAVE_JANSSON
+    struct fcnn_checkpoint *checkpoint; /* --load or --resume */
+    struct fcnn_run_settings settings;
+#endif
     char history_path[4096];
+    char save_path[4096];
 };
 
 static int fail(int status)
 {
     fprintf(stderr, "fcnn: %s\n", *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
     return 1;
+}
+
+/* Prints to stdout unless --quiet. */
+__attribute__((format(printf, 2, 3)))
+static void say(const struct run *r, const char *fmt, ...)
+{
+    if (r->opt.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
 }
 
 /* mkdir -p */
@@ -78,8 +102,7 @@ static int open_backend(struct run *r)
     if (fcnn_backend_exists("opencl")) {
         if (fcnn_backend_open("opencl", &options, &r->be) == FCNN_OK)
             return FCNN_OK;
-        if (!r->opt.quiet)
-            printf("OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
+        say(r, "OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
     }
     return fcnn_backend_open("ref", &options, &r->be);
 }
@@ -97,13 +120,60 @@ static int load_data(struct run *r, bool need_train)
         status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);
     if (status == FCNN_OK)
         status = fcnn_split_create(r->be, &r->test_data, &r->test);
-    if (status == FCNN_OK && !r->opt.quiet)
-        printf("Data: %s: %d training and %d test images\n", dir, r->train_data.count,
-               r->test_data.count);
+    if (status == FCNN_OK)
+        say(r, "Data: %s: %d training and %d test images\n", dir, r->train_data.count,
+            r->test_data.count);
     return status;
 }
 
-/* --- training hooks: progress on stdout, history.csv --- */
+/* --- checkpoints: --load, --resume, and one save per epoch --- */
+
+#ifdef HAVE_JANSSON
+/* Reads --load or --resume before anything is built: a resumed run takes its settings
+ * (optimizer, learning rate, batch size, seed, epochs unless --epochs) from the file. */
+static int open_checkpoint(struct run *r)
+{
+    const char *path = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
+    if (!path)
+        return FCNN_OK;
+    int status = fcnn_checkpoint_open(path, &r->model, &r->checkpoint);
+    if (status != FCNN_OK || !r->opt.resume_path)
+        return status;
+    const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
+    r->opt.optimizer = s->optimizer;
+    r->opt.lr = s->lr;
+    r->opt.batch_size = s->batch_size;
+    r->opt.seed = s->seed;
+    if (!r->opt.epochs_given)
+        r->opt.epochs = s->epochs;
+    return FCNN_OK;
+}
+
+static int save_checkpoint(struct run *r)
+{
+    r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
+                                              .batch_size = r->opt.batch_size,
+                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr };
+    return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+}
+#else
+static int open_checkpoint(struct run *r)
+{
+    if (r->opt.resume_path || r->opt.load_path)
+        return fcnn_error(FCNN_ERR_UNSUPPORTED, "this fcnn was built without checkpoints "
+                          "(install libjansson-dev and rebuild) and cannot read %s",
+                          r->opt.resume_path ? r->opt.resume_path : r->opt.load_path);
+    return FCNN_OK;
+}
+
+static int save_checkpoint(struct run *r)
+{
+    (void)r;
+    return FCNN_OK;
+}
+#endif
+
+/* --- training hooks: progress on stdout, history.csv, the checkpoint --- */
 
 static void on_epoch_begin(void *user, int epoch, int epochs)
 {
@@ -120,30 +190,79 @@ static int on_epoch_end(void *user, const struct fcnn_epoch_stats *s)
 {
     struct run *r = user;
     fcnn_progress_epoch_end(&r->progress, s);
-    return fcnn_history_write(r->history_path, r->trainer.history, r->trainer.epoch);
+    int status = fcnn_history_write(r->history_path, r->trainer.history, r->trainer.epoch);
+    if (status == FCNN_OK)
+        status = save_checkpoint(r);
+    return status;
 }
 
 static int train(struct run *r)
 {
     struct fcnn_trainer *t = &r->trainer;
-    *t = (struct fcnn_trainer){
-        .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
-        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
-        .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
-        .progress_interval = r->progress.interactive ? 0.25 : 0,
-        .patience = r->opt.early_stopping,
-        .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
-    };
-    int status = fcnn_trainer_init(t);
+    int status = FCNN_OK;
+#ifdef HAVE_JANSSON
+    if (r->opt.resume_path) {
+        status = fcnn_checkpoint_restore(r->checkpoint, t);
+        if (status == FCNN_OK)
+            say(r, "Resuming %s after epoch %d of %d\n", r->opt.resume_path, t->epoch,
+                t->epochs);
+    }
+#endif
     if (status == FCNN_OK)
         status = fcnn_train(t);
-    if (status == FCNN_OK && t->stopped_early && !r->opt.quiet)
-        printf("Early stopping after epoch %d: restored the weights of the best val_loss (%.4f)\n",
-               t->epoch, t->best_val_loss);
+    if (status == FCNN_OK && t->stopped_early)
+        say(r, "Early stopping after epoch %d: restored the weights of the best val_loss (%.4f)\n",
+            t->epoch, t->best_val_loss);
     return status;
 }
 
-/* Test-set results: accuracy, confusion matrix, classification report. */
+/* --- results --- */
+
+#ifdef HAVE_PLPLOT
+static int plot_results(struct run *r, const int *matrix, const int *truth, const int *pred)
+{
+    char path[4200];
+    const struct fcnn_trainer *t = &r->trainer;
+    int status = FCNN_OK;
+    if (t->epoch > 0) {
+        double *values = malloc(sizeof(double) * 4 * (size_t)t->epoch);
+        if (!values)
+            return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the plots");
+        for (int i = 0; i < t->epoch; i++) {
+            values[i] = t->history[i].loss;
+            values[t->epoch + i] = t->history[i].accuracy;
+            values[2 * t->epoch + i] = t->history[i].val_loss;
+            values[3 * t->epoch + i] = t->history[i].val_accuracy;
+        }
+        struct fcnn_plot_series series = { t->epoch, values, values + t->epoch,
+                                           values + 2 * t->epoch, values + 3 * t->epoch };
+        status = fcnn_plot_history(r->opt.out_dir, &series);
+        free(values);
+    }
+    snprintf(path, sizeof path, "%s/confusion.png", r->opt.out_dir);
+    if (status == FCNN_OK)
+        status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
+    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir);
+    int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
+                                                          : FCNN_PLOT_MAX_PREDICTIONS;
+    if (status == FCNN_OK) /* the first test images, in file order */
+        status = fcnn_plot_predictions(path, r->test_data.images, truth, pred, fcnn_class_names,
+                                       FCNN_CLASSES, shown);
+    if (status == FCNN_OK)
+        say(r, "Plots: %s/{accuracy,loss,confusion,predictions}.png\n", r->opt.out_dir);
+    return status;
+}
+#else
+static int plot_results(struct run *r, const int *matrix, const int *truth, const int *pred)
+{
+    (void)matrix, (void)truth, (void)pred;
+    say(r, "Plots are off: this fcnn was built without PLplot (install libplplot-dev and "
+        "plplot-driver-cairo, then rebuild)\n");
+    return FCNN_OK;
+}
+#endif
+
+/* Test-set results: accuracy, confusion matrix, classification report, plots. */
 static int report(struct run *r)
 {
     struct fcnn_pass_stats stats;
@@ -171,22 +290,19 @@ static int report(struct run *r)
     fcnn_print_confusion(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
     printf("\nClassification report\n");
     fcnn_print_classification_report(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    status = plot_results(r, matrix, truth, pred);
     free(truth);
     free(pred);
-    return FCNN_OK;
+    return status;
 }
 
-static int run(struct run *r)
-{
-    int status = fcnn_model_reference(&r->model);
-    if (status == FCNN_OK)
-        status = open_backend(r);
-    if (status != FCNN_OK)
-        return status;
-    if (!r->opt.quiet)
-        printf("Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
+/* --- the run --- */
 
-    status = load_data(r, !r->opt.eval_only);
+/* Everything on the device: data, network, optimizer, and initial weights (Keras's
+ * initialisation, or the checkpoint's). */
+static int build(struct run *r)
+{
+    int status = load_data(r, !r->opt.eval_only);
     if (status == FCNN_OK)
         status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
                                      r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
@@ -203,26 +319,73 @@ static int run(struct run *r)
     fcnn_model_init_params(&r->model, &r->rng, params);
     status = fcnn_network_set_params(r->net, params);
     free(params);
+#ifdef HAVE_JANSSON
+    if (status == FCNN_OK && r->opt.load_path) {
+        status = fcnn_checkpoint_load_weights(r->checkpoint, r->net);
+        if (status == FCNN_OK)
+            say(r, "Loaded weights from %s (trained %d epochs)\n", r->opt.load_path,
+                fcnn_checkpoint_epoch(r->checkpoint));
+    }
+#endif
+    if (status != FCNN_OK)
+        return status;
+
+    r->trainer = (struct fcnn_trainer){
+        .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
+        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
+        .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .progress_interval = r->progress.interactive ? 0.25 : 0,
+        .patience = r->opt.early_stopping,
+        .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
+    };
+    return fcnn_trainer_init(&r->trainer);
+}
+
+static int run(struct run *r)
+{
+    int status = fcnn_model_reference(&r->model);
+    if (status == FCNN_OK)
+        status = open_checkpoint(r);
+    if (status == FCNN_OK)
+        status = open_backend(r);
+    if (status != FCNN_OK)
+        return status;
+    say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
+
+    snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
+    snprintf(r->save_path, sizeof r->save_path, "%s",
+             r->opt.save_path ? r->opt.save_path : "");
+    if (!r->opt.save_path)
+        snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", r->opt.out_dir);
+    status = make_dirs(r->opt.out_dir);
+    if (status == FCNN_OK)
+        status = build(r);
     if (status != FCNN_OK)
         return status;
 
     if (!r->opt.quiet)
         fcnn_print_summary(stdout, &r->model);
-    if (!r->opt.eval_only) {
-        status = make_dirs(r->opt.out_dir);
-        if (status == FCNN_OK)
-            snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
-        if (status == FCNN_OK)
-            status = train(r);
-    }
+#ifndef HAVE_JANSSON
+    say(r, "Checkpoints are off: this fcnn was built without jansson (install libjansson-dev "
+        "and rebuild)\n");
+#endif
+    if (!r->opt.eval_only)
+        status = train(r);
     if (status == FCNN_OK)
         status = report(r);
+#ifdef HAVE_JANSSON
+    if (status == FCNN_OK && !r->opt.eval_only)
+        say(r, "Model saved to %s\n", r->save_path);
+#endif
     return status;
 }
 
 static void release(struct run *r)
 {
     fcnn_trainer_release(&r->trainer);
+#ifdef HAVE_JANSSON
+    fcnn_checkpoint_close(r->checkpoint);
+#endif
     if (r->be) {
         fcnn_optimizer_destroy(r->be, r->optimizer);
         fcnn_network_destroy(r->net);
