@@ -99,8 +99,13 @@ static int plot_end(struct plot *p)
 {
     plend1();
     plsstrm(p->previous_stream);
-    if (p->errcode)
-        return fcnn_error(FCNN_ERR_IO, "%s: PLplot: %s", p->path, strtok(p->errmsg, "\n"));
+    if (p->errcode) {
+        /* PLplot's message is framed by newlines; keep our error to one line. */
+        for (char *c = p->errmsg; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        return fcnn_error(FCNN_ERR_IO, "%s: PLplot failed:%s", p->path, p->errmsg);
+    }
     static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     unsigned char head[8] = {0};
     FILE *f = fopen(p->path, "rb");
@@ -112,8 +117,9 @@ static int plot_end(struct plot *p)
     return FCNN_OK;
 }
 
-/* Writes `text` centred at (x, y) in normalised page coordinates [0,1] x [0,1], at
- * `angle` degrees, with justification `just` (0 left .. 1 right). Used for labels that
+/* Writes `text` anchored at (x, y) in normalised page coordinates [0,1] x [0,1], at
+ * `angle` degrees; `just` says which point of the text sits on the anchor (0 its start,
+ * 0.5 its middle, 1 its end), and it is centred vertically. Used for labels that
  * lie outside the plot viewport, where plmtex cannot rotate freely. It changes the
  * viewport and window, so callers restore their own afterwards. */
 static void page_text(double x, double y, double angle, double just, const char *text,
@@ -309,8 +315,10 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
             max = matrix[i];
     }
     char num[16];
-    for (int i = 0; i < classes; i++)
-        longest = fmax(longest, strlen(class_label(class_names, i, num, sizeof num)));
+    for (int i = 0; i < classes; i++) {
+        size_t len = strlen(class_label(class_names, i, num, sizeof num));
+        longest = len > longest ? len : longest;
+    }
 
     const int width = 1000, height = 950;
     const double aspect = (double)width / height;
@@ -448,7 +456,8 @@ int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *tr
 
     /* Each grid cell: the image square in its lower part, two title lines above it. */
     const double margin = 0.03, grid_top = 0.94;
-    const double cell_w = (1.0 - 2 * margin) / GRID_SIDE, cell_h = (grid_top - margin) / GRID_SIDE;
+    const double cell_w = (1.0 - 2 * margin) / GRID_SIDE;
+    const double cell_h = (grid_top - margin) / GRID_SIDE;
     const double image_w = cell_w * 0.68, image_h = image_w * aspect;
     char num_true[16], num_pred[16];
     for (int i = 0; i < count; i++) {

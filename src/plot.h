@@ -2,8 +2,8 @@
  *
  * Each call opens its own PLplot stream, writes one file and restores the stream that
  * was current before, so it can be called at any time. Failures return a status with
- * one line in fcnn_last_error(); nothing is printed. Built only when configure found
- * PLplot (HAVE_PLPLOT). */
+ * one line in fcnn_last_error(); nothing is printed. Not thread-safe: PLplot has global
+ * state. Built only when configure found PLplot (HAVE_PLPLOT). */
 #ifndef FCNN_PLOT_H
 #define FCNN_PLOT_H
 

@@ -69,6 +69,15 @@ static bool shape_count(int ndim, const int64_t *shape, uint64_t *count)
 
 /* ---- writer ------------------------------------------------------------------------ */
 
+/* jansson refuses strings that are not UTF-8; find out here, with a clear message,
+ * rather than as a failed header build. */
+static bool is_json_string(const char *s)
+{
+    json_t *probe = json_string(s);
+    json_decref(probe);
+    return probe != NULL;
+}
+
 static int check_write_args(const char *path, const struct fcnn_st_tensor *tensors, int count,
                             const struct fcnn_st_meta *meta, int meta_count)
 {
@@ -79,8 +88,9 @@ static int check_write_args(const char *path, const struct fcnn_st_tensor *tenso
     for (int i = 0; i < count; i++) {
         const struct fcnn_st_tensor *t = &tensors[i];
         uint64_t n;
-        if (!t->name || !strcmp(t->name, METADATA_KEY))
-            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor %d has no usable name", path, i);
+        if (!t->name || !strcmp(t->name, METADATA_KEY) || !is_json_string(t->name))
+            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor %d has no usable name (missing, "
+                              "reserved or not UTF-8)", path, i);
         for (int j = 0; j < i; j++)
             if (!strcmp(tensors[j].name, t->name))
                 return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate tensor name '%s'", path,
@@ -96,8 +106,10 @@ static int check_write_args(const char *path, const struct fcnn_st_tensor *tenso
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has no data", path, t->name);
     }
     for (int i = 0; i < meta_count; i++) {
-        if (!meta[i].key || !meta[i].value)
-            return fcnn_error(FCNN_ERR_INVALID, "%s: metadata entry %d is incomplete", path, i);
+        if (!meta[i].key || !meta[i].value || !is_json_string(meta[i].key) ||
+            !is_json_string(meta[i].value))
+            return fcnn_error(FCNN_ERR_INVALID, "%s: metadata entry %d is missing or not "
+                              "UTF-8", path, i);
         for (int j = 0; j < i; j++)
             if (!strcmp(meta[j].key, meta[i].key))
                 return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate metadata key '%s'", path,

@@ -280,6 +280,13 @@ static void test_atomic(void)
     bad = t;
     bad.name = "__metadata__";
     CHECK(fcnn_st_write(path, &bad, 1, NULL, 0) == FCNN_ERR_INVALID);
+    CHECK(strstr(fcnn_last_error(), "reserved") != NULL);
+    bad.name = "caf\xe9"; /* Latin-1, not UTF-8: JSON cannot carry it */
+    CHECK(fcnn_st_write(path, &bad, 1, NULL, 0) == FCNN_ERR_INVALID);
+    CHECK(strstr(fcnn_last_error(), "not UTF-8") != NULL);
+    const struct fcnn_st_meta bad_meta = {"note", "\xff"};
+    CHECK(fcnn_st_write(path, &t, 1, &bad_meta, 1) == FCNN_ERR_INVALID);
+    CHECK(strstr(fcnn_last_error(), "not UTF-8") != NULL);
     CHECK(reads_back_as(path, 2.0f));
 
     /* A directory that does not exist: no temporary file can be made, nothing appears. */
