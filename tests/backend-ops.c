@@ -179,7 +179,8 @@ int main(int argc, char **argv)
             harness_skip_backend(&h, name, fcnn_last_error());
             continue;
         }
-        fprintf(stdout, "backend %s on %s\n", name, fcnn_backend_device(be));
+        if (o.mode != HARNESS_PERF) /* perf heads its table with this */
+            fprintf(stdout, "backend %s on %s\n", name, fcnn_backend_device(be));
         targets[target_count++] = be;
     }
     if (o.mode == HARNESS_TEST && !target_count && !h.skipped)

@@ -87,7 +87,7 @@ static void time_variant(struct harness *h, const struct harness_case *c,
         char gflops[16] = "-";
         if (c->flops > 0)
             snprintf(gflops, sizeof gflops, "%.2f", c->flops / median * 1e-9);
-        fprintf(h->out, "%-46s %-30s %10.3f %9s %9.2f %5d\n", c->id, target, median * 1e3,
+        fprintf(h->out, "%-46s %-30s %10.4f %9s %9.2f %5d\n", c->id, target, median * 1e3,
                 gflops, bytes_moved(c) / median * 1e-9, reps);
         harness_record(h, c->op, c->id, target, HARNESS_PASSED, NULL);
     }

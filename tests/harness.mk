@@ -17,7 +17,8 @@ HARNESS_SOURCES = \
 	%reldir%/harness-place.c %reldir%/harness-compare.c \
 	%reldir%/harness-test.c %reldir%/harness-grad.c %reldir%/harness-perf.c
 
-check_PROGRAMS += %reldir%/backend-ops %reldir%/test-ref-ops %reldir%/harness-catches-broken-ref
+check_PROGRAMS += %reldir%/backend-ops %reldir%/test-ref-ops %reldir%/harness-catches-broken-ref \
+	%reldir%/harness-accepts-float32
 
 %canon_reldir%_backend_ops_SOURCES = %reldir%/backend-ops.c $(HARNESS_SOURCES)
 %canon_reldir%_backend_ops_LDADD = $(FCNN_LIBS)
@@ -26,6 +27,10 @@ check_PROGRAMS += %reldir%/backend-ops %reldir%/test-ref-ops %reldir%/harness-ca
 	%reldir%/harness-catches-broken-ref.c $(HARNESS_SOURCES)
 %canon_reldir%_harness_catches_broken_ref_LDADD = $(FCNN_LIBS)
 
+%canon_reldir%_harness_accepts_float32_SOURCES = \
+	%reldir%/harness-accepts-float32.c $(HARNESS_SOURCES)
+%canon_reldir%_harness_accepts_float32_LDADD = $(FCNN_LIBS)
+
 %canon_reldir%_test_ref_ops_SOURCES = %reldir%/test-ref-ops.c
 %canon_reldir%_test_ref_ops_LDADD = $(FCNN_LIBS)
 
@@ -33,5 +38,6 @@ HARNESS_SHELL_TESTS = \
 	%reldir%/backend-ops-test.sh %reldir%/backend-ops-grad.sh \
 	%reldir%/harness-catches-broken-kernel.sh
 
-TESTS += %reldir%/test-ref-ops $(HARNESS_SHELL_TESTS) %reldir%/harness-catches-broken-ref
+TESTS += %reldir%/test-ref-ops $(HARNESS_SHELL_TESTS) %reldir%/harness-catches-broken-ref \
+	%reldir%/harness-accepts-float32
 EXTRA_DIST += $(HARNESS_SHELL_TESTS)
