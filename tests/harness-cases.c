@@ -144,7 +144,7 @@ static int window_out(int in, int pad, int window, int stride)
 }
 
 /* "conv2d_fwd(n=7,h=13,w=13,c=3,k=32)", naming the kernel, stride and padding only where
- * they differ from the model's 3x3, stride 1, "same". */
+ * they differ from the model's 3x3 kernel, stride 1 and padding 1 ("same"). */
 static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_shape *s)
 {
     id[0] = '\0';
@@ -154,7 +154,7 @@ static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_sh
         harness_appendf(id, size, ",kh=%d,kw=%d", s->kh, s->kw);
     if (s->stride != 1)
         harness_appendf(id, size, ",s=%d", s->stride);
-    if (s->pad != (s->kh - 1) / 2)
+    if (s->pad != 1 || s->kh != 3 || s->kw != 3)
         harness_appendf(id, size, ",p=%d", s->pad);
     if (op == FCNN_OP_CONV2D_FWD && s->act == FCNN_ACT_RELU)
         harness_appendf(id, size, ",relu");

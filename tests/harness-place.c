@@ -102,10 +102,17 @@ bool placed_call_init(struct placed_call *pc, struct fcnn_backend *be,
             image[j] = canary(j, false);
         for (size_t j = 0; j < GUARD_BYTES; j++)
             image[before + bytes + j] = canary(j, true);
-        if (fcnn_op_tensor_role(c->op, i) == FCNN_OUT)
+        if (fcnn_op_tensor_role(c->op, i) == FCNN_OUT) {
             fill_sentinel(s, image + before);
-        else
+        } else if (host[i]) {
             memcpy(image + before, host[i], bytes);
+        } else {
+            snprintf(why, why_size, "the case gives no data for input '%s'",
+                     fcnn_op_tensor_name(c->op, i));
+            free(image);
+            placed_call_free(pc);
+            return false;
+        }
         struct fcnn_tensor all = whole_buffer(pt);
         status = fcnn_upload(be, &all, image);
         free(image);

@@ -30,11 +30,9 @@ bool harness_select_op(struct harness *h, const char *name)
     int op = fcnn_op_from_name(name);
     if (op < 0)
         return false;
-    bool first_filter = true;
-    for (int i = 0; i < FCNN_OP_COUNT; i++)
-        first_filter = first_filter && h->op_selected[i];
-    if (first_filter)
+    if (!h->op_filtered)
         memset(h->op_selected, 0, sizeof h->op_selected);
+    h->op_filtered = true;
     h->op_selected[op] = true;
     return true;
 }

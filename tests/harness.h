@@ -33,6 +33,7 @@ struct harness_result {
 struct harness {
     enum harness_mode mode;
     bool op_selected[FCNN_OP_COUNT]; /* -o filters; all true by default */
+    bool op_filtered;                /* an -o was given: only the ops it named run */
     uint64_t seed;                   /* every input derives from it and the case id */
     int perf_max_reps;               /* perf: most timed repetitions per case */
     bool verbose;                    /* also print NMSE and worst error of passing cases */
