@@ -1,0 +1,211 @@
+/* tests/backend-ops: the cross-backend harness's command line.
+ *
+ *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-l] [-v]
+ *
+ * The backends come from the registry, so a backend added to src/backend.c is tested
+ * without any change here. Exit status, as automake reads it: 0 every case compared passed;
+ * 1 a case failed; 77 (SKIP) nothing could be compared (no backend besides ref in test
+ * mode, or none could be opened here); 2 a usage error; 99 the harness itself broke. */
+#include <config.h>
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "status.h"
+
+/* The oracle of test mode, and the one backend name the harness knows. */
+#define REFERENCE "ref"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: backend-ops [test|grad|perf] [options]\n"
+            "\n"
+            "Checks every op of every backend in this build (%s).\n"
+            "\n"
+            "modes:\n"
+            "  test   every case on every variant of every backend other than ref,\n"
+            "         against ref (the default)\n"
+            "  grad   every backward op of every backend (ref included) against central\n"
+            "         finite differences of its forward; optimizer updates against their\n"
+            "         closed-form definitions\n"
+            "  perf   time the model's layer calls per backend and variant (median of\n"
+            "         several runs after a warm-up); prints figures, asserts nothing\n"
+            "\n"
+            "options:\n"
+            "  -o, --op OP            only this op (repeatable): ",
+            fcnn_backend_names());
+    for (int op = 0; op < FCNN_OP_COUNT; op++)
+        fprintf(out, "%s%s", op ? ", " : "", fcnn_op_name(op));
+    fprintf(out,
+            "\n"
+            "  -b, --backend NAME     only this backend (repeatable)\n"
+            "  -s, --seed N           seed of every input (default 1)\n"
+            "  -r, --reps N           perf: at most N timed runs per case (default 20)\n"
+            "  -l, --list             list the mode's case ids and exit\n"
+            "  -v, --verbose          also print the NMSE of passing outputs\n"
+            "  -h, --help             this help\n"
+            "\n"
+            "Each case prints '<case> <backend>[:<variant>] OK|FAILED|SKIPPED'; the run ends\n"
+            "with 'N passed, N failed, N skipped'. Exit status: 0 all passed, 1 a failure,\n"
+            "77 nothing could be compared (automake's SKIP), 2 usage error.\n");
+}
+
+struct options {
+    enum harness_mode mode;
+    const char *backends[16];
+    int backend_count;
+    bool list;
+};
+
+static bool backend_wanted(const struct options *o, const char *name)
+{
+    if (!o->backend_count)
+        return true;
+    for (int i = 0; i < o->backend_count; i++)
+        if (strcmp(o->backends[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int parse(int argc, char **argv, struct harness *h, struct options *o)
+{
+    static const struct option longs[] = {
+        { "op", required_argument, NULL, 'o' },   { "backend", required_argument, NULL, 'b' },
+        { "seed", required_argument, NULL, 's' }, { "reps", required_argument, NULL, 'r' },
+        { "list", no_argument, NULL, 'l' },       { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    char *end;
+    while ((opt = getopt_long(argc, argv, "o:b:s:r:lvh", longs, NULL)) != -1) {
+        switch (opt) {
+        case 'o':
+            if (!harness_select_op(h, optarg)) {
+                fprintf(stderr, "backend-ops: no op named '%s' (see --help)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'b':
+            if (o->backend_count == (int)(sizeof o->backends / sizeof o->backends[0])) {
+                fprintf(stderr, "backend-ops: too many -b options\n");
+                return 2;
+            }
+            o->backends[o->backend_count++] = optarg;
+            break;
+        case 's':
+            h->seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg) {
+                fprintf(stderr, "backend-ops: seed '%s' is not a number\n", optarg);
+                return 2;
+            }
+            break;
+        case 'r':
+            h->perf_max_reps = (int)strtol(optarg, &end, 10);
+            if (*end || h->perf_max_reps < 1) {
+                fprintf(stderr, "backend-ops: reps '%s' is not a positive number\n", optarg);
+                return 2;
+            }
+            break;
+        case 'l': o->list = true; break;
+        case 'v': h->verbose = true; break;
+        case 'h': usage(stdout); exit(0);
+        default:
+            fprintf(stderr, "Try 'backend-ops --help'.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        const char *mode = argv[optind++];
+        if (strcmp(mode, "test") == 0)
+            o->mode = HARNESS_TEST;
+        else if (strcmp(mode, "grad") == 0)
+            o->mode = HARNESS_GRAD;
+        else if (strcmp(mode, "perf") == 0)
+            o->mode = HARNESS_PERF;
+        else {
+            fprintf(stderr, "backend-ops: unknown mode '%s' (test, grad or perf)\n", mode);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "backend-ops: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    h->mode = o->mode;
+    for (int i = 0; i < o->backend_count; i++)
+        if (!fcnn_backend_exists(o->backends[i]))
+            fprintf(stdout, "backend %s is not in this build (it has: %s)\n", o->backends[i],
+                    fcnn_backend_names());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct harness h;
+    struct options o = { .mode = HARNESS_TEST };
+    harness_init(&h, HARNESS_TEST, stdout);
+    int status = parse(argc, argv, &h, &o);
+    if (status) {
+        harness_free(&h);
+        return status;
+    }
+    if (o.list) {
+        harness_list_cases(&h);
+        harness_free(&h);
+        return 0;
+    }
+
+    struct fcnn_backend *ref = NULL;
+    if (o.mode == HARNESS_TEST && fcnn_backend_open(REFERENCE, NULL, &ref) != FCNN_OK) {
+        fprintf(stderr, "backend-ops: cannot open the reference backend: %s\n", fcnn_last_error());
+        return 99;
+    }
+
+    /* The backends under test: test mode holds every backend but ref up to ref; the other
+     * modes run each backend on its own, ref included. */
+    struct fcnn_backend *targets[16];
+    int target_count = 0;
+    for (int i = 0; i < fcnn_backend_count() && target_count < 16; i++) {
+        const char *name = fcnn_backend_name_at(i);
+        if (!backend_wanted(&o, name) || (o.mode == HARNESS_TEST && strcmp(name, REFERENCE) == 0))
+            continue;
+        struct fcnn_backend *be;
+        if (fcnn_backend_open(name, NULL, &be) != FCNN_OK) {
+            harness_skip_backend(&h, name, fcnn_last_error());
+            continue;
+        }
+        if (o.mode != HARNESS_PERF) /* perf heads its table with this */
+            fprintf(stdout, "backend %s on %s\n", name, fcnn_backend_device(be));
+        targets[target_count++] = be;
+    }
+    if (o.mode == HARNESS_TEST && !target_count && !h.skipped)
+        fprintf(stdout, "test mode compares other backends with ref, and none is selected or "
+                        "in this build: nothing to compare\n");
+
+    switch (o.mode) {
+    case HARNESS_TEST:
+        harness_run_test(&h, ref, targets, target_count);
+        break;
+    case HARNESS_GRAD:
+        for (int i = 0; i < target_count; i++)
+            harness_run_grad(&h, targets[i]);
+        break;
+    case HARNESS_PERF:
+        for (int i = 0; i < target_count; i++)
+            harness_run_perf(&h, targets[i]);
+        break;
+    }
+
+    harness_print_totals(&h);
+    status = harness_exit_status(&h);
+    for (int i = 0; i < target_count; i++)
+        fcnn_backend_close(targets[i]);
+    fcnn_backend_close(ref);
+    harness_free(&h);
+    return status;
+}
