@@ -7,18 +7,21 @@
 #define WG_SIZE 64
 #endif
 
-/* y[r, k] = act(y[r, k] + b[k]) in place over count = rows * channels elements. */
+/* y[r, k] = act(y[r, k] + b[k]) in place: one row of channels per work-item, so no
+ * work-item divides to find its channel. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void bias_activation(__global float *y, ulong y_offset, __global const float *b, ulong b_offset,
-                     int channels, int relu, int count)
+                     int channels, int relu, int rows)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
+    int r = get_global_id(0);
+    if (r >= rows)
         return;
-    y += y_offset;
+    __global float *row = y + y_offset + r * channels;
     b += b_offset;
-    float v = y[gid] + b[gid % channels];
-    y[gid] = relu && v < 0.0f ? 0.0f : v;
+    for (int k = 0; k < channels; k++) {
+        float v = row[k] + b[k];
+        row[k] = relu && v < 0.0f ? 0.0f : v;
+    }
 }
 
 /* dx = dy where y > 0, else 0. dx may be dy itself: each element is read, then written,

@@ -7,71 +7,83 @@
 #define WG_SIZE 64
 #endif
 
-/* Flat index into x of the first maximum of window (n, oh, ow) in channel c. */
-static int window_argmax(__global const float *x, int H, int W, int C, int n, int oh, int ow,
-                         int c, int size, int stride)
+/* Each work-item handles one pixel and loops over its C contiguous channels, so the
+ * integer divisions that locate the pixel are paid once per pixel, not per element. */
+
+/* The first maximum of the size x size window at `corner` (the window's top-left element
+ * of channel c), as its row-major position in the window; *value gets the maximum. */
+static int window_argmax(__global const float *corner, int W, int C, int size, float *value)
 {
-    int best = -1;
-    float best_value = 0.0f;
+    int best = 0;
+    float best_value = corner[0];
     for (int i = 0; i < size; i++) {
         for (int j = 0; j < size; j++) {
-            int at = ((n * H + oh * stride + i) * W + ow * stride + j) * C + c;
-            float v = x[at];
-            if (best < 0 || v > best_value) {
-                best = at;
+            float v = corner[(i * W + j) * C];
+            if (v > best_value) {
+                best = i * size + j;
                 best_value = v;
             }
         }
     }
+    *value = best_value;
     return best;
 }
 
-/* One output element per work-item; count = N*HO*WO*C. */
+/* One output pixel (all channels) per work-item; pixels = N*HO*WO. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_fwd(__global const float *x, ulong x_offset, __global float *y, ulong y_offset,
-                 int H, int W, int C, int HO, int WO, int size, int stride, int count)
+                 int H, int W, int C, int HO, int WO, int size, int stride, int pixels)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
         return;
-    x += x_offset;
-    y += y_offset;
-    int c = gid % C, rest = gid / C;
-    int ow = rest % WO;
-    rest /= WO;
+    int ow = pixel % WO, rest = pixel / WO;
     int oh = rest % HO, n = rest / HO;
-    y[gid] = x[window_argmax(x, H, W, C, n, oh, ow, c, size, stride)];
+    __global const float *corner = x + x_offset + ((n * H + oh * stride) * W + ow * stride) * C;
+    __global float *out = y + y_offset + pixel * C;
+    for (int c = 0; c < C; c++) {
+        float max;
+        window_argmax(corner + c, W, C, size, &max);
+        out[c] = max;
+    }
 }
 
-/* One dx element per work-item, a gather: the sum of dy over the windows that contain
- * this position and whose first maximum it is, taken in the reference's (oh, ow) order,
- * or 0. Every element is written, none twice, with no atomics even when windows overlap.
- * count = N*H*W*C. */
+/* One input pixel (all channels) per work-item, a gather: each element gets the sum of dy
+ * over the windows that contain it and whose first maximum it is, taken in the
+ * reference's (oh, ow) order, or 0. Every element is written, none twice, with no atomics
+ * even when windows overlap. pixels = N*H*W. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_bwd(__global const float *x, ulong x_offset, __global const float *dy,
                  ulong dy_offset, __global float *dx, ulong dx_offset, int H, int W, int C,
-                 int HO, int WO, int size, int stride, int count)
+                 int HO, int WO, int size, int stride, int pixels)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
         return;
+    int iw = pixel % W, rest = pixel / W;
+    int ih = rest % H, n = rest / H;
     x += x_offset;
     dy += dy_offset;
-    dx += dx_offset;
-    int c = gid % C, rest = gid / C;
-    int iw = rest % W;
-    rest /= W;
-    int ih = rest % H, n = rest / H;
+    __global float *out = dx + dx_offset + pixel * C;
 
     /* Windows oh with oh*stride <= ih < oh*stride + size, likewise along the width. */
     int oh_first = ih - size + 1 <= 0 ? 0 : (ih - size + stride) / stride;
     int oh_last = min(HO - 1, ih / stride);
     int ow_first = iw - size + 1 <= 0 ? 0 : (iw - size + stride) / stride;
     int ow_last = min(WO - 1, iw / stride);
-    float sum = 0.0f;
-    for (int oh = oh_first; oh <= oh_last; oh++)
-        for (int ow = ow_first; ow <= ow_last; ow++)
-            if (window_argmax(x, H, W, C, n, oh, ow, c, size, stride) == gid)
-                sum += dy[((n * HO + oh) * WO + ow) * C + c];
-    dx[gid] = sum;
+    for (int c = 0; c < C; c++) {
+        float sum = 0.0f;
+        for (int oh = oh_first; oh <= oh_last; oh++) {
+            for (int ow = ow_first; ow <= ow_last; ow++) {
+                __global const float *corner =
+                    x + ((n * H + oh * stride) * W + ow * stride) * C + c;
+                /* This pixel's position inside window (oh, ow). */
+                int here = (ih - oh * stride) * size + (iw - ow * stride);
+                float max;
+                if (window_argmax(corner, W, C, size, &max) == here)
+                    sum += dy[((n * HO + oh) * WO + ow) * C + c];
+            }
+        }
+        out[c] = sum;
+    }
 }

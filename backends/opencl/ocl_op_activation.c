@@ -13,11 +13,11 @@ int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *varia
     cl_mem y_mem = ocl_mem(y), b_mem = ocl_mem(b);
     cl_ulong y_offset = ocl_elem_offset(y), b_offset = ocl_elem_offset(b);
     cl_int channels = b->shape[0], relu = act == FCNN_ACT_RELU;
-    cl_int count = (cl_int)fcnn_tensor_count(y);
-    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+    cl_int rows = (cl_int)(fcnn_tensor_count(y) / (size_t)channels); /* one work-item each */
+    return ocl_launch_1d(ctx, kernel, (size_t)rows, (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(y_mem), OCL_ARG(y_offset), OCL_ARG(b_mem),
                                   OCL_ARG(b_offset), OCL_ARG(channels), OCL_ARG(relu),
-                                  OCL_ARG(count)));
+                                  OCL_ARG(rows)));
 }
 
 int ocl_relu_bwd_mask(struct ocl_context *ctx, const struct ocl_variant *variant,

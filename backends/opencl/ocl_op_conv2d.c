@@ -94,13 +94,15 @@ static int im2col(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_ulong x_offset = ocl_elem_offset(x) + (cl_ulong)first * s->h * s->w * s->c;
     cl_ulong cols_offset = 0;
     cl_int H = s->h, W = s->w, C = s->c, KW = s->kw, stride = s->stride, pad = s->pad;
-    cl_int HO = s->ho, WO = s->wo, patch = (cl_int)s->patch;
-    cl_int count = (cl_int)((size_t)samples * s->pixels * s->patch);
-    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
-                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(cols),
-                                  OCL_ARG(cols_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
-                                  OCL_ARG(KW), OCL_ARG(stride), OCL_ARG(pad), OCL_ARG(HO),
-                                  OCL_ARG(WO), OCL_ARG(patch), OCL_ARG(count)));
+    cl_int HO = s->ho, WO = s->wo, rows = (cl_int)((size_t)samples * s->pixels);
+    /* One work-item per (output pixel, tap): each copies the tap's C channels. */
+    size_t global[2] = { (size_t)rows, (size_t)s->kh * (size_t)s->kw };
+    size_t local[2] = { (size_t)ocl_tunable(variant, "WG_SIZE"), 1 };
+    return ocl_launch(ctx, kernel, 2, global, local,
+                      OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(cols),
+                               OCL_ARG(cols_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
+                               OCL_ARG(KW), OCL_ARG(stride), OCL_ARG(pad), OCL_ARG(HO),
+                               OCL_ARG(WO), OCL_ARG(rows)));
 }
 
 /* dx of samples [first, first + samples) from their columns. */
@@ -115,12 +117,12 @@ static int col2im(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_ulong cols_offset = 0;
     cl_int H = s->h, W = s->w, C = s->c, KH = s->kh, KW = s->kw, stride = s->stride;
     cl_int pad = s->pad, HO = s->ho, WO = s->wo;
-    cl_int count = samples * H * W * C;
-    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+    cl_int pixels = samples * H * W; /* one work-item each, for all C channels */
+    return ocl_launch_1d(ctx, kernel, (size_t)pixels, (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(cols), OCL_ARG(cols_offset), OCL_ARG(dx_mem),
                                   OCL_ARG(dx_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
                                   OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(stride), OCL_ARG(pad),
-                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(count)));
+                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(pixels)));
 }
 
 int ocl_conv2d_fwd_im2col_gemm(struct ocl_context *ctx, const struct ocl_variant *variant,
