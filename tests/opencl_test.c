@@ -9,16 +9,6 @@
 
 #include "opencl_test.h"
 
-/* The ASan build reports leaks inside the OpenCL runtime (the ICD loader, PoCL and
- * CLBlast keep process-lifetime allocations); they are not ours, so they are suppressed
- * by library, leaving leaks in fcnn's own code reported. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libOpenCL.so\nleak:libpocl.so\nleak:libclblast.so\nleak:libLLVM\n"
-           "leak:libclang\n";
-}
-
 void test_skip_without_opencl(const char *test)
 {
     cl_platform_id platforms[8];
