@@ -176,6 +176,7 @@ struct ocl_context {
     struct ocl_disk_cache cache;
     struct ocl_program **programs;
     int program_count;
+    int source_builds; /* programs compiled from source (not from the cache) */
 
     /* Per op: the variant forced by options/$FCNN_KERNELS/force_variant, or NULL. */
     const struct ocl_variant *forced[FCNN_OP_COUNT];

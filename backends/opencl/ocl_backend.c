@@ -76,10 +76,10 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     double built = seconds_now();
     OCL_TRY(ocl_clblast_warmup(ctx));
     if (ctx->verbose)
-        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d built), "
+        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d compiled), "
                 "CLBlast warm-up %.3f s\n", ctx->description, built - start,
                 ctx->cache.enabled ? ctx->cache.dir : "off", ctx->cache.stats.hits,
-                ctx->cache.stats.stores, seconds_now() - built);
+                ctx->source_builds, seconds_now() - built);
     return FCNN_OK;
 }
 

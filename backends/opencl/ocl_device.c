@@ -150,7 +150,8 @@ static bool parse_index(const char *s, int *p, int *d)
     return sscanf(s, "%d:%d%c", p, d, &tail) == 2 && isdigit((unsigned char)s[0]);
 }
 
-/* The first GPU, else the first CPU, else the first device. */
+/* The first GPU, else the first CPU, else the first device. A device whose type cannot be
+ * read is simply not preferred: the choice still succeeds. */
 static int default_choice(const struct device_table *table)
 {
     static const cl_device_type preference[] = { CL_DEVICE_TYPE_GPU, CL_DEVICE_TYPE_CPU };
@@ -176,6 +177,7 @@ static int matching(const struct device_table *table, const char *selector)
         return -1;
     }
     for (int i = 0; i < table->count; i++) {
+        /* A name that cannot be read matches nothing; that is not worth failing for. */
         char name[256] = "", platform[256] = "";
         device_string(table->device[i], CL_DEVICE_NAME, name, sizeof name);
         platform_string(table->platform[i], CL_PLATFORM_NAME, platform, sizeof platform);

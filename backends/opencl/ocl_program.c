@@ -63,6 +63,7 @@ static cl_program from_cache(struct ocl_context *ctx, const char *file, uint64_t
     return NULL;
 }
 
+/* Best effort, like the whole cache: a binary that cannot be fetched is not stored. */
 static void store_binary(struct ocl_context *ctx, cl_program program, const char *file,
                          uint64_t key)
 {
@@ -102,6 +103,7 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
             ocl_source_release(&source);
             return result;
         }
+        ctx->source_builds++;
         store_binary(ctx, program, file, key);
     }
     if (ctx->verbose)
