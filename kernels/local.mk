@@ -1,1 +1,44 @@
-# OpenCL C kernel sources, embedded into fcnn at build time.
+# OpenCL C kernel sources, embedded into fcnn at build time: each kernels/NAME.cl becomes
+# kernels/NAME.cl.inc in the build tree, a comma-separated list of its bytes that
+# backends/opencl/ocl_source.c includes inside an array initializer. (C11 promises string
+# literals of only 4095 characters, so the sources are not pasted in as strings.)
+# Adding a kernel file: list it here, give it a rule below, and add it to ocl_source.c.
+FCNN_KERNEL_FILES = \
+	%reldir%/activation.cl %reldir%/bias.cl %reldir%/conv2d.cl %reldir%/data.cl \
+	%reldir%/im2col.cl %reldir%/loss.cl %reldir%/optim.cl %reldir%/pool.cl
+FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
+EXTRA_DIST += $(FCNN_KERNEL_FILES)
+
+if HAVE_OPENCL
+BUILT_SOURCES += $(FCNN_KERNEL_EMBEDDED)
+endif
+CLEANFILES += $(FCNN_KERNEL_EMBEDDED)
+
+# od prints the bytes in hex; sed makes each one a C literal. The result is written to a
+# temporary file first, so an interrupted build leaves no half array.
+FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
+
+%reldir%/activation.cl.inc: $(srcdir)/%reldir%/activation.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/activation.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/bias.cl.inc: $(srcdir)/%reldir%/bias.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/bias.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/conv2d.cl.inc: $(srcdir)/%reldir%/conv2d.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/conv2d.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/data.cl.inc: $(srcdir)/%reldir%/data.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/data.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/im2col.cl.inc: $(srcdir)/%reldir%/im2col.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/im2col.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/loss.cl.inc: $(srcdir)/%reldir%/loss.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/loss.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/optim.cl.inc: $(srcdir)/%reldir%/optim.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/optim.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/pool.cl.inc: $(srcdir)/%reldir%/pool.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/pool.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

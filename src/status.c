@@ -4,7 +4,8 @@
 
 #include "status.h"
 
-static _Thread_local char last_error[1024];
+/* Large enough for an OpenCL compiler's build log, which a build failure carries. */
+static _Thread_local char last_error[16384];
 
 int fcnn_error(int status, const char *fmt, ...)
 {

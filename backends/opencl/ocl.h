@@ -1,0 +1,258 @@
+/* The OpenCL backend's private header: the context every file shares, the one macro that
+ * checks OpenCL calls, and the functions the backend's files offer one another.
+ *
+ * Files, one job each:
+ *   ocl_backend.c    open/close, the op table, per-op dispatch through the registry
+ *   ocl_device.c     platforms and devices: selection, description, --list-devices
+ *   ocl_buffer.c     device buffers, transfers, reusable scratch buffers
+ *   ocl_error.c      CL_* and CLBlast status names; the failure path of OCL_CHECK
+ *   ocl_source.c     kernel sources: embedded at build time, or from $FCNN_KERNEL_DIR
+ *   ocl_cache.c      the on-disk program cache
+ *   ocl_program.c    program builds, the in-memory program and kernel cache
+ *   ocl_launch.c     kernel arguments and launches with an explicit local size
+ *   ocl_registry.c   ops -> kernel variants, automatic choice and forcing
+ *   ocl_clblast.c    SGEMM through CLBlast, and its warm-up
+ *   ocl_op_*.c       the ops themselves, one family per file, as backends/ref/ */
+#ifndef FCNN_OCL_H
+#define FCNN_OCL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <CL/cl_ext.h> /* CL_PLATFORM_NOT_FOUND_KHR */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend-impl.h"
+
+/* --- checking OpenCL calls ---------------------------------------------------------- */
+
+/* The name of a CL_* error code, or of a CLBlast status code ("CL_OUT_OF_RESOURCES",
+ * "CLBlastInsufficientMemoryA"); "CL error -9999" style for unknown codes. */
+const char *ocl_error_name(cl_int status);
+
+/* Records "call: CL_ERROR_NAME" and returns the fcnn status it maps to. */
+int ocl_failure(const char *call, cl_int status);
+
+/* Every OpenCL (and CLBlast) call's status goes through this one macro: on failure the
+ * calling function returns FCNN_ERR_DEVICE (or FCNN_ERR_NOMEM) with a message naming the
+ * call and the error, e.g. "clEnqueueNDRangeKernel: CL_OUT_OF_RESOURCES".
+ *   OCL_CHECK(clFinish, clFinish(queue));
+ *   cl_mem m = clCreateBuffer(..., &err); OCL_CHECK(clCreateBuffer, err); */
+#define OCL_CHECK(call_name, status_expr)                                                  \
+    do {                                                                                   \
+        cl_int ocl_check_status_ = (cl_int)(status_expr);                                  \
+        if (ocl_check_status_ != CL_SUCCESS)                                               \
+            return ocl_failure(#call_name, ocl_check_status_);                             \
+    } while (0)
+
+/* Returns from the calling function when an fcnn status is not FCNN_OK. */
+#define OCL_TRY(expr)                                                                      \
+    do {                                                                                   \
+        int ocl_try_status_ = (expr);                                                      \
+        if (ocl_try_status_ != FCNN_OK)                                                    \
+            return ocl_try_status_;                                                        \
+    } while (0)
+
+/* --- the device --------------------------------------------------------------------- */
+
+/* What identifies a device's compiler for the program cache, and describes it to users. */
+struct ocl_device_identity {
+    char name[256];
+    char vendor[256];
+    char driver_version[128];
+    char platform_name[256];
+    char platform_version[256];
+    char opencl_c_version[128];
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_memory;
+    cl_ulong max_alloc; /* the largest single buffer */
+};
+
+/* Chooses the device `selector` names ("P:D", or a case-insensitive substring of a
+ * device or platform name; NULL or "": the first GPU of any platform, else the first CPU
+ * device, else the first device). */
+int ocl_device_select(const char *selector, cl_platform_id *platform, cl_device_id *device,
+                      char *index, size_t index_size);
+int ocl_device_identify(cl_platform_id platform, cl_device_id device,
+                        struct ocl_device_identity *id);
+const char *ocl_device_type_name(cl_device_type type);
+int ocl_list_devices(FILE *out);
+
+/* PoCL runs at half speed on this class of machine unless its worker threads are pinned;
+ * call before the first OpenCL call (PoCL reads its environment once). */
+void ocl_prepare_environment(void);
+
+/* --- program cache on disk ---------------------------------------------------------- */
+
+struct ocl_cache_stats {
+    int hits;     /* programs created from a cached binary */
+    int stores;   /* programs built from source and written to the cache */
+    int rejected; /* entries found but not used: corrupt, truncated or refused by the driver */
+};
+
+struct ocl_disk_cache {
+    bool enabled; /* false: FCNN_NO_CACHE=1, or no usable directory */
+    char dir[4096];
+    struct ocl_cache_stats stats;
+};
+
+/* Finds and creates the cache directory; leaves the cache disabled, silently, when it
+ * cannot be used or FCNN_NO_CACHE is set. */
+void ocl_cache_open(struct ocl_disk_cache *cache);
+/* A hash of everything that decides what a build produces. */
+uint64_t ocl_cache_key(const struct ocl_device_identity *id, const char *source, size_t size,
+                       const char *options);
+/* A verified entry's bytes (caller frees), or NULL when there is none usable. */
+unsigned char *ocl_cache_load(struct ocl_disk_cache *cache, const char *file, uint64_t key,
+                              size_t *size);
+void ocl_cache_store(struct ocl_disk_cache *cache, const char *file, uint64_t key,
+                     const unsigned char *binary, size_t size);
+
+/* --- kernel sources ----------------------------------------------------------------- */
+
+struct ocl_source {
+    const char *text;    /* not NUL-terminated */
+    size_t size;
+    char origin[4200];   /* "kernels/pool.cl (built in)" or the path it was read from */
+    char *owned;         /* non-NULL when read from $FCNN_KERNEL_DIR */
+};
+
+/* The source of kernels/<file>: $FCNN_KERNEL_DIR/<file> when that exists, else the copy
+ * embedded at build time. */
+int ocl_source_load(const char *file, struct ocl_source *source);
+void ocl_source_release(struct ocl_source *source);
+/* The embedded kernel files, for building every program at open. */
+int ocl_source_count(void);
+const char *ocl_source_file(int i);
+
+/* --- programs and kernels ----------------------------------------------------------- */
+
+struct ocl_kernel {
+    cl_kernel kernel;
+    char name[64];
+    size_t max_local; /* CL_KERNEL_WORK_GROUP_SIZE on this device */
+};
+
+#define OCL_MAX_KERNELS_PER_PROGRAM 8
+
+struct ocl_program {
+    char file[64];
+    char *options;
+    cl_program program;
+    int kernel_count;
+    struct ocl_kernel kernels[OCL_MAX_KERNELS_PER_PROGRAM];
+};
+
+/* --- the context -------------------------------------------------------------------- */
+
+enum ocl_scratch_slot {
+    OCL_SCRATCH_COLUMNS,  /* im2col column matrices */
+    OCL_SCRATCH_PARTIALS, /* partial sums of reductions */
+    OCL_SCRATCH_WARMUP,   /* CLBlast's warm-up operands */
+    OCL_SCRATCH_COUNT
+};
+
+struct ocl_scratch {
+    cl_mem mem;
+    size_t size;
+};
+
+struct ocl_variant;
+
+struct ocl_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    struct ocl_device_identity identity;
+    char index[16];          /* "P:D" */
+    char description[768];   /* device_name(): one line */
+    bool verbose;
+
+    struct ocl_disk_cache cache;
+    struct ocl_program **programs;
+    int program_count;
+    int source_builds; /* programs compiled from source (not from the cache) */
+
+    /* Per op: the variant forced by options/$FCNN_KERNELS/force_variant, or NULL. */
+    const struct ocl_variant *forced[FCNN_OP_COUNT];
+    struct ocl_scratch scratch[OCL_SCRATCH_COUNT];
+    /* The most bytes of im2col columns one pass builds (ocl_op_conv2d.c). */
+    size_t column_budget;
+};
+
+#define OCL_DEFAULT_COLUMN_BUDGET ((size_t)64 << 20)
+
+/* Builds (or finds) the program of kernels/<file> with these build options. */
+int ocl_program_get(struct ocl_context *ctx, const char *file, const char *options,
+                    struct ocl_program **out);
+/* A kernel of that program, created on first use. */
+int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
+                   const char *name, struct ocl_kernel **out);
+void ocl_programs_release(struct ocl_context *ctx);
+
+/* --- buffers ------------------------------------------------------------------------ */
+
+/* The buffer slots of the op table (ctx is the struct ocl_context). */
+int ocl_buffer_alloc(void *ctx, size_t bytes, void **impl);
+void ocl_buffer_free(void *ctx, void *impl);
+int ocl_upload(void *ctx, void *impl, size_t offset, const void *src, size_t bytes);
+int ocl_download(void *ctx, void *impl, size_t offset, void *dst, size_t bytes);
+int ocl_sync(void *ctx);
+
+/* A scratch buffer of at least `bytes`, kept for the life of the context and grown (never
+ * shrunk) when a larger shape arrives, so no step allocates device memory. */
+int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
+                    cl_mem *out);
+void ocl_scratch_release(struct ocl_context *ctx);
+
+static inline cl_mem ocl_mem(const struct fcnn_tensor *t)
+{
+    return (cl_mem)t->buffer->impl;
+}
+
+/* A tensor's offset in elements of its dtype: kernels index from buffer + offset. */
+static inline cl_ulong ocl_elem_offset(const struct fcnn_tensor *t)
+{
+    return (cl_ulong)(t->offset / fcnn_dtype_size(t->dtype));
+}
+
+/* --- kernel launches ---------------------------------------------------------------- */
+
+/* One kernel argument: its size and a pointer to its value (cl_mem, cl_int, cl_float,
+ * cl_ulong). OCL_ARGS(a, b, ...) expands to an array of them and its length. */
+struct ocl_arg {
+    size_t size;
+    const void *value;
+};
+#define OCL_ARG(v) ((struct ocl_arg){ sizeof(v), &(v) })
+#define OCL_ARGS(...)                                                                      \
+    (const struct ocl_arg[]){ __VA_ARGS__ },                                               \
+        (int)(sizeof((const struct ocl_arg[]){ __VA_ARGS__ }) / sizeof(struct ocl_arg))
+
+/* Sets the arguments and enqueues `kernel` over global[0..dims) work-items rounded up to
+ * whole work-groups of local[] (kernels guard their tail). Never a NULL local size: on
+ * PoCL that can run the whole grid as one work-group on one core. */
+int ocl_launch(struct ocl_context *ctx, const struct ocl_kernel *kernel, int dims,
+               const size_t global[], const size_t local[], const struct ocl_arg args[],
+               int arg_count);
+/* The common case: `count` work-items in work-groups of `local`. */
+int ocl_launch_1d(struct ocl_context *ctx, const struct ocl_kernel *kernel, size_t count,
+                  size_t local, const struct ocl_arg args[], int arg_count);
+
+/* --- CLBlast ------------------------------------------------------------------------ */
+
+/* Row-major C = alpha op(A) op(B) + beta C on the context's queue; offsets and leading
+ * dimensions in floats. */
+int ocl_sgemm(struct ocl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+              size_t k, float alpha, cl_mem a, size_t a_offset, size_t lda, cl_mem b,
+              size_t b_offset, size_t ldb, float beta, cl_mem c, size_t c_offset, size_t ldc);
+/* Makes CLBlast compile its GEMM kernels now (once per process and device), outside any
+ * timed work, by running each form the ops use (NN, NT, TN) on a 1x1x1 problem. */
+int ocl_clblast_warmup(struct ocl_context *ctx);
+
+#endif

@@ -1,0 +1,80 @@
+/* Device buffers (a cl_mem per fcnn buffer), transfers, and the scratch buffers the ops
+ * reuse across steps. The queue is in order, so a transfer or kernel sees everything
+ * enqueued before it; uploads are blocking because the caller may reuse its memory as
+ * soon as the call returns, and downloads block because the caller reads the bytes. */
+#include <config.h>
+
+#include "ocl.h"
+
+int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
+{
+    struct ocl_context *ctx = opaque;
+    cl_int status;
+    cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
+    OCL_CHECK(clCreateBuffer, status);
+    *impl = mem;
+    return FCNN_OK;
+}
+
+void ocl_buffer_free(void *opaque, void *impl)
+{
+    (void)opaque;
+    /* Deferred by OpenCL until the commands already queued on it have finished. */
+    clReleaseMemObject((cl_mem)impl);
+}
+
+int ocl_upload(void *opaque, void *impl, size_t offset, const void *src, size_t bytes)
+{
+    struct ocl_context *ctx = opaque;
+    if (bytes == 0)
+        return FCNN_OK;
+    OCL_CHECK(clEnqueueWriteBuffer, clEnqueueWriteBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
+                                                         offset, bytes, src, 0, NULL, NULL));
+    return FCNN_OK;
+}
+
+int ocl_download(void *opaque, void *impl, size_t offset, void *dst, size_t bytes)
+{
+    struct ocl_context *ctx = opaque;
+    if (bytes == 0)
+        return FCNN_OK;
+    OCL_CHECK(clEnqueueReadBuffer, clEnqueueReadBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
+                                                       offset, bytes, dst, 0, NULL, NULL));
+    return FCNN_OK;
+}
+
+int ocl_sync(void *opaque)
+{
+    struct ocl_context *ctx = opaque;
+    OCL_CHECK(clFinish, clFinish(ctx->queue));
+    return FCNN_OK;
+}
+
+int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
+                    cl_mem *out)
+{
+    struct ocl_scratch *s = &ctx->scratch[slot];
+    if (!s->mem || s->size < bytes) {
+        /* Grow to the new need; the old buffer stays alive until queued kernels that use
+         * it have run (OpenCL defers the release). */
+        cl_int status;
+        cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
+        OCL_CHECK(clCreateBuffer, status);
+        if (s->mem)
+            clReleaseMemObject(s->mem);
+        s->mem = mem;
+        s->size = bytes;
+    }
+    *out = s->mem;
+    return FCNN_OK;
+}
+
+void ocl_scratch_release(struct ocl_context *ctx)
+{
+    for (int i = 0; i < OCL_SCRATCH_COUNT; i++) {
+        if (ctx->scratch[i].mem)
+            clReleaseMemObject(ctx->scratch[i].mem);
+        ctx->scratch[i].mem = NULL;
+        ctx->scratch[i].size = 0;
+    }
+}

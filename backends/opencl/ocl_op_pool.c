@@ -1,0 +1,53 @@
+/* Max pooling (kernels/pool.cl): forward one output pixel per work-item, backward one
+ * input pixel per work-item gathering from the windows that hold it; each work-item
+ * covers all channels of its pixel. */
+#include <config.h>
+
+#include "ocl_registry.h"
+
+static int run_pool(struct ocl_context *ctx, const struct ocl_variant *variant,
+                    const char *kernel_name, const struct fcnn_tensor *const tensors[],
+                    int tensor_count, const struct fcnn_tensor *x, const struct fcnn_tensor *y,
+                    const struct fcnn_pool_params *p, size_t pixels)
+{
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", kernel_name, &kernel));
+    cl_mem mem[3];
+    cl_ulong offset[3];
+    for (int i = 0; i < tensor_count; i++) {
+        mem[i] = ocl_mem(tensors[i]);
+        offset[i] = ocl_elem_offset(tensors[i]);
+    }
+    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = y->shape[1], WO = y->shape[2];
+    cl_int size = p->size, stride = p->stride, n = (cl_int)pixels;
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    if (tensor_count == 2)
+        return ocl_launch_1d(ctx, kernel, pixels, local,
+                             OCL_ARGS(OCL_ARG(mem[0]), OCL_ARG(offset[0]), OCL_ARG(mem[1]),
+                                      OCL_ARG(offset[1]), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
+                                      OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(size), OCL_ARG(stride),
+                                      OCL_ARG(n)));
+    return ocl_launch_1d(ctx, kernel, pixels, local,
+                         OCL_ARGS(OCL_ARG(mem[0]), OCL_ARG(offset[0]), OCL_ARG(mem[1]),
+                                  OCL_ARG(offset[1]), OCL_ARG(mem[2]), OCL_ARG(offset[2]),
+                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO), OCL_ARG(WO),
+                                  OCL_ARG(size), OCL_ARG(stride), OCL_ARG(n)));
+}
+
+int ocl_maxpool_fwd_window(struct ocl_context *ctx, const struct ocl_variant *variant,
+                           const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *y = call->t[1];
+    const struct fcnn_tensor *tensors[] = { x, y };
+    return run_pool(ctx, variant, "maxpool_fwd", tensors, 2, x, y, &call->p.pool,
+                    fcnn_tensor_count(y) / (size_t)y->shape[3]);
+}
+
+int ocl_maxpool_bwd_gather(struct ocl_context *ctx, const struct ocl_variant *variant,
+                           const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dx = call->t[2];
+    const struct fcnn_tensor *tensors[] = { x, dy, dx };
+    return run_pool(ctx, variant, "maxpool_bwd", tensors, 3, x, dy, &call->p.pool,
+                    fcnn_tensor_count(dx) / (size_t)dx->shape[3]);
+}

@@ -1,0 +1,125 @@
+/* Kernel sources. Each kernels/<name>.cl is embedded at build time as a byte array
+ * (kernels/local.mk turns it into kernels/<name>.cl.inc: a C string literal could hold
+ * only 4095 characters portably), so fcnn needs no source tree at run time. While
+ * developing kernels, $FCNN_KERNEL_DIR/<name>.cl, when it exists, replaces the built-in
+ * copy; the program cache is keyed by the source itself, so an edited file rebuilds. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocl.h"
+
+static const unsigned char activation_cl[] = {
+#include "kernels/activation.cl.inc"
+};
+static const unsigned char bias_cl[] = {
+#include "kernels/bias.cl.inc"
+};
+static const unsigned char conv2d_cl[] = {
+#include "kernels/conv2d.cl.inc"
+};
+static const unsigned char data_cl[] = {
+#include "kernels/data.cl.inc"
+};
+static const unsigned char im2col_cl[] = {
+#include "kernels/im2col.cl.inc"
+};
+static const unsigned char loss_cl[] = {
+#include "kernels/loss.cl.inc"
+};
+static const unsigned char optim_cl[] = {
+#include "kernels/optim.cl.inc"
+};
+static const unsigned char pool_cl[] = {
+#include "kernels/pool.cl.inc"
+};
+
+static const struct embedded {
+    const char *file;
+    const unsigned char *bytes;
+    size_t size;
+} embedded[] = {
+#define EMBEDDED(name) { #name ".cl", name##_cl, sizeof name##_cl }
+    EMBEDDED(activation), EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(data),
+    EMBEDDED(im2col),     EMBEDDED(loss), EMBEDDED(optim),  EMBEDDED(pool),
+#undef EMBEDDED
+};
+
+#define EMBEDDED_COUNT ((int)(sizeof embedded / sizeof embedded[0]))
+
+int ocl_source_count(void)
+{
+    return EMBEDDED_COUNT;
+}
+
+const char *ocl_source_file(int i)
+{
+    return i >= 0 && i < EMBEDDED_COUNT ? embedded[i].file : NULL;
+}
+
+/* Reads the whole file; FCNN_OK with source->owned NULL when it does not exist. */
+static int read_override(const char *path, struct ocl_source *source)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return FCNN_OK;
+        return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    size_t capacity = 1 << 14, size = 0;
+    char *text = malloc(capacity);
+    while (text) {
+        size += fread(text + size, 1, capacity - size, f);
+        if (size < capacity)
+            break;
+        char *bigger = realloc(text, capacity * 2);
+        if (!bigger)
+            free(text);
+        text = bigger;
+        capacity *= 2;
+    }
+    bool read_error = ferror(f);
+    fclose(f);
+    if (!text)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading it", path);
+    if (read_error) {
+        free(text);
+        return fcnn_error(FCNN_ERR_IO, "%s: could not read it", path);
+    }
+    source->owned = text;
+    source->text = text;
+    source->size = size;
+    snprintf(source->origin, sizeof source->origin, "%s", path);
+    return FCNN_OK;
+}
+
+int ocl_source_load(const char *file, struct ocl_source *source)
+{
+    memset(source, 0, sizeof *source);
+    const char *dir = getenv("FCNN_KERNEL_DIR");
+    if (dir && *dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        OCL_TRY(read_override(path, source));
+        if (source->owned)
+            return FCNN_OK;
+    }
+    for (int i = 0; i < EMBEDDED_COUNT; i++) {
+        if (strcmp(embedded[i].file, file) == 0) {
+            source->text = (const char *)embedded[i].bytes;
+            source->size = embedded[i].size;
+            snprintf(source->origin, sizeof source->origin, "kernels/%s (built in)", file);
+            return FCNN_OK;
+        }
+    }
+    return fcnn_error(FCNN_ERR_INVALID, "no kernel file named '%s'", file);
+}
+
+void ocl_source_release(struct ocl_source *source)
+{
+    free(source->owned);
+    source->owned = NULL;
+}

@@ -1,0 +1,40 @@
+/* Activations, mirroring backends/ref: the bias-and-ReLU epilogue of the GEMM-based conv
+ * and dense forwards, and ReLU's backward. One element per work-item.
+ * ReLU is written as "v < 0 ? 0 : v" exactly as the reference, so NaN and -0 pass the
+ * same way. */
+
+#ifndef WG_SIZE
+#define WG_SIZE 64
+#endif
+
+/* y[r, k] = act(y[r, k] + b[k]) in place: one row of channels per work-item, so no
+ * work-item divides to find its channel. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void bias_activation(__global float *y, ulong y_offset, __global const float *b, ulong b_offset,
+                     int channels, int relu, int rows)
+{
+    int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    __global float *row = y + y_offset + r * channels;
+    b += b_offset;
+    for (int k = 0; k < channels; k++) {
+        float v = row[k] + b[k];
+        row[k] = relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
+/* dx = dy where y > 0, else 0. dx may be dy itself: each element is read, then written,
+ * by the same work-item. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void relu_bwd(__global const float *y, ulong y_offset, __global const float *dy, ulong dy_offset,
+              __global float *dx, ulong dx_offset, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    y += y_offset;
+    dy += dy_offset;
+    dx += dx_offset;
+    dx[gid] = y[gid] > 0.0f ? dy[gid] : 0.0f;
+}

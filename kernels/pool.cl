@@ -1,0 +1,89 @@
+/* Max pooling over square windows, NHWC, no padding ("valid"), mirroring
+ * backends/ref/ref_pool.c. The backward routes each window's gradient to the FIRST
+ * position holding its maximum in row-major window order, found with the same strict
+ * comparison as the reference, so ties (which ReLU makes common) resolve the same way. */
+
+#ifndef WG_SIZE
+#define WG_SIZE 64
+#endif
+
+/* Each work-item handles one pixel and loops over its C contiguous channels, so the
+ * integer divisions that locate the pixel are paid once per pixel, not per element. */
+
+/* The first maximum of the size x size window at `corner` (the window's top-left element
+ * of channel c), as its row-major position in the window; *value gets the maximum. */
+static int window_argmax(__global const float *corner, int W, int C, int size, float *value)
+{
+    int best = 0;
+    float best_value = corner[0];
+    for (int i = 0; i < size; i++) {
+        for (int j = 0; j < size; j++) {
+            float v = corner[(i * W + j) * C];
+            if (v > best_value) {
+                best = i * size + j;
+                best_value = v;
+            }
+        }
+    }
+    *value = best_value;
+    return best;
+}
+
+/* One output pixel (all channels) per work-item; pixels = N*HO*WO. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_fwd(__global const float *x, ulong x_offset, __global float *y, ulong y_offset,
+                 int H, int W, int C, int HO, int WO, int size, int stride, int pixels)
+{
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
+        return;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    __global const float *corner = x + x_offset + ((n * H + oh * stride) * W + ow * stride) * C;
+    __global float *out = y + y_offset + pixel * C;
+    for (int c = 0; c < C; c++) {
+        float max;
+        window_argmax(corner + c, W, C, size, &max);
+        out[c] = max;
+    }
+}
+
+/* One input pixel (all channels) per work-item, a gather: each element gets the sum of dy
+ * over the windows that contain it and whose first maximum it is, taken in the
+ * reference's (oh, ow) order, or 0. Every element is written, none twice, with no atomics
+ * even when windows overlap. pixels = N*H*W. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_bwd(__global const float *x, ulong x_offset, __global const float *dy,
+                 ulong dy_offset, __global float *dx, ulong dx_offset, int H, int W, int C,
+                 int HO, int WO, int size, int stride, int pixels)
+{
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
+        return;
+    int iw = pixel % W, rest = pixel / W;
+    int ih = rest % H, n = rest / H;
+    x += x_offset;
+    dy += dy_offset;
+    __global float *out = dx + dx_offset + pixel * C;
+
+    /* Windows oh with oh*stride <= ih < oh*stride + size, likewise along the width. */
+    int oh_first = ih - size + 1 <= 0 ? 0 : (ih - size + stride) / stride;
+    int oh_last = min(HO - 1, ih / stride);
+    int ow_first = iw - size + 1 <= 0 ? 0 : (iw - size + stride) / stride;
+    int ow_last = min(WO - 1, iw / stride);
+    for (int c = 0; c < C; c++) {
+        float sum = 0.0f;
+        for (int oh = oh_first; oh <= oh_last; oh++) {
+            for (int ow = ow_first; ow <= ow_last; ow++) {
+                __global const float *corner =
+                    x + ((n * H + oh * stride) * W + ow * stride) * C + c;
+                /* This pixel's position inside window (oh, ow). */
+                int here = (ih - oh * stride) * size + (iw - ow * stride);
+                float max;
+                if (window_argmax(corner, W, C, size, &max) == here)
+                    sum += dy[((n * HO + oh) * WO + ow) * C + c];
+            }
+        }
+        out[c] = sum;
+    }
+}

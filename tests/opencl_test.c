@@ -1,0 +1,80 @@
+/* Helpers shared by the OpenCL backend's tests. */
+#include <config.h>
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "opencl_test.h"
+
+void test_skip_without_opencl(const char *test)
+{
+    cl_platform_id platforms[8];
+    cl_uint platform_count = 0;
+    if (clGetPlatformIDs(8, platforms, &platform_count) != CL_SUCCESS || platform_count == 0) {
+        printf("%s: SKIP: no OpenCL platform on this machine\n", test);
+        exit(TEST_SKIP);
+    }
+    for (cl_uint p = 0; p < platform_count && p < 8; p++) {
+        cl_uint devices = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &devices) == CL_SUCCESS &&
+            devices > 0)
+            return;
+    }
+    printf("%s: SKIP: no OpenCL device on this machine\n", test);
+    exit(TEST_SKIP);
+}
+
+uint64_t test_rng_next(struct test_rng *rng)
+{
+    uint64_t z = (rng->state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+float test_rng_uniform(struct test_rng *rng, float low, float high)
+{
+    double unit = (double)(test_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(low + (high - low) * unit);
+}
+
+int test_rng_int(struct test_rng *rng, int bound)
+{
+    return (int)(test_rng_next(rng) % (uint64_t)bound);
+}
+
+static int failures;
+
+bool test_check(bool condition, const char *fmt, ...)
+{
+    if (!condition) {
+        failures++;
+        va_list ap;
+        va_start(ap, fmt);
+        printf("FAIL: ");
+        vprintf(fmt, ap);
+        printf("\n");
+        va_end(ap);
+    }
+    return condition;
+}
+
+int test_failures(void)
+{
+    return failures;
+}
+
+struct fcnn_backend *test_open_opencl(const struct fcnn_backend_options *options)
+{
+    struct fcnn_backend *be = NULL;
+    int status = fcnn_backend_open("opencl", options, &be);
+    if (status != FCNN_OK) {
+        printf("FAIL: opening the opencl backend: %s: %s\n", fcnn_status_name(status),
+               fcnn_last_error());
+        exit(1);
+    }
+    return be;
+}
