@@ -44,6 +44,8 @@ struct run {
 #endif
     char history_path[4096];
     char save_path[4096];
+    double started;        /* when main began, for the start-up time */
+    double backend_opened;
 };
 
 static int fail(int status)
@@ -208,6 +210,14 @@ static int train(struct run *r)
                 t->epochs);
     }
 #endif
+    /* Compile and tune everything before the first timed step. */
+    if (status == FCNN_OK)
+        status = fcnn_warm_up(t);
+    if (status == FCNN_OK && r->opt.verbose)
+        fprintf(stderr, "fcnn: ready for the first step %.3f s after launch (backend open %.3f s, "
+                "then data, buffers and warm-up %.3f s)\n", fcnn_now() - r->started,
+                r->backend_opened - r->started,
+                fcnn_now() - r->backend_opened);
     if (status == FCNN_OK)
         status = fcnn_train(t);
     if (status == FCNN_OK && t->stopped_early)
@@ -350,6 +360,7 @@ static int run(struct run *r)
         status = open_backend(r);
     if (status != FCNN_OK)
         return status;
+    r->backend_opened = fcnn_now();
     say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
     snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
@@ -400,6 +411,7 @@ static void release(struct run *r)
 int main(int argc, char **argv)
 {
     static struct run r;
+    r.started = fcnn_now();
     switch (fcnn_cli_parse(argc, argv, &r.opt)) {
     case FCNN_CLI_EXIT_OK: return 0;
     case FCNN_CLI_USAGE: return 2;

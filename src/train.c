@@ -170,9 +170,49 @@ static int early_stopping(struct fcnn_trainer *t, const struct fcnn_epoch_stats 
     return FCNN_OK;
 }
 
+/* One forward and loss at `n` samples of `split`, and the backward pass when training. */
+static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bool train)
+{
+    struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
+    struct fcnn_tensor order = fcnn_split_order(split);
+    struct fcnn_tensor x = fcnn_network_input(t->net, n), y = fcnn_network_labels(t->net, n);
+    struct fcnn_tensor loss = fcnn_split_loss(split, 0, n), pred = fcnn_split_pred(split, 0, n);
+    int status = fcnn_load_batch(t->be, &images, &labels, &order, 0, &x, &y);
+    if (status == FCNN_OK)
+        status = fcnn_network_forward(t->net, n);
+    if (status == FCNN_OK)
+        status = fcnn_network_loss(t->net, n, &loss, &pred, train);
+    if (status == FCNN_OK && train)
+        status = fcnn_network_backward(t->net, n);
+    return status;
+}
+
+int fcnn_warm_up(struct fcnn_trainer *t)
+{
+    if (t->warmed_up)
+        return FCNN_OK;
+    int status = FCNN_OK;
+    if (t->train) {
+        int count = t->train->count, batch = t->batch_size;
+        status = warm_pass(t, t->train, count < batch ? count : batch, true);
+        if (status == FCNN_OK && count > batch && count % batch) /* the short last batch */
+            status = warm_pass(t, t->train, count % batch, true);
+    }
+    if (status == FCNN_OK && t->val) {
+        int count = t->val->count, batch = t->eval_batch_size;
+        status = warm_pass(t, t->val, count < batch ? count : batch, false);
+        if (status == FCNN_OK && count > batch && count % batch)
+            status = warm_pass(t, t->val, count % batch, false);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_sync(t->be);
+    t->warmed_up = status == FCNN_OK;
+    return status;
+}
+
 int fcnn_train(struct fcnn_trainer *t)
 {
-    int status = FCNN_OK;
+    int status = fcnn_warm_up(t);
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
         struct fcnn_pass_stats train, val;

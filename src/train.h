@@ -57,6 +57,7 @@ struct fcnn_trainer {
     double best_val_loss;
     float *best_params;               /* the parameters of that epoch (host copy) */
     bool stopped_early;
+    bool warmed_up;
 };
 
 /* Prepares the trainer's history and early-stopping state; fields above the state must be
@@ -67,6 +68,12 @@ void fcnn_trainer_release(struct fcnn_trainer *t);
 /* Trains from epoch t->epoch + 1 to t->epochs (or until early stopping). A non-finite
  * loss stops with FCNN_ERR_NUMERIC and a message naming the epoch and step. */
 int fcnn_train(struct fcnn_trainer *t);
+
+/* Runs every op of a training step and of an evaluation pass once, with the shapes the
+ * run will use, without changing any state (no optimizer update; what it writes is
+ * scratch the real steps overwrite). Backends compile and tune kernels at first use, so
+ * this keeps that cost out of the timed epochs. */
+int fcnn_warm_up(struct fcnn_trainer *t);
 
 /* Runs the network over a whole split in its stored order, in batches of `batch_size`;
  * leaves each sample's loss and prediction in split->host_loss / host_pred. */
