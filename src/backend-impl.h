@@ -27,6 +27,8 @@ struct fcnn_backend_ops {
     void (*close)(void *ctx);
     const char *(*device_name)(void *ctx);   /* one line: what runs the ops */
     int (*list_devices)(FILE *out);          /* NULL: one implicit device */
+    /* Prints a report (tuning table, profile); NULL or FCNN_ERR_UNSUPPORTED: none. */
+    int (*report)(void *ctx, enum fcnn_backend_report what, FILE *out);
 
     /* --- buffers --- */
     int (*buffer_alloc)(void *ctx, size_t bytes, void **impl);
@@ -96,6 +98,7 @@ int fcnn_backend_open_ops(const char *name, const struct fcnn_backend_ops *ops,
 /* For the core's dispatcher (src/ops.c). */
 const struct fcnn_backend_ops *fcnn_backend_ops_of(const struct fcnn_backend *be);
 void *fcnn_backend_ctx_of(const struct fcnn_backend *be);
+struct fcnn_trace *fcnn_backend_trace_of(const struct fcnn_backend *be);
 
 /* Element pointer helpers for host-memory backends: base + byte offset. */
 #define FCNN_HOST_PTR(type, t) ((type *)((char *)(t)->buffer->impl + (t)->offset))

@@ -11,6 +11,7 @@ struct fcnn_backend {
     struct fcnn_backend_entry entry_storage; /* for backends opened from a bare ops table */
     const struct fcnn_backend_entry *entry;
     void *ctx;
+    struct fcnn_trace *trace; /* where op calls are being recorded, if anywhere */
 };
 
 static const struct fcnn_backend_entry registry[] = {
@@ -123,6 +124,31 @@ int fcnn_backend_list_devices(const char *name, FILE *out)
         return FCNN_OK;
     }
     return entry->ops->list_devices(out);
+}
+
+int fcnn_backend_report(struct fcnn_backend *be, enum fcnn_backend_report what, FILE *out)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    if (!ops->report)
+        return fcnn_error(FCNN_ERR_UNSUPPORTED, "backend '%s' has no %s report", be->entry->name,
+                          what == FCNN_REPORT_TUNING ? "tuning" : "profile");
+    return ops->report(be->ctx, what, out);
+}
+
+void fcnn_backend_trace(struct fcnn_backend *be, struct fcnn_trace *trace)
+{
+    be->trace = trace;
+}
+
+struct fcnn_trace *fcnn_backend_trace_of(const struct fcnn_backend *be)
+{
+    return be->trace;
+}
+
+void fcnn_trace_free(struct fcnn_trace *trace)
+{
+    free(trace->calls);
+    *trace = (struct fcnn_trace){ 0 };
 }
 
 int fcnn_backend_variant_count(struct fcnn_backend *be, enum fcnn_op op)

@@ -98,6 +98,15 @@ struct fcnn_backend_options {
     const char *device;  /* backend-specific device selector; NULL: the backend's default */
     const char *kernels; /* "OP=VARIANT[,OP=VARIANT...]": force kernel variants; NULL: auto */
     bool verbose;        /* say what is happening (device, program builds) on stderr */
+    bool retune;         /* ignore stored kernel-tuning choices and time the variants again */
+    bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */
+};
+
+/* Reports a backend may print (fcnn_backend_report). */
+enum fcnn_backend_report {
+    FCNN_REPORT_TUNING,  /* the variant chosen per (op, shape): op, variant, parameters,
+                            time, GFLOPS */
+    FCNN_REPORT_PROFILE, /* each op's share of the device time since the backend opened */
 };
 
 /* The backends compiled into this build, in order of preference. */
@@ -115,6 +124,8 @@ const char *fcnn_backend_name(const struct fcnn_backend *be);
 const char *fcnn_backend_device(const struct fcnn_backend *be);
 /* Lists the devices a backend could open (for --list-devices). */
 int fcnn_backend_list_devices(const char *name, FILE *out);
+/* Prints one of the backend's reports; FCNN_ERR_UNSUPPORTED if it has none of that kind. */
+int fcnn_backend_report(struct fcnn_backend *be, enum fcnn_backend_report what, FILE *out);
 
 /* Kernel variants of an op: their number, their names, and forcing one (NULL: automatic
  * choice). A backend without variants has exactly one, named after the backend. */
@@ -143,6 +154,25 @@ int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call);
 int fcnn_op_validate(const struct fcnn_op_call *call);
 /* Whether the backend can run this (valid) call, exactly as fcnn_op_run would decide. */
 bool fcnn_backend_supports(struct fcnn_backend *be, const struct fcnn_op_call *call);
+
+/* Nominal work of a call: floating-point operations (multiply and add counted apart) for
+ * the convolution and dense ops, 0 for the others; and bytes read plus written. */
+double fcnn_op_flops(const struct fcnn_op_call *call);
+double fcnn_op_bytes(const struct fcnn_op_call *call);
+
+/* A trace records every op call a backend runs while it is attached, with copies of the
+ * descriptors, so that a benchmark can replay and time each op of a real step. */
+struct fcnn_traced_call {
+    struct fcnn_op_call call;                   /* its t[] point into `tensors` */
+    struct fcnn_tensor tensors[FCNN_OP_MAX_TENSORS];
+};
+struct fcnn_trace {
+    int count, capacity;
+    struct fcnn_traced_call *calls;
+};
+/* Starts recording into `trace` (NULL: stops). The trace must outlive the recording. */
+void fcnn_backend_trace(struct fcnn_backend *be, struct fcnn_trace *trace);
+void fcnn_trace_free(struct fcnn_trace *trace);
 
 /* Typed helpers for the layers: each builds the call and runs it. */
 int fcnn_load_batch(struct fcnn_backend *be, const struct fcnn_tensor *images,

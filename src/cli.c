@@ -17,6 +17,7 @@
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
 #define DEFAULT_EVAL_BATCH 250
+#define DEFAULT_BENCH_EVAL_BATCH 1000
 #define DEFAULT_LR 0.005
 #define DEFAULT_SEED 42
 #define DEFAULT_OUT "fcnn-out"
@@ -25,7 +26,7 @@ enum {
     OPT_BACKEND = 256, OPT_DEVICE, OPT_KERNEL, OPT_LIST_DEVICES, OPT_DATA, OPT_EPOCHS,
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
-    OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +51,9 @@ static const struct option long_options[] = {
     { "early-stopping", required_argument, NULL, OPT_EARLY_STOPPING },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "verbose", no_argument, NULL, OPT_VERBOSE },
+    { "bench", no_argument, NULL, OPT_BENCH },
+    { "tune", no_argument, NULL, OPT_TUNE },
+    { "profile", no_argument, NULL, OPT_PROFILE },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -77,7 +81,7 @@ static void print_help(void)
            "Training:\n"
            "  --epochs=N             epochs to train (default: %d)\n"
            "  --batch-size=N         samples per training step (default: %d)\n"
-           "  --eval-batch-size=N    samples per evaluation step (default: %d)\n"
+           "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
            "  --lr=X                 learning rate (default: %g)\n"
            "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
            "  --seed=N               seed of the one random generator (default: %d)\n"
@@ -92,12 +96,19 @@ static void print_help(void)
            "  --resume=FILE          continue an interrupted run from its checkpoint, with its\n"
            "                         settings (--epochs may extend it)\n"
            "  --quiet                print only the final results\n"
-           "  --verbose              say more about the device and kernel builds\n"
+           "  --verbose              say more about the device, kernel builds and start-up\n\n"
+           "Speed:\n"
+           "  --bench                benchmark instead of training: training and inference\n"
+           "                         images/s and each op's time, for --backend or for every\n"
+           "                         backend of this build\n"
+           "  --tune                 time every kernel variant on this device again, store the\n"
+           "                         fastest, print the table, and exit\n"
+           "  --profile              print each op's share of the device time at the end\n"
            "  --help                 show this help and exit\n"
            "  --version              show the version and exit\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
            fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
-           DEFAULT_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
+           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -150,7 +161,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
 {
     *o = (struct fcnn_options){
         .epochs = DEFAULT_EPOCHS, .batch_size = DEFAULT_BATCH,
-        .eval_batch_size = DEFAULT_EVAL_BATCH, .lr = DEFAULT_LR, .optimizer = FCNN_OPT_ADAM,
+        .eval_batch_size = 0, .lr = DEFAULT_LR, .optimizer = FCNN_OPT_ADAM,
         .seed = DEFAULT_SEED, .out_dir = DEFAULT_OUT,
     };
     enum fcnn_cli_result result = FCNN_CLI_RUN;
@@ -221,6 +232,9 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_EVAL: o->eval_only = true; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
+        case OPT_BENCH: o->bench = true; break;
+        case OPT_TUNE: o->tune = true; break;
+        case OPT_PROFILE: o->profile = true; break;
         case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
         case OPT_VERSION: printf("fcnn %s\n", PACKAGE_VERSION); return FCNN_CLI_EXIT_OK;
         case ':':
@@ -233,6 +247,10 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         return usage("unexpected argument '%s'", argv[optind]);
     if (o->backend && !fcnn_backend_exists(o->backend))
         return usage("unknown backend '%s' (this build has: %s)", o->backend, fcnn_backend_names());
+    if (!o->eval_batch_size)
+        o->eval_batch_size = o->bench ? DEFAULT_BENCH_EVAL_BATCH : DEFAULT_EVAL_BATCH;
+    if (o->bench + o->tune + o->eval_only + (o->resume_path != NULL) > 1)
+        return usage("--bench, --tune, --eval and --resume are separate modes: give one");
     if (o->eval_only && !o->load_path)
         return usage("--eval needs --load FILE");
     if (o->resume_path && (o->load_path || o->eval_only))

@@ -16,7 +16,7 @@ struct fcnn_options {
     int epochs;
     bool epochs_given;     /* --epochs was on the command line (a resumed run keeps its own) */
     int batch_size;
-    int eval_batch_size;
+    int eval_batch_size;   /* 0: 250, or 1000 with --bench */
     double lr;
     enum fcnn_optimizer_kind optimizer;
     uint64_t seed;
@@ -29,6 +29,9 @@ struct fcnn_options {
     int early_stopping;          /* patience; 0: off */
     bool quiet;
     bool verbose;
+    bool bench;                  /* benchmark instead of training */
+    bool tune;                   /* time kernel variants again, print the choices, exit */
+    bool profile;                /* print each op's share of the device time at the end */
 };
 
 enum fcnn_cli_result {

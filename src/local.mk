@@ -14,6 +14,7 @@ libfcnn_a_SOURCES += \
 	%reldir%/optimizer.c %reldir%/optimizer.h \
 	%reldir%/split.c %reldir%/split.h \
 	%reldir%/train.c %reldir%/train.h \
+	%reldir%/bench.c %reldir%/bench.h \
 	%reldir%/progress.c %reldir%/progress.h \
 	%reldir%/history.c %reldir%/history.h \
 	%reldir%/report.c %reldir%/report.h \

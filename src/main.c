@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "bench.h"
 #include "cli.h"
 #include "dataset.h"
 #include "history.h"
@@ -98,6 +99,8 @@ static int open_backend(struct run *r)
         .device = r->opt.device,
         .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
         .verbose = r->opt.verbose,
+        .retune = r->opt.tune,
+        .profile = r->opt.profile,
     };
     if (r->opt.backend)
         return fcnn_backend_open(r->opt.backend, &options, &r->be);
@@ -351,7 +354,8 @@ static int build(struct run *r)
     return fcnn_trainer_init(&r->trainer);
 }
 
-static int run(struct run *r)
+/* Model, checkpoint, backend, output directory, data, network, optimizer, trainer. */
+static int setup(struct run *r)
 {
     int status = fcnn_model_reference(&r->model);
     if (status == FCNN_OK)
@@ -361,33 +365,59 @@ static int run(struct run *r)
     if (status != FCNN_OK)
         return status;
     r->backend_opened = fcnn_now();
-    say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
+    if (!r->opt.bench) /* the benchmark prints its own heading */
+        say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
     snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
-    snprintf(r->save_path, sizeof r->save_path, "%s",
-             r->opt.save_path ? r->opt.save_path : "");
-    if (!r->opt.save_path)
+    if (r->opt.save_path)
+        snprintf(r->save_path, sizeof r->save_path, "%s", r->opt.save_path);
+    else
         snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", r->opt.out_dir);
-    status = make_dirs(r->opt.out_dir);
+    if (!r->opt.bench && !r->opt.tune)
+        status = make_dirs(r->opt.out_dir);
     if (status == FCNN_OK)
         status = build(r);
+    return status;
+}
+
+/* --tune: the warm-up makes the backend time its variants on every shape of the run. */
+static int tune(struct run *r)
+{
+    int status = fcnn_warm_up(&r->trainer);
+    if (status == FCNN_OK)
+        status = fcnn_backend_report(r->be, FCNN_REPORT_TUNING, stdout);
+    return status;
+}
+
+static int run(struct run *r)
+{
+    int status = setup(r);
     if (status != FCNN_OK)
         return status;
-
-    if (!r->opt.quiet)
-        fcnn_print_summary(stdout, &r->model);
+    if (r->opt.tune)
+        status = tune(r);
+    else if (r->opt.bench)
+        status = fcnn_bench(&r->trainer, stdout);
+    else {
+        if (!r->opt.quiet)
+            fcnn_print_summary(stdout, &r->model);
 #ifndef HAVE_JANSSON
-    say(r, "Checkpoints are off: this fcnn was built without jansson (install libjansson-dev "
-        "and rebuild)\n");
+        say(r, "Checkpoints are off: this fcnn was built without jansson (install "
+            "libjansson-dev and rebuild)\n");
 #endif
-    if (!r->opt.eval_only)
-        status = train(r);
-    if (status == FCNN_OK)
-        status = report(r);
+        if (!r->opt.eval_only)
+            status = train(r);
+        if (status == FCNN_OK)
+            status = report(r);
 #ifdef HAVE_JANSSON
-    if (status == FCNN_OK && !r->opt.eval_only)
-        say(r, "Model saved to %s\n", r->save_path);
+        if (status == FCNN_OK && !r->opt.eval_only)
+            say(r, "Model saved to %s\n", r->save_path);
 #endif
+    }
+    if (status == FCNN_OK && r->opt.profile) {
+        printf("\nProfile (%s)\n", fcnn_backend_name(r->be));
+        status = fcnn_backend_report(r->be, FCNN_REPORT_PROFILE, stdout);
+    }
     return status;
 }
 
@@ -408,6 +438,16 @@ static void release(struct run *r)
     fcnn_dataset_free(&r->test_data);
 }
 
+/* One run on the backend the options name (or the automatic choice). */
+static int run_once(struct run *r)
+{
+    fcnn_progress_init(&r->progress, stdout, r->opt.quiet);
+    int status = run(r);
+    fcnn_progress_interrupt(&r->progress);
+    release(r);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     static struct run r;
@@ -423,9 +463,18 @@ int main(int argc, char **argv)
             status = fcnn_backend_list_devices(fcnn_backend_name_at(i), stdout);
         return status == FCNN_OK ? 0 : fail(status);
     }
-    fcnn_progress_init(&r.progress, stdout, r.opt.quiet);
-    int status = run(&r);
-    fcnn_progress_interrupt(&r.progress);
-    release(&r);
+    if (r.opt.bench && !r.opt.backend) { /* every backend of this build, one after another */
+        int status = FCNN_OK;
+        for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++) {
+            static struct run each;
+            each = (struct run){ .opt = r.opt, .started = fcnn_now() };
+            each.opt.backend = fcnn_backend_name_at(i);
+            if (i)
+                printf("\n");
+            status = run_once(&each);
+        }
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    int status = run_once(&r);
     return status == FCNN_OK ? 0 : fail(status);
 }

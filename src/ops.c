@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend-impl.h"
@@ -380,9 +381,71 @@ bool fcnn_backend_supports(struct fcnn_backend *be, const struct fcnn_op_call *c
     return !ops->supports || ops->supports(fcnn_backend_ctx_of(be), call);
 }
 
+/* Appends a deep copy of the call to the backend's trace, if one is attached. */
+static int record(struct fcnn_backend *be, const struct fcnn_op_call *call)
+{
+    struct fcnn_trace *trace = fcnn_backend_trace_of(be);
+    if (!trace)
+        return FCNN_OK;
+    if (trace->count == trace->capacity) {
+        int capacity = trace->capacity ? 2 * trace->capacity : 64;
+        void *grown = realloc(trace->calls, (size_t)capacity * sizeof *trace->calls);
+        if (!grown)
+            return fcnn_error(FCNN_ERR_NOMEM, "out of memory recording a trace");
+        trace->calls = grown;
+        trace->capacity = capacity;
+    }
+    struct fcnn_traced_call *copy = &trace->calls[trace->count++];
+    copy->call = *call;
+    for (int i = 0; i < FCNN_OP_MAX_TENSORS; i++) {
+        if (call->t[i]) {
+            copy->tensors[i] = *call->t[i];
+            copy->call.t[i] = &copy->tensors[i];
+        }
+    }
+    return FCNN_OK;
+}
+
+/* Every output-shaped element is a dot product over one kernel window: KH*KW*C products. */
+static double conv_flops(const struct fcnn_tensor *output_shaped, const struct fcnn_tensor *kernel)
+{
+    return 2.0 * (double)fcnn_tensor_count(output_shaped) * kernel->shape[0] * kernel->shape[1] *
+           kernel->shape[2];
+}
+
+double fcnn_op_flops(const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *const *t = call->t;
+    switch (call->op) {
+    case FCNN_OP_CONV2D_FWD: return conv_flops(t[3], t[1]);        /* y, w */
+    case FCNN_OP_CONV2D_BWD_DATA: return conv_flops(t[0], t[1]);   /* dy, w */
+    case FCNN_OP_CONV2D_BWD_FILTER: return conv_flops(t[1], t[2]); /* dy, dw */
+    case FCNN_OP_DENSE_FWD:         /* x [N,D], w [D,K] */
+    case FCNN_OP_DENSE_BWD_DATA:    /* dy [N,K], w [D,K] */
+        return 2.0 * t[0]->shape[0] * (double)fcnn_tensor_count(t[1]);
+    case FCNN_OP_DENSE_BWD_WEIGHTS: /* x [N,D], dw [D,K] */
+        return 2.0 * t[0]->shape[0] * (double)fcnn_tensor_count(t[2]);
+    default:
+        return 0;
+    }
+}
+
+double fcnn_op_bytes(const struct fcnn_op_call *call)
+{
+    double bytes = 0;
+    for (int i = 0; i < fcnn_op_tensor_count(call->op); i++) {
+        if (!call->t[i])
+            continue;
+        double b = (double)fcnn_tensor_bytes(call->t[i]);
+        bytes += fcnn_op_tensor_role(call->op, i) == FCNN_INOUT ? 2 * b : b;
+    }
+    return bytes;
+}
+
 int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call)
 {
     CHECK(fcnn_op_validate(call));
+    CHECK(record(be, call));
     if (!fcnn_backend_supports(be, call))
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "backend '%s' does not support this %s call",
                           fcnn_backend_name(be), fcnn_op_name(call->op));

@@ -99,6 +99,29 @@ void fcnn_trainer_release(struct fcnn_trainer *t)
     t->best_params = NULL;
 }
 
+int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
+{
+    struct fcnn_backend *be = t->be;
+    struct fcnn_split *split = t->train;
+    struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
+    struct fcnn_tensor order = fcnn_split_order(split);
+    struct fcnn_tensor params = fcnn_network_param_arena(t->net);
+    struct fcnn_tensor grads = fcnn_network_grad_arena(t->net);
+    struct fcnn_tensor x = fcnn_network_input(t->net, n), y = fcnn_network_labels(t->net, n);
+    struct fcnn_tensor loss = fcnn_split_loss(split, first, n);
+    struct fcnn_tensor pred = fcnn_split_pred(split, first, n);
+    int status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
+    if (status == FCNN_OK)
+        status = fcnn_network_forward(t->net, n);
+    if (status == FCNN_OK)
+        status = fcnn_network_loss(t->net, n, &loss, &pred, true);
+    if (status == FCNN_OK)
+        status = fcnn_network_backward(t->net, n);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_step(be, t->opt, &params, &grads);
+    return status;
+}
+
 /* One epoch of training over t->train in a fresh random order. */
 static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats *stats)
 {
@@ -109,28 +132,13 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
 
     fcnn_rng_permutation(t->rng, split->host_order, count);
     int status = fcnn_split_set_order(be, split, NULL);
-    struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
-    struct fcnn_tensor order = fcnn_split_order(split);
-    struct fcnn_tensor params = fcnn_network_param_arena(t->net);
-    struct fcnn_tensor grads = fcnn_network_grad_arena(t->net);
     struct pass_sums sums = { 0 };
     double start = fcnn_now(), last_report = start;
 
     for (int step = 0; step < steps && status == FCNN_OK; step++) {
         int first = step * batch;
         int n = count - first < batch ? count - first : batch; /* the last batch may be short */
-        struct fcnn_tensor x = fcnn_network_input(t->net, n), y = fcnn_network_labels(t->net, n);
-        struct fcnn_tensor loss = fcnn_split_loss(split, first, n);
-        struct fcnn_tensor pred = fcnn_split_pred(split, first, n);
-        status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
-        if (status == FCNN_OK)
-            status = fcnn_network_forward(t->net, n);
-        if (status == FCNN_OK)
-            status = fcnn_network_loss(t->net, n, &loss, &pred, true);
-        if (status == FCNN_OK)
-            status = fcnn_network_backward(t->net, n);
-        if (status == FCNN_OK)
-            status = fcnn_optimizer_step(be, t->opt, &params, &grads);
+        status = fcnn_train_step(t, first, n);
 
         /* Progress: read back what the device has done, at most every interval. */
         double now = fcnn_now();

@@ -69,6 +69,10 @@ void fcnn_trainer_release(struct fcnn_trainer *t);
  * loss stops with FCNN_ERR_NUMERIC and a message naming the epoch and step. */
 int fcnn_train(struct fcnn_trainer *t);
 
+/* One training step on samples [first, first + n) of the training split's current order:
+ * load, forward, loss, backward, update, all queued on the backend. */
+int fcnn_train_step(struct fcnn_trainer *t, int first, int n);
+
 /* Runs every op of a training step and of an evaluation pass once, with the shapes the
  * run will use, without changing any state (no optimizer update; what it writes is
  * scratch the real steps overwrite). Backends compile and tune kernels at first use, so
