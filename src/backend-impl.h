@@ -99,6 +99,8 @@ int fcnn_backend_open_ops(const char *name, const struct fcnn_backend_ops *ops,
 const struct fcnn_backend_ops *fcnn_backend_ops_of(const struct fcnn_backend *be);
 void *fcnn_backend_ctx_of(const struct fcnn_backend *be);
 struct fcnn_trace *fcnn_backend_trace_of(const struct fcnn_backend *be);
+bool fcnn_backend_core_profiling(const struct fcnn_backend *be);
+void fcnn_backend_core_profile_add(struct fcnn_backend *be, enum fcnn_op op, double seconds);
 
 /* Element pointer helpers for host-memory backends: base + byte offset. */
 #define FCNN_HOST_PTR(type, t) ((type *)((char *)(t)->buffer->impl + (t)->offset))

@@ -12,6 +12,11 @@ struct fcnn_backend {
     const struct fcnn_backend_entry *entry;
     void *ctx;
     struct fcnn_trace *trace; /* where op calls are being recorded, if anywhere */
+    /* The core's own profile, for --profile on backends without one: wall time per op,
+     * each op waited for (free on a synchronous backend such as ref). */
+    bool core_profile;
+    double op_seconds[FCNN_OP_COUNT];
+    long long op_calls[FCNN_OP_COUNT];
 };
 
 static const struct fcnn_backend_entry registry[] = {
@@ -68,6 +73,7 @@ static int open_entry(const struct fcnn_backend_entry *entry,
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend '%s'", entry->name);
     be->entry_storage = *entry;
     be->entry = &be->entry_storage;
+    be->core_profile = options && options->profile && !entry->ops->report;
     int status = entry->ops->open(options ? options : &defaults, &be->ctx);
     if (status != FCNN_OK) {
         free(be);
@@ -126,9 +132,37 @@ int fcnn_backend_list_devices(const char *name, FILE *out)
     return entry->ops->list_devices(out);
 }
 
+static int core_profile_report(const struct fcnn_backend *be, FILE *out)
+{
+    double total = 0;
+    for (int op = 0; op < FCNN_OP_COUNT; op++)
+        total += be->op_seconds[op];
+    fprintf(out, "%-20s %8s %12s %10s %7s\n", "op", "calls", "total s", "ms/call", "share");
+    for (int op = 0; op < FCNN_OP_COUNT; op++)
+        if (be->op_calls[op])
+            fprintf(out, "%-20s %8lld %12.3f %10.3f %6.1f%%\n", fcnn_op_name(op), be->op_calls[op],
+                    be->op_seconds[op], 1e3 * be->op_seconds[op] / be->op_calls[op],
+                    total > 0 ? 100 * be->op_seconds[op] / total : 0);
+    fprintf(out, "%-20s %8s %12.3f\n", "all ops", "", total);
+    return FCNN_OK;
+}
+
+bool fcnn_backend_core_profiling(const struct fcnn_backend *be)
+{
+    return be->core_profile;
+}
+
+void fcnn_backend_core_profile_add(struct fcnn_backend *be, enum fcnn_op op, double seconds)
+{
+    be->op_seconds[op] += seconds;
+    be->op_calls[op]++;
+}
+
 int fcnn_backend_report(struct fcnn_backend *be, enum fcnn_backend_report what, FILE *out)
 {
     const struct fcnn_backend_ops *ops = be->entry->ops;
+    if (what == FCNN_REPORT_PROFILE && be->core_profile)
+        return core_profile_report(be, out);
     if (!ops->report)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "backend '%s' has no %s report", be->entry->name,
                           what == FCNN_REPORT_TUNING ? "tuning" : "profile");

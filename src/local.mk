@@ -4,6 +4,7 @@ libfcnn_a_SOURCES += \
 	%reldir%/tensor.c %reldir%/tensor.h \
 	%reldir%/backend.c %reldir%/backend.h %reldir%/backend-impl.h \
 	%reldir%/ops.c \
+	%reldir%/clock.c %reldir%/clock.h \
 	%reldir%/rng.c %reldir%/rng.h \
 	%reldir%/idx.c %reldir%/idx.h \
 	%reldir%/dataset.c %reldir%/dataset.h \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend-impl.h"
+#include "clock.h"
 
 static const char *const op_names[FCNN_OP_COUNT] = {
 #define FCNN_OP_NAME(id, name) [FCNN_OP_##id] = name,
@@ -381,6 +382,8 @@ bool fcnn_backend_supports(struct fcnn_backend *be, const struct fcnn_op_call *c
     return !ops->supports || ops->supports(fcnn_backend_ctx_of(be), call);
 }
 
+static int dispatch(struct fcnn_backend *be, const struct fcnn_op_call *call);
+
 /* Appends a deep copy of the call to the backend's trace, if one is attached. */
 static int record(struct fcnn_backend *be, const struct fcnn_op_call *call)
 {
@@ -450,6 +453,20 @@ int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "backend '%s' does not support this %s call",
                           fcnn_backend_name(be), fcnn_op_name(call->op));
 
+    if (fcnn_backend_core_profiling(be)) {
+        double start = fcnn_now();
+        int status = dispatch(be, call);
+        if (status == FCNN_OK)
+            status = fcnn_sync(be);
+        fcnn_backend_core_profile_add(be, call->op, fcnn_now() - start);
+        return status;
+    }
+    return dispatch(be, call);
+}
+
+/* Calls the backend's slot for the op. */
+static int dispatch(struct fcnn_backend *be, const struct fcnn_op_call *call)
+{
     const struct fcnn_backend_ops *ops = fcnn_backend_ops_of(be);
     void *ctx = fcnn_backend_ctx_of(be);
     const struct fcnn_tensor *const *t = call->t;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "clock.h"
 #include "network.h"
 #include "optimizer.h"
 #include "rng.h"
@@ -83,8 +84,5 @@ int fcnn_warm_up(struct fcnn_trainer *t);
  * leaves each sample's loss and prediction in split->host_loss / host_pred. */
 int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
                   struct fcnn_pass_stats *stats);
-
-/* Seconds on a monotonic clock. */
-double fcnn_now(void);
 
 #endif
