@@ -60,6 +60,7 @@ struct fcnn_backend_ops {
                        const struct fcnn_pool_params *p);
     int (*maxpool_bwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
                        const struct fcnn_pool_params *p);
+    /* Must work in place (dx the same tensor as dy): the layers call it that way. */
     int (*relu_bwd)(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx);
     int (*dense_fwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
                      fcnn_tensor_arg y, enum fcnn_activation act);

@@ -25,7 +25,7 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
-    X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0                 */ \
+    X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
     X(DENSE_BWD_WEIGHTS, "dense_bwd_weights") /* dw = x^T dy                                 */ \
