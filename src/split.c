@@ -71,6 +71,13 @@ int fcnn_split_set_order(struct fcnn_backend *be, struct fcnn_split *s, const in
     if (order)
         for (int i = 0; i < s->count; i++)
             s->host_order[i] = order[i];
+    /* Checked here, once per pass: a device cannot report a bad index from inside an op
+     * without a round trip (the OpenCL kernels would read garbage). The labels were
+     * checked when the IDX file was read. */
+    for (int i = 0; i < s->count; i++)
+        if (s->host_order[i] < 0 || s->host_order[i] >= s->count)
+            return fcnn_error(FCNN_ERR_INVALID, "sample order entry %d is %d, not in 0..%d", i,
+                              (int)s->host_order[i], s->count - 1);
     struct fcnn_tensor t = fcnn_split_order(s);
     return fcnn_upload(be, &t, s->host_order);
 }
