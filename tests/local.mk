@@ -5,8 +5,10 @@ tests_test_model_LDADD = $(FCNN_LIBS)
 tests_test_backends_agree_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-backends-agree tests/cli-options.sh tests/train-e2e.sh \
 	tests/checkpoint-e2e.sh
-EXTRA_DIST += tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh
+EXTRA_DIST += tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh tests/lsan.supp
 
-# Script tests find the program under test here, whatever the build directory.
+# Script tests find the program under test here, whatever the build directory; in a
+# sanitizer build, LeakSanitizer skips what fontconfig keeps for the process's lifetime.
 AM_TESTS_ENVIRONMENT = FCNN='$(abs_top_builddir)/fcnn'; srcdir='$(srcdir)'; \
-	export FCNN srcdir;
+	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
+	export FCNN srcdir LSAN_OPTIONS;
