@@ -15,18 +15,9 @@
 #include "safetensors.h"
 #include "status.h"
 
-static int failures;
-static char dir[] = "/tmp/fcnn-test-checkpoint-XXXXXX";
+#include "expect.h"
 
-#define EXPECT(cond, ...)                                                                  \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
+static char dir[] = "/tmp/fcnn-test-checkpoint-XXXXXX";
 
 /* A trainer with made-up state: random weights and optimizer moments, 2 epochs of history,
  * a generator advanced past its seed. */

@@ -13,18 +13,9 @@
 #include "idx.h"
 #include "status.h"
 
-static int failures;
-static char dir[] = "/tmp/fcnn-test-idx-XXXXXX";
+#include "expect.h"
 
-#define EXPECT(cond, ...)                                                                  \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
+static char dir[] = "/tmp/fcnn-test-idx-XXXXXX";
 
 static void put_u32(unsigned char *b, uint32_t v)
 {
