@@ -18,9 +18,10 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 
 void ocl_buffer_free(void *opaque, void *impl)
 {
-    (void)opaque;
+    struct ocl_context *ctx = opaque;
     /* Deferred by OpenCL until the commands already queued on it have finished. */
     clReleaseMemObject((cl_mem)impl);
+    ctx->buffer_generation++;
 }
 
 int ocl_upload(void *opaque, void *impl, size_t offset, const void *src, size_t bytes)
@@ -40,14 +41,15 @@ int ocl_download(void *opaque, void *impl, size_t offset, void *dst, size_t byte
         return FCNN_OK;
     OCL_CHECK(clEnqueueReadBuffer, clEnqueueReadBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
                                                        offset, bytes, dst, 0, NULL, NULL));
-    return FCNN_OK;
+    /* Everything before the read has finished: a good time to read profiling events. */
+    return ocl_profile_collect(ctx, false);
 }
 
 int ocl_sync(void *opaque)
 {
     struct ocl_context *ctx = opaque;
     OCL_CHECK(clFinish, clFinish(ctx->queue));
-    return FCNN_OK;
+    return ocl_profile_collect(ctx, false);
 }
 
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
@@ -60,12 +62,27 @@ int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t 
         cl_int status;
         cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
         OCL_CHECK(clCreateBuffer, status);
-        if (s->mem)
+        if (s->mem) {
             clReleaseMemObject(s->mem);
+            ctx->buffer_generation++;
+        }
         s->mem = mem;
         s->size = bytes;
     }
     *out = s->mem;
+    return FCNN_OK;
+}
+
+int ocl_zeros(struct ocl_context *ctx, size_t floats, cl_mem *out)
+{
+    size_t bytes = (floats ? floats : 1) * sizeof(float);
+    bool grows = ctx->scratch[OCL_SCRATCH_ZEROS].size < bytes;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_ZEROS, bytes, out));
+    if (grows) {
+        float zero = 0.0f;
+        OCL_CHECK(clEnqueueFillBuffer, clEnqueueFillBuffer(ctx->queue, *out, &zero, sizeof zero,
+                                                           0, bytes, 0, NULL, NULL));
+    }
     return FCNN_OK;
 }
 
