@@ -93,6 +93,85 @@ void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const
             vstore16(acc[cc][v], 0, op + cc * K + 16 * v);
 }
 
+/* The first layer's case: one input channel, a 3x3 kernel, stride 1. With C = 1 a tap
+ * owns too little work for the kernel above (one broadcast and KV loads per KV
+ * multiply-adds), so here one work-item keeps all nine taps of 16*KV output channels in
+ * 9*KV float16 accumulators and walks a run of output rows: per output pixel it loads dy's
+ * KV vectors once and the three input columns that enter the 3x3 window (the other six
+ * slide over from the previous pixel), for 9*KV multiply-adds.
+ * partial[item][tap][k] for rows [item * rows_per_item, ...) of the rows = N*HO output
+ * rows; count = items * kblocks. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_filter_c1_3x3(__global const float *x, ulong x_offset, __global const float *dy,
+                          ulong dy_offset, __global float *out, ulong out_offset, int H, int W,
+                          int K, int pad, int HO, int WO, int rows, int rows_per_item,
+                          int kblocks, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    int kb = gid % kblocks, item = gid / kblocks, k0 = kb * 16 * KV;
+    int first = item * rows_per_item, end = min(rows, first + rows_per_item);
+
+    float16 acc[9][KV];
+#pragma unroll
+    for (int t = 0; t < 9; t++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            acc[t][v] = (float16)(0.0f);
+
+    for (int r = first; r < end; r++) {
+        int n = r / HO, oh = r % HO;
+        /* The three input rows of the window; a row of padding reads as zeros. */
+        bool row_ok[3];
+        __global const float *xr[3];
+#pragma unroll
+        for (int i = 0; i < 3; i++) {
+            int ih = oh - pad + i;
+            row_ok[i] = ih >= 0 && ih < H;
+            xr[i] = x + (size_t)(n * H + (row_ok[i] ? ih : 0)) * W;
+        }
+        /* win[i][j] = x[ih_i][ow - pad + j], zero outside the image. */
+        float win[3][3];
+#pragma unroll
+        for (int i = 0; i < 3; i++)
+#pragma unroll
+            for (int j = 1; j < 3; j++) {
+                int iw = -pad + j - 1;
+                win[i][j] = row_ok[i] && iw >= 0 && iw < W ? xr[i][iw] : 0.0f;
+            }
+        __global const float *dp = dy + (size_t)r * WO * K + k0;
+        for (int ow = 0; ow < WO; ow++, dp += K) {
+            int iw = ow - pad + 2; /* the column entering the window */
+#pragma unroll
+            for (int i = 0; i < 3; i++) {
+                win[i][0] = win[i][1];
+                win[i][1] = win[i][2];
+                win[i][2] = row_ok[i] && iw >= 0 && iw < W ? xr[i][iw] : 0.0f;
+            }
+            float16 d[KV];
+#pragma unroll
+            for (int v = 0; v < KV; v++)
+                d[v] = vload16(0, dp + 16 * v);
+#pragma unroll
+            for (int i = 0; i < 3; i++)
+#pragma unroll
+                for (int j = 0; j < 3; j++)
+#pragma unroll
+                    for (int v = 0; v < KV; v++)
+                        acc[i * 3 + j][v] = fma((float16)(win[i][j]), d[v], acc[i * 3 + j][v]);
+        }
+    }
+    __global float *op = out + out_offset + (size_t)item * 9 * K + k0;
+#pragma unroll
+    for (int t = 0; t < 9; t++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            vstore16(acc[t][v], 0, op + t * K + 16 * v);
+}
+
 /* dw[e] = sum over chunks of partial[chunk][e], in chunk order; count = elements of dw. */
 __kernel void conv2d_filter_reduce(__global const float *partial, __global float *dw,
                                    ulong dw_offset, int chunks, int count)

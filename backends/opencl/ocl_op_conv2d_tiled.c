@@ -4,7 +4,9 @@
  * this form).
  *
  * The variant rows choose the tile: PIX output pixels along a row times 16*KV output
- * channels per work-item, so the output channel count must be a multiple of 16*KV. */
+ * channels per work-item, so the output channel count must be a multiple of 16*KV. The
+ * "rows" variants (a KW_FIXED tunable) run conv2d_rows, compiled for one kernel width and
+ * stride 1, which loads each input scalar once per kernel row instead of once per tap. */
 #include <config.h>
 
 #include "ocl_conv.h"
@@ -14,6 +16,22 @@ static int channels_per_item(const struct ocl_variant *variant)
     return 16 * ocl_tunable(variant, "KV");
 }
 
+/* The kernel width a rows variant is compiled for; 0 for the general tiled kernel. */
+static int fixed_width(const struct ocl_variant *variant)
+{
+    return ocl_tunable_or(variant, "KW_FIXED", 0);
+}
+
+/* Whether the variant's kernel can run a convolution of this geometry (stride 1 and the
+ * compiled width for the rows kernel) with `outputs` output channels. */
+static bool geometry_fits(const struct ocl_variant *variant, const struct conv_shape *s,
+                          int outputs)
+{
+    if (outputs % channels_per_item(variant) != 0)
+        return false;
+    return !fixed_width(variant) || (s->kw == fixed_width(variant) && s->stride == 1);
+}
+
 /* The launch shared by the forward and the input gradient: y = act(conv(x, w) + b) with w
  * an HWIO kernel at (w_mem, w_offset) of `s`'s geometry, padded by (pad_h, pad_w). */
 static int launch_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -21,8 +39,10 @@ static int launch_tiled(struct ocl_context *ctx, const struct ocl_variant *varia
                         cl_ulong w_offset, const struct fcnn_tensor *b,
                         const struct fcnn_tensor *y, int pad_h, int pad_w, bool relu)
 {
+    bool rows = fixed_width(variant) != 0;
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_tiled.cl", "conv2d_tiled", &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_tiled.cl",
+                               rows ? "conv2d_rows" : "conv2d_tiled", &kernel));
     cl_mem zeros;
     OCL_TRY(ocl_zeros(ctx, (size_t)s->c, &zeros));
     int pix = ocl_tunable(variant, "PIX");
@@ -34,7 +54,17 @@ static int launch_tiled(struct ocl_context *ctx, const struct ocl_variant *varia
     cl_int act = relu, segs = (s->wo + pix - 1) / pix;
     cl_int kblocks = s->k / channels_per_item(variant);
     cl_int count = s->n * s->ho * segs * kblocks;
-    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    if (rows) /* no width or stride arguments: both are fixed */
+        return ocl_launch_1d(ctx, kernel, (size_t)count, local,
+                             OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
+                                      OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
+                                      OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
+                                      OCL_ARG(zeros), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
+                                      OCL_ARG(KH), OCL_ARG(K), OCL_ARG(ph), OCL_ARG(pw),
+                                      OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(act), OCL_ARG(segs),
+                                      OCL_ARG(kblocks), OCL_ARG(count)));
+    return ocl_launch_1d(ctx, kernel, (size_t)count, local,
                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
                                   OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
                                   OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
@@ -51,7 +81,7 @@ bool ocl_conv2d_fwd_tiled_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && s.k % channels_per_item(variant) == 0;
+    return ocl_call_fits_int32(call) && geometry_fits(variant, &s, s.k);
 }
 
 int ocl_conv2d_fwd_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -73,7 +103,7 @@ bool ocl_conv2d_bwd_data_tiled_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     return ocl_call_fits_int32(call) && s.stride == 1 && s.pad <= s.kh - 1 &&
-           s.pad <= s.kw - 1 && s.c % channels_per_item(variant) == 0;
+           s.pad <= s.kw - 1 && geometry_fits(variant, &s, s.c);
 }
 
 int ocl_conv2d_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -18,6 +18,7 @@
  * large tile, and small groups give PoCL's scheduler about a hundred groups or more to
  * spread over the cores (issue 6). Their tiles: */
 #define CONV_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "WG_SIZE", 4 } }
+#define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
 
@@ -31,7 +32,14 @@ static const struct ocl_variant variants[] = {
 
     /* --- conv2d_fwd --- */
     /* Direct, register-tiled: PIX pixels x 16*KV channels per work-item, bias and ReLU in
-     * the epilogue, no column matrix. */
+     * the epilogue, no column matrix. The rows_ forms are compiled for 3-wide kernels at
+     * stride 1 and reuse each input scalar across a kernel row's taps. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "rows_7x32", .priority = 32,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(7, 2),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "rows_4x32", .priority = 31,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(4, 2),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
     { .op = FCNN_OP_CONV2D_FWD, .name = "tiled_7x32", .priority = 30,
       .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(7, 2),
       .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
@@ -56,7 +64,10 @@ static const struct ocl_variant variants[] = {
       .supports = ocl_conv2d_fwd_direct_supports, .run = ocl_conv2d_fwd_direct },
 
     /* --- conv2d_bwd_data --- */
-    /* The tiled forward kernel on dy with flipped weights (stride 1). */
+    /* The tiled forward kernels on dy with flipped weights (stride 1). */
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "rows_7x32", .priority = 32,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(7, 2),
+      .supports = ocl_conv2d_bwd_data_tiled_supports, .run = ocl_conv2d_bwd_data_tiled },
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "tiled_7x32", .priority = 30,
       .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(7, 2),
       .supports = ocl_conv2d_bwd_data_tiled_supports, .run = ocl_conv2d_bwd_data_tiled },
@@ -82,6 +93,10 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x32", .priority = 28,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
+      .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
@@ -184,12 +199,17 @@ void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t si
                              variant->tunables[i].name, variant->tunables[i].value);
 }
 
-int ocl_tunable(const struct ocl_variant *variant, const char *name)
+int ocl_tunable_or(const struct ocl_variant *variant, const char *name, int fallback)
 {
     for (int i = 0; i < OCL_MAX_TUNABLES && variant->tunables[i].name; i++)
         if (strcmp(variant->tunables[i].name, name) == 0)
             return variant->tunables[i].value;
-    return 0; /* a programming error: the row lacks a tunable its launch reads */
+    return fallback;
+}
+
+int ocl_tunable(const struct ocl_variant *variant, const char *name)
+{
+    return ocl_tunable_or(variant, name, 0); /* 0: a row lacks a tunable its launch reads */
 }
 
 int ocl_variant_kernel(struct ocl_context *ctx, const struct ocl_variant *variant,

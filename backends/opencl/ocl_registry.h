@@ -74,6 +74,8 @@ int ocl_build_all_variants(struct ocl_context *ctx);
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
 /* The value of one of its tunables; the caller names only tunables the row defines. */
 int ocl_tunable(const struct ocl_variant *variant, const char *name);
+/* The same for a tunable only some rows define: `fallback` where the row has none. */
+int ocl_tunable_or(const struct ocl_variant *variant, const char *name, int fallback);
 /* The kernel `name` of kernels/<file> built with the variant's options. */
 int ocl_variant_kernel(struct ocl_context *ctx, const struct ocl_variant *variant,
                        const char *file, const char *name, struct ocl_kernel **out);
@@ -118,8 +120,9 @@ ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
     ocl_conv2d_fwd_direct;
 /* ocl_op_conv2d_tiled.c, ocl_op_conv2d_filter.c: the register-tiled direct kernels */
 ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_supports,
-    ocl_conv2d_bwd_filter_tiled_supports;
-ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled;
+    ocl_conv2d_bwd_filter_tiled_supports, ocl_conv2d_bwd_filter_c1_supports;
+ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
+    ocl_conv2d_bwd_filter_c1;
 /* ocl_op_bias.c, ocl_op_pool.c, ocl_op_activation.c */
 ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_pool_vec16_supports,
     ocl_maxpool_bwd_scatter16_supports;
