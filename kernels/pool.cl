@@ -157,3 +157,54 @@ void maxpool_bwd_scatter16(__global const float *x, ulong x_offset, __global con
             vstore16(select((float16)(0.0f), g, best_at == here), 0, dx + (i * W + j) * C);
         }
 }
+
+/* maxpool_bwd_scatter16 fused with what follows it in a convolution layer's backward pass
+ * (the backend fuses ops enqueued back to back): the ReLU's mask, when the pooled input is
+ * the ReLU's output (relu: dy reaches a position only where x > 0, and the routed position
+ * holds the window's maximum), and the bias gradient's first pass (bias: each work-item
+ * also sums what it writes, per channel, into partial[n * HO + oh]: dx is never read back
+ * for it). One work-item per (sample, window row, 16 channels) walking the row's windows;
+ * the last row and column of windows also zero what floor division left uncovered.
+ * count = N*HO * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const float *dy,
+                         ulong dy_offset, __global float *dx, ulong dx_offset,
+                         __global float *partial, int H, int W, int C, int HO, int WO, int size,
+                         int relu, int bias, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, row = gid / vectors;
+    int oh = row % HO, n = row / HO;
+    int rows = oh == HO - 1 ? H - oh * size : size;
+    float16 sum = (float16)(0.0f);
+    for (int ow = 0; ow < WO; ow++) {
+        size_t corner = ((size_t)(n * H + oh * size) * W + ow * size) * C + 16 * cv;
+        __global const float *xw = x + x_offset + corner;
+        __global float *dxw = dx + dx_offset + corner;
+        float16 best = vload16(0, xw);
+        int16 best_at = (int16)(0);
+        for (int i = 0; i < size; i++)
+            for (int j = 0; j < size; j++) {
+                float16 v = vload16(0, xw + (i * W + j) * C);
+                int16 greater = v > best;
+                best = select(best, v, greater);
+                best_at = select(best_at, (int16)(i * size + j), greater);
+            }
+        float16 g = 0.0f + vload16(0, dy + dy_offset + ((size_t)(n * HO + oh) * WO + ow) * C +
+                                          16 * cv);
+        if (relu)
+            g = select((float16)(0.0f), g, best > (float16)(0.0f));
+        sum += g;
+        int cols = ow == WO - 1 ? W - ow * size : size;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                int16 here = (int16)(i < size && j < size ? i * size + j : -1);
+                vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
+            }
+    }
+    if (bias)
+        vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
+}

@@ -13,6 +13,7 @@
  *   ocl_registry.c   ops -> kernel variants, automatic choice, forcing and dispatch
  *   ocl_tune.c       per-device autotuning: timing the variants on each new shape
  *   ocl_tune_store.c the tuning choices on disk, next to the program cache
+ *   ocl_fuse.c       deferring ops to fuse them with the calls that follow
  *   ocl_profile.c    --profile: each op's device time from OpenCL profiling events
  *   ocl_report.c     the backend's reports (tuning table, profile)
  *   ocl_clblast.c    SGEMM through CLBlast, and its warm-up
@@ -221,6 +222,25 @@ struct ocl_profile {
     double flops[FCNN_OP_COUNT];
 };
 
+/* Ops deferred in the hope of fusing them with the next (ocl_fuse.c). */
+enum ocl_fusion_stage {
+    OCL_FUSION_NONE,
+    OCL_FUSION_POOL,      /* a maxpool_bwd is deferred */
+    OCL_FUSION_POOL_RELU, /* ... and the relu_bwd after it absorbed */
+};
+
+struct ocl_kept_call {
+    struct fcnn_op_call call; /* its t[] point into tensors */
+    struct fcnn_tensor tensors[FCNN_OP_MAX_TENSORS];
+};
+
+struct ocl_fusion {
+    bool enabled; /* false: FCNN_FUSE=0 */
+    enum ocl_fusion_stage stage;
+    struct ocl_kept_call pool;
+    long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
+};
+
 struct ocl_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -240,6 +260,7 @@ struct ocl_context {
     const struct ocl_variant *forced[FCNN_OP_COUNT];
     struct ocl_tuning tuning;
     struct ocl_profile profile;
+    struct ocl_fusion fusion;
     bool clblast_ready; /* CLBlast has compiled its kernels (only if a variant used it) */
     /* Bumped whenever a buffer is released: a new buffer may reuse a released handle's
      * value, so remembered kernel arguments are forgotten. */
@@ -337,6 +358,15 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
                       const struct ocl_variant **out);
 /* "32x28x28x1,3x3x1x32,32,32x28x28x32,s1p1,relu": what a tuning choice is keyed by. */
 void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size);
+
+/* --- fusion (ocl_fuse.c) ------------------------------------------------------------- */
+
+void ocl_fusion_open(struct ocl_context *ctx);
+/* Takes the call (deferring it, or fusing it with what is deferred) or, when it cannot,
+ * flushes what is deferred and leaves the call to the caller (*taken false). */
+int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, bool *taken);
+/* Enqueues whatever is deferred: before anything that could observe its results. */
+int ocl_fusion_flush(struct ocl_context *ctx);
 
 /* --- profiling (ocl_profile.c) -------------------------------------------------------- */
 

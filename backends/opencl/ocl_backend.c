@@ -27,8 +27,10 @@ static void ocl_close(void *opaque)
     struct ocl_context *ctx = opaque;
     if (!ctx)
         return;
-    if (ctx->queue)
+    if (ctx->queue) {
+        ocl_fusion_flush(ctx);
         clFinish(ctx->queue);
+    }
     ocl_profile_close(ctx);
     ocl_tuning_close(ctx);
     ocl_programs_release(ctx);
@@ -76,6 +78,7 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache);
     ocl_tuning_open(ctx, options->retune);
+    ocl_fusion_open(ctx);
     if (kernels && *kernels)
         OCL_TRY(ocl_force_variants(ctx, kernels));
 

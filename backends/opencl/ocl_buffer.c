@@ -19,6 +19,9 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 void ocl_buffer_free(void *opaque, void *impl)
 {
     struct ocl_context *ctx = opaque;
+    /* A deferred op may use the buffer: enqueue it first (a failure here would surface at
+     * the next sync; the slot has no status to return it with). */
+    ocl_fusion_flush(ctx);
     /* Deferred by OpenCL until the commands already queued on it have finished. */
     clReleaseMemObject((cl_mem)impl);
     ctx->buffer_generation++;
@@ -29,6 +32,7 @@ int ocl_upload(void *opaque, void *impl, size_t offset, const void *src, size_t 
     struct ocl_context *ctx = opaque;
     if (bytes == 0)
         return FCNN_OK;
+    OCL_TRY(ocl_fusion_flush(ctx)); /* deferred ops come before this transfer */
     OCL_CHECK(clEnqueueWriteBuffer, clEnqueueWriteBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
                                                          offset, bytes, src, 0, NULL, NULL));
     return FCNN_OK;
@@ -39,6 +43,7 @@ int ocl_download(void *opaque, void *impl, size_t offset, void *dst, size_t byte
     struct ocl_context *ctx = opaque;
     if (bytes == 0)
         return FCNN_OK;
+    OCL_TRY(ocl_fusion_flush(ctx)); /* deferred ops come before this transfer */
     OCL_CHECK(clEnqueueReadBuffer, clEnqueueReadBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
                                                        offset, bytes, dst, 0, NULL, NULL));
     /* Everything before the read has finished: a good time to read profiling events. */
@@ -48,6 +53,7 @@ int ocl_download(void *opaque, void *impl, size_t offset, void *dst, size_t byte
 int ocl_sync(void *opaque)
 {
     struct ocl_context *ctx = opaque;
+    OCL_TRY(ocl_fusion_flush(ctx));
     OCL_CHECK(clFinish, clFinish(ctx->queue));
     return ocl_profile_collect(ctx, false);
 }

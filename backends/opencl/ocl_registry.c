@@ -253,6 +253,7 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
 {
     if ((unsigned)op >= FCNN_OP_COUNT)
         return fcnn_error(FCNN_ERR_INVALID, "unknown op %d", (int)op);
+    OCL_TRY(ocl_fusion_flush(ctx)); /* what is deferred runs as it was chosen */
     if (!name) {
         ctx->forced[op] = NULL;
         return FCNN_OK;
@@ -335,6 +336,19 @@ int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
 }
 
 int ocl_dispatch(struct ocl_context *ctx, const struct fcnn_op_call *call)
+{
+    if (ctx->forced[call->op]) {
+        OCL_TRY(ocl_fusion_flush(ctx));
+    } else {
+        bool taken;
+        OCL_TRY(ocl_fusion_offer(ctx, call, &taken));
+        if (taken)
+            return FCNN_OK;
+    }
+    return ocl_dispatch_now(ctx, call);
+}
+
+int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
 {
     const struct ocl_variant *forced = ctx->forced[call->op], *variant = NULL;
     if (forced && !forced->supports(ctx, forced, call))

@@ -61,8 +61,11 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity);
 /* Runs the call: the forced variant, else the tuned choice for its shape (timing the
- * variants first if this shape is new and tuning is on), else the priority choice. */
+ * variants first if this shape is new and tuning is on), else the priority choice; unless
+ * ocl_fuse.c defers it to fuse it with the calls that follow. */
 int ocl_dispatch(struct ocl_context *ctx, const struct fcnn_op_call *call);
+/* The same without fusion: the call is enqueued now. */
+int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 /* Runs one variant, preparing what it needs first (CLBlast's first-use compilation). */
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);

@@ -86,23 +86,30 @@ static int report_profile(struct ocl_context *ctx, FILE *out)
     fprintf(out, "Device time per op, from OpenCL profiling events (%s)\n", ctx->description);
     fprintf(out, "%-20s %9s %9s %11s %10s %7s %8s\n", "op", "calls", "kernels", "device s",
             "ms/call", "share", "GFLOPS");
+    bool any_fused = false;
     for (int op = 0; op < FCNN_OP_COUNT; op++) {
         if (!p->calls[op])
             continue;
         char gflops[16];
         gflops_text(p->flops[op], p->device_seconds[op], gflops, sizeof gflops);
-        fprintf(out, "%-20s %9lld %9lld %11.3f %10.4f %6.1f%% %8s\n", fcnn_op_name(op),
+        fprintf(out, "%-20s %9lld %9lld %11.3f %10.4f %6.1f%% %8s%s\n", fcnn_op_name(op),
                 p->calls[op], p->commands[op], p->device_seconds[op],
                 1e3 * p->device_seconds[op] / (double)p->calls[op],
-                total > 0 ? 100 * p->device_seconds[op] / total : 0.0, gflops);
+                total > 0 ? 100 * p->device_seconds[op] / total : 0.0, gflops,
+                ctx->fusion.fused[op] ? " *" : "");
+        any_fused |= ctx->fusion.fused[op] > 0;
     }
     fprintf(out, "%-20s %9s %9s %11.3f\n", "all ops", "", "", total);
+    if (any_fused)
+        fprintf(out, "* some calls ran fused into the maxpool_bwd before them (its kernel does "
+                "their work; FCNN_FUSE=0 turns fusion off)\n");
     return FCNN_OK;
 }
 
 int ocl_report(void *opaque, enum fcnn_backend_report what, FILE *out)
 {
     struct ocl_context *ctx = opaque;
+    OCL_TRY(ocl_fusion_flush(ctx));
     switch (what) {
     case FCNN_REPORT_TUNING: return report_tuning(ctx, out);
     case FCNN_REPORT_PROFILE: return report_profile(ctx, out);
