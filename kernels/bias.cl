@@ -60,3 +60,20 @@ void bias_bwd_partial_vec16(__global const float *dy, ulong dy_offset, __global 
         sum += vload16(0, row);
     vstore16(sum, 0, partial + (size_t)p * channels + 16 * cv);
 }
+
+/* One pass for few rows (the dense layer's [batch, units]): one work-item per channel sums
+ * every row in order, so a small bias gradient takes one launch instead of two.
+ * count = channels. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void bias_bwd_columns(__global const float *dy, ulong dy_offset, __global float *db,
+                      ulong db_offset, int channels, int rows)
+{
+    int k = get_global_id(0);
+    if (k >= channels)
+        return;
+    __global const float *column = dy + dy_offset + k;
+    float sum = 0.0f;
+    for (int r = 0; r < rows; r++)
+        sum += column[(size_t)r * channels];
+    db[db_offset + k] = sum;
+}

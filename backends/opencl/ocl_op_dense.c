@@ -2,7 +2,8 @@
  * products, through CLBlast or through our tiled kernel (ocl_gemm.c):
  *   forward      y  = x w            (NN), then bias + activation (fused in ours)
  *   bwd data     dx = dy w^T         (NT; ours multiplies by a transposed copy of w, since
- *                                     its B must have contiguous rows)
+ *                                     its B must have contiguous rows, or, for few units,
+ *                                     holds w's rows in registers: gemm_nt_small_k)
  *   bwd weights  dw = x^T dy         (TN; ours reads x^T through swapped strides)
  * Offsets reach the kernels in floats. */
 #include <config.h>
@@ -88,4 +89,29 @@ int ocl_dense_bwd_weights_tiled(struct ocl_context *ctx, const struct ocl_varian
         .m = d, .n = k, .k = n,
     };
     return ocl_gemm(ctx, variant, &g);
+}
+
+/* dx = dy w^T with w's rows held in registers (kernels/gemm.cl: gemm_nt_small_k): for a
+ * layer of at most KMAX units, one launch and no transposed copy of w. */
+bool ocl_dense_bwd_data_nt_supports(const struct ocl_context *ctx,
+                                    const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    return ocl_call_fits_int32(call) && call->t[0]->shape[1] <= ocl_tunable(variant, "KMAX");
+}
+
+int ocl_dense_bwd_data_nt(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "gemm.cl", "gemm_nt_small_k", &kernel));
+    cl_mem a = ocl_mem(dy), b = ocl_mem(w), c = ocl_mem(dx);
+    cl_ulong a_offset = floats(dy), b_offset = floats(w), c_offset = floats(dx);
+    cl_int M = dy->shape[0], N = w->shape[0], K = dy->shape[1], count = (N + 15) / 16;
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(a), OCL_ARG(a_offset), OCL_ARG(b), OCL_ARG(b_offset),
+                                  OCL_ARG(c), OCL_ARG(c_offset), OCL_ARG(M), OCL_ARG(N),
+                                  OCL_ARG(K), OCL_ARG(count)));
 }

@@ -127,13 +127,16 @@ ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_support
 ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
     ocl_conv2d_bwd_filter_c1;
 /* ocl_op_bias.c, ocl_op_pool.c, ocl_op_activation.c */
-ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_pool_vec16_supports,
+ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
+    ocl_pool_vec16_supports,
     ocl_maxpool_bwd_scatter16_supports;
-ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_maxpool_fwd_window,
+ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
+    ocl_maxpool_fwd_window,
     ocl_maxpool_fwd_vec16, ocl_maxpool_bwd_gather, ocl_maxpool_bwd_scatter16,
     ocl_relu_bwd_mask, ocl_relu_bwd_vec16;
 /* ocl_op_dense.c */
-ocl_run_fn ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, ocl_dense_bwd_weights_gemm,
+ocl_supports_fn ocl_dense_bwd_data_nt_supports;
+ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, ocl_dense_bwd_weights_gemm,
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
