@@ -270,7 +270,7 @@ struct ocl_context {
     size_t column_budget;
 };
 
-#define OCL_DEFAULT_COLUMN_BUDGET ((size_t)64 << 20)
+#define OCL_DEFAULT_COLUMN_BUDGET ((size_t)8 << 20)
 
 /* Builds (or finds) the program of kernels/<file> with these build options. */
 int ocl_program_get(struct ocl_context *ctx, const char *file, const char *options,
@@ -293,6 +293,8 @@ int ocl_sync(void *ctx);
  * shrunk) when a larger shape arrives, so no step allocates device memory. */
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
                     cl_mem *out);
+/* Releases one scratch buffer (it is allocated again if used again). */
+void ocl_scratch_drop(struct ocl_context *ctx, enum ocl_scratch_slot slot);
 /* At least `floats` zeros (OCL_SCRATCH_ZEROS, filled when it grows). */
 int ocl_zeros(struct ocl_context *ctx, size_t floats, cl_mem *out);
 void ocl_scratch_release(struct ocl_context *ctx);

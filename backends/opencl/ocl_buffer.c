@@ -92,6 +92,17 @@ int ocl_zeros(struct ocl_context *ctx, size_t floats, cl_mem *out)
     return FCNN_OK;
 }
 
+void ocl_scratch_drop(struct ocl_context *ctx, enum ocl_scratch_slot slot)
+{
+    struct ocl_scratch *s = &ctx->scratch[slot];
+    if (s->mem) {
+        clReleaseMemObject(s->mem);
+        ctx->buffer_generation++;
+    }
+    s->mem = NULL;
+    s->size = 0;
+}
+
 void ocl_scratch_release(struct ocl_context *ctx)
 {
     for (int i = 0; i < OCL_SCRATCH_COUNT; i++) {

@@ -8,7 +8,7 @@
  * The column matrix lives in a scratch buffer that is allocated once and grows only for a
  * larger shape. To bound it (an evaluation batch of 1000 would need 225 MB for this
  * model's second layer), a batch is processed in passes of as many samples as fit
- * ctx->column_budget (OCL_DEFAULT_COLUMN_BUDGET, 64 MiB).
+ * ctx->column_budget (OCL_DEFAULT_COLUMN_BUDGET, 8 MiB).
  *
  * Each product runs through CLBlast (the *_clblast variants) or our tiled kernel (the
  * *_tiled ones, ocl_gemm.c). The direct variant (kernels/conv2d.cl) computes the forward

@@ -295,6 +295,12 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
         }
     }
     ctx->profile.paused = paused;
+    /* What only the losers or the copies needed is not kept for the whole run: the
+     * copies, and the column matrices of the im2col variants (allocated again, once, if
+     * an im2col variant won). Peak memory matters on CPU devices, whose buffers are the
+     * process's own memory. */
+    ocl_scratch_drop(ctx, OCL_SCRATCH_TUNING);
+    ocl_scratch_drop(ctx, OCL_SCRATCH_COLUMNS);
     e->flops = fcnn_op_flops(call);
     e->timed = true;
     ctx->tuning.seconds += seconds_now() - start;
