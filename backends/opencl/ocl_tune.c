@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "ocl_registry.h"
 
@@ -301,6 +304,9 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
      * process's own memory. */
     ocl_scratch_drop(ctx, OCL_SCRATCH_TUNING);
     ocl_scratch_drop(ctx, OCL_SCRATCH_COLUMNS);
+#ifdef __GLIBC__
+    malloc_trim(0); /* and what the compiler used for each new kernel */
+#endif
     e->flops = fcnn_op_flops(call);
     e->timed = true;
     ctx->tuning.seconds += seconds_now() - start;
