@@ -184,7 +184,7 @@ struct ocl_variant;
 
 /* One tuning choice: for an op and a shape (the key), the variant that ran fastest. */
 #define OCL_TUNING_KEY_SIZE 192
-#define OCL_TUNING_MAX_CANDIDATES 8
+#define OCL_TUNING_MAX_CANDIDATES 12
 
 struct ocl_tuning_entry {
     enum fcnn_op op;

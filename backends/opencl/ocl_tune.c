@@ -1,7 +1,8 @@
 /* Per-device autotuning. The first time an op runs on a shape (its key: every tensor's
  * shape, the op's parameters, which tensors are the same memory), every variant that
  * supports the call is timed on it and the fastest is kept: for the rest of the run, and,
- * through ocl_tune_store.c, for later runs on the same device, driver and fcnn version.
+ * through ocl_tune_store.c, for later runs with the same device, driver, platform, fcnn
+ * version and kernel sources.
  * The core's warm-up pass dispatches every shape of a training run before the first timed
  * step, so tuning never lands inside a timed epoch.
  *
@@ -18,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "clock.h"
 #include "ocl_registry.h"
 
 /* A trial is as many runs as fill about this long, at most TRIAL_MAX_RUNS. */
@@ -31,13 +32,6 @@
 #define TRIALS 3
 /* Progress lines start once tuning has taken this long in one process. */
 #define QUIET_SECONDS 1.0
-
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 void ocl_tuning_open(struct ocl_context *ctx, bool retune)
 {
@@ -157,19 +151,19 @@ static double time_variant(struct ocl_context *ctx, const struct ocl_variant *va
 {
     if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
         return INFINITY;
-    double start = seconds_now();
+    double start = fcnn_now();
     if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
         return INFINITY;
-    double best = seconds_now() - start;
+    double best = fcnn_now() - start;
     if (best > give_up)
         return best;
     int runs = best > 0 ? (int)(TRIAL_SECONDS / best) : TRIAL_MAX_RUNS;
     runs = runs < 1 ? 1 : runs > TRIAL_MAX_RUNS ? TRIAL_MAX_RUNS : runs;
     for (int trial = 0; trial < TRIALS; trial++) {
-        start = seconds_now();
+        start = fcnn_now();
         if (run_and_wait(ctx, variant, call, runs) != FCNN_OK)
             return INFINITY;
-        double each = (seconds_now() - start) / runs;
+        double each = (fcnn_now() - start) / runs;
         if (each < best)
             best = each;
     }
@@ -274,7 +268,7 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
                 const struct ocl_variant *const candidates[], int count,
                 struct ocl_tuning_entry *e)
 {
-    double start = seconds_now();
+    double start = fcnn_now();
     struct call_copy copy;
     const struct fcnn_op_call *timed = call;
     if (modifies_inputs(call)) {
@@ -309,7 +303,7 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
 #endif
     e->flops = fcnn_op_flops(call);
     e->timed = true;
-    ctx->tuning.seconds += seconds_now() - start;
+    ctx->tuning.seconds += fcnn_now() - start;
     if (!e->variant) /* nothing ran: leave the choice to the priorities */
         return FCNN_OK;
     progress(ctx, e);
