@@ -57,38 +57,3 @@ void adam_update(__global float *p, ulong p_offset, __global const float *g, ulo
     v[i] = vi;
     p[i] = p[i] - alpha * mi / (sqrt(vi) + epsilon);
 }
-
-/* adam_update over 16 elements per work-item, as float16: the same arithmetic, lane by
- * lane, in whole vectors (the last work-item finishes the tail one element at a time).
- * count = elements. */
-__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void adam_update_vec16(__global float *p, ulong p_offset, __global const float *g,
-                       ulong g_offset, __global float *m, ulong m_offset, __global float *v,
-                       ulong v_offset, float alpha, float one_minus_beta1,
-                       float one_minus_beta2, float epsilon, int count)
-{
-    int i = get_global_id(0) * 16;
-    if (i >= count)
-        return;
-    p += p_offset;
-    g += g_offset;
-    m += m_offset;
-    v += v_offset;
-    if (i + 16 <= count) {
-        float16 grad = vload16(0, g + i), mi = vload16(0, m + i), vi = vload16(0, v + i);
-        mi = mi + (grad - mi) * one_minus_beta1;
-        vi = vi + (grad * grad - vi) * one_minus_beta2;
-        vstore16(mi, 0, m + i);
-        vstore16(vi, 0, v + i);
-        vstore16(vload16(0, p + i) - alpha * mi / (sqrt(vi) + epsilon), 0, p + i);
-        return;
-    }
-    for (; i < count; i++) {
-        float grad = g[i];
-        float mi = m[i] + (grad - m[i]) * one_minus_beta1;
-        float vi = v[i] + (grad * grad - v[i]) * one_minus_beta2;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p[i] - alpha * mi / (sqrt(vi) + epsilon);
-    }
-}

@@ -41,12 +41,11 @@ int ocl_momentum_update_elementwise(struct ocl_context *ctx, const struct ocl_va
                                   OCL_ARG(lr), OCL_ARG(momentum), OCL_ARG(count)));
 }
 
-/* Both Adam variants: one element per work-item, or 16 (items = elements / 16). */
-static int adam(struct ocl_context *ctx, const struct ocl_variant *variant,
-                const struct fcnn_op_call *call, const char *name, size_t per_item)
+int ocl_adam_update_elementwise(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call)
 {
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "optim.cl", name, &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "optim.cl", "adam_update", &kernel));
     const struct fcnn_adam_params *a = &call->p.adam;
     struct flat p = flat(call->t[0]), g = flat(call->t[1]), m = flat(call->t[2]);
     struct flat v = flat(call->t[3]);
@@ -54,23 +53,10 @@ static int adam(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_float alpha = a->alpha, one_minus_beta1 = (float)(1.0 - (double)a->beta1);
     cl_float one_minus_beta2 = (float)(1.0 - (double)a->beta2), epsilon = a->epsilon;
     cl_int count = (cl_int)fcnn_tensor_count(call->t[0]);
-    size_t items = ((size_t)count + per_item - 1) / per_item;
-    return ocl_launch_1d(ctx, kernel, items, (size_t)ocl_tunable(variant, "WG_SIZE"),
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(p.mem), OCL_ARG(p.offset), OCL_ARG(g.mem),
                                   OCL_ARG(g.offset), OCL_ARG(m.mem), OCL_ARG(m.offset),
                                   OCL_ARG(v.mem), OCL_ARG(v.offset), OCL_ARG(alpha),
                                   OCL_ARG(one_minus_beta1), OCL_ARG(one_minus_beta2),
                                   OCL_ARG(epsilon), OCL_ARG(count)));
-}
-
-int ocl_adam_update_elementwise(struct ocl_context *ctx, const struct ocl_variant *variant,
-                                const struct fcnn_op_call *call)
-{
-    return adam(ctx, variant, call, "adam_update", 1);
-}
-
-int ocl_adam_update_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
-                          const struct fcnn_op_call *call)
-{
-    return adam(ctx, variant, call, "adam_update_vec16", 16);
 }

@@ -165,8 +165,6 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_sgd_update_elementwise },
     { .op = FCNN_OP_MOMENTUM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
-    { .op = FCNN_OP_ADAM_UPDATE, .name = "vec16", .priority = 10, .files = { "optim.cl" },
-      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_vec16 },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
 };
