@@ -99,15 +99,14 @@ void conv2d_tiled(__global const float *x, ulong x_offset, __global const float 
     __global float *yp = y + ((size_t)(n * HO + oh) * WO + ow0) * K + k0;
 #pragma unroll
     for (int p = 0; p < PIX; p++) {
-        if (ow0 + p >= WO)
-            break;
 #pragma unroll
         for (int v = 0; v < KV; v++) {
             float16 r = acc[p][v];
             /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
             if (relu)
                 r = select(r, (float16)(0.0f), r < (float16)(0.0f));
-            vstore16(r, 0, yp + p * K + 16 * v);
+            if (ow0 + p < WO) /* a test, not a break: the loop must unroll */
+                vstore16(r, 0, yp + p * K + 16 * v);
         }
     }
 }
@@ -184,14 +183,13 @@ void conv2d_rows(__global const float *x, ulong x_offset, __global const float *
     __global float *yp = y + ((size_t)(n * HO + oh) * WO + ow0) * K + k0;
 #pragma unroll
     for (int p = 0; p < PIX; p++) {
-        if (ow0 + p >= WO)
-            break;
 #pragma unroll
         for (int v = 0; v < KV; v++) {
             float16 r = acc[p][v];
             if (relu)
                 r = select(r, (float16)(0.0f), r < (float16)(0.0f));
-            vstore16(r, 0, yp + p * K + 16 * v);
+            if (ow0 + p < WO)
+                vstore16(r, 0, yp + p * K + 16 * v);
         }
     }
 }

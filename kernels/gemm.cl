@@ -108,11 +108,11 @@ void gemm_tiled(__global const float *a, ulong a_offset, int a_row_stride, int a
     }
 #pragma unroll
     for (int r = 0; r < TM; r++) {
-        if (m0 + r >= M)
-            break;
         __global float *cp = c + (size_t)(m0 + r) * c_row_stride;
 #pragma unroll
         for (int v = 0; v < KV; v++) {
+            if (m0 + r >= M) /* a test, not a break: the loop must unroll */
+                continue;
             int col = n0 + 16 * v;
             float16 out = acc[r][v] + bias_v[v];
             if (full) {
