@@ -38,3 +38,24 @@ void relu_bwd(__global const float *y, ulong y_offset, __global const float *dy,
     dx += dx_offset;
     dx[gid] = y[gid] > 0.0f ? dy[gid] : 0.0f;
 }
+
+/* relu_bwd over 16 elements per work-item, as float16 (the last work-item finishes the
+ * tail one element at a time). dx may be dy itself, as above. count = elements. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void relu_bwd_vec16(__global const float *y, ulong y_offset, __global const float *dy,
+                    ulong dy_offset, __global float *dx, ulong dx_offset, int count)
+{
+    int i = get_global_id(0) * 16;
+    if (i >= count)
+        return;
+    y += y_offset;
+    dy += dy_offset;
+    dx += dx_offset;
+    if (i + 16 <= count) {
+        float16 v = vload16(0, y + i), g = vload16(0, dy + i);
+        vstore16(select((float16)(0.0f), g, v > (float16)(0.0f)), 0, dx + i);
+        return;
+    }
+    for (; i < count; i++)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}

@@ -40,3 +40,40 @@ void bias_bwd_finish(__global const float *partial, __global float *db, ulong db
         sum += partial[p * channels + k];
     db[k] = sum;
 }
+
+/* The first pass as float16 over channels, for channel counts that are a multiple of 16:
+ * partial[p, k..k+15] sums its slice of rows 16 channels at a time; bias_bwd_finish then
+ * adds the slices as before. count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void bias_bwd_partial_vec16(__global const float *dy, ulong dy_offset, __global float *partial,
+                            int channels, int rows, int rows_per_part, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = channels / 16;
+    int cv = gid % vectors, p = gid / vectors;
+    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
+    __global const float *row = dy + dy_offset + (size_t)first * channels + 16 * cv;
+    float16 sum = (float16)(0.0f);
+    for (int r = first; r < end; r++, row += channels)
+        sum += vload16(0, row);
+    vstore16(sum, 0, partial + (size_t)p * channels + 16 * cv);
+}
+
+/* One pass for few rows (the dense layer's [batch, units]): one work-item per channel sums
+ * every row in order, so a small bias gradient takes one launch instead of two.
+ * count = channels. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void bias_bwd_columns(__global const float *dy, ulong dy_offset, __global float *db,
+                      ulong db_offset, int channels, int rows)
+{
+    int k = get_global_id(0);
+    if (k >= channels)
+        return;
+    __global const float *column = dy + dy_offset + k;
+    float sum = 0.0f;
+    for (int r = 0; r < rows; r++)
+        sum += column[(size_t)r * channels];
+    db[db_offset + k] = sum;
+}

@@ -4,8 +4,9 @@
 # literals of only 4095 characters, so the sources are not pasted in as strings.)
 # Adding a kernel file: list it here, give it a rule below, and add it to ocl_source.c.
 FCNN_KERNEL_FILES = \
-	%reldir%/activation.cl %reldir%/bias.cl %reldir%/conv2d.cl %reldir%/data.cl \
-	%reldir%/im2col.cl %reldir%/loss.cl %reldir%/optim.cl %reldir%/pool.cl
+	%reldir%/activation.cl %reldir%/bias.cl %reldir%/conv2d.cl %reldir%/conv2d_filter.cl \
+	%reldir%/conv2d_tiled.cl %reldir%/data.cl %reldir%/gemm.cl %reldir%/im2col.cl \
+	%reldir%/loss.cl %reldir%/optim.cl %reldir%/pool.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
 EXTRA_DIST += $(FCNN_KERNEL_FILES)
 
@@ -42,3 +43,12 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/pool.cl.inc: $(srcdir)/%reldir%/pool.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/pool.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/conv2d_filter.cl.inc: $(srcdir)/%reldir%/conv2d_filter.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_filter.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/conv2d_tiled.cl.inc: $(srcdir)/%reldir%/conv2d_tiled.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_tiled.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/gemm.cl.inc: $(srcdir)/%reldir%/gemm.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/gemm.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

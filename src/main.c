@@ -120,6 +120,10 @@ static int load_data(struct run *r, bool need_train)
         status = fcnn_dataset_load(dir, FCNN_TRAINING_SET, r->opt.train_limit, &r->train_data);
         if (status == FCNN_OK)
             status = fcnn_split_create(r->be, &r->train_data, &r->train);
+        /* The split has its own copy on the backend; nothing reads the training pixels on
+         * the host again (only the labels, for metrics), and they are 47 MB. */
+        free(r->train_data.images);
+        r->train_data.images = NULL;
     }
     if (status == FCNN_OK)
         status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);

@@ -10,8 +10,14 @@
  *   ocl_cache.c      the on-disk program cache
  *   ocl_program.c    program builds, the in-memory program and kernel cache
  *   ocl_launch.c     kernel arguments and launches with an explicit local size
- *   ocl_registry.c   ops -> kernel variants, automatic choice and forcing
+ *   ocl_registry.c   ops -> kernel variants, automatic choice, forcing and dispatch
+ *   ocl_tune.c       per-device autotuning: timing the variants on each new shape
+ *   ocl_tune_store.c the tuning choices on disk, next to the program cache
+ *   ocl_fuse.c       deferring ops to fuse them with the calls that follow
+ *   ocl_profile.c    --profile: each op's device time from OpenCL profiling events
+ *   ocl_report.c     the backend's reports (tuning table, profile)
  *   ocl_clblast.c    SGEMM through CLBlast, and its warm-up
+ *   ocl_gemm.c       our register-tiled matrix product and transpose
  *   ocl_op_*.c       the ops themselves, one family per file, as backends/ref/ */
 #ifndef FCNN_OCL_H
 #define FCNN_OCL_H
@@ -131,10 +137,18 @@ const char *ocl_source_file(int i);
 
 /* --- programs and kernels ----------------------------------------------------------- */
 
+/* Kernel arguments are remembered after they are set, so that a launch whose arguments
+ * did not change since the last one skips clSetKernelArg (most launches of a training step
+ * repeat the previous step's). Values of up to 8 bytes are remembered. */
+#define OCL_MAX_KERNEL_ARGS 32
+
 struct ocl_kernel {
     cl_kernel kernel;
     char name[64];
     size_t max_local; /* CL_KERNEL_WORK_GROUP_SIZE on this device */
+    unsigned args_generation; /* ctx->buffer_generation when `args` was last valid */
+    unsigned char arg_size[OCL_MAX_KERNEL_ARGS]; /* 0: not known to be set */
+    unsigned char arg_value[OCL_MAX_KERNEL_ARGS][8];
 };
 
 #define OCL_MAX_KERNELS_PER_PROGRAM 8
@@ -149,10 +163,15 @@ struct ocl_program {
 
 /* --- the context -------------------------------------------------------------------- */
 
+/* Scratch buffers, each used within one op at a time (the queue is in order, so the next
+ * op's use comes after the last one's). */
 enum ocl_scratch_slot {
     OCL_SCRATCH_COLUMNS,  /* im2col column matrices */
     OCL_SCRATCH_PARTIALS, /* partial sums of reductions */
+    OCL_SCRATCH_WEIGHTS,  /* flipped or transposed weights */
+    OCL_SCRATCH_ZEROS,    /* a row of zeros, the padding the tiled convolutions read */
     OCL_SCRATCH_WARMUP,   /* CLBlast's warm-up operands */
+    OCL_SCRATCH_TUNING,   /* copies of in-place operands while tuning times variants */
     OCL_SCRATCH_COUNT
 };
 
@@ -162,6 +181,65 @@ struct ocl_scratch {
 };
 
 struct ocl_variant;
+
+/* One tuning choice: for an op and a shape (the key), the variant that ran fastest. */
+#define OCL_TUNING_KEY_SIZE 192
+#define OCL_TUNING_MAX_CANDIDATES 12
+
+struct ocl_tuning_entry {
+    enum fcnn_op op;
+    char key[OCL_TUNING_KEY_SIZE];
+    const struct ocl_variant *variant;
+    double seconds;  /* per call, as timed */
+    double flops;    /* of one call (0 for ops without a FLOP count) */
+    bool timed;      /* timed in this process (else read from the store) */
+    bool used;       /* dispatched in this process */
+    int candidates;  /* what was timed, for the report */
+    const struct ocl_variant *candidate[OCL_TUNING_MAX_CANDIDATES];
+    double candidate_seconds[OCL_TUNING_MAX_CANDIDATES];
+};
+
+struct ocl_tuning {
+    bool enabled;       /* false: FCNN_TUNE=0, choices by priority */
+    bool retune;        /* options->retune: stored choices are ignored (and replaced) */
+    char path[4200];    /* the store's file; "" when the cache directory is off */
+    struct ocl_tuning_entry *entries;
+    int count, capacity;
+    double seconds;     /* spent timing variants in this process */
+    bool announced;     /* the progress header has been printed */
+};
+
+/* --profile: device time per op from profiling events, collected as commands finish. */
+struct ocl_profile {
+    bool enabled;
+    bool paused;              /* while tuning: its trial runs are not the run's work */
+    enum fcnn_op current;     /* the op whose commands are being enqueued */
+    cl_event *pending;
+    enum fcnn_op *pending_op;
+    int pending_count, pending_capacity;
+    double device_seconds[FCNN_OP_COUNT];
+    long long calls[FCNN_OP_COUNT], commands[FCNN_OP_COUNT];
+    double flops[FCNN_OP_COUNT];
+};
+
+/* Ops deferred in the hope of fusing them with the next (ocl_fuse.c). */
+enum ocl_fusion_stage {
+    OCL_FUSION_NONE,
+    OCL_FUSION_POOL,      /* a maxpool_bwd is deferred */
+    OCL_FUSION_POOL_RELU, /* ... and the relu_bwd after it absorbed */
+};
+
+struct ocl_kept_call {
+    struct fcnn_op_call call; /* its t[] point into tensors */
+    struct fcnn_tensor tensors[FCNN_OP_MAX_TENSORS];
+};
+
+struct ocl_fusion {
+    bool enabled; /* false: FCNN_FUSE=0 */
+    enum ocl_fusion_stage stage;
+    struct ocl_kept_call pool;
+    long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
+};
 
 struct ocl_context {
     cl_platform_id platform;
@@ -180,12 +258,19 @@ struct ocl_context {
 
     /* Per op: the variant forced by options/$FCNN_KERNELS/force_variant, or NULL. */
     const struct ocl_variant *forced[FCNN_OP_COUNT];
+    struct ocl_tuning tuning;
+    struct ocl_profile profile;
+    struct ocl_fusion fusion;
+    bool clblast_ready; /* CLBlast has compiled its kernels (only if a variant used it) */
+    /* Bumped whenever a buffer is released: a new buffer may reuse a released handle's
+     * value, so remembered kernel arguments are forgotten. */
+    unsigned buffer_generation;
     struct ocl_scratch scratch[OCL_SCRATCH_COUNT];
     /* The most bytes of im2col columns one pass builds (ocl_op_conv2d.c). */
     size_t column_budget;
 };
 
-#define OCL_DEFAULT_COLUMN_BUDGET ((size_t)64 << 20)
+#define OCL_DEFAULT_COLUMN_BUDGET ((size_t)8 << 20)
 
 /* Builds (or finds) the program of kernels/<file> with these build options. */
 int ocl_program_get(struct ocl_context *ctx, const char *file, const char *options,
@@ -208,6 +293,10 @@ int ocl_sync(void *ctx);
  * shrunk) when a larger shape arrives, so no step allocates device memory. */
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
                     cl_mem *out);
+/* Releases one scratch buffer (it is allocated again if used again). */
+void ocl_scratch_drop(struct ocl_context *ctx, enum ocl_scratch_slot slot);
+/* At least `floats` zeros (OCL_SCRATCH_ZEROS, filled when it grows). */
+int ocl_zeros(struct ocl_context *ctx, size_t floats, cl_mem *out);
 void ocl_scratch_release(struct ocl_context *ctx);
 
 static inline cl_mem ocl_mem(const struct fcnn_tensor *t)
@@ -237,11 +326,11 @@ struct ocl_arg {
 /* Sets the arguments and enqueues `kernel` over global[0..dims) work-items rounded up to
  * whole work-groups of local[] (kernels guard their tail). Never a NULL local size: on
  * PoCL that can run the whole grid as one work-group on one core. */
-int ocl_launch(struct ocl_context *ctx, const struct ocl_kernel *kernel, int dims,
+int ocl_launch(struct ocl_context *ctx, struct ocl_kernel *kernel, int dims,
                const size_t global[], const size_t local[], const struct ocl_arg args[],
                int arg_count);
 /* The common case: `count` work-items in work-groups of `local`. */
-int ocl_launch_1d(struct ocl_context *ctx, const struct ocl_kernel *kernel, size_t count,
+int ocl_launch_1d(struct ocl_context *ctx, struct ocl_kernel *kernel, size_t count,
                   size_t local, const struct ocl_arg args[], int arg_count);
 
 /* --- CLBlast ------------------------------------------------------------------------ */
@@ -254,5 +343,46 @@ int ocl_sgemm(struct ocl_context *ctx, bool trans_a, bool trans_b, size_t m, siz
 /* Makes CLBlast compile its GEMM kernels now (once per process and device), outside any
  * timed work, by running each form the ops use (NN, NT, TN) on a 1x1x1 problem. */
 int ocl_clblast_warmup(struct ocl_context *ctx);
+
+/* --- tuning (ocl_tune.c, ocl_tune_store.c) ------------------------------------------- */
+
+/* Reads the stored choices for this device (unless retune or tuning is off). */
+void ocl_tuning_open(struct ocl_context *ctx, bool retune);
+void ocl_tuning_close(struct ocl_context *ctx);
+/* The entry for (op, key), added empty if there is none; NULL when out of memory. */
+struct ocl_tuning_entry *ocl_tuning_add(struct ocl_tuning *t, enum fcnn_op op, const char *key);
+/* The store's entries into ctx->tuning; writing merges ours into what is on disk. */
+void ocl_tune_store_load(struct ocl_context *ctx);
+void ocl_tune_store_save(struct ocl_context *ctx);
+/* The tuned variant for this call (timing the candidates first if the shape is new), or
+ * NULL when fewer than two variants support it or tuning is off. */
+int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
+                      const struct ocl_variant **out);
+/* "32x28x28x1,3x3x1x32,32,32x28x28x32,s1p1,relu": what a tuning choice is keyed by. */
+void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size);
+
+/* --- fusion (ocl_fuse.c) ------------------------------------------------------------- */
+
+void ocl_fusion_open(struct ocl_context *ctx);
+/* Takes the call (deferring it, or fusing it with what is deferred) or, when it cannot,
+ * flushes what is deferred and leaves the call to the caller (*taken false). */
+int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, bool *taken);
+/* Enqueues whatever is deferred: before anything that could observe its results. */
+int ocl_fusion_flush(struct ocl_context *ctx);
+
+/* --- profiling (ocl_profile.c) -------------------------------------------------------- */
+
+int ocl_profile_open(struct ocl_context *ctx, bool enabled);
+void ocl_profile_close(struct ocl_context *ctx);
+/* The event of a command just enqueued for the current op (NULL-safe when off). */
+void ocl_profile_record(struct ocl_context *ctx, cl_event event);
+/* Where a launch should put its event: NULL unless profiling (and not paused). */
+cl_event *ocl_profile_event_slot(struct ocl_context *ctx, cl_event *slot);
+/* Adds up every recorded command that has finished (all of them when `wait`). */
+int ocl_profile_collect(struct ocl_context *ctx, bool wait);
+
+/* --- reports (ocl_report.c) ----------------------------------------------------------- */
+
+int ocl_report(void *ctx, enum fcnn_backend_report what, FILE *out);
 
 #endif

@@ -1,9 +1,11 @@
 /* The OpenCL backend: opening a device, the op table the core calls, and each op slot's
  * hand-off to the kernel registry, which picks the variant that runs it.
  *
- * Open does everything slow up front, so that no timed step pays for it: it builds every
- * variant's programs (from the disk cache when it can) and warms CLBlast up. A kernel
- * that does not compile therefore fails the open, with its build log. */
+ * Open builds every variant's programs (from the disk cache when it can), so a kernel that
+ * does not compile fails the open, with its build log, and reads the stored tuning
+ * choices. What remains slow happens at the first call of each shape, in the core's
+ * warm-up pass before any timed step: timing the variants of a new shape, and CLBlast's
+ * compilation if a variant that uses it runs. */
 #include <config.h>
 
 #include <stdio.h>
@@ -25,8 +27,12 @@ static void ocl_close(void *opaque)
     struct ocl_context *ctx = opaque;
     if (!ctx)
         return;
-    if (ctx->queue)
+    if (ctx->queue) {
+        ocl_fusion_flush(ctx);
         clFinish(ctx->queue);
+    }
+    ocl_profile_close(ctx);
+    ocl_tuning_close(ctx);
     ocl_programs_release(ctx);
     ocl_scratch_release(ctx);
     if (ctx->queue)
@@ -45,7 +51,7 @@ static void describe(struct ocl_context *ctx)
              id->opencl_c_version, id->driver_version);
 }
 
-static int create_context(struct ocl_context *ctx, const char *selector)
+static int create_context(struct ocl_context *ctx, const char *selector, bool profile)
 {
     OCL_TRY(ocl_device_select(selector, &ctx->platform, &ctx->device, ctx->index,
                               sizeof ctx->index));
@@ -56,8 +62,10 @@ static int create_context(struct ocl_context *ctx, const char *selector)
                                            (cl_context_properties)ctx->platform, 0 };
     ctx->context = clCreateContext(properties, 1, &ctx->device, NULL, NULL, &status);
     OCL_CHECK(clCreateContext, status);
-    /* In order, no profiling: ops are enqueued in the order the core issues them. */
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &status);
+    /* In order: ops are enqueued in the order the core issues them. Profiling only when
+     * asked for, since it costs every command an event. */
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                      profile ? CL_QUEUE_PROFILING_ENABLE : 0, &status);
     OCL_CHECK(clCreateCommandQueue, status);
     return FCNN_OK;
 }
@@ -66,20 +74,23 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
 {
     const char *selector = options->device ? options->device : getenv("FCNN_DEVICE");
     const char *kernels = options->kernels ? options->kernels : getenv("FCNN_KERNELS");
-    OCL_TRY(create_context(ctx, selector));
+    OCL_TRY(create_context(ctx, selector, options->profile));
+    OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache);
+    ocl_tuning_open(ctx, options->retune);
+    ocl_fusion_open(ctx);
     if (kernels && *kernels)
         OCL_TRY(ocl_force_variants(ctx, kernels));
 
     double start = seconds_now();
     OCL_TRY(ocl_build_all_variants(ctx));
-    double built = seconds_now();
-    OCL_TRY(ocl_clblast_warmup(ctx));
     if (ctx->verbose)
-        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d compiled), "
-                "CLBlast warm-up %.3f s\n", ctx->description, built - start,
+        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d compiled); "
+                "%d stored tuning choices%s\n", ctx->description, seconds_now() - start,
                 ctx->cache.enabled ? ctx->cache.dir : "off", ctx->cache.stats.hits,
-                ctx->source_builds, seconds_now() - built);
+                ctx->source_builds, ctx->tuning.count,
+                !ctx->tuning.enabled ? " (tuning off: FCNN_TUNE=0)"
+                : options->retune ? " (retuning every shape)" : "");
     return FCNN_OK;
 }
 
@@ -236,6 +247,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .close = ocl_close,
     .device_name = ocl_device_name,
     .list_devices = ocl_list_devices,
+    .report = ocl_report,
 
     .buffer_alloc = ocl_buffer_alloc,
     .buffer_free = ocl_buffer_free,

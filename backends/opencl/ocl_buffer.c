@@ -18,9 +18,13 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 
 void ocl_buffer_free(void *opaque, void *impl)
 {
-    (void)opaque;
+    struct ocl_context *ctx = opaque;
+    /* A deferred op may use the buffer: enqueue it first (a failure here would surface at
+     * the next sync; the slot has no status to return it with). */
+    ocl_fusion_flush(ctx);
     /* Deferred by OpenCL until the commands already queued on it have finished. */
     clReleaseMemObject((cl_mem)impl);
+    ctx->buffer_generation++;
 }
 
 int ocl_upload(void *opaque, void *impl, size_t offset, const void *src, size_t bytes)
@@ -28,6 +32,7 @@ int ocl_upload(void *opaque, void *impl, size_t offset, const void *src, size_t 
     struct ocl_context *ctx = opaque;
     if (bytes == 0)
         return FCNN_OK;
+    OCL_TRY(ocl_fusion_flush(ctx)); /* deferred ops come before this transfer */
     OCL_CHECK(clEnqueueWriteBuffer, clEnqueueWriteBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
                                                          offset, bytes, src, 0, NULL, NULL));
     return FCNN_OK;
@@ -38,16 +43,19 @@ int ocl_download(void *opaque, void *impl, size_t offset, void *dst, size_t byte
     struct ocl_context *ctx = opaque;
     if (bytes == 0)
         return FCNN_OK;
+    OCL_TRY(ocl_fusion_flush(ctx)); /* deferred ops come before this transfer */
     OCL_CHECK(clEnqueueReadBuffer, clEnqueueReadBuffer(ctx->queue, (cl_mem)impl, CL_TRUE,
                                                        offset, bytes, dst, 0, NULL, NULL));
-    return FCNN_OK;
+    /* Everything before the read has finished: a good time to read profiling events. */
+    return ocl_profile_collect(ctx, false);
 }
 
 int ocl_sync(void *opaque)
 {
     struct ocl_context *ctx = opaque;
+    OCL_TRY(ocl_fusion_flush(ctx));
     OCL_CHECK(clFinish, clFinish(ctx->queue));
-    return FCNN_OK;
+    return ocl_profile_collect(ctx, false);
 }
 
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
@@ -60,13 +68,39 @@ int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t 
         cl_int status;
         cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
         OCL_CHECK(clCreateBuffer, status);
-        if (s->mem)
+        if (s->mem) {
             clReleaseMemObject(s->mem);
+            ctx->buffer_generation++;
+        }
         s->mem = mem;
         s->size = bytes;
     }
     *out = s->mem;
     return FCNN_OK;
+}
+
+int ocl_zeros(struct ocl_context *ctx, size_t floats, cl_mem *out)
+{
+    size_t bytes = (floats ? floats : 1) * sizeof(float);
+    bool grows = ctx->scratch[OCL_SCRATCH_ZEROS].size < bytes;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_ZEROS, bytes, out));
+    if (grows) {
+        float zero = 0.0f;
+        OCL_CHECK(clEnqueueFillBuffer, clEnqueueFillBuffer(ctx->queue, *out, &zero, sizeof zero,
+                                                           0, bytes, 0, NULL, NULL));
+    }
+    return FCNN_OK;
+}
+
+void ocl_scratch_drop(struct ocl_context *ctx, enum ocl_scratch_slot slot)
+{
+    struct ocl_scratch *s = &ctx->scratch[slot];
+    if (s->mem) {
+        clReleaseMemObject(s->mem);
+        ctx->buffer_generation++;
+    }
+    s->mem = NULL;
+    s->size = 0;
 }
 
 void ocl_scratch_release(struct ocl_context *ctx)

@@ -8,48 +8,17 @@
  * The column matrix lives in a scratch buffer that is allocated once and grows only for a
  * larger shape. To bound it (an evaluation batch of 1000 would need 225 MB for this
  * model's second layer), a batch is processed in passes of as many samples as fit
- * ctx->column_budget (OCL_DEFAULT_COLUMN_BUDGET, 64 MiB).
+ * ctx->column_budget (OCL_DEFAULT_COLUMN_BUDGET, 8 MiB).
  *
- * The direct variant (kernels/conv2d.cl) computes the forward without columns. */
+ * Each product runs through CLBlast (the *_clblast variants) or our tiled kernel (the
+ * *_tiled ones, ocl_gemm.c). The direct variant (kernels/conv2d.cl) computes the forward
+ * without columns; ocl_op_conv2d_tiled.c and ocl_op_conv2d_filter.c have the register-tiled
+ * direct kernels. */
 #include <config.h>
 
 #include <limits.h>
 
-#include "ocl_registry.h"
-
-struct conv_shape {
-    int n, h, w, c;   /* input */
-    int kh, kw, k;    /* kernel window, output channels */
-    int ho, wo;       /* output */
-    int stride, pad;
-    size_t patch;     /* columns: KH*KW*C */
-    size_t pixels;    /* rows per sample: HO*WO */
-};
-
-static struct conv_shape conv_shape(const struct fcnn_tensor *x, const struct fcnn_tensor *w,
-                                    const struct fcnn_tensor *y,
-                                    const struct fcnn_conv2d_params *p)
-{
-    struct conv_shape s = {
-        .n = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
-        .kh = w->shape[0], .kw = w->shape[1], .k = w->shape[3],
-        .ho = y->shape[1], .wo = y->shape[2], .stride = p->stride, .pad = p->pad,
-    };
-    s.patch = (size_t)s.kh * s.kw * s.c;
-    s.pixels = (size_t)s.ho * s.wo;
-    return s;
-}
-
-/* The (x, w, y) roles of each conv op's tensors. */
-static struct conv_shape call_shape(const struct fcnn_op_call *call)
-{
-    const struct fcnn_tensor *const *t = call->t;
-    switch (call->op) {
-    case FCNN_OP_CONV2D_BWD_DATA: return conv_shape(t[2], t[1], t[0], &call->p.conv);
-    case FCNN_OP_CONV2D_BWD_FILTER: return conv_shape(t[0], t[2], t[1], &call->p.conv);
-    default: return conv_shape(t[0], t[1], t[3], &call->p.conv);
-    }
-}
+#include "ocl_conv.h"
 
 static size_t sample_column_bytes(const struct conv_shape *s)
 {
@@ -65,11 +34,13 @@ static int samples_per_pass(const struct ocl_context *ctx, const struct conv_sha
     return fit < (size_t)s->n ? (int)fit : s->n;
 }
 
-bool ocl_conv2d_supports(const struct ocl_context *ctx, const struct fcnn_op_call *call)
+bool ocl_conv2d_supports(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                         const struct fcnn_op_call *call)
 {
+    (void)variant;
     if (!ocl_call_fits_int32(call))
         return false;
-    struct conv_shape s = call_shape(call);
+    struct conv_shape s = conv_call_shape(call);
     /* One pass holds at least one sample's columns, within 32-bit indexing and within
      * the largest buffer the device allocates. */
     size_t pass_bytes = (size_t)samples_per_pass(ctx, &s) * sample_column_bytes(&s);
@@ -129,7 +100,7 @@ int ocl_conv2d_fwd_im2col_gemm(struct ocl_context *ctx, const struct ocl_variant
                                const struct fcnn_op_call *call)
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
-    struct conv_shape s = call_shape(call);
+    struct conv_shape s = conv_call_shape(call);
     int per_pass = samples_per_pass(ctx, &s);
     cl_mem cols;
     OCL_TRY(get_columns(ctx, &s, &cols));
@@ -149,7 +120,7 @@ int ocl_conv2d_bwd_data_gemm_col2im(struct ocl_context *ctx, const struct ocl_va
                                     const struct fcnn_op_call *call)
 {
     const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
-    struct conv_shape s = call_shape(call);
+    struct conv_shape s = conv_call_shape(call);
     int per_pass = samples_per_pass(ctx, &s);
     cl_mem cols;
     OCL_TRY(get_columns(ctx, &s, &cols));
@@ -170,7 +141,7 @@ int ocl_conv2d_bwd_filter_im2col_gemm(struct ocl_context *ctx,
                                       const struct fcnn_op_call *call)
 {
     const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
-    struct conv_shape s = call_shape(call);
+    struct conv_shape s = conv_call_shape(call);
     int per_pass = samples_per_pass(ctx, &s);
     cl_mem cols;
     OCL_TRY(get_columns(ctx, &s, &cols));
@@ -188,10 +159,92 @@ int ocl_conv2d_bwd_filter_im2col_gemm(struct ocl_context *ctx,
     return FCNN_OK;
 }
 
+/* The same three products with our tiled kernel (ocl_gemm.c) instead of CLBlast; the
+ * forward fuses bias and activation into the product's epilogue. */
+
+int ocl_conv2d_fwd_im2col_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
+    struct conv_shape s = conv_call_shape(call);
+    int per_pass = samples_per_pass(ctx, &s);
+    cl_mem cols;
+    OCL_TRY(get_columns(ctx, &s, &cols));
+    for (int first = 0; first < s.n; first += per_pass) {
+        int samples = s.n - first < per_pass ? s.n - first : per_pass;
+        int rows = (int)((size_t)samples * s.pixels), patch = (int)s.patch;
+        OCL_TRY(im2col(ctx, variant, &s, x, first, samples, cols));
+        struct ocl_gemm_args g = {
+            .a = cols, .a_row_stride = patch, .a_col_stride = 1,
+            .b = ocl_mem(w), .b_offset = ocl_elem_offset(w), .ldb = s.k, .b_count = patch * s.k,
+            .c = ocl_mem(y), .c_offset = ocl_elem_offset(y) + (size_t)first * s.pixels * s.k,
+            .c_row_stride = s.k, .c_col_stride = 1, .m = rows, .n = s.k, .k = patch,
+            .bias = b, .relu = call->p.conv.act == FCNN_ACT_RELU,
+        };
+        OCL_TRY(ocl_gemm(ctx, variant, &g));
+    }
+    return FCNN_OK;
+}
+
+int ocl_conv2d_bwd_data_tiled_col2im(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                     const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    struct conv_shape s = conv_call_shape(call);
+    int per_pass = samples_per_pass(ctx, &s), patch = (int)s.patch;
+    cl_mem cols, wt;
+    OCL_TRY(get_columns(ctx, &s, &cols));
+    /* w^T [K][patch]: the product's B needs contiguous rows. */
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, fcnn_tensor_bytes(w), &wt));
+    OCL_TRY(ocl_transpose(ctx, variant, ocl_mem(w), ocl_elem_offset(w), patch, s.k, wt));
+    for (int first = 0; first < s.n; first += per_pass) {
+        int samples = s.n - first < per_pass ? s.n - first : per_pass;
+        int rows = (int)((size_t)samples * s.pixels);
+        struct ocl_gemm_args g = {
+            .a = ocl_mem(dy), .a_offset = ocl_elem_offset(dy) + (size_t)first * s.pixels * s.k,
+            .a_row_stride = s.k, .a_col_stride = 1,
+            .b = wt, .ldb = patch, .b_count = s.k * patch,
+            .c = cols, .c_row_stride = patch, .c_col_stride = 1,
+            .m = rows, .n = patch, .k = s.k,
+        };
+        OCL_TRY(ocl_gemm(ctx, variant, &g));
+        OCL_TRY(col2im(ctx, variant, &s, cols, dx, first, samples));
+    }
+    return FCNN_OK;
+}
+
+int ocl_conv2d_bwd_filter_im2col_tiled(struct ocl_context *ctx,
+                                       const struct ocl_variant *variant,
+                                       const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
+    struct conv_shape s = conv_call_shape(call);
+    int per_pass = samples_per_pass(ctx, &s), patch = (int)s.patch;
+    cl_mem cols;
+    OCL_TRY(get_columns(ctx, &s, &cols));
+    for (int first = 0; first < s.n; first += per_pass) {
+        int samples = s.n - first < per_pass ? s.n - first : per_pass;
+        int rows = (int)((size_t)samples * s.pixels);
+        OCL_TRY(im2col(ctx, variant, &s, x, first, samples, cols));
+        /* A = cols^T through swapped strides; later passes add to dw. */
+        struct ocl_gemm_args g = {
+            .a = cols, .a_row_stride = 1, .a_col_stride = patch,
+            .b = ocl_mem(dy), .b_offset = ocl_elem_offset(dy) + (size_t)first * s.pixels * s.k,
+            .ldb = s.k, .b_count = rows * s.k,
+            .c = ocl_mem(dw), .c_offset = ocl_elem_offset(dw), .c_row_stride = s.k,
+            .c_col_stride = 1, .m = patch, .n = s.k, .k = rows, .accumulate = first > 0,
+        };
+        OCL_TRY(ocl_gemm(ctx, variant, &g));
+    }
+    return FCNN_OK;
+}
+
 bool ocl_conv2d_fwd_direct_supports(const struct ocl_context *ctx,
+                                    const struct ocl_variant *variant,
                                     const struct fcnn_op_call *call)
 {
     (void)ctx;
+    (void)variant;
     /* Four output channels per work-item, as one float4. */
     return ocl_call_fits_int32(call) && call->t[1]->shape[3] % 4 == 0;
 }
@@ -200,7 +253,7 @@ int ocl_conv2d_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *var
                           const struct fcnn_op_call *call)
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
-    struct conv_shape s = call_shape(call);
+    struct conv_shape s = conv_call_shape(call);
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d.cl", "conv2d_fwd_direct", &kernel));
     cl_mem x_mem = ocl_mem(x), w_mem = ocl_mem(w), b_mem = ocl_mem(b), y_mem = ocl_mem(y);

@@ -1,8 +1,11 @@
-/* The dense layer, x [N,D], w [D,K] (row-major, Keras's layout), y [N,K], as SGEMMs:
- *   forward      y  = x w            (NN), then bias + activation
- *   bwd data     dx = dy w^T         (NT)
- *   bwd weights  dw = x^T dy         (TN)
- * Offsets reach CLBlast in floats. */
+/* The dense layer, x [N,D], w [D,K] (row-major, Keras's layout), y [N,K], as matrix
+ * products, through CLBlast or through our tiled kernel (ocl_gemm.c):
+ *   forward      y  = x w            (NN), then bias + activation (fused in ours)
+ *   bwd data     dx = dy w^T         (NT; ours multiplies by a transposed copy of w, since
+ *                                     its B must have contiguous rows, or, for few units,
+ *                                     holds w's rows in registers: gemm_nt_small_k)
+ *   bwd weights  dw = x^T dy         (TN; ours reads x^T through swapped strides)
+ * Offsets reach the kernels in floats. */
 #include <config.h>
 
 #include "ocl_registry.h"
@@ -40,4 +43,75 @@ int ocl_dense_bwd_weights_gemm(struct ocl_context *ctx, const struct ocl_variant
     size_t n = (size_t)x->shape[0], d = (size_t)x->shape[1], k = (size_t)dy->shape[1];
     return ocl_sgemm(ctx, true, false, d, k, n, 1.0f, ocl_mem(x), floats(x), d, ocl_mem(dy),
                      floats(dy), k, 0.0f, ocl_mem(dw), floats(dw), k);
+}
+
+int ocl_dense_fwd_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
+                        const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
+    int n = x->shape[0], d = x->shape[1], k = w->shape[1];
+    struct ocl_gemm_args g = {
+        .a = ocl_mem(x), .a_offset = floats(x), .a_row_stride = d, .a_col_stride = 1,
+        .b = ocl_mem(w), .b_offset = floats(w), .ldb = k, .b_count = d * k,
+        .c = ocl_mem(y), .c_offset = floats(y), .c_row_stride = k, .c_col_stride = 1,
+        .m = n, .n = k, .k = d, .bias = b, .relu = call->p.act == FCNN_ACT_RELU,
+    };
+    return ocl_gemm(ctx, variant, &g);
+}
+
+int ocl_dense_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
+                             const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    int n = dy->shape[0], k = dy->shape[1], d = w->shape[0];
+    cl_mem wt;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, fcnn_tensor_bytes(w), &wt));
+    OCL_TRY(ocl_transpose(ctx, variant, ocl_mem(w), floats(w), d, k, wt)); /* [K][D] */
+    struct ocl_gemm_args g = {
+        .a = ocl_mem(dy), .a_offset = floats(dy), .a_row_stride = k, .a_col_stride = 1,
+        .b = wt, .b_offset = 0, .ldb = d, .b_count = k * d,
+        .c = ocl_mem(dx), .c_offset = floats(dx), .c_row_stride = d, .c_col_stride = 1,
+        .m = n, .n = d, .k = k,
+    };
+    return ocl_gemm(ctx, variant, &g);
+}
+
+int ocl_dense_bwd_weights_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
+    int n = x->shape[0], d = x->shape[1], k = dy->shape[1];
+    /* A = x^T: element [d][n] of A is x[n][d], one row stride and one column stride away. */
+    struct ocl_gemm_args g = {
+        .a = ocl_mem(x), .a_offset = floats(x), .a_row_stride = 1, .a_col_stride = d,
+        .b = ocl_mem(dy), .b_offset = floats(dy), .ldb = k, .b_count = n * k,
+        .c = ocl_mem(dw), .c_offset = floats(dw), .c_row_stride = k, .c_col_stride = 1,
+        .m = d, .n = k, .k = n,
+    };
+    return ocl_gemm(ctx, variant, &g);
+}
+
+/* dx = dy w^T with w's rows held in registers (kernels/gemm.cl: gemm_nt_small_k): for a
+ * layer of at most KMAX units, one launch and no transposed copy of w. */
+bool ocl_dense_bwd_data_nt_supports(const struct ocl_context *ctx,
+                                    const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    return ocl_call_fits_int32(call) && call->t[0]->shape[1] <= ocl_tunable(variant, "KMAX");
+}
+
+int ocl_dense_bwd_data_nt(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "gemm.cl", "gemm_nt_small_k", &kernel));
+    cl_mem a = ocl_mem(dy), b = ocl_mem(w), c = ocl_mem(dx);
+    cl_ulong a_offset = floats(dy), b_offset = floats(w), c_offset = floats(dx);
+    cl_int M = dy->shape[0], N = w->shape[0], K = dy->shape[1], count = (N + 15) / 16;
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(a), OCL_ARG(a_offset), OCL_ARG(b), OCL_ARG(b_offset),
+                                  OCL_ARG(c), OCL_ARG(c_offset), OCL_ARG(M), OCL_ARG(N),
+                                  OCL_ARG(K), OCL_ARG(count)));
 }

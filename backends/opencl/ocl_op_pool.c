@@ -1,6 +1,9 @@
 /* Max pooling (kernels/pool.cl): forward one output pixel per work-item, backward one
  * input pixel per work-item gathering from the windows that hold it; each work-item
- * covers all channels of its pixel. */
+ * covers all channels of its pixel. The vec16 forms take 16 channels per work-item as
+ * float16, and the backward's scatter form (non-overlapping windows) writes each window
+ * from the work-item that finds its maximum, instead of searching every window that
+ * holds each input pixel. */
 #include <config.h>
 
 #include "ocl_registry.h"
@@ -50,4 +53,60 @@ int ocl_maxpool_bwd_gather(struct ocl_context *ctx, const struct ocl_variant *va
     const struct fcnn_tensor *tensors[] = { x, dy, dx };
     return run_pool(ctx, variant, "maxpool_bwd", tensors, 3, x, dy, &call->p.pool,
                     fcnn_tensor_count(dx) / (size_t)dx->shape[3]);
+}
+
+/* The float16 forms (kernels/pool.cl): 16 channels per work-item. */
+bool ocl_pool_vec16_supports(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                             const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    (void)variant;
+    return ocl_call_fits_int32(call) && call->t[0]->shape[3] % 16 == 0;
+}
+
+int ocl_maxpool_fwd_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *y = call->t[1];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "maxpool_fwd_vec16", &kernel));
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y);
+    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
+    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = y->shape[1], WO = y->shape[2];
+    cl_int size = call->p.pool.size, stride = call->p.pool.stride;
+    cl_int count = (cl_int)(fcnn_tensor_count(y) / 16);
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
+                                  OCL_ARG(y_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
+                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(size), OCL_ARG(stride),
+                                  OCL_ARG(count)));
+}
+
+/* The scatter writes each window once, which needs windows that do not overlap or leave
+ * gaps between them: stride == size. */
+bool ocl_maxpool_bwd_scatter16_supports(const struct ocl_context *ctx,
+                                        const struct ocl_variant *variant,
+                                        const struct fcnn_op_call *call)
+{
+    return ocl_pool_vec16_supports(ctx, variant, call) &&
+           call->p.pool.stride == call->p.pool.size;
+}
+
+int ocl_maxpool_bwd_scatter16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                              const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dx = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "maxpool_bwd_scatter16", &kernel));
+    cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
+    cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
+    cl_ulong dx_offset = ocl_elem_offset(dx);
+    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3];
+    cl_int HO = dy->shape[1], WO = dy->shape[2], size = call->p.pool.size;
+    cl_int count = (cl_int)(fcnn_tensor_count(dy) / 16);
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
+                                  OCL_ARG(dy_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
+                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO), OCL_ARG(WO),
+                                  OCL_ARG(size), OCL_ARG(count)));
 }

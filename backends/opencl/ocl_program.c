@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "ocl.h"
 
@@ -105,6 +108,12 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
         }
         ctx->source_builds++;
         store_binary(ctx, program, file, key);
+#ifdef __GLIBC__
+        /* The compiler's working memory, freed but kept by malloc: on a CPU device the
+         * process's memory is also the device's, and a cold start compiles 20-odd
+         * programs. */
+        malloc_trim(0);
+#endif
     }
     if (ctx->verbose)
         fprintf(stderr, "opencl: %s %s in %.3f s (%s)\n", cached ? "loaded" : "built",

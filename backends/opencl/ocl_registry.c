@@ -1,5 +1,6 @@
-/* The kernel registry: the table of every op's variants, the automatic choice among
- * them, and forcing one by name (options->kernels, $FCNN_KERNELS, force_variant). */
+/* The kernel registry: the table of every op's variants, the choice among them (forced,
+ * tuned by ocl_tune.c, or by priority), forcing one by name (options->kernels,
+ * $FCNN_KERNELS, force_variant), and the dispatch of a call to its variant. */
 #include <config.h>
 
 #include <limits.h>
@@ -8,55 +9,164 @@
 
 #include "ocl_registry.h"
 
-/* Every kernel is launched in 1-D work-groups of WG_SIZE (its reqd_work_group_size):
- * 64 keeps enough groups for every core of a CPU and is a whole number of warps or
- * wavefronts on GPUs. */
+/* Elementwise and gather kernels run in 1-D work-groups of WG_SIZE (their
+ * reqd_work_group_size): 64 keeps enough groups for every core of a CPU and is a whole
+ * number of warps or wavefronts on GPUs. */
 #define WG(n) { { "WG_SIZE", n } }
 
-/* Per op, the variants in the order listings show them. The priorities only matter
- * between variants of one op. */
+/* The register-tiled kernels run in groups of 4 work-items: each work-item is already a
+ * large tile, and small groups give PoCL's scheduler about a hundred groups or more to
+ * spread over the cores (issue 6). Their tiles: */
+#define CONV_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "WG_SIZE", 4 } }
+#define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
+#define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
+#define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
+
+/* Per op, the variants in the order listings show them. Priorities decide only between
+ * variants of one op, and only where tuning does not (FCNN_TUNE=0, or a shape no variant
+ * was timed on): the tiled kernels first, then our GEMM, then CLBlast, whose SGEMM reaches
+ * 10-44 GFLOPS on PoCL against 300 for the tiled kernels (issue 6) but may win on a GPU. */
 static const struct ocl_variant variants[] = {
-    { FCNN_OP_LOAD_BATCH, "gather", 0, { "data.cl" }, WG(64), ocl_supports_any,
-      ocl_load_batch_gather },
+    { .op = FCNN_OP_LOAD_BATCH, .name = "gather", .files = { "data.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_load_batch_gather },
 
-    /* im2col (NHWC, our kernel) into a column matrix, then one CLBlast SGEMM. */
-    { FCNN_OP_CONV2D_FWD, "im2col_clblast", 10, { "im2col.cl", "activation.cl" }, WG(64),
-      ocl_conv2d_supports, ocl_conv2d_fwd_im2col_gemm },
-    /* Direct loops, four output channels per work-item: a check on the GEMM path that
-     * shares none of its code, and the seed of the direct kernels to come (issue 6). */
-    { FCNN_OP_CONV2D_FWD, "direct", 0, { "conv2d.cl" }, WG(64),
-      ocl_conv2d_fwd_direct_supports, ocl_conv2d_fwd_direct },
+    /* --- conv2d_fwd --- */
+    /* Direct, register-tiled: PIX pixels x 16*KV channels per work-item, bias and ReLU in
+     * the epilogue, no column matrix. The rows_ forms are compiled for 3-wide kernels at
+     * stride 1 and reuse each input scalar across a kernel row's taps. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "rows_7x32", .priority = 32,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(7, 2),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "rows_4x32", .priority = 31,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(4, 2),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "tiled_7x32", .priority = 30,
+      .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(7, 2),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "tiled_4x64", .priority = 29,
+      .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(4, 4),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "tiled_14x16", .priority = 28,
+      .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(14, 1),
+      .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    /* im2col (NHWC, our kernel) into a column matrix, then our tiled GEMM with bias and
+     * activation fused: any shape. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
+      .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_tiled },
+    /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
+      .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+    /* Direct loops, four output channels per work-item as a float4: a check on the other
+     * paths that shares none of their code. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
+      .supports = ocl_conv2d_fwd_direct_supports, .run = ocl_conv2d_fwd_direct },
 
-    /* dy w^T into a column matrix by SGEMM, then our col2im gathers it into dx. */
-    { FCNN_OP_CONV2D_BWD_DATA, "clblast_col2im", 0, { "im2col.cl" }, WG(64),
-      ocl_conv2d_supports, ocl_conv2d_bwd_data_gemm_col2im },
-    { FCNN_OP_CONV2D_BWD_FILTER, "im2col_clblast", 0, { "im2col.cl" }, WG(64),
-      ocl_conv2d_supports, ocl_conv2d_bwd_filter_im2col_gemm },
+    /* --- conv2d_bwd_data --- */
+    /* The tiled forward kernels on dy with flipped weights (stride 1). */
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "rows_7x32", .priority = 32,
+      .files = { "conv2d_tiled.cl" }, .tunables = ROWS_TILE(7, 2),
+      .supports = ocl_conv2d_bwd_data_tiled_supports, .run = ocl_conv2d_bwd_data_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "tiled_7x32", .priority = 30,
+      .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(7, 2),
+      .supports = ocl_conv2d_bwd_data_tiled_supports, .run = ocl_conv2d_bwd_data_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "tiled_14x16", .priority = 29,
+      .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(14, 1),
+      .supports = ocl_conv2d_bwd_data_tiled_supports, .run = ocl_conv2d_bwd_data_tiled },
+    /* dy w^T into a column matrix, then our col2im gathers it into dx. */
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "gemm_col2im", .priority = 20,
+      .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_tiled_col2im },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "clblast_col2im", .priority = 10,
+      .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_gemm_col2im },
 
-    { FCNN_OP_BIAS_BWD, "partial_sums", 0, { "bias.cl" }, WG(64), ocl_supports_any,
-      ocl_bias_bwd_partial_sums },
-    { FCNN_OP_MAXPOOL_FWD, "window", 0, { "pool.cl" }, WG(64), ocl_supports_any,
-      ocl_maxpool_fwd_window },
-    { FCNN_OP_MAXPOOL_BWD, "gather", 0, { "pool.cl" }, WG(64), ocl_supports_any,
-      ocl_maxpool_bwd_gather },
-    { FCNN_OP_RELU_BWD, "mask", 0, { "activation.cl" }, WG(64), ocl_supports_any,
-      ocl_relu_bwd_mask },
+    /* --- conv2d_bwd_filter --- */
+    /* Register-tiled, im2col folded into the loads: CB input x 16*KV output channels. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_4x64", .priority = 30,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(4, 4),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_8x32", .priority = 29,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(8, 2),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x32", .priority = 28,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
+      .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
+      .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_clblast", .priority = 10,
+      .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
+      .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_gemm },
 
-    { FCNN_OP_DENSE_FWD, "clblast", 0, { "activation.cl" }, WG(64), ocl_supports_any,
-      ocl_dense_fwd_gemm },
-    { FCNN_OP_DENSE_BWD_DATA, "clblast", 0, { NULL }, { { NULL, 0 } }, ocl_supports_any,
-      ocl_dense_bwd_data_gemm },
-    { FCNN_OP_DENSE_BWD_WEIGHTS, "clblast", 0, { NULL }, { { NULL, 0 } }, ocl_supports_any,
-      ocl_dense_bwd_weights_gemm },
+    /* --- elementwise, reductions, pooling --- */
+    { .op = FCNN_OP_BIAS_BWD, .name = "vec16", .priority = 10, .files = { "bias.cl" },
+      .tunables = WG(64), .supports = ocl_bias_bwd_vec16_supports, .run = ocl_bias_bwd_vec16 },
+    { .op = FCNN_OP_BIAS_BWD, .name = "partial_sums", .files = { "bias.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_bias_bwd_partial_sums },
+    { .op = FCNN_OP_BIAS_BWD, .name = "columns", .files = { "bias.cl" }, .tunables = WG(64),
+      .supports = ocl_bias_bwd_columns_supports, .run = ocl_bias_bwd_columns },
+    { .op = FCNN_OP_MAXPOOL_FWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_maxpool_fwd_vec16 },
+    { .op = FCNN_OP_MAXPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_maxpool_fwd_window },
+    /* Non-overlapping windows: each window writes its own dx, dy at its first maximum. */
+    { .op = FCNN_OP_MAXPOOL_BWD, .name = "scatter16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_maxpool_bwd_scatter16_supports,
+      .run = ocl_maxpool_bwd_scatter16 },
+    { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
+    { .op = FCNN_OP_RELU_BWD, .name = "vec16", .priority = 10, .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_relu_bwd_vec16 },
+    { .op = FCNN_OP_RELU_BWD, .name = "mask", .files = { "activation.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_relu_bwd_mask },
 
-    { FCNN_OP_SOFTMAX_XENT, "rows", 0, { "loss.cl" }, WG(64), ocl_supports_any,
-      ocl_softmax_xent_rows },
-    { FCNN_OP_SGD_UPDATE, "elementwise", 0, { "optim.cl" }, WG(64), ocl_supports_any,
-      ocl_sgd_update_elementwise },
-    { FCNN_OP_MOMENTUM_UPDATE, "elementwise", 0, { "optim.cl" }, WG(64), ocl_supports_any,
-      ocl_momentum_update_elementwise },
-    { FCNN_OP_ADAM_UPDATE, "elementwise", 0, { "optim.cl" }, WG(64), ocl_supports_any,
-      ocl_adam_update_elementwise },
+    /* --- dense --- */
+    { .op = FCNN_OP_DENSE_FWD, .name = "gemm_16x16", .priority = 30, .files = { "gemm.cl" },
+      .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "gemm_8x16", .priority = 29, .files = { "gemm.cl" },
+      .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "gemm_4x64", .priority = 28, .files = { "gemm.cl" },
+      .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "clblast", .priority = 10, .files = { "activation.cl" },
+      .tunables = WG(64), .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
+      .run = ocl_dense_fwd_gemm },
+    /* Few units: w's rows in registers, no transposed copy (one launch). */
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
+      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_data_tiled },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_16x16", .priority = 29,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_data_tiled },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "clblast", .priority = 10,
+      .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_gemm },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_16x16", .priority = 30,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_weights_tiled },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_8x16", .priority = 29,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_weights_tiled },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "clblast", .priority = 10,
+      .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_weights_gemm },
+
+    /* --- loss and optimizers --- */
+    { .op = FCNN_OP_SOFTMAX_XENT, .name = "rows", .files = { "loss.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_softmax_xent_rows },
+    { .op = FCNN_OP_SGD_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_sgd_update_elementwise },
+    { .op = FCNN_OP_MOMENTUM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
+    { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))
@@ -95,12 +205,17 @@ void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t si
                              variant->tunables[i].name, variant->tunables[i].value);
 }
 
-int ocl_tunable(const struct ocl_variant *variant, const char *name)
+int ocl_tunable_or(const struct ocl_variant *variant, const char *name, int fallback)
 {
     for (int i = 0; i < OCL_MAX_TUNABLES && variant->tunables[i].name; i++)
         if (strcmp(variant->tunables[i].name, name) == 0)
             return variant->tunables[i].value;
-    return 0; /* a programming error: the row lacks a tunable its launch reads */
+    return fallback;
+}
+
+int ocl_tunable(const struct ocl_variant *variant, const char *name)
+{
+    return ocl_tunable_or(variant, name, 0); /* 0: a row lacks a tunable its launch reads */
 }
 
 int ocl_variant_kernel(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -144,6 +259,7 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
 {
     if ((unsigned)op >= FCNN_OP_COUNT)
         return fcnn_error(FCNN_ERR_INVALID, "unknown op %d", (int)op);
+    OCL_TRY(ocl_fusion_flush(ctx)); /* what is deferred runs as it was chosen */
     if (!name) {
         ctx->forced[op] = NULL;
         return FCNN_OK;
@@ -191,27 +307,75 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
 {
     const struct ocl_variant *forced = ctx->forced[call->op];
     if (forced)
-        return forced->supports(ctx, call) ? forced : NULL;
+        return forced->supports(ctx, forced, call) ? forced : NULL;
     const struct ocl_variant *best = NULL;
     for (int i = 0; i < VARIANT_COUNT; i++) {
         const struct ocl_variant *v = &variants[i];
-        if (v->op == call->op && (!best || v->priority > best->priority) && v->supports(ctx, call))
+        if (v->op == call->op && (!best || v->priority > best->priority) &&
+            v->supports(ctx, v, call))
             best = v;
     }
     return best;
 }
 
+int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
+                            const struct ocl_variant **out, int capacity)
+{
+    int count = 0;
+    for (int i = 0; i < VARIANT_COUNT && count < capacity; i++)
+        if (variants[i].op == call->op && variants[i].supports(ctx, &variants[i], call))
+            out[count++] = &variants[i];
+    return count;
+}
+
+int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
+                    const struct fcnn_op_call *call)
+{
+    /* CLBlast compiles its kernels the first time it runs in a process: that happens here,
+     * at the first call that uses it (in the warm-up pass), and never when no variant
+     * that uses it is chosen, forced or timed. */
+    if ((variant->flags & OCL_USES_CLBLAST) && !ctx->clblast_ready) {
+        OCL_TRY(ocl_clblast_warmup(ctx));
+        ctx->clblast_ready = true;
+    }
+    return variant->run(ctx, variant, call);
+}
+
 int ocl_dispatch(struct ocl_context *ctx, const struct fcnn_op_call *call)
 {
-    const struct ocl_variant *variant = ocl_choose_variant(ctx, call);
-    const struct ocl_variant *forced = ctx->forced[call->op];
-    if (!variant && forced)
+    if (ctx->forced[call->op]) {
+        OCL_TRY(ocl_fusion_flush(ctx));
+    } else {
+        bool taken;
+        OCL_TRY(ocl_fusion_offer(ctx, call, &taken));
+        if (taken)
+            return FCNN_OK;
+    }
+    return ocl_dispatch_now(ctx, call);
+}
+
+int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
+{
+    const struct ocl_variant *forced = ctx->forced[call->op], *variant = NULL;
+    if (forced && !forced->supports(ctx, forced, call))
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "opencl: the forced %s variant '%s' does not "
                           "support this call", fcnn_op_name(call->op), forced->name);
+    if (forced)
+        variant = forced;
+    else
+        OCL_TRY(ocl_tuned_variant(ctx, call, &variant));
+    if (!variant)
+        variant = ocl_choose_variant(ctx, call);
     if (!variant)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "opencl: no %s variant supports this call",
                           fcnn_op_name(call->op));
-    return variant->run(ctx, variant, call);
+    struct ocl_profile *p = &ctx->profile;
+    if (p->enabled) {
+        p->current = call->op;
+        p->calls[call->op]++;
+        p->flops[call->op] += fcnn_op_flops(call);
+    }
+    return ocl_run_variant(ctx, variant, call);
 }
 
 bool ocl_call_fits_int32(const struct fcnn_op_call *call)
@@ -222,8 +386,10 @@ bool ocl_call_fits_int32(const struct fcnn_op_call *call)
     return true;
 }
 
-bool ocl_supports_any(const struct ocl_context *ctx, const struct fcnn_op_call *call)
+bool ocl_supports_any(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                      const struct fcnn_op_call *call)
 {
     (void)ctx;
+    (void)variant;
     return ocl_call_fits_int32(call);
 }

@@ -15,18 +15,28 @@
 #define OCL_MAX_TUNABLES 4
 #define OCL_MAX_VARIANT_FILES 3
 
+/* The local size of the small helper kernels (weight flips, transposes, reductions), which
+ * carry no reqd_work_group_size: they are cheap next to the op they serve. */
+#define OCL_HELPER_WG_SIZE 64
+
 struct ocl_tunable {
     const char *name;
     int value;
 };
 
+enum ocl_variant_flags {
+    OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
+};
+
 struct ocl_variant {
     enum fcnn_op op;
     const char *name;
-    int priority; /* the automatic choice: the highest that supports the call */
+    int priority; /* the choice without tuning: the highest that supports the call */
     const char *files[OCL_MAX_VARIANT_FILES];       /* kernel files used, NULL-terminated */
     struct ocl_tunable tunables[OCL_MAX_TUNABLES];  /* NULL name ends the list */
-    bool (*supports)(const struct ocl_context *ctx, const struct fcnn_op_call *call);
+    unsigned flags;                                 /* enum ocl_variant_flags */
+    bool (*supports)(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                     const struct fcnn_op_call *call);
     int (*run)(struct ocl_context *ctx, const struct ocl_variant *variant,
                const struct fcnn_op_call *call);
 };
@@ -43,11 +53,22 @@ int ocl_force_variants(struct ocl_context *ctx, const char *spec);
  * that does not compile is reported here rather than in the middle of training. */
 int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name);
 
-/* The variant that would run this call: the forced one if it supports it, else the
- * highest-priority variant that does; NULL when none can. */
+/* The variant that would run this call without tuning: the forced one if it supports it,
+ * else the highest-priority variant that does; NULL when none can. */
 const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
                                              const struct fcnn_op_call *call);
+/* How many variants of the call's op support it (what tuning would time). */
+int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
+                            const struct ocl_variant **out, int capacity);
+/* Runs the call: the forced variant, else the tuned choice for its shape (timing the
+ * variants first if this shape is new and tuning is on), else the priority choice; unless
+ * ocl_fuse.c defers it to fuse it with the calls that follow. */
 int ocl_dispatch(struct ocl_context *ctx, const struct fcnn_op_call *call);
+/* The same without fusion: the call is enqueued now. */
+int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
+/* Runs one variant, preparing what it needs first (CLBlast's first-use compilation). */
+int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
+                    const struct fcnn_op_call *call);
 
 /* Builds every program every variant uses (at open). */
 int ocl_build_all_variants(struct ocl_context *ctx);
@@ -56,6 +77,8 @@ int ocl_build_all_variants(struct ocl_context *ctx);
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
 /* The value of one of its tunables; the caller names only tunables the row defines. */
 int ocl_tunable(const struct ocl_variant *variant, const char *name);
+/* The same for a tunable only some rows define: `fallback` where the row has none. */
+int ocl_tunable_or(const struct ocl_variant *variant, const char *name, int fallback);
 /* The kernel `name` of kernels/<file> built with the variant's options. */
 int ocl_variant_kernel(struct ocl_context *ctx, const struct ocl_variant *variant,
                        const char *file, const char *name, struct ocl_kernel **out);
@@ -63,43 +86,61 @@ int ocl_variant_kernel(struct ocl_context *ctx, const struct ocl_variant *varian
 /* Whether every tensor of the call can be indexed with 32-bit ints, as the kernels do. */
 bool ocl_call_fits_int32(const struct fcnn_op_call *call);
 /* For variants with no constraint beyond 32-bit indexing. */
-bool ocl_supports_any(const struct ocl_context *ctx, const struct fcnn_op_call *call);
+bool ocl_supports_any(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                      const struct fcnn_op_call *call);
+
+/* --- our tiled matrix product (ocl_gemm.c, kernels/gemm.cl) --- */
+
+/* C[m, n] = act(sum_k A[m, k] B[k, n] + bias[n] (+ C[m, n] when accumulate)); A addressed
+ * by two strides (so a transposed A costs nothing), B by rows of ldb contiguous floats
+ * (b_count floats readable from b_offset), C by two strides. Offsets in floats. */
+struct ocl_gemm_args {
+    cl_mem a, b, c;
+    cl_ulong a_offset, b_offset, c_offset;
+    int a_row_stride, a_col_stride, ldb, b_count, c_row_stride, c_col_stride;
+    int m, n, k;
+    const struct fcnn_tensor *bias; /* NULL: none */
+    bool relu, accumulate;
+};
+int ocl_gemm(struct ocl_context *ctx, const struct ocl_variant *variant,
+             const struct ocl_gemm_args *g);
+/* dst[j][i] = src[i][j] for a rows x cols matrix, dst at offset 0. */
+int ocl_transpose(struct ocl_context *ctx, const struct ocl_variant *variant, cl_mem src,
+                  cl_ulong src_offset, int rows, int cols, cl_mem dst);
 
 /* --- the ops' variants, defined in ocl_op_*.c --- */
-int ocl_load_batch_gather(struct ocl_context *, const struct ocl_variant *,
-                          const struct fcnn_op_call *);
-int ocl_conv2d_fwd_im2col_gemm(struct ocl_context *, const struct ocl_variant *,
-                               const struct fcnn_op_call *);
-bool ocl_conv2d_fwd_direct_supports(const struct ocl_context *, const struct fcnn_op_call *);
-int ocl_conv2d_fwd_direct(struct ocl_context *, const struct ocl_variant *,
-                          const struct fcnn_op_call *);
-int ocl_conv2d_bwd_data_gemm_col2im(struct ocl_context *, const struct ocl_variant *,
-                                    const struct fcnn_op_call *);
-int ocl_conv2d_bwd_filter_im2col_gemm(struct ocl_context *, const struct ocl_variant *,
-                                      const struct fcnn_op_call *);
-bool ocl_conv2d_supports(const struct ocl_context *, const struct fcnn_op_call *);
-int ocl_bias_bwd_partial_sums(struct ocl_context *, const struct ocl_variant *,
-                              const struct fcnn_op_call *);
-int ocl_maxpool_fwd_window(struct ocl_context *, const struct ocl_variant *,
-                           const struct fcnn_op_call *);
-int ocl_maxpool_bwd_gather(struct ocl_context *, const struct ocl_variant *,
-                           const struct fcnn_op_call *);
-int ocl_relu_bwd_mask(struct ocl_context *, const struct ocl_variant *,
-                      const struct fcnn_op_call *);
-int ocl_dense_fwd_gemm(struct ocl_context *, const struct ocl_variant *,
+typedef bool ocl_supports_fn(const struct ocl_context *, const struct ocl_variant *,
+                             const struct fcnn_op_call *);
+typedef int ocl_run_fn(struct ocl_context *, const struct ocl_variant *,
                        const struct fcnn_op_call *);
-int ocl_dense_bwd_data_gemm(struct ocl_context *, const struct ocl_variant *,
-                            const struct fcnn_op_call *);
-int ocl_dense_bwd_weights_gemm(struct ocl_context *, const struct ocl_variant *,
-                               const struct fcnn_op_call *);
-int ocl_softmax_xent_rows(struct ocl_context *, const struct ocl_variant *,
-                          const struct fcnn_op_call *);
-int ocl_sgd_update_elementwise(struct ocl_context *, const struct ocl_variant *,
-                               const struct fcnn_op_call *);
-int ocl_momentum_update_elementwise(struct ocl_context *, const struct ocl_variant *,
-                                    const struct fcnn_op_call *);
-int ocl_adam_update_elementwise(struct ocl_context *, const struct ocl_variant *,
-                                const struct fcnn_op_call *);
+
+ocl_run_fn ocl_load_batch_gather;
+/* ocl_op_conv2d.c: im2col (or col2im) around a matrix product, and the float4 direct form */
+ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_direct_supports;
+ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
+    ocl_conv2d_bwd_filter_im2col_gemm, ocl_conv2d_fwd_im2col_tiled,
+    ocl_conv2d_bwd_data_tiled_col2im, ocl_conv2d_bwd_filter_im2col_tiled,
+    ocl_conv2d_fwd_direct;
+/* ocl_op_conv2d_tiled.c, ocl_op_conv2d_filter.c: the register-tiled direct kernels */
+ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_supports,
+    ocl_conv2d_bwd_filter_tiled_supports, ocl_conv2d_bwd_filter_c1_supports;
+ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
+    ocl_conv2d_bwd_filter_c1;
+/* ocl_op_bias.c, ocl_op_pool.c, ocl_op_activation.c */
+ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
+    ocl_pool_vec16_supports,
+    ocl_maxpool_bwd_scatter16_supports;
+ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
+    ocl_maxpool_fwd_window,
+    ocl_maxpool_fwd_vec16, ocl_maxpool_bwd_gather, ocl_maxpool_bwd_scatter16,
+    ocl_relu_bwd_mask, ocl_relu_bwd_vec16;
+/* ocl_op_dense.c */
+ocl_supports_fn ocl_dense_bwd_data_nt_supports;
+ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, ocl_dense_bwd_weights_gemm,
+    ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
+/* ocl_op_loss.c, ocl_op_optim.c */
+ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
+    ocl_adam_update_elementwise;
 
 /* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels. */
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -21,8 +21,17 @@ static const unsigned char bias_cl[] = {
 static const unsigned char conv2d_cl[] = {
 #include "kernels/conv2d.cl.inc"
 };
+static const unsigned char conv2d_filter_cl[] = {
+#include "kernels/conv2d_filter.cl.inc"
+};
+static const unsigned char conv2d_tiled_cl[] = {
+#include "kernels/conv2d_tiled.cl.inc"
+};
 static const unsigned char data_cl[] = {
 #include "kernels/data.cl.inc"
+};
+static const unsigned char gemm_cl[] = {
+#include "kernels/gemm.cl.inc"
 };
 static const unsigned char im2col_cl[] = {
 #include "kernels/im2col.cl.inc"
@@ -43,8 +52,9 @@ static const struct embedded {
     size_t size;
 } embedded[] = {
 #define EMBEDDED(name) { #name ".cl", name##_cl, sizeof name##_cl }
-    EMBEDDED(activation), EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(data),
-    EMBEDDED(im2col),     EMBEDDED(loss), EMBEDDED(optim),  EMBEDDED(pool),
+    EMBEDDED(activation),    EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(conv2d_filter),
+    EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
+    EMBEDDED(loss),          EMBEDDED(optim), EMBEDDED(pool),
 #undef EMBEDDED
 };
 

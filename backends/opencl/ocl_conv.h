@@ -1,0 +1,44 @@
+/* The geometry of a convolution call, shared by the convolution variants (ocl_op_conv2d*.c):
+ * every conv op names its tensors in a different order, this puts them back in one. */
+#ifndef FCNN_OCL_CONV_H
+#define FCNN_OCL_CONV_H
+
+#include "ocl_registry.h"
+
+struct conv_shape {
+    int n, h, w, c;   /* input */
+    int kh, kw, k;    /* kernel window, output channels */
+    int ho, wo;       /* output */
+    int stride, pad;
+    size_t patch;     /* columns: KH*KW*C */
+    size_t pixels;    /* rows per sample: HO*WO */
+};
+
+static inline struct conv_shape conv_shape_of(const struct fcnn_tensor *x,
+                                              const struct fcnn_tensor *w,
+                                              const struct fcnn_tensor *y,
+                                              const struct fcnn_conv2d_params *p)
+{
+    struct conv_shape s = {
+        .n = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
+        .kh = w->shape[0], .kw = w->shape[1], .k = w->shape[3],
+        .ho = y->shape[1], .wo = y->shape[2], .stride = p->stride, .pad = p->pad,
+    };
+    s.patch = (size_t)s.kh * s.kw * s.c;
+    s.pixels = (size_t)s.ho * s.wo;
+    return s;
+}
+
+/* The (x, w, y) roles of each conv op's tensors: bwd_data's dx plays x and its dy plays y;
+ * bwd_filter's dw plays w. */
+static inline struct conv_shape conv_call_shape(const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *const *t = call->t;
+    switch (call->op) {
+    case FCNN_OP_CONV2D_BWD_DATA: return conv_shape_of(t[2], t[1], t[0], &call->p.conv);
+    case FCNN_OP_CONV2D_BWD_FILTER: return conv_shape_of(t[0], t[2], t[1], &call->p.conv);
+    default: return conv_shape_of(t[0], t[1], t[3], &call->p.conv);
+    }
+}
+
+#endif

@@ -1,0 +1,339 @@
+/* Per-device autotuning. The first time an op runs on a shape (its key: every tensor's
+ * shape, the op's parameters, which tensors are the same memory), every variant that
+ * supports the call is timed on it and the fastest is kept: for the rest of the run, and,
+ * through ocl_tune_store.c, for later runs with the same device, driver, platform, fcnn
+ * version and kernel sources.
+ * The core's warm-up pass dispatches every shape of a training run before the first timed
+ * step, so tuning never lands inside a timed epoch.
+ *
+ * Timing: one untimed run first (it pays for PoCL's compilation of the kernel for its
+ * launch size, and CLBlast's first use), then three trials of a few back-to-back runs
+ * ended by one clFinish, the best trial counted: the shortest time is the one least
+ * disturbed by whatever else the machine was doing. Ops that write what they read (the
+ * optimizers, an in-place relu_bwd) are timed on copies of their tensors, so the real
+ * operands see exactly one run: the chosen variant's, afterwards. */
+#include <config.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "clock.h"
+#include "ocl_registry.h"
+
+/* A trial is as many runs as fill about this long, at most TRIAL_MAX_RUNS. */
+#define TRIAL_SECONDS 0.002
+#define TRIAL_MAX_RUNS 16
+#define TRIALS 3
+/* Progress lines start once tuning has taken this long in one process. */
+#define QUIET_SECONDS 1.0
+
+void ocl_tuning_open(struct ocl_context *ctx, bool retune)
+{
+    struct ocl_tuning *t = &ctx->tuning;
+    const char *env = getenv("FCNN_TUNE");
+    t->enabled = !(env && strcmp(env, "0") == 0);
+    t->retune = retune;
+    if (t->enabled && !retune)
+        ocl_tune_store_load(ctx);
+}
+
+void ocl_tuning_close(struct ocl_context *ctx)
+{
+    free(ctx->tuning.entries);
+    ctx->tuning.entries = NULL;
+    ctx->tuning.count = ctx->tuning.capacity = 0;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void append(char *out, size_t size, size_t *used, const char *fmt, ...)
+{
+    if (*used >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *used, size - *used, fmt, ap);
+    va_end(ap);
+    *used += n > 0 ? (size_t)n : 0;
+}
+
+void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    int count = fcnn_op_tensor_count(call->op);
+    for (int i = 0; i < count; i++) {
+        const struct fcnn_tensor *t = call->t[i];
+        append(out, size, &used, "%s", i ? "," : "");
+        if (!t) {
+            append(out, size, &used, "-");
+            continue;
+        }
+        for (int d = 0; d < t->ndim; d++)
+            append(out, size, &used, d ? "x%d" : "%d", t->shape[d]);
+    }
+    /* Tensors that are the same memory (relu_bwd in place): a variant may differ there. */
+    for (int i = 0; i < count; i++)
+        for (int j = i + 1; j < count; j++)
+            if (call->t[i] && call->t[j] && call->t[i]->buffer == call->t[j]->buffer &&
+                call->t[i]->offset == call->t[j]->offset)
+                append(out, size, &used, ",same%d%d", i, j);
+    switch (call->op) {
+    case FCNN_OP_CONV2D_FWD:
+    case FCNN_OP_CONV2D_BWD_DATA:
+    case FCNN_OP_CONV2D_BWD_FILTER:
+        append(out, size, &used, ",s%dp%d", call->p.conv.stride, call->p.conv.pad);
+        if (call->op == FCNN_OP_CONV2D_FWD && call->p.conv.act == FCNN_ACT_RELU)
+            append(out, size, &used, ",relu");
+        break;
+    case FCNN_OP_MAXPOOL_FWD:
+    case FCNN_OP_MAXPOOL_BWD:
+        append(out, size, &used, ",w%ds%d", call->p.pool.size, call->p.pool.stride);
+        break;
+    case FCNN_OP_DENSE_FWD:
+        if (call->p.act == FCNN_ACT_RELU)
+            append(out, size, &used, ",relu");
+        break;
+    default:
+        break;
+    }
+}
+
+static struct ocl_tuning_entry *find(struct ocl_tuning *t, enum fcnn_op op, const char *key)
+{
+    for (int i = 0; i < t->count; i++)
+        if (t->entries[i].op == op && strcmp(t->entries[i].key, key) == 0)
+            return &t->entries[i];
+    return NULL;
+}
+
+struct ocl_tuning_entry *ocl_tuning_add(struct ocl_tuning *t, enum fcnn_op op, const char *key)
+{
+    struct ocl_tuning_entry *e = find(t, op, key);
+    if (e)
+        return e;
+    if (t->count == t->capacity) {
+        int capacity = t->capacity ? 2 * t->capacity : 32;
+        struct ocl_tuning_entry *grown = realloc(t->entries, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            return NULL;
+        t->entries = grown;
+        t->capacity = capacity;
+    }
+    e = &t->entries[t->count++];
+    memset(e, 0, sizeof *e);
+    e->op = op;
+    snprintf(e->key, sizeof e->key, "%s", key);
+    return e;
+}
+
+/* --- timing ------------------------------------------------------------------------- */
+
+static int run_and_wait(struct ocl_context *ctx, const struct ocl_variant *variant,
+                        const struct fcnn_op_call *call, int runs)
+{
+    for (int r = 0; r < runs; r++)
+        OCL_TRY(ocl_run_variant(ctx, variant, call));
+    OCL_CHECK(clFinish, clFinish(ctx->queue));
+    return FCNN_OK;
+}
+
+/* The best per-call time of `variant` on `call`; a variant that fails to run is no
+ * candidate (INFINITY), not an error: another one will do. `give_up` skips the trials of
+ * a variant whose first run is already that much slower than the best so far. */
+static double time_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
+                           const struct fcnn_op_call *call, double give_up)
+{
+    if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
+        return INFINITY;
+    double start = fcnn_now();
+    if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
+        return INFINITY;
+    double best = fcnn_now() - start;
+    if (best > give_up)
+        return best;
+    int runs = best > 0 ? (int)(TRIAL_SECONDS / best) : TRIAL_MAX_RUNS;
+    runs = runs < 1 ? 1 : runs > TRIAL_MAX_RUNS ? TRIAL_MAX_RUNS : runs;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        start = fcnn_now();
+        if (run_and_wait(ctx, variant, call, runs) != FCNN_OK)
+            return INFINITY;
+        double each = (fcnn_now() - start) / runs;
+        if (each < best)
+            best = each;
+    }
+    return best;
+}
+
+/* --- copies of operands that the op modifies ---------------------------------------- */
+
+static bool overlaps(const struct fcnn_tensor *a, const struct fcnn_tensor *b)
+{
+    return a->buffer == b->buffer && a->offset < b->offset + fcnn_tensor_bytes(b) &&
+           b->offset < a->offset + fcnn_tensor_bytes(a);
+}
+
+/* Whether running the op changes something it also reads: an INOUT tensor, or an output
+ * that shares memory with another operand. */
+static bool modifies_inputs(const struct fcnn_op_call *call)
+{
+    int count = fcnn_op_tensor_count(call->op);
+    for (int i = 0; i < count; i++) {
+        if (!call->t[i] || fcnn_op_tensor_role(call->op, i) == FCNN_IN)
+            continue;
+        if (fcnn_op_tensor_role(call->op, i) == FCNN_INOUT)
+            return true;
+        for (int j = 0; j < count; j++)
+            if (j != i && call->t[j] && overlaps(call->t[i], call->t[j]))
+                return true;
+    }
+    return false;
+}
+
+/* Copies every operand into the tuning scratch buffer, each at the same offset modulo 256
+ * bytes as the original (the variants see the same alignment), operands that were the
+ * same memory staying the same copy. `copy` then describes the call on the copies. */
+struct call_copy {
+    struct fcnn_op_call call;
+    struct fcnn_tensor tensors[FCNN_OP_MAX_TENSORS];
+    struct fcnn_buffer buffer;
+};
+
+static int copy_operands(struct ocl_context *ctx, const struct fcnn_op_call *call,
+                         struct call_copy *copy)
+{
+    int count = fcnn_op_tensor_count(call->op);
+    size_t at[FCNN_OP_MAX_TENSORS], total = 0;
+    for (int i = 0; i < count; i++) {
+        at[i] = 0;
+        if (!call->t[i])
+            continue;
+        int same = -1;
+        for (int j = 0; j < i && same < 0; j++)
+            if (call->t[j] && call->t[j]->buffer == call->t[i]->buffer &&
+                call->t[j]->offset == call->t[i]->offset)
+                same = j;
+        if (same >= 0) {
+            at[i] = at[same];
+            continue;
+        }
+        size_t start = (total + 255) / 256 * 256 + call->t[i]->offset % 256;
+        at[i] = start;
+        total = start + fcnn_tensor_bytes(call->t[i]);
+    }
+    cl_mem scratch;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_TUNING, total ? total : 1, &scratch));
+    copy->buffer = (struct fcnn_buffer){ .size = ctx->scratch[OCL_SCRATCH_TUNING].size,
+                                         .impl = scratch };
+    copy->call = *call;
+    for (int i = 0; i < count; i++) {
+        if (!call->t[i])
+            continue;
+        const struct fcnn_tensor *t = call->t[i];
+        OCL_CHECK(clEnqueueCopyBuffer,
+                  clEnqueueCopyBuffer(ctx->queue, ocl_mem(t), scratch, t->offset, at[i],
+                                      fcnn_tensor_bytes(t), 0, NULL, NULL));
+        copy->tensors[i] = *t;
+        copy->tensors[i].buffer = &copy->buffer;
+        copy->tensors[i].offset = at[i];
+        copy->call.t[i] = &copy->tensors[i];
+    }
+    return FCNN_OK;
+}
+
+/* --- choosing ------------------------------------------------------------------------ */
+
+static void progress(struct ocl_context *ctx, const struct ocl_tuning_entry *e)
+{
+    struct ocl_tuning *t = &ctx->tuning;
+    if (!ctx->verbose && t->seconds < QUIET_SECONDS)
+        return;
+    if (!t->announced) {
+        fprintf(stderr, "opencl: timing kernel variants on this device's shapes (once; the "
+                "choices are kept%s%s)\n", t->path[0] ? " in " : " for this run only",
+                t->path);
+        t->announced = true;
+    }
+    fprintf(stderr, "opencl: tuned %-18s %-40s %-16s %9.3f ms (%d variants, %.1f s so far)\n",
+            fcnn_op_name(e->op), e->key, e->variant->name, 1e3 * e->seconds, e->candidates,
+            t->seconds);
+}
+
+static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
+                const struct ocl_variant *const candidates[], int count,
+                struct ocl_tuning_entry *e)
+{
+    double start = fcnn_now();
+    struct call_copy copy;
+    const struct fcnn_op_call *timed = call;
+    if (modifies_inputs(call)) {
+        OCL_TRY(copy_operands(ctx, call, &copy));
+        timed = &copy.call;
+    }
+    bool paused = ctx->profile.paused;
+    ctx->profile.paused = true; /* trial runs are not the run's work */
+    e->variant = NULL;
+    e->seconds = INFINITY;
+    e->candidates = 0;
+    for (int i = 0; i < count; i++) {
+        double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds);
+        if (e->candidates < OCL_TUNING_MAX_CANDIDATES) {
+            e->candidate[e->candidates] = candidates[i];
+            e->candidate_seconds[e->candidates++] = seconds;
+        }
+        if (seconds < e->seconds) {
+            e->seconds = seconds;
+            e->variant = candidates[i];
+        }
+    }
+    ctx->profile.paused = paused;
+    /* What only the losers or the copies needed is not kept for the whole run: the
+     * copies, and the column matrices of the im2col variants (allocated again, once, if
+     * an im2col variant won). Peak memory matters on CPU devices, whose buffers are the
+     * process's own memory. */
+    ocl_scratch_drop(ctx, OCL_SCRATCH_TUNING);
+    ocl_scratch_drop(ctx, OCL_SCRATCH_COLUMNS);
+#ifdef __GLIBC__
+    malloc_trim(0); /* and what the compiler used for each new kernel */
+#endif
+    e->flops = fcnn_op_flops(call);
+    e->timed = true;
+    ctx->tuning.seconds += fcnn_now() - start;
+    if (!e->variant) /* nothing ran: leave the choice to the priorities */
+        return FCNN_OK;
+    progress(ctx, e);
+    ocl_tune_store_save(ctx);
+    return FCNN_OK;
+}
+
+int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
+                      const struct ocl_variant **out)
+{
+    *out = NULL;
+    struct ocl_tuning *t = &ctx->tuning;
+    if (!t->enabled)
+        return FCNN_OK;
+    const struct ocl_variant *candidates[OCL_TUNING_MAX_CANDIDATES];
+    int count = ocl_supporting_variants(ctx, call, candidates, OCL_TUNING_MAX_CANDIDATES);
+    if (count < 2)
+        return FCNN_OK;
+    char key[OCL_TUNING_KEY_SIZE];
+    ocl_tuning_key(call, key, sizeof key);
+    struct ocl_tuning_entry *e = find(t, call->op, key);
+    if (!e) {
+        e = ocl_tuning_add(t, call->op, key);
+        if (!e)
+            return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping tuning choices");
+        OCL_TRY(tune(ctx, call, candidates, count, e));
+    }
+    e->used = true;
+    /* A stored choice may not support this very call (an offset it cannot align to). */
+    if (e->variant && e->variant->supports(ctx, e->variant, call))
+        *out = e->variant;
+    return FCNN_OK;
+}

@@ -1,0 +1,186 @@
+/* The convolution's weight gradient, register-tiled, with im2col folded into the loads:
+ *
+ *   dw[i,j,c,k] = sum over (n, oh, ow) of x[n, oh*s - p + i, ow*s - p + j, c] dy[n,oh,ow,k]
+ *
+ * A work-item owns one tap (i, j), CB input channels and 16*KV output channels: CB*KV
+ * float16 accumulators. For each output pixel it loads the KV vectors of dy (contiguous
+ * along k in NHWC) and broadcasts its CB input scalars: KV vector loads and CB broadcasts
+ * for CB*KV fused multiply-adds. The columns of an im2col are never built: for a tap, the
+ * output columns whose input column is inside the image form one range per row, so the
+ * innermost loop walks x and dy with fixed strides and no bounds test.
+ *
+ * The sum over pixels is split into chunks of whole samples, so that there are work-items
+ * for every core, and so that the work-items of a chunk — consecutive in the grid, the tap
+ * and channel blocks fastest — reuse its x and dy from cache. Each chunk writes its own
+ * partial dw; conv2d_filter_reduce adds the chunks in order (no atomics: the result does
+ * not depend on scheduling). With one chunk the partial is dw itself.
+ *
+ * No local memory and no barrier, for the reasons given in conv2d_tiled.cl. */
+
+#ifndef CB
+#define CB 4 /* input channels per work-item */
+#endif
+#ifndef KV
+#define KV 4 /* float16 vectors of output channels per work-item */
+#endif
+#ifndef WG_SIZE
+#define WG_SIZE 4
+#endif
+
+/* out[chunk][i][j][c][k]; one work-item per (chunk, tap, channel block, k block), the k
+ * block fastest; count = chunks * pairs, pairs = KH*KW * C/CB * K/(16*KV); elems = KH*KW*C*K,
+ * the size of one chunk's partial. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const float *dy,
+                         ulong dy_offset, __global float *out, ulong out_offset, int N, int H,
+                         int W, int C, int KW, int K, int stride, int pad, int HO, int WO,
+                         int cblocks, int kblocks, int pairs, int chunk_samples, int elems,
+                         int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    int pair = gid % pairs, chunk = gid / pairs;
+    int kb = pair % kblocks, rest = pair / kblocks;
+    int cb = rest % cblocks, tap = rest / cblocks;
+    int j = tap % KW, i = tap / KW;
+    int c0 = cb * CB, k0 = kb * 16 * KV;
+
+    /* The output columns ow with 0 <= ow*stride - pad + j < W: [ow_lo, ow_hi). */
+    int ow_lo = pad - j > 0 ? (pad - j + stride - 1) / stride : 0;
+    int last = W - 1 + pad - j; /* ow*stride <= last */
+    int ow_hi = last < 0 ? 0 : min(WO, last / stride + 1);
+
+    float16 acc[CB][KV];
+#pragma unroll
+    for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            acc[cc][v] = (float16)(0.0f);
+
+    int n_end = min(N, (chunk + 1) * chunk_samples);
+    for (int n = chunk * chunk_samples; n < n_end; n++) {
+        for (int oh = 0; oh < HO; oh++) {
+            int ih = oh * stride - pad + i;
+            if (ih < 0 || ih >= H)
+                continue;
+            __global const float *xp =
+                x + ((size_t)(n * H + ih) * W + ow_lo * stride - pad + j) * C + c0;
+            __global const float *dp = dy + ((size_t)(n * HO + oh) * WO + ow_lo) * K + k0;
+            for (int ow = ow_lo; ow < ow_hi; ow++, xp += stride * C, dp += K) {
+                float16 d[KV];
+#pragma unroll
+                for (int v = 0; v < KV; v++)
+                    d[v] = vload16(0, dp + 16 * v);
+#pragma unroll
+                for (int cc = 0; cc < CB; cc++) {
+                    float16 a = (float16)(xp[cc]);
+#pragma unroll
+                    for (int v = 0; v < KV; v++)
+                        acc[cc][v] = fma(a, d[v], acc[cc][v]);
+                }
+            }
+        }
+    }
+
+    __global float *op = out + out_offset + (size_t)chunk * elems + (size_t)(tap * C + c0) * K + k0;
+#pragma unroll
+    for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            vstore16(acc[cc][v], 0, op + cc * K + 16 * v);
+}
+
+/* The first layer's case: one input channel, a 3x3 kernel, stride 1. With C = 1 a tap
+ * owns too little work for the kernel above (one broadcast and KV loads per KV
+ * multiply-adds), so here one work-item keeps all nine taps of 16*KV output channels in
+ * 9*KV float16 accumulators and walks a run of output rows: per output pixel it loads dy's
+ * KV vectors once and the three input columns that enter the 3x3 window (the other six
+ * slide over from the previous pixel), for 9*KV multiply-adds.
+ * partial[item][tap][k] for rows [item * rows_per_item, ...) of the rows = N*HO output
+ * rows; count = items * kblocks. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_filter_c1_3x3(__global const float *x, ulong x_offset, __global const float *dy,
+                          ulong dy_offset, __global float *out, ulong out_offset, int H, int W,
+                          int K, int pad, int HO, int WO, int rows, int rows_per_item,
+                          int kblocks, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    int kb = gid % kblocks, item = gid / kblocks, k0 = kb * 16 * KV;
+    int first = item * rows_per_item, end = min(rows, first + rows_per_item);
+
+    float16 acc[9][KV];
+#pragma unroll
+    for (int t = 0; t < 9; t++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            acc[t][v] = (float16)(0.0f);
+
+    for (int r = first; r < end; r++) {
+        int n = r / HO, oh = r % HO;
+        /* The three input rows of the window; a row of padding reads as zeros. */
+        bool row_ok[3];
+        __global const float *xr[3];
+#pragma unroll
+        for (int i = 0; i < 3; i++) {
+            int ih = oh - pad + i;
+            row_ok[i] = ih >= 0 && ih < H;
+            xr[i] = x + (size_t)(n * H + (row_ok[i] ? ih : 0)) * W;
+        }
+        /* win[i][j] = x[ih_i][ow - pad + j], zero outside the image. */
+        float win[3][3];
+#pragma unroll
+        for (int i = 0; i < 3; i++)
+#pragma unroll
+            for (int j = 1; j < 3; j++) {
+                int iw = -pad + j - 1;
+                win[i][j] = row_ok[i] && iw >= 0 && iw < W ? xr[i][iw] : 0.0f;
+            }
+        __global const float *dp = dy + (size_t)r * WO * K + k0;
+        for (int ow = 0; ow < WO; ow++, dp += K) {
+            int iw = ow - pad + 2; /* the column entering the window */
+#pragma unroll
+            for (int i = 0; i < 3; i++) {
+                win[i][0] = win[i][1];
+                win[i][1] = win[i][2];
+                win[i][2] = row_ok[i] && iw >= 0 && iw < W ? xr[i][iw] : 0.0f;
+            }
+            float16 d[KV];
+#pragma unroll
+            for (int v = 0; v < KV; v++)
+                d[v] = vload16(0, dp + 16 * v);
+#pragma unroll
+            for (int i = 0; i < 3; i++)
+#pragma unroll
+                for (int j = 0; j < 3; j++)
+#pragma unroll
+                    for (int v = 0; v < KV; v++)
+                        acc[i * 3 + j][v] = fma((float16)(win[i][j]), d[v], acc[i * 3 + j][v]);
+        }
+    }
+    __global float *op = out + out_offset + (size_t)item * 9 * K + k0;
+#pragma unroll
+    for (int t = 0; t < 9; t++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            vstore16(acc[t][v], 0, op + t * K + 16 * v);
+}
+
+/* dw[e] = sum over chunks of partial[chunk][e], in chunk order; count = elements of dw. */
+__kernel void conv2d_filter_reduce(__global const float *partial, __global float *dw,
+                                   ulong dw_offset, int chunks, int count)
+{
+    int e = get_global_id(0);
+    if (e >= count)
+        return;
+    float sum = partial[e];
+    for (int chunk = 1; chunk < chunks; chunk++)
+        sum += partial[(size_t)chunk * count + e];
+    dw[dw_offset + e] = sum;
+}
