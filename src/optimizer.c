@@ -106,3 +106,32 @@ int fcnn_optimizer_step(struct fcnn_backend *be, struct fcnn_optimizer *opt,
     }
     return status;
 }
+
+int fcnn_optimizer_warm_up(struct fcnn_backend *be, const struct fcnn_optimizer *opt)
+{
+    struct fcnn_optimizer *scratch = NULL;
+    struct fcnn_buffer *buffer = NULL;
+    size_t bytes = (size_t)opt->size * sizeof(float);
+    float *zeros = calloc((size_t)opt->size, sizeof(float));
+    int status = zeros ? FCNN_OK : fcnn_error(FCNN_ERR_NOMEM, "out of memory warming up");
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_create(be, opt->kind, opt->lr, opt->size, &scratch);
+    if (status == FCNN_OK) /* parameters, then gradients */
+        status = fcnn_buffer_alloc(be, 2 * bytes, &buffer);
+    struct fcnn_tensor params = { 0 }, grads = { 0 };
+    if (status == FCNN_OK) {
+        params = fcnn_tensor_1d(buffer, 0, FCNN_F32, opt->size);
+        grads = fcnn_tensor_1d(buffer, bytes, FCNN_F32, opt->size);
+        status = fcnn_upload(be, &params, zeros);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_upload(be, &grads, zeros);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_step(be, scratch, &params, &grads);
+    if (status == FCNN_OK)
+        status = fcnn_sync(be);
+    fcnn_buffer_free(be, buffer);
+    fcnn_optimizer_destroy(be, scratch);
+    free(zeros);
+    return status;
+}

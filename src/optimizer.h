@@ -31,6 +31,11 @@ void fcnn_optimizer_destroy(struct fcnn_backend *be, struct fcnn_optimizer *opt)
 int fcnn_optimizer_step(struct fcnn_backend *be, struct fcnn_optimizer *opt,
                         const struct fcnn_tensor *params, const struct fcnn_tensor *grads);
 
+/* One update with an optimizer of the same kind and size on scratch buffers (zeros), so a
+ * backend compiles and tunes its update kernel before the first timed step, without
+ * touching `opt`'s state or any parameter. */
+int fcnn_optimizer_warm_up(struct fcnn_backend *be, const struct fcnn_optimizer *opt);
+
 /* State slot i as a flat tensor, and its name in checkpoints ("velocity", "m", "v"). */
 struct fcnn_tensor fcnn_optimizer_slot(const struct fcnn_optimizer *opt, int i);
 const char *fcnn_optimizer_slot_name(const struct fcnn_optimizer *opt, int i);

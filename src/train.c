@@ -198,6 +198,8 @@ int fcnn_warm_up(struct fcnn_trainer *t)
         if (status == FCNN_OK && count > batch && count % batch) /* the short last batch */
             status = warm_pass(t, t->train, count % batch, true);
     }
+    if (status == FCNN_OK && t->train && t->opt)
+        status = fcnn_optimizer_warm_up(t->be, t->opt);
     if (status == FCNN_OK && t->val) {
         int count = t->val->count, batch = t->eval_batch_size;
         status = warm_pass(t, t->val, count < batch ? count : batch, false);

@@ -75,9 +75,9 @@ int fcnn_train(struct fcnn_trainer *t);
 int fcnn_train_step(struct fcnn_trainer *t, int first, int n);
 
 /* Runs every op of a training step and of an evaluation pass once, with the shapes the
- * run will use, without changing any state (no optimizer update; what it writes is
- * scratch the real steps overwrite). Backends compile and tune kernels at first use, so
- * this keeps that cost out of the timed epochs. */
+ * run will use, without changing any state: what it writes is scratch the real steps
+ * overwrite, and the optimizer update runs on scratch copies. Backends compile and tune
+ * kernels at first use, so this keeps that cost out of the timed epochs. */
 int fcnn_warm_up(struct fcnn_trainer *t);
 
 /* Runs the network over a whole split in its stored order, in batches of `batch_size`;
