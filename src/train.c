@@ -9,6 +9,13 @@
 #include "status.h"
 #include "train.h"
 
+/* How many steps the host may queue ahead of the device before it waits. Queuing a step
+ * on an asynchronous backend takes far less time than running it: unbounded, the host
+ * would queue a whole epoch at once, the progress bar would stand still until its end,
+ * and a diverged loss would be noticed only then. Waiting for the older half of the
+ * queued steps keeps the device busy with the other half while the host reads. */
+#define MAX_STEPS_AHEAD 32
+
 /* Running sums over the samples of a pass read back so far. */
 struct pass_sums {
     int fetched;     /* samples [0, fetched) are on the host and counted */
@@ -132,15 +139,21 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
         int n = count - first < batch ? count - first : batch; /* the last batch may be short */
         status = fcnn_train_step(t, first, n);
 
-        /* Progress: read back what the device has done, at most every interval. */
-        double now = fcnn_now();
-        if (status == FCNN_OK && t->hooks.progress && t->progress_interval > 0 &&
-            now - last_report >= t->progress_interval && step + 1 < steps) {
-            status = fetch_and_sum(be, split, first + n, &sums, epoch, batch);
-            if (status == FCNN_OK)
+        /* Read back what the device has done: everything, for progress at most every
+         * interval; or, when the host has queued MAX_STEPS_AHEAD steps past the last read,
+         * the older half of them, so the device still has the rest to run meanwhile. */
+        int done = first + n;
+        bool report = t->hooks.progress && t->progress_interval > 0 &&
+                      fcnn_now() - last_report >= t->progress_interval;
+        bool too_far = done - sums.fetched >= MAX_STEPS_AHEAD * batch;
+        if (status == FCNN_OK && (report || too_far) && step + 1 < steps) {
+            int upto = report ? done : done - MAX_STEPS_AHEAD / 2 * batch;
+            status = fetch_and_sum(be, split, upto, &sums, epoch, batch);
+            if (status == FCNN_OK && report) {
                 t->hooks.progress(t->hooks.user, step + 1, steps, sums.loss / sums.fetched,
                                   (double)sums.correct / sums.fetched, fcnn_now() - start);
-            last_report = fcnn_now();
+                last_report = fcnn_now();
+            }
         }
     }
     if (status == FCNN_OK)

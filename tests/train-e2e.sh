@@ -50,5 +50,21 @@ train c --epochs 2 --seed 7 || exit 1
 untimed "$tmp/c.out" > "$tmp/c.clean"
 if cmp -s "$tmp/a.clean" "$tmp/c.clean"; then fail "another seed printed the same numbers"; fi
 
+# --quiet: only the final results.
+train q --epochs 1 --quiet || exit 1
+grep -q "^Epoch\|^Model:\|Layer (type)" "$tmp/q.out" && fail "--quiet printed the summary or epochs"
+grep -q "^Test accuracy: " "$tmp/q.out" || fail "--quiet left out the final results"
+
+# On a terminal (a pseudo-terminal from script(1), where available): the bar is redrawn
+# in place during the epoch, with an ETA, and the epoch still ends with its line.
+if command -v script > /dev/null 2>&1; then
+  script -qc "$FCNN --backend=ref --data $DATA --train-limit 2000 --test-limit 100 --epochs 1 \
+              --out $tmp/tty" "$tmp/tty.out" > /dev/null 2>&1 || fail "run on a terminal"
+  updates=$(tr '\r' '\n' < "$tmp/tty.out" | grep -c "^ *[0-9]*/63 \[.*\] - ETA: [0-9]*s - loss: ")
+  [ "$updates" -ge 2 ] || fail "the bar was redrawn $updates times on a terminal"
+  tr '\r' '\n' < "$tmp/tty.out" | grep -q "^63/63 \[=*\] - .* - val_accuracy: " \
+    || fail "no closing epoch line on a terminal"
+fi
+
 [ "$failures" -eq 0 ] && echo "end-to-end training: all checks passed"
 [ "$failures" -eq 0 ]
