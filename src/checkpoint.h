@@ -5,9 +5,14 @@
 #ifndef FCNN_CHECKPOINT_H
 #define FCNN_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "train.h"
+
+/* Whether this build has checkpoints (configure found jansson). Without them every call
+ * below fails with FCNN_ERR_UNSUPPORTED and a line saying what to install. */
+bool fcnn_checkpoints_available(void);
 
 /* The checkpoint format this build writes and reads. */
 #define FCNN_CHECKPOINT_FORMAT_VERSION 1

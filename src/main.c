@@ -20,12 +20,8 @@
 #include "report.h"
 #include "status.h"
 #include "train.h"
-#ifdef HAVE_JANSSON
 #include "checkpoint.h"
-#endif
-#ifdef HAVE_PLPLOT
 #include "plot.h"
-#endif
 
 /* Everything one run holds, released in one place. */
 struct run {
@@ -39,10 +35,8 @@ struct run {
     struct fcnn_rng rng;
     struct fcnn_trainer trainer;
     struct fcnn_progress progress;
-#ifdef HAVE_JANSSON
     struct fcnn_checkpoint *checkpoint; /* --load or --resume */
     struct fcnn_run_settings settings;
-#endif
     char history_path[4096];
     char save_path[4096];
     double started;        /* when main began, for the start-up time */
@@ -137,7 +131,6 @@ static int load_data(struct run *r, bool need_train)
 
 /* --- checkpoints: --load, --resume, and one save per epoch --- */
 
-#ifdef HAVE_JANSSON
 /* Reads --load or --resume before anything is built: a resumed run takes its settings
  * (optimizer, learning rate, batch size, seed, epochs unless --epochs) from the file. */
 static int open_checkpoint(struct run *r)
@@ -160,27 +153,13 @@ static int open_checkpoint(struct run *r)
 
 static int save_checkpoint(struct run *r)
 {
+    if (!fcnn_checkpoints_available())
+        return FCNN_OK; /* said once, before training */
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
                                               .optimizer = r->opt.optimizer, .lr = r->opt.lr };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
-#else
-static int open_checkpoint(struct run *r)
-{
-    if (r->opt.resume_path || r->opt.load_path)
-        return fcnn_error(FCNN_ERR_UNSUPPORTED, "this fcnn was built without checkpoints "
-                          "(install libjansson-dev and rebuild) and cannot read %s",
-                          r->opt.resume_path ? r->opt.resume_path : r->opt.load_path);
-    return FCNN_OK;
-}
-
-static int save_checkpoint(struct run *r)
-{
-    (void)r;
-    return FCNN_OK;
-}
-#endif
 
 /* --- training hooks: progress on stdout, history.csv, the checkpoint --- */
 
@@ -209,14 +188,12 @@ static int train(struct run *r)
 {
     struct fcnn_trainer *t = &r->trainer;
     int status = FCNN_OK;
-#ifdef HAVE_JANSSON
     if (r->opt.resume_path) {
         status = fcnn_checkpoint_restore(r->checkpoint, t);
         if (status == FCNN_OK)
             say(r, "Resuming %s after epoch %d of %d\n", r->opt.resume_path, t->epoch,
                 t->epochs);
     }
-#endif
     /* Compile and tune everything before the first timed step. */
     if (status == FCNN_OK)
         status = fcnn_warm_up(t);
@@ -235,12 +212,16 @@ static int train(struct run *r)
 
 /* --- results --- */
 
-#ifdef HAVE_PLPLOT
 static int plot_results(struct run *r, const int *matrix, const int *truth, const int *pred)
 {
     char path[4200];
     const struct fcnn_trainer *t = &r->trainer;
     int status = FCNN_OK;
+    if (!fcnn_plots_available()) {
+        say(r, "Plots are off: this fcnn was built without PLplot (install libplplot-dev and "
+            "plplot-driver-cairo, then rebuild)\n");
+        return FCNN_OK;
+    }
     if (t->epoch > 0) {
         double *values = malloc(sizeof(double) * 4 * (size_t)t->epoch);
         if (!values)
@@ -269,15 +250,6 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
         say(r, "Plots: %s/{accuracy,loss,confusion,predictions}.png\n", r->opt.out_dir);
     return status;
 }
-#else
-static int plot_results(struct run *r, const int *matrix, const int *truth, const int *pred)
-{
-    (void)matrix, (void)truth, (void)pred;
-    say(r, "Plots are off: this fcnn was built without PLplot (install libplplot-dev and "
-        "plplot-driver-cairo, then rebuild)\n");
-    return FCNN_OK;
-}
-#endif
 
 /* Test-set results: accuracy, confusion matrix, classification report, plots. */
 static int report(struct run *r)
@@ -336,14 +308,12 @@ static int build(struct run *r)
     fcnn_model_init_params(&r->model, &r->rng, params);
     status = fcnn_network_set_params(r->net, params);
     free(params);
-#ifdef HAVE_JANSSON
     if (status == FCNN_OK && r->opt.load_path) {
         status = fcnn_checkpoint_load_weights(r->checkpoint, r->net);
         if (status == FCNN_OK)
             say(r, "Loaded weights from %s (trained %d epochs)\n", r->opt.load_path,
                 fcnn_checkpoint_epoch(r->checkpoint));
     }
-#endif
     if (status != FCNN_OK)
         return status;
 
@@ -405,18 +375,15 @@ static int run(struct run *r)
     else {
         if (!r->opt.quiet)
             fcnn_print_summary(stdout, &r->model);
-#ifndef HAVE_JANSSON
-        say(r, "Checkpoints are off: this fcnn was built without jansson (install "
-            "libjansson-dev and rebuild)\n");
-#endif
+        if (!fcnn_checkpoints_available())
+            say(r, "Checkpoints are off: this fcnn was built without jansson (install "
+                "libjansson-dev and rebuild)\n");
         if (!r->opt.eval_only)
             status = train(r);
         if (status == FCNN_OK)
             status = report(r);
-#ifdef HAVE_JANSSON
-        if (status == FCNN_OK && !r->opt.eval_only)
+        if (status == FCNN_OK && !r->opt.eval_only && fcnn_checkpoints_available())
             say(r, "Model saved to %s\n", r->save_path);
-#endif
     }
     if (status == FCNN_OK && r->opt.profile) {
         printf("\nProfile (%s)\n", fcnn_backend_name(r->be));
@@ -428,9 +395,7 @@ static int run(struct run *r)
 static void release(struct run *r)
 {
     fcnn_trainer_release(&r->trainer);
-#ifdef HAVE_JANSSON
     fcnn_checkpoint_close(r->checkpoint);
-#endif
     if (r->be) {
         fcnn_optimizer_destroy(r->be, r->optimizer);
         fcnn_network_destroy(r->net);

@@ -30,6 +30,11 @@ enum colour {
     C_COLOURS
 };
 
+bool fcnn_plots_available(void)
+{
+    return true;
+}
+
 static void set_palette(void)
 {
     static const PLINT rgb[C_COLOURS][3] = {

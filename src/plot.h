@@ -7,7 +7,11 @@
 #ifndef FCNN_PLOT_H
 #define FCNN_PLOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+/* Whether this build draws plots (configure found PLplot). */
+bool fcnn_plots_available(void);
 
 /* The per-epoch history of a run; epoch i+1's values are at index i. */
 struct fcnn_plot_series {
