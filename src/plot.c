@@ -229,13 +229,19 @@ static void draw_legend(const char *train_label, const char *val_label, bool has
              NULL, line_colours, line_styles, line_widths, NULL, NULL, NULL, NULL);
 }
 
-/* One history plot: `train` and optional `val` against the epoch. */
+/* The share of the plot's height kept free of data at the top, for the legend. */
+#define LEGEND_BAND 0.22
+
+/* One history plot: `train` and optional `val` against the epoch. The legend sits in a
+ * band at the top that the axis range keeps empty: no corner is safe by assumption, as a
+ * validation loss that rises while the model overfits runs into the top right. */
 static int plot_curves(const char *path, const char *title, const char *ylabel, int epochs,
-                       const double *train, const double *val, PLINT legend_position)
+                       const double *train, const double *val)
 {
     double ylo, yhi;
     if (!value_range(train, val, epochs, &ylo, &yhi))
         return fcnn_error(FCNN_ERR_INVALID, "%s: no finite values to plot", path);
+    yhi += (yhi - ylo) * LEGEND_BAND / (1 - LEGEND_BAND);
     struct plot p;
     int rc = plot_begin(&p, path, 900, 600);
     if (rc != FCNN_OK)
@@ -259,7 +265,7 @@ static int plot_curves(const char *path, const char *title, const char *ylabel, 
     if (val)
         draw_series(val, epochs, C_VAL, circle);
     plcol0(C_BLACK);
-    draw_legend("Training", "Validation", val != NULL, legend_position);
+    draw_legend("Training", "Validation", val != NULL, PL_POSITION_TOP | PL_POSITION_RIGHT);
     return plot_end(&p);
 }
 
@@ -272,14 +278,12 @@ int fcnn_plot_history(const char *dir, const struct fcnn_plot_series *s)
     char *path = malloc(len);
     if (!path)
         return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", dir);
-    /* Accuracy rises, so its legend goes bottom right; loss falls: top right. */
     snprintf(path, len, "%s/accuracy.png", dir);
     int rc = plot_curves(path, "Accuracy vs Epochs", "Accuracy", s->epochs, s->accuracy,
-                         s->val_accuracy, PL_POSITION_BOTTOM | PL_POSITION_RIGHT);
+                         s->val_accuracy);
     if (rc == FCNN_OK) {
         snprintf(path, len, "%s/loss.png", dir);
-        rc = plot_curves(path, "Loss vs Epochs", "Loss", s->epochs, s->loss, s->val_loss,
-                         PL_POSITION_TOP | PL_POSITION_RIGHT);
+        rc = plot_curves(path, "Loss vs Epochs", "Loss", s->epochs, s->loss, s->val_loss);
     }
     free(path);
     return rc;
