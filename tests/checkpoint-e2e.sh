@@ -9,18 +9,11 @@
 #    last good checkpoint as it was;
 #  - --early-stopping stops and restores the best weights.
 set -u
-FCNN=${FCNN:-./fcnn}
-DATA=${FCNN_DATA:-/usr/share/datasets/fashion-mnist}
-if [ ! -e "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -e "$DATA/train-images-idx3-ubyte" ]; then
-  echo "SKIP: no Fashion-MNIST in $DATA (install dataset-fashion-mnist)"; exit 77
-fi
+. "${srcdir:-.}/tests/lib.sh" || exit 99
+require_data
 if "$FCNN" --backend=ref --load /nonexistent --eval 2>&1 | grep -q "built without checkpoints"; then
   echo "SKIP: this fcnn was built without checkpoints (jansson)"; exit 77
 fi
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 small="--backend=ref --data $DATA --train-limit 600 --test-limit 100"
 
 # The data section of a safetensors file: everything after the 8-byte length and header.
@@ -101,5 +94,4 @@ best=$(awk -F, 'NR > 1 && (min == "" || $4 < min) { min = $4 } END { printf "%.4
 final=$(sed -n 's/^Test accuracy: .* - loss: \([0-9.]*\) .*/\1/p' "$tmp/es.out")
 [ "$best" = "$final" ] || fail "restored weights give test loss $final, best val_loss was $best"
 
-[ "$failures" -eq 0 ] && echo "checkpoints end to end: all checks passed"
-[ "$failures" -eq 0 ]
+finish "checkpoints end to end"

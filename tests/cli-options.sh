@@ -2,11 +2,7 @@
 # The command line: --help and --version, and every bad option or value answered with one
 # line plus a usage hint on stderr and exit status 2; runtime failures exit 1.
 set -u
-FCNN=${FCNN:-./fcnn}
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "${srcdir:-.}/tests/lib.sh" || exit 99
 
 "$FCNN" --help > "$tmp/help" 2>&1 || fail "--help exited $?"
 for opt in --backend --device --list-devices --kernel --data --train-limit --test-limit \
@@ -59,5 +55,4 @@ status=$?
 [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "missing data: not one line: $(cat "$tmp/err")"
 grep -q "dataset-fashion-mnist" "$tmp/err" || fail "missing data: no package named: $(cat "$tmp/err")"
 
-[ "$failures" -eq 0 ] && echo "command line: all checks passed"
-[ "$failures" -eq 0 ]
+finish "command line"

@@ -3,19 +3,11 @@
 # kernel that does not compile, the automatic backend choice, and the same seed giving
 # the same numbers twice. SKIP (77) when this build or machine has no OpenCL device.
 set -u
-FCNN=${FCNN:-./fcnn}
-srcdir=${srcdir:-.}
-DATA=${FCNN_DATA:-/usr/share/datasets/fashion-mnist}
+. "${srcdir:-.}/tests/lib.sh" || exit 99
 "$FCNN" --help | grep -q "this build: .*opencl" || { echo "SKIP: built without OpenCL"; exit 77; }
 "$FCNN" --list-devices > /dev/null 2>&1 && "$FCNN" --list-devices | grep -q "^[0-9]*:[0-9]* " \
   || { echo "SKIP: no OpenCL device here"; exit 77; }
-if [ ! -e "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -e "$DATA/train-images-idx3-ubyte" ]; then
-  echo "SKIP: no Fashion-MNIST in $DATA"; exit 77
-fi
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+require_data
 small="--data $DATA --train-limit 640 --test-limit 200 --epochs 2"
 
 # --list-devices: index, name and the details, for ref and opencl alike.
@@ -58,5 +50,4 @@ for run in a b; do
 done
 cmp -s "$tmp/a.clean" "$tmp/b.clean" || { fail "same seed, different output on opencl"; diff "$tmp/a.clean" "$tmp/b.clean" | head; }
 
-[ "$failures" -eq 0 ] && echo "OpenCL through the command line: all checks passed"
-[ "$failures" -eq 0 ]
+finish "OpenCL through the command line"

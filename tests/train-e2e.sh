@@ -3,16 +3,8 @@
 # accuracy is well above chance, output to a pipe has no control characters, history.csv
 # has a row per epoch, and the same seed prints the same numbers while another seed does not.
 set -u
-FCNN=${FCNN:-./fcnn}
-DATA=${FCNN_DATA:-/usr/share/datasets/fashion-mnist}
-if [ ! -e "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -e "$DATA/train-images-idx3-ubyte" ]; then
-  echo "SKIP: no Fashion-MNIST in $DATA (install dataset-fashion-mnist)"
-  exit 77
-fi
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "${srcdir:-.}/tests/lib.sh" || exit 99
+require_data
 
 # train NAME ARGS... : a small run, stdout to $tmp/NAME.out, outputs in $tmp/NAME/
 train() {
@@ -66,5 +58,4 @@ if command -v script > /dev/null 2>&1; then
     || fail "no closing epoch line on a terminal"
 fi
 
-[ "$failures" -eq 0 ] && echo "end-to-end training: all checks passed"
-[ "$failures" -eq 0 ]
+finish "end-to-end training"
