@@ -2,7 +2,7 @@
  *
  *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-l] [-v]
  *
- * The backends come from the registry, so a backend added to src/backend.c is tested
+ * The backends come from the registry, so a backend added to src/backend/backend.c is tested
  * without any change here. Exit status, as automake reads it: 0 every case compared passed;
  * 1 a case failed; 77 (SKIP) nothing could be compared (no backend besides ref in test
  * mode, or none could be opened here); 2 a usage error; 99 the harness itself broke. */
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "status.h"
+#include "core/status.h"
 
 /* The oracle of test mode, and the one backend name the harness knows. */
 #define REFERENCE "ref"

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 #include "harness-impl.h"
 
 #define PTR(type, t) FCNN_HOST_PTR(type, t)

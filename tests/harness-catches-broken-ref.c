@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 #include "harness-impl.h"
 
 static const struct fcnn_backend_ops *const ref = &fcnn_ref_backend_ops;

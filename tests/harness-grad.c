@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "harness-impl.h"
-#include "status.h"
+#include "core/status.h"
 
 #define GRAD_RTOL 1e-4
 #define GRAD_ATOL 1e-4 /* times rms(fd) */

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "harness-impl.h"
-#include "status.h"
+#include "core/status.h"
 
 #define MIN_REPS 3
 #define TIME_BUDGET_S 1.0 /* per case and variant, once MIN_REPS have run */

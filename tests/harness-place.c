@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "harness-impl.h"
-#include "status.h"
+#include "core/status.h"
 
 /* Large enough to hold an overrun of a few rows of the biggest activations; a backend that
  * overruns further writes past the buffer, which a device may or may not notice. */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness-impl.h"
-#include "status.h"
+#include "core/status.h"
 
 #define WHY_SIZE 4096
 

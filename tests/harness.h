@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 enum harness_mode {
     HARNESS_TEST, /* every case on every backend and variant, against the reference backend */

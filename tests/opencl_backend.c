@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 #include "ocl.h"
 #include "opencl_test.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 #include "ocl.h"
 #include "opencl_test.h"
 

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend.h"
-#include "status.h"
+#include "backend/backend.h"
+#include "core/status.h"
 
 /* Automake's exit status for a test that cannot run here. */
 #define TEST_SKIP 77

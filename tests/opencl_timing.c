@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "opencl_test.h"
 
 #define BATCH 32

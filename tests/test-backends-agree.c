@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "dataset.h"
-#include "status.h"
-#include "train.h"
+#include "backend/backend.h"
+#include "data/dataset.h"
+#include "core/status.h"
+#include "train/train.h"
 
 #define STEPS 200
 #define ADAM_STEPS 20

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "safetensors.h"
-#include "status.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "core/status.h"
 
 #include "expect.h"
 

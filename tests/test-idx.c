@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dataset.h"
-#include "idx.h"
-#include "status.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "core/status.h"
 
 #include "expect.h"
 

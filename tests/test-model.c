@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "network.h"
-#include "report.h"
-#include "rng.h"
+#include "nn/model.h"
+#include "nn/network.h"
+#include "report/report.h"
+#include "core/rng.h"
 
 #include "expect.h"
 

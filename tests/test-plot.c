@@ -26,8 +26,8 @@ int main(void)
 
 #include <plplot.h>
 
-#include "plot.h"
-#include "status.h"
+#include "report/plot.h"
+#include "core/status.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* LeakSanitizer: fontconfig, which pango loads under PLplot's cairo driver, keeps its

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "status.h"
+#include "backend/backend.h"
+#include "core/status.h"
 
 static struct fcnn_backend *be;
 static int failures;

@@ -31,8 +31,8 @@ int main(void)
 
 #include <jansson.h>
 
-#include "safetensors.h"
-#include "status.h"
+#include "io/safetensors.h"
+#include "core/status.h"
 
 static int failures;
 static char tmpdir[256];

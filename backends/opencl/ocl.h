@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 
 /* --- checking OpenCL calls ---------------------------------------------------------- */
 

@@ -23,7 +23,7 @@
 #include <malloc.h>
 #endif
 
-#include "clock.h"
+#include "core/clock.h"
 #include "ocl_registry.h"
 
 /* A trial is as many runs as fill about this long, at most TRIAL_MAX_RUNS. */

@@ -5,7 +5,7 @@
 #ifndef FCNN_REF_H
 #define FCNN_REF_H
 
-#include "backend-impl.h"
+#include "backend/backend-impl.h"
 
 #define REF_PTR(type, t) FCNN_HOST_PTR(type, t)
 

@@ -1,0 +1,219 @@
+/* The backend interface as the rest of fcnn sees it: open a backend by name, allocate
+ * buffers on it, move bytes in and out, and run layer ops on tensor descriptors.
+ *
+ * Every op goes through fcnn_op_run(), which checks the descriptors (dtypes, shapes,
+ * buffer bounds) once for every backend, asks the backend whether it supports the call,
+ * and dispatches to the backend's slot. The typed helpers below only build the call.
+ * Ops are enqueued in order; results are visible to fcnn_download(), which waits. */
+#ifndef FCNN_BACKEND_H
+#define FCNN_BACKEND_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/tensor.h"
+
+struct fcnn_backend; /* opaque */
+
+/* Every op of the interface, forward and backward. The second column is its public name
+ * (harness ids, --kernel OP=VARIANT, profiles). */
+#define FCNN_OP_LIST(X)                                                                    \
+    X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
+    X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
+    X(CONV2D_BWD_DATA, "conv2d_bwd_data")     /* dx = conv_transpose(dy, w)                  */ \
+    X(CONV2D_BWD_FILTER, "conv2d_bwd_filter") /* dw = correlate(x, dy)                       */ \
+    X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
+    X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
+    X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
+    X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
+    X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
+    X(DENSE_BWD_WEIGHTS, "dense_bwd_weights") /* dw = x^T dy                                 */ \
+    X(SOFTMAX_XENT, "softmax_xent")           /* loss, prediction and dlogits per sample     */ \
+    X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
+    X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
+    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */
+
+enum fcnn_op {
+#define FCNN_OP_ENUM(id, name) FCNN_OP_##id,
+    FCNN_OP_LIST(FCNN_OP_ENUM)
+#undef FCNN_OP_ENUM
+    FCNN_OP_COUNT
+};
+
+const char *fcnn_op_name(enum fcnn_op op);
+/* -1 if no op has that name. */
+int fcnn_op_from_name(const char *name);
+
+enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU };
+
+struct fcnn_conv2d_params {
+    int stride;                 /* the same along both axes */
+    int pad;                    /* zeros on every side; (k-1)/2 gives "same" for odd k */
+    enum fcnn_activation act;   /* forward only: ReLU is fused into the convolution */
+};
+
+struct fcnn_pool_params {
+    int size;   /* square window */
+    int stride; /* output is floor((in - size) / stride) + 1: Keras's "valid" */
+};
+
+struct fcnn_sgd_params { float lr; };
+struct fcnn_momentum_params { float lr, momentum; };
+/* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
+ *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
+struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+
+#define FCNN_OP_MAX_TENSORS 7
+
+/* One op invocation: the op, its tensors in the order the op's arguments list them
+ * (an omitted optional output is NULL), and its scalar parameters. */
+struct fcnn_op_call {
+    enum fcnn_op op;
+    const struct fcnn_tensor *t[FCNN_OP_MAX_TENSORS];
+    union {
+        struct fcnn_conv2d_params conv;     /* CONV2D_* */
+        struct fcnn_pool_params pool;       /* MAXPOOL_* */
+        enum fcnn_activation act;           /* DENSE_FWD */
+        int start;                          /* LOAD_BATCH: first index into order */
+        float grad_scale;                   /* SOFTMAX_XENT: dlogits = (p - onehot) * scale */
+        struct fcnn_sgd_params sgd;
+        struct fcnn_momentum_params momentum;
+        struct fcnn_adam_params adam;
+    } p;
+};
+
+/* How an op uses each of its tensors: read, written (every element, whatever it held),
+ * or read and updated in place (optimizer state), and whether it may be omitted. */
+enum fcnn_tensor_role { FCNN_IN, FCNN_OUT, FCNN_INOUT };
+
+int fcnn_op_tensor_count(enum fcnn_op op);
+const char *fcnn_op_tensor_name(enum fcnn_op op, int i);
+enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i);
+bool fcnn_op_tensor_optional(enum fcnn_op op, int i);
+
+/* --- backends ------------------------------------------------------------------------ */
+
+struct fcnn_backend_options {
+    const char *device;  /* backend-specific device selector; NULL: the backend's default */
+    const char *kernels; /* "OP=VARIANT[,OP=VARIANT...]": force kernel variants; NULL: auto */
+    bool verbose;        /* say what is happening (device, program builds) on stderr */
+    bool retune;         /* ignore stored kernel-tuning choices and time the variants again */
+    bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */
+};
+
+/* Reports a backend may print (fcnn_backend_report). */
+enum fcnn_backend_report {
+    FCNN_REPORT_TUNING,  /* the variant chosen per (op, shape): op, variant, parameters,
+                            time, GFLOPS */
+    FCNN_REPORT_PROFILE, /* each op's share of the device time since the backend opened */
+};
+
+/* The backends compiled into this build, in order of preference. */
+int fcnn_backend_count(void);
+const char *fcnn_backend_name_at(int i);
+/* "ref, opencl": for --help and error messages. */
+const char *fcnn_backend_names(void);
+bool fcnn_backend_exists(const char *name);
+
+int fcnn_backend_open(const char *name, const struct fcnn_backend_options *options,
+                      struct fcnn_backend **out);
+void fcnn_backend_close(struct fcnn_backend *be);
+const char *fcnn_backend_name(const struct fcnn_backend *be);
+/* One line naming the device the backend runs on. */
+const char *fcnn_backend_device(const struct fcnn_backend *be);
+/* Lists the devices a backend could open (for --list-devices). */
+int fcnn_backend_list_devices(const char *name, FILE *out);
+/* Prints one of the backend's reports; FCNN_ERR_UNSUPPORTED if it has none of that kind. */
+int fcnn_backend_report(struct fcnn_backend *be, enum fcnn_backend_report what, FILE *out);
+
+/* Kernel variants of an op: their number, their names, and forcing one (NULL: automatic
+ * choice). A backend without variants has exactly one, named after the backend. */
+int fcnn_backend_variant_count(struct fcnn_backend *be, enum fcnn_op op);
+const char *fcnn_backend_variant_name(struct fcnn_backend *be, enum fcnn_op op, int i);
+int fcnn_backend_force_variant(struct fcnn_backend *be, enum fcnn_op op, const char *name);
+
+/* --- buffers ------------------------------------------------------------------------- */
+
+int fcnn_buffer_alloc(struct fcnn_backend *be, size_t bytes, struct fcnn_buffer **out);
+void fcnn_buffer_free(struct fcnn_backend *be, struct fcnn_buffer *buffer);
+size_t fcnn_buffer_size(const struct fcnn_buffer *buffer);
+
+/* Copy a whole tensor's bytes from / to host memory. Download waits for queued ops. */
+int fcnn_upload(struct fcnn_backend *be, const struct fcnn_tensor *dst, const void *src);
+int fcnn_download(struct fcnn_backend *be, const struct fcnn_tensor *src, void *dst);
+/* Wait until every queued op has finished. */
+int fcnn_sync(struct fcnn_backend *be);
+
+/* --- ops ----------------------------------------------------------------------------- */
+
+/* Checks and runs one op. FCNN_ERR_UNSUPPORTED when the backend (or the forced variant)
+ * cannot run this call; FCNN_ERR_INVALID when the tensors do not fit the op. */
+int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call);
+/* The checks alone: dtypes, ranks, shapes, alignment and buffer bounds. */
+int fcnn_op_validate(const struct fcnn_op_call *call);
+/* Whether the backend can run this (valid) call, exactly as fcnn_op_run would decide. */
+bool fcnn_backend_supports(struct fcnn_backend *be, const struct fcnn_op_call *call);
+
+/* Nominal work of a call: floating-point operations (multiply and add counted apart) for
+ * the convolution and dense ops, 0 for the others; and bytes read plus written. */
+double fcnn_op_flops(const struct fcnn_op_call *call);
+double fcnn_op_bytes(const struct fcnn_op_call *call);
+
+/* A trace records every op call a backend runs while it is attached, with copies of the
+ * descriptors, so that a benchmark can replay and time each op of a real step. */
+struct fcnn_traced_call {
+    struct fcnn_op_call call;                   /* its t[] point into `tensors` */
+    struct fcnn_tensor tensors[FCNN_OP_MAX_TENSORS];
+};
+struct fcnn_trace {
+    int count, capacity;
+    struct fcnn_traced_call *calls;
+};
+/* Starts recording into `trace` (NULL: stops). The trace must outlive the recording. */
+void fcnn_backend_trace(struct fcnn_backend *be, struct fcnn_trace *trace);
+void fcnn_trace_free(struct fcnn_trace *trace);
+
+/* Typed helpers for the layers: each builds the call and runs it. */
+int fcnn_load_batch(struct fcnn_backend *be, const struct fcnn_tensor *images,
+                    const struct fcnn_tensor *labels, const struct fcnn_tensor *order, int start,
+                    const struct fcnn_tensor *x, const struct fcnn_tensor *y);
+int fcnn_conv2d_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                    const struct fcnn_tensor *w, const struct fcnn_tensor *b,
+                    const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p);
+int fcnn_conv2d_bwd_data(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                         const struct fcnn_tensor *w, const struct fcnn_tensor *dx,
+                         const struct fcnn_conv2d_params *p);
+int fcnn_conv2d_bwd_filter(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                           const struct fcnn_tensor *dy, const struct fcnn_tensor *dw,
+                           const struct fcnn_conv2d_params *p);
+int fcnn_bias_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                  const struct fcnn_tensor *db);
+int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
+                     const struct fcnn_pool_params *p);
+int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
+                  const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
+int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                   const struct fcnn_tensor *w, const struct fcnn_tensor *b,
+                   const struct fcnn_tensor *y, enum fcnn_activation act);
+int fcnn_dense_bwd_data(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                        const struct fcnn_tensor *w, const struct fcnn_tensor *dx);
+int fcnn_dense_bwd_weights(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                           const struct fcnn_tensor *dy, const struct fcnn_tensor *dw);
+int fcnn_softmax_xent(struct fcnn_backend *be, const struct fcnn_tensor *logits,
+                      const struct fcnn_tensor *labels, const struct fcnn_tensor *dlogits,
+                      const struct fcnn_tensor *loss, const struct fcnn_tensor *pred,
+                      float grad_scale);
+int fcnn_sgd_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                    const struct fcnn_tensor *grad, const struct fcnn_sgd_params *p);
+int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                         const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                         const struct fcnn_momentum_params *p);
+int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                     const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                     const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+
+#endif

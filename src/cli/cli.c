@@ -1,0 +1,259 @@
+/* Option parsing with getopt_long. Values are parsed strictly: "10x", "" and out-of-range
+ * numbers are errors, never silently read as something else. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "cli/cli.h"
+#include "data/dataset.h"
+
+#define DEFAULT_EPOCHS 30
+#define DEFAULT_BATCH 32
+#define DEFAULT_EVAL_BATCH 250
+#define DEFAULT_BENCH_EVAL_BATCH 1000
+#define DEFAULT_LR 0.005
+#define DEFAULT_SEED 42
+#define DEFAULT_OUT "fcnn-out"
+
+enum {
+    OPT_BACKEND = 256, OPT_DEVICE, OPT_KERNEL, OPT_LIST_DEVICES, OPT_DATA, OPT_EPOCHS,
+    OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
+    OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
+    OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    { "backend", required_argument, NULL, OPT_BACKEND },
+    { "device", required_argument, NULL, OPT_DEVICE },
+    { "kernel", required_argument, NULL, OPT_KERNEL },
+    { "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
+    { "data", required_argument, NULL, OPT_DATA },
+    { "epochs", required_argument, NULL, OPT_EPOCHS },
+    { "batch-size", required_argument, NULL, OPT_BATCH },
+    { "eval-batch-size", required_argument, NULL, OPT_EVAL_BATCH },
+    { "lr", required_argument, NULL, OPT_LR },
+    { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+    { "seed", required_argument, NULL, OPT_SEED },
+    { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT },
+    { "test-limit", required_argument, NULL, OPT_TEST_LIMIT },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "save", required_argument, NULL, OPT_SAVE },
+    { "load", required_argument, NULL, OPT_LOAD },
+    { "resume", required_argument, NULL, OPT_RESUME },
+    { "eval", no_argument, NULL, OPT_EVAL },
+    { "early-stopping", required_argument, NULL, OPT_EARLY_STOPPING },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "verbose", no_argument, NULL, OPT_VERBOSE },
+    { "bench", no_argument, NULL, OPT_BENCH },
+    { "tune", no_argument, NULL, OPT_TUNE },
+    { "profile", no_argument, NULL, OPT_PROFILE },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static void print_help(void)
+{
+    printf("Usage: fcnn [OPTION]...\n"
+           "Train a convolutional network on Fashion-MNIST and report like Keras:\n"
+           "Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU) -> MaxPool 2\n"
+           "-> Flatten -> Dense(10) with softmax cross-entropy.\n\n"
+           "Backend and device:\n"
+           "  --backend=NAME         run every op on NAME (this build: %s);\n"
+           "                         default: opencl if built and a device is found, else ref\n"
+           "  --device=P:D|NAME      OpenCL device by platform:device index or by part of its\n"
+           "                         name (default: $FCNN_DEVICE, else the first GPU, else CPU)\n"
+           "  --list-devices         list the devices each backend can use, and exit\n"
+           "  --kernel=OP=VARIANT    force a kernel variant of an op (repeatable; also\n"
+           "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n\n"
+           "Data:\n"
+           "  --data=DIR             the Fashion-MNIST IDX files (.gz or plain)\n"
+           "                         (default: $FCNN_DATA, else %s)\n"
+           "  --train-limit=N        train on the first N training images only (default: all)\n"
+           "  --test-limit=N         validate on the first N test images only (default: all)\n\n"
+           "Training:\n"
+           "  --epochs=N             epochs to train (default: %d)\n"
+           "  --batch-size=N         samples per training step (default: %d)\n"
+           "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
+           "  --lr=X                 learning rate (default: %g)\n"
+           "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
+           "  --seed=N               seed of the one random generator (default: %d)\n"
+           "  --early-stopping=N     stop when val_loss has not improved for N epochs and\n"
+           "                         restore the best weights (default: off)\n\n"
+           "Output:\n"
+           "  --out=DIR              history.csv, plots and the model go here (default: %s)\n"
+           "  --save=FILE            the checkpoint written after every epoch\n"
+           "                         (default: DIR/model.safetensors)\n"
+           "  --load=FILE            start from the weights in FILE\n"
+           "  --eval                 with --load: evaluate on the test set, do not train\n"
+           "  --resume=FILE          continue an interrupted run from its checkpoint, with its\n"
+           "                         settings (--epochs may extend it)\n"
+           "  --quiet                print only the final results\n"
+           "  --verbose              say more about the device, kernel builds and start-up\n\n"
+           "Speed:\n"
+           "  --bench                benchmark instead of training: training and inference\n"
+           "                         images/s and each op's time, for --backend or for every\n"
+           "                         backend of this build\n"
+           "  --tune                 time every kernel variant on this device again, store the\n"
+           "                         fastest, print the table, and exit\n"
+           "  --profile              print each op's share of the device time at the end\n"
+           "  --help                 show this help and exit\n"
+           "  --version              show the version and exit\n\n"
+           "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
+           fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
+           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
+}
+
+__attribute__((format(printf, 1, 2)))
+static enum fcnn_cli_result usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fcnn: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'fcnn --help' for more information.\n");
+    va_end(ap);
+    return FCNN_CLI_USAGE;
+}
+
+/* A whole-string integer in [min, max]. */
+static bool parse_int(const char *text, long long min, long long max, long long *value)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        return false;
+    *value = v;
+    return true;
+}
+
+static bool parse_positive(const char *option, const char *text, int *out,
+                           enum fcnn_cli_result *result)
+{
+    long long v;
+    if (!parse_int(text, 1, 1000000000, &v)) {
+        *result = usage("--%s must be a positive integer, not '%s'", option, text);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+static bool append_kernel(struct fcnn_options *o, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return false;
+    size_t used = strlen(o->kernels);
+    int n = snprintf(o->kernels + used, sizeof o->kernels - used, "%s%s", used ? "," : "", spec);
+    return n > 0 && (size_t)n < sizeof o->kernels - used;
+}
+
+enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *o)
+{
+    *o = (struct fcnn_options){
+        .epochs = DEFAULT_EPOCHS, .batch_size = DEFAULT_BATCH,
+        .eval_batch_size = 0, .lr = DEFAULT_LR, .optimizer = FCNN_OPT_ADAM,
+        .seed = DEFAULT_SEED, .out_dir = DEFAULT_OUT,
+    };
+    enum fcnn_cli_result result = FCNN_CLI_RUN;
+    long long v;
+    char *end;
+    int opt;
+
+    opterr = 0; /* we print our own one-line messages */
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (opt) {
+        case OPT_BACKEND: o->backend = arg; break;
+        case OPT_DEVICE: o->device = arg; break;
+        case OPT_KERNEL:
+            if (!append_kernel(o, arg))
+                return usage("--kernel takes OP=VARIANT, not '%s'", arg);
+            break;
+        case OPT_LIST_DEVICES: o->list_devices = true; break;
+        case OPT_DATA: o->data_dir = arg; break;
+        case OPT_EPOCHS:
+            if (!parse_positive("epochs", arg, &o->epochs, &result))
+                return result;
+            o->epochs_given = true;
+            break;
+        case OPT_BATCH:
+            if (!parse_positive("batch-size", arg, &o->batch_size, &result))
+                return result;
+            break;
+        case OPT_EVAL_BATCH:
+            if (!parse_positive("eval-batch-size", arg, &o->eval_batch_size, &result))
+                return result;
+            break;
+        case OPT_TRAIN_LIMIT:
+            if (!parse_positive("train-limit", arg, &o->train_limit, &result))
+                return result;
+            break;
+        case OPT_TEST_LIMIT:
+            if (!parse_positive("test-limit", arg, &o->test_limit, &result))
+                return result;
+            break;
+        case OPT_EARLY_STOPPING:
+            if (!parse_positive("early-stopping", arg, &o->early_stopping, &result))
+                return result;
+            break;
+        case OPT_LR:
+            errno = 0;
+            o->lr = strtod(arg, &end);
+            if (errno || end == arg || *end || !isfinite(o->lr) || o->lr <= 0)
+                return usage("--lr must be a positive number, not '%s'", arg);
+            break;
+        case OPT_OPTIMIZER: {
+            int kind = fcnn_optimizer_parse(arg);
+            if (kind < 0)
+                return usage("--optimizer must be adam, sgd or momentum, not '%s'", arg);
+            o->optimizer = (enum fcnn_optimizer_kind)kind;
+            break;
+        }
+        case OPT_SEED:
+            if (!parse_int(arg, 0, INT64_MAX, &v))
+                return usage("--seed must be a non-negative integer, not '%s'", arg);
+            o->seed = (uint64_t)v;
+            break;
+        case OPT_OUT: o->out_dir = arg; break;
+        case OPT_SAVE: o->save_path = arg; break;
+        case OPT_LOAD: o->load_path = arg; break;
+        case OPT_RESUME: o->resume_path = arg; break;
+        case OPT_EVAL: o->eval_only = true; break;
+        case OPT_QUIET: o->quiet = true; break;
+        case OPT_VERBOSE: o->verbose = true; break;
+        case OPT_BENCH: o->bench = true; break;
+        case OPT_TUNE: o->tune = true; break;
+        case OPT_PROFILE: o->profile = true; break;
+        case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
+        case OPT_VERSION: printf("fcnn %s\n", PACKAGE_VERSION); return FCNN_CLI_EXIT_OK;
+        case ':':
+            return usage("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage("unexpected argument '%s'", argv[optind]);
+    if (o->backend && !fcnn_backend_exists(o->backend))
+        return usage("unknown backend '%s' (this build has: %s)", o->backend, fcnn_backend_names());
+    if (!o->eval_batch_size)
+        o->eval_batch_size = o->bench ? DEFAULT_BENCH_EVAL_BATCH : DEFAULT_EVAL_BATCH;
+    if (o->bench + o->tune + o->eval_only + (o->resume_path != NULL) > 1)
+        return usage("--bench, --tune, --eval and --resume are separate modes: give one");
+    if (o->eval_only && !o->load_path)
+        return usage("--eval needs --load FILE");
+    if (o->resume_path && (o->load_path || o->eval_only))
+        return usage("--resume cannot be combined with --load or --eval");
+    return FCNN_CLI_RUN;
+}

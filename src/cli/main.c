@@ -1,0 +1,449 @@
+/* fcnn's command-line program: it wires options to the library, prints what Keras would,
+ * and is the only place that decides exit codes. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backend/backend.h"
+#include "train/bench.h"
+#include "cli/cli.h"
+#include "data/dataset.h"
+#include "io/history.h"
+#include "nn/network.h"
+#include "nn/optimizer.h"
+#include "report/progress.h"
+#include "report/report.h"
+#include "core/status.h"
+#include "train/train.h"
+#include "io/checkpoint.h"
+#include "report/plot.h"
+
+/* Everything one run holds, released in one place. */
+struct run {
+    struct fcnn_options opt;
+    struct fcnn_backend *be;
+    struct fcnn_model model;
+    struct fcnn_dataset train_data, test_data;
+    struct fcnn_split *train, *test;
+    struct fcnn_network *net;
+    struct fcnn_optimizer *optimizer;
+    struct fcnn_rng rng;
+    struct fcnn_trainer trainer;
+    struct fcnn_progress progress;
+    struct fcnn_checkpoint *checkpoint; /* --load or --resume */
+    struct fcnn_run_settings settings;
+    char history_path[4096];
+    char save_path[4096];
+    double started;        /* when main began, for the start-up time */
+    double backend_opened;
+};
+
+static int fail(int status)
+{
+    fprintf(stderr, "fcnn: %s\n", *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
+    return 1;
+}
+
+/* Prints to stdout unless --quiet. */
+__attribute__((format(printf, 2, 3)))
+static void say(const struct run *r, const char *fmt, ...)
+{
+    if (r->opt.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return fcnn_error(FCNN_ERR_IO, "%s: cannot create directory: %s", buf,
+                                  strerror(errno));
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fcnn_error(FCNN_ERR_IO, "%s: not a directory", path);
+    return FCNN_OK;
+}
+
+/* The backend the user named, or: opencl if this build has it and it finds a device,
+ * else ref. */
+static int open_backend(struct run *r)
+{
+    struct fcnn_backend_options options = {
+        .device = r->opt.device,
+        .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
+        .verbose = r->opt.verbose,
+        .retune = r->opt.tune,
+        .profile = r->opt.profile,
+    };
+    if (r->opt.backend)
+        return fcnn_backend_open(r->opt.backend, &options, &r->be);
+    if (fcnn_backend_exists("opencl")) {
+        if (fcnn_backend_open("opencl", &options, &r->be) == FCNN_OK)
+            return FCNN_OK;
+        say(r, "OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
+    }
+    return fcnn_backend_open("ref", &options, &r->be);
+}
+
+static int load_data(struct run *r, bool need_train)
+{
+    const char *dir = fcnn_data_dir(r->opt.data_dir);
+    int status = FCNN_OK;
+    if (need_train) {
+        status = fcnn_dataset_load(dir, FCNN_TRAINING_SET, r->opt.train_limit, &r->train_data);
+        if (status == FCNN_OK)
+            status = fcnn_split_create(r->be, &r->train_data, &r->train);
+        /* The split has its own copy on the backend; nothing reads the training pixels on
+         * the host again (only the labels, for metrics), and they are 47 MB. */
+        free(r->train_data.images);
+        r->train_data.images = NULL;
+    }
+    if (status == FCNN_OK)
+        status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);
+    if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, &r->test_data, &r->test);
+    if (status == FCNN_OK)
+        say(r, "Data: %s: %d training and %d test images\n", dir, r->train_data.count,
+            r->test_data.count);
+    return status;
+}
+
+/* --- checkpoints: --load, --resume, and one save per epoch --- */
+
+/* Reads --load or --resume before anything is built: a resumed run takes its settings
+ * (optimizer, learning rate, batch size, seed, epochs unless --epochs) from the file. */
+static int open_checkpoint(struct run *r)
+{
+    const char *path = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
+    if (!path)
+        return FCNN_OK;
+    int status = fcnn_checkpoint_open(path, &r->model, &r->checkpoint);
+    if (status != FCNN_OK || !r->opt.resume_path)
+        return status;
+    const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
+    r->opt.optimizer = s->optimizer;
+    r->opt.lr = s->lr;
+    r->opt.batch_size = s->batch_size;
+    r->opt.seed = s->seed;
+    if (!r->opt.epochs_given)
+        r->opt.epochs = s->epochs;
+    return FCNN_OK;
+}
+
+static int save_checkpoint(struct run *r)
+{
+    if (!fcnn_checkpoints_available())
+        return FCNN_OK; /* said once, before training */
+    r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
+                                              .batch_size = r->opt.batch_size,
+                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr };
+    return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+}
+
+/* --- training hooks: progress on stdout, history.csv, the checkpoint --- */
+
+static void on_epoch_begin(void *user, int epoch, int epochs)
+{
+    fcnn_progress_epoch_begin(&((struct run *)user)->progress, epoch, epochs);
+}
+
+static void on_progress(void *user, int step, int steps, double loss, double accuracy,
+                        double seconds)
+{
+    fcnn_progress_update(&((struct run *)user)->progress, step, steps, loss, accuracy, seconds);
+}
+
+static int on_epoch_end(void *user, const struct fcnn_epoch_stats *s)
+{
+    struct run *r = user;
+    fcnn_progress_epoch_end(&r->progress, s);
+    int status = fcnn_history_write(r->history_path, r->trainer.history, r->trainer.epoch);
+    if (status == FCNN_OK)
+        status = save_checkpoint(r);
+    return status;
+}
+
+static int train(struct run *r)
+{
+    struct fcnn_trainer *t = &r->trainer;
+    int status = FCNN_OK;
+    if (r->opt.resume_path) {
+        status = fcnn_checkpoint_restore(r->checkpoint, t);
+        if (status == FCNN_OK)
+            say(r, "Resuming %s after epoch %d of %d\n", r->opt.resume_path, t->epoch,
+                t->epochs);
+    }
+    /* Compile and tune everything before the first timed step. */
+    if (status == FCNN_OK)
+        status = fcnn_warm_up(t);
+    if (status == FCNN_OK && r->opt.verbose)
+        fprintf(stderr, "fcnn: ready for the first step %.3f s after launch (backend open %.3f s, "
+                "then data, buffers and warm-up %.3f s)\n", fcnn_now() - r->started,
+                r->backend_opened - r->started,
+                fcnn_now() - r->backend_opened);
+    if (status == FCNN_OK)
+        status = fcnn_train(t);
+    if (status == FCNN_OK && t->stopped_early)
+        say(r, "Early stopping after epoch %d: restored the weights of the best val_loss (%.4f)\n",
+            t->epoch, t->best_val_loss);
+    return status;
+}
+
+/* --- results --- */
+
+static int plot_results(struct run *r, const int *matrix, const int *truth, const int *pred)
+{
+    char path[4200];
+    const struct fcnn_trainer *t = &r->trainer;
+    int status = FCNN_OK;
+    if (!fcnn_plots_available()) {
+        say(r, "Plots are off: this fcnn was built without PLplot (install libplplot-dev and "
+            "plplot-driver-cairo, then rebuild)\n");
+        return FCNN_OK;
+    }
+    if (t->epoch > 0) {
+        double *values = malloc(sizeof(double) * 4 * (size_t)t->epoch);
+        if (!values)
+            return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the plots");
+        for (int i = 0; i < t->epoch; i++) {
+            values[i] = t->history[i].loss;
+            values[t->epoch + i] = t->history[i].accuracy;
+            values[2 * t->epoch + i] = t->history[i].val_loss;
+            values[3 * t->epoch + i] = t->history[i].val_accuracy;
+        }
+        struct fcnn_plot_series series = { t->epoch, values, values + t->epoch,
+                                           values + 2 * t->epoch, values + 3 * t->epoch };
+        status = fcnn_plot_history(r->opt.out_dir, &series);
+        free(values);
+    }
+    snprintf(path, sizeof path, "%s/confusion.png", r->opt.out_dir);
+    if (status == FCNN_OK)
+        status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
+    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir);
+    int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
+                                                          : FCNN_PLOT_MAX_PREDICTIONS;
+    if (status == FCNN_OK) /* the first test images, in file order */
+        status = fcnn_plot_predictions(path, r->test_data.images, truth, pred, fcnn_class_names,
+                                       FCNN_CLASSES, shown);
+    if (status == FCNN_OK)
+        say(r, "Plots: %s/{accuracy,loss,confusion,predictions}.png\n", r->opt.out_dir);
+    return status;
+}
+
+/* Test-set results: accuracy, confusion matrix, classification report, plots. */
+static int report(struct run *r)
+{
+    struct fcnn_pass_stats stats;
+    int status = fcnn_evaluate(r->net, r->test, r->opt.eval_batch_size, &stats);
+    if (status != FCNN_OK)
+        return status;
+    int n = r->test->count;
+    int *truth = malloc(sizeof(int) * (size_t)n), *pred = malloc(sizeof(int) * (size_t)n);
+    if (!truth || !pred) {
+        free(truth);
+        free(pred);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the report");
+    }
+    for (int i = 0; i < n; i++) {
+        truth[i] = fcnn_split_label_at(r->test, i);
+        pred[i] = r->test->host_pred[i];
+    }
+    int matrix[FCNN_CLASSES * FCNN_CLASSES];
+    fcnn_confusion_matrix(truth, pred, n, FCNN_CLASSES, matrix);
+    if (r->trainer.epoch > 0) {
+        const struct fcnn_epoch_stats *last = &r->trainer.history[r->trainer.epoch - 1];
+        printf("\nFinal training accuracy: %.4f - loss: %.4f\n", last->accuracy, last->loss);
+    }
+    printf("Test accuracy: %.4f - loss: %.4f (%d images)\n\n", stats.accuracy, stats.loss, n);
+    fcnn_print_confusion(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    printf("\nClassification report\n");
+    fcnn_print_classification_report(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    status = plot_results(r, matrix, truth, pred);
+    free(truth);
+    free(pred);
+    return status;
+}
+
+/* --- the run --- */
+
+/* Everything on the device: data, network, optimizer, and initial weights (Keras's
+ * initialisation, or the checkpoint's). */
+static int build(struct run *r)
+{
+    int status = load_data(r, !r->opt.eval_only);
+    if (status == FCNN_OK)
+        status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
+                                     r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_create(r->be, r->opt.optimizer, r->opt.lr,
+                                       (int)r->model.param_floats, &r->optimizer);
+    if (status != FCNN_OK)
+        return status;
+
+    fcnn_rng_seed(&r->rng, r->opt.seed);
+    float *params = malloc(r->model.param_floats * sizeof(float));
+    if (!params)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
+    fcnn_model_init_params(&r->model, &r->rng, params);
+    status = fcnn_network_set_params(r->net, params);
+    free(params);
+    if (status == FCNN_OK && r->opt.load_path) {
+        status = fcnn_checkpoint_load_weights(r->checkpoint, r->net);
+        if (status == FCNN_OK)
+            say(r, "Loaded weights from %s (trained %d epochs)\n", r->opt.load_path,
+                fcnn_checkpoint_epoch(r->checkpoint));
+    }
+    if (status != FCNN_OK)
+        return status;
+
+    r->trainer = (struct fcnn_trainer){
+        .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
+        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
+        .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .progress_interval = r->progress.interactive ? 0.25 : 0,
+        .patience = r->opt.early_stopping,
+        .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
+    };
+    return fcnn_trainer_init(&r->trainer);
+}
+
+/* Model, checkpoint, backend, output directory, data, network, optimizer, trainer. */
+static int setup(struct run *r)
+{
+    int status = fcnn_model_reference(&r->model);
+    if (status == FCNN_OK)
+        status = open_checkpoint(r);
+    if (status == FCNN_OK)
+        status = open_backend(r);
+    if (status != FCNN_OK)
+        return status;
+    r->backend_opened = fcnn_now();
+    if (!r->opt.bench) /* the benchmark prints its own heading */
+        say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
+
+    snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
+    if (r->opt.save_path)
+        snprintf(r->save_path, sizeof r->save_path, "%s", r->opt.save_path);
+    else
+        snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", r->opt.out_dir);
+    if (!r->opt.bench && !r->opt.tune)
+        status = make_dirs(r->opt.out_dir);
+    if (status == FCNN_OK)
+        status = build(r);
+    return status;
+}
+
+/* --tune: the warm-up makes the backend time its variants on every shape of the run. */
+static int tune(struct run *r)
+{
+    int status = fcnn_warm_up(&r->trainer);
+    if (status == FCNN_OK)
+        status = fcnn_backend_report(r->be, FCNN_REPORT_TUNING, stdout);
+    return status;
+}
+
+static int run(struct run *r)
+{
+    int status = setup(r);
+    if (status != FCNN_OK)
+        return status;
+    if (r->opt.tune)
+        status = tune(r);
+    else if (r->opt.bench)
+        status = fcnn_bench(&r->trainer, stdout);
+    else {
+        if (!r->opt.quiet)
+            fcnn_print_summary(stdout, &r->model);
+        if (!fcnn_checkpoints_available())
+            say(r, "Checkpoints are off: this fcnn was built without jansson (install "
+                "libjansson-dev and rebuild)\n");
+        if (!r->opt.eval_only)
+            status = train(r);
+        if (status == FCNN_OK)
+            status = report(r);
+        if (status == FCNN_OK && !r->opt.eval_only && fcnn_checkpoints_available())
+            say(r, "Model saved to %s\n", r->save_path);
+    }
+    if (status == FCNN_OK && r->opt.profile) {
+        printf("\nProfile (%s)\n", fcnn_backend_name(r->be));
+        status = fcnn_backend_report(r->be, FCNN_REPORT_PROFILE, stdout);
+    }
+    return status;
+}
+
+static void release(struct run *r)
+{
+    fcnn_trainer_release(&r->trainer);
+    fcnn_checkpoint_close(r->checkpoint);
+    if (r->be) {
+        fcnn_optimizer_destroy(r->be, r->optimizer);
+        fcnn_network_destroy(r->net);
+        fcnn_split_destroy(r->be, r->train);
+        fcnn_split_destroy(r->be, r->test);
+        fcnn_backend_close(r->be);
+    }
+    fcnn_dataset_free(&r->train_data);
+    fcnn_dataset_free(&r->test_data);
+}
+
+/* One run on the backend the options name (or the automatic choice). */
+static int run_once(struct run *r)
+{
+    fcnn_progress_init(&r->progress, stdout, r->opt.quiet);
+    int status = run(r);
+    fcnn_progress_interrupt(&r->progress);
+    release(r);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static struct run r;
+    r.started = fcnn_now();
+    switch (fcnn_cli_parse(argc, argv, &r.opt)) {
+    case FCNN_CLI_EXIT_OK: return 0;
+    case FCNN_CLI_USAGE: return 2;
+    case FCNN_CLI_RUN: break;
+    }
+    if (r.opt.list_devices) {
+        int status = FCNN_OK;
+        for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++)
+            status = fcnn_backend_list_devices(fcnn_backend_name_at(i), stdout);
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    if (r.opt.bench && !r.opt.backend) { /* every backend of this build, one after another */
+        int status = FCNN_OK;
+        for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++) {
+            static struct run each;
+            each = (struct run){ .opt = r.opt, .started = fcnn_now() };
+            each.opt.backend = fcnn_backend_name_at(i);
+            if (i)
+                printf("\n");
+            status = run_once(&each);
+        }
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    int status = run_once(&r);
+    return status == FCNN_OK ? 0 : fail(status);
+}

@@ -1,0 +1,36 @@
+/* The last-error message: one line per thread, overwritten by each failure. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/status.h"
+
+/* Large enough for an OpenCL compiler's build log, which a build failure carries. */
+static _Thread_local char last_error[16384];
+
+int fcnn_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+const char *fcnn_last_error(void)
+{
+    return last_error;
+}
+
+const char *fcnn_status_name(int status)
+{
+    switch (status) {
+    case FCNN_OK: return "ok";
+    case FCNN_ERR_INVALID: return "invalid input";
+    case FCNN_ERR_UNSUPPORTED: return "unsupported";
+    case FCNN_ERR_NOMEM: return "out of memory";
+    case FCNN_ERR_IO: return "i/o error";
+    case FCNN_ERR_DEVICE: return "device error";
+    case FCNN_ERR_NUMERIC: return "numeric error";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,507 @@
+/* Checkpoints on top of the generic safetensors module: which tensors and metadata an fcnn
+ * checkpoint holds, and the checks that a file fits the model before anything is used. */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "core/status.h"
+
+#define NAME_SIZE 160
+
+struct fcnn_checkpoint {
+    char path[4096];
+    const struct fcnn_model *model;
+    struct fcnn_st_file file;
+    struct fcnn_run_settings settings;
+    int epoch;
+    long long iterations;
+    struct fcnn_rng rng;
+    json_t *history;        /* array of epoch objects */
+    int wait;               /* early stopping, as saved */
+    double best_val_loss;
+    bool has_best;          /* "best/..." tensors are present */
+    int slot_count;         /* optimizer tensors per parameter present: 0 or the kind's */
+};
+
+bool fcnn_checkpoints_available(void)
+{
+    return true;
+}
+
+/* --- names --- */
+
+static const char *slot_name(enum fcnn_optimizer_kind kind, int slot)
+{
+    if (kind == FCNN_OPT_ADAM)
+        return slot == 0 ? "m" : "v";
+    return "velocity";
+}
+
+static int slots_of(enum fcnn_optimizer_kind kind)
+{
+    return kind == FCNN_OPT_ADAM ? 2 : kind == FCNN_OPT_MOMENTUM ? 1 : 0;
+}
+
+static void slot_tensor_name(char *out, enum fcnn_optimizer_kind kind, int slot,
+                             const struct fcnn_param *p)
+{
+    snprintf(out, NAME_SIZE, "optimizer/%s/%s", slot_name(kind, slot), p->name);
+}
+
+static void best_tensor_name(char *out, const struct fcnn_param *p)
+{
+    snprintf(out, NAME_SIZE, "best/%s", p->name);
+}
+
+/* --- saving --- */
+
+static json_t *history_json(const struct fcnn_trainer *t)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < t->epoch && rows; i++) {
+        const struct fcnn_epoch_stats *s = &t->history[i];
+        json_array_append_new(rows, json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}",
+                                              "epoch", s->epoch, "steps", s->steps, "loss", s->loss,
+                                              "accuracy", s->accuracy, "val_loss", s->val_loss,
+                                              "val_accuracy", s->val_accuracy, "seconds",
+                                              s->seconds, "lr", s->lr));
+    }
+    return rows;
+}
+
+/* JSON text of `value` (consumed), for a string-valued metadata entry. */
+static char *json_text(json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(value);
+    return text;
+}
+
+int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
+                         const struct fcnn_run_settings *settings)
+{
+    const struct fcnn_model *model = t->net->model;
+    const struct fcnn_optimizer *opt = t->opt;
+    size_t arena = model->param_floats;
+    bool save_best = t->patience > 0 && t->best_params && t->best_val_loss < INFINITY;
+    int per_param = 1 + opt->slot_count + (save_best ? 1 : 0);
+    int count = model->param_count * per_param;
+
+    float *host = malloc(sizeof(float) * arena * (size_t)(1 + opt->slot_count));
+    struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
+    char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
+    char *history = json_text(history_json(t));
+    char *hyper = json_text(json_pack(
+        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
+        "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
+        opt->beta2, "epsilon", opt->epsilon, "batch_size", settings->batch_size, "epochs",
+        settings->epochs));
+    char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
+                                      t->wait, "best_val_loss",
+                                      t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
+    int status = FCNN_OK;
+    if (!host || !tensors || !names || !history || !hyper || !early)
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
+
+    /* Host copies: the parameter arena, then each optimizer slot's. */
+    if (status == FCNN_OK)
+        status = fcnn_network_get_params(t->net, host);
+    for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
+        struct fcnn_tensor slot = fcnn_optimizer_slot(opt, s);
+        status = fcnn_download(t->be, &slot, host + arena * (size_t)(1 + s));
+    }
+
+    int n = 0;
+    for (int i = 0; i < model->param_count && status == FCNN_OK; i++) {
+        const struct fcnn_param *p = &model->params[i];
+        for (int k = 0; k < per_param; k++, n++) {
+            const float *base = host;
+            if (k == 0) {
+                snprintf(names[n], NAME_SIZE, "%s", p->name);
+            } else if (k <= opt->slot_count) {
+                slot_tensor_name(names[n], opt->kind, k - 1, p);
+                base = host + arena * (size_t)k;
+            } else {
+                best_tensor_name(names[n], p);
+                base = t->best_params;
+            }
+            tensors[n] = (struct fcnn_st_tensor){ .name = names[n], .ndim = p->ndim,
+                                                  .data = base + p->offset, .count = p->count };
+            for (int d = 0; d < p->ndim; d++)
+                tensors[n].shape[d] = p->shape[d];
+        }
+    }
+
+    char version[16], epoch[16], seed[32], iterations[32], rng[80], description[256];
+    snprintf(version, sizeof version, "%d", FCNN_CHECKPOINT_FORMAT_VERSION);
+    snprintf(epoch, sizeof epoch, "%d", t->epoch);
+    snprintf(seed, sizeof seed, "%" PRIu64, settings->seed);
+    snprintf(iterations, sizeof iterations, "%lld", opt->iterations);
+    snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
+             t->rng->s[0], t->rng->s[1], t->rng->s[2], t->rng->s[3]);
+    fcnn_model_describe(model, description, sizeof description);
+    const struct fcnn_st_meta meta[] = {
+        { "format", "fcnn" },
+        { "format_version", version },
+        { "fcnn_version", PACKAGE_VERSION },
+        { "model", description },
+        { "epoch", epoch },
+        { "hyperparameters", hyper ? hyper : "" },
+        { "seed", seed },
+        { "rng_state", rng },
+        { "iterations", iterations },
+        { "early_stopping", early ? early : "" },
+        { "history", history ? history : "" },
+    };
+    if (status == FCNN_OK)
+        status = fcnn_st_write(path, tensors, count, meta, (int)(sizeof meta / sizeof meta[0]));
+    free(host);
+    free(tensors);
+    free(names);
+    free(history);
+    free(hyper);
+    free(early);
+    return status;
+}
+
+/* --- reading --- */
+
+__attribute__((format(printf, 2, 3)))
+static int bad(const struct fcnn_checkpoint *ck, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return fcnn_error(FCNN_ERR_INVALID, "%s: %s", ck->path, what);
+}
+
+static int meta_string(const struct fcnn_checkpoint *ck, const char *key, const char **value)
+{
+    *value = fcnn_st_meta_get(&ck->file, key);
+    if (!*value)
+        return bad(ck, "metadata has no '%s'", key);
+    return FCNN_OK;
+}
+
+/* A whole-string integer metadata value in [min, max]. */
+static int meta_integer(const struct fcnn_checkpoint *ck, const char *key, long long min,
+                        long long max, long long *out)
+{
+    const char *text;
+    int status = meta_string(ck, key, &text);
+    if (status != FCNN_OK)
+        return status;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        return bad(ck, "metadata '%s' is '%s', not an integer in %lld..%lld", key, text, min, max);
+    *out = v;
+    return FCNN_OK;
+}
+
+/* A JSON-valued metadata entry of the given type; the caller releases it. */
+static int meta_json(const struct fcnn_checkpoint *ck, const char *key, json_type type,
+                     json_t **out)
+{
+    const char *text;
+    int status = meta_string(ck, key, &text);
+    if (status != FCNN_OK)
+        return status;
+    json_error_t error;
+    *out = json_loads(text, 0, &error);
+    if (!*out)
+        return bad(ck, "metadata '%s' is not valid JSON: %s", key, error.text);
+    if (json_typeof(*out) != type) {
+        json_decref(*out);
+        *out = NULL;
+        return bad(ck, "metadata '%s' has the wrong JSON type", key);
+    }
+    return FCNN_OK;
+}
+
+static int parse_settings(struct fcnn_checkpoint *ck)
+{
+    json_t *hyper;
+    int status = meta_json(ck, "hyperparameters", JSON_OBJECT, &hyper);
+    if (status != FCNN_OK)
+        return status;
+    const char *optimizer = NULL;
+    double lr = 0;
+    int batch = 0, epochs = 0;
+    json_error_t error;
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i}", "optimizer", &optimizer, "lr",
+                       &lr, "batch_size", &batch, "epochs", &epochs) != 0)
+        status = bad(ck, "metadata 'hyperparameters': %s", error.text);
+    int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
+    if (status == FCNN_OK && kind < 0)
+        status = bad(ck, "unknown optimizer '%s'", optimizer);
+    if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1))
+        status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d)", lr,
+                     batch, epochs);
+    if (status == FCNN_OK)
+        ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
+                                                   .lr = lr, .batch_size = batch,
+                                                   .epochs = epochs };
+    json_decref(hyper);
+    return status;
+}
+
+static int parse_rng(struct fcnn_checkpoint *ck)
+{
+    const char *text;
+    int status = meta_string(ck, "rng_state", &text);
+    if (status != FCNN_OK)
+        return status;
+    if (strlen(text) != 64 || strspn(text, "0123456789abcdef") != 64)
+        return bad(ck, "metadata 'rng_state' is not 64 hexadecimal digits");
+    for (int i = 0; i < 4; i++) {
+        char word[17];
+        memcpy(word, text + 16 * i, 16);
+        word[16] = '\0';
+        ck->rng.s[i] = strtoull(word, NULL, 16);
+    }
+    return FCNN_OK;
+}
+
+static int parse_early_stopping(struct fcnn_checkpoint *ck)
+{
+    json_t *early;
+    int status = meta_json(ck, "early_stopping", JSON_OBJECT, &early);
+    if (status != FCNN_OK)
+        return status;
+    int patience;
+    json_error_t error;
+    if (json_unpack_ex(early, &error, 0, "{s:i, s:i, s:F}", "patience", &patience, "wait",
+                       &ck->wait, "best_val_loss", &ck->best_val_loss) != 0)
+        status = bad(ck, "metadata 'early_stopping': %s", error.text);
+    json_decref(early);
+    return status;
+}
+
+/* Every tensor is a model parameter, an optimizer slot of the recorded optimizer, or a
+ * best-weights copy; each has the shape of its parameter; nothing the model needs is
+ * missing. */
+static int check_tensors(struct fcnn_checkpoint *ck)
+{
+    const struct fcnn_model *model = ck->model;
+    enum fcnn_optimizer_kind kind = ck->settings.optimizer;
+    int slots = slots_of(kind), found_slots = 0, found_best = 0;
+    char name[NAME_SIZE];
+
+    for (int t = 0; t < ck->file.count; t++) {
+        const struct fcnn_st_tensor *tensor = &ck->file.tensors[t];
+        const struct fcnn_param *match = NULL;
+        for (int i = 0; i < model->param_count && !match; i++) {
+            const struct fcnn_param *p = &model->params[i];
+            if (strcmp(tensor->name, p->name) == 0)
+                match = p;
+            for (int s = 0; s < slots && !match; s++) {
+                slot_tensor_name(name, kind, s, p);
+                if (strcmp(tensor->name, name) == 0) {
+                    match = p;
+                    found_slots++;
+                }
+            }
+            best_tensor_name(name, p);
+            if (!match && strcmp(tensor->name, name) == 0) {
+                match = p;
+                found_best++;
+            }
+        }
+        if (!match)
+            return bad(ck, "unexpected tensor '%s' (not part of this model and %s optimizer)",
+                       tensor->name, fcnn_optimizer_name(kind));
+        bool same = tensor->ndim == match->ndim;
+        for (int d = 0; same && d < match->ndim; d++)
+            same = tensor->shape[d] == match->shape[d];
+        if (!same) {
+            char want[64] = "", got[64] = "";
+            for (int d = 0; d < match->ndim; d++)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "," : "",
+                         match->shape[d]);
+            for (int d = 0; d < tensor->ndim; d++)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
+                         (long long)tensor->shape[d]);
+            return bad(ck, "tensor '%s' has shape [%s], the model needs [%s]", tensor->name, got,
+                       want);
+        }
+    }
+    for (int i = 0; i < model->param_count; i++)
+        if (!fcnn_st_find(&ck->file, model->params[i].name))
+            return bad(ck, "tensor '%s' is missing", model->params[i].name);
+    if (found_slots && found_slots != slots * model->param_count)
+        return bad(ck, "holds %d of the %d %s optimizer tensors", found_slots,
+                   slots * model->param_count, fcnn_optimizer_name(kind));
+    if (found_best && found_best != model->param_count)
+        return bad(ck, "holds %d of the %d best-weights tensors", found_best, model->param_count);
+    ck->slot_count = found_slots ? slots : 0;
+    ck->has_best = found_best > 0;
+    return FCNN_OK;
+}
+
+int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
+                         struct fcnn_checkpoint **out)
+{
+    *out = NULL;
+    struct fcnn_checkpoint *ck = calloc(1, sizeof *ck);
+    if (!ck)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading the checkpoint", path);
+    snprintf(ck->path, sizeof ck->path, "%s", path);
+    ck->model = model;
+    int status = fcnn_st_read(path, &ck->file);
+
+    const char *format = NULL;
+    long long version = 0, value = 0;
+    if (status == FCNN_OK && (!(format = fcnn_st_meta_get(&ck->file, "format")) ||
+                              strcmp(format, "fcnn") != 0))
+        status = bad(ck, "not an fcnn checkpoint (metadata 'format' is %s%s%s)",
+                     format ? "'" : "missing", format ? format : "", format ? "'" : "");
+    if (status == FCNN_OK)
+        status = meta_integer(ck, "format_version", 0, 1000000, &version);
+    if (status == FCNN_OK && version != FCNN_CHECKPOINT_FORMAT_VERSION)
+        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads version %d)",
+                     version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK)
+        status = parse_settings(ck);
+    if (status == FCNN_OK && (status = meta_integer(ck, "epoch", 0, 1000000000, &value)) == FCNN_OK)
+        ck->epoch = (int)value;
+    if (status == FCNN_OK && ck->epoch > ck->settings.epochs)
+        status = bad(ck, "epoch %d is past the run's %d epochs", ck->epoch, ck->settings.epochs);
+    if (status == FCNN_OK &&
+        (status = meta_integer(ck, "seed", 0, INT64_MAX, &value)) == FCNN_OK)
+        ck->settings.seed = (uint64_t)value;
+    if (status == FCNN_OK)
+        status = meta_integer(ck, "iterations", 0, INT64_MAX, &ck->iterations);
+    if (status == FCNN_OK)
+        status = parse_rng(ck);
+    if (status == FCNN_OK)
+        status = parse_early_stopping(ck);
+    if (status == FCNN_OK)
+        status = meta_json(ck, "history", JSON_ARRAY, &ck->history);
+    if (status == FCNN_OK && (int)json_array_size(ck->history) != ck->epoch)
+        status = bad(ck, "history has %zu rows for %d epochs", json_array_size(ck->history),
+                     ck->epoch);
+    if (status == FCNN_OK)
+        status = check_tensors(ck);
+    if (status != FCNN_OK) {
+        fcnn_checkpoint_close(ck);
+        return status;
+    }
+    *out = ck;
+    return FCNN_OK;
+}
+
+void fcnn_checkpoint_close(struct fcnn_checkpoint *ck)
+{
+    if (!ck)
+        return;
+    fcnn_st_free(&ck->file);
+    json_decref(ck->history);
+    free(ck);
+}
+
+const struct fcnn_run_settings *fcnn_checkpoint_settings(const struct fcnn_checkpoint *ck)
+{
+    return &ck->settings;
+}
+
+int fcnn_checkpoint_epoch(const struct fcnn_checkpoint *ck)
+{
+    return ck->epoch;
+}
+
+/* Copies the tensors named `prefix + parameter name` into a host arena laid out like the
+ * model's parameters (alignment gaps zero). */
+static void fill_arena(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    char name[NAME_SIZE];
+    memset(arena, 0, model->param_floats * sizeof(float));
+    for (int i = 0; i < model->param_count; i++) {
+        const struct fcnn_param *p = &model->params[i];
+        snprintf(name, sizeof name, "%s%s", prefix, p->name);
+        const struct fcnn_st_tensor *t = fcnn_st_find(&ck->file, name);
+        memcpy(arena + p->offset, t->data, p->count * sizeof(float));
+    }
+}
+
+int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net)
+{
+    float *arena = malloc(ck->model->param_floats * sizeof(float));
+    if (!arena)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading weights", ck->path);
+    fill_arena(ck, "", arena);
+    int status = fcnn_network_set_params(net, arena);
+    free(arena);
+    return status;
+}
+
+static int restore_history(const struct fcnn_checkpoint *ck, struct fcnn_trainer *t)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(ck->history, i, row) {
+        struct fcnn_epoch_stats *s = &t->history[i];
+        json_error_t error;
+        if (json_unpack_ex(row, &error, 0, "{s:i, s:i, s:F, s:F, s:F, s:F, s:F, s:F}", "epoch",
+                           &s->epoch, "steps", &s->steps, "loss", &s->loss, "accuracy",
+                           &s->accuracy, "val_loss", &s->val_loss, "val_accuracy",
+                           &s->val_accuracy, "seconds", &s->seconds, "lr", &s->lr) != 0)
+            return bad(ck, "history row %zu: %s", i + 1, error.text);
+    }
+    return FCNN_OK;
+}
+
+int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_trainer *t)
+{
+    const struct fcnn_optimizer *opt = t->opt;
+    if (opt->kind != ck->settings.optimizer)
+        return bad(ck, "was trained with %s, not %s", fcnn_optimizer_name(ck->settings.optimizer),
+                   fcnn_optimizer_name(opt->kind));
+    if (ck->slot_count != opt->slot_count)
+        return bad(ck, "holds no %s optimizer state to resume from",
+                   fcnn_optimizer_name(opt->kind));
+    if (t->epochs < ck->epoch)
+        return bad(ck, "has %d epochs done, more than the %d asked for", ck->epoch, t->epochs);
+
+    int status = fcnn_checkpoint_load_weights(ck, t->net);
+    float *arena = malloc(ck->model->param_floats * sizeof(float));
+    if (!arena)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory restoring", ck->path);
+    char prefix[64];
+    for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
+        snprintf(prefix, sizeof prefix, "optimizer/%s/", slot_name(opt->kind, s));
+        fill_arena(ck, prefix, arena);
+        struct fcnn_tensor slot = fcnn_optimizer_slot(opt, s);
+        status = fcnn_upload(t->be, &slot, arena);
+    }
+    free(arena);
+    if (status == FCNN_OK)
+        status = restore_history(ck, t);
+    if (status != FCNN_OK)
+        return status;
+    t->opt->iterations = ck->iterations;
+    *t->rng = ck->rng;
+    t->epoch = ck->epoch;
+    t->wait = ck->wait;
+    t->best_val_loss = ck->best_val_loss >= 0 ? ck->best_val_loss : INFINITY;
+    if (t->patience > 0 && t->best_params) {
+        if (ck->has_best)
+            fill_arena(ck, "best/", t->best_params);
+        else /* a run without early stopping so far: its best is yet to be seen */
+            t->best_val_loss = INFINITY;
+    }
+    return FCNN_OK;
+}

@@ -1,0 +1,49 @@
+/* fcnn checkpoints: the model's tensors under Keras's names, the optimizer's state as
+ * extra tensors, and everything else a resumed run needs (epoch, hyperparameters, the
+ * generator's state, the history, early stopping) as safetensors metadata. Files are
+ * written atomically; reading checks that the file fits the model exactly. */
+#ifndef FCNN_CHECKPOINT_H
+#define FCNN_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "train/train.h"
+
+/* Whether this build has checkpoints (configure found jansson). Without them every call
+ * below fails with FCNN_ERR_UNSUPPORTED and a line saying what to install. */
+bool fcnn_checkpoints_available(void);
+
+/* The checkpoint format this build writes and reads. */
+#define FCNN_CHECKPOINT_FORMAT_VERSION 1
+
+/* The run settings a checkpoint records, and a resumed run reuses. */
+struct fcnn_run_settings {
+    uint64_t seed;
+    int epochs;
+    int batch_size;
+    enum fcnn_optimizer_kind optimizer;
+    double lr;
+};
+
+/* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
+int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
+                         const struct fcnn_run_settings *settings);
+
+/* A checkpoint read and checked against a model, ready to restore from. */
+struct fcnn_checkpoint;
+
+int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
+                         struct fcnn_checkpoint **out);
+void fcnn_checkpoint_close(struct fcnn_checkpoint *ck);
+const struct fcnn_run_settings *fcnn_checkpoint_settings(const struct fcnn_checkpoint *ck);
+/* Epochs the checkpointed run had completed. */
+int fcnn_checkpoint_epoch(const struct fcnn_checkpoint *ck);
+
+/* Puts the checkpoint's weights into the network (--load). */
+int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net);
+/* Restores everything into a trainer set up with the checkpoint's settings (--resume):
+ * weights, optimizer state, generator, completed epochs, history, early stopping. */
+int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_trainer *t);
+
+#endif

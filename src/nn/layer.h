@@ -1,0 +1,35 @@
+/* What each layer type provides: its Keras names, and forward and backward passes written
+ * entirely in backend ops. One file per layer type implements one of these tables. */
+#ifndef FCNN_LAYER_H
+#define FCNN_LAYER_H
+
+#include <stdbool.h>
+
+#include "backend/backend.h"
+#include "nn/model.h"
+
+/* The tensors one pass of a layer works on, for n samples. */
+struct fcnn_layer_io {
+    const struct fcnn_tensor *x, *y;     /* input and output activations */
+    const struct fcnn_tensor *dy;        /* gradient of the loss w.r.t. y; may be overwritten */
+    const struct fcnn_tensor *dx;        /* gradient w.r.t. x; NULL for the first layer */
+    const struct fcnn_tensor *param[2];  /* the layer's parameters, in model order */
+    const struct fcnn_tensor *grad[2];   /* and their gradients */
+};
+
+struct fcnn_layer_type {
+    const char *class_name; /* Keras's class: "Conv2D" */
+    const char *base_name;  /* Keras's default name: "conv2d", then "conv2d_1", ... */
+    /* A view layer's output is its input seen with another shape (Flatten): it has no
+     * passes, and the network gives y the same bytes as x. */
+    bool is_view;
+    /* A short spec for logs and checkpoint metadata: "Conv2D(32,3x3,same,relu)". */
+    void (*describe)(const struct fcnn_layer *layer, const struct fcnn_model *model, char *out,
+                     size_t size);
+    int (*forward)(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                   const struct fcnn_layer_io *io);
+    int (*backward)(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                    const struct fcnn_layer_io *io);
+};
+
+#endif

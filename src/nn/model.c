@@ -1,0 +1,103 @@
+/* Model assembly: shapes, Keras-style names, and the parameter arena layout. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/layer.h"
+#include "nn/model.h"
+#include "core/status.h"
+
+size_t fcnn_shape_count(const struct fcnn_shape *s)
+{
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= (size_t)s->dims[i];
+    return n;
+}
+
+void fcnn_model_init(struct fcnn_model *m, struct fcnn_shape input, int classes)
+{
+    memset(m, 0, sizeof *m);
+    m->input = input;
+    m->classes = classes;
+}
+
+struct fcnn_shape fcnn_model_output(const struct fcnn_model *m)
+{
+    return m->layer_count ? m->layers[m->layer_count - 1].out : m->input;
+}
+
+int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *type,
+                         struct fcnn_shape out, struct fcnn_layer **layer)
+{
+    if (m->layer_count == FCNN_MAX_LAYERS)
+        return fcnn_error(FCNN_ERR_INVALID, "a model has at most %d layers", FCNN_MAX_LAYERS);
+    int same_type = 0;
+    for (int i = 0; i < m->layer_count; i++)
+        same_type += m->layers[i].type == type;
+    struct fcnn_layer *l = &m->layers[m->layer_count];
+    memset(l, 0, sizeof *l);
+    l->type = type;
+    l->in = fcnn_model_output(m);
+    l->out = out;
+    l->first_param = m->param_count;
+    if (same_type)
+        snprintf(l->name, sizeof l->name, "%s_%d", type->base_name, same_type);
+    else
+        snprintf(l->name, sizeof l->name, "%s", type->base_name);
+    m->layer_count++;
+    *layer = l;
+    return FCNN_OK;
+}
+
+int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const char *suffix,
+                         int ndim, const int *shape, int fan_in, int fan_out)
+{
+    if (m->param_count == FCNN_MAX_PARAMS)
+        return fcnn_error(FCNN_ERR_INVALID, "a model has at most %d parameter tensors",
+                          FCNN_MAX_PARAMS);
+    struct fcnn_param *p = &m->params[m->param_count++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s/%s", layer->name, suffix);
+    p->ndim = ndim;
+    p->count = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->count *= (size_t)shape[i];
+    }
+    /* Each tensor starts on a 64-byte boundary, so device kernels may use wide loads. */
+    p->offset = (m->param_floats + 15) / 16 * 16;
+    m->param_floats = p->offset + p->count;
+    p->fan_in = fan_in;
+    p->fan_out = fan_out;
+    layer->param_count++;
+    return FCNN_OK;
+}
+
+int fcnn_model_reference(struct fcnn_model *m)
+{
+    fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+    int status;
+    if ((status = fcnn_add_conv2d(m, 32, 3, FCNN_ACT_RELU)) != FCNN_OK ||
+        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
+        (status = fcnn_add_conv2d(m, 64, 3, FCNN_ACT_RELU)) != FCNN_OK ||
+        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
+        (status = fcnn_add_flatten(m)) != FCNN_OK ||
+        (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
+        return status;
+    return FCNN_OK;
+}
+
+void fcnn_model_describe(const struct fcnn_model *m, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < m->layer_count && used + 1 < size; i++) {
+        if (i)
+            used += (size_t)snprintf(out + used, size - used, " -> ");
+        if (used + 1 < size)
+            m->layers[i].type->describe(&m->layers[i], m, out + used, size - used);
+        used += strlen(out + used);
+    }
+}

@@ -1,0 +1,78 @@
+/* A model's architecture: its layers, the shape each one produces, and where each
+ * parameter lives in the flat parameter arena. Host-side description only; the device
+ * side (buffers, forward, backward) is network.h. */
+#ifndef FCNN_MODEL_H
+#define FCNN_MODEL_H
+
+#include <stddef.h>
+
+#include "backend/backend.h"
+
+#define FCNN_MAX_LAYERS 16
+#define FCNN_MAX_PARAMS (2 * FCNN_MAX_LAYERS)
+
+/* The shape of one sample (the batch dimension is left out, as Keras's "None"). */
+struct fcnn_shape {
+    int ndim;
+    int dims[3]; /* [h, w, c] or [features] */
+};
+
+size_t fcnn_shape_count(const struct fcnn_shape *s);
+
+/* One trainable tensor, named as Keras names it ("conv2d/kernel"). */
+struct fcnn_param {
+    char name[64];
+    int ndim;
+    int shape[4];
+    size_t count;
+    size_t offset;       /* in floats, into the parameter arena */
+    int fan_in, fan_out; /* Glorot-uniform limits; both 0: initialised to zero (biases) */
+};
+
+struct fcnn_layer_type;
+
+struct fcnn_layer {
+    const struct fcnn_layer_type *type;
+    char name[32]; /* "conv2d_1" */
+    struct fcnn_shape in, out;
+    union {
+        struct fcnn_conv2d_params conv;
+        struct fcnn_pool_params pool;
+        enum fcnn_activation act;
+    } p;
+    int first_param, param_count; /* its parameters in model->params */
+};
+
+struct fcnn_model {
+    struct fcnn_shape input;
+    int classes;
+    int layer_count;
+    struct fcnn_layer layers[FCNN_MAX_LAYERS];
+    int param_count;
+    struct fcnn_param params[FCNN_MAX_PARAMS];
+    size_t param_floats; /* every trainable parameter */
+};
+
+/* The model fcnn trains: Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU)
+ * -> MaxPool 2 -> Flatten -> Dense(10), on 28x28x1 inputs. */
+int fcnn_model_reference(struct fcnn_model *m);
+/* One line: "conv2d(32,3x3,same,relu) maxpool(2) ... dense(10)". */
+void fcnn_model_describe(const struct fcnn_model *m, char *out, size_t size);
+
+/* Building blocks used by the layer files. */
+void fcnn_model_init(struct fcnn_model *m, struct fcnn_shape input, int classes);
+/* Appends a layer of `type` taking the current output shape; names it Keras's way. */
+int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *type,
+                         struct fcnn_shape out, struct fcnn_layer **layer);
+int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const char *suffix,
+                         int ndim, const int *shape, int fan_in, int fan_out);
+/* The shape the next layer receives. */
+struct fcnn_shape fcnn_model_output(const struct fcnn_model *m);
+
+/* Layer constructors, one per layer file. */
+int fcnn_add_conv2d(struct fcnn_model *m, int filters, int kernel, enum fcnn_activation act);
+int fcnn_add_maxpool(struct fcnn_model *m, int size);
+int fcnn_add_flatten(struct fcnn_model *m);
+int fcnn_add_dense(struct fcnn_model *m, int units, enum fcnn_activation act);
+
+#endif

@@ -1,0 +1,260 @@
+/* The network executor: buffer layout, and passes that call each layer's table. */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layer.h"
+#include "nn/network.h"
+#include "core/status.h"
+
+/* Regions inside an arena start on 256-byte boundaries: friendly to any device's vector
+ * loads and to OpenCL buffer-offset alignment rules. */
+static size_t align_up(size_t bytes)
+{
+    return (bytes + 255) / 256 * 256;
+}
+
+/* Lays out activations 0..L for `samples` samples; a view layer's output shares its
+ * input's region. Returns the arena size in bytes. */
+static size_t layout(const struct fcnn_model *model, int samples, size_t *offset)
+{
+    size_t size = 0;
+    struct fcnn_shape shape = model->input;
+    for (int i = 0; i <= model->layer_count; i++) {
+        if (i > 0) {
+            shape = model->layers[i - 1].out;
+            if (model->layers[i - 1].type->is_view) {
+                offset[i] = offset[i - 1];
+                continue;
+            }
+        }
+        offset[i] = size;
+        size += align_up(fcnn_shape_count(&shape) * sizeof(float) * (size_t)samples);
+    }
+    return size;
+}
+
+int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
+                        int train_capacity, struct fcnn_network **out)
+{
+    *out = NULL;
+    struct fcnn_network *net = calloc(1, sizeof *net);
+    if (!net)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory creating the network");
+    net->be = be;
+    net->model = model;
+    net->capacity = capacity > train_capacity ? capacity : train_capacity;
+    net->train_capacity = train_capacity;
+
+    size_t param_bytes = model->param_floats * sizeof(float);
+    size_t act_bytes = layout(model, net->capacity, net->act_offset);
+    int status = fcnn_buffer_alloc(be, param_bytes, &net->params);
+    if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(be, act_bytes, &net->acts);
+    if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(be, (size_t)net->capacity * sizeof(int32_t), &net->labels);
+    if (status == FCNN_OK && train_capacity > 0) {
+        size_t dact_bytes = layout(model, train_capacity, net->dact_offset);
+        status = fcnn_buffer_alloc(be, param_bytes, &net->grads);
+        if (status == FCNN_OK)
+            status = fcnn_buffer_alloc(be, dact_bytes, &net->dacts);
+    }
+    if (status != FCNN_OK) {
+        fcnn_network_destroy(net);
+        return status;
+    }
+    /* The alignment gaps between parameter tensors are never written by an op; give them
+     * defined contents once, so whole-arena updates and checkpoints see zeros there. */
+    float *zeros = calloc(model->param_floats ? model->param_floats : 1, sizeof(float));
+    if (!zeros) {
+        fcnn_network_destroy(net);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory initialising the network");
+    }
+    status = fcnn_network_set_params(net, zeros);
+    if (status == FCNN_OK && net->grads) {
+        struct fcnn_tensor grads = fcnn_network_grad_arena(net);
+        status = fcnn_upload(be, &grads, zeros);
+    }
+    free(zeros);
+    if (status != FCNN_OK) {
+        fcnn_network_destroy(net);
+        return status;
+    }
+    *out = net;
+    return FCNN_OK;
+}
+
+void fcnn_network_destroy(struct fcnn_network *net)
+{
+    if (!net)
+        return;
+    fcnn_buffer_free(net->be, net->params);
+    fcnn_buffer_free(net->be, net->grads);
+    fcnn_buffer_free(net->be, net->acts);
+    fcnn_buffer_free(net->be, net->dacts);
+    fcnn_buffer_free(net->be, net->labels);
+    free(net);
+}
+
+static struct fcnn_shape activation_shape(const struct fcnn_model *model, int i)
+{
+    return i == 0 ? model->input : model->layers[i - 1].out;
+}
+
+static struct fcnn_tensor batch_tensor(struct fcnn_buffer *buffer, size_t offset,
+                                       struct fcnn_shape shape, int n)
+{
+    int dims[4] = { n, shape.dims[0], shape.dims[1], shape.dims[2] };
+    return fcnn_tensor_make(buffer, offset, FCNN_F32, shape.ndim + 1, dims);
+}
+
+struct fcnn_tensor fcnn_network_activation(const struct fcnn_network *net, int i, int n)
+{
+    return batch_tensor(net->acts, net->act_offset[i], activation_shape(net->model, i), n);
+}
+
+static struct fcnn_tensor activation_grad(const struct fcnn_network *net, int i, int n)
+{
+    return batch_tensor(net->dacts, net->dact_offset[i], activation_shape(net->model, i), n);
+}
+
+struct fcnn_tensor fcnn_network_input(const struct fcnn_network *net, int n)
+{
+    return fcnn_network_activation(net, 0, n);
+}
+
+struct fcnn_tensor fcnn_network_labels(const struct fcnn_network *net, int n)
+{
+    return fcnn_tensor_1d(net->labels, 0, FCNN_I32, n);
+}
+
+struct fcnn_tensor fcnn_network_param_arena(const struct fcnn_network *net)
+{
+    return fcnn_tensor_1d(net->params, 0, FCNN_F32, (int)net->model->param_floats);
+}
+
+struct fcnn_tensor fcnn_network_grad_arena(const struct fcnn_network *net)
+{
+    return fcnn_tensor_1d(net->grads, 0, FCNN_F32, (int)net->model->param_floats);
+}
+
+static struct fcnn_tensor param_in(struct fcnn_buffer *arena, const struct fcnn_param *p)
+{
+    return fcnn_tensor_make(arena, p->offset * sizeof(float), FCNN_F32, p->ndim, p->shape);
+}
+
+struct fcnn_tensor fcnn_network_param(const struct fcnn_network *net, int i)
+{
+    return param_in(net->params, &net->model->params[i]);
+}
+
+/* The tensors layer l works on; gradients only when training. */
+static void layer_io(const struct fcnn_network *net, int l, int n, bool train,
+                     struct fcnn_tensor t[8], struct fcnn_layer_io *io)
+{
+    const struct fcnn_layer *layer = &net->model->layers[l];
+    memset(io, 0, sizeof *io);
+    t[0] = fcnn_network_activation(net, l, n);
+    t[1] = fcnn_network_activation(net, l + 1, n);
+    io->x = &t[0];
+    io->y = &t[1];
+    for (int k = 0; k < layer->param_count; k++) {
+        const struct fcnn_param *p = &net->model->params[layer->first_param + k];
+        t[2 + k] = param_in(net->params, p);
+        io->param[k] = &t[2 + k];
+        if (train) {
+            t[4 + k] = param_in(net->grads, p);
+            io->grad[k] = &t[4 + k];
+        }
+    }
+    if (train) {
+        t[6] = activation_grad(net, l + 1, n);
+        io->dy = &t[6];
+        if (l > 0) { /* nothing before the first layer needs its gradient */
+            t[7] = activation_grad(net, l, n);
+            io->dx = &t[7];
+        }
+    }
+}
+
+int fcnn_network_forward(struct fcnn_network *net, int n)
+{
+    if (n < 1 || n > net->capacity)
+        return fcnn_error(FCNN_ERR_INVALID, "forward pass of %d samples (capacity %d)", n,
+                          net->capacity);
+    for (int l = 0; l < net->model->layer_count; l++) {
+        const struct fcnn_layer *layer = &net->model->layers[l];
+        if (layer->type->is_view)
+            continue;
+        struct fcnn_tensor t[8];
+        struct fcnn_layer_io io;
+        layer_io(net, l, n, false, t, &io);
+        int status = layer->type->forward(layer, net->be, &io);
+        if (status != FCNN_OK)
+            return status;
+    }
+    return FCNN_OK;
+}
+
+int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
+                      const struct fcnn_tensor *pred, bool train)
+{
+    if (train && n > net->train_capacity)
+        return fcnn_error(FCNN_ERR_INVALID, "training batch of %d samples (capacity %d)", n,
+                          net->train_capacity);
+    int last = net->model->layer_count;
+    struct fcnn_tensor logits = fcnn_network_activation(net, last, n);
+    struct fcnn_tensor labels = fcnn_network_labels(net, n);
+    struct fcnn_tensor dlogits;
+    if (train)
+        dlogits = activation_grad(net, last, n);
+    /* The gradient of the batch's mean loss: each sample weighs 1/n, as in Keras. */
+    return fcnn_softmax_xent(net->be, &logits, &labels, train ? &dlogits : NULL, loss, pred,
+                             1.0f / (float)n);
+}
+
+int fcnn_network_backward(struct fcnn_network *net, int n)
+{
+    if (n < 1 || n > net->train_capacity)
+        return fcnn_error(FCNN_ERR_INVALID, "backward pass of %d samples (capacity %d)", n,
+                          net->train_capacity);
+    for (int l = net->model->layer_count - 1; l >= 0; l--) {
+        const struct fcnn_layer *layer = &net->model->layers[l];
+        if (layer->type->is_view) /* its gradient regions alias as its activations do */
+            continue;
+        struct fcnn_tensor t[8];
+        struct fcnn_layer_io io;
+        layer_io(net, l, n, true, t, &io);
+        int status = layer->type->backward(layer, net->be, &io);
+        if (status != FCNN_OK)
+            return status;
+    }
+    return FCNN_OK;
+}
+
+int fcnn_network_set_params(struct fcnn_network *net, const float *host)
+{
+    struct fcnn_tensor arena = fcnn_network_param_arena(net);
+    return fcnn_upload(net->be, &arena, host);
+}
+
+int fcnn_network_get_params(struct fcnn_network *net, float *host)
+{
+    struct fcnn_tensor arena = fcnn_network_param_arena(net);
+    return fcnn_download(net->be, &arena, host);
+}
+
+void fcnn_model_init_params(const struct fcnn_model *model, struct fcnn_rng *rng, float *host)
+{
+    memset(host, 0, model->param_floats * sizeof(float));
+    for (int i = 0; i < model->param_count; i++) {
+        const struct fcnn_param *p = &model->params[i];
+        if (!p->fan_in && !p->fan_out)
+            continue; /* biases start at zero */
+        double limit = sqrt(6.0 / (p->fan_in + p->fan_out));
+        for (size_t k = 0; k < p->count; k++)
+            host[p->offset + k] = (float)((2.0 * fcnn_rng_uniform(rng) - 1.0) * limit);
+    }
+}

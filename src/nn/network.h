@@ -1,0 +1,55 @@
+/* A model placed on a backend: every buffer a run needs, allocated once, and the forward,
+ * loss and backward passes over n samples (n up to the capacity given at creation). */
+#ifndef FCNN_NETWORK_H
+#define FCNN_NETWORK_H
+
+#include <stdbool.h>
+
+#include "backend/backend.h"
+#include "nn/model.h"
+#include "core/rng.h"
+
+struct fcnn_network {
+    struct fcnn_backend *be;
+    const struct fcnn_model *model;
+    int capacity;       /* samples per forward pass */
+    int train_capacity; /* samples per backward pass; 0: inference only */
+    struct fcnn_buffer *params, *grads; /* flat arenas laid out as model->params says */
+    struct fcnn_buffer *acts;           /* activation i: the input of layer i (i = 0..L) */
+    struct fcnn_buffer *dacts;          /* and the loss gradient with respect to it */
+    struct fcnn_buffer *labels;         /* i32 [capacity] */
+    size_t act_offset[FCNN_MAX_LAYERS + 1], dact_offset[FCNN_MAX_LAYERS + 1];
+};
+
+int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
+                        int train_capacity, struct fcnn_network **out);
+void fcnn_network_destroy(struct fcnn_network *net);
+
+/* Activation i for n samples ([n,h,w,c] or [n,features]); i = layer_count is the logits. */
+struct fcnn_tensor fcnn_network_activation(const struct fcnn_network *net, int i, int n);
+struct fcnn_tensor fcnn_network_input(const struct fcnn_network *net, int n);
+struct fcnn_tensor fcnn_network_labels(const struct fcnn_network *net, int n);
+/* The whole parameter or gradient arena as one flat f32 tensor (the optimizer's view). */
+struct fcnn_tensor fcnn_network_param_arena(const struct fcnn_network *net);
+struct fcnn_tensor fcnn_network_grad_arena(const struct fcnn_network *net);
+/* Parameter tensor i of the model, with its own shape. */
+struct fcnn_tensor fcnn_network_param(const struct fcnn_network *net, int i);
+
+/* Forward pass over the n samples in the input tensor. */
+int fcnn_network_forward(struct fcnn_network *net, int n);
+/* Softmax cross-entropy of the logits against the labels: per-sample loss and prediction
+ * into the given tensors, and (when `train`) the gradient of the batch's mean loss. */
+int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
+                      const struct fcnn_tensor *pred, bool train);
+/* Backward pass after a training loss: fills the gradient arena. */
+int fcnn_network_backward(struct fcnn_network *net, int n);
+
+/* Host copies of the parameter arena (model->param_floats floats). */
+int fcnn_network_set_params(struct fcnn_network *net, const float *host);
+int fcnn_network_get_params(struct fcnn_network *net, float *host);
+
+/* Keras's initialisation into a host arena: Glorot-uniform kernels, zero biases, drawn
+ * from rng in parameter order. */
+void fcnn_model_init_params(const struct fcnn_model *model, struct fcnn_rng *rng, float *host);
+
+#endif

@@ -1,0 +1,137 @@
+/* Optimizer state and steps; the arithmetic itself is a backend op. */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/optimizer.h"
+#include "core/status.h"
+
+static const char *const names[] = { [FCNN_OPT_SGD] = "sgd", [FCNN_OPT_MOMENTUM] = "momentum",
+                                     [FCNN_OPT_ADAM] = "adam" };
+
+const char *fcnn_optimizer_name(enum fcnn_optimizer_kind kind)
+{
+    return names[kind];
+}
+
+int fcnn_optimizer_parse(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int fcnn_optimizer_create(struct fcnn_backend *be, enum fcnn_optimizer_kind kind, double lr,
+                          int size, struct fcnn_optimizer **out)
+{
+    *out = NULL;
+    struct fcnn_optimizer *opt = calloc(1, sizeof *opt);
+    float *zeros = calloc((size_t)size, sizeof(float));
+    if (!opt || !zeros) {
+        free(opt);
+        free(zeros);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory creating the optimizer");
+    }
+    *opt = (struct fcnn_optimizer){ .kind = kind, .lr = lr, .momentum = 0.9, .beta1 = 0.9,
+                                    .beta2 = 0.999, .epsilon = 1e-7, .size = size };
+    opt->slot_count = kind == FCNN_OPT_ADAM ? 2 : kind == FCNN_OPT_MOMENTUM ? 1 : 0;
+    int status = FCNN_OK;
+    for (int i = 0; i < opt->slot_count && status == FCNN_OK; i++) {
+        status = fcnn_buffer_alloc(be, (size_t)size * sizeof(float), &opt->slots[i]);
+        if (status == FCNN_OK) {
+            struct fcnn_tensor slot = fcnn_optimizer_slot(opt, i);
+            status = fcnn_upload(be, &slot, zeros);
+        }
+    }
+    free(zeros);
+    if (status != FCNN_OK) {
+        fcnn_optimizer_destroy(be, opt);
+        return status;
+    }
+    *out = opt;
+    return FCNN_OK;
+}
+
+void fcnn_optimizer_destroy(struct fcnn_backend *be, struct fcnn_optimizer *opt)
+{
+    if (!opt)
+        return;
+    for (int i = 0; i < opt->slot_count; i++)
+        fcnn_buffer_free(be, opt->slots[i]);
+    free(opt);
+}
+
+struct fcnn_tensor fcnn_optimizer_slot(const struct fcnn_optimizer *opt, int i)
+{
+    return fcnn_tensor_1d(opt->slots[i], 0, FCNN_F32, opt->size);
+}
+
+const char *fcnn_optimizer_slot_name(const struct fcnn_optimizer *opt, int i)
+{
+    if (opt->kind == FCNN_OPT_ADAM)
+        return i == 0 ? "m" : "v";
+    return "velocity";
+}
+
+int fcnn_optimizer_step(struct fcnn_backend *be, struct fcnn_optimizer *opt,
+                        const struct fcnn_tensor *params, const struct fcnn_tensor *grads)
+{
+    int status = FCNN_ERR_INVALID;
+    opt->iterations++;
+    switch (opt->kind) {
+    case FCNN_OPT_SGD:
+        status = fcnn_sgd_update(be, params, grads, &(struct fcnn_sgd_params){ (float)opt->lr });
+        break;
+    case FCNN_OPT_MOMENTUM: {
+        struct fcnn_tensor velocity = fcnn_optimizer_slot(opt, 0);
+        status = fcnn_momentum_update(be, params, grads, &velocity,
+                                      &(struct fcnn_momentum_params){ (float)opt->lr,
+                                                                      (float)opt->momentum });
+        break;
+    }
+    case FCNN_OPT_ADAM: {
+        /* Keras folds both bias corrections into the step size, computed here in double. */
+        double t = (double)opt->iterations;
+        double alpha = opt->lr * sqrt(1.0 - pow(opt->beta2, t)) / (1.0 - pow(opt->beta1, t));
+        struct fcnn_tensor m = fcnn_optimizer_slot(opt, 0), v = fcnn_optimizer_slot(opt, 1);
+        status = fcnn_adam_update(be, params, grads, &m, &v,
+                                  &(struct fcnn_adam_params){ (float)alpha, (float)opt->beta1,
+                                                              (float)opt->beta2,
+                                                              (float)opt->epsilon });
+        break;
+    }
+    }
+    return status;
+}
+
+int fcnn_optimizer_warm_up(struct fcnn_backend *be, const struct fcnn_optimizer *opt)
+{
+    struct fcnn_optimizer *scratch = NULL;
+    struct fcnn_buffer *buffer = NULL;
+    size_t bytes = (size_t)opt->size * sizeof(float);
+    float *zeros = calloc((size_t)opt->size, sizeof(float));
+    int status = zeros ? FCNN_OK : fcnn_error(FCNN_ERR_NOMEM, "out of memory warming up");
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_create(be, opt->kind, opt->lr, opt->size, &scratch);
+    if (status == FCNN_OK) /* parameters, then gradients */
+        status = fcnn_buffer_alloc(be, 2 * bytes, &buffer);
+    struct fcnn_tensor params = { 0 }, grads = { 0 };
+    if (status == FCNN_OK) {
+        params = fcnn_tensor_1d(buffer, 0, FCNN_F32, opt->size);
+        grads = fcnn_tensor_1d(buffer, bytes, FCNN_F32, opt->size);
+        status = fcnn_upload(be, &params, zeros);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_upload(be, &grads, zeros);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_step(be, scratch, &params, &grads);
+    if (status == FCNN_OK)
+        status = fcnn_sync(be);
+    fcnn_buffer_free(be, buffer);
+    fcnn_optimizer_destroy(be, scratch);
+    free(zeros);
+    return status;
+}
