@@ -489,6 +489,9 @@ static void release(struct run *r)
 static int run_once(struct run *r)
 {
     fcnn_progress_init(&r->progress, stdout, r->opt.quiet);
+    /* mpirun gives each process a pseudo-terminal, whatever its own output goes to. */
+    if (fcnn_dist_active(&dist))
+        r->progress.interactive = false;
     int status = run(r);
     fcnn_progress_interrupt(&r->progress);
     release(r);
