@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "data/dataset.h"
+#include "train/dist.h"
 
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
@@ -113,13 +114,15 @@ static void print_help(void)
            "  --help                 show this help and exit\n"
            "  --version              show the version and exit\n\n"
            "Several processes (mpirun -np N fcnn ...: --batch-size stays the global batch):\n"
+           "%s"
            "  --deterministic-reduce sum the gradients in a fixed order, so reruns on the same\n"
            "                         number of processes are bit-identical\n"
            "  --overlap-reduce       send each layer's gradients while the backward pass of the\n"
            "                         layers before it still runs\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
            fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
-           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
+           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT,
+           fcnn_dist_available() ? "" : "  (this build has no MPI: install libopenmpi-dev and rebuild)\n");
 }
 
 __attribute__((format(printf, 1, 2)))
