@@ -230,6 +230,13 @@ static int progress(struct dist_impl *impl)
 static int start_layer(struct dist_impl *impl, int l, bool download)
 {
     struct fcnn_network *net = impl->net;
+    /* On an asynchronous backend the layer's backward ops may still run: waiting for
+     * them is compute, not exchange. */
+    if (download) {
+        int status = fcnn_sync(net->be);
+        if (status != FCNN_OK)
+            return status;
+    }
     double called = fcnn_now();
     size_t first, count;
     layer_range(net->model, l, &first, &count);
