@@ -265,13 +265,6 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
-int ocl_build_all_variants(struct ocl_context *ctx)
-{
-    for (int i = 0; i < VARIANT_COUNT; i++)
-        OCL_TRY(build_variant(ctx, &variants[i]));
-    return FCNN_OK;
-}
-
 static void list_variants(enum fcnn_op op, char *out, size_t size)
 {
     size_t used = 0;
