@@ -160,7 +160,7 @@ static const struct ocl_variant variants[] = {
       .run = ocl_dense_fwd_gemm },
     /* Few units: w's rows in registers, no transposed copy (one launch). */
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
-      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
