@@ -113,7 +113,7 @@ int ocl_batchnorm_fwd_infer_apply(struct ocl_context *ctx, const struct ocl_vari
                  (cl_ulong)channels);
 }
 
-/* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+/* x, dy, gamma, mean, inv_std, dx (may be NULL), dgamma, dbeta */
 int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_variant *variant,
                                    const struct fcnn_op_call *call)
 {
@@ -136,11 +136,11 @@ int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_var
                             &partial));
 
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), g_mem = ocl_mem(gamma);
-    cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std), dx_mem = ocl_mem(dx);
+    cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
     cl_mem dg_mem = ocl_mem(dgamma), db_mem = ocl_mem(dbeta);
     cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
     cl_ulong g_offset = ocl_elem_offset(gamma), mean_offset = ocl_elem_offset(mean);
-    cl_ulong inv_offset = ocl_elem_offset(inv_std), dx_offset = ocl_elem_offset(dx);
+    cl_ulong inv_offset = ocl_elem_offset(inv_std);
     cl_ulong dg_offset = ocl_elem_offset(dgamma), db_offset = ocl_elem_offset(dbeta);
     cl_int count = (cl_int)fcnn_tensor_count(x);
     OCL_TRY(ocl_launch_1d(ctx, partial_kernel, (size_t)s.count, local,
@@ -154,6 +154,10 @@ int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_var
                           OCL_ARGS(OCL_ARG(partial), OCL_ARG(dg_mem), OCL_ARG(dg_offset),
                                    OCL_ARG(db_mem), OCL_ARG(db_offset), OCL_ARG(s.channels),
                                    OCL_ARG(s.parts))));
+    if (!dx) /* the first layer's: nobody needs it */
+        return FCNN_OK;
+    cl_mem dx_mem = ocl_mem(dx);
+    cl_ulong dx_offset = ocl_elem_offset(dx);
     return ocl_launch_1d(ctx, data_kernel, vec4 ? (size_t)count / 4 : (size_t)count, local,
                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
                                   OCL_ARG(dy_offset), OCL_ARG(g_mem), OCL_ARG(g_offset),

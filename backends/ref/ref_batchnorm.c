@@ -93,7 +93,8 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     const float *G = REF_PTR(const float, gamma), *MEAN = REF_PTR(const float, mean);
     const float *INV = REF_PTR(const float, inv_std);
-    float *DX = REF_PTR(float, dx), *DG = REF_PTR(float, dgamma), *DB = REF_PTR(float, dbeta);
+    float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
+    float *DG = REF_PTR(float, dgamma), *DB = REF_PTR(float, dbeta);
     int channels = channels_of(x);
     long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
 
@@ -106,7 +107,7 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
             sum_dy_xhat += DY[i] * ((X[i] - (double)MEAN[c]) * INV[c]);
         }
         double k = (double)G[c] * INV[c] / (double)rows;
-        for (long r = 0; r < rows; r++) {
+        for (long r = 0; DX && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (X[i] - (double)MEAN[c]) * INV[c];
             DX[i] = (float)(k * ((double)rows * DY[i] - sum_dy - xhat * sum_dy_xhat));

@@ -288,11 +288,11 @@ static int batchnorm_fwd_infer_check(const struct fcnn_op_call *call)
     return batchnorm_shapes(call, 0, 5, 1, 4);
 }
 
-/* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta */
 static int batchnorm_bwd_check(const struct fcnn_op_call *call)
 {
     TRY(check_same_shape(call, 0, 1));
-    TRY(batchnorm_shapes(call, 0, 5, 2, 4));
+    TRY(batchnorm_shapes(call, 0, call->t[5] ? 5 : 1, 2, 4));
     TRY(check_same_shape(call, 2, 6));
     return check_same_shape(call, 2, 7);
 }
@@ -403,7 +403,7 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
     [FCNN_OP_BATCHNORM_BWD] = {
         .param = "batchnorm", .tensor_count = 8,
         .t = { IN("x", F32, ANY), IN("dy", F32, ANY), IN("gamma", F32, 1), IN("mean", F32, 1),
-               IN("inv_std", F32, 1), OUT("dx", F32, ANY), OUT("dgamma", F32, 1),
+               IN("inv_std", F32, 1), OPT_OUT("dx", F32, ANY), OUT("dgamma", F32, 1),
                OUT("dbeta", F32, 1) },
         .check = batchnorm_bwd_check },
 };
