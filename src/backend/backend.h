@@ -45,7 +45,11 @@ const char *fcnn_op_name(enum fcnn_op op);
 /* -1 if no op has that name. */
 int fcnn_op_from_name(const char *name);
 
-enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU };
+/* FCNN_ACT_SOFTMAX only as a model's last op: it is merged with the cross-entropy loss. */
+enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_TANH,
+                       FCNN_ACT_SOFTMAX };
+/* Keras's padding rules: "valid" adds none, "same" keeps ceil(in / stride). */
+enum fcnn_padding { FCNN_PADDING_VALID, FCNN_PADDING_SAME };
 
 struct fcnn_conv2d_params {
     int stride;                 /* the same along both axes */

@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "data/dataset.h"
+#include "nn/model_desc.h"
 
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
@@ -27,6 +28,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
+    OPT_MODEL,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +37,7 @@ static const struct option long_options[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
     { "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
     { "data", required_argument, NULL, OPT_DATA },
+    { "model", required_argument, NULL, OPT_MODEL },
     { "epochs", required_argument, NULL, OPT_EPOCHS },
     { "batch-size", required_argument, NULL, OPT_BATCH },
     { "eval-batch-size", required_argument, NULL, OPT_EVAL_BATCH },
@@ -59,12 +62,53 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* Prints `text` wrapped at spaces to lines of at most `width` columns, each indented. */
+static void print_wrapped(const char *text, int indent, int width)
+{
+    int column = 0;
+    while (*text) {
+        int word = (int)strcspn(text, " ");
+        if (column && column + 1 + word > width) {
+            printf("\n");
+            column = 0;
+        }
+        if (!column)
+            column = printf("%*s", indent, "");
+        else
+            column += printf(" ");
+        column += printf("%.*s", word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    printf("\n");
+}
+
 static void print_help(void)
 {
     printf("Usage: fcnn [OPTION]...\n"
            "Train a convolutional network on Fashion-MNIST and report like Keras:\n"
            "Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU) -> MaxPool 2\n"
-           "-> Flatten -> Dense(10) with softmax cross-entropy.\n\n"
+           "-> Flatten -> Dense(10) with softmax cross-entropy, or the model you describe.\n\n"
+           "Model:\n"
+           "  --model=SPEC|FILE.json the network to train (default: the reference model,\n"
+           "                         whose spec is printed below);\n"
+           "                         FILE.json: Keras 3's model.to_json() of a Sequential\n"
+           "                         model. SPEC: layers separated by spaces, Keras's names\n"
+           "                         and defaults (padding valid, strides 1 or the pool size):\n"
+           "                           conv2d(FILTERS,KERNEL[,STRIDES][,ACTIVATION]\n"
+           "                                  [,padding=valid|same][,use_bias=true|false])\n"
+           "                           maxpool(POOL[,STRIDES][,padding=...])  avgpool(...)\n"
+           "                           globalavgpool  flatten  dropout(RATE)\n"
+           "                           dense(UNITS[,ACTIVATION][,use_bias=...])\n"
+           "                           batchnorm[(momentum=0.99,epsilon=0.001)]\n"
+           "                           activation(linear|relu|sigmoid|tanh|softmax)\n"
+           "                         KERNEL, POOL, STRIDES: N or ROWSxCOLS; every argument\n"
+           "                         may be given as NAME=VALUE (filters=, kernel_size=...).\n"
+           "                         The last dense has one unit per class; softmax only last.\n"
+           "                         A checkpoint (--load, --resume) brings its own model.\n"
+           "                         The reference model as a spec:\n");
+    print_wrapped(FCNN_REFERENCE_SPEC, 27, 80);
+    printf("\n"
            "Backend and device:\n"
            "  --backend=NAME         run every op on NAME (this build: %s);\n"
            "                         default: opencl if built and a device is found, else ref\n"
@@ -182,6 +226,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
             break;
         case OPT_LIST_DEVICES: o->list_devices = true; break;
         case OPT_DATA: o->data_dir = arg; break;
+        case OPT_MODEL: o->model = arg; break;
         case OPT_EPOCHS:
             if (!parse_positive("epochs", arg, &o->epochs, &result))
                 return result;

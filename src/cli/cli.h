@@ -13,6 +13,8 @@ struct fcnn_options {
     char kernels[1024];    /* --kernel OP=VARIANT, comma-joined; "" none */
     bool list_devices;
     const char *data_dir;  /* NULL: $FCNN_DATA, else the Debian package's directory */
+    const char *model;     /* --model SPEC or FILE.json; NULL: the reference model (or the
+                              checkpoint's) */
     int epochs;
     bool epochs_given;     /* --epochs was on the command line (a resumed run keeps its own) */
     int batch_size;

@@ -14,6 +14,8 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "core/status.h"
+#include "nn/model_desc.h"
+#include "data/dataset.h"
 
 #define NAME_SIZE 160
 
@@ -21,6 +23,7 @@ struct fcnn_checkpoint {
     char path[4096];
     const struct fcnn_model *model;
     struct fcnn_st_file file;
+    char architecture[FCNN_SPEC_SIZE];
     struct fcnn_run_settings settings;
     int epoch;
     long long iterations;
@@ -142,6 +145,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     }
 
     char version[16], epoch[16], seed[32], iterations[32], rng[80], description[256];
+    char input[64], classes[16];
     snprintf(version, sizeof version, "%d", FCNN_CHECKPOINT_FORMAT_VERSION);
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(seed, sizeof seed, "%" PRIu64, settings->seed);
@@ -149,11 +153,19 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
              t->rng->s[0], t->rng->s[1], t->rng->s[2], t->rng->s[3]);
     fcnn_model_describe(model, description, sizeof description);
+    snprintf(input, sizeof input, "%d,%d,%d", model->input.dims[0], model->input.dims[1],
+             model->input.dims[2]);
+    snprintf(classes, sizeof classes, "%d", model->classes);
+    if (status == FCNN_OK && !model->spec[0])
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store", path);
     const struct fcnn_st_meta meta[] = {
         { "format", "fcnn" },
         { "format_version", version },
         { "fcnn_version", PACKAGE_VERSION },
         { "model", description },
+        { "architecture", model->spec },
+        { "input_shape", input },
+        { "classes", classes },
         { "epoch", epoch },
         { "hyperparameters", hyper ? hyper : "" },
         { "seed", seed },
@@ -256,6 +268,36 @@ static int parse_settings(struct fcnn_checkpoint *ck)
                                                    .epochs = epochs };
     json_decref(hyper);
     return status;
+}
+
+/* The model: its normalised spec, and the input and classes it was built for (those of
+ * Fashion-MNIST, the only data fcnn reads). Version 1 files predate --model: they hold
+ * the reference model. */
+static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
+{
+    if (version == 1) {
+        snprintf(ck->architecture, sizeof ck->architecture, "%s", FCNN_REFERENCE_SPEC);
+        return FCNN_OK;
+    }
+    const char *text, *input, *classes;
+    int status = meta_string(ck, "architecture", &text);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "input_shape", &input);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "classes", &classes);
+    if (status != FCNN_OK)
+        return status;
+    if (strlen(text) >= sizeof ck->architecture)
+        return bad(ck, "metadata 'architecture' is too long");
+    char want[64];
+    snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    if (strcmp(input, want) != 0)
+        return bad(ck, "the model takes inputs of %s, not %s", input, want);
+    snprintf(want, sizeof want, "%d", FCNN_CLASSES);
+    if (strcmp(classes, want) != 0)
+        return bad(ck, "the model has %s classes, not %s", classes, want);
+    snprintf(ck->architecture, sizeof ck->architecture, "%s", text);
+    return FCNN_OK;
 }
 
 static int parse_rng(struct fcnn_checkpoint *ck)
@@ -370,9 +412,11 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
                      format ? "'" : "missing", format ? format : "", format ? "'" : "");
     if (status == FCNN_OK)
         status = meta_integer(ck, "format_version", 0, 1000000, &version);
-    if (status == FCNN_OK && version != FCNN_CHECKPOINT_FORMAT_VERSION)
-        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads version %d)",
-                     version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK && (version < 1 || version > FCNN_CHECKPOINT_FORMAT_VERSION))
+        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads versions "
+                     "1 to %d)", version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK)
+        status = parse_architecture(ck, version);
     if (status == FCNN_OK)
         status = parse_settings(ck);
     if (status == FCNN_OK && (status = meta_integer(ck, "epoch", 0, 1000000000, &value)) == FCNN_OK)
@@ -393,14 +437,27 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     if (status == FCNN_OK && (int)json_array_size(ck->history) != ck->epoch)
         status = bad(ck, "history has %zu rows for %d epochs", json_array_size(ck->history),
                      ck->epoch);
-    if (status == FCNN_OK)
-        status = check_tensors(ck);
+    if (status == FCNN_OK && model)
+        status = fcnn_checkpoint_bind(ck, model);
     if (status != FCNN_OK) {
         fcnn_checkpoint_close(ck);
         return status;
     }
     *out = ck;
     return FCNN_OK;
+}
+
+int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *model)
+{
+    ck->model = model;
+    if (strcmp(model->spec, ck->architecture) != 0)
+        return bad(ck, "holds the model '%s', not '%s'", ck->architecture, model->spec);
+    return check_tensors(ck);
+}
+
+const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck)
+{
+    return ck->architecture;
 }
 
 void fcnn_checkpoint_close(struct fcnn_checkpoint *ck)

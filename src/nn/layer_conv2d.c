@@ -48,12 +48,16 @@ static const struct fcnn_layer_type conv2d_type = {
     .backward = conv2d_backward,
 };
 
-int fcnn_add_conv2d(struct fcnn_model *m, int filters, int kernel, enum fcnn_activation act)
+int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a)
 {
     struct fcnn_shape in = fcnn_model_output(m);
-    if (in.ndim != 3 || kernel < 1 || kernel % 2 == 0 || filters < 1)
-        return fcnn_error(FCNN_ERR_INVALID, "Conv2D needs an HWC input, an odd kernel size and "
-                          "at least one filter");
+    int filters = a->filters, kernel = a->kh;
+    enum fcnn_activation act = a->act;
+    if (in.ndim != 3 || kernel < 1 || kernel % 2 == 0 || filters < 1 || a->kw != a->kh ||
+        a->sh != 1 || a->sw != 1 || a->padding != FCNN_PADDING_SAME || !a->use_bias ||
+        (act != FCNN_ACT_NONE && act != FCNN_ACT_RELU))
+        return fcnn_error(FCNN_ERR_INVALID, "Conv2D here needs an HWC input, an odd square "
+                          "kernel, stride 1, padding same, a bias and relu or no activation");
     struct fcnn_layer *layer;
     int status = fcnn_model_add_layer(
         m, &conv2d_type, (struct fcnn_shape){ 3, { in.dims[0], in.dims[1], filters } }, &layer);

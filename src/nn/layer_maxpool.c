@@ -35,9 +35,14 @@ static const struct fcnn_layer_type maxpool_type = {
     .backward = maxpool_backward,
 };
 
-int fcnn_add_maxpool(struct fcnn_model *m, int size)
+int fcnn_add_maxpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding)
 {
     struct fcnn_shape in = fcnn_model_output(m);
+    int size = ph;
+    if (pw != ph || sh != ph || sw != ph || padding != FCNN_PADDING_VALID)
+        return fcnn_error(FCNN_ERR_INVALID, "MaxPooling2D here needs a square pool, strides "
+                          "equal to it and padding valid");
     if (in.ndim != 3 || size < 1 || in.dims[0] < size || in.dims[1] < size)
         return fcnn_error(FCNN_ERR_INVALID, "MaxPooling2D(%d) needs an HWC input at least that large",
                           size);

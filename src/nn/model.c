@@ -6,6 +6,7 @@
 
 #include "nn/layer.h"
 #include "nn/model.h"
+#include "nn/model_desc.h"
 #include "core/status.h"
 
 size_t fcnn_shape_count(const struct fcnn_shape *s)
@@ -79,13 +80,17 @@ int fcnn_model_reference(struct fcnn_model *m)
 {
     fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
     int status;
-    if ((status = fcnn_add_conv2d(m, 32, 3, FCNN_ACT_RELU)) != FCNN_OK ||
-        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
-        (status = fcnn_add_conv2d(m, 64, 3, FCNN_ACT_RELU)) != FCNN_OK ||
-        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
+    struct fcnn_conv2d_args conv = { .filters = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+                                     .padding = FCNN_PADDING_SAME, .use_bias = true,
+                                     .act = FCNN_ACT_RELU };
+    if ((status = fcnn_add_conv2d(m, &conv)) != FCNN_OK ||
+        (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
+        (conv.filters = 64, status = fcnn_add_conv2d(m, &conv)) != FCNN_OK ||
+        (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
-        (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
+        (status = fcnn_add_dense(m, 10, true, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
+    snprintf(m->spec, sizeof m->spec, "%s", FCNN_REFERENCE_SPEC);
     return FCNN_OK;
 }
 

@@ -4,11 +4,12 @@
 #ifndef FCNN_MODEL_H
 #define FCNN_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend/backend.h"
 
-#define FCNN_MAX_LAYERS 16
+#define FCNN_MAX_LAYERS 32
 #define FCNN_MAX_PARAMS (2 * FCNN_MAX_LAYERS)
 
 /* The shape of one sample (the batch dimension is left out, as Keras's "None"). */
@@ -43,7 +44,13 @@ struct fcnn_layer {
     int first_param, param_count; /* its parameters in model->params */
 };
 
+/* The longest normalised model spec (see model_desc.h). */
+#define FCNN_SPEC_SIZE 1024
+
 struct fcnn_model {
+    /* The normalised spec this model was built from, which checkpoints store; "" for a
+     * model assembled by hand with the builders. */
+    char spec[FCNN_SPEC_SIZE];
     struct fcnn_shape input;
     int classes;
     int layer_count;
@@ -69,10 +76,24 @@ int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const c
 /* The shape the next layer receives. */
 struct fcnn_shape fcnn_model_output(const struct fcnn_model *m);
 
-/* Layer constructors, one per layer file. */
-int fcnn_add_conv2d(struct fcnn_model *m, int filters, int kernel, enum fcnn_activation act);
-int fcnn_add_maxpool(struct fcnn_model *m, int size);
+/* Layer constructors, one per layer file. Each takes the current output shape, checks the
+ * layer fits, and names it Keras's way. */
+struct fcnn_conv2d_args {
+    int filters, kh, kw, sh, sw;
+    enum fcnn_padding padding;
+    bool use_bias;
+    enum fcnn_activation act;
+};
+int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a);
+int fcnn_add_maxpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+int fcnn_add_avgpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+int fcnn_add_global_avgpool2d(struct fcnn_model *m);
 int fcnn_add_flatten(struct fcnn_model *m);
-int fcnn_add_dense(struct fcnn_model *m, int units, enum fcnn_activation act);
+int fcnn_add_dense(struct fcnn_model *m, int units, bool use_bias, enum fcnn_activation act);
+int fcnn_add_activation(struct fcnn_model *m, enum fcnn_activation act);
+int fcnn_add_dropout(struct fcnn_model *m, float rate);
+int fcnn_add_batchnorm(struct fcnn_model *m, float momentum, float epsilon);
 
 #endif
