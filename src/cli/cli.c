@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "core/status.h"
 #include "data/dataset.h"
 #include "nn/model_desc.h"
 
@@ -28,7 +29,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
-    OPT_MODEL,
+    OPT_MODEL, OPT_LR_SCHEDULE,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
     { "eval-batch-size", required_argument, NULL, OPT_EVAL_BATCH },
     { "lr", required_argument, NULL, OPT_LR },
     { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+    { "lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE },
     { "seed", required_argument, NULL, OPT_SEED },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT },
     { "test-limit", required_argument, NULL, OPT_TEST_LIMIT },
@@ -128,6 +130,10 @@ static void print_help(void)
            "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
            "  --lr=X                 learning rate (default: %g)\n"
            "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
+           "  --lr-schedule=S        the learning rate per epoch: constant, step:EPOCHS:FACTOR\n"
+           "                         (times FACTOR every EPOCHS epochs) or cosine (Keras's\n"
+           "                         CosineDecay over the run's epochs, towards 0)\n"
+           "                         (default: constant)\n"
            "  --seed=N               seed of the one random generator (default: %d)\n"
            "  --early-stopping=N     stop when val_loss has not improved for N epochs and\n"
            "                         restore the best weights (default: off)\n\n"
@@ -265,6 +271,10 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
             o->optimizer = (enum fcnn_optimizer_kind)kind;
             break;
         }
+        case OPT_LR_SCHEDULE:
+            if (fcnn_lr_schedule_parse(arg, &o->lr_schedule) != FCNN_OK)
+                return usage("--lr-schedule: %s", fcnn_last_error());
+            break;
         case OPT_SEED:
             if (!parse_int(arg, 0, INT64_MAX, &v))
                 return usage("--seed must be a non-negative integer, not '%s'", arg);

@@ -21,6 +21,7 @@ struct fcnn_options {
     int eval_batch_size;   /* 0: 250, or 1000 with --bench */
     double lr;
     enum fcnn_optimizer_kind optimizer;
+    struct fcnn_lr_schedule lr_schedule;
     uint64_t seed;
     int train_limit, test_limit; /* 0: all */
     const char *out_dir;

@@ -197,6 +197,7 @@ static int resume_settings(struct run *r)
     const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
     r->opt.optimizer = s->optimizer;
     r->opt.lr = s->lr;
+    r->opt.lr_schedule = s->lr_schedule;
     r->opt.batch_size = s->batch_size;
     r->opt.seed = s->seed;
     if (!r->opt.epochs_given)
@@ -210,7 +211,8 @@ static int save_checkpoint(struct run *r)
         return FCNN_OK; /* said once, before training */
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
-                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr };
+                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr,
+                                              .lr_schedule = r->opt.lr_schedule };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
 
@@ -374,6 +376,7 @@ static int build(struct run *r)
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
         .train = r->train, .val = r->test, .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .base_lr = r->opt.lr, .schedule = r->opt.lr_schedule,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },

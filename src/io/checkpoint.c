@@ -103,11 +103,13 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
+    char schedule[64];
+    fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
-        "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
-        opt->beta2, "epsilon", opt->epsilon, "batch_size", settings->batch_size, "epochs",
-        settings->epochs));
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
+        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
+        opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
+        "batch_size", settings->batch_size, "epochs", settings->epochs));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
@@ -249,13 +251,17 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     int status = meta_json(ck, "hyperparameters", JSON_OBJECT, &hyper);
     if (status != FCNN_OK)
         return status;
-    const char *optimizer = NULL;
+    const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
     double lr = 0;
     int batch = 0, epochs = 0;
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i}", "optimizer", &optimizer, "lr",
-                       &lr, "batch_size", &batch, "epochs", &epochs) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s}", "optimizer", &optimizer,
+                       "lr", &lr, "batch_size", &batch, "epochs", &epochs, "lr_schedule",
+                       &schedule) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
+    struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
+    if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
+        status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", schedule);
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
         status = bad(ck, "unknown optimizer '%s'", optimizer);
@@ -265,7 +271,8 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     if (status == FCNN_OK)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
-                                                   .epochs = epochs };
+                                                   .epochs = epochs,
+                                                   .lr_schedule = lr_schedule };
     json_decref(hyper);
     return status;
 }

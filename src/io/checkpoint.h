@@ -24,7 +24,8 @@ struct fcnn_run_settings {
     int epochs;
     int batch_size;
     enum fcnn_optimizer_kind optimizer;
-    double lr;
+    double lr;                           /* the base rate the schedule starts from */
+    struct fcnn_lr_schedule lr_schedule;
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
