@@ -167,6 +167,10 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+    { .op = FCNN_OP_RMSPROP_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_rmsprop_update_elementwise },
+    { .op = FCNN_OP_ADAMW_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adamw_update_elementwise },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))

@@ -140,7 +140,7 @@ ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, o
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
-    ocl_adam_update_elementwise;
+    ocl_adam_update_elementwise, ocl_rmsprop_update_elementwise, ocl_adamw_update_elementwise;
 
 /* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels. */
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -114,5 +114,7 @@ const struct fcnn_backend_ops fcnn_ref_backend_ops = {
         [FCNN_OP_SGD_UPDATE] = ref_sgd_update,
         [FCNN_OP_MOMENTUM_UPDATE] = ref_momentum_update,
         [FCNN_OP_ADAM_UPDATE] = ref_adam_update,
+        [FCNN_OP_RMSPROP_UPDATE] = ref_rmsprop_update,
+        [FCNN_OP_ADAMW_UPDATE] = ref_adamw_update,
     },
 };

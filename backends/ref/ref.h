@@ -19,6 +19,7 @@ fcnn_op_fn ref_maxpool_fwd, ref_maxpool_bwd;                               /* re
 fcnn_op_fn ref_relu_bwd, ref_dense_fwd, ref_dense_bwd_data,                /* ref_dense.c */
     ref_dense_bwd_weights;
 fcnn_op_fn ref_softmax_xent;                                               /* ref_loss.c */
-fcnn_op_fn ref_sgd_update, ref_momentum_update, ref_adam_update;           /* ref_optim.c */
+fcnn_op_fn ref_sgd_update, ref_momentum_update, ref_adam_update,           /* ref_optim.c */
+    ref_rmsprop_update, ref_adamw_update;
 
 #endif

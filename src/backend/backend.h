@@ -33,7 +33,9 @@ struct fcnn_backend; /* opaque */
     X(SOFTMAX_XENT, "softmax_xent")           /* loss, prediction and dlogits per sample     */ \
     X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
     X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
-    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */
+    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */ \
+    X(RMSPROP_UPDATE, "rmsprop_update")       /* Keras's RMSprop step (not centered)         */ \
+    X(ADAMW_UPDATE, "adamw_update")           /* decoupled weight decay, then Adam's step    */
 
 enum fcnn_op {
 #define FCNN_OP_ENUM(id, name) FCNN_OP_##id,
@@ -68,6 +70,11 @@ struct fcnn_momentum_params { float lr, momentum; };
 /* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
 struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+/*   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + epsilon)     (Keras: epsilon inside) */
+struct fcnn_rmsprop_params { float lr, rho, epsilon; };
+/* Keras's AdamW: p -= p * decay (decay = lr * weight_decay, from the caller in double),
+ * then Adam's step with alpha as above. */
+struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 
 #define FCNN_OP_MAX_TENSORS 7
 
@@ -85,6 +92,8 @@ struct fcnn_op_call {
         struct fcnn_sgd_params sgd;
         struct fcnn_momentum_params momentum;
         struct fcnn_adam_params adam;
+        struct fcnn_rmsprop_params rmsprop;
+        struct fcnn_adamw_params adamw;
     } p;
 };
 
@@ -256,5 +265,11 @@ int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *para
 int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p);
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p);
 
 #endif

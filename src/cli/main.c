@@ -198,6 +198,7 @@ static int resume_settings(struct run *r)
     r->opt.optimizer = s->optimizer;
     r->opt.lr = s->lr;
     r->opt.lr_schedule = s->lr_schedule;
+    r->opt.weight_decay = s->weight_decay;
     r->opt.batch_size = s->batch_size;
     r->opt.seed = s->seed;
     if (!r->opt.epochs_given)
@@ -212,7 +213,8 @@ static int save_checkpoint(struct run *r)
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
                                               .optimizer = r->opt.optimizer, .lr = r->opt.lr,
-                                              .lr_schedule = r->opt.lr_schedule };
+                                              .lr_schedule = r->opt.lr_schedule,
+                                              .weight_decay = r->opt.weight_decay };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
 
@@ -355,6 +357,7 @@ static int build(struct run *r)
                                        (int)r->model.param_floats, &r->optimizer);
     if (status != FCNN_OK)
         return status;
+    r->optimizer->weight_decay = r->opt.weight_decay;
 
     fcnn_rng_seed(&r->rng, r->opt.seed);
     float *params = malloc(r->model.param_floats * sizeof(float));

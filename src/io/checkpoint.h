@@ -26,6 +26,7 @@ struct fcnn_run_settings {
     enum fcnn_optimizer_kind optimizer;
     double lr;                           /* the base rate the schedule starts from */
     struct fcnn_lr_schedule lr_schedule;
+    double weight_decay;                 /* AdamW's */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
