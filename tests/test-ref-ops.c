@@ -105,6 +105,15 @@ static void expect_ints(const char *what, const struct fcnn_tensor *t, const int
 
 /* --- convolution ---------------------------------------------------------------------- */
 
+/* Equal strides and the same padding on every side. */
+static struct fcnn_conv2d_params conv_params(int stride, int pad, enum fcnn_activation act)
+{
+    return (struct fcnn_conv2d_params){ .sh = stride, .sw = stride, .pad_top = pad,
+                                        .pad_bottom = pad, .pad_left = pad, .pad_right = pad,
+                                        .act = act };
+}
+
+
 /* x = 1..9 as a 3x3 image, x[r][c] = 3r + c + 1. The kernel has three taps,
  *     w = [[1, 0, 0],
  *          [0, 0, 2],
@@ -123,7 +132,7 @@ static void test_conv_forward(void)
     /* (0,0): 0 + 2*2 - 4 = 0;   (0,1): 0 + 2*3 - 5 = 1;   (0,2): 0 + 0 - 6 = -6
      * (1,0): 0 + 2*5 - 7 = 3;   (1,1): 1 + 2*6 - 8 = 5;   (1,2): 2 + 0 - 9 = -7
      * (2,0): 0 + 2*8 - 0 = 16;  (2,1): 4 + 2*9 - 0 = 22;  (2,2): 5 + 0 - 0 = 5;  then b. */
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd same", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &same), FCNN_OK);
     expect_floats("conv2d_fwd 3x3 same padding", &y,
                   (const float[]){ -0.5f, 0.5f, -6.5f, 2.5f, 4.5f, -7.5f, 15.5f, 21.5f, 4.5f });
@@ -135,13 +144,13 @@ static void test_conv_forward(void)
 
     /* Stride 2 with pad 1 keeps outputs (0,0), (0,2), (2,0), (2,2) of the stride-1 grid. */
     struct fcnn_tensor y2 = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd stride 2", fcnn_conv2d_fwd(be, &x, &w, &b, &y2, &stride2), FCNN_OK);
     expect_floats("conv2d_fwd stride 2", &y2, (const float[]){ -0.5f, -6.5f, 15.5f, 4.5f });
 
     /* No padding: only the centre, 5 - 0.5. */
     struct fcnn_tensor y1 = F32(4, SHAPE(1, 1, 1, 1), NULL);
-    struct fcnn_conv2d_params valid = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params valid = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd pad 0", fcnn_conv2d_fwd(be, &x, &w, &b, &y1, &valid), FCNN_OK);
     expect_floats("conv2d_fwd no padding", &y1, (const float[]){ 4.5f });
 }
@@ -156,7 +165,7 @@ static void test_conv_channels(void)
     struct fcnn_tensor w = F32(4, SHAPE(1, 1, 2, 3), ((const float[]){ 1, 0, -1, 2, 1, 0 }));
     struct fcnn_tensor b = F32(1, SHAPE(3), ((const float[]){ 0, 0.5f, 1 }));
     struct fcnn_tensor y = F32(4, SHAPE(2, 2, 2, 3), NULL);
-    struct fcnn_conv2d_params p = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params p = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd channels", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &p), FCNN_OK);
     expect_floats("conv2d_fwd 1x1, 2 -> 3 channels, batch 2", &y, (const float[]){
         5, 2.5f, 0, 11, 4.5f, -2, 17, 6.5f, -4, 23, 8.5f, -6,
@@ -172,7 +181,7 @@ static void test_conv_backward(void)
     struct fcnn_tensor w = F32(4, SHAPE(3, 3, 1, 1), kernel3);
     struct fcnn_tensor dy = F32(4, SHAPE(1, 3, 3, 1), x123);
     struct fcnn_tensor dx = F32(4, SHAPE(1, 3, 3, 1), NULL);
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data", fcnn_conv2d_bwd_data(be, &dy, &w, &dx, &same), FCNN_OK);
     /* (0,0): 5;  (0,1): 6 + 2*1 = 8;  (0,2): 0 + 2*2 = 4;  (1,0): 8 - 1 = 7;
      * (1,1): 9 + 2*4 - 2 = 15;  (1,2): 2*5 - 3 = 7;  (2,0): -4;  (2,1): 2*7 - 5 = 9;
@@ -183,7 +192,7 @@ static void test_conv_backward(void)
     /* Stride 2: dy = [1 2; 3 4] sits at (0,0), (0,2), (2,0), (2,2) of a zero 3x3 grid.
      * Adjoint check: <[0,-6,16,5], [1,2,3,4]> = 56 = <x, dx>. */
     struct fcnn_tensor dy2 = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data stride 2", fcnn_conv2d_bwd_data(be, &dy2, &w, &dx, &stride2),
                   FCNN_OK);
     expect_floats("conv2d_bwd_data stride 2", &dx,
@@ -230,7 +239,7 @@ static void test_pool(void)
         -1, -2, 5, 6,
         -3, -4, 7, 5 }));
     struct fcnn_tensor y = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params p = { .size = 2, .stride = 2 };
+    struct fcnn_pool_params p = { .ph = 2, .pw = 2, .sh = 2, .sw = 2 };
     expect_status("maxpool_fwd", fcnn_maxpool_fwd(be, &x, &y, &p), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 2", &y, (const float[]){ 4, 2, -1, 7 });
     struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 10, 20, 30, 40 }));
@@ -246,7 +255,7 @@ static void test_pool(void)
      * maximum 5 at (0,1), which receives both gradients, 1 + 2. */
     struct fcnn_tensor xo = F32(4, SHAPE(1, 3, 3, 1), ((const float[]){ 1, 5, 2, 3, 4, 0, 6, -1, 2 }));
     struct fcnn_tensor yo = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params overlap = { .size = 2, .stride = 1 };
+    struct fcnn_pool_params overlap = { .ph = 2, .pw = 2, .sh = 1, .sw = 1 };
     expect_status("maxpool_fwd overlap", fcnn_maxpool_fwd(be, &xo, &yo, &overlap), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 1", &yo, (const float[]){ 5, 5, 6, 4 });
     struct fcnn_tensor dyo = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));

@@ -57,7 +57,7 @@ static const struct ocl_variant variants[] = {
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
-      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+      .supports = ocl_conv2d_fwd_clblast_supports, .run = ocl_conv2d_fwd_im2col_gemm },
     /* Direct loops, four output channels per work-item as a float4: a check on the other
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),

@@ -24,6 +24,12 @@ int ref_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
                     const struct fcnn_pool_params *p);
 int ref_maxpool_bwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
                     const struct fcnn_pool_params *p);
+int ref_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
+                    const struct fcnn_pool_params *p);
+int ref_avgpool_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
+                    const struct fcnn_pool_params *p);
+int ref_global_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y);
+int ref_global_avgpool_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg dx);
 
 int ref_relu_bwd(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx);
 

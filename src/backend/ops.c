@@ -42,7 +42,7 @@ struct op_signature {
 #define U FCNN_INOUT
 static const struct op_signature signatures[FCNN_OP_COUNT] = {
     [FCNN_OP_LOAD_BATCH] = { 5, { "images", "labels", "order", "x", "y" }, { I, I, I, O, O } },
-    [FCNN_OP_CONV2D_FWD] = { 4, { "x", "w", "b", "y" }, { I, I, I, O } },
+    [FCNN_OP_CONV2D_FWD] = { 4, { "x", "w", "b", "y" }, { I, I, I, O }, 1u << 2 },
     [FCNN_OP_CONV2D_BWD_DATA] = { 3, { "dy", "w", "dx" }, { I, I, O } },
     [FCNN_OP_CONV2D_BWD_FILTER] = { 3, { "x", "dy", "dw" }, { I, I, O } },
     [FCNN_OP_BIAS_BWD] = { 2, { "dy", "db" }, { I, O } },
@@ -152,20 +152,16 @@ static int check_same_shape(const struct fcnn_op_call *call, int i, int j)
     return FCNN_OK;
 }
 
-/* Output size of a window sliding with `stride` over `in` padded by `pad` on each side. */
-static int window_out(int in, int pad, int window, int stride)
-{
-    int span = in + 2 * pad - window;
-    return span < 0 ? 0 : span / stride + 1;
-}
-
-/* x [N,H,W,C], w [KH,KW,C,K], y [N,HO,WO,K] with HO, WO given by stride and pad. */
+/* x [N,H,W,C], w [KH,KW,C,K], y [N,HO,WO,K] with HO, WO given by strides and padding. */
 static int check_conv(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
                       const struct fcnn_tensor *w, const struct fcnn_tensor *y)
 {
     const struct fcnn_conv2d_params *p = &call->p.conv;
-    if (p->stride < 1 || p->pad < 0)
-        return invalid(call, "stride %d and pad %d must be >= 1 and >= 0", p->stride, p->pad);
+    if (p->sh < 1 || p->sw < 1)
+        return invalid(call, "strides %dx%d must be >= 1", p->sh, p->sw);
+    if (p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0)
+        return invalid(call, "padding %d,%d,%d,%d (top, bottom, left, right) must be >= 0",
+                       p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
     if (p->act != FCNN_ACT_NONE && p->act != FCNN_ACT_RELU)
         return invalid(call, "unknown activation %d", (int)p->act);
     if (x->shape[3] != w->shape[2])
@@ -176,26 +172,42 @@ static int check_conv(const struct fcnn_op_call *call, const struct fcnn_tensor 
     if (y->shape[3] != w->shape[3])
         return invalid(call, "output has %d channels but the kernel makes %d", y->shape[3],
                        w->shape[3]);
-    int ho = window_out(x->shape[1], p->pad, w->shape[0], p->stride);
-    int wo = window_out(x->shape[2], p->pad, w->shape[1], p->stride);
+    int ho = fcnn_window_out(x->shape[1], p->pad_top, p->pad_bottom, w->shape[0], p->sh);
+    int wo = fcnn_window_out(x->shape[2], p->pad_left, p->pad_right, w->shape[1], p->sw);
+    if (ho < 1 || wo < 1)
+        return invalid(call, "a %dx%d kernel does not fit a padded %dx%d input", w->shape[0],
+                       w->shape[1], x->shape[1], x->shape[2]);
     if (y->shape[1] != ho || y->shape[2] != wo)
-        return invalid(call, "output must be %dx%d for this input, kernel, stride and pad", ho, wo);
+        return invalid(call, "output must be %dx%d for this input, kernel, stride and padding",
+                       ho, wo);
     return FCNN_OK;
 }
 
+/* x [N,H,W,C] and y [N,HO,WO,C] (or [N,C] for the global pools, which have no window). */
 static int check_pool(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
                       const struct fcnn_tensor *y)
 {
     const struct fcnn_pool_params *p = &call->p.pool;
-    if (p->size < 1 || p->stride < 1)
-        return invalid(call, "window %d and stride %d must be >= 1", p->size, p->stride);
+    if (p->ph < 1 || p->pw < 1 || p->sh < 1 || p->sw < 1)
+        return invalid(call, "window %dx%d and strides %dx%d must be >= 1", p->ph, p->pw, p->sh,
+                       p->sw);
+    if (p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0 ||
+        p->pad_top >= p->ph || p->pad_bottom >= p->ph || p->pad_left >= p->pw ||
+        p->pad_right >= p->pw)
+        return invalid(call, "padding %d,%d,%d,%d (top, bottom, left, right) must be >= 0 and "
+                       "smaller than the %dx%d window", p->pad_top, p->pad_bottom, p->pad_left,
+                       p->pad_right, p->ph, p->pw);
     if (x->shape[0] != y->shape[0] || x->shape[3] != y->shape[3])
         return invalid(call, "input [%d,..,%d] and output [%d,..,%d] differ in batch or channels",
                        x->shape[0], x->shape[3], y->shape[0], y->shape[3]);
-    int ho = window_out(x->shape[1], 0, p->size, p->stride);
-    int wo = window_out(x->shape[2], 0, p->size, p->stride);
+    int ho = fcnn_window_out(x->shape[1], p->pad_top, p->pad_bottom, p->ph, p->sh);
+    int wo = fcnn_window_out(x->shape[2], p->pad_left, p->pad_right, p->pw, p->sw);
+    if (ho < 1 || wo < 1)
+        return invalid(call, "a %dx%d window does not fit a padded %dx%d input", p->ph, p->pw,
+                       x->shape[1], x->shape[2]);
     if (y->shape[1] != ho || y->shape[2] != wo)
-        return invalid(call, "output must be %dx%d for this input and window", ho, wo);
+        return invalid(call, "output must be %dx%d for this input, window, stride and padding",
+                       ho, wo);
     return FCNN_OK;
 }
 
@@ -249,9 +261,11 @@ int fcnn_op_validate(const struct fcnn_op_call *call)
     case FCNN_OP_CONV2D_FWD:
         CHECK(check_tensor(call, 0, FCNN_F32, 4));
         CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        CHECK(check_tensor(call, 2, FCNN_F32, 1));
         CHECK(check_tensor(call, 3, FCNN_F32, 4));
         CHECK(check_conv(call, t[0], t[1], t[3]));
+        if (!t[2]) /* use_bias=False */
+            return FCNN_OK;
+        CHECK(check_tensor(call, 2, FCNN_F32, 1));
         return check_bias(call, t[2], t[1]->shape[3]);
 
     case FCNN_OP_CONV2D_BWD_DATA: /* dy, w, dx: dx plays x, dy plays y */
