@@ -3,8 +3,10 @@
  * 32 and 33) appear only a few times, because the reference backend that every result is
  * checked against is plain double-accumulating C.
  *
- * To cover a new op: add it to FCNN_OP_LIST, write a fill_* function for its tensors, and
- * add its shapes to harness_cases_test (and grad/perf where they apply). */
+ * To cover a new op (README.md, "Adding a layer"): write a fill_* function for its tensors
+ * and tolerance, add its shapes to harness_cases_test, and a grad case (finite differences
+ * of its forward, or a closed_form function for an update); perf where it matters. The
+ * loops that run these tables never name an op. */
 #include <config.h>
 
 #include <float.h>
@@ -400,6 +402,16 @@ static void fill_pool(struct harness_case *c, enum fcnn_op op, const struct pool
          * overlap it sums one dy per window that chose it. */
         c->tol = overlap ? float_tolerance(holding) : exact;
         break;
+    case FCNN_OP_AVGPOOL_FWD: /* x, y: a sum of at most ph*pw terms, then one division */
+        c->t[0] = x;
+        c->t[1] = out4(s->n, ho, wo, s->c);
+        c->tol = float_tolerance(s->ph * s->pw + 1);
+        break;
+    case FCNN_OP_AVGPOOL_BWD: /* dy, dx: a sum of one quotient per window holding dx */
+        c->t[0] = in4(INIT_UNIFORM, -1, 1, s->n, ho, wo, s->c);
+        c->t[1] = out4(s->n, s->h, s->w, s->c);
+        c->tol = float_tolerance(2 * holding);
+        break;
     default:
         abort();
     }
@@ -454,6 +466,44 @@ static void add_pool_cases(struct harness_case_list *list)
         fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &shapes[s]);
     for (int s = 0; s < count; s++)
         fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &shapes[s]);
+    /* Average pooling over the same table: ties change nothing there, padding changes the
+     * divisor of the windows it clips. */
+    for (int s = 0; s < count; s++)
+        fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &shapes[s]);
+    for (int s = 0; s < count; s++)
+        fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &shapes[s]);
+}
+
+/* --- global average pooling ------------------------------------------------------------ */
+
+static void fill_global_pool(struct harness_case *c, enum fcnn_op op, int n, int h, int w,
+                             int ch)
+{
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(n=%d,h=%d,w=%d,c=%d)", fcnn_op_name(op), n, h, w, ch);
+    if (op == FCNN_OP_GLOBAL_AVGPOOL_FWD) {
+        c->t[0] = in4(INIT_UNIFORM, -1, 1, n, h, w, ch);
+        c->t[1] = out2(n, ch);
+        c->tol = float_tolerance((double)h * w + 1);
+    } else {
+        c->t[0] = in2(INIT_UNIFORM, -1, 1, n, ch);
+        c->t[1] = out4(n, h, w, ch);
+        /* One division of floats: float and double-then-float round it the same. */
+        c->tol = exact;
+    }
+}
+
+static void add_global_pool_cases(struct harness_case_list *list)
+{
+    static const int shapes[][4] = {
+        { 32, 7, 7, 64 }, { 33, 14, 14, 32 }, { 1, 1, 1, 3 }, { 7, 5, 9, 10 }, { 1, 28, 28, 1 },
+        { 7, 3, 3, 128 },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_FWD, s[0], s[1], s[2], s[3]);
+        fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, s[0], s[1], s[2], s[3]);
+    }
 }
 
 /* --- ReLU backward --------------------------------------------------------------------- */
@@ -713,6 +763,7 @@ void harness_cases_test(struct harness_case_list *list)
     add_conv_cases(list);
     add_bias_cases(list);
     add_pool_cases(list);
+    add_global_pool_cases(list);
     add_relu_cases(list);
     add_dense_cases(list);
     add_softmax_cases(list);
@@ -744,6 +795,11 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &pool2);
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &pool1);
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &pool2);
+    const struct pool_shape avg = { 32, 14, 14, 64, 3, 3, 2, 2, FCNN_PADDING_SAME, INIT_UNIFORM };
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &avg);
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &avg);
+    fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_FWD, 32, 7, 7, 64);
+    fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, 32, 7, 7, 64);
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 28, 28, 32 } });
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 14, 14, 64 } });
     const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE };
@@ -892,6 +948,32 @@ static void grad_pool(struct harness_grad_case_list *list, const struct pool_sha
     g->backward[2] = result;
 }
 
+/* Average pooling is linear: central differences are exact up to rounding at any step. */
+static void grad_avgpool(struct harness_grad_case_list *list, const struct pool_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_AVGPOOL_BWD);
+    fill_pool(&g->forward, FCNN_OP_AVGPOOL_FWD, s);
+    pool_id(g->id, sizeof g->id, FCNN_OP_AVGPOOL_BWD, s);
+    set_objective(g, 1);
+    g->reduction = s->ph * s->pw;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
+static void grad_global_avgpool(struct harness_grad_case_list *list, int n, int h, int w, int c)
+{
+    struct harness_grad_case *g =
+        add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_GLOBAL_AVGPOOL_BWD);
+    fill_global_pool(&g->forward, FCNN_OP_GLOBAL_AVGPOOL_FWD, n, h, w, c);
+    snprintf(g->id, sizeof g->id, "global_avgpool_bwd(n=%d,h=%d,w=%d,c=%d)", n, h, w, c);
+    set_objective(g, 1);
+    g->reduction = h * w;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
 /* ReLU's gradient has no forward op of its own: ReLU is fused into conv2d_fwd and
  * dense_fwd. A dense layer with an identity kernel and zero bias is exactly y = relu(x), so
  * relu_bwd(y, r) must equal the gradient of sum r * relu(x). Pre-activations are kept at
@@ -935,6 +1017,40 @@ static void grad_softmax(struct harness_grad_case_list *list, int n, int k, floa
     g->backward[4] = (struct grad_source){ SOURCE_SCRATCH, 4 };
 }
 
+/* The optimizer updates as Keras documents them, written in their textbook form (not the
+ * reference backend's incremental one), in double from the float inputs. */
+static void sgd_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const float *p = host[0], *g = host[1];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++)
+        expected[0][i] = (float)(p[i] - (double)c->call.p.sgd.lr * g[i]);
+}
+
+static void momentum_closed_form(const struct harness_case *c, void *const host[],
+                                 float *expected[])
+{
+    const struct fcnn_momentum_params *q = &c->call.p.momentum;
+    const float *p = host[0], *g = host[1], *velocity = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->momentum * velocity[i] - (double)q->lr * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] + v);
+    }
+}
+
+static void adam_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const struct fcnn_adam_params *q = &c->call.p.adam;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
 void harness_cases_grad(struct harness_grad_case_list *list)
 {
     /* Small shapes: every element of the differentiated input costs two forward calls. */
@@ -965,6 +1081,11 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     };
     for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
         grad_pool(list, &pools[i]);
+    for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
+        grad_avgpool(list, &pools[i]);
+    grad_global_avgpool(list, 2, 3, 4, 5);
+    grad_global_avgpool(list, 1, 5, 5, 2);
+    grad_global_avgpool(list, 3, 1, 2, 3);
 
     grad_relu(list, 3, 24);
 
@@ -983,12 +1104,16 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     /* The optimizer updates are not gradients: each is checked against its definition. */
     struct harness_grad_case *g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_SGD_UPDATE);
     fill_sgd(&g->forward, 1000, 0.1f);
+    g->closed_form = sgd_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_MOMENTUM_UPDATE);
     fill_momentum(&g->forward, 1000, 0.1f, 0.9f);
+    g->closed_form = momentum_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 1, false);
+    g->closed_form = adam_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 10, true);
+    g->closed_form = adam_closed_form;
     for (int i = 0; i < list->count; i++)
         if (list->items[i].kind == GRAD_CLOSED_FORM)
             snprintf(list->items[i].id, sizeof list->items[i].id, "%s", list->items[i].forward.id);

@@ -54,10 +54,11 @@ static size_t window_argmax(const float *X, int h, int w, int c_count, int n, in
     return best;
 }
 
-int ref_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
-                    const struct fcnn_pool_params *p)
+int ref_maxpool_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], y = call->t[1];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *X = REF_PTR(const float, x);
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];
@@ -73,10 +74,11 @@ int ref_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
     return FCNN_OK;
 }
 
-int ref_maxpool_bwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
-                    const struct fcnn_pool_params *p)
+int ref_maxpool_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dx = call->t[2];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx);
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];
@@ -97,10 +99,11 @@ int ref_maxpool_bwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tenso
     return FCNN_OK;
 }
 
-int ref_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
-                    const struct fcnn_pool_params *p)
+int ref_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], y = call->t[1];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *X = REF_PTR(const float, x);
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];
@@ -132,10 +135,11 @@ int ref_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
 
 /* dx[n,ih,iw,c] = sum over the windows (oh, ow) holding (ih, iw) of dy[n,oh,ow,c] / real
  * positions of that window: a gather per input pixel, windows in (oh, ow) order. */
-int ref_avgpool_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
-                    const struct fcnn_pool_params *p)
+int ref_avgpool_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], dx = call->t[1];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx);
     int n_count = dx->shape[0], h = dx->shape[1], w = dx->shape[2], c_count = dx->shape[3];
@@ -173,9 +177,10 @@ int ref_avgpool_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
 }
 
 /* x [N,H,W,C] -> y [N,C]: the mean of each channel over the image. */
-int ref_global_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y)
+int ref_global_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], y = call->t[1];
     const float *X = REF_PTR(const float, x);
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], c_count = x->shape[3];
@@ -198,9 +203,10 @@ int ref_global_avgpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y)
 }
 
 /* dx[n,h,w,c] = dy[n,c] / (H*W). */
-int ref_global_avgpool_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg dx)
+int ref_global_avgpool_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], dx = call->t[1];
     const float *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx);
     int n_count = dx->shape[0], c_count = dx->shape[3];

@@ -16,7 +16,8 @@
 struct fcnn_backend; /* opaque */
 
 /* Every op of the interface, forward and backward. The second column is its public name
- * (harness ids, --kernel OP=VARIANT, profiles). */
+ * (harness ids, --kernel OP=VARIANT, profiles). Each op has one descriptor in the table of
+ * src/backend/op-table.c (fcnn_op_desc) and one slot in a backend's run[] table. */
 #define FCNN_OP_LIST(X)                                                                    \
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
@@ -25,6 +26,10 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(AVGPOOL_FWD, "avgpool_fwd")             /* y = mean over each window's real positions */ \
+    X(AVGPOOL_BWD, "avgpool_bwd")             /* dx = dy spread evenly over each window      */ \
+    X(GLOBAL_AVGPOOL_FWD, "global_avgpool_fwd") /* y[n,c] = mean of x[n,:,:,c]               */ \
+    X(GLOBAL_AVGPOOL_BWD, "global_avgpool_bwd") /* dx[n,h,w,c] = dy[n,c] / (H*W)             */ \
     X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
@@ -134,10 +139,46 @@ struct fcnn_op_call {
  * or read and updated in place (optimizer state), and whether it may be omitted. */
 enum fcnn_tensor_role { FCNN_IN, FCNN_OUT, FCNN_INOUT };
 
+/* A rank of FCNN_ANY_RANK: any rank from 1 to FCNN_MAX_DIMS (the op's check relates it to
+ * the other tensors). */
+#define FCNN_ANY_RANK 0
+
+struct fcnn_op_tensor_desc {
+    const char *name;
+    enum fcnn_tensor_role role;
+    enum fcnn_dtype dtype;
+    int rank;      /* or FCNN_ANY_RANK */
+    bool optional; /* may be NULL in the call */
+};
+
+/* Everything the core knows about an op, in one row of the table in src/backend/op-table.c (its name is in FCNN_OP_LIST):
+ * the dispatcher, the harness, traces, benchmarks and profiles read it and nothing else.
+ * fcnn_op_validate() first checks each present tensor against its row (dtype, rank,
+ * positive dimensions, alignment, buffer bounds), then calls `check` for what relates the
+ * tensors and parameters to each other. */
+struct fcnn_op_desc {
+    const char *param; /* the member of fcnn_op_call.p the op reads; NULL: none */
+    int tensor_count;
+    struct fcnn_op_tensor_desc t[FCNN_OP_MAX_TENSORS];
+    /* Shapes against each other, and the parameters; FCNN_ERR_INVALID with one line
+     * naming the op (fcnn_op_invalid) when they do not fit. NULL: nothing to relate. */
+    int (*check)(const struct fcnn_op_call *call);
+    /* Nominal floating-point operations of a call (multiply and add counted apart); NULL:
+     * 0, for ops that only move or compare data or do a few operations per element. */
+    double (*flops)(const struct fcnn_op_call *call);
+};
+
+const struct fcnn_op_desc *fcnn_op_desc(enum fcnn_op op);
+
+/* Shorthands for the descriptor's tensor columns. */
 int fcnn_op_tensor_count(enum fcnn_op op);
 const char *fcnn_op_tensor_name(enum fcnn_op op, int i);
 enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i);
 bool fcnn_op_tensor_optional(enum fcnn_op op, int i);
+
+/* For descriptors' checks: reports "OP: what" as FCNN_ERR_INVALID and returns it. */
+int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- backends ------------------------------------------------------------------------ */
 
@@ -241,6 +282,14 @@ int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
                      const struct fcnn_pool_params *p);
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p);
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y);
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx);
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
 int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
