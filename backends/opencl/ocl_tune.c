@@ -101,7 +101,9 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
         break;
     }
     case FCNN_OP_MAXPOOL_FWD:
-    case FCNN_OP_MAXPOOL_BWD: {
+    case FCNN_OP_MAXPOOL_BWD:
+    case FCNN_OP_AVGPOOL_FWD:
+    case FCNN_OP_AVGPOOL_BWD: {
         const struct fcnn_pool_params *p = &call->p.pool;
         if (p->ph == p->pw && p->sh == p->sw && !p->pad_top && !p->pad_bottom &&
             !p->pad_left && !p->pad_right)
