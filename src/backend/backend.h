@@ -26,6 +26,10 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(AVGPOOL_FWD, "avgpool_fwd")             /* y = mean over each window's real positions */ \
+    X(AVGPOOL_BWD, "avgpool_bwd")             /* dx = dy spread evenly over each window      */ \
+    X(GLOBAL_AVGPOOL_FWD, "global_avgpool_fwd") /* y[n,c] = mean of x[n,:,:,c]               */ \
+    X(GLOBAL_AVGPOOL_BWD, "global_avgpool_bwd") /* dx[n,h,w,c] = dy[n,c] / (H*W)             */ \
     X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
@@ -51,18 +55,62 @@ int fcnn_op_from_name(const char *name);
 /* FCNN_ACT_SOFTMAX only as a model's last op: it is merged with the cross-entropy loss. */
 enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_TANH,
                        FCNN_ACT_SOFTMAX };
-/* Keras's padding rules: "valid" adds none, "same" keeps ceil(in / stride). */
+/* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
+ * `stride` gives
+ *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
+ *   same:  out = ceil(in / stride), padded by max((out - 1) * stride + window - in, 0) in
+ *          all, half of it (rounded down) before and the rest after, as TensorFlow does:
+ *          an even window or a stride that does not divide the input pads more after. */
 enum fcnn_padding { FCNN_PADDING_VALID, FCNN_PADDING_SAME };
 
+struct fcnn_window_axis {
+    int out;           /* output size; 0 when the window does not fit ("valid") */
+    int before, after; /* padding on each side */
+};
+
+static inline struct fcnn_window_axis fcnn_window_axis(int in, int window, int stride,
+                                                       enum fcnn_padding padding)
+{
+    struct fcnn_window_axis a = { 0, 0, 0 };
+    if (in < 1 || window < 1 || stride < 1)
+        return a;
+    if (padding == FCNN_PADDING_VALID) {
+        a.out = in < window ? 0 : (in - window) / stride + 1;
+        return a;
+    }
+    a.out = (in + stride - 1) / stride;
+    int total = (a.out - 1) * stride + window - in;
+    if (total < 0)
+        total = 0;
+    a.before = total / 2;
+    a.after = total - a.before;
+    return a;
+}
+
+/* Output size of a window sliding by `stride` over `in` padded by `before` and `after`;
+ * 0 when not even one window fits. */
+static inline int fcnn_window_out(int in, int before, int after, int window, int stride)
+{
+    int span = in + before + after - window;
+    return span < 0 || stride < 1 ? 0 : span / stride + 1;
+}
+
+/* Convolutions and pools address their input as out * stride - pad_before + tap: the
+ * padding after only shows in the output size, which the op's output tensor carries. Both
+ * are given so that the dispatcher can check that size. */
 struct fcnn_conv2d_params {
-    int stride;                 /* the same along both axes */
-    int pad;                    /* zeros on every side; (k-1)/2 gives "same" for odd k */
-    enum fcnn_activation act;   /* forward only: ReLU is fused into the convolution */
+    int sh, sw;                                   /* strides along height and width */
+    int pad_top, pad_bottom, pad_left, pad_right; /* zeros around the input */
+    enum fcnn_activation act; /* forward only: fused into the convolution */
 };
 
 struct fcnn_pool_params {
-    int size;   /* square window */
-    int stride; /* output is floor((in - size) / stride) + 1: Keras's "valid" */
+    int ph, pw; /* window */
+    int sh, sw; /* strides */
+    /* Padded positions are not part of a window: max pooling ignores them and average
+     * pooling divides by the number of real positions, as TensorFlow does. Each pad is
+     * smaller than the window, so every window holds at least one real position. */
+    int pad_top, pad_bottom, pad_left, pad_right;
 };
 
 struct fcnn_sgd_params { float lr; };
@@ -244,6 +292,14 @@ int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
                      const struct fcnn_pool_params *p);
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p);
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y);
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx);
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
 int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,

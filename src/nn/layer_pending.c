@@ -1,6 +1,5 @@
-/* Builders whose layers land from parallel branches (ops: activation, dropout,
- * batchnorm; layers: average and global pooling). Until those merge, each refuses with
- * one line; this file goes away with the merge. */
+/* Builders whose layers land from a parallel branch (ops: activation, dropout,
+ * batchnorm). Until it merges, each refuses with one line; this file goes away then. */
 #include <config.h>
 
 #include "core/status.h"
@@ -9,19 +8,6 @@
 static int pending(const char *layer)
 {
     return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s is not in this build yet", layer);
-}
-
-int fcnn_add_avgpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
-                       enum fcnn_padding padding)
-{
-    (void)m, (void)ph, (void)pw, (void)sh, (void)sw, (void)padding;
-    return pending("AveragePooling2D");
-}
-
-int fcnn_add_global_avgpool2d(struct fcnn_model *m)
-{
-    (void)m;
-    return pending("GlobalAveragePooling2D");
 }
 
 int fcnn_add_activation(struct fcnn_model *m, enum fcnn_activation act)
