@@ -49,7 +49,7 @@ static int build_model(struct fcnn_model *m)
         (status = fcnn_add_maxpool2d(m, 2, 2, 1, 1, FCNN_PADDING_VALID)) != FCNN_OK ||
         (status = fcnn_add_conv2d(m, &c4)) != FCNN_OK ||
         (status = fcnn_add_global_avgpool2d(m)) != FCNN_OK ||
-        (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
+        (status = fcnn_add_dense(m, 10, true, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
     return FCNN_OK;
 }

@@ -73,7 +73,7 @@ static void test_model(void)
     EXPECT(fcnn_add_maxpool2d(&m, 2, 2, 1, 1, FCNN_PADDING_VALID) == FCNN_OK, "max: %s",
            fcnn_last_error());
     EXPECT(fcnn_add_global_avgpool2d(&m) == FCNN_OK, "global: %s", fcnn_last_error());
-    EXPECT(fcnn_add_dense(&m, 10, FCNN_ACT_NONE) == FCNN_OK, "dense: %s", fcnn_last_error());
+    EXPECT(fcnn_add_dense(&m, 10, true, FCNN_ACT_NONE) == FCNN_OK, "dense: %s", fcnn_last_error());
     EXPECT(m.layer_count == 7, "%d layers", m.layer_count);
 
     /* Keras's counts: Conv2D kh*kw*in*filters (+ filters with a bias), Dense in*units +
