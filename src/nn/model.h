@@ -55,6 +55,9 @@ struct fcnn_layer {
         struct fcnn_batchnorm_params batchnorm;
     } p;
     enum fcnn_padding padding; /* Conv2D and the pools: Keras's padding argument */
+    /* Conv2D's Keras activation: the convolution op fuses ReLU; sigmoid and tanh run
+     * after it, in place, as Dense's do. */
+    enum fcnn_activation activation;
     int first_param, param_count; /* its trainable tensors in model->params */
     int first_state, state_count; /* its non-trainable tensors in model->states */
     /* Floats the layer keeps from a training forward to its backward (BatchNormalization's
