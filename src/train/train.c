@@ -115,7 +115,7 @@ int fcnn_evaluate_shared(struct fcnn_dist *dist, struct fcnn_network *net,
         struct fcnn_tensor pred = fcnn_split_pred(split, first, n);
         status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
         if (status == FCNN_OK)
-            status = fcnn_network_forward(net, n);
+            status = fcnn_network_forward(net, n, false);
         if (status == FCNN_OK)
             status = fcnn_network_loss(net, n, &loss, &pred, false);
     }
@@ -141,9 +141,13 @@ int fcnn_trainer_init(struct fcnn_trainer *t)
     if (!t->history)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the training history");
     t->best_val_loss = INFINITY;
+    if (t->base_lr <= 0 && t->opt) /* no schedule given: the optimizer's rate throughout */
+        t->base_lr = t->opt->lr;
     if (t->patience > 0) {
-        t->best_params = malloc(t->net->model->param_floats * sizeof(float));
-        if (!t->best_params)
+        const struct fcnn_model *model = t->net->model;
+        t->best_params = malloc(model->param_floats * sizeof(float));
+        t->best_state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+        if (!t->best_params || !t->best_state)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory for early stopping's best weights");
     }
     return FCNN_OK;
@@ -153,6 +157,8 @@ void fcnn_trainer_release(struct fcnn_trainer *t)
 {
     free(t->history);
     free(t->best_params);
+    free(t->best_state);
+    t->best_state = NULL;
     t->history = NULL;
     t->best_params = NULL;
 }
@@ -167,6 +173,16 @@ int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
     struct fcnn_tensor grads = fcnn_network_grad_arena(t->net);
     int lo, count; /* this process's slice of the batch; all of it when alone */
     fcnn_dist_slice(t->dist, first, n, &lo, &count);
+    /* Dropout's masks: a seed per step from the run's one generator, drawn only by models
+     * that use it, so that other models' runs draw exactly what they always did. A mask
+     * hashes the seed with the element's place in this process's slice, so each process
+     * mixes in its rank: the same seed would give every process the same masks. */
+    if (fcnn_model_is_random(t->net->model)) {
+        uint64_t seed = fcnn_rng_next(t->rng);
+        if (fcnn_dist_active(t->dist))
+            seed ^= 0x9E3779B97F4A7C15ull * (uint64_t)(t->dist->rank + 1);
+        fcnn_network_set_seed(t->net, seed);
+    }
     int status = FCNN_OK;
     if (count > 0) {
         struct fcnn_tensor x = fcnn_network_input(t->net, count);
@@ -175,7 +191,7 @@ int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
         struct fcnn_tensor pred = fcnn_split_pred(split, lo, count);
         status = fcnn_load_batch(be, &images, &labels, &order, lo, &x, &y);
         if (status == FCNN_OK)
-            status = fcnn_network_forward(t->net, count);
+            status = fcnn_network_forward(t->net, count, true);
         if (status == FCNN_OK)
             status = fcnn_network_loss_part(t->net, count, n, &loss, &pred);
     }
@@ -244,11 +260,13 @@ static int early_stopping(struct fcnn_trainer *t, const struct fcnn_epoch_stats 
     if (s->val_loss < t->best_val_loss) {
         t->best_val_loss = s->val_loss;
         t->wait = 0;
-        return fcnn_network_get_params(t->net, t->best_params);
+        int status = fcnn_network_get_params(t->net, t->best_params);
+        return status == FCNN_OK ? fcnn_network_get_state(t->net, t->best_state) : status;
     }
     if (++t->wait >= t->patience) {
         t->stopped_early = true;
-        return fcnn_network_set_params(t->net, t->best_params);
+        int status = fcnn_network_set_params(t->net, t->best_params);
+        return status == FCNN_OK ? fcnn_network_set_state(t->net, t->best_state) : status;
     }
     return FCNN_OK;
 }
@@ -262,7 +280,7 @@ static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bo
     struct fcnn_tensor loss = fcnn_split_loss(split, 0, n), pred = fcnn_split_pred(split, 0, n);
     int status = fcnn_load_batch(t->be, &images, &labels, &order, 0, &x, &y);
     if (status == FCNN_OK)
-        status = fcnn_network_forward(t->net, n);
+        status = fcnn_network_forward(t->net, n, train);
     if (status == FCNN_OK)
         status = fcnn_network_loss(t->net, n, &loss, &pred, train);
     if (status == FCNN_OK && train)
@@ -274,10 +292,16 @@ int fcnn_warm_up(struct fcnn_trainer *t)
 {
     if (t->warmed_up)
         return FCNN_OK;
-    int status = FCNN_OK, lo, n;
+    /* Training passes move BatchNormalization's moving statistics: keep them as they were,
+     * so that a warmed-up run trains exactly as a cold one. */
+    const struct fcnn_model *model = t->net->model;
+    float *state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+    if (!state)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the warm-up");
+    int status = fcnn_network_get_state(t->net, state), lo, n;
     /* With several processes, the shapes this one will see: its slices of a full and of
      * the short last batch, and its part of the validation split. */
-    if (t->train) {
+    if (status == FCNN_OK && t->train) {
         int count = t->train->count, batch = t->batch_size;
         fcnn_dist_slice(t->dist, 0, count < batch ? count : batch, &lo, &n);
         if (n > 0)
@@ -297,6 +321,9 @@ int fcnn_warm_up(struct fcnn_trainer *t)
             status = warm_pass(t, t->val, count % batch, false);
     }
     if (status == FCNN_OK)
+        status = fcnn_network_set_state(t->net, state);
+    free(state);
+    if (status == FCNN_OK)
         status = fcnn_sync(t->be);
     t->warmed_up = status == FCNN_OK;
     return status;
@@ -308,11 +335,20 @@ int fcnn_trainer_share(struct fcnn_trainer *t)
     if (!fcnn_dist_active(d))
         return FCNN_OK;
     int status = fcnn_dist_share_params(d, t->net);
-    /* The optimizer's state tensors travel through a host copy, one at a time. */
-    size_t floats = t->net->model->param_floats;
-    float *host = malloc((floats ? floats : 1) * sizeof *host);
+    /* The layers' state (moving statistics) and the optimizer's state tensors travel
+     * through a host copy, one at a time. */
+    size_t floats = t->net->model->param_floats, states = t->net->model->state_floats;
+    float *host = malloc(((floats > states ? floats : states) + 1) * sizeof *host);
     if (!host)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory sharing the optimizer state");
+    if (status == FCNN_OK && states > 0) {
+        if (d->rank == 0)
+            status = fcnn_network_get_state(t->net, host);
+        if (status == FCNN_OK)
+            status = fcnn_dist_broadcast(d, host, states * sizeof *host);
+        if (status == FCNN_OK && d->rank != 0)
+            status = fcnn_network_set_state(t->net, host);
+    }
     for (int i = 0; t->opt && i < t->opt->slot_count && status == FCNN_OK; i++) {
         struct fcnn_tensor slot = fcnn_optimizer_slot(t->opt, i);
         size_t bytes = (size_t)t->opt->size * sizeof(float);
@@ -345,16 +381,42 @@ int fcnn_trainer_share(struct fcnn_trainer *t)
     return status;
 }
 
+/* With several processes, each BatchNormalization layer has moved its moving statistics
+ * by its own slices' batch statistics (they are not synchronised per step, as DDP's plain
+ * BatchNorm is not): after each epoch every process takes their mean, so all evaluate,
+ * and rank 0 saves, the same state. */
+static int average_state(struct fcnn_trainer *t)
+{
+    size_t floats = t->net->model->state_floats;
+    if (!fcnn_dist_active(t->dist) || floats == 0)
+        return FCNN_OK;
+    float *host = malloc(floats * sizeof *host);
+    if (!host)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory averaging the layers' state");
+    int status = fcnn_network_get_state(t->net, host);
+    if (status == FCNN_OK)
+        status = fcnn_dist_sum_f32(t->dist, host, floats);
+    for (size_t i = 0; status == FCNN_OK && i < floats; i++)
+        host[i] /= (float)t->dist->size;
+    if (status == FCNN_OK)
+        status = fcnn_network_set_state(t->net, host);
+    free(host);
+    return status;
+}
+
 int fcnn_train(struct fcnn_trainer *t)
 {
     int status = fcnn_warm_up(t);
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
         struct fcnn_pass_stats train, val;
+        t->opt->lr = fcnn_lr_schedule_at(&t->schedule, t->base_lr, epoch, t->epochs);
         if (t->hooks.epoch_begin)
             t->hooks.epoch_begin(t->hooks.user, epoch, t->epochs);
         double start = fcnn_now();
         status = train_epoch(t, epoch, &train);
+        if (status == FCNN_OK)
+            status = average_state(t);
         if (status == FCNN_OK)
             status = fcnn_evaluate_shared(t->dist, t->net, t->val, t->eval_batch_size, &val);
         if (status != FCNN_OK)
