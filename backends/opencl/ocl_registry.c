@@ -180,6 +180,24 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+
+    /* --- activations, dropout, batch normalization --- */
+    { .op = FCNN_OP_ACTIVATION_FWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_fwd_vec4 },
+    { .op = FCNN_OP_ACTIVATION_BWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_bwd_vec4 },
+    { .op = FCNN_OP_DROPOUT_FWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    /* Per-channel sums in slices of rows, then float4 over channels where they allow. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any,
+      .run = ocl_batchnorm_fwd_train_partial_sums },
+    { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "apply", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_fwd_infer_apply },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_bwd_partial_sums },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))

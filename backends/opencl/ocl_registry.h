@@ -145,9 +145,18 @@ ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, o
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
     ocl_adam_update_elementwise;
 
-/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels. */
+/* ocl_op_activation.c (activation.cl, dropout.cl), ocl_op_batchnorm.c (batchnorm.cl) */
+ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
+    ocl_batchnorm_fwd_train_partial_sums, ocl_batchnorm_fwd_infer_apply,
+    ocl_batchnorm_bwd_partial_sums;
+
+/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels
+ * (b NULL: act(y)); the variant must build activation.cl. */
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,
                         const struct fcnn_tensor *y, const struct fcnn_tensor *b,
                         enum fcnn_activation act);
+/* y = act(y) in place. */
+int ocl_activation_in_place(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_tensor *y, enum fcnn_activation act);
 
 #endif

@@ -118,5 +118,12 @@ const struct fcnn_backend_ops fcnn_ref_backend_ops = {
         [FCNN_OP_SGD_UPDATE] = ref_sgd_update,
         [FCNN_OP_MOMENTUM_UPDATE] = ref_momentum_update,
         [FCNN_OP_ADAM_UPDATE] = ref_adam_update,
+        [FCNN_OP_ACTIVATION_FWD] = ref_activation_fwd,
+        [FCNN_OP_ACTIVATION_BWD] = ref_activation_bwd,
+        [FCNN_OP_DROPOUT_FWD] = ref_dropout_fwd,
+        [FCNN_OP_DROPOUT_BWD] = ref_dropout_bwd,
+        [FCNN_OP_BATCHNORM_FWD_TRAIN] = ref_batchnorm_fwd_train,
+        [FCNN_OP_BATCHNORM_FWD_INFER] = ref_batchnorm_fwd_infer,
+        [FCNN_OP_BATCHNORM_BWD] = ref_batchnorm_bwd,
     },
 };

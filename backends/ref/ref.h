@@ -21,5 +21,9 @@ fcnn_op_fn ref_relu_bwd, ref_dense_fwd, ref_dense_bwd_data,                /* re
     ref_dense_bwd_weights;
 fcnn_op_fn ref_softmax_xent;                                               /* ref_loss.c */
 fcnn_op_fn ref_sgd_update, ref_momentum_update, ref_adam_update;           /* ref_optim.c */
+fcnn_op_fn ref_activation_fwd, ref_activation_bwd, ref_dropout_fwd,        /* ref_activation.c */
+    ref_dropout_bwd;
+fcnn_op_fn ref_batchnorm_fwd_train, ref_batchnorm_fwd_infer,               /* ref_batchnorm.c */
+    ref_batchnorm_bwd;
 
 #endif

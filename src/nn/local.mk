@@ -4,6 +4,7 @@ libfcnn_a_SOURCES += \
 	%reldir%/layer_conv2d.c %reldir%/layer_maxpool.c \
 	%reldir%/layer_pool.c %reldir%/layer_pool.h \
 	%reldir%/layer_avgpool.c %reldir%/layer_global_avgpool.c \
-	%reldir%/layer_flatten.c %reldir%/layer_dense.c \
+	%reldir%/layer_flatten.c %reldir%/layer_dense.c %reldir%/layer_activation.c \
+	%reldir%/layer_dropout.c %reldir%/layer_batchnorm.c \
 	%reldir%/network.c %reldir%/network.h \
 	%reldir%/optimizer.c %reldir%/optimizer.h
