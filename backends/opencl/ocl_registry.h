@@ -26,6 +26,7 @@ struct ocl_tunable {
 
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
+    OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
 };
 
 struct ocl_variant {
@@ -57,7 +58,8 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
  * else the highest-priority variant that does; NULL when none can. */
 const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
                                              const struct fcnn_op_call *call);
-/* How many variants of the call's op support it (what tuning would time). */
+/* How many variants of the call's op support it (what tuning would time: on a CPU device,
+ * not the GPU-shaped ones). */
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity);
 /* Runs the call: the forced variant, else the tuned choice for its shape (timing the
