@@ -874,6 +874,41 @@ static void fill_adam(struct harness_case *c, int n, float lr, int t, bool tiny)
     c->tol = float_tolerance(16);
 }
 
+/* Keras's RMSprop (rho 0.9, epsilon 1e-7 inside the square root). `tiny`: gradients near
+ * 1e-4, so that v is near epsilon and where epsilon goes matters. */
+static void fill_rmsprop(struct harness_case *c, int n, float lr, bool tiny)
+{
+    set_op(c, FCNN_OP_RMSPROP_UPDATE);
+    snprintf(c->id, sizeof c->id, "rmsprop_update(n=%d,lr=%g%s)", n, (double)lr,
+             tiny ? ",tiny" : "");
+    c->call.p.rmsprop = (struct fcnn_rmsprop_params){ .lr = lr, .rho = 0.9f, .epsilon = 1e-7f };
+    double g = tiny ? 1e-4 : 1, v = tiny ? 1e-7 : 1e-2;
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -g, g, n);
+    c->t[2] = in1(INIT_UNIFORM, 0, v, n);
+    c->tol = float_tolerance(16);
+}
+
+/* Keras's AdamW at step t: weight decay lr * 0.004 (or a large one, so that a backend that
+ * forgets it or applies it after the step differs), then Adam. */
+static void fill_adamw(struct harness_case *c, int n, float lr, int t, double weight_decay)
+{
+    const double beta1 = 0.9, beta2 = 0.999;
+    set_op(c, FCNN_OP_ADAMW_UPDATE);
+    snprintf(c->id, sizeof c->id, "adamw_update(n=%d,lr=%g,t=%d,wd=%g)", n, (double)lr, t,
+             weight_decay);
+    c->call.p.adamw = (struct fcnn_adamw_params){
+        .alpha = (float)(lr * sqrt(1 - pow(beta2, t)) / (1 - pow(beta1, t))),
+        .beta1 = (float)beta1, .beta2 = (float)beta2, .epsilon = 1e-7f,
+        .decay = (float)(lr * weight_decay),
+    };
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[2] = in1(INIT_UNIFORM, -0.1, 0.1, n);
+    c->t[3] = in1(INIT_UNIFORM, 0, 1e-2, n);
+    c->tol = float_tolerance(16);
+}
+
 static void add_optimizer_cases(struct harness_case_list *list)
 {
     /* One element, the model's layer sizes (conv2d_1's kernel, the dense kernel) and a large
@@ -887,6 +922,12 @@ static void add_optimizer_cases(struct harness_case_list *list)
         fill_adam(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, false);
     fill_adam(add_case(list), 31370, 0.005f, 10, true);
     fill_adam(add_case(list), 100003, 0.005f, 1, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_rmsprop(add_case(list), sizes[i], 0.001f, false);
+    fill_rmsprop(add_case(list), 31370, 0.001f, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_adamw(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, 0.004);
+    fill_adamw(add_case(list), 31370, 0.1f, 10, 0.5);
 }
 
 /* --- batch loading ---------------------------------------------------------------------- */
@@ -1224,6 +1265,33 @@ static void adam_closed_form(const struct harness_case *c, void *const host[], f
     }
 }
 
+static void rmsprop_closed_form(const struct harness_case *c, void *const host[],
+                                float *expected[])
+{
+    const struct fcnn_rmsprop_params *q = &c->call.p.rmsprop;
+    const float *p = host[0], *g = host[1], *v0 = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->rho * v0[i] + (1 - (double)q->rho) * (double)g[i] * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->lr * g[i] / sqrt(v + (double)q->epsilon));
+    }
+}
+
+static void adamw_closed_form(const struct harness_case *c, void *const host[],
+                              float *expected[])
+{
+    const struct fcnn_adamw_params *q = &c->call.p.adamw;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double decayed = p[i] * (1 - (double)q->decay);
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(decayed - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
 /* activation_bwd against differences of activation_fwd: relu's inputs stay 10h from its
  * kink; sigmoid and tanh are smooth, and a smaller step keeps their truncation error
  * (h^2/6 times a third derivative of at most 2) far below the tolerance. */
@@ -1364,6 +1432,18 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 10, true);
     g->closed_form = adam_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, false);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, true);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.01f, 3, 0.004);
+    g->closed_form = adamw_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.1f, 10, 0.5);
+    g->closed_form = adamw_closed_form;
     for (int i = 0; i < list->count; i++)
         if (list->items[i].kind == GRAD_CLOSED_FORM)
             snprintf(list->items[i].id, sizeof list->items[i].id, "%s", list->items[i].forward.id);

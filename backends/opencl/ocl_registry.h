@@ -72,8 +72,9 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
 
-/* Builds every program every variant uses (at open). */
-int ocl_build_all_variants(struct ocl_context *ctx);
+/* Builds the programs these variants use, several at a time (before they are timed). */
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count);
 
 /* A variant's build options: "-cl-std=CL1.2 -DNAME=VALUE ...". */
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
@@ -145,7 +146,7 @@ ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, o
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
-    ocl_adam_update_elementwise;
+    ocl_adam_update_elementwise, ocl_rmsprop_update_elementwise, ocl_adamw_update_elementwise;
 
 /* ocl_op_activation.c (activation.cl, dropout.cl), ocl_op_batchnorm.c (batchnorm.cl) */
 ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,

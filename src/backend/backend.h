@@ -39,6 +39,8 @@ struct fcnn_backend; /* opaque */
     X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
     X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
     X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */ \
+    X(RMSPROP_UPDATE, "rmsprop_update")       /* Keras's RMSprop step (not centered)         */ \
+    X(ADAMW_UPDATE, "adamw_update")           /* decoupled weight decay, then Adam's step    */ \
     X(ACTIVATION_FWD, "activation_fwd")       /* y = act(x): relu, sigmoid, tanh             */ \
     X(ACTIVATION_BWD, "activation_bwd")       /* dx = dy act'(x), from y; dx may be dy      */ \
     X(DROPOUT_FWD, "dropout_fwd")             /* y = x mask / (1 - rate), mask from a seed   */ \
@@ -65,7 +67,6 @@ enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_
                        FCNN_ACT_SOFTMAX };
 /* "linear", "relu", "sigmoid", "tanh", "softmax" (Keras's names); "?" for others. */
 const char *fcnn_activation_name(enum fcnn_activation act);
-
 /* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
  * `stride` gives
  *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
@@ -129,6 +130,11 @@ struct fcnn_momentum_params { float lr, momentum; };
 /* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
 struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+/*   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + epsilon)     (Keras: epsilon inside) */
+struct fcnn_rmsprop_params { float lr, rho, epsilon; };
+/* Keras's AdamW: p -= p * decay (decay = lr * weight_decay, from the caller in double),
+ * then Adam's step with alpha as above. */
+struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 
 /* Inverted dropout, as Keras: each element is kept with probability 1 - rate and scaled
  * by 1 / (1 - rate). The mask is a function of (seed, element index) only, a counter-based
@@ -182,6 +188,8 @@ struct fcnn_op_call {
         struct fcnn_sgd_params sgd;
         struct fcnn_momentum_params momentum;
         struct fcnn_adam_params adam;
+        struct fcnn_rmsprop_params rmsprop;
+        struct fcnn_adamw_params adamw;
         struct fcnn_dropout_params dropout; /* DROPOUT_* */
         struct fcnn_batchnorm_params batchnorm; /* BATCHNORM_* */
     } p;
@@ -363,5 +371,11 @@ int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *para
 int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p);
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p);
 
 #endif

@@ -433,6 +433,15 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("m", F32, 1),
                INOUT("v", F32, 1) },
         .check = check_all_same_shape },
+    [FCNN_OP_RMSPROP_UPDATE] = {
+        .param = "rmsprop", .tensor_count = 3,
+        .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("velocity", F32, 1) },
+        .check = check_all_same_shape },
+    [FCNN_OP_ADAMW_UPDATE] = {
+        .param = "adamw", .tensor_count = 4,
+        .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("m", F32, 1),
+               INOUT("v", F32, 1) },
+        .check = check_all_same_shape },
     [FCNN_OP_ACTIVATION_FWD] = {
         .param = "act", .tensor_count = 2,
         .t = { IN("x", F32, ANY), OUT("y", F32, ANY) },

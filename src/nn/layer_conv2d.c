@@ -1,11 +1,11 @@
 /* Conv2D: a kh x kw kernel moving by sh x sw, padding "valid" or "same" by Keras's rules
  * (fcnn_window_axis: "same" pads more after than before for even kernels and strides that
- * do not divide the input), an optional bias, and an activation: ReLU fused into the
- * convolution, sigmoid and tanh applied in place after it. HWIO kernel
- * [kh,kw,in,filters] and a bias per filter, initialised Glorot-uniform and zero as Keras does.
- *   forward:   y = act(conv(x, kernel) + bias)
- *   backward:  dz = act'(y) dy (in place);  dbias = sum dz;  dkernel = x (*) dz;
- *              dx = dz (*) kernel^T */
+ * do not divide the input), an optional bias, an activation (ReLU fused into the
+ * convolution, sigmoid and tanh after it in place). HWIO kernel [kh,kw,in,filters] and a
+ * bias per filter, initialised Glorot-uniform and zero as Keras does.
+ *   forward:   y = act(conv(x, kernel) + bias)                 (one backend op, two for
+ *                                                               sigmoid and tanh)
+ *   backward:  dz = act'(y) dy;  dbias = sum dz;  dkernel = x (*) dz;  dx = dz (*) kernel^T */
 #include <config.h>
 
 #include <stdio.h>
@@ -18,30 +18,20 @@ static bool has_bias(const struct fcnn_layer *layer)
     return layer->param_count > 1;
 }
 
-/* ReLU is fused into the convolution op; sigmoid and tanh run after it, in place. */
+/* Activations the convolution op does not fuse. */
 static bool separate(enum fcnn_activation act)
 {
     return act == FCNN_ACT_SIGMOID || act == FCNN_ACT_TANH;
 }
 
-/* The op's parameters: the layer's, with only what the op fuses as its activation. */
-static struct fcnn_conv2d_params op_params(const struct fcnn_layer *layer)
-{
-    struct fcnn_conv2d_params p = layer->p.conv;
-    if (p.act != FCNN_ACT_RELU)
-        p.act = FCNN_ACT_NONE;
-    return p;
-}
-
 static int conv2d_forward(const struct fcnn_layer *layer, struct fcnn_backend *be,
                           const struct fcnn_layer_io *io)
 {
-    struct fcnn_conv2d_params p = op_params(layer);
     int status = fcnn_conv2d_fwd(be, io->x, io->param[0], has_bias(layer) ? io->param[1] : NULL,
-                                 io->y, &p);
-    if (status == FCNN_OK && separate(layer->p.conv.act)) {
+                                 io->y, &layer->p.conv);
+    if (status == FCNN_OK && separate(layer->activation)) {
         struct fcnn_op_call call = { .op = FCNN_OP_ACTIVATION_FWD, .t = { io->y, io->y },
-                                     .p.act = layer->p.conv.act };
+                                     .p.act = layer->activation };
         status = fcnn_op_run(be, &call);
     }
     return status;
@@ -50,22 +40,21 @@ static int conv2d_forward(const struct fcnn_layer *layer, struct fcnn_backend *b
 static int conv2d_backward(const struct fcnn_layer *layer, struct fcnn_backend *be,
                            const struct fcnn_layer_io *io)
 {
-    struct fcnn_conv2d_params p = op_params(layer);
     int status = FCNN_OK;
-    /* The activation's gradient, in place: dy becomes the gradient before it. */
+    /* The ReLU's gradient, in place: dy becomes the gradient before the activation. */
     if (layer->p.conv.act == FCNN_ACT_RELU) {
         status = fcnn_relu_bwd(be, io->y, io->dy, io->dy);
-    } else if (separate(layer->p.conv.act)) {
+    } else if (separate(layer->activation)) {
         struct fcnn_op_call call = { .op = FCNN_OP_ACTIVATION_BWD, .t = { io->y, io->dy, io->dy },
-                                     .p.act = layer->p.conv.act };
+                                     .p.act = layer->activation };
         status = fcnn_op_run(be, &call);
     }
     if (status == FCNN_OK && has_bias(layer))
         status = fcnn_bias_bwd(be, io->dy, io->grad[1]);
     if (status == FCNN_OK)
-        status = fcnn_conv2d_bwd_filter(be, io->x, io->dy, io->grad[0], &p);
+        status = fcnn_conv2d_bwd_filter(be, io->x, io->dy, io->grad[0], &layer->p.conv);
     if (status == FCNN_OK && io->dx)
-        status = fcnn_conv2d_bwd_data(be, io->dy, io->param[0], io->dx, &p);
+        status = fcnn_conv2d_bwd_data(be, io->dy, io->param[0], io->dx, &layer->p.conv);
     return status;
 }
 
@@ -76,14 +65,14 @@ static void conv2d_describe(const struct fcnn_layer *layer, const struct fcnn_mo
 {
     const struct fcnn_param *kernel = &model->params[layer->first_param];
     const struct fcnn_conv2d_params *p = &layer->p.conv;
-    char strides[32] = "", act[16] = "";
+    char strides[32] = "";
     if (p->sh != 1 || p->sw != 1)
         snprintf(strides, sizeof strides, ",strides=%dx%d", p->sh, p->sw);
-    if (p->act != FCNN_ACT_NONE)
-        snprintf(act, sizeof act, ",%s", fcnn_activation_name(p->act));
-    snprintf(out, size, "Conv2D(%d,%dx%d%s,%s%s%s)", kernel->shape[3], kernel->shape[0],
+    snprintf(out, size, "Conv2D(%d,%dx%d%s,%s%s%s%s)", kernel->shape[3], kernel->shape[0],
              kernel->shape[1], strides, layer->padding == FCNN_PADDING_SAME ? "same" : "valid",
-             act, has_bias(layer) ? "" : ",use_bias=false");
+             layer->activation ? "," : "",
+             layer->activation ? fcnn_activation_name(layer->activation) : "",
+             has_bias(layer) ? "" : ",use_bias=false");
 }
 
 static const struct fcnn_layer_type conv2d_type = {
@@ -107,8 +96,8 @@ int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a)
                           "(%dx%d) must be at least 1", name, a->filters, a->kh, a->kw, a->sh,
                           a->sw);
     if (a->act != FCNN_ACT_NONE && a->act != FCNN_ACT_RELU && !separate(a->act))
-        return fcnn_error(FCNN_ERR_INVALID, "%s: Conv2D takes the activations linear, relu, "
-                          "sigmoid and tanh, not %s", name, fcnn_activation_name(a->act));
+        return fcnn_error(FCNN_ERR_INVALID, "%s: Conv2D takes linear, relu, sigmoid or tanh, "
+                          "not %s", name, fcnn_activation_name(a->act));
     struct fcnn_window_axis rows = fcnn_window_axis(in.dims[0], a->kh, a->sh, a->padding);
     struct fcnn_window_axis cols = fcnn_window_axis(in.dims[1], a->kw, a->sw, a->padding);
     if (rows.out < 1 || cols.out < 1)
@@ -121,11 +110,12 @@ int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a)
     if (status != FCNN_OK)
         return status;
     layer->padding = a->padding;
+    layer->activation = a->act;
     layer->p.conv = (struct fcnn_conv2d_params){
         .sh = a->sh, .sw = a->sw,
         .pad_top = rows.before, .pad_bottom = rows.after,
         .pad_left = cols.before, .pad_right = cols.after,
-        .act = a->act,
+        .act = a->act == FCNN_ACT_RELU ? FCNN_ACT_RELU : FCNN_ACT_NONE,
     };
     int channels = in.dims[2], window = a->kh * a->kw;
     status = fcnn_model_add_param(m, layer, "kernel", 4,

@@ -6,6 +6,7 @@
 
 #include "nn/layer.h"
 #include "nn/model.h"
+#include "nn/model_desc.h"
 #include "core/status.h"
 
 size_t fcnn_shape_count(const struct fcnn_shape *s)
@@ -51,8 +52,8 @@ int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *typ
     l->in = fcnn_model_output(m);
     l->out = out;
     l->first_param = m->param_count;
-    l->first_state = m->state_count;
     fcnn_model_next_name(m, type, l->name, sizeof l->name);
+    l->first_state = m->state_count;
     m->layer_count++;
     *layer = l;
     return FCNN_OK;
@@ -138,6 +139,7 @@ int fcnn_model_reference(struct fcnn_model *m)
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
         (status = fcnn_add_dense(m, 10, true, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
+    snprintf(m->spec, sizeof m->spec, "%s", FCNN_REFERENCE_SPEC);
     return FCNN_OK;
 }
 

@@ -55,6 +55,9 @@ struct fcnn_layer {
         struct fcnn_batchnorm_params batchnorm;
     } p;
     enum fcnn_padding padding; /* Conv2D and the pools: Keras's padding argument */
+    /* Conv2D's Keras activation: the convolution op fuses ReLU; sigmoid and tanh run
+     * after it, in place, as Dense's do. */
+    enum fcnn_activation activation;
     int first_param, param_count; /* its trainable tensors in model->params */
     int first_state, state_count; /* its non-trainable tensors in model->states */
     /* Floats the layer keeps from a training forward to its backward (BatchNormalization's
@@ -62,7 +65,13 @@ struct fcnn_layer {
     size_t scratch_floats;
 };
 
+/* The longest normalised model spec (see model_desc.h). */
+#define FCNN_SPEC_SIZE 1024
+
 struct fcnn_model {
+    /* The normalised spec this model was built from, which checkpoints store; "" for a
+     * model assembled by hand with the builders. */
+    char spec[FCNN_SPEC_SIZE];
     struct fcnn_shape input;
     int classes;
     int layer_count;
