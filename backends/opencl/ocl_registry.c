@@ -169,7 +169,7 @@ static const struct ocl_variant variants[] = {
       .run = ocl_dense_fwd_gemm },
     /* Few units: w's rows in registers, no transposed copy (one launch). */
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
-      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
@@ -296,11 +296,21 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
-int ocl_build_all_variants(struct ocl_context *ctx)
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count)
 {
-    for (int i = 0; i < VARIANT_COUNT; i++)
-        OCL_TRY(build_variant(ctx, &variants[i]));
-    return FCNN_OK;
+    enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
+    char options[OCL_TUNING_MAX_CANDIDATES][256];
+    const char *files[MAX], *file_options[MAX];
+    int n = 0;
+    for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
+        ocl_variant_options(list[v], options[v], sizeof options[v]);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && list[v]->files[f]; f++) {
+            files[n] = list[v]->files[f];
+            file_options[n++] = options[v];
+        }
+    }
+    return ocl_programs_prebuild(ctx, files, file_options, n);
 }
 
 static void list_variants(enum fcnn_op op, char *out, size_t size)

@@ -72,8 +72,9 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
 
-/* Builds every program every variant uses (at open). */
-int ocl_build_all_variants(struct ocl_context *ctx);
+/* Builds the programs these variants use, several at a time (before they are timed). */
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count);
 
 /* A variant's build options: "-cl-std=CL1.2 -DNAME=VALUE ...". */
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
