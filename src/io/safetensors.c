@@ -3,17 +3,17 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "io/safetensors.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 #define METADATA_KEY "__metadata__"
@@ -192,35 +192,6 @@ static bool write_data(FILE *f, const struct fcnn_st_tensor *tensors, int count)
     return true;
 }
 
-/* The directory holding `path` ("." when it has no slash), for the fsync after rename. */
-static char *parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-/* The rename is only durable once the directory entry is on disk. Some filesystems
- * cannot fsync a directory (EINVAL); the data itself is synced by then, so we accept it. */
-static int sync_dir(const char *path)
-{
-    char *dir = parent_dir(path);
-    if (!dir)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    int rc = FCNN_OK;
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot sync directory %s: %s", path, dir,
-                        strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int count,
                   const struct fcnn_st_meta *meta, int meta_count)
 {
@@ -230,62 +201,25 @@ int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int co
 
     size_t header_len = 0;
     char *header = build_header(tensors, count, meta, meta_count, &header_len);
-    size_t tmp_len = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = malloc(tmp_len);
-    if (!header || !tmp) {
-        free(header);
-        free(tmp);
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory building the header", path);
+    if (!header)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory building the header",
+                          fcnn_quote(path));
+
+    struct fcnn_file_writer w;
+    rc = fcnn_file_write_begin(&w, path, "checkpoint");
+    if (rc == FCNN_OK) {
+        unsigned char len_bytes[8];
+        store_le64(len_bytes, header_len);
+        if (fwrite(len_bytes, 1, 8, w.f) != 8 || fwrite(header, 1, header_len, w.f) != header_len ||
+            !write_data(w.f, tensors, count)) {
+            rc = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(path),
+                            strerror(errno));
+            fcnn_file_write_abort(&w);
+        } else {
+            rc = fcnn_file_write_commit(&w);
+        }
     }
-    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-
-    FILE *f = NULL;
-    const char *step = "create a temporary file";
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        goto fail_no_file;
-    /* mkstemp creates the file 0600; a checkpoint is an ordinary file others may read. */
-    step = "set permissions";
-    if (fchmod(fd, 0644) != 0)
-        goto fail;
-    step = "open the temporary file";
-    if (!(f = fdopen(fd, "wb")))
-        goto fail;
-    fd = -1;
-
-    unsigned char len_bytes[8];
-    store_le64(len_bytes, header_len);
-    step = "write";
-    if (fwrite(len_bytes, 1, 8, f) != 8 || fwrite(header, 1, header_len, f) != header_len ||
-        !write_data(f, tensors, count) || fflush(f) != 0)
-        goto fail;
-    step = "sync";
-    if (fsync(fileno(f)) != 0)
-        goto fail;
-    step = "close";
-    int closed = fclose(f);
-    f = NULL;
-    if (closed != 0)
-        goto fail;
-    step = "rename the temporary file over it";
-    if (rename(tmp, path) != 0)
-        goto fail;
     free(header);
-    free(tmp);
-    return sync_dir(path);
-
-fail:;
-    int saved = errno;
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    errno = saved;
-fail_no_file:
-    rc = fcnn_error(FCNN_ERR_IO, "%s: cannot %s: %s", path, step, strerror(errno));
-    free(header);
-    free(tmp);
     return rc;
 }
 
@@ -519,9 +453,10 @@ done:
 int fcnn_st_read(const char *path, struct fcnn_st_file *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
+    FILE *f;
+    int status = fcnn_file_open_read(path, &f);
+    if (status != FCNN_OK)
+        return status;
 
     int rc;
     char *header = NULL;
