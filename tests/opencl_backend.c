@@ -51,7 +51,7 @@ static void test_no_platform(void)
         if (status == FCNN_OK)
             _exit(3);
         const char *message = fcnn_last_error();
-        bool ok = status == FCNN_ERR_DEVICE && contains(message, "no OpenCL platform") &&
+        bool ok = status == FCNN_ERR_NO_DEVICE && contains(message, "no OpenCL platform") &&
                   contains(message, "pocl-opencl-icd") && !contains(message, "\n");
         if (!ok)
             printf("FAIL: with no ICD vendor: %s: %s\n", fcnn_status_name(status), message);

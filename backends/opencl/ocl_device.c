@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quote.h"
 #include "ocl.h"
 
 #define MAX_PLATFORMS 16
@@ -32,7 +33,7 @@ struct device_table {
 
 static int no_platform_error(void)
 {
-    return fcnn_error(FCNN_ERR_DEVICE,
+    return fcnn_error(FCNN_ERR_NO_DEVICE,
                       "no OpenCL platform found: the OpenCL ICD loader has no vendor driver "
                       "installed (install one, e.g. pocl-opencl-icd for the CPU, or your GPU "
                       "vendor's OpenCL driver)");
@@ -70,7 +71,7 @@ static int enumerate(struct device_table *table)
         }
     }
     if (table->count == 0)
-        return fcnn_error(FCNN_ERR_DEVICE,
+        return fcnn_error(FCNN_ERR_NO_DEVICE,
                           "no OpenCL device found: %u platform(s) but no devices (install a "
                           "driver with a device, e.g. pocl-opencl-icd for the CPU)",
                           platform_count);
@@ -200,8 +201,8 @@ static int nothing_matches(const struct device_table *table, const char *selecto
                          id.name, id.platform_name, ocl_device_type_name(id.type));
         used += n > 0 ? (size_t)n : 0;
     }
-    return fcnn_error(FCNN_ERR_DEVICE, "no OpenCL device matches '%s'; devices: %s", selector,
-                      list);
+    return fcnn_error(FCNN_ERR_DEVICE, "no OpenCL device matches %s; devices: %s",
+                      fcnn_quote(selector), list);
 }
 
 int ocl_device_select(const char *selector, cl_platform_id *platform, cl_device_id *device,
