@@ -101,10 +101,11 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
-        "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
-        opt->beta2, "epsilon", opt->epsilon, "batch_size", settings->batch_size, "epochs",
-        settings->epochs));
+        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i}", "optimizer",
+        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "momentum", opt->momentum, "beta_1",
+        opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon, "batch_size",
+        settings->batch_size, "epochs", settings->epochs, "train_limit", settings->train_limit,
+        "test_limit", settings->test_limit));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
@@ -239,21 +240,24 @@ static int parse_settings(struct fcnn_checkpoint *ck)
         return status;
     const char *optimizer = NULL;
     double lr = 0;
-    int batch = 0, epochs = 0;
+    int batch = 0, epochs = 0, train_limit = 0, test_limit = 0; /* older files: all images */
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i}", "optimizer", &optimizer, "lr",
-                       &lr, "batch_size", &batch, "epochs", &epochs) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?i, s?i}", "optimizer",
+                       &optimizer, "lr", &lr, "batch_size", &batch, "epochs", &epochs,
+                       "train_limit", &train_limit, "test_limit", &test_limit) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
         status = bad(ck, "unknown optimizer '%s'", optimizer);
-    if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1))
-        status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d)", lr,
-                     batch, epochs);
+    if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1 || train_limit < 0 ||
+                              test_limit < 0))
+        status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d, "
+                     "train_limit %d, test_limit %d)", lr, batch, epochs, train_limit, test_limit);
     if (status == FCNN_OK)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
-                                                   .epochs = epochs };
+                                                   .epochs = epochs, .train_limit = train_limit,
+                                                   .test_limit = test_limit };
     json_decref(hyper);
     return status;
 }
@@ -286,6 +290,10 @@ static int parse_early_stopping(struct fcnn_checkpoint *ck)
     if (json_unpack_ex(early, &error, 0, "{s:i, s:i, s:F}", "patience", &patience, "wait",
                        &ck->wait, "best_val_loss", &ck->best_val_loss) != 0)
         status = bad(ck, "metadata 'early_stopping': %s", error.text);
+    else if (patience < 0)
+        status = bad(ck, "metadata 'early_stopping': patience %d is negative", patience);
+    else
+        ck->settings.patience = patience;
     json_decref(early);
     return status;
 }

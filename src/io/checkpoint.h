@@ -24,6 +24,8 @@ struct fcnn_run_settings {
     int batch_size;
     enum fcnn_optimizer_kind optimizer;
     double lr;
+    int train_limit, test_limit; /* 0: all the images */
+    int patience;                /* early stopping; 0: off */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
