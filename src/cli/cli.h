@@ -32,6 +32,11 @@ struct fcnn_options {
     bool bench;                  /* benchmark instead of training */
     bool tune;                   /* time kernel variants again, print the choices, exit */
     bool profile;                /* print each op's share of the device time at the end */
+    /* Which run-shaping options were on the command line: a resumed run refuses those
+     * that contradict its checkpoint, --eval those it would ignore. */
+    struct {
+        bool batch_size, lr, optimizer, seed, train_limit, test_limit, early_stopping;
+    } given;
 };
 
 enum fcnn_cli_result {
