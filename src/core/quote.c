@@ -31,7 +31,19 @@ static size_t escape(unsigned char c, char *out)
     return 1;
 }
 
+static const char *render(const char *text, bool quote);
+
 const char *fcnn_quote(const char *text)
+{
+    return render(text, true);
+}
+
+const char *fcnn_escape(const char *text)
+{
+    return render(text, false);
+}
+
+static const char *render(const char *text, bool quote)
 {
     /* Room for FCNN_QUOTE_MAX characters plus the terminator. */
     static _Thread_local char ring[RING][FCNN_QUOTE_MAX + 1];
@@ -41,7 +53,7 @@ const char *fcnn_quote(const char *text)
         return "(null)";
 
     size_t n = strlen(text);
-    bool plain = n > 0;
+    bool plain = n > 0 || !quote;
     for (size_t i = 0; i < n && plain; i++)
         plain = is_plain((unsigned char)text[i]);
     if (plain && n <= FCNN_QUOTE_MAX) {
@@ -86,7 +98,7 @@ const char *fcnn_quote(const char *text)
             i = n;
         }
     }
-    snprintf(out, FCNN_QUOTE_MAX + 1, "'%.*s%s%.*s'", (int)head_len, head, i < n ? "..." : "",
-             (int)tail_len, tail);
+    snprintf(out, FCNN_QUOTE_MAX + 1, "%s%.*s%s%.*s%s", quote ? "'" : "", (int)head_len, head,
+             i < n ? "..." : "", (int)tail_len, tail, quote ? "'" : "");
     return out;
 }

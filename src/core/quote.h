@@ -14,4 +14,8 @@
  * up to four quoted names can appear in one fcnn_error() call. */
 const char *fcnn_quote(const char *text);
 
+/* The same escaping and length limit without the quotes, for text a message already puts
+ * in quotes of its own ("tensor '%s'"). Shares fcnn_quote's buffers. */
+const char *fcnn_escape(const char *text);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 #define NAME_SIZE 160
@@ -69,11 +70,17 @@ static json_t *history_json(const struct fcnn_trainer *t)
     json_t *rows = json_array();
     for (int i = 0; i < t->epoch && rows; i++) {
         const struct fcnn_epoch_stats *s = &t->history[i];
-        json_array_append_new(rows, json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}",
+        /* json_array_append_new takes the value even when it fails (or is NULL): a failed
+         * append drops the whole array, and the caller reports out of memory. */
+        int failed = json_array_append_new(rows, json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}",
                                               "epoch", s->epoch, "steps", s->steps, "loss", s->loss,
                                               "accuracy", s->accuracy, "val_loss", s->val_loss,
                                               "val_accuracy", s->val_accuracy, "seconds",
                                               s->seconds, "lr", s->lr));
+        if (failed) {
+            json_decref(rows);
+            rows = NULL;
+        }
     }
     return rows;
 }
@@ -111,7 +118,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
     if (!host || !tensors || !names || !history || !hyper || !early)
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", fcnn_quote(path));
 
     /* Host copies: the parameter arena, then each optimizer slot's. */
     if (status == FCNN_OK)
@@ -179,19 +186,21 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
 __attribute__((format(printf, 2, 3)))
 static int bad(const struct fcnn_checkpoint *ck, const char *fmt, ...)
 {
-    char what[512];
+    /* Room for every reason bad() is given: the names and values in it are escaped and at
+     * most FCNN_QUOTE_MAX characters long, so the reason is never cut. */
+    char what[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: %s", ck->path, what);
+    return fcnn_error(FCNN_ERR_INVALID, "%s: %s", fcnn_quote(ck->path), what);
 }
 
 static int meta_string(const struct fcnn_checkpoint *ck, const char *key, const char **value)
 {
     *value = fcnn_st_meta_get(&ck->file, key);
     if (!*value)
-        return bad(ck, "metadata has no '%s'", key);
+        return bad(ck, "metadata has no '%s'", fcnn_escape(key));
     return FCNN_OK;
 }
 
@@ -207,7 +216,7 @@ static int meta_integer(const struct fcnn_checkpoint *ck, const char *key, long 
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || v < min || v > max)
-        return bad(ck, "metadata '%s' is '%s', not an integer in %lld..%lld", key, text, min, max);
+        return bad(ck, "metadata '%s' is '%s', not an integer in %lld..%lld", fcnn_escape(key), fcnn_escape(text), min, max);
     *out = v;
     return FCNN_OK;
 }
@@ -223,11 +232,11 @@ static int meta_json(const struct fcnn_checkpoint *ck, const char *key, json_typ
     json_error_t error;
     *out = json_loads(text, 0, &error);
     if (!*out)
-        return bad(ck, "metadata '%s' is not valid JSON: %s", key, error.text);
+        return bad(ck, "metadata '%s' is not valid JSON: %s", fcnn_escape(key), error.text);
     if (json_typeof(*out) != type) {
         json_decref(*out);
         *out = NULL;
-        return bad(ck, "metadata '%s' has the wrong JSON type", key);
+        return bad(ck, "metadata '%s' has the wrong JSON type", fcnn_escape(key));
     }
     return FCNN_OK;
 }
@@ -248,7 +257,7 @@ static int parse_settings(struct fcnn_checkpoint *ck)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
-        status = bad(ck, "unknown optimizer '%s'", optimizer);
+        status = bad(ck, "unknown optimizer '%s'", fcnn_escape(optimizer));
     if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1 || train_limit < 0 ||
                               test_limit < 0))
         status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d, "
@@ -330,7 +339,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
         }
         if (!match)
             return bad(ck, "unexpected tensor '%s' (not part of this model and %s optimizer)",
-                       tensor->name, fcnn_optimizer_name(kind));
+                       fcnn_escape(tensor->name), fcnn_optimizer_name(kind));
         bool same = tensor->ndim == match->ndim;
         for (int d = 0; same && d < match->ndim; d++)
             same = tensor->shape[d] == match->shape[d];
@@ -342,7 +351,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
             for (int d = 0; d < tensor->ndim; d++)
                 snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
                          (long long)tensor->shape[d]);
-            return bad(ck, "tensor '%s' has shape [%s], the model needs [%s]", tensor->name, got,
+            return bad(ck, "tensor '%s' has shape [%s], the model needs [%s]", fcnn_escape(tensor->name), got,
                        want);
         }
     }
@@ -365,8 +374,11 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     *out = NULL;
     struct fcnn_checkpoint *ck = calloc(1, sizeof *ck);
     if (!ck)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading the checkpoint", path);
-    snprintf(ck->path, sizeof ck->path, "%s", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading the checkpoint", fcnn_quote(path));
+    if ((size_t)snprintf(ck->path, sizeof ck->path, "%s", path) >= sizeof ck->path) {
+        free(ck);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: file name too long", fcnn_quote(path));
+    }
     ck->model = model;
     int status = fcnn_st_read(path, &ck->file);
 
@@ -375,7 +387,7 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     if (status == FCNN_OK && (!(format = fcnn_st_meta_get(&ck->file, "format")) ||
                               strcmp(format, "fcnn") != 0))
         status = bad(ck, "not an fcnn checkpoint (metadata 'format' is %s%s%s)",
-                     format ? "'" : "missing", format ? format : "", format ? "'" : "");
+                     format ? "'" : "missing", format ? fcnn_escape(format) : "", format ? "'" : "");
     if (status == FCNN_OK)
         status = meta_integer(ck, "format_version", 0, 1000000, &version);
     if (status == FCNN_OK && version != FCNN_CHECKPOINT_FORMAT_VERSION)
@@ -449,7 +461,7 @@ int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_n
 {
     float *arena = malloc(ck->model->param_floats * sizeof(float));
     if (!arena)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading weights", ck->path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading weights", fcnn_quote(ck->path));
     fill_arena(ck, "", arena);
     int status = fcnn_network_set_params(net, arena);
     free(arena);
@@ -487,7 +499,7 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     int status = fcnn_checkpoint_load_weights(ck, t->net);
     float *arena = malloc(ck->model->param_floats * sizeof(float));
     if (!arena)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory restoring", ck->path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory restoring", fcnn_quote(ck->path));
     char prefix[64];
     for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
         snprintf(prefix, sizeof prefix, "optimizer/%s/", slot_name(opt->kind, s));
