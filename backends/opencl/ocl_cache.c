@@ -85,14 +85,18 @@ void ocl_cache_open(struct ocl_disk_cache *cache)
 
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char base[sizeof cache->dir - 8];
-    if (xdg && *xdg) {
-        snprintf(base, sizeof base, "%s", xdg);
-    } else if (home && *home) {
-        snprintf(base, sizeof base, "%s/.cache", home);
-    } else {
+    int n;
+    if (xdg && *xdg)
+        n = snprintf(base, sizeof base, "%s", xdg);
+    else if (home && *home)
+        n = snprintf(base, sizeof base, "%s/.cache", home);
+    else
         return;
-    }
-    snprintf(cache->dir, sizeof cache->dir, "%s/fcnn", base);
+    /* A cut name would be another directory: no cache rather than the wrong one. The +128
+     * leaves room for every entry name inside it. */
+    if (n < 0 || (size_t)n >= sizeof base ||
+        (size_t)snprintf(cache->dir, sizeof cache->dir, "%s/fcnn", base) + 128 >= sizeof cache->dir)
+        return;
     struct stat st;
     cache->enabled = make_dir(base) && make_dir(cache->dir) && stat(cache->dir, &st) == 0 &&
                      S_ISDIR(st.st_mode) && access(cache->dir, R_OK | W_OK | X_OK) == 0;

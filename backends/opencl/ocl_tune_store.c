@@ -47,9 +47,11 @@ static uint64_t store_key(const struct ocl_context *ctx)
 static void store_path(struct ocl_context *ctx)
 {
     ctx->tuning.path[0] = '\0';
-    if (ctx->cache.enabled)
-        snprintf(ctx->tuning.path, sizeof ctx->tuning.path, "%s/tuning-%016llx.txt",
-                 ctx->cache.dir, (unsigned long long)store_key(ctx));
+    if (ctx->cache.enabled &&
+        (size_t)snprintf(ctx->tuning.path, sizeof ctx->tuning.path, "%s/tuning-%016llx.txt",
+                         ctx->cache.dir, (unsigned long long)store_key(ctx)) >=
+            sizeof ctx->tuning.path)
+        ctx->tuning.path[0] = '\0'; /* cut: another file's name; keep the choices in memory */
 }
 
 /* One line of the file, split in place; false if it is not a choice line. */

@@ -3,10 +3,19 @@
  *   bwd data:    dx[n,ih,iw,c] = sum over every (oh,ow,i,j) that read x[n,ih,iw,c] of dy w
  *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*s-p+i, ow*s-p+j, c] dy[n,oh,ow,k]
  * Out-of-range input positions are the zero padding. Sums are kept in double, in
- * per-pixel accumulators (variable-length arrays of one row of channels). */
+ * per-pixel accumulators of one row of channels: one heap block per thread, since a stack
+ * array sized by the layer's channel count has no bound a caller could check. */
 #include <config.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include "ref.h"
+
+static int no_accumulators(size_t count)
+{
+    return fcnn_error(FCNN_ERR_NOMEM, "ref conv2d: out of memory for %zu accumulators", count);
+}
 
 struct conv_dims {
     int n, h, w, c;     /* input */
@@ -34,11 +43,18 @@ int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_
     const float *B = REF_PTR(const float, b);
     float *Y = REF_PTR(float, y);
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.k);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < d.n; n++) {
         for (int oh = 0; oh < d.ho; oh++) {
-            double acc[d.k];
-            for (int ow = 0; ow < d.wo; ow++) {
+            for (int ow = 0; ow < d.wo && acc; ow++) {
                 for (int k = 0; k < d.k; k++)
                     acc[k] = B[k];
                 for (int i = 0; i < d.kh; i++) {
@@ -62,7 +78,9 @@ int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
 }
 
 int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx,
@@ -73,11 +91,18 @@ int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_t
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.c);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < d.n; n++) {
         for (int ih = 0; ih < d.h; ih++) {
-            double acc[d.c];
-            for (int iw = 0; iw < d.w; iw++) {
+            for (int iw = 0; iw < d.w && acc; iw++) {
                 for (int c = 0; c < d.c; c++)
                     acc[c] = 0;
                 /* Output (oh, ow) read this input through tap (i, j) when
@@ -105,7 +130,9 @@ int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_t
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.c) : FCNN_OK;
 }
 
 int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw,
@@ -118,11 +145,20 @@ int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
 
     /* One (i, j, c) row of dw per iteration: each weight is summed by one thread over the
      * whole batch, in the same order whatever the number of threads. */
-#pragma omp parallel for collapse(3) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.k);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(3) schedule(static)
     for (int i = 0; i < d.kh; i++) {
         for (int j = 0; j < d.kw; j++) {
             for (int c = 0; c < d.c; c++) {
-                double acc[d.k];
+                if (!acc)
+                    continue;
                 for (int k = 0; k < d.k; k++)
                     acc[k] = 0;
                 for (int n = 0; n < d.n; n++) {
@@ -147,7 +183,9 @@ int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
 }
 
 int ref_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)

@@ -347,7 +347,7 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
         status = fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(r->opt.out_dir));
     if (status == FCNN_OK)
         status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
-    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir);
+    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir); /* fits: see prepare_outputs */
     int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
                                                           : FCNN_PLOT_MAX_PREDICTIONS;
     if (status == FCNN_OK) /* the first test images, in file order */
@@ -469,8 +469,9 @@ static int prepare_outputs(struct run *r)
             sizeof r->save_path)
             return fcnn_error(FCNN_ERR_OPTION, "--save %s: name too long",
                               fcnn_quote(r->opt.save_path));
-    } else {
-        snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", out);
+    } else if ((size_t)snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", out) >=
+               sizeof r->save_path) {
+        return fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(out));
     }
     if (r->opt.bench || r->opt.tune) /* they write nothing here */
         return FCNN_OK;
@@ -482,7 +483,8 @@ static int prepare_outputs(struct run *r)
     for (size_t i = 0; i < sizeof plots / sizeof plots[0] && status == FCNN_OK; i++) {
         if (!fcnn_plots_available())
             break;
-        snprintf(path, sizeof path, "%s/%s", out, plots[i]);
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", out, plots[i]) >= sizeof path)
+            return fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(out));
         status = fcnn_file_check_target(path, "--out");
     }
     if (status != FCNN_OK || r->opt.eval_only) /* an evaluation writes only plots */

@@ -145,9 +145,10 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
         int done = first + n;
         bool report = t->hooks.progress && t->progress_interval > 0 &&
                       fcnn_now() - last_report >= t->progress_interval;
-        bool too_far = done - sums.fetched >= MAX_STEPS_AHEAD * batch;
+        /* In long long: 32 steps of a large batch overflow an int. */
+        bool too_far = (long long)done - sums.fetched >= (long long)MAX_STEPS_AHEAD * batch;
         if (status == FCNN_OK && (report || too_far) && step + 1 < steps) {
-            int upto = report ? done : done - MAX_STEPS_AHEAD / 2 * batch;
+            int upto = report ? done : (int)(done - (long long)MAX_STEPS_AHEAD / 2 * batch);
             status = fetch_and_sum(be, split, upto, &sums, epoch, batch);
             if (status == FCNN_OK && report) {
                 t->hooks.progress(t->hooks.user, step + 1, steps, sums.loss / sums.fetched,
