@@ -225,11 +225,11 @@ static void test_variants(void)
     unsetenv("FCNN_KERNELS");
 
     const char *message = open_fails(&(struct fcnn_backend_options){ .kernels = "nosuchop=x" },
-                                     FCNN_ERR_INVALID, "kernels=nosuchop=x");
+                                     FCNN_ERR_OPTION, "kernels=nosuchop=x");
     test_check(contains(message, "nosuchop") && contains(message, "conv2d_fwd"),
                "unknown op message: %s", message);
     message = open_fails(&(struct fcnn_backend_options){ .kernels = "conv2d_fwd" },
-                         FCNN_ERR_INVALID, "kernels=conv2d_fwd");
+                         FCNN_ERR_OPTION, "kernels=conv2d_fwd");
     test_check(contains(message, "OP=VARIANT"), "malformed kernels message: %s", message);
 }
 

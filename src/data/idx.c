@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -83,6 +84,9 @@ static int expect_end(gzFile gz, const char *path, const char *what)
 static int open_idx(const char *path, gzFile *out)
 {
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return fcnn_error(FCNN_ERR_IO, "%s: no such file", fcnn_quote(path));
     int fd;
     int status = fcnn_file_open_read_fd(path, &fd);
     if (status != FCNN_OK)
