@@ -59,6 +59,22 @@ status=$?
 [ "$status" -eq 1 ] || fail "broken $broken without --backend exited $status (fell back?)"
 grep -q "FCNN_KERNEL_DIR" "$tmp/err" || fail "broken kernel: FCNN_KERNEL_DIR not named: $(head -c 300 "$tmp/err")"
 
+# No OpenCL platform at all (an ICD loader with no vendor): the automatic choice falls
+# back to ref and says so, unless an OpenCL setting was made, which is then named.
+OCL_ICD_VENDORS="$tmp/no-vendors" "$FCNN" $small --epochs 1 --train-limit 64 --test-limit 32 \
+  --out "$tmp/fallback" > "$tmp/out" 2> "$tmp/err"
+status=$?
+if ! grep -q "^Backend: opencl" "$tmp/out"; then # this loader honours OCL_ICD_VENDORS
+  [ "$status" -eq 0 ] || fail "no platform, nothing asked: exited $status: $(cat "$tmp/err")"
+  grep -q "^Backend: ref" "$tmp/out" || fail "no platform: did not fall back to ref"
+  OCL_ICD_VENDORS="$tmp/no-vendors" FCNN_DEVICE=0:0 "$FCNN" $small --out "$tmp/fallback2" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  [ "$status" -eq 1 ] || fail "no platform with FCNN_DEVICE set: exited $status"
+  grep -q "^fcnn: FCNN_DEVICE asks for OpenCL, but no OpenCL platform" "$tmp/err" || fail "no platform with FCNN_DEVICE: $(cat "$tmp/err")"
+else
+  echo "note: this ICD loader ignores OCL_ICD_VENDORS; the fall back is not tested"
+fi
+
 # An unusable cache directory costs the cache, not the device: a warning, then OpenCL.
 : > "$tmp/file"
 FCNN_TUNE=0 XDG_CACHE_HOME="$tmp/file/cache" "$FCNN" $small --epochs 1 --out "$tmp/nocache" > "$tmp/out" 2> "$tmp/err"

@@ -152,9 +152,13 @@ static int open_backend(struct run *r)
         int status = fcnn_backend_open("opencl", &options, &r->be);
         if (status == FCNN_OK)
             return FCNN_OK;
-        bool asked = r->opt.device || r->opt.kernels[0] || env_set("FCNN_DEVICE") ||
-                     env_set("FCNN_KERNELS") || env_set("FCNN_KERNEL_DIR");
-        if (status != FCNN_ERR_NO_DEVICE || asked)
+        const char *asked = r->opt.device ? "--device" : r->opt.kernels[0] ? "--kernel"
+                            : env_set("FCNN_DEVICE") ? "FCNN_DEVICE"
+                            : env_set("FCNN_KERNELS") ? "FCNN_KERNELS"
+                            : env_set("FCNN_KERNEL_DIR") ? "FCNN_KERNEL_DIR" : NULL;
+        if (status == FCNN_ERR_NO_DEVICE && asked)
+            return fcnn_error(status, "%s asks for OpenCL, but %s", asked, fcnn_last_error());
+        if (status != FCNN_ERR_NO_DEVICE)
             return status;
         say(r, "OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
     }
