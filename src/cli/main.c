@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "train/train.h"
 #include "io/checkpoint.h"
+#include "nn/model_desc.h"
 #include "report/plot.h"
 
 /* Everything one run holds, released in one place. */
@@ -47,6 +48,7 @@ struct run {
     struct created_dir { char path[4096]; size_t first_new; } created[2];
     int created_count;
     bool saved;            /* a checkpoint was written by this run */
+    bool usage_error;      /* the failure is a command-line mistake: exit 2 */
     double started;        /* when main began, for the start-up time */
     double backend_opened;
 };
@@ -61,6 +63,13 @@ static int fail(int status)
         return 2;
     }
     return 1;
+}
+
+/* Exit status of a failed run: 2 for a command-line mistake, else 1. */
+static int fail_run(const struct run *r, int status)
+{
+    int code = fail(status);
+    return r->usage_error ? 2 : code;
 }
 
 /* Prints to stdout unless --quiet. */
@@ -221,9 +230,22 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
                           "%llu: --resume continues a run with its own settings (only --epochs "
                           "may change)", (unsigned long long)o->seed, path,
                           (unsigned long long)s->seed);
+    if (o->weight_decay_given && o->weight_decay != s->weight_decay)
+        return fcnn_error(FCNN_ERR_OPTION, "--weight-decay %g conflicts with %s, a run with "
+                          "--weight-decay %g: --resume continues a run with its own settings "
+                          "(only --epochs may change)", o->weight_decay, path, s->weight_decay);
+    char given[64], saved[64];
+    fcnn_lr_schedule_text(&o->lr_schedule, given, sizeof given);
+    fcnn_lr_schedule_text(&s->lr_schedule, saved, sizeof saved);
+    if (o->given.lr_schedule && strcmp(given, saved) != 0)
+        return fcnn_error(FCNN_ERR_OPTION, "--lr-schedule %s conflicts with %s, a run with "
+                          "--lr-schedule %s: --resume continues a run with its own settings "
+                          "(only --epochs may change)", given, path, saved);
     o->lr = s->lr;
     o->optimizer = s->optimizer;
     o->seed = s->seed;
+    o->weight_decay = s->weight_decay;
+    o->lr_schedule = s->lr_schedule;
     int status = adopt_int(r, "--batch-size", o->given.batch_size, &o->batch_size, s->batch_size);
     if (status == FCNN_OK)
         status = adopt_int(r, "--train-limit", o->given.train_limit, &o->train_limit,
@@ -238,16 +260,60 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
     return status;
 }
 
-/* Reads --load or --resume before anything is built: a resumed run takes its settings
- * (optimizer, learning rate, batch size, seed, epochs unless --epochs) from the file. */
-static int open_checkpoint(struct run *r)
+/* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
+ * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
+ * Fashion-MNIST decides the input shape and the classes. */
+static int choose_model(struct run *r)
 {
+    static struct fcnn_model_desc desc;
+    static char spec[FCNN_SPEC_SIZE];
+    const struct fcnn_shape input = { 3, { FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1 } };
+    bool described = false;
+    int status = FCNN_OK;
+    if (r->opt.model) {
+        status = fcnn_model_desc_parse(r->opt.model, &desc);
+        if (status == FCNN_OK)
+            status = fcnn_model_desc_validate(&desc, input, FCNN_CLASSES, NULL);
+        if (status == FCNN_OK)
+            status = fcnn_model_desc_spec(&desc, spec, sizeof spec);
+        if (status != FCNN_OK) {
+            r->usage_error = true;
+            return status;
+        }
+        described = true;
+    }
     const char *path = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
-    if (!path)
+    if (path) {
+        if ((status = fcnn_checkpoint_open(path, NULL, &r->checkpoint)) != FCNN_OK)
+            return status;
+        const char *saved = fcnn_checkpoint_architecture(r->checkpoint);
+        if (described && strcmp(spec, saved) != 0) {
+            r->usage_error = true;
+            return fcnn_error(FCNN_ERR_INVALID, "--model %s is not the model of %s (%s)", spec,
+                              path, saved);
+        }
+        char origin[4200];
+        snprintf(origin, sizeof origin, "%s: architecture", path);
+        if ((status = fcnn_model_spec_parse(saved, origin, &desc)) != FCNN_OK)
+            return status;
+        described = true;
+    }
+    if (described) {
+        status = fcnn_model_desc_build(&desc, input, FCNN_CLASSES, &r->model);
+        r->usage_error = status != FCNN_OK && r->opt.model;
+    } else
+        status = fcnn_model_reference(&r->model);
+    if (status == FCNN_OK && r->checkpoint)
+        status = fcnn_checkpoint_bind(r->checkpoint, &r->model);
+    return status;
+}
+
+/* A resumed run takes every setting that shapes it from the checkpoint (see
+ * adopt_settings); --epochs may extend it. */
+static int resume_settings(struct run *r)
+{
+    if (!r->opt.resume_path)
         return FCNN_OK;
-    int status = fcnn_checkpoint_open(path, &r->model, &r->checkpoint);
-    if (status != FCNN_OK || !r->opt.resume_path)
-        return status;
     return adopt_settings(r, fcnn_checkpoint_settings(r->checkpoint));
 }
 
@@ -258,6 +324,8 @@ static int save_checkpoint(struct run *r)
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
                                               .optimizer = r->opt.optimizer, .lr = r->opt.lr,
+                                              .lr_schedule = r->opt.lr_schedule,
+                                              .weight_decay = r->opt.weight_decay,
                                               .train_limit = r->opt.train_limit,
                                               .test_limit = r->opt.test_limit,
                                               .patience = r->opt.early_stopping };
@@ -419,6 +487,7 @@ static int build(struct run *r)
                                        (int)r->model.param_floats, &r->optimizer);
     if (status != FCNN_OK)
         return status;
+    r->optimizer->weight_decay = r->opt.weight_decay;
 
     fcnn_rng_seed(&r->rng, r->opt.seed);
     float *params = malloc(r->model.param_floats * sizeof(float));
@@ -440,6 +509,7 @@ static int build(struct run *r)
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
         .train = r->train, .val = r->test, .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .base_lr = r->opt.lr, .schedule = r->opt.lr_schedule,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
@@ -507,9 +577,9 @@ static int prepare_outputs(struct run *r)
 /* Model, checkpoint, output locations, backend, data, network, optimizer, trainer. */
 static int setup(struct run *r)
 {
-    int status = fcnn_model_reference(&r->model);
+    int status = choose_model(r);
     if (status == FCNN_OK)
-        status = open_checkpoint(r);
+        status = resume_settings(r);
     if (status == FCNN_OK)
         status = prepare_outputs(r);
     if (status == FCNN_OK)
@@ -636,11 +706,13 @@ static int fcnn_main(int argc, char **argv)
             if (i)
                 printf("\n");
             status = run_once(&each);
+            if (status != FCNN_OK)
+                return fail_run(&each, status);
         }
-        return status == FCNN_OK ? 0 : fail(status);
+        return 0;
     }
     int status = run_once(&r);
-    return status == FCNN_OK ? 0 : fail(status);
+    return status == FCNN_OK ? 0 : fail_run(&r, status);
 }
 
 int main(int argc, char **argv)
