@@ -43,6 +43,7 @@ conflict --seed 8
 conflict --train-limit 100
 conflict --test-limit 50
 conflict --early-stopping 3
+conflict --lr-schedule cosine
 
 # Nothing but --epochs (and a setting repeated unchanged): the run continues as it was.
 "$FCNN" $base --resume "$ck" --epochs 2 --lr 0.01 --out "$tmp/part" > "$tmp/resume.out" 2>&1 \
@@ -75,7 +76,7 @@ final=$(sed -n 's/^Test accuracy: .* - loss: \([0-9.]*\) .*/\1/p' "$tmp/es2.out"
 [ "$best" = "$final" ] || fail "resumed early stopping: test loss $final, best val_loss was $best (best weights not restored)"
 
 # --eval: options it would ignore are refused by name; the plots it lists exist.
-for option in "--epochs 3" "--lr 0.1" "--batch-size 8" "--optimizer sgd" "--seed 1" \
+for option in "--epochs 3" "--lr 0.1" "--lr-schedule cosine" "--batch-size 8" "--optimizer sgd" "--seed 1" \
               "--train-limit 10" "--early-stopping 2" "--save $tmp/x.safetensors"; do
   "$FCNN" $base --load "$tmp/full/model.safetensors" --eval $option --out "$tmp/ev" > "$tmp/out" 2> "$tmp/err"
   status=$?

@@ -363,6 +363,8 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         const char *ignored = o->epochs_given ? "--epochs"
                               : o->given.batch_size ? "--batch-size"
                               : o->given.lr ? "--lr"
+                              : o->given.lr_schedule ? "--lr-schedule"
+                              : o->weight_decay_given ? "--weight-decay"
                               : o->given.optimizer ? "--optimizer"
                               : o->given.seed ? "--seed"
                               : o->given.train_limit ? "--train-limit"
