@@ -9,9 +9,9 @@ tests_test_backends_agree_LDADD = $(FCNN_LIBS)
 tests_test_bn_dropout_agree_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/cli-options.sh tests/train-e2e.sh \
-	tests/checkpoint-e2e.sh tests/opencl-cli.sh
+	tests/checkpoint-e2e.sh tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh
 EXTRA_DIST += tests/expect.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh tests/lsan.supp \
-	tests/opencl-cli.sh
+	tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh
 
 # Script tests find the program under test here, whatever the build directory; in a
 # sanitizer build, LeakSanitizer skips what fontconfig keeps for the process's lifetime.

@@ -37,6 +37,52 @@ grep -q "$broken" "$tmp/err" || fail "broken kernel: file not named: $(head -c 3
 grep -qi "error" "$tmp/err" || fail "broken kernel: no build log: $(head -c 300 "$tmp/err")"
 grep -q "CL_BUILD_PROGRAM_FAILURE" "$tmp/err" || fail "broken kernel: the CL error is not named"
 
+# A bad OpenCL setting is an error naming it, on stderr, even without --backend: never a
+# silent fall back to the reference backend. bad_setting STATUS NAME [ENV=VALUE] [ARGS...]
+bad_setting() {
+  want=$1 name=$2; shift 2
+  env "$@" $small --out "$tmp/bad" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  [ "$status" -eq "$want" ] || fail "$*: exited $status, expected $want: $(head -c 300 "$tmp/err")"
+  head -n 1 "$tmp/err" | grep -q -- "^fcnn: $name" || fail "$*: does not name $name: $(head -c 300 "$tmp/err")"
+  grep -q "reference backend\|^Backend: ref" "$tmp/out" && fail "$*: fell back to the reference backend"
+  [ ! -e "$tmp/bad" ] || fail "$*: left $tmp/bad behind"
+}
+bad_setting 1 FCNN_DEVICE FCNN_DEVICE=no-such-device "$FCNN"
+bad_setting 1 --device "$FCNN" --device=no-such-device
+bad_setting 1 FCNN_KERNELS FCNN_KERNELS=conv2d_fwd=bogus "$FCNN"
+bad_setting 2 --kernel "$FCNN" --kernel=conv2d_fwd=bogus
+bad_setting 2 --kernel "$FCNN" --kernel=no_such_op=direct
+bad_setting 1 FCNN_KERNEL_DIR FCNN_KERNEL_DIR="$tmp/no-such-dir" "$FCNN"
+FCNN_NO_CACHE=1 FCNN_KERNEL_DIR="$tmp/kernels" "$FCNN" $small --out "$tmp/bad" > "$tmp/out" 2> "$tmp/err"
+status=$?
+[ "$status" -eq 1 ] || fail "broken $broken without --backend exited $status (fell back?)"
+grep -q "FCNN_KERNEL_DIR" "$tmp/err" || fail "broken kernel: FCNN_KERNEL_DIR not named: $(head -c 300 "$tmp/err")"
+
+# No OpenCL platform at all (an ICD loader with no vendor): the automatic choice falls
+# back to ref and says so, unless an OpenCL setting was made, which is then named.
+OCL_ICD_VENDORS="$tmp/no-vendors" "$FCNN" $small --epochs 1 --train-limit 64 --test-limit 32 \
+  --out "$tmp/fallback" > "$tmp/out" 2> "$tmp/err"
+status=$?
+if ! grep -q "^Backend: opencl" "$tmp/out"; then # this loader honours OCL_ICD_VENDORS
+  [ "$status" -eq 0 ] || fail "no platform, nothing asked: exited $status: $(cat "$tmp/err")"
+  grep -q "^Backend: ref" "$tmp/out" || fail "no platform: did not fall back to ref"
+  OCL_ICD_VENDORS="$tmp/no-vendors" FCNN_DEVICE=0:0 "$FCNN" $small --out "$tmp/fallback2" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  [ "$status" -eq 1 ] || fail "no platform with FCNN_DEVICE set: exited $status"
+  grep -q "^fcnn: FCNN_DEVICE asks for OpenCL, but no OpenCL platform" "$tmp/err" || fail "no platform with FCNN_DEVICE: $(cat "$tmp/err")"
+else
+  echo "note: this ICD loader ignores OCL_ICD_VENDORS; the fall back is not tested"
+fi
+
+# An unusable cache directory costs the cache, not the device: a warning, then OpenCL.
+: > "$tmp/file"
+FCNN_TUNE=0 XDG_CACHE_HOME="$tmp/file/cache" "$FCNN" $small --epochs 1 --out "$tmp/nocache" > "$tmp/out" 2> "$tmp/err"
+status=$?
+[ "$status" -eq 0 ] || fail "unusable XDG_CACHE_HOME exited $status: $(head -c 300 "$tmp/err")"
+grep -q "^Backend: opencl " "$tmp/out" || fail "unusable XDG_CACHE_HOME: not on OpenCL: $(grep -i "backend\|opencl" "$tmp/out" | head -n 2)"
+grep -q "warning: .*XDG_CACHE_HOME" "$tmp/err" || fail "unusable XDG_CACHE_HOME: no warning: $(head -c 300 "$tmp/err")"
+
 # Without --backend, fcnn picks OpenCL here and says so.
 "$FCNN" $small --epochs 1 --out "$tmp/auto" > "$tmp/auto.out" 2>&1 || fail "automatic backend: $(tail -n 1 "$tmp/auto.out")"
 grep -q "^Backend: opencl " "$tmp/auto.out" || fail "automatic choice is not opencl: $(grep Backend "$tmp/auto.out")"

@@ -51,7 +51,7 @@ static void test_no_platform(void)
         if (status == FCNN_OK)
             _exit(3);
         const char *message = fcnn_last_error();
-        bool ok = status == FCNN_ERR_DEVICE && contains(message, "no OpenCL platform") &&
+        bool ok = status == FCNN_ERR_NO_DEVICE && contains(message, "no OpenCL platform") &&
                   contains(message, "pocl-opencl-icd") && !contains(message, "\n");
         if (!ok)
             printf("FAIL: with no ICD vendor: %s: %s\n", fcnn_status_name(status), message);
@@ -227,11 +227,11 @@ static void test_variants(void)
     unsetenv("FCNN_KERNELS");
 
     const char *message = open_fails(&(struct fcnn_backend_options){ .kernels = "nosuchop=x" },
-                                     FCNN_ERR_INVALID, "kernels=nosuchop=x");
+                                     FCNN_ERR_OPTION, "kernels=nosuchop=x");
     test_check(contains(message, "nosuchop") && contains(message, "conv2d_fwd"),
                "unknown op message: %s", message);
     message = open_fails(&(struct fcnn_backend_options){ .kernels = "conv2d_fwd" },
-                         FCNN_ERR_INVALID, "kernels=conv2d_fwd");
+                         FCNN_ERR_OPTION, "kernels=conv2d_fwd");
     test_check(contains(message, "OP=VARIANT"), "malformed kernels message: %s", message);
 }
 

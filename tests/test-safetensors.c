@@ -297,13 +297,13 @@ static void test_atomic(void)
     CHECK(strstr(fcnn_last_error(), nowhere) != NULL);
     CHECK(count_entries(dir, &has_temp) == 1 && !has_temp);
 
-    /* The rename fails (the target is a directory) after the temporary file was fully
-     * written: it must be removed again and the directory left alone. */
+    /* A target that is a directory is refused before anything is written: no temporary
+     * file is left and the directory is left alone. */
     char target_dir[500];
     snprintf(target_dir, sizeof target_dir, "%s/is-a-dir", dir);
     CHECK(mkdir(target_dir, 0755) == 0);
-    CHECK(fcnn_st_write(target_dir, &t, 1, NULL, 0) == FCNN_ERR_IO);
-    CHECK(strstr(fcnn_last_error(), "rename") != NULL);
+    CHECK(fcnn_st_write(target_dir, &t, 1, NULL, 0) == FCNN_ERR_INVALID);
+    CHECK(strstr(fcnn_last_error(), "is a directory") != NULL);
     CHECK(count_entries(dir, &has_temp) == 2 && !has_temp);
     CHECK(stat(target_dir, &st) == 0 && S_ISDIR(st.st_mode));
     rmdir(target_dir);

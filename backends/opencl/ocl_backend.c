@@ -64,17 +64,35 @@ static int create_context(struct ocl_context *ctx, const char *selector, int slo
     return FCNN_OK;
 }
 
+/* A failure caused by a setting the user made names that setting, so "no device matches"
+ * or "unknown variant" is never mistaken for a missing driver. A command-line option's bad
+ * value is a usage mistake (FCNN_ERR_OPTION). */
+static int blame(int status, const char *setting, bool on_command_line)
+{
+    if (status == FCNN_OK)
+        return status;
+    if (on_command_line && status == FCNN_ERR_INVALID) /* not a build or device failure */
+        status = FCNN_ERR_OPTION;
+    return fcnn_error(status, "%s: %s", setting, fcnn_last_error());
+}
+
 static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *options)
 {
-    const char *selector = options->device ? options->device : getenv("FCNN_DEVICE");
-    const char *kernels = options->kernels ? options->kernels : getenv("FCNN_KERNELS");
-    OCL_TRY(create_context(ctx, selector, options->device_slot, options->profile));
+    const char *env_device = getenv("FCNN_DEVICE"), *env_kernels = getenv("FCNN_KERNELS");
+    const char *selector = options->device ? options->device : env_device;
+    const char *kernels = options->kernels ? options->kernels : env_kernels;
+    int status = create_context(ctx, selector, options->device_slot, options->profile);
+    if (status != FCNN_OK && selector && *selector && status != FCNN_ERR_NO_DEVICE)
+        /* a device that matches nothing depends on the machine: a runtime failure */
+        return blame(status, options->device ? "--device" : "FCNN_DEVICE", false);
+    OCL_TRY(status);
     OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache);
     ocl_tuning_open(ctx, options->retune);
     ocl_fusion_open(ctx);
     if (kernels && *kernels)
-        OCL_TRY(ocl_force_variants(ctx, kernels));
+        OCL_TRY(blame(ocl_force_variants(ctx, kernels), options->kernels ? "--kernel" : "FCNN_KERNELS",
+                      options->kernels != NULL));
 
     /* Programs are built when a variant first runs or is timed (or is forced, above):
      * a model builds what its shapes use, not all of the registry. */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "ocl.h"
 
 /* Bump when the entry layout or what goes into the key changes. */
@@ -84,14 +85,18 @@ void ocl_cache_open(struct ocl_disk_cache *cache)
 
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char base[sizeof cache->dir - 8];
-    if (xdg && *xdg) {
-        snprintf(base, sizeof base, "%s", xdg);
-    } else if (home && *home) {
-        snprintf(base, sizeof base, "%s/.cache", home);
-    } else {
+    int n;
+    if (xdg && *xdg)
+        n = snprintf(base, sizeof base, "%s", xdg);
+    else if (home && *home)
+        n = snprintf(base, sizeof base, "%s/.cache", home);
+    else
         return;
-    }
-    snprintf(cache->dir, sizeof cache->dir, "%s/fcnn", base);
+    /* A cut name would be another directory: no cache rather than the wrong one. The +128
+     * leaves room for every entry name inside it. */
+    if (n < 0 || (size_t)n >= sizeof base ||
+        (size_t)snprintf(cache->dir, sizeof cache->dir, "%s/fcnn", base) + 128 >= sizeof cache->dir)
+        return;
     struct stat st;
     cache->enabled = make_dir(base) && make_dir(cache->dir) && stat(cache->dir, &st) == 0 &&
                      S_ISDIR(st.st_mode) && access(cache->dir, R_OK | W_OK | X_OK) == 0;
@@ -112,13 +117,17 @@ unsigned char *ocl_cache_load(struct ocl_disk_cache *cache, const char *file, ui
         return NULL;
     char path[sizeof cache->dir + 128];
     entry_path(cache, file, key, path, sizeof path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct stat st;
+    if (stat(path, &st) != 0)
         return NULL; /* no entry: an ordinary miss */
+    FILE *f;
+    if (fcnn_file_open_read(path, &f) != FCNN_OK) {
+        cache->stats.rejected++; /* not a regular file: never read (a FIFO would block) */
+        return NULL;
+    }
 
     struct entry_header h;
     unsigned char *payload = NULL;
-    struct stat st;
     bool valid = fstat(fileno(f), &st) == 0 && fread(&h, sizeof h, 1, f) == 1 &&
                  memcmp(h.magic, magic, sizeof magic) == 0 && h.format == CACHE_FORMAT &&
                  h.key == key && h.payload_size > 0 &&
@@ -143,21 +152,22 @@ void ocl_cache_store(struct ocl_disk_cache *cache, const char *file, uint64_t ke
 {
     if (!cache->enabled || size == 0)
         return;
-    char path[sizeof cache->dir + 128], temp[sizeof path + 32];
+    char path[sizeof cache->dir + 128];
     entry_path(cache, file, key, path, sizeof path);
-    snprintf(temp, sizeof temp, "%s.tmp.%ld", path, (long)getpid());
 
     struct entry_header h = { .format = CACHE_FORMAT, .key = key, .payload_size = size,
                               .payload_checksum = hash_bytes(HASH_SEED, binary, size) };
     memcpy(h.magic, magic, sizeof magic);
-    FILE *f = fopen(temp, "wb");
-    if (!f)
+    /* A fresh temporary file and rename(): readers see the old entry or the new, and a
+     * link planted in the cache directory is never written through. The cache is best
+     * effort, so a failure only costs the next run a compile. */
+    struct fcnn_file_writer w;
+    if (fcnn_file_write_begin(&w, path, "kernel cache entry") != FCNN_OK)
         return;
-    bool written = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(binary, 1, size, f) == size;
-    written = fclose(f) == 0 && written;
-    /* rename() replaces any older entry at once: readers see the old file or the new. */
-    if (written && rename(temp, path) == 0)
-        cache->stats.stores++;
-    else
-        unlink(temp);
+    if (fwrite(&h, sizeof h, 1, w.f) == 1 && fwrite(binary, 1, size, w.f) == size) {
+        if (fcnn_file_write_commit(&w) == FCNN_OK)
+            cache->stats.stores++;
+    } else {
+        fcnn_file_write_abort(&w);
+    }
 }

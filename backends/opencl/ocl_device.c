@@ -1,16 +1,68 @@
 /* Platforms and devices: which device a selector names, what a device is called, and the
  * list --list-devices prints. Devices are indexed "P:D": platform P, device D of it. */
+/* nftw, to remove the private driver cache (see redirect_unusable_cache) */
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
 #include <config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/quote.h"
 #include "ocl.h"
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
+
+/* PoCL keeps compiled kernels under $XDG_CACHE_HOME/pocl and, when it cannot create that
+ * directory, reports no device at all: an unusable cache directory would read as "no
+ * OpenCL device found". Such a directory costs the caches, not the device: say so once and
+ * give PoCL a private directory of its own for this process, removed at exit. */
+static char private_cache[64];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_private_cache(void)
+{
+    nftw(private_cache, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void redirect_unusable_cache(void)
+{
+    static bool done;
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (done || !xdg || !*xdg || getenv("POCL_CACHE_DIR"))
+        return;
+    done = true;
+    struct stat st;
+    bool usable = (mkdir(xdg, 0700) == 0 || errno == EEXIST) && stat(xdg, &st) == 0 &&
+                  S_ISDIR(st.st_mode) && access(xdg, W_OK | X_OK) == 0;
+    if (usable)
+        return;
+    int error = errno;
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(private_cache, sizeof private_cache, "%s/fcnn-pocl-XXXXXX",
+             tmpdir && *tmpdir && strlen(tmpdir) < 40 ? tmpdir : "/tmp");
+    bool redirected = mkdtemp(private_cache) != NULL;
+    fprintf(stderr, "fcnn: warning: XDG_CACHE_HOME %s is unusable (%s): kernels are compiled "
+            "without a cache%s\n", fcnn_quote(xdg), strerror(error),
+            redirected ? "" : " (and no private directory could be made for the driver)");
+    if (redirected) {
+        setenv("POCL_CACHE_DIR", private_cache, 1);
+        atexit(remove_private_cache);
+    }
+}
 
 void ocl_prepare_environment(void)
 {
@@ -20,6 +72,7 @@ void ocl_prepare_environment(void)
      * must run before any OpenCL call; other platforms ignore it, and a value the user
      * set is kept. */
     setenv("POCL_AFFINITY", "1", 0);
+    redirect_unusable_cache();
 }
 
 /* Every device of every platform, in index order. */
@@ -32,7 +85,7 @@ struct device_table {
 
 static int no_platform_error(void)
 {
-    return fcnn_error(FCNN_ERR_DEVICE,
+    return fcnn_error(FCNN_ERR_NO_DEVICE,
                       "no OpenCL platform found: the OpenCL ICD loader has no vendor driver "
                       "installed (install one, e.g. pocl-opencl-icd for the CPU, or your GPU "
                       "vendor's OpenCL driver)");
@@ -70,7 +123,7 @@ static int enumerate(struct device_table *table)
         }
     }
     if (table->count == 0)
-        return fcnn_error(FCNN_ERR_DEVICE,
+        return fcnn_error(FCNN_ERR_NO_DEVICE,
                           "no OpenCL device found: %u platform(s) but no devices (install a "
                           "driver with a device, e.g. pocl-opencl-icd for the CPU)",
                           platform_count);
@@ -205,8 +258,8 @@ static int nothing_matches(const struct device_table *table, const char *selecto
                          id.name, id.platform_name, ocl_device_type_name(id.type));
         used += n > 0 ? (size_t)n : 0;
     }
-    return fcnn_error(FCNN_ERR_DEVICE, "no OpenCL device matches '%s'; devices: %s", selector,
-                      list);
+    return fcnn_error(FCNN_ERR_DEVICE, "no OpenCL device matches %s; devices: %s",
+                      fcnn_quote(selector), list);
 }
 
 int ocl_device_select(const char *selector, int slot, cl_platform_id *platform,

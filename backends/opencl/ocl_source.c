@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/file.h"
+#include "core/quote.h"
 #include "ocl.h"
 
 static const unsigned char activation_cl[] = {
@@ -86,12 +89,12 @@ const char *ocl_source_file(int i)
 /* Reads the whole file; FCNN_OK with source->owned NULL when it does not exist. */
 static int read_override(const char *path, struct ocl_source *source)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return FCNN_OK;
-        return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
-    }
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return FCNN_OK;
+    FILE *f;
+    if (fcnn_file_open_read(path, &f) != FCNN_OK)
+        return fcnn_error(FCNN_ERR_IO, "FCNN_KERNEL_DIR: %s", fcnn_last_error());
     size_t capacity = 1 << 14, size = 0;
     char *text = malloc(capacity);
     while (text) {
@@ -107,15 +110,16 @@ static int read_override(const char *path, struct ocl_source *source)
     bool read_error = ferror(f);
     fclose(f);
     if (!text)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading it", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading it", fcnn_quote(path));
     if (read_error) {
         free(text);
-        return fcnn_error(FCNN_ERR_IO, "%s: could not read it", path);
+        return fcnn_error(FCNN_ERR_IO, "FCNN_KERNEL_DIR: %s: could not read it",
+                          fcnn_quote(path));
     }
     source->owned = text;
     source->text = text;
     source->size = size;
-    snprintf(source->origin, sizeof source->origin, "%s", path);
+    snprintf(source->origin, sizeof source->origin, "%s (from FCNN_KERNEL_DIR)", fcnn_quote(path));
     return FCNN_OK;
 }
 
@@ -124,8 +128,19 @@ int ocl_source_load(const char *file, struct ocl_source *source)
     memset(source, 0, sizeof *source);
     const char *dir = getenv("FCNN_KERNEL_DIR");
     if (dir && *dir) {
+        /* A directory the user named must exist: a typo would otherwise run the built-in
+         * kernels while the user believes theirs are tested. */
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            return fcnn_error(FCNN_ERR_INVALID, "FCNN_KERNEL_DIR %s: %s", fcnn_quote(dir),
+                              strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return fcnn_error(FCNN_ERR_INVALID, "FCNN_KERNEL_DIR %s: not a directory",
+                              fcnn_quote(dir));
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+            return fcnn_error(FCNN_ERR_INVALID, "FCNN_KERNEL_DIR %s: name too long",
+                              fcnn_quote(dir));
         OCL_TRY(read_override(path, source));
         if (source->owned)
             return FCNN_OK;

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "core/file.h"
 #include "ocl_registry.h"
 
 /* Bump when the line format or the meaning of a key changes. */
@@ -44,9 +47,11 @@ static uint64_t store_key(const struct ocl_context *ctx)
 static void store_path(struct ocl_context *ctx)
 {
     ctx->tuning.path[0] = '\0';
-    if (ctx->cache.enabled)
-        snprintf(ctx->tuning.path, sizeof ctx->tuning.path, "%s/tuning-%016llx.txt",
-                 ctx->cache.dir, (unsigned long long)store_key(ctx));
+    if (ctx->cache.enabled &&
+        (size_t)snprintf(ctx->tuning.path, sizeof ctx->tuning.path, "%s/tuning-%016llx.txt",
+                         ctx->cache.dir, (unsigned long long)store_key(ctx)) >=
+            sizeof ctx->tuning.path)
+        ctx->tuning.path[0] = '\0'; /* cut: another file's name; keep the choices in memory */
 }
 
 /* One line of the file, split in place; false if it is not a choice line. */
@@ -75,8 +80,10 @@ static bool parse(char *text, struct line *l)
 void ocl_tune_store_load(struct ocl_context *ctx)
 {
     store_path(ctx);
-    FILE *f = ctx->tuning.path[0] ? fopen(ctx->tuning.path, "r") : NULL;
-    if (!f)
+    FILE *f = NULL;
+    struct stat st;
+    if (!ctx->tuning.path[0] || stat(ctx->tuning.path, &st) != 0 ||
+        fcnn_file_open_read(ctx->tuning.path, &f) != FCNN_OK)
         return;
     char text[512];
     while (fgets(text, sizeof text, f)) {
@@ -119,18 +126,18 @@ void ocl_tune_store_save(struct ocl_context *ctx)
         store_path(ctx);
     if (!ctx->tuning.path[0])
         return;
-    char temp[sizeof ctx->tuning.path + 32];
-    snprintf(temp, sizeof temp, "%s.tmp.%ld", ctx->tuning.path, (long)getpid());
-    FILE *out = fopen(temp, "w");
-    if (!out)
-        return;
+    struct fcnn_file_writer w;
+    if (fcnn_file_write_begin(&w, ctx->tuning.path, "tuning file") != FCNN_OK)
+        return; /* best effort: the choices are timed again next time */
+    FILE *out = w.f;
     fprintf(out, "# fcnn %s kernel tuning for %s (driver %s; %s)\n"
             "# op\tshape key\tvariant\tms per call\tFLOPs per call\n",
             PACKAGE_VERSION, ctx->identity.name, ctx->identity.driver_version,
             ctx->identity.platform_version);
     /* What is on disk and not ours, kept as it is; then ours. */
-    FILE *in = fopen(ctx->tuning.path, "r");
-    if (in) {
+    FILE *in = NULL;
+    struct stat st;
+    if (stat(ctx->tuning.path, &st) == 0 && fcnn_file_open_read(ctx->tuning.path, &in) == FCNN_OK) {
         char text[512], copy[512];
         while (fgets(text, sizeof text, in)) {
             struct line l;
@@ -143,6 +150,5 @@ void ocl_tune_store_save(struct ocl_context *ctx)
     for (int i = 0; i < ctx->tuning.count; i++)
         if (ctx->tuning.entries[i].variant)
             write_entry(out, &ctx->tuning.entries[i]);
-    if (fclose(out) != 0 || rename(temp, ctx->tuning.path) != 0)
-        unlink(temp);
+    fcnn_file_write_commit(&w);
 }

@@ -4,11 +4,20 @@
  *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*sh-pt+i, ow*sw-pl+j, c] dy[n,oh,ow,k]
  * with strides sh, sw and the padding before, pt (top) and pl (left); the padding after
  * shows only in the output size. Out-of-range input positions are the zero padding, and
- * an omitted bias is zero. Sums are kept in double, in
- * per-pixel accumulators (variable-length arrays of one row of channels). */
+ * an omitted bias is zero. Sums are kept in double, in per-pixel accumulators of one row
+ * of channels: one heap block per thread, since a stack array sized by the layer's
+ * channel count has no bound a caller could check. */
 #include <config.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include "ref.h"
+
+static int no_accumulators(size_t count)
+{
+    return fcnn_error(FCNN_ERR_NOMEM, "ref conv2d: out of memory for %zu accumulators", count);
+}
 
 struct conv_dims {
     int n, h, w, c;     /* input */
@@ -38,11 +47,18 @@ int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
     const float *B = b ? REF_PTR(const float, b) : NULL;
     float *Y = REF_PTR(float, y);
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.k);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < d.n; n++) {
         for (int oh = 0; oh < d.ho; oh++) {
-            double acc[d.k];
-            for (int ow = 0; ow < d.wo; ow++) {
+            for (int ow = 0; ow < d.wo && acc; ow++) {
                 for (int k = 0; k < d.k; k++)
                     acc[k] = B ? B[k] : 0;
                 for (int i = 0; i < d.kh; i++) {
@@ -66,7 +82,9 @@ int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
 }
 
 int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
@@ -78,11 +96,18 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.c);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < d.n; n++) {
         for (int ih = 0; ih < d.h; ih++) {
-            double acc[d.c];
-            for (int iw = 0; iw < d.w; iw++) {
+            for (int iw = 0; iw < d.w && acc; iw++) {
                 for (int c = 0; c < d.c; c++)
                     acc[c] = 0;
                 /* Output (oh, ow) read this input through tap (i, j) when
@@ -110,7 +135,9 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.c) : FCNN_OK;
 }
 
 int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
@@ -124,11 +151,20 @@ int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
 
     /* One (i, j, c) row of dw per iteration: each weight is summed by one thread over the
      * whole batch, in the same order whatever the number of threads. */
-#pragma omp parallel for collapse(3) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.k);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(3) schedule(static)
     for (int i = 0; i < d.kh; i++) {
         for (int j = 0; j < d.kw; j++) {
             for (int c = 0; c < d.c; c++) {
-                double acc[d.k];
+                if (!acc)
+                    continue;
                 for (int k = 0; k < d.k; k++)
                     acc[k] = 0;
                 for (int n = 0; n < d.n; n++) {
@@ -153,7 +189,9 @@ int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
 }
 
 int ref_bias_bwd(void *ctx, const struct fcnn_op_call *call)

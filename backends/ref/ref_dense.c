@@ -2,10 +2,19 @@
  *   forward:       y = act(x w + b)
  *   bwd data:      dx = dy w^T
  *   bwd weights:   dw = x^T dy          (the bias gradient is bias_bwd)
- * and ReLU's backward, which any layer with a fused ReLU uses. */
+ * and ReLU's backward, which any layer with a fused ReLU uses. Row sums are kept in double
+ * in one heap block per thread (a stack array sized by K would have no checked bound). */
 #include <config.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include "ref.h"
+
+static int no_accumulators(int count)
+{
+    return fcnn_error(FCNN_ERR_NOMEM, "ref dense: out of memory for %d accumulators", count);
+}
 
 int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
 {
@@ -17,9 +26,18 @@ int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = w->shape[1];
 
-#pragma omp parallel for schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)k_count);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for schedule(static)
     for (int n = 0; n < n_count; n++) {
-        double acc[k_count];
+        if (!acc)
+            continue;
         for (int k = 0; k < k_count; k++)
             acc[k] = B ? B[k] : 0.0; /* no bias: use_bias=False */
         for (int d = 0; d < d_count; d++) {
@@ -30,7 +48,9 @@ int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
         for (int k = 0; k < k_count; k++)
             Y[(size_t)n * k_count + k] = (float)(act == FCNN_ACT_RELU && acc[k] < 0 ? 0 : acc[k]);
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators(k_count) : FCNN_OK;
 }
 
 int ref_dense_bwd_data(void *ctx, const struct fcnn_op_call *call)
@@ -61,9 +81,18 @@ int ref_dense_bwd_weights(void *ctx, const struct fcnn_op_call *call)
     float *DW = REF_PTR(float, dw);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = dy->shape[1];
 
-#pragma omp parallel for schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)k_count);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for schedule(static)
     for (int d = 0; d < d_count; d++) {
-        double acc[k_count];
+        if (!acc)
+            continue;
         for (int k = 0; k < k_count; k++)
             acc[k] = 0;
         for (int n = 0; n < n_count; n++) {
@@ -74,7 +103,9 @@ int ref_dense_bwd_weights(void *ctx, const struct fcnn_op_call *call)
         for (int k = 0; k < k_count; k++)
             DW[(size_t)d * k_count + k] = (float)acc[k];
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators(k_count) : FCNN_OK;
 }
 
 int ref_relu_bwd(void *ctx, const struct fcnn_op_call *call)

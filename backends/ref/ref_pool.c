@@ -11,7 +11,17 @@
 
 #include <string.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 #include "ref.h"
+
+/* Channel sums live in one heap block per thread: a stack array sized by the layer's
+ * channel count would have no bound a caller could check. */
+static int no_accumulators(int count)
+{
+    return fcnn_error(FCNN_ERR_NOMEM, "ref pooling: out of memory for %d accumulators", count);
+}
 
 /* The real rows [i0, i1) and columns [j0, j1) of window (oh, ow). */
 struct window {
@@ -109,11 +119,18 @@ int ref_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];
     int ho = y->shape[1], wo = y->shape[2];
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)c_count);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < n_count; n++) {
         for (int oh = 0; oh < ho; oh++) {
-            double acc[c_count];
-            for (int ow = 0; ow < wo; ow++) {
+            for (int ow = 0; ow < wo && acc; ow++) {
                 struct window win = window_at(h, w, oh, ow, p);
                 for (int c = 0; c < c_count; c++)
                     acc[c] = 0;
@@ -130,7 +147,9 @@ int ref_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators(c_count) : FCNN_OK;
 }
 
 /* dx[n,ih,iw,c] = sum over the windows (oh, ow) holding (ih, iw) of dy[n,oh,ow,c] / real
@@ -145,11 +164,18 @@ int ref_avgpool_bwd(void *ctx, const struct fcnn_op_call *call)
     int n_count = dx->shape[0], h = dx->shape[1], w = dx->shape[2], c_count = dx->shape[3];
     int ho = dy->shape[1], wo = dy->shape[2];
 
-#pragma omp parallel for collapse(2) schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)c_count);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < n_count; n++) {
         for (int ih = 0; ih < h; ih++) {
-            double acc[c_count];
-            for (int iw = 0; iw < w; iw++) {
+            for (int iw = 0; iw < w && acc; iw++) {
                 for (int c = 0; c < c_count; c++)
                     acc[c] = 0;
                 for (int oh = 0; oh < ho; oh++) {
@@ -173,7 +199,9 @@ int ref_avgpool_bwd(void *ctx, const struct fcnn_op_call *call)
             }
         }
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators(c_count) : FCNN_OK;
 }
 
 /* x [N,H,W,C] -> y [N,C]: the mean of each channel over the image. */
@@ -186,9 +214,18 @@ int ref_global_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
     int n_count = x->shape[0], c_count = x->shape[3];
     size_t pixels = (size_t)x->shape[1] * x->shape[2];
 
-#pragma omp parallel for schedule(static)
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)c_count);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for schedule(static)
     for (int n = 0; n < n_count; n++) {
-        double acc[c_count];
+        if (!acc)
+            continue;
         for (int c = 0; c < c_count; c++)
             acc[c] = 0;
         for (size_t q = 0; q < pixels; q++) {
@@ -199,7 +236,9 @@ int ref_global_avgpool_fwd(void *ctx, const struct fcnn_op_call *call)
         for (int c = 0; c < c_count; c++)
             Y[(size_t)n * c_count + c] = (float)(acc[c] / (double)pixels);
     }
-    return FCNN_OK;
+    free(acc);
+    }
+    return failed ? no_accumulators(c_count) : FCNN_OK;
 }
 
 /* dx[n,h,w,c] = dy[n,c] / (H*W). */

@@ -244,7 +244,9 @@ int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
 
 struct fcnn_backend_options {
     const char *device;  /* backend-specific device selector; NULL: the backend's default */
-    const char *kernels; /* "OP=VARIANT[,OP=VARIANT...]": force kernel variants; NULL: auto */
+    const char *kernels; /* "OP=VARIANT[,OP=VARIANT...]": force kernel variants (the
+                          * command line's --kernel: a bad list is FCNN_ERR_OPTION);
+                          * NULL: the backend's environment ($FCNN_KERNELS) or auto */
     bool verbose;        /* say what is happening (device, program builds) on stderr */
     bool retune;         /* ignore stored kernel-tuning choices and time the variants again */
     bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */

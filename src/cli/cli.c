@@ -244,14 +244,26 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         const char *arg = optarg;
         switch (opt) {
         case OPT_BACKEND: o->backend = arg; break;
-        case OPT_DEVICE: o->device = arg; break;
+        case OPT_DEVICE:
+            if (!*arg)
+                return usage("--device needs a value (P:D or part of a device name)");
+            o->device = arg;
+            break;
         case OPT_KERNEL:
             if (!append_kernel(o, arg))
                 return usage("--kernel takes OP=VARIANT, not '%s'", arg);
             break;
         case OPT_LIST_DEVICES: o->list_devices = true; break;
-        case OPT_DATA: o->data_dir = arg; break;
-        case OPT_MODEL: o->model = arg; break;
+        case OPT_DATA:
+            if (!*arg)
+                return usage("--data needs a directory name, not ''");
+            o->data_dir = arg;
+            break;
+        case OPT_MODEL:
+            if (!*arg)
+                return usage("--model needs a model spec or a Keras JSON file, not ''");
+            o->model = arg;
+            break;
         case OPT_EPOCHS:
             if (!parse_positive("epochs", arg, &o->epochs, &result))
                 return result;
@@ -260,6 +272,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_BATCH:
             if (!parse_positive("batch-size", arg, &o->batch_size, &result))
                 return result;
+            o->given.batch_size = true;
             break;
         case OPT_EVAL_BATCH:
             if (!parse_positive("eval-batch-size", arg, &o->eval_batch_size, &result))
@@ -268,20 +281,24 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_TRAIN_LIMIT:
             if (!parse_positive("train-limit", arg, &o->train_limit, &result))
                 return result;
+            o->given.train_limit = true;
             break;
         case OPT_TEST_LIMIT:
             if (!parse_positive("test-limit", arg, &o->test_limit, &result))
                 return result;
+            o->given.test_limit = true;
             break;
         case OPT_EARLY_STOPPING:
             if (!parse_positive("early-stopping", arg, &o->early_stopping, &result))
                 return result;
+            o->given.early_stopping = true;
             break;
         case OPT_LR:
             errno = 0;
             o->lr = strtod(arg, &end);
             if (errno || end == arg || *end || !isfinite(o->lr) || o->lr <= 0)
                 return usage("--lr must be a positive number, not '%s'", arg);
+            o->given.lr = true;
             break;
         case OPT_OPTIMIZER: {
             int kind = fcnn_optimizer_parse(arg);
@@ -289,6 +306,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
                 return usage("--optimizer must be adam, sgd, momentum, rmsprop or adamw, not "
                              "'%s'", arg);
             o->optimizer = (enum fcnn_optimizer_kind)kind;
+            o->given.optimizer = true;
             break;
         }
         case OPT_WEIGHT_DECAY:
@@ -302,16 +320,27 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_LR_SCHEDULE:
             if (fcnn_lr_schedule_parse(arg, &o->lr_schedule) != FCNN_OK)
                 return usage("--lr-schedule: %s", fcnn_last_error());
+            o->given.lr_schedule = true;
             break;
         case OPT_SEED:
             if (!parse_int(arg, 0, INT64_MAX, &v))
                 return usage("--seed must be a non-negative integer, not '%s'", arg);
             o->seed = (uint64_t)v;
+            o->given.seed = true;
             break;
-        case OPT_OUT: o->out_dir = arg; break;
-        case OPT_SAVE: o->save_path = arg; break;
-        case OPT_LOAD: o->load_path = arg; break;
-        case OPT_RESUME: o->resume_path = arg; break;
+        case OPT_OUT:
+        case OPT_SAVE:
+        case OPT_LOAD:
+        case OPT_RESUME: {
+            const char *name = opt == OPT_OUT ? "out" : opt == OPT_SAVE ? "save"
+                               : opt == OPT_LOAD ? "load" : "resume";
+            if (!*arg)
+                return usage("--%s needs a %s name, not ''", name,
+                             opt == OPT_OUT ? "directory" : "file");
+            *(opt == OPT_OUT ? &o->out_dir : opt == OPT_SAVE ? &o->save_path
+              : opt == OPT_LOAD ? &o->load_path : &o->resume_path) = arg;
+            break;
+        }
         case OPT_EVAL: o->eval_only = true; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
@@ -342,5 +371,23 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         return usage("--eval needs --load FILE");
     if (o->resume_path && (o->load_path || o->eval_only))
         return usage("--resume cannot be combined with --load or --eval");
+    if (o->backend && strcmp(o->backend, "opencl") != 0 && (o->device || o->kernels[0]))
+        return usage("%s applies to the opencl backend, not to --backend=%s",
+                     o->device ? "--device" : "--kernel", o->backend);
+    if (o->eval_only) {
+        /* Options that only shape training would be silently ignored by an evaluation. */
+        const char *ignored = o->epochs_given ? "--epochs"
+                              : o->given.batch_size ? "--batch-size"
+                              : o->given.lr ? "--lr"
+                              : o->given.lr_schedule ? "--lr-schedule"
+                              : o->weight_decay_given ? "--weight-decay"
+                              : o->given.optimizer ? "--optimizer"
+                              : o->given.seed ? "--seed"
+                              : o->given.train_limit ? "--train-limit"
+                              : o->given.early_stopping ? "--early-stopping"
+                              : o->save_path ? "--save" : NULL;
+        if (ignored)
+            return usage("--eval does not train: %s would have no effect", ignored);
+    }
     return FCNN_CLI_RUN;
 }

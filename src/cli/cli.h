@@ -40,6 +40,12 @@ struct fcnn_options {
     /* Several processes (under mpirun). */
     bool deterministic_reduce;   /* sum gradients in a fixed order: bit-identical reruns */
     bool overlap_reduce;         /* send each layer's gradients while earlier layers run */
+    /* Which run-shaping options were on the command line: a resumed run refuses those
+     * that contradict its checkpoint, --eval those it would ignore. */
+    struct {
+        bool batch_size, lr, lr_schedule, optimizer, seed, train_limit, test_limit,
+            early_stopping;
+    } given;
 };
 
 enum fcnn_cli_result {

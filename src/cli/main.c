@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "train/bench.h"
@@ -18,6 +19,8 @@
 #include "nn/optimizer.h"
 #include "report/progress.h"
 #include "report/report.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 #include "train/train.h"
 #include "io/checkpoint.h"
@@ -41,6 +44,11 @@ struct run {
     struct fcnn_run_settings settings;
     char history_path[4096];
     char save_path[4096];
+    /* Directories this run created (the first new component of --out and of the --save
+     * directory), removed again if they are still empty when the run fails. */
+    struct created_dir { char path[4096]; size_t first_new; } created[2];
+    int created_count;
+    bool saved;            /* a checkpoint was written by this run */
     bool usage_error;      /* the failure is a command-line mistake: exit 2 */
     double started;        /* when main began, for the start-up time */
     double backend_opened;
@@ -49,6 +57,8 @@ struct run {
 /* The processes of an MPI job running this one training (alone: size 1). */
 static struct fcnn_dist dist;
 
+/* The one line for a failure; exit 2 for an option whose value proved unusable (a usage
+ * mistake found late), else 1. */
 static int fail(int status)
 {
     const char *message = *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status);
@@ -59,14 +69,18 @@ static int fail(int status)
     if (fcnn_dist_is_root(&dist))
         fprintf(stderr, "fcnn: %s\n", message);
     fcnn_dist_finish(&dist);
+    if (status == FCNN_ERR_OPTION) {
+        fprintf(stderr, "Try 'fcnn --help' for more information.\n");
+        return 2;
+    }
     return 1;
 }
 
 /* Exit status of a failed run: 2 for a command-line mistake, else 1. */
 static int fail_run(const struct run *r, int status)
 {
-    fail(status);
-    return r->usage_error ? 2 : 1;
+    int code = fail(status);
+    return r->usage_error ? 2 : code;
 }
 
 /* Prints to stdout unless --quiet. */
@@ -81,32 +95,68 @@ static void say(const struct run *r, const char *fmt, ...)
     va_end(ap);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path)
+/* mkdir -p, remembering the first directory it had to create (so that a run that fails
+ * before writing anything leaves no empty directory behind). */
+static int make_dirs(struct run *r, const char *path, const char *option)
 {
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
+    struct created_dir *c = &r->created[r->created_count];
+    char *buf = c->path;
+    if ((size_t)snprintf(buf, sizeof c->path, "%s", path) >= sizeof c->path)
+        return fcnn_error(FCNN_ERR_OPTION, "%s %s: name too long", option, fcnn_quote(path));
+    c->first_new = 0;
     for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return fcnn_error(FCNN_ERR_IO, "%s: cannot create directory: %s", buf,
-                                  strerror(errno));
+            if (mkdir(buf, 0777) == 0) {
+                if (!c->first_new)
+                    c->first_new = strlen(buf);
+            } else if (errno != EEXIST) {
+                int error = errno;
+                *p = saved;
+                if (c->first_new)
+                    r->created_count++;
+                return fcnn_error(FCNN_ERR_IO, "%s %s: cannot create directory %s: %s", option,
+                                  fcnn_quote(path), fcnn_quote(buf), strerror(error));
+            }
             *p = saved;
             if (!saved)
                 break;
         }
     }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fcnn_error(FCNN_ERR_IO, "%s: not a directory", path);
-    return FCNN_OK;
+    if (c->first_new)
+        r->created_count++;
+    return fcnn_file_check_dir(path, option);
+}
+
+/* rmdir, deepest first, of what make_dirs created; a directory with anything in it stays. */
+static void remove_created_dirs(struct run *r)
+{
+    for (int i = r->created_count - 1; i >= 0; i--) {
+        struct created_dir *c = &r->created[i];
+        for (size_t n = strlen(c->path); n >= c->first_new && n > 0;) {
+            c->path[n] = '\0';
+            if (rmdir(c->path) != 0)
+                break;
+            char *slash = strrchr(c->path, '/');
+            if (!slash)
+                break;
+            n = (size_t)(slash - c->path);
+        }
+    }
+    r->created_count = 0;
+}
+
+static bool env_set(const char *name)
+{
+    const char *value = getenv(name);
+    return value && *value;
 }
 
 /* The backend the user named, or: opencl if this build has it and it finds a device,
- * else ref. */
+ * else ref. The fall back happens only when no OpenCL device exists at all and nothing
+ * OpenCL-specific was asked for: a device, a kernel or kernel directory the user set that
+ * fails is an error naming that setting, never a silent switch to a 25x slower backend. */
 static int open_backend(struct run *r)
 {
     char device[256];
@@ -126,8 +176,17 @@ static int open_backend(struct run *r)
     if (r->opt.backend)
         return fcnn_backend_open(r->opt.backend, &options, &r->be);
     if (fcnn_backend_exists("opencl")) {
-        if (fcnn_backend_open("opencl", &options, &r->be) == FCNN_OK)
+        int status = fcnn_backend_open("opencl", &options, &r->be);
+        if (status == FCNN_OK)
             return FCNN_OK;
+        const char *asked = r->opt.device ? "--device" : r->opt.kernels[0] ? "--kernel"
+                            : env_set("FCNN_DEVICE") ? "FCNN_DEVICE"
+                            : env_set("FCNN_KERNELS") ? "FCNN_KERNELS"
+                            : env_set("FCNN_KERNEL_DIR") ? "FCNN_KERNEL_DIR" : NULL;
+        if (status == FCNN_ERR_NO_DEVICE && asked)
+            return fcnn_error(status, "%s asks for OpenCL, but %s", asked, fcnn_last_error());
+        if (status != FCNN_ERR_NO_DEVICE)
+            return status;
         say(r, "OpenCL unavailable (%s); using the reference backend\n", fcnn_last_error());
     }
     return fcnn_backend_open("ref", &options, &r->be);
@@ -157,6 +216,67 @@ static int load_data(struct run *r, bool need_train)
 }
 
 /* --- checkpoints: --load, --resume, and one save per epoch --- */
+
+/* One setting of a resumed run: the checkpoint's, unless the command line gave another. */
+static int adopt_int(const struct run *r, const char *option, bool given, int *value, int saved)
+{
+    if (given && *value != saved)
+        return fcnn_error(FCNN_ERR_OPTION, "%s %d conflicts with %s, a run with %s %d: --resume "
+                          "continues a run with its own settings (only --epochs may change)",
+                          option, *value, fcnn_quote(r->opt.resume_path), option, saved);
+    *value = saved;
+    return FCNN_OK;
+}
+
+/* A resumed run takes every setting that shapes it from its checkpoint, and refuses an
+ * option that contradicts one rather than silently overriding it. */
+static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
+{
+    struct fcnn_options *o = &r->opt;
+    const char *path = fcnn_quote(o->resume_path);
+    if (o->given.lr && o->lr != s->lr)
+        return fcnn_error(FCNN_ERR_OPTION, "--lr %g conflicts with %s, a run with --lr %g: "
+                          "--resume continues a run with its own settings (only --epochs may "
+                          "change)", o->lr, path, s->lr);
+    if (o->given.optimizer && o->optimizer != s->optimizer)
+        return fcnn_error(FCNN_ERR_OPTION, "--optimizer %s conflicts with %s, a run with "
+                          "--optimizer %s: --resume continues a run with its own settings (only "
+                          "--epochs may change)", fcnn_optimizer_name(o->optimizer), path,
+                          fcnn_optimizer_name(s->optimizer));
+    if (o->given.seed && o->seed != s->seed)
+        return fcnn_error(FCNN_ERR_OPTION, "--seed %llu conflicts with %s, a run with --seed "
+                          "%llu: --resume continues a run with its own settings (only --epochs "
+                          "may change)", (unsigned long long)o->seed, path,
+                          (unsigned long long)s->seed);
+    if (o->weight_decay_given && o->weight_decay != s->weight_decay)
+        return fcnn_error(FCNN_ERR_OPTION, "--weight-decay %g conflicts with %s, a run with "
+                          "--weight-decay %g: --resume continues a run with its own settings "
+                          "(only --epochs may change)", o->weight_decay, path, s->weight_decay);
+    char given[64], saved[64];
+    fcnn_lr_schedule_text(&o->lr_schedule, given, sizeof given);
+    fcnn_lr_schedule_text(&s->lr_schedule, saved, sizeof saved);
+    if (o->given.lr_schedule && strcmp(given, saved) != 0)
+        return fcnn_error(FCNN_ERR_OPTION, "--lr-schedule %s conflicts with %s, a run with "
+                          "--lr-schedule %s: --resume continues a run with its own settings "
+                          "(only --epochs may change)", given, path, saved);
+    o->lr = s->lr;
+    o->optimizer = s->optimizer;
+    o->seed = s->seed;
+    o->weight_decay = s->weight_decay;
+    o->lr_schedule = s->lr_schedule;
+    int status = adopt_int(r, "--batch-size", o->given.batch_size, &o->batch_size, s->batch_size);
+    if (status == FCNN_OK)
+        status = adopt_int(r, "--train-limit", o->given.train_limit, &o->train_limit,
+                           s->train_limit);
+    if (status == FCNN_OK)
+        status = adopt_int(r, "--test-limit", o->given.test_limit, &o->test_limit, s->test_limit);
+    if (status == FCNN_OK)
+        status = adopt_int(r, "--early-stopping", o->given.early_stopping, &o->early_stopping,
+                           s->patience);
+    if (status == FCNN_OK && !o->epochs_given)
+        o->epochs = s->epochs;
+    return status;
+}
 
 /* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
  * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
@@ -206,22 +326,13 @@ static int choose_model(struct run *r)
     return status;
 }
 
-/* A resumed run takes its settings (optimizer, learning rate, batch size, seed, epochs
- * unless --epochs) from the checkpoint. */
+/* A resumed run takes every setting that shapes it from the checkpoint (see
+ * adopt_settings); --epochs may extend it. */
 static int resume_settings(struct run *r)
 {
     if (!r->opt.resume_path)
         return FCNN_OK;
-    const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
-    r->opt.optimizer = s->optimizer;
-    r->opt.lr = s->lr;
-    r->opt.lr_schedule = s->lr_schedule;
-    r->opt.weight_decay = s->weight_decay;
-    r->opt.batch_size = s->batch_size;
-    r->opt.seed = s->seed;
-    if (!r->opt.epochs_given)
-        r->opt.epochs = s->epochs;
-    return FCNN_OK;
+    return adopt_settings(r, fcnn_checkpoint_settings(r->checkpoint));
 }
 
 /* Rank 0's run settings (its own, or the checkpoint's when resuming) to every process. */
@@ -253,8 +364,14 @@ static int save_checkpoint(struct run *r)
                                               .batch_size = r->opt.batch_size,
                                               .optimizer = r->opt.optimizer, .lr = r->opt.lr,
                                               .lr_schedule = r->opt.lr_schedule,
-                                              .weight_decay = r->opt.weight_decay };
-    return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+                                              .weight_decay = r->opt.weight_decay,
+                                              .train_limit = r->opt.train_limit,
+                                              .test_limit = r->opt.test_limit,
+                                              .patience = r->opt.early_stopping };
+    int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+    if (status == FCNN_OK)
+        r->saved = true;
+    return status;
 }
 
 /* --- training hooks: progress on stdout, history.csv, the checkpoint --- */
@@ -286,9 +403,12 @@ static int train(struct run *r)
     int status = FCNN_OK;
     if (r->opt.resume_path && r->checkpoint) {
         status = fcnn_checkpoint_restore(r->checkpoint, t);
-        if (status == FCNN_OK)
+        if (status == FCNN_OK && t->epoch < t->epochs)
             say(r, "Resuming %s after epoch %d of %d\n", r->opt.resume_path, t->epoch,
                 t->epochs);
+        else if (status == FCNN_OK)
+            say(r, "Nothing to train: %s has all %d epochs done (a larger --epochs continues "
+                "it)\n", r->opt.resume_path, t->epochs);
     }
     if (status == FCNN_OK) /* every process starts from rank 0's state */
         status = fcnn_trainer_share(t);
@@ -335,17 +455,20 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
         status = fcnn_plot_history(r->opt.out_dir, &series);
         free(values);
     }
-    snprintf(path, sizeof path, "%s/confusion.png", r->opt.out_dir);
+    if (status == FCNN_OK && (size_t)snprintf(path, sizeof path, "%s/confusion.png",
+                                              r->opt.out_dir) >= sizeof path)
+        status = fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(r->opt.out_dir));
     if (status == FCNN_OK)
         status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
-    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir);
+    snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir); /* fits: see prepare_outputs */
     int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
                                                           : FCNN_PLOT_MAX_PREDICTIONS;
     if (status == FCNN_OK) /* the first test images, in file order */
         status = fcnn_plot_predictions(path, r->test_data.images, truth, pred, fcnn_class_names,
                                        FCNN_CLASSES, shown);
-    if (status == FCNN_OK)
-        say(r, "Plots: %s/{accuracy,loss,confusion,predictions}.png\n", r->opt.out_dir);
+    if (status == FCNN_OK) /* only the files written */
+        say(r, "Plots: %s/{%sconfusion,predictions}.png\n", r->opt.out_dir,
+            t->epoch > 0 ? "accuracy,loss," : "");
     return status;
 }
 
@@ -390,6 +513,13 @@ static int report(struct run *r)
 static int build(struct run *r)
 {
     int status = load_data(r, !r->opt.eval_only);
+    /* A batch larger than the data would only fail later, as a device buffer error. */
+    if (status == FCNN_OK && !r->opt.eval_only && r->opt.batch_size > r->train_data.count)
+        status = fcnn_error(FCNN_ERR_OPTION, "--batch-size %d is larger than the %d training "
+                            "images", r->opt.batch_size, r->train_data.count);
+    /* Evaluation batches never exceed the test set: results do not depend on them. */
+    if (status == FCNN_OK && r->opt.eval_batch_size > r->test_data.count)
+        r->opt.eval_batch_size = r->test_data.count;
     if (status == FCNN_OK)
         status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
                                      r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
@@ -432,7 +562,65 @@ static int build(struct run *r)
     return fcnn_trainer_init(&r->trainer);
 }
 
-/* Model, checkpoint, backend, output directory, data, network, optimizer, trainer. */
+/* The directory part of `path` ("." when it has none). */
+static void directory_of(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Every place the run will write, checked before anything slow starts: the directories
+ * exist (created if need be) and accept new files, and no target is a device, FIFO,
+ * directory or symbolic link that an atomic rename would replace. */
+static int prepare_outputs(struct run *r)
+{
+    const char *out = r->opt.out_dir;
+    if ((size_t)snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", out) >=
+        sizeof r->history_path)
+        return fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(out));
+    if (r->opt.save_path) {
+        if ((size_t)snprintf(r->save_path, sizeof r->save_path, "%s", r->opt.save_path) >=
+            sizeof r->save_path)
+            return fcnn_error(FCNN_ERR_OPTION, "--save %s: name too long",
+                              fcnn_quote(r->opt.save_path));
+    } else if ((size_t)snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", out) >=
+               sizeof r->save_path) {
+        return fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(out));
+    }
+    /* The benchmark and --tune write nothing here; under MPI rank 0 alone writes. */
+    if (r->opt.bench || r->opt.tune || !fcnn_dist_is_root(&dist))
+        return FCNN_OK;
+
+    int status = make_dirs(r, out, "--out");
+    static const char *const plots[] = { "accuracy.png", "loss.png", "confusion.png",
+                                         "predictions.png" };
+    char path[4200];
+    for (size_t i = 0; i < sizeof plots / sizeof plots[0] && status == FCNN_OK; i++) {
+        if (!fcnn_plots_available())
+            break;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", out, plots[i]) >= sizeof path)
+            return fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(out));
+        status = fcnn_file_check_target(path, "--out");
+    }
+    if (status != FCNN_OK || r->opt.eval_only) /* an evaluation writes only plots */
+        return status;
+    status = fcnn_file_check_target(r->history_path, "--out");
+    if (status == FCNN_OK && fcnn_checkpoints_available()) {
+        const char *option = r->opt.save_path ? "--save" : "--out";
+        directory_of(r->save_path, path, sizeof path);
+        status = fcnn_file_check_target(r->save_path, option);
+        if (status == FCNN_OK)
+            status = make_dirs(r, path, option);
+    }
+    return status;
+}
+
+/* Model, checkpoint, output locations, backend, data, network, optimizer, trainer. */
 static int setup(struct run *r)
 {
     int status = choose_model(r);
@@ -441,6 +629,8 @@ static int setup(struct run *r)
     if (status == FCNN_OK)
         status = share_settings(r);
     if (status == FCNN_OK)
+        status = prepare_outputs(r);
+    if (status == FCNN_OK)
         status = open_backend(r);
     if (status != FCNN_OK)
         return status;
@@ -448,16 +638,7 @@ static int setup(struct run *r)
     if (!r->opt.bench) /* the benchmark prints its own heading */
         say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
-    snprintf(r->history_path, sizeof r->history_path, "%s/history.csv", r->opt.out_dir);
-    if (r->opt.save_path)
-        snprintf(r->save_path, sizeof r->save_path, "%s", r->opt.save_path);
-    else
-        snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", r->opt.out_dir);
-    if (!r->opt.bench && !r->opt.tune && fcnn_dist_is_root(&dist))
-        status = make_dirs(r->opt.out_dir);
-    if (status == FCNN_OK)
-        status = build(r);
-    return status;
+    return build(r);
 }
 
 /* --tune: the warm-up makes the backend time its variants on every shape of the run. */
@@ -521,7 +702,7 @@ static int run(struct run *r)
             status = train(r);
         if (status == FCNN_OK)
             status = report(r);
-        if (status == FCNN_OK && !r->opt.eval_only && fcnn_checkpoints_available())
+        if (status == FCNN_OK && r->saved) /* not after a finished run resumed for nothing */
             say(r, "Model saved to %s\n", r->save_path);
     }
     if (status == FCNN_OK && r->opt.profile && fcnn_dist_is_root(&dist)) {
@@ -557,11 +738,37 @@ static int run_once(struct run *r)
         r->progress.interactive = false;
     int status = run(r);
     fcnn_progress_interrupt(&r->progress);
+    /* Kept aside: releasing the backend may record (and ignore) an error of its own. */
+    static char failure[16384];
+    if (status != FCNN_OK)
+        snprintf(failure, sizeof failure, "%s", fcnn_last_error());
     release(r);
+    if (status != FCNN_OK) {
+        remove_created_dirs(r);
+        fcnn_error(status, "%s", failure);
+    }
     return status;
 }
 
-int main(int argc, char **argv)
+/* As GNU's close_stdout: the report is the product, so a failed write of it (a full disk,
+ * a closed pipe) is a failed run, not a silent exit 0. */
+static int close_stdout(int exit_code)
+{
+    int flushed = fflush(stdout), error = flushed != 0 ? errno : 0;
+    bool failed = flushed != 0 || ferror(stdout);
+    if (fclose(stdout) != 0 && !failed) {
+        failed = true;
+        error = errno;
+    }
+    if (failed) {
+        fprintf(stderr, "fcnn: cannot write to standard output: %s\n",
+                error ? strerror(error) : "write error");
+        return exit_code ? exit_code : 1;
+    }
+    return exit_code;
+}
+
+static int fcnn_main(int argc, char **argv)
 {
     static struct run r;
     r.started = fcnn_now();
@@ -610,4 +817,9 @@ int main(int argc, char **argv)
         return fail_run(&r, status);
     fcnn_dist_finish(&dist);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    return close_stdout(fcnn_main(argc, argv));
 }

@@ -1,18 +1,29 @@
 /* The last-error message: one line per thread, overwritten by each failure. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/status.h"
 
 /* Large enough for an OpenCL compiler's build log, which a build failure carries. */
-static _Thread_local char last_error[16384];
+#define MESSAGE_SIZE 16384
+static _Thread_local char last_error[MESSAGE_SIZE];
 
 int fcnn_error(int status, const char *fmt, ...)
 {
+    /* Formatted aside first: a caller may pass the previous message as an argument to
+     * prefix it ("FCNN_KERNEL_DIR: %s", fcnn_last_error()), and vsnprintf must not read
+     * the buffer it writes. */
+    char message[MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    int n = vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        snprintf(message, sizeof message, "(an error whose message could not be formatted)");
+    else if ((size_t)n >= sizeof message) /* say that it was cut rather than cut silently */
+        memcpy(message + sizeof message - sizeof " [...]", " [...]", sizeof " [...]");
+    memcpy(last_error, message, sizeof last_error);
     return status;
 }
 
@@ -31,6 +42,8 @@ const char *fcnn_status_name(int status)
     case FCNN_ERR_IO: return "i/o error";
     case FCNN_ERR_DEVICE: return "device error";
     case FCNN_ERR_NUMERIC: return "numeric error";
+    case FCNN_ERR_NO_DEVICE: return "no device";
+    case FCNN_ERR_OPTION: return "bad option";
     }
     return "unknown error";
 }

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdint.h>
+
 #include "core/tensor.h"
 
 size_t fcnn_dtype_size(enum fcnn_dtype dtype)
@@ -24,17 +26,24 @@ const char *fcnn_dtype_name(enum fcnn_dtype dtype)
     return "?";
 }
 
+/* SIZE_MAX stands for a shape whose size does not fit (or a negative dimension): no
+ * allocation can satisfy it, so an overflow fails loudly instead of wrapping to a small
+ * buffer that later writes would overrun. */
 size_t fcnn_tensor_count(const struct fcnn_tensor *t)
 {
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++)
-        n *= (size_t)t->shape[i];
+        if (t->shape[i] < 0 || __builtin_mul_overflow(n, (size_t)t->shape[i], &n))
+            return SIZE_MAX;
     return n;
 }
 
 size_t fcnn_tensor_bytes(const struct fcnn_tensor *t)
 {
-    return fcnn_tensor_count(t) * fcnn_dtype_size(t->dtype);
+    size_t bytes;
+    if (__builtin_mul_overflow(fcnn_tensor_count(t), fcnn_dtype_size(t->dtype), &bytes))
+        return SIZE_MAX;
+    return bytes;
 }
 
 struct fcnn_tensor fcnn_tensor_make(struct fcnn_buffer *buffer, size_t offset,

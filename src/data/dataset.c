@@ -9,6 +9,7 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 const char *const fcnn_class_names[FCNN_CLASSES] = {
@@ -28,13 +29,15 @@ const char *fcnn_data_dir(const char *option)
 static int find_file(const char *dir, const char *base, char *path, size_t size)
 {
     struct stat st;
-    snprintf(path, size, "%s/%s.gz", dir, base);
+    if ((size_t)snprintf(path, size, "%s/%s.gz", dir, base) >= size)
+        return fcnn_error(FCNN_ERR_IO, "%s: data directory name too long", fcnn_quote(dir));
     if (stat(path, &st) == 0)
         return FCNN_OK;
     snprintf(path, size, "%s/%s", dir, base);
     if (stat(path, &st) == 0)
         return FCNN_OK;
-    return fcnn_error(FCNN_ERR_IO, "%s/%s.gz: no such file (nor %s without .gz)", dir, base, base);
+    return fcnn_error(FCNN_ERR_IO, "%s/%s.gz: no such file (nor %s without .gz)",
+                      fcnn_quote(dir), base, base);
 }
 
 int fcnn_dataset_load(const char *dir, enum fcnn_subset subset, int limit, struct fcnn_dataset *out)
@@ -47,7 +50,7 @@ int fcnn_dataset_load(const char *dir, enum fcnn_subset subset, int limit, struc
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return fcnn_error(FCNN_ERR_IO,
                           "%s: no such data directory (install Debian's dataset-fashion-mnist "
-                          "package, or give --data DIR or $FCNN_DATA)", dir);
+                          "package, or give --data DIR or $FCNN_DATA)", fcnn_quote(dir));
     snprintf(base, sizeof base, "%s-images-idx3-ubyte", prefix);
     int status = find_file(dir, base, images_path, sizeof images_path);
     if (status != FCNN_OK)
@@ -70,7 +73,7 @@ int fcnn_dataset_load(const char *dir, enum fcnn_subset subset, int limit, struc
     if (image_count != label_count) {
         fcnn_dataset_free(out);
         return fcnn_error(FCNN_ERR_INVALID, "%s: holds %d images but %s holds %d labels",
-                          images_path, image_count, labels_path, label_count);
+                          fcnn_quote(images_path), image_count, fcnn_quote(labels_path), label_count);
     }
     out->count = limit > 0 && limit < image_count ? limit : image_count;
     return FCNN_OK;

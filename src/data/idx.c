@@ -6,9 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "data/idx.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 /* The most items an IDX header may declare before we refuse to allocate for it. */
@@ -25,12 +29,12 @@ static int stream_error(gzFile gz, const char *path, const char *what)
     int errnum = Z_OK;
     const char *message = gzerror(gz, &errnum);
     if (errnum == Z_ERRNO)
-        return fcnn_error(FCNN_ERR_IO, "%s: read error while reading %s: %s", path, what,
+        return fcnn_error(FCNN_ERR_IO, "%s: read error while reading %s: %s", fcnn_quote(path), what,
                           strerror(errno));
     if (errnum == Z_BUF_ERROR)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: gzip stream is truncated (in %s)", path, what);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: gzip stream is truncated (in %s)", fcnn_quote(path), what);
     if (errnum != Z_OK)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: corrupt gzip data in %s (%s)", path, what,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: corrupt gzip data in %s (%s)", fcnn_quote(path), what,
                           message);
     return FCNN_OK;
 }
@@ -48,7 +52,7 @@ static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const
                 return status;
             return fcnn_error(FCNN_ERR_INVALID,
                               "%s: file ends after %zu of the %zu bytes of %s its header declares",
-                              path, done, size, what);
+                              fcnn_quote(path), done, size, what);
         }
         done += (size_t)got;
     }
@@ -71,18 +75,26 @@ static int expect_end(gzFile gz, const char *path, const char *what)
         return status;
     if (trailing)
         return fcnn_error(FCNN_ERR_INVALID, "%s: %ld bytes follow the %s its header declares",
-                          path, trailing, what);
+                          fcnn_quote(path), trailing, what);
     return FCNN_OK;
 }
 
+/* Through fcnn_file_open_read_fd, so a FIFO or device named as a data file is refused at
+ * once instead of blocking the run. */
 static int open_idx(const char *path, gzFile *out)
 {
-    *out = gzopen(path, "rb");
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return fcnn_error(FCNN_ERR_IO, "%s: no such file", fcnn_quote(path));
+    int fd;
+    int status = fcnn_file_open_read_fd(path, &fd);
+    if (status != FCNN_OK)
+        return status;
+    *out = gzdopen(fd, "rb");
     if (!*out) {
-        if (errno == ENOENT)
-            return fcnn_error(FCNN_ERR_IO, "%s: no such file", path);
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", path,
-                          errno ? strerror(errno) : "out of memory");
+        close(fd);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: cannot open: out of memory", fcnn_quote(path));
     }
     gzbuffer(*out, 1u << 17);
     return FCNN_OK;
@@ -99,17 +111,17 @@ static int read_header(gzFile gz, const char *path, uint32_t magic, const char *
         int status = stream_error(gz, path, "the header");
         if (status != FCNN_OK)
             return status;
-        return fcnn_error(FCNN_ERR_INVALID, "%s: too short for an IDX %s header (%d bytes)", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: too short for an IDX %s header (%d bytes)", fcnn_quote(path),
                           kind, size);
     }
     uint32_t found = big_endian_u32(header);
     if (found != magic)
         return fcnn_error(FCNN_ERR_INVALID, "%s: bad magic number %u (an IDX %s file has %u)",
-                          path, found, kind, magic);
+                          fcnn_quote(path), found, kind, magic);
     for (int i = 0; i < dims; i++)
         dim[i] = big_endian_u32(header + 4 + 4 * i);
     if (dim[0] == 0 || dim[0] > IDX_MAX_ITEMS)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: header declares %u items (expected 1 to %d)", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: header declares %u items (expected 1 to %d)", fcnn_quote(path),
                           dim[0], IDX_MAX_ITEMS);
     return FCNN_OK;
 }
@@ -127,11 +139,11 @@ int fcnn_idx_read_images(const char *path, int expect_rows, int expect_cols, int
         return status;
     status = read_header(gz, path, FCNN_IDX_IMAGES_MAGIC, "image", 3, dim);
     if (status == FCNN_OK && (dim[1] != (uint32_t)expect_rows || dim[2] != (uint32_t)expect_cols))
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: images are %ux%u, expected %dx%d", path, dim[1],
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: images are %ux%u, expected %dx%d", fcnn_quote(path), dim[1],
                             dim[2], expect_rows, expect_cols);
     size_t bytes = (size_t)dim[0] * (size_t)expect_rows * (size_t)expect_cols;
     if (status == FCNN_OK && !(data = malloc(bytes)))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u images", path, dim[0]);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u images", fcnn_quote(path), dim[0]);
     if (status == FCNN_OK)
         status = read_exact(gz, path, data, bytes, "images");
     if (status == FCNN_OK)
@@ -158,7 +170,7 @@ int fcnn_idx_read_labels(const char *path, int classes, int *count, uint8_t **la
         return status;
     status = read_header(gz, path, FCNN_IDX_LABELS_MAGIC, "label", 1, dim);
     if (status == FCNN_OK && !(data = malloc(dim[0])))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u labels", path, dim[0]);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u labels", fcnn_quote(path), dim[0]);
     if (status == FCNN_OK)
         status = read_exact(gz, path, data, dim[0], "labels");
     if (status == FCNN_OK)
@@ -166,7 +178,7 @@ int fcnn_idx_read_labels(const char *path, int classes, int *count, uint8_t **la
     for (uint32_t i = 0; status == FCNN_OK && i < dim[0]; i++)
         if (data[i] >= classes)
             status = fcnn_error(FCNN_ERR_INVALID, "%s: label %u at index %u is not a class 0..%d",
-                                path, data[i], i, classes - 1);
+                                fcnn_quote(path), data[i], i, classes - 1);
     gzclose(gz);
     if (status != FCNN_OK) {
         free(data);

@@ -13,6 +13,7 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "core/quote.h"
 #include "core/status.h"
 #include "nn/model_desc.h"
 #include "data/dataset.h"
@@ -70,11 +71,17 @@ static json_t *history_json(const struct fcnn_trainer *t)
     json_t *rows = json_array();
     for (int i = 0; i < t->epoch && rows; i++) {
         const struct fcnn_epoch_stats *s = &t->history[i];
-        json_array_append_new(rows, json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}",
+        /* json_array_append_new takes the value even when it fails (or is NULL): a failed
+         * append drops the whole array, and the caller reports out of memory. */
+        int failed = json_array_append_new(rows, json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}",
                                               "epoch", s->epoch, "steps", s->steps, "loss", s->loss,
                                               "accuracy", s->accuracy, "val_loss", s->val_loss,
                                               "val_accuracy", s->val_accuracy, "seconds",
                                               s->seconds, "lr", s->lr));
+        if (failed) {
+            json_decref(rows);
+            rows = NULL;
+        }
     }
     return rows;
 }
@@ -108,17 +115,19 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     char schedule[64];
     fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i}", "optimizer",
         fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
         opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
         "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
-        settings->batch_size, "epochs", settings->epochs));
+        settings->batch_size, "epochs", settings->epochs, "train_limit", settings->train_limit,
+        "test_limit", settings->test_limit));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
     if (!host || !state || !tensors || !names || !history || !hyper || !early)
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint",
+                            fcnn_quote(path));
 
     /* Host copies: the parameter arena, then each optimizer slot's. */
     if (status == FCNN_OK)
@@ -181,7 +190,8 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
              model->input.dims[2]);
     snprintf(classes, sizeof classes, "%d", model->classes);
     if (status == FCNN_OK && !model->spec[0])
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store", path);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store",
+                            fcnn_quote(path));
     const struct fcnn_st_meta meta[] = {
         { "format", "fcnn" },
         { "format_version", version },
@@ -215,19 +225,21 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
 __attribute__((format(printf, 2, 3)))
 static int bad(const struct fcnn_checkpoint *ck, const char *fmt, ...)
 {
-    char what[512];
+    /* Room for every reason bad() is given: the names and values in it are escaped and at
+     * most FCNN_QUOTE_MAX characters long, so the reason is never cut. */
+    char what[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: %s", ck->path, what);
+    return fcnn_error(FCNN_ERR_INVALID, "%s: %s", fcnn_quote(ck->path), what);
 }
 
 static int meta_string(const struct fcnn_checkpoint *ck, const char *key, const char **value)
 {
     *value = fcnn_st_meta_get(&ck->file, key);
     if (!*value)
-        return bad(ck, "metadata has no '%s'", key);
+        return bad(ck, "metadata has no '%s'", fcnn_escape(key));
     return FCNN_OK;
 }
 
@@ -243,7 +255,7 @@ static int meta_integer(const struct fcnn_checkpoint *ck, const char *key, long 
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || v < min || v > max)
-        return bad(ck, "metadata '%s' is '%s', not an integer in %lld..%lld", key, text, min, max);
+        return bad(ck, "metadata '%s' is '%s', not an integer in %lld..%lld", fcnn_escape(key), fcnn_escape(text), min, max);
     *out = v;
     return FCNN_OK;
 }
@@ -259,11 +271,11 @@ static int meta_json(const struct fcnn_checkpoint *ck, const char *key, json_typ
     json_error_t error;
     *out = json_loads(text, 0, &error);
     if (!*out)
-        return bad(ck, "metadata '%s' is not valid JSON: %s", key, error.text);
+        return bad(ck, "metadata '%s' is not valid JSON: %s", fcnn_escape(key), error.text);
     if (json_typeof(*out) != type) {
         json_decref(*out);
         *out = NULL;
-        return bad(ck, "metadata '%s' has the wrong JSON type", key);
+        return bad(ck, "metadata '%s' has the wrong JSON type", fcnn_escape(key));
     }
     return FCNN_OK;
 }
@@ -276,27 +288,31 @@ static int parse_settings(struct fcnn_checkpoint *ck)
         return status;
     const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
     double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY;
-    int batch = 0, epochs = 0;
+    int batch = 0, epochs = 0, train_limit = 0, test_limit = 0; /* older files: all images */
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F}", "optimizer",
-                       &optimizer, "lr", &lr, "batch_size", &batch, "epochs", &epochs,
-                       "lr_schedule", &schedule, "weight_decay", &weight_decay) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F, s?:i, s?:i}",
+                       "optimizer", &optimizer, "lr", &lr, "batch_size", &batch, "epochs",
+                       &epochs, "lr_schedule", &schedule, "weight_decay", &weight_decay,
+                       "train_limit", &train_limit, "test_limit", &test_limit) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
     struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
     if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
-        status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", schedule);
+        status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", fcnn_escape(schedule));
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
-        status = bad(ck, "unknown optimizer '%s'", optimizer);
-    if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1))
-        status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d)", lr,
-                     batch, epochs);
+        status = bad(ck, "unknown optimizer '%s'", fcnn_escape(optimizer));
+    if (status == FCNN_OK && (!(lr > 0) || batch < 1 || epochs < 1 || train_limit < 0 ||
+                              test_limit < 0))
+        status = bad(ck, "hyperparameters out of range (lr %g, batch_size %d, epochs %d, "
+                     "train_limit %d, test_limit %d)", lr, batch, epochs, train_limit, test_limit);
     if (status == FCNN_OK)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
                                                    .epochs = epochs,
                                                    .lr_schedule = lr_schedule,
-                                                   .weight_decay = weight_decay };
+                                                   .weight_decay = weight_decay,
+                                                   .train_limit = train_limit,
+                                                   .test_limit = test_limit };
     json_decref(hyper);
     return status;
 }
@@ -323,10 +339,10 @@ static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
     char want[64];
     snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
     if (strcmp(input, want) != 0)
-        return bad(ck, "the model takes inputs of %s, not %s", input, want);
+        return bad(ck, "the model takes inputs of %s, not %s", fcnn_escape(input), want);
     snprintf(want, sizeof want, "%d", FCNN_CLASSES);
     if (strcmp(classes, want) != 0)
-        return bad(ck, "the model has %s classes, not %s", classes, want);
+        return bad(ck, "the model has %s classes, not %s", fcnn_escape(classes), want);
     snprintf(ck->architecture, sizeof ck->architecture, "%s", text);
     return FCNN_OK;
 }
@@ -359,6 +375,10 @@ static int parse_early_stopping(struct fcnn_checkpoint *ck)
     if (json_unpack_ex(early, &error, 0, "{s:i, s:i, s:F}", "patience", &patience, "wait",
                        &ck->wait, "best_val_loss", &ck->best_val_loss) != 0)
         status = bad(ck, "metadata 'early_stopping': %s", error.text);
+    else if (patience < 0)
+        status = bad(ck, "metadata 'early_stopping': patience %d is negative", patience);
+    else
+        ck->settings.patience = patience;
     json_decref(early);
     return status;
 }
@@ -405,7 +425,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
         }
         if (!match)
             return bad(ck, "unexpected tensor '%s' (not part of this model and %s optimizer)",
-                       tensor->name, fcnn_optimizer_name(kind));
+                       fcnn_escape(tensor->name), fcnn_optimizer_name(kind));
         bool same = tensor->ndim == match->ndim;
         for (int d = 0; same && d < match->ndim; d++)
             same = tensor->shape[d] == match->shape[d];
@@ -417,7 +437,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
             for (int d = 0; d < tensor->ndim; d++)
                 snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
                          (long long)tensor->shape[d]);
-            return bad(ck, "tensor '%s' has shape [%s], the model needs [%s]", tensor->name, got,
+            return bad(ck, "tensor '%s' has shape [%s], the model needs [%s]", fcnn_escape(tensor->name), got,
                        want);
         }
     }
@@ -445,8 +465,11 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     *out = NULL;
     struct fcnn_checkpoint *ck = calloc(1, sizeof *ck);
     if (!ck)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading the checkpoint", path);
-    snprintf(ck->path, sizeof ck->path, "%s", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory reading the checkpoint", fcnn_quote(path));
+    if ((size_t)snprintf(ck->path, sizeof ck->path, "%s", path) >= sizeof ck->path) {
+        free(ck);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: file name too long", fcnn_quote(path));
+    }
     ck->model = model;
     int status = fcnn_st_read(path, &ck->file);
 
@@ -455,7 +478,7 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     if (status == FCNN_OK && (!(format = fcnn_st_meta_get(&ck->file, "format")) ||
                               strcmp(format, "fcnn") != 0))
         status = bad(ck, "not an fcnn checkpoint (metadata 'format' is %s%s%s)",
-                     format ? "'" : "missing", format ? format : "", format ? "'" : "");
+                     format ? "'" : "missing", format ? fcnn_escape(format) : "", format ? "'" : "");
     if (status == FCNN_OK)
         status = meta_integer(ck, "format_version", 0, 1000000, &version);
     if (status == FCNN_OK && (version < 1 || version > FCNN_CHECKPOINT_FORMAT_VERSION))
@@ -497,7 +520,8 @@ int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *mo
 {
     ck->model = model;
     if (strcmp(model->spec, ck->architecture) != 0)
-        return bad(ck, "holds the model '%s', not '%s'", ck->architecture, model->spec);
+        return bad(ck, "holds the model '%s', not '%s'", fcnn_escape(ck->architecture),
+                   model->spec);
     return check_tensors(ck);
 }
 
@@ -558,7 +582,7 @@ int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_n
 {
     float *arena = malloc(ck->model->param_floats * sizeof(float));
     if (!arena)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading weights", ck->path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading weights", fcnn_quote(ck->path));
     fill_arena(ck, "", arena);
     int status = fcnn_network_set_params(net, arena);
     free(arena);
@@ -604,7 +628,7 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     int status = fcnn_checkpoint_load_weights(ck, t->net);
     float *arena = malloc(ck->model->param_floats * sizeof(float));
     if (!arena)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory restoring", ck->path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory restoring", fcnn_quote(ck->path));
     char prefix[64];
     for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
         snprintf(prefix, sizeof prefix, "optimizer/%s/", slot_name(opt->kind, s));

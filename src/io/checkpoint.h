@@ -27,6 +27,8 @@ struct fcnn_run_settings {
     double lr;                           /* the base rate the schedule starts from */
     struct fcnn_lr_schedule lr_schedule;
     double weight_decay;                 /* AdamW's */
+    int train_limit, test_limit;         /* 0: all the images */
+    int patience;                        /* early stopping; 0: off */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */

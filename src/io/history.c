@@ -1,37 +1,33 @@
-/* history.csv, written to a temporary file and renamed over the old one, so a reader
- * (or a crash) never sees half a file. */
+/* history.csv, written atomically (a fresh temporary file renamed over the old one), so a
+ * reader (or a crash) never sees half a file. */
 #include <config.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "io/history.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
+#include "io/history.h"
 
 int fcnn_history_write(const char *path, const struct fcnn_epoch_stats *rows, int count)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
+    struct fcnn_file_writer w;
+    int status = fcnn_file_write_begin(&w, path, "history");
+    if (status != FCNN_OK)
+        return status;
+    fprintf(w.f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,lr\n");
     for (int i = 0; i < count; i++) {
         const struct fcnn_epoch_stats *r = &rows[i];
-        fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%g\n", r->epoch, r->loss, r->accuracy,
+        fprintf(w.f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%g\n", r->epoch, r->loss, r->accuracy,
                 r->val_loss, r->val_accuracy, r->seconds, r->lr);
     }
-    int failed = ferror(f);
-    if (fclose(f) != 0 || failed) {
-        remove(tmp);
-        return fcnn_error(FCNN_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+    if (ferror(w.f)) {
+        status = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(path),
+                            strerror(errno));
+        fcnn_file_write_abort(&w);
+        return status;
     }
-    if (rename(tmp, path) != 0) {
-        int saved = errno;
-        remove(tmp);
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot replace: %s", path, strerror(saved));
-    }
-    return FCNN_OK;
+    return fcnn_file_write_commit(&w);
 }

@@ -3,17 +3,17 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "io/safetensors.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 #define METADATA_KEY "__metadata__"
@@ -90,30 +90,30 @@ static int check_write_args(const char *path, const struct fcnn_st_tensor *tenso
         uint64_t n;
         if (!t->name || !strcmp(t->name, METADATA_KEY) || !is_json_string(t->name))
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor %d has no usable name (missing, "
-                              "reserved or not UTF-8)", path, i);
+                              "reserved or not UTF-8)", fcnn_quote(path), i);
         for (int j = 0; j < i; j++)
             if (!strcmp(tensors[j].name, t->name))
-                return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate tensor name '%s'", path,
-                                  t->name);
+                return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate tensor name '%s'", fcnn_quote(path),
+                                  fcnn_escape(t->name));
         if (t->ndim < 0 || t->ndim > FCNN_ST_MAX_DIMS)
-            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has %d dimensions", path,
-                              t->name, t->ndim);
+            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has %d dimensions", fcnn_quote(path),
+                              fcnn_escape(t->name), t->ndim);
         if (!shape_count(t->ndim, t->shape, &n) || n != t->count)
             return fcnn_error(FCNN_ERR_INVALID,
-                              "%s: tensor '%s': count %zu does not match its shape", path,
-                              t->name, t->count);
+                              "%s: tensor '%s': count %zu does not match its shape", fcnn_quote(path),
+                              fcnn_escape(t->name), t->count);
         if (t->count > 0 && !t->data)
-            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has no data", path, t->name);
+            return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has no data", fcnn_quote(path), fcnn_escape(t->name));
     }
     for (int i = 0; i < meta_count; i++) {
         if (!meta[i].key || !meta[i].value || !is_json_string(meta[i].key) ||
             !is_json_string(meta[i].value))
             return fcnn_error(FCNN_ERR_INVALID, "%s: metadata entry %d is missing or not "
-                              "UTF-8", path, i);
+                              "UTF-8", fcnn_quote(path), i);
         for (int j = 0; j < i; j++)
             if (!strcmp(meta[j].key, meta[i].key))
-                return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate metadata key '%s'", path,
-                                  meta[i].key);
+                return fcnn_error(FCNN_ERR_INVALID, "%s: duplicate metadata key '%s'", fcnn_quote(path),
+                                  fcnn_escape(meta[i].key));
     }
     return FCNN_OK;
 }
@@ -192,35 +192,6 @@ static bool write_data(FILE *f, const struct fcnn_st_tensor *tensors, int count)
     return true;
 }
 
-/* The directory holding `path` ("." when it has no slash), for the fsync after rename. */
-static char *parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-/* The rename is only durable once the directory entry is on disk. Some filesystems
- * cannot fsync a directory (EINVAL); the data itself is synced by then, so we accept it. */
-static int sync_dir(const char *path)
-{
-    char *dir = parent_dir(path);
-    if (!dir)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    int rc = FCNN_OK;
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot sync directory %s: %s", path, dir,
-                        strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int count,
                   const struct fcnn_st_meta *meta, int meta_count)
 {
@@ -230,62 +201,25 @@ int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int co
 
     size_t header_len = 0;
     char *header = build_header(tensors, count, meta, meta_count, &header_len);
-    size_t tmp_len = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = malloc(tmp_len);
-    if (!header || !tmp) {
-        free(header);
-        free(tmp);
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory building the header", path);
+    if (!header)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory building the header",
+                          fcnn_quote(path));
+
+    struct fcnn_file_writer w;
+    rc = fcnn_file_write_begin(&w, path, "checkpoint");
+    if (rc == FCNN_OK) {
+        unsigned char len_bytes[8];
+        store_le64(len_bytes, header_len);
+        if (fwrite(len_bytes, 1, 8, w.f) != 8 || fwrite(header, 1, header_len, w.f) != header_len ||
+            !write_data(w.f, tensors, count)) {
+            rc = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(path),
+                            strerror(errno));
+            fcnn_file_write_abort(&w);
+        } else {
+            rc = fcnn_file_write_commit(&w);
+        }
     }
-    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-
-    FILE *f = NULL;
-    const char *step = "create a temporary file";
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        goto fail_no_file;
-    /* mkstemp creates the file 0600; a checkpoint is an ordinary file others may read. */
-    step = "set permissions";
-    if (fchmod(fd, 0644) != 0)
-        goto fail;
-    step = "open the temporary file";
-    if (!(f = fdopen(fd, "wb")))
-        goto fail;
-    fd = -1;
-
-    unsigned char len_bytes[8];
-    store_le64(len_bytes, header_len);
-    step = "write";
-    if (fwrite(len_bytes, 1, 8, f) != 8 || fwrite(header, 1, header_len, f) != header_len ||
-        !write_data(f, tensors, count) || fflush(f) != 0)
-        goto fail;
-    step = "sync";
-    if (fsync(fileno(f)) != 0)
-        goto fail;
-    step = "close";
-    int closed = fclose(f);
-    f = NULL;
-    if (closed != 0)
-        goto fail;
-    step = "rename the temporary file over it";
-    if (rename(tmp, path) != 0)
-        goto fail;
     free(header);
-    free(tmp);
-    return sync_dir(path);
-
-fail:;
-    int saved = errno;
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    errno = saved;
-fail_no_file:
-    rc = fcnn_error(FCNN_ERR_IO, "%s: cannot %s: %s", path, step, strerror(errno));
-    free(header);
-    free(tmp);
     return rc;
 }
 
@@ -302,8 +236,8 @@ struct entry {
 static int invalid(const char *path, const char *what, const char *name, const char *detail)
 {
     if (name)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': %s%s", path, name, what, detail);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: %s%s", path, what, detail);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': %s%s", fcnn_quote(path), fcnn_escape(name), what, detail);
+    return fcnn_error(FCNN_ERR_INVALID, "%s: %s%s", fcnn_quote(path), what, detail);
 }
 
 static int parse_shape(const char *path, const char *name, json_t *shape, struct entry *e)
@@ -313,17 +247,17 @@ static int parse_shape(const char *path, const char *name, json_t *shape, struct
     size_t ndim = json_array_size(shape);
     if (ndim > FCNN_ST_MAX_DIMS)
         return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': shape has %zu dimensions, "
-                          "more than %d", path, name, ndim, FCNN_ST_MAX_DIMS);
+                          "more than %d", fcnn_quote(path), fcnn_escape(name), ndim, FCNN_ST_MAX_DIMS);
     e->ndim = (int)ndim;
     for (size_t i = 0; i < ndim; i++) {
         json_t *dim = json_array_get(shape, i);
         if (!json_is_integer(dim))
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': shape dimension %zu is "
-                              "not an integer", path, name, i);
+                              "not an integer", fcnn_quote(path), fcnn_escape(name), i);
         e->shape[i] = json_integer_value(dim);
         if (e->shape[i] < 0)
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': shape dimension %zu is "
-                              "negative (%lld)", path, name, i, (long long)e->shape[i]);
+                              "negative (%lld)", fcnn_quote(path), fcnn_escape(name), i, (long long)e->shape[i]);
     }
     if (!shape_count(e->ndim, e->shape, &e->count))
         return invalid(path, "the shape's element count overflows", name, "");
@@ -342,16 +276,16 @@ static int parse_offsets(const char *path, const char *name, json_t *offsets,
     e->end = (uint64_t)json_integer_value(end);
     if (e->begin > e->end)
         return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': data_offsets begin %llu is "
-                          "after end %llu", path, name, (unsigned long long)e->begin,
+                          "after end %llu", fcnn_quote(path), fcnn_escape(name), (unsigned long long)e->begin,
                           (unsigned long long)e->end);
     if (e->end > data_len)
         return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': data_offsets [%llu, %llu] lie "
-                          "outside the data section of %llu bytes", path, name,
+                          "outside the data section of %llu bytes", fcnn_quote(path), fcnn_escape(name),
                           (unsigned long long)e->begin, (unsigned long long)e->end,
                           (unsigned long long)data_len);
     if (e->end - e->begin != e->count * F32_BYTES)
         return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': data size %llu bytes does not "
-                          "match its shape (%llu elements x 4 bytes)", path, name,
+                          "match its shape (%llu elements x 4 bytes)", fcnn_quote(path), fcnn_escape(name),
                           (unsigned long long)(e->end - e->begin),
                           (unsigned long long)e->count);
     return FCNN_OK;
@@ -367,14 +301,14 @@ static int parse_entry(const char *path, const char *name, json_t *obj, uint64_t
     json_object_foreach(obj, key, value) {
         if (strcmp(key, "dtype") && strcmp(key, "shape") && strcmp(key, "data_offsets"))
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': unexpected field \"%s\"",
-                              path, name, key);
+                              fcnn_quote(path), fcnn_escape(name), fcnn_escape(key));
     }
     json_t *dtype = json_object_get(obj, "dtype");
     if (!json_is_string(dtype))
         return invalid(path, "\"dtype\" is missing or not a string", name, "");
     if (strcmp(json_string_value(dtype), "F32"))
         return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s': dtype %s is not supported "
-                          "(only F32)", path, name, json_string_value(dtype));
+                          "(only F32)", fcnn_quote(path), fcnn_escape(name), fcnn_escape(json_string_value(dtype)));
     e->name = name;
     int rc = parse_shape(path, name, json_object_get(obj, "shape"), e);
     if (rc == FCNN_OK)
@@ -399,20 +333,20 @@ static int check_layout(const char *path, struct entry *entries, size_t n, uint6
     for (size_t i = 0; i < n; i++) {
         if (entries[i].begin < expected)
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensors '%s' and '%s' overlap in the "
-                              "data section", path, entries[i - 1].name, entries[i].name);
+                              "data section", fcnn_quote(path), fcnn_escape(entries[i - 1].name), fcnn_escape(entries[i].name));
         if (entries[i].begin > expected)
             return fcnn_error(FCNN_ERR_INVALID, "%s: gap of %llu unused bytes before tensor "
-                              "'%s' in the data section", path,
+                              "'%s' in the data section", fcnn_quote(path),
                               (unsigned long long)(entries[i].begin - expected),
-                              entries[i].name);
+                              fcnn_escape(entries[i].name));
         expected = entries[i].end;
     }
     if (n == 0 && data_len > 0)
         return fcnn_error(FCNN_ERR_INVALID, "%s: %llu bytes of unused data but no tensors",
-                          path, (unsigned long long)data_len);
+                          fcnn_quote(path), (unsigned long long)data_len);
     if (expected != data_len)
         return fcnn_error(FCNN_ERR_INVALID, "%s: %llu bytes of unused data after the last "
-                          "tensor", path, (unsigned long long)(data_len - expected));
+                          "tensor", fcnn_quote(path), (unsigned long long)(data_len - expected));
     return FCNN_OK;
 }
 
@@ -425,19 +359,19 @@ static int parse_metadata(const char *path, json_t *md, struct fcnn_st_file *out
     json_object_foreach(md, key, value) {
         if (!json_is_string(value))
             return fcnn_error(FCNN_ERR_INVALID, "%s: __metadata__ value of \"%s\" is not a "
-                              "string", path, key);
+                              "string", fcnn_quote(path), fcnn_escape(key));
     }
     size_t n = json_object_size(md);
     out->meta = calloc(n ? n : 1, sizeof *out->meta);
     if (!out->meta)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(path));
     json_object_foreach(md, key, value) {
         struct fcnn_st_meta *m = &out->meta[out->meta_count];
         m->key = strdup(key);
         m->value = strdup(json_string_value(value));
         out->meta_count++;
         if (!m->key || !m->value)
-            return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
+            return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(path));
     }
     return FCNN_OK;
 }
@@ -447,15 +381,15 @@ static int load_data(const char *path, FILE *f, const struct entry *entries, siz
                      uint64_t data_len, struct fcnn_st_file *out)
 {
     if (data_len > SIZE_MAX)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: data section too large for memory", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: data section too large for memory", fcnn_quote(path));
     out->storage = malloc(data_len ? (size_t)data_len : 1);
     out->tensors = calloc(n ? n : 1, sizeof *out->tensors);
     if (!out->storage || !out->tensors)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %llu bytes of data", path,
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %llu bytes of data", fcnn_quote(path),
                           (unsigned long long)data_len);
     unsigned char *bytes = (unsigned char *)out->storage;
     if (fread(bytes, 1, (size_t)data_len, f) != data_len)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot read the data section: %s", path,
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot read the data section: %s", fcnn_quote(path),
                           ferror(f) ? strerror(errno) : "file shrank while reading");
     /* In place: element i's bytes are exactly where float i lives. */
     for (uint64_t i = 0; i < data_len / F32_BYTES; i++)
@@ -465,7 +399,7 @@ static int load_data(const char *path, FILE *f, const struct entry *entries, siz
         struct fcnn_st_tensor *t = &out->tensors[i];
         t->name = strdup(entries[i].name);
         if (!t->name)
-            return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
+            return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(path));
         out->count++;
         t->ndim = entries[i].ndim;
         memcpy(t->shape, entries[i].shape, sizeof t->shape);
@@ -483,7 +417,7 @@ static int read_body(const char *path, FILE *f, const char *header, size_t heade
     json_t *root = json_loadb(header, header_len, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return fcnn_error(FCNN_ERR_INVALID, "%s: header is not valid JSON: %s (line %d, "
-                          "column %d)", path, err.text, err.line, err.column);
+                          "column %d)", fcnn_quote(path), err.text, err.line, err.column);
 
     int rc = FCNN_OK;
     struct entry *entries = NULL;
@@ -494,7 +428,7 @@ static int read_body(const char *path, FILE *f, const char *header, size_t heade
     }
     entries = calloc(json_object_size(root) + 1, sizeof *entries);
     if (!entries) {
-        rc = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", path);
+        rc = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(path));
         goto done;
     }
     const char *key;
@@ -519,16 +453,17 @@ done:
 int fcnn_st_read(const char *path, struct fcnn_st_file *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
+    FILE *f;
+    int status = fcnn_file_open_read(path, &f);
+    if (status != FCNN_OK)
+        return status;
 
     int rc;
     char *header = NULL;
     struct stat st;
     unsigned char len_bytes[8];
     if (fstat(fileno(f), &st) != 0) {
-        rc = fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = fcnn_error(FCNN_ERR_IO, "%s: %s", fcnn_quote(path), strerror(errno));
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -538,33 +473,33 @@ int fcnn_st_read(const char *path, struct fcnn_st_file *out)
     uint64_t file_len = (uint64_t)st.st_size;
     if (file_len < 8) {
         rc = fcnn_error(FCNN_ERR_INVALID, "%s: file is %llu bytes, shorter than the 8-byte "
-                        "header length", path, (unsigned long long)file_len);
+                        "header length", fcnn_quote(path), (unsigned long long)file_len);
         goto done;
     }
     if (fread(len_bytes, 1, 8, f) != 8) {
-        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot read the header length", path);
+        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot read the header length", fcnn_quote(path));
         goto done;
     }
     uint64_t header_len = load_le64(len_bytes);
     if (header_len > FCNN_ST_MAX_HEADER_BYTES) {
         rc = fcnn_error(FCNN_ERR_INVALID, "%s: header length %llu is above the limit of %u "
-                        "bytes", path, (unsigned long long)header_len,
+                        "bytes", fcnn_quote(path), (unsigned long long)header_len,
                         FCNN_ST_MAX_HEADER_BYTES);
         goto done;
     }
     if (header_len > file_len - 8) {
         rc = fcnn_error(FCNN_ERR_INVALID, "%s: header length %llu runs past the end of the "
-                        "file (%llu bytes)", path, (unsigned long long)header_len,
+                        "file (%llu bytes)", fcnn_quote(path), (unsigned long long)header_len,
                         (unsigned long long)file_len);
         goto done;
     }
     header = malloc(header_len ? (size_t)header_len : 1);
     if (!header) {
-        rc = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the header", path);
+        rc = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the header", fcnn_quote(path));
         goto done;
     }
     if (fread(header, 1, (size_t)header_len, f) != header_len) {
-        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot read the header", path);
+        rc = fcnn_error(FCNN_ERR_IO, "%s: cannot read the header", fcnn_quote(path));
         goto done;
     }
     rc = read_body(path, f, header, (size_t)header_len, file_len - 8 - header_len, out);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 #include "nn/model_desc.h"
 
@@ -497,13 +499,19 @@ int fcnn_model_json_read(const char *path, struct fcnn_model_desc *d)
     memset(d, 0, sizeof *d);
     d->source = FCNN_DESC_JSON;
     snprintf(d->origin, sizeof d->origin, "%s", path);
+    /* Opened by us, so a FIFO or device named by mistake is refused instead of read. */
+    FILE *f;
+    int status = fcnn_file_open_read(path, &f);
+    if (status != FCNN_OK)
+        return status;
     json_error_t error;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &error);
+    fclose(f);
     if (!root)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: line %d column %d: %s", path, error.line,
-                          error.column, error.text);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: line %d column %d: %s", fcnn_quote(path),
+                          error.line, error.column, error.text);
     struct reader r = { d };
-    int status = read_model(&r, root);
+    status = read_model(&r, root);
     json_decref(root);
     return status;
 }

@@ -17,6 +17,8 @@
 #include <plplot.h>
 
 #include "report/plot.h"
+#include "core/file.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 /* Our cmap0 palette (cmap0 index 0 is the background). */
@@ -50,6 +52,8 @@ static void set_palette(void)
 
 struct plot {
     const char *path;
+    char *png;             /* the PNG PLplot wrote, in memory, written out atomically */
+    size_t png_size;
     PLINT previous_stream; /* restored when the plot ends */
     PLINT errcode;         /* set by PLplot through plsError */
     char errmsg[1024];     /* PLplot needs at least 160 bytes */
@@ -75,18 +79,21 @@ static int plot_begin(struct plot *p, const char *path, int width, int height)
     p->path = path;
     if (!have_pngcairo())
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s: PLplot has no pngcairo device "
-                          "(install plplot-driver-cairo)", path);
-    FILE *f = fopen(path, "wb");
+                          "(install plplot-driver-cairo)", fcnn_quote(path));
+    /* PLplot writes into memory: it closes the file itself and cannot report a failed
+     * write, so the file on disk is written by us, atomically, with every error checked. */
+    FILE *f = open_memstream(&p->png, &p->png_size);
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: %s", fcnn_quote(path), strerror(errno));
 
     plgstrm(&p->previous_stream);
     PLINT stream = -1;
     plmkstrm(&stream);
     if (stream < 0) {
         fclose(f);
+        free(p->png);
         plsstrm(p->previous_stream);
-        return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s: no free PLplot stream", path);
+        return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s: no free PLplot stream", fcnn_quote(path));
     }
     plsError(&p->errcode, p->errmsg);
     plsdev("pngcairo");
@@ -98,28 +105,29 @@ static int plot_begin(struct plot *p, const char *path, int width, int height)
     return FCNN_OK;
 }
 
-/* Ends the stream (which writes the PNG), restores the previous stream, and checks that
- * a PNG arrived: PLplot closes the file itself and cannot report a failed write. */
+/* Ends the stream (which draws the PNG into memory), restores the previous stream, checks
+ * that a PNG arrived and writes it to the file through a temporary file and rename. */
 static int plot_end(struct plot *p)
 {
-    plend1();
+    plend1(); /* closes the memory stream, which sets p->png and p->png_size */
     plsstrm(p->previous_stream);
+    int status = FCNN_OK;
+    static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (p->errcode) {
         /* PLplot's message is framed by newlines; keep our error to one line. */
         for (char *c = p->errmsg; *c; c++)
             if (*c == '\n')
                 *c = ' ';
-        return fcnn_error(FCNN_ERR_IO, "%s: PLplot failed:%s", p->path, p->errmsg);
+        status = fcnn_error(FCNN_ERR_IO, "%s: PLplot failed:%s", fcnn_quote(p->path), p->errmsg);
+    } else if (!p->png || p->png_size < 8 || memcmp(p->png, png_signature, 8) != 0) {
+        status = fcnn_error(FCNN_ERR_IO, "%s: PLplot did not draw a PNG image",
+                            fcnn_quote(p->path));
+    } else {
+        status = fcnn_file_write_all(p->path, "plot", p->png, p->png_size);
     }
-    static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char head[8] = {0};
-    FILE *f = fopen(p->path, "rb");
-    bool ok = f && fread(head, 1, 8, f) == 8 && !memcmp(head, png_signature, 8);
-    if (f)
-        fclose(f);
-    if (!ok)
-        return fcnn_error(FCNN_ERR_IO, "%s: PLplot did not write a PNG file", p->path);
-    return FCNN_OK;
+    free(p->png);
+    p->png = NULL;
+    return status;
 }
 
 /* Writes `text` anchored at (x, y) in normalised page coordinates [0,1] x [0,1], at
@@ -240,7 +248,7 @@ static int plot_curves(const char *path, const char *title, const char *ylabel, 
 {
     double ylo, yhi;
     if (!value_range(train, val, epochs, &ylo, &yhi))
-        return fcnn_error(FCNN_ERR_INVALID, "%s: no finite values to plot", path);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: no finite values to plot", fcnn_quote(path));
     yhi += (yhi - ylo) * LEGEND_BAND / (1 - LEGEND_BAND);
     struct plot p;
     int rc = plot_begin(&p, path, 900, 600);
@@ -273,11 +281,11 @@ int fcnn_plot_history(const char *dir, const struct fcnn_plot_series *s)
 {
     if (!dir || !s || s->epochs < 1 || !s->loss || !s->accuracy)
         return fcnn_error(FCNN_ERR_INVALID, "%s: plot_history: no epochs to plot",
-                          dir ? dir : "(null)");
+                          fcnn_quote(dir));
     size_t len = strlen(dir) + sizeof "/accuracy.png";
     char *path = malloc(len);
     if (!path)
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", dir);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(dir));
     snprintf(path, len, "%s/accuracy.png", dir);
     int rc = plot_curves(path, "Accuracy vs Epochs", "Accuracy", s->epochs, s->accuracy,
                          s->val_accuracy);
@@ -313,13 +321,13 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
 {
     if (!path || !matrix || classes < 1 || classes > 100)
         return fcnn_error(FCNN_ERR_INVALID, "%s: plot_confusion: bad arguments",
-                          path ? path : "(null)");
+                          fcnn_quote(path));
     int max = 0;
     size_t longest = 1;
     for (int i = 0; i < classes * classes; i++) {
         if (matrix[i] < 0)
             return fcnn_error(FCNN_ERR_INVALID, "%s: confusion matrix has a negative count",
-                              path);
+                              fcnn_quote(path));
         if (matrix[i] > max)
             max = matrix[i];
     }
@@ -439,12 +447,12 @@ int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *tr
     if (!path || !images || !true_labels || !pred_labels || classes < 1 || count < 1 ||
         count > FCNN_PLOT_MAX_PREDICTIONS)
         return fcnn_error(FCNN_ERR_INVALID, "%s: plot_predictions: bad arguments",
-                          path ? path : "(null)");
+                          fcnn_quote(path));
     for (int i = 0; i < count; i++)
         if (true_labels[i] < 0 || true_labels[i] >= classes || pred_labels[i] < 0 ||
             pred_labels[i] >= classes)
             return fcnn_error(FCNN_ERR_INVALID, "%s: image %d has a label outside 0..%d",
-                              path, i, classes - 1);
+                              fcnn_quote(path), i, classes - 1);
 
     const int width = 1100, height = 1150;
     const double aspect = (double)width / height;

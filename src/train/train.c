@@ -226,15 +226,17 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
          * interval; or, when the host has queued MAX_STEPS_AHEAD steps past the last read,
          * the older half of them, so the device still has the rest to run meanwhile. */
         int done = first + n;
-        bool too_far = done - sums.fetched >= MAX_STEPS_AHEAD * batch;
+        /* In long long: 32 steps of a large batch overflow an int. */
+        bool too_far = (long long)done - sums.fetched >= (long long)MAX_STEPS_AHEAD * batch;
         /* Every process must read back at the same steps (the read is a collective sum),
          * so with several the clock cannot decide: progress shows at the queue's reads. */
         bool report = t->hooks.progress && t->progress_interval > 0 &&
                       (shared ? too_far : fcnn_now() - last_report >= t->progress_interval);
         if (status == FCNN_OK && (report || too_far) && step + 1 < steps) {
-            int upto = report ? done : done - MAX_STEPS_AHEAD / 2 * batch;
-            status = fetch_and_sum(be, split, shared ? done - MAX_STEPS_AHEAD / 2 * batch : upto,
-                                   &sums, epoch, batch, &owners);
+            int behind = (int)(done - (long long)MAX_STEPS_AHEAD / 2 * batch);
+            int upto = report ? done : behind;
+            status = fetch_and_sum(be, split, shared ? behind : upto, &sums, epoch, batch,
+                                   &owners);
             if (status == FCNN_OK && report) {
                 t->hooks.progress(t->hooks.user, step + 1, steps, sums.loss / sums.fetched,
                                   (double)sums.correct / sums.fetched, fcnn_now() - start);
