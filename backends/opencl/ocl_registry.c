@@ -65,7 +65,7 @@ static const struct ocl_variant variants[] = {
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
-      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+      .supports = ocl_conv2d_fwd_clblast_supports, .run = ocl_conv2d_fwd_im2col_gemm },
     /* Direct loops, four output channels per work-item as a float4: a check on the other
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
@@ -137,6 +137,15 @@ static const struct ocl_variant variants[] = {
       .run = ocl_maxpool_bwd_scatter16 },
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
+    /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_bwd_gather },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .name = "channels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_fwd_channels },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .name = "pixels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_bwd_pixels },
     { .op = FCNN_OP_RELU_BWD, .name = "vec16", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_relu_bwd_vec16 },
     { .op = FCNN_OP_RELU_BWD, .name = "mask", .files = { "activation.cl" }, .tunables = WG(64),
@@ -160,7 +169,7 @@ static const struct ocl_variant variants[] = {
       .run = ocl_dense_fwd_gemm },
     /* Few units: w's rows in registers, no transposed copy (one launch). */
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
-      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
@@ -195,6 +204,10 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+    { .op = FCNN_OP_RMSPROP_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_rmsprop_update_elementwise },
+    { .op = FCNN_OP_ADAMW_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adamw_update_elementwise },
 
     /* --- activations, dropout, batch normalization --- */
     { .op = FCNN_OP_ACTIVATION_FWD, .name = "vec4", .files = { "activation.cl" },
@@ -283,11 +296,21 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
-int ocl_build_all_variants(struct ocl_context *ctx)
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count)
 {
-    for (int i = 0; i < VARIANT_COUNT; i++)
-        OCL_TRY(build_variant(ctx, &variants[i]));
-    return FCNN_OK;
+    enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
+    char options[OCL_TUNING_MAX_CANDIDATES][256];
+    const char *files[MAX], *file_options[MAX];
+    int n = 0;
+    for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
+        ocl_variant_options(list[v], options[v], sizeof options[v]);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && list[v]->files[f]; f++) {
+            files[n] = list[v]->files[f];
+            file_options[n++] = options[v];
+        }
+    }
+    return ocl_programs_prebuild(ctx, files, file_options, n);
 }
 
 static void list_variants(enum fcnn_op op, char *out, size_t size)

@@ -27,6 +27,10 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(AVGPOOL_FWD, "avgpool_fwd")             /* y = mean over each window's real positions */ \
+    X(AVGPOOL_BWD, "avgpool_bwd")             /* dx = dy spread evenly over each window      */ \
+    X(GLOBAL_AVGPOOL_FWD, "global_avgpool_fwd") /* y[n,c] = mean of x[n,:,:,c]               */ \
+    X(GLOBAL_AVGPOOL_BWD, "global_avgpool_bwd") /* dx[n,h,w,c] = dy[n,c] / (H*W)             */ \
     X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
@@ -35,6 +39,8 @@ struct fcnn_backend; /* opaque */
     X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
     X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
     X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */ \
+    X(RMSPROP_UPDATE, "rmsprop_update")       /* Keras's RMSprop step (not centered)         */ \
+    X(ADAMW_UPDATE, "adamw_update")           /* decoupled weight decay, then Adam's step    */ \
     X(ACTIVATION_FWD, "activation_fwd")       /* y = act(x): relu, sigmoid, tanh             */ \
     X(ACTIVATION_BWD, "activation_bwd")       /* dx = dy act'(x), from y; dx may be dy      */ \
     X(DROPOUT_FWD, "dropout_fwd")             /* y = x mask / (1 - rate), mask from a seed   */ \
@@ -61,16 +67,62 @@ enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_
                        FCNN_ACT_SOFTMAX };
 /* "linear", "relu", "sigmoid", "tanh", "softmax" (Keras's names); "?" for others. */
 const char *fcnn_activation_name(enum fcnn_activation act);
+/* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
+ * `stride` gives
+ *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
+ *   same:  out = ceil(in / stride), padded by max((out - 1) * stride + window - in, 0) in
+ *          all, half of it (rounded down) before and the rest after, as TensorFlow does:
+ *          an even window or a stride that does not divide the input pads more after. */
+enum fcnn_padding { FCNN_PADDING_VALID, FCNN_PADDING_SAME };
 
+struct fcnn_window_axis {
+    int out;           /* output size; 0 when the window does not fit ("valid") */
+    int before, after; /* padding on each side */
+};
+
+static inline struct fcnn_window_axis fcnn_window_axis(int in, int window, int stride,
+                                                       enum fcnn_padding padding)
+{
+    struct fcnn_window_axis a = { 0, 0, 0 };
+    if (in < 1 || window < 1 || stride < 1)
+        return a;
+    if (padding == FCNN_PADDING_VALID) {
+        a.out = in < window ? 0 : (in - window) / stride + 1;
+        return a;
+    }
+    a.out = (in + stride - 1) / stride;
+    int total = (a.out - 1) * stride + window - in;
+    if (total < 0)
+        total = 0;
+    a.before = total / 2;
+    a.after = total - a.before;
+    return a;
+}
+
+/* Output size of a window sliding by `stride` over `in` padded by `before` and `after`;
+ * 0 when not even one window fits. */
+static inline int fcnn_window_out(int in, int before, int after, int window, int stride)
+{
+    int span = in + before + after - window;
+    return span < 0 || stride < 1 ? 0 : span / stride + 1;
+}
+
+/* Convolutions and pools address their input as out * stride - pad_before + tap: the
+ * padding after only shows in the output size, which the op's output tensor carries. Both
+ * are given so that the dispatcher can check that size. */
 struct fcnn_conv2d_params {
-    int stride;                 /* the same along both axes */
-    int pad;                    /* zeros on every side; (k-1)/2 gives "same" for odd k */
-    enum fcnn_activation act;   /* forward only: ReLU is fused into the convolution */
+    int sh, sw;                                   /* strides along height and width */
+    int pad_top, pad_bottom, pad_left, pad_right; /* zeros around the input */
+    enum fcnn_activation act; /* forward only: fused into the convolution */
 };
 
 struct fcnn_pool_params {
-    int size;   /* square window */
-    int stride; /* output is floor((in - size) / stride) + 1: Keras's "valid" */
+    int ph, pw; /* window */
+    int sh, sw; /* strides */
+    /* Padded positions are not part of a window: max pooling ignores them and average
+     * pooling divides by the number of real positions, as TensorFlow does. Each pad is
+     * smaller than the window, so every window holds at least one real position. */
+    int pad_top, pad_bottom, pad_left, pad_right;
 };
 
 struct fcnn_sgd_params { float lr; };
@@ -78,6 +130,11 @@ struct fcnn_momentum_params { float lr, momentum; };
 /* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
 struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+/*   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + epsilon)     (Keras: epsilon inside) */
+struct fcnn_rmsprop_params { float lr, rho, epsilon; };
+/* Keras's AdamW: p -= p * decay (decay = lr * weight_decay, from the caller in double),
+ * then Adam's step with alpha as above. */
+struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 
 /* Inverted dropout, as Keras: each element is kept with probability 1 - rate and scaled
  * by 1 / (1 - rate). The mask is a function of (seed, element index) only, a counter-based
@@ -131,6 +188,8 @@ struct fcnn_op_call {
         struct fcnn_sgd_params sgd;
         struct fcnn_momentum_params momentum;
         struct fcnn_adam_params adam;
+        struct fcnn_rmsprop_params rmsprop;
+        struct fcnn_adamw_params adamw;
         struct fcnn_dropout_params dropout; /* DROPOUT_* */
         struct fcnn_batchnorm_params batchnorm; /* BATCHNORM_* */
     } p;
@@ -283,6 +342,14 @@ int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
                      const struct fcnn_pool_params *p);
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p);
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y);
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx);
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
 int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
@@ -304,5 +371,11 @@ int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *para
 int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p);
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p);
 
 #endif

@@ -54,6 +54,10 @@ struct fcnn_layer {
         float dropout_rate;
         struct fcnn_batchnorm_params batchnorm;
     } p;
+    enum fcnn_padding padding; /* Conv2D and the pools: Keras's padding argument */
+    /* Conv2D's Keras activation: the convolution op fuses ReLU; sigmoid and tanh run
+     * after it, in place, as Dense's do. */
+    enum fcnn_activation activation;
     int first_param, param_count; /* its trainable tensors in model->params */
     int first_state, state_count; /* its non-trainable tensors in model->states */
     /* Floats the layer keeps from a training forward to its backward (BatchNormalization's
@@ -61,7 +65,13 @@ struct fcnn_layer {
     size_t scratch_floats;
 };
 
+/* The longest normalised model spec (see model_desc.h). */
+#define FCNN_SPEC_SIZE 1024
+
 struct fcnn_model {
+    /* The normalised spec this model was built from, which checkpoints store; "" for a
+     * model assembled by hand with the builders. */
+    char spec[FCNN_SPEC_SIZE];
     struct fcnn_shape input;
     int classes;
     int layer_count;
@@ -84,6 +94,9 @@ void fcnn_model_describe(const struct fcnn_model *m, char *out, size_t size);
 
 /* Building blocks used by the layer files. */
 void fcnn_model_init(struct fcnn_model *m, struct fcnn_shape input, int classes);
+/* The name the next layer of `type` gets: "conv2d", then "conv2d_1", ... */
+void fcnn_model_next_name(const struct fcnn_model *m, const struct fcnn_layer_type *type,
+                          char *out, size_t size);
 /* Appends a layer of `type` taking the current output shape; names it Keras's way. */
 int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *type,
                          struct fcnn_shape out, struct fcnn_layer **layer);
@@ -102,8 +115,23 @@ bool fcnn_model_is_random(const struct fcnn_model *m);
 struct fcnn_shape fcnn_model_output(const struct fcnn_model *m);
 
 /* Layer constructors, one per layer file. */
-int fcnn_add_conv2d(struct fcnn_model *m, int filters, int kernel, enum fcnn_activation act);
-int fcnn_add_maxpool(struct fcnn_model *m, int size);
+/* Conv2D as Keras's: filters, kernel kh x kw, strides sh x sw, padding "valid" or "same"
+ * (enum fcnn_padding), use_bias, and a fused activation. */
+struct fcnn_conv2d_args {
+    int filters, kh, kw, sh, sw;
+    enum fcnn_padding padding;
+    bool use_bias;
+    enum fcnn_activation act;
+};
+int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a);
+/* MaxPooling2D and AveragePooling2D: pool ph x pw, strides sh x sw (Keras's default is
+ * the pool size), padding. */
+int fcnn_add_maxpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+int fcnn_add_avgpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+/* GlobalAveragePooling2D: [h, w, c] to [c]. */
+int fcnn_add_global_avgpool2d(struct fcnn_model *m);
 int fcnn_add_flatten(struct fcnn_model *m);
 /* Keras's Dense(units, activation, use_bias). A softmax activation is accepted on the
  * model's last layer only and is merged with the cross-entropy loss: the model's outputs
