@@ -136,7 +136,7 @@ static int f32_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     int N = x->shape[0], D = x->shape[1], K = w->shape[1];
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
-            float acc = B ? B[k] : 0;
+            float acc = B ? B[k] : 0.0f;
             for (int d = 0; d < D; d++)
                 acc += X[n * D + d] * W[d * K + k];
             Y[n * K + k] = act == FCNN_ACT_RELU && acc < 0 ? 0 : acc;

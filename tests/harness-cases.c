@@ -1023,6 +1023,14 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_sgd(add_case(list), 31370, 0.005f);
     fill_momentum(add_case(list), 31370, 0.005f, 0.9f);
     fill_adam(add_case(list), 31370, 0.005f, 1, false);
+    /* The newer layers at the shapes a model of this size gives them. */
+    const struct any_shape conv_out = { 4, { 32, 28, 28, 32 } }, hidden = { 2, { 32, 128 } };
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        fill_batchnorm(add_case(list), batchnorm_ops[op], &conv_out);
+    fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, FCNN_ACT_SIGMOID, &conv_out);
+    fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, FCNN_ACT_SIGMOID, &conv_out);
+    fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, 0.5f, 1, &hidden);
+    fill_dropout(add_case(list), FCNN_OP_DROPOUT_BWD, 0.5f, 1, &hidden);
 }
 
 /* --- the grad table ---------------------------------------------------------------------- */

@@ -200,6 +200,49 @@ static const struct test_case cases[] = {
     { FCNN_OP_ADAM_UPDATE, { IN(7), IN(7), IN(7), F32(FILL_POSITIVE, 7) },
       { .p.adam = { .alpha = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f } },
       false },
+    { FCNN_OP_RMSPROP_UPDATE, { IN(18496), IN(18496), F32(FILL_POSITIVE, 18496) },
+      { .p.rmsprop = { .lr = 0.001f, .rho = 0.9f, .epsilon = 1e-7f } }, false },
+    { FCNN_OP_ADAMW_UPDATE, { IN(18496), IN(18496), IN(18496), F32(FILL_POSITIVE, 18496) },
+      { .p.adamw = { .alpha = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f,
+                     .decay = 4e-5f } }, false },
+
+    /* activation_fwd: x, y; activation_bwd: y, dy, dx (in place too); relu is exact */
+    { FCNN_OP_ACTIVATION_FWD, { F32(FILL_LOGITS, 7, 13, 13, 5), OUT(7, 13, 13, 5) },
+      { .p.act = FCNN_ACT_SIGMOID }, false },
+    { FCNN_OP_ACTIVATION_FWD, { F32(FILL_LOGITS, 33, 10), OUT(33, 10) },
+      { .p.act = FCNN_ACT_TANH }, false },
+    { FCNN_OP_ACTIVATION_FWD, { IN(33, 10), SAME_AS(0) }, { .p.act = RELU }, true },
+    { FCNN_OP_ACTIVATION_BWD, { F32(FILL_POSITIVE, 7, 13, 13, 5), IN(7, 13, 13, 5),
+                                OUT(7, 13, 13, 5) }, { .p.act = FCNN_ACT_SIGMOID }, false },
+    { FCNN_OP_ACTIVATION_BWD, { IN(33, 10), IN(33, 10), SAME_AS(1) },
+      { .p.act = FCNN_ACT_TANH }, false },
+    { FCNN_OP_ACTIVATION_BWD, { F32(FILL_RELU, 7, 5), IN(7, 5), OUT(7, 5) }, { .p.act = RELU },
+      true },
+
+    /* dropout_fwd: x, y; dropout_bwd: dy, dx: one mask on every backend, bit for bit */
+    { FCNN_OP_DROPOUT_FWD, { IN(7, 13, 13, 5), OUT(7, 13, 13, 5) },
+      { .p.dropout = { .rate = 0.5f, .seed = 42 } }, true },
+    { FCNN_OP_DROPOUT_BWD, { IN(33, 10), SAME_AS(0) },
+      { .p.dropout = { .rate = 0.3f, .seed = 7 } }, true },
+
+    /* batchnorm_fwd_train: x, gamma, beta, moving mean and variance (updated), y, mean,
+     * inv_std; batchnorm_fwd_infer: x, gamma, beta, moving mean and variance, y;
+     * batchnorm_bwd: x, dy, gamma, mean, inv_std, dx (may be omitted), dgamma, dbeta */
+    { FCNN_OP_BATCHNORM_FWD_TRAIN, { IN(7, 13, 13, 5), F32(FILL_POSITIVE, 5), IN(5), IN(5),
+                                     F32(FILL_POSITIVE, 5), OUT(7, 13, 13, 5), OUT(5), OUT(5) },
+      { .p.batchnorm = { .momentum = 0.99f, .epsilon = 1e-3f } }, false },
+    { FCNN_OP_BATCHNORM_FWD_TRAIN, { IN(33, 12), F32(FILL_POSITIVE, 12), IN(12), IN(12),
+                                     F32(FILL_POSITIVE, 12), OUT(33, 12), OUT(12), OUT(12) },
+      { .p.batchnorm = { .momentum = 0.99f, .epsilon = 1e-3f } }, false },
+    { FCNN_OP_BATCHNORM_FWD_INFER, { IN(7, 13, 13, 5), F32(FILL_POSITIVE, 5), IN(5), IN(5),
+                                     F32(FILL_POSITIVE, 5), OUT(7, 13, 13, 5) },
+      { .p.batchnorm = { .momentum = 0.99f, .epsilon = 1e-3f } }, false },
+    { FCNN_OP_BATCHNORM_BWD, { IN(7, 13, 13, 8), IN(7, 13, 13, 8), F32(FILL_POSITIVE, 8), IN(8),
+                               F32(FILL_POSITIVE, 8), OUT(7, 13, 13, 8), OUT(8), OUT(8) },
+      { .p.batchnorm = { .momentum = 0.99f, .epsilon = 1e-3f } }, false },
+    { FCNN_OP_BATCHNORM_BWD, { IN(33, 12), IN(33, 12), F32(FILL_POSITIVE, 12), IN(12),
+                               F32(FILL_POSITIVE, 12), NONE, OUT(12), OUT(12) },
+      { .p.batchnorm = { .momentum = 0.99f, .epsilon = 1e-3f } }, false },
 };
 
 /* One tensor of a case on both backends, and its initial bytes (canaries included). */
