@@ -200,9 +200,35 @@ void global_avgpool_bwd(__global const float *dy, ulong dy_offset, __global floa
  * window and 16 channels as a float16, so every load and store is a whole vector. The
  * first maximum is kept with the same strict comparison, lane by lane. */
 
-/* One (output pixel, 16 channels) per work-item; count = N*HO*WO * C/16. */
+/* Windows that padding does not clip (every window of a "valid" pool): the window's corner
+ * and fixed loop bounds, the reference model's fast path. One (output pixel, 16 channels)
+ * per work-item; count = N*HO*WO * C/16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *y,
+                       ulong y_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                       int SH, int SW, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, pixel = gid / vectors;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    __global const float *corner =
+        x + x_offset + ((size_t)(n * H + oh * SH) * W + ow * SW) * C + 16 * cv;
+    float16 best = vload16(0, corner);
+    for (int i = 0; i < PH; i++)
+        for (int j = 0; j < PW; j++) {
+            float16 v = vload16(0, corner + (i * W + j) * C);
+            best = select(best, v, v > best);
+        }
+    vstore16(best, 0, y + y_offset + (size_t)pixel * C + 16 * cv);
+}
+
+/* Any padding: each window clipped to the image first. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_fwd_vec16_clipped(__global const float *x, ulong x_offset, __global float *y,
                        ulong y_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
                        int SH, int SW, int PT, int PL, int count)
 {
