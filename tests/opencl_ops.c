@@ -202,9 +202,16 @@ static const struct test_case cases[] = {
       false },
     { FCNN_OP_RMSPROP_UPDATE, { IN(18496), IN(18496), F32(FILL_POSITIVE, 18496) },
       { .p.rmsprop = { .lr = 0.001f, .rho = 0.9f, .epsilon = 1e-7f } }, false },
+    { FCNN_OP_RMSPROP_UPDATE, { IN(7), IN(7), F32(FILL_POSITIVE, 7) },
+      { .p.rmsprop = { .lr = 0.001f, .rho = 0.9f, .epsilon = 1e-7f } }, false },
     { FCNN_OP_ADAMW_UPDATE, { IN(18496), IN(18496), IN(18496), F32(FILL_POSITIVE, 18496) },
       { .p.adamw = { .alpha = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f,
-                     .decay = 4e-5f } }, false },
+                     .decay = 0.01f * 0.004f } },
+      false },
+    { FCNN_OP_ADAMW_UPDATE, { IN(7), IN(7), IN(7), F32(FILL_POSITIVE, 7) },
+      { .p.adamw = { .alpha = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f,
+                     .decay = 0.5f } },
+      false },
 
     /* activation_fwd: x, y; activation_bwd: y, dy, dx (in place too); relu is exact */
     { FCNN_OP_ACTIVATION_FWD, { F32(FILL_LOGITS, 7, 13, 13, 5), OUT(7, 13, 13, 5) },
