@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli/cli_data.h"
 #include "nn/optimizer.h"
 
 struct fcnn_options {
@@ -32,6 +33,7 @@ struct fcnn_options {
     bool bench;                  /* benchmark instead of training */
     bool tune;                   /* time kernel variants again, print the choices, exit */
     bool profile;                /* print each op's share of the device time at the end */
+    struct fcnn_data_cli data;   /* data sources, validation split, augmentation, --predict */
 };
 
 enum fcnn_cli_result {

@@ -12,7 +12,9 @@
 #include "backend/backend.h"
 #include "train/bench.h"
 #include "cli/cli.h"
+#include "cli/data_run.h"
 #include "data/dataset.h"
+#include "data/source.h"
 #include "io/history.h"
 #include "nn/network.h"
 #include "nn/optimizer.h"
@@ -22,14 +24,16 @@
 #include "train/train.h"
 #include "io/checkpoint.h"
 #include "report/plot.h"
+#include "train/data_check.h"
 
 /* Everything one run holds, released in one place. */
 struct run {
     struct fcnn_options opt;
     struct fcnn_backend *be;
     struct fcnn_model model;
-    struct fcnn_dataset train_data, test_data;
-    struct fcnn_split *train, *test;
+    struct fcnn_data data;         /* training, validation and test sets on the host */
+    struct fcnn_input_info input;  /* the model's input shape and class names */
+    struct fcnn_split *train, *val, *test;
     struct fcnn_network *net;
     struct fcnn_optimizer *optimizer;
     struct fcnn_rng rng;
@@ -106,27 +110,50 @@ static int open_backend(struct run *r)
     return fcnn_backend_open("ref", &options, &r->be);
 }
 
-static int load_data(struct run *r, bool need_train)
+/* The data on the host, before the model (which follows its shape and classes). */
+static int load_data(struct run *r)
 {
-    const char *dir = fcnn_data_dir(r->opt.data_dir);
+    int status = fcnn_run_load_data(&r->opt, &r->input, r->opt.quiet ? NULL : stdout, &r->data);
+    if (status != FCNN_OK)
+        return status;
+    const struct fcnn_data *d = &r->data;
+    if (d->skipped.count) {
+        say(r, "Skipped %d image%s that could not be read:\n", d->skipped.count,
+            d->skipped.count == 1 ? "" : "s");
+        for (int i = 0; i < d->skipped.count; i++)
+            say(r, "  %s\n", d->skipped.lines[i]);
+    }
+    return FCNN_OK;
+}
+
+/* The data on the device. With a validation split the test set waits for the final
+ * report, so that nothing during training can read it. */
+static int upload_data(struct run *r)
+{
     int status = FCNN_OK;
-    if (need_train) {
-        status = fcnn_dataset_load(dir, FCNN_TRAINING_SET, r->opt.train_limit, &r->train_data);
-        if (status == FCNN_OK)
-            status = fcnn_split_create(r->be, &r->train_data, &r->train);
+    if (!r->opt.eval_only) {
+        status = fcnn_split_create(r->be, &r->data.train, &r->train);
         /* The split has its own copy on the backend; nothing reads the training pixels on
          * the host again (only the labels, for metrics), and they are 47 MB. */
-        free(r->train_data.images);
-        r->train_data.images = NULL;
+        free(r->data.train.images);
+        r->data.train.images = NULL;
     }
-    if (status == FCNN_OK)
-        status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, &r->test_data, &r->test);
-    if (status == FCNN_OK)
-        say(r, "Data: %s: %d training and %d test images\n", dir, r->train_data.count,
-            r->test_data.count);
-    return status;
+    if (status == FCNN_OK && r->data.val.count)
+        status = fcnn_split_create(r->be, &r->data.val, &r->val);
+    else if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, &r->data.test, &r->test);
+    if (status != FCNN_OK)
+        return status;
+    const struct fcnn_data *d = &r->data;
+    if (d->val.count)
+        say(r, "Data: %s: %d training, %d validation and %d test images\n", d->where,
+            d->train.count, d->val.count, d->test.count);
+    else
+        say(r, "Data: %s: %d training and %d test images\n", d->where, d->train.count,
+            d->test.count);
+    if (!d->fashion_mnist)
+        say(r, "Input: %dx%dx%d images, %d classes\n", d->rows, d->cols, d->channels, d->classes);
+    return FCNN_OK;
 }
 
 /* --- checkpoints: --load, --resume, and one save per epoch --- */
@@ -157,7 +184,8 @@ static int save_checkpoint(struct run *r)
         return FCNN_OK; /* said once, before training */
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
-                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr };
+                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr,
+                                              .input = &r->input };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
 
@@ -239,13 +267,16 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
     }
     snprintf(path, sizeof path, "%s/confusion.png", r->opt.out_dir);
     if (status == FCNN_OK)
-        status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
+        status = fcnn_plot_confusion(path, matrix, (const char *const *)r->input.names.names,
+                                     r->input.names.count);
     snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir);
     int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
                                                           : FCNN_PLOT_MAX_PREDICTIONS;
     if (status == FCNN_OK) /* the first test images, in file order */
-        status = fcnn_plot_predictions(path, r->test_data.images, truth, pred, fcnn_class_names,
-                                       FCNN_CLASSES, shown);
+        status = fcnn_plot_predictions_shaped(path, r->data.test.images, r->data.test.rows,
+                                              r->data.test.cols, r->data.test.channels, truth,
+                                              pred, (const char *const *)r->input.names.names,
+                                              r->input.names.count, shown);
     if (status == FCNN_OK)
         say(r, "Plots: %s/{accuracy,loss,confusion,predictions}.png\n", r->opt.out_dir);
     return status;
@@ -255,7 +286,15 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
 static int report(struct run *r)
 {
     struct fcnn_pass_stats stats;
-    int status = fcnn_evaluate(r->net, r->test, r->opt.eval_batch_size, &stats);
+    int status = FCNN_OK;
+    if (!r->test) {
+        status = fcnn_split_create(r->be, &r->data.test, &r->test);
+        if (status == FCNN_OK)
+            say(r, "Test set: %d images, read once, now, for the final report\n",
+                r->data.test.count);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_evaluate(r->net, r->test, r->opt.eval_batch_size, &stats);
     if (status != FCNN_OK)
         return status;
     int n = r->test->count;
@@ -269,17 +308,25 @@ static int report(struct run *r)
         truth[i] = fcnn_split_label_at(r->test, i);
         pred[i] = r->test->host_pred[i];
     }
-    int matrix[FCNN_CLASSES * FCNN_CLASSES];
-    fcnn_confusion_matrix(truth, pred, n, FCNN_CLASSES, matrix);
+    int classes = r->input.names.count;
+    const char *const *names = (const char *const *)r->input.names.names;
+    int *matrix = malloc(sizeof(int) * (size_t)classes * (size_t)classes);
+    if (!matrix) {
+        free(truth);
+        free(pred);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the confusion matrix");
+    }
+    fcnn_confusion_matrix(truth, pred, n, classes, matrix);
     if (r->trainer.epoch > 0) {
         const struct fcnn_epoch_stats *last = &r->trainer.history[r->trainer.epoch - 1];
         printf("\nFinal training accuracy: %.4f - loss: %.4f\n", last->accuracy, last->loss);
     }
     printf("Test accuracy: %.4f - loss: %.4f (%d images)\n\n", stats.accuracy, stats.loss, n);
-    fcnn_print_confusion(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    fcnn_print_confusion(stdout, matrix, classes, names);
     printf("\nClassification report\n");
-    fcnn_print_classification_report(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    fcnn_print_classification_report(stdout, matrix, classes, names);
     status = plot_results(r, matrix, truth, pred);
+    free(matrix);
     free(truth);
     free(pred);
     return status;
@@ -291,7 +338,7 @@ static int report(struct run *r)
  * initialisation, or the checkpoint's). */
 static int build(struct run *r)
 {
-    int status = load_data(r, !r->opt.eval_only);
+    int status = upload_data(r);
     if (status == FCNN_OK)
         status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
                                      r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
@@ -319,7 +366,7 @@ static int build(struct run *r)
 
     r->trainer = (struct fcnn_trainer){
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
-        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
+        .train = r->train, .val = r->val ? r->val : r->test, .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
@@ -331,7 +378,15 @@ static int build(struct run *r)
 /* Model, checkpoint, backend, output directory, data, network, optimizer, trainer. */
 static int setup(struct run *r)
 {
-    int status = fcnn_model_reference(&r->model);
+    const char *checkpoint = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
+    int status = fcnn_run_read_input(checkpoint, &r->input);
+    if (status == FCNN_OK && !r->opt.data.predict_count)
+        status = load_data(r);
+    if (status == FCNN_OK)
+        status = fcnn_run_choose_model(&r->opt, &r->data, &r->input, &r->model);
+    if (status == FCNN_OK && !r->opt.data.predict_count)
+        status = fcnn_model_check_data(&r->model, r->data.rows, r->data.cols, r->data.channels,
+                                       r->data.classes, r->data.where);
     if (status == FCNN_OK)
         status = open_checkpoint(r);
     if (status == FCNN_OK)
@@ -339,6 +394,8 @@ static int setup(struct run *r)
     if (status != FCNN_OK)
         return status;
     r->backend_opened = fcnn_now();
+    if (r->opt.data.predict_count) /* prints the predictions alone */
+        return FCNN_OK;
     if (!r->opt.bench) /* the benchmark prints its own heading */
         say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
@@ -368,7 +425,9 @@ static int run(struct run *r)
     int status = setup(r);
     if (status != FCNN_OK)
         return status;
-    if (r->opt.tune)
+    if (r->opt.data.predict_count)
+        status = fcnn_run_predict(r->be, &r->model, r->checkpoint, &r->input, &r->opt, stdout);
+    else if (r->opt.tune)
         status = tune(r);
     else if (r->opt.bench)
         status = fcnn_bench(&r->trainer, stdout);
@@ -400,11 +459,12 @@ static void release(struct run *r)
         fcnn_optimizer_destroy(r->be, r->optimizer);
         fcnn_network_destroy(r->net);
         fcnn_split_destroy(r->be, r->train);
+        fcnn_split_destroy(r->be, r->val);
         fcnn_split_destroy(r->be, r->test);
         fcnn_backend_close(r->be);
     }
-    fcnn_dataset_free(&r->train_data);
-    fcnn_dataset_free(&r->test_data);
+    fcnn_data_free(&r->data);
+    fcnn_input_info_free(&r->input);
 }
 
 /* One run on the backend the options name (or the automatic choice). */

@@ -100,6 +100,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
+    char *input = settings->input ? fcnn_checkpoint_input_json(settings->input) : NULL;
     char *hyper = json_text(json_pack(
         "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
         "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
@@ -109,7 +110,8 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
-    if (!host || !tensors || !names || !history || !hyper || !early)
+    if (!host || !tensors || !names || !history || !hyper || !early ||
+        (settings->input && !input))
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
 
     /* Host copies: the parameter arena, then each optimizer slot's. */
@@ -161,13 +163,16 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         { "iterations", iterations },
         { "early_stopping", early ? early : "" },
         { "history", history ? history : "" },
+        { "input", input ? input : "" }, /* last: left out when there is none */
     };
     if (status == FCNN_OK)
-        status = fcnn_st_write(path, tensors, count, meta, (int)(sizeof meta / sizeof meta[0]));
+        status = fcnn_st_write(path, tensors, count, meta,
+                              (int)(sizeof meta / sizeof meta[0]) - (input ? 0 : 1));
     free(host);
     free(tensors);
     free(names);
     free(history);
+    free(input);
     free(hyper);
     free(early);
     return status;

@@ -77,14 +77,23 @@ int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const c
 
 int fcnn_model_reference(struct fcnn_model *m)
 {
-    fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+    return fcnn_model_reference_for(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+}
+
+int fcnn_model_reference_for(struct fcnn_model *m, struct fcnn_shape input, int classes)
+{
+    /* Two 2x2 poolings need at least 4x4 inputs to leave a pixel. */
+    if (input.ndim != 3 || input.dims[0] < 4 || input.dims[1] < 4 || input.dims[2] < 1)
+        return fcnn_error(FCNN_ERR_INVALID, "the reference model needs images of at least "
+                          "4x4 pixels, not %dx%d", input.dims[0], input.dims[1]);
+    fcnn_model_init(m, input, classes);
     int status;
     if ((status = fcnn_add_conv2d(m, 32, 3, FCNN_ACT_RELU)) != FCNN_OK ||
         (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
         (status = fcnn_add_conv2d(m, 64, 3, FCNN_ACT_RELU)) != FCNN_OK ||
         (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
-        (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
+        (status = fcnn_add_dense(m, classes, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
     return FCNN_OK;
 }
