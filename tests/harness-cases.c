@@ -3,8 +3,10 @@
  * 32 and 33) appear only a few times, because the reference backend that every result is
  * checked against is plain double-accumulating C.
  *
- * To cover a new op: add it to FCNN_OP_LIST, write a fill_* function for its tensors, and
- * add its shapes to harness_cases_test (and grad/perf where they apply). */
+ * To cover a new op (README.md, "Adding a layer"): write a fill_* function for its tensors
+ * and tolerance, add its shapes to harness_cases_test, and a grad case (finite differences
+ * of its forward, or a closed_form function for an update); perf where it matters. The
+ * loops that run these tables never name an op. */
 #include <config.h>
 
 #include <float.h>
@@ -830,6 +832,40 @@ static void grad_softmax(struct harness_grad_case_list *list, int n, int k, floa
     g->backward[4] = (struct grad_source){ SOURCE_SCRATCH, 4 };
 }
 
+/* The optimizer updates as Keras documents them, written in their textbook form (not the
+ * reference backend's incremental one), in double from the float inputs. */
+static void sgd_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const float *p = host[0], *g = host[1];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++)
+        expected[0][i] = (float)(p[i] - (double)c->call.p.sgd.lr * g[i]);
+}
+
+static void momentum_closed_form(const struct harness_case *c, void *const host[],
+                                 float *expected[])
+{
+    const struct fcnn_momentum_params *q = &c->call.p.momentum;
+    const float *p = host[0], *g = host[1], *velocity = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->momentum * velocity[i] - (double)q->lr * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] + v);
+    }
+}
+
+static void adam_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const struct fcnn_adam_params *q = &c->call.p.adam;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
 void harness_cases_grad(struct harness_grad_case_list *list)
 {
     /* Small shapes: every element of the differentiated input costs two forward calls. */
@@ -868,12 +904,16 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     /* The optimizer updates are not gradients: each is checked against its definition. */
     struct harness_grad_case *g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_SGD_UPDATE);
     fill_sgd(&g->forward, 1000, 0.1f);
+    g->closed_form = sgd_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_MOMENTUM_UPDATE);
     fill_momentum(&g->forward, 1000, 0.1f, 0.9f);
+    g->closed_form = momentum_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 1, false);
+    g->closed_form = adam_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 10, true);
+    g->closed_form = adam_closed_form;
     for (int i = 0; i < list->count; i++)
         if (list->items[i].kind == GRAD_CLOSED_FORM)
             snprintf(list->items[i].id, sizeof list->items[i].id, "%s", list->items[i].forward.id);

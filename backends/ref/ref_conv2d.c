@@ -25,10 +25,11 @@ static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_ten
     };
 }
 
-int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                   fcnn_tensor_arg y, const struct fcnn_conv2d_params *p)
+int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(x, w, y, p);
     const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
     const float *B = REF_PTR(const float, b);
@@ -65,10 +66,11 @@ int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_
     return FCNN_OK;
 }
 
-int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx,
-                        const struct fcnn_conv2d_params *p)
+int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(dx, w, dy, p);
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
@@ -108,10 +110,11 @@ int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_t
     return FCNN_OK;
 }
 
-int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw,
-                          const struct fcnn_conv2d_params *p)
+int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(x, dw, dy, p);
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DW = REF_PTR(float, dw);
@@ -150,9 +153,10 @@ int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
     return FCNN_OK;
 }
 
-int ref_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
+int ref_bias_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], db = call->t[1];
     const float *DY = REF_PTR(const float, dy);
     float *DB = REF_PTR(float, db);
     int channels = db->shape[0];

@@ -29,10 +29,11 @@ static size_t window_argmax(const float *X, int h, int w, int c_count, int n, in
     return best;
 }
 
-int ref_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
-                    const struct fcnn_pool_params *p)
+int ref_maxpool_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], y = call->t[1];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *X = REF_PTR(const float, x);
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];
@@ -48,10 +49,11 @@ int ref_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
     return FCNN_OK;
 }
 
-int ref_maxpool_bwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
-                    const struct fcnn_pool_params *p)
+int ref_maxpool_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dx = call->t[2];
+    const struct fcnn_pool_params *p = &call->p.pool;
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx);
     int n_count = x->shape[0], h = x->shape[1], w = x->shape[2], c_count = x->shape[3];

@@ -16,7 +16,8 @@
 struct fcnn_backend; /* opaque */
 
 /* Every op of the interface, forward and backward. The second column is its public name
- * (harness ids, --kernel OP=VARIANT, profiles). */
+ * (harness ids, --kernel OP=VARIANT, profiles). Each op has one descriptor in the table of
+ * src/backend/op-table.c (fcnn_op_desc) and one slot in a backend's run[] table. */
 #define FCNN_OP_LIST(X)                                                                    \
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
@@ -87,10 +88,46 @@ struct fcnn_op_call {
  * or read and updated in place (optimizer state), and whether it may be omitted. */
 enum fcnn_tensor_role { FCNN_IN, FCNN_OUT, FCNN_INOUT };
 
+/* A rank of FCNN_ANY_RANK: any rank from 1 to FCNN_MAX_DIMS (the op's check relates it to
+ * the other tensors). */
+#define FCNN_ANY_RANK 0
+
+struct fcnn_op_tensor_desc {
+    const char *name;
+    enum fcnn_tensor_role role;
+    enum fcnn_dtype dtype;
+    int rank;      /* or FCNN_ANY_RANK */
+    bool optional; /* may be NULL in the call */
+};
+
+/* Everything the core knows about an op, in one row of the table in src/backend/op-table.c (its name is in FCNN_OP_LIST):
+ * the dispatcher, the harness, traces, benchmarks and profiles read it and nothing else.
+ * fcnn_op_validate() first checks each present tensor against its row (dtype, rank,
+ * positive dimensions, alignment, buffer bounds), then calls `check` for what relates the
+ * tensors and parameters to each other. */
+struct fcnn_op_desc {
+    const char *param; /* the member of fcnn_op_call.p the op reads; NULL: none */
+    int tensor_count;
+    struct fcnn_op_tensor_desc t[FCNN_OP_MAX_TENSORS];
+    /* Shapes against each other, and the parameters; FCNN_ERR_INVALID with one line
+     * naming the op (fcnn_op_invalid) when they do not fit. NULL: nothing to relate. */
+    int (*check)(const struct fcnn_op_call *call);
+    /* Nominal floating-point operations of a call (multiply and add counted apart); NULL:
+     * 0, for ops that only move or compare data or do a few operations per element. */
+    double (*flops)(const struct fcnn_op_call *call);
+};
+
+const struct fcnn_op_desc *fcnn_op_desc(enum fcnn_op op);
+
+/* Shorthands for the descriptor's tensor columns. */
 int fcnn_op_tensor_count(enum fcnn_op op);
 const char *fcnn_op_tensor_name(enum fcnn_op op, int i);
 enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i);
 bool fcnn_op_tensor_optional(enum fcnn_op op, int i);
+
+/* For descriptors' checks: reports "OP: what" as FCNN_ERR_INVALID and returns it. */
+int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- backends ------------------------------------------------------------------------ */
 
