@@ -68,7 +68,7 @@ static int synthetic(struct fcnn_rng *rng, int i, int rows, int cols, int channe
         for (int x = 0; x < cols; x++)
             for (int c = 0; c < channels; c++) {
                 bool in = y >= top && y < top + side && x >= left && x < left + side;
-                int v = (int)fcnn_rng_below(rng, 60) + (in ? 180 : 0) + (c == label % channels ? 10 : 0);
+                int v = (int)fcnn_rng_below(rng, 200) + (in ? 50 : 0);
                 pixels[((size_t)y * cols + x) * channels + c] = (uint8_t)(v > 255 ? 255 : v);
             }
     return label;
