@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/data_run.h"
 #include "data/dataset.h"
+#include "data/augment.h"
 #include "data/source.h"
 #include "io/history.h"
 #include "nn/network.h"
@@ -34,6 +35,7 @@ struct run {
     struct fcnn_data data;         /* training, validation and test sets on the host */
     struct fcnn_input_info input;  /* the model's input shape and class names */
     struct fcnn_split *train, *val, *test;
+    struct fcnn_augment augment;   /* --augment, parsed */
     struct fcnn_network *net;
     struct fcnn_optimizer *optimizer;
     struct fcnn_rng rng;
@@ -371,7 +373,11 @@ static int build(struct run *r)
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
+        .augment = r->opt.data.augment ? &r->augment : NULL,
     };
+    if (r->opt.data.augment && (status = fcnn_augment_parse(r->opt.data.augment,
+                                                            &r->augment)) != FCNN_OK)
+        return status;
     return fcnn_trainer_init(&r->trainer);
 }
 

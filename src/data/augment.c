@@ -52,3 +52,17 @@ int fcnn_augment_parse(const char *spec, struct fcnn_augment *out)
         return fcnn_error(FCNN_ERR_INVALID, "--augment needs flip, shift:N and/or rotate:DEGREES");
     return FCNN_OK;
 }
+
+void fcnn_augment_draw(const struct fcnn_augment *a, struct fcnn_rng *rng, int n, float *params)
+{
+    for (int i = 0; i < n; i++) {
+        float *p = params + (size_t)i * 4;
+        p[0] = a->flip ? (float)fcnn_rng_below(rng, 2) : 0.0f;
+        p[1] = a->shift ? (float)((int)fcnn_rng_below(rng, 2 * (uint64_t)a->shift + 1) - a->shift)
+                        : 0.0f;
+        p[2] = a->shift ? (float)((int)fcnn_rng_below(rng, 2 * (uint64_t)a->shift + 1) - a->shift)
+                        : 0.0f;
+        p[3] = a->rotate ? (float)((2 * fcnn_rng_uniform(rng) - 1) * a->rotate * M_PI / 180)
+                         : 0.0f;
+    }
+}

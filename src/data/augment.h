@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "core/rng.h"
+
 struct fcnn_augment {
     bool flip;
     int shift;    /* pixels, 0: none */
@@ -18,5 +20,11 @@ struct fcnn_augment {
  * naming the bad part. */
 int fcnn_augment_parse(const char *spec, struct fcnn_augment *out);
 bool fcnn_augment_any(const struct fcnn_augment *a);
+
+/* The draws for n samples, in the order of the augment op's params: per sample { flip
+ * (0 or 1), shift_rows, shift_cols (whole pixels), angle (radians) }, each drawn from
+ * `rng` only when that augmentation is on, so that the generator moves the same way
+ * for the same specification. */
+void fcnn_augment_draw(const struct fcnn_augment *a, struct fcnn_rng *rng, int n, float *params);
 
 #endif

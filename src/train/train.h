@@ -10,6 +10,7 @@
 #include "nn/network.h"
 #include "nn/optimizer.h"
 #include "core/rng.h"
+#include "data/augment.h"
 #include "data/split.h"
 
 /* Mean loss and accuracy of a pass. */
@@ -49,6 +50,7 @@ struct fcnn_trainer {
     int eval_batch_size;
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
+    const struct fcnn_augment *augment; /* training batches only; NULL: none */
 
     /* State carried across epochs (and through checkpoints). */
     int epoch;                        /* epochs completed */
@@ -59,6 +61,10 @@ struct fcnn_trainer {
     float *best_params;               /* the parameters of that epoch (host copy) */
     bool stopped_early;
     bool warmed_up;
+    /* Augmentation: the loaded batch before the augment op, and every sample's draws of
+     * the epoch (uploaded once per epoch, as the order is). */
+    struct fcnn_buffer *augment_batch, *augment_params;
+    float *host_augment_params;
 };
 
 /* Prepares the trainer's history and early-stopping state; fields above the state must be
