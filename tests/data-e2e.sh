@@ -12,6 +12,8 @@ set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
 MAKE_DATA=${MAKE_DATA:-./tests/make-data}
 XDG_CACHE_HOME=$tmp/cache; export XDG_CACHE_HOME
+# Kernel tuning times every variant on every new shape: minutes here, and not tested here.
+FCNN_TUNE=0; export FCNN_TUNE
 "$MAKE_DATA" idx "$tmp/rgb" 12 12 3 4 256 64 || exit 99
 "$MAKE_DATA" folder "$tmp/imgs" 10 10 1 3 240 60
 case $? in 0) ;; 77) echo "SKIP: this build cannot write PNG or JPEG"; exit 77 ;; *) exit 99 ;; esac
@@ -58,6 +60,18 @@ for b in $backends; do
   grep -q "^Total params: 19,587$" "$tmp/imgs-$b.out" || fail "$b: folder total params"
   grep -q "^ 2 k02 " "$tmp/imgs-$b.out" || fail "$b: folder names not in the confusion matrix"
   grep -q "^ *k01 *[0-9.]* " "$tmp/imgs-$b.out" || fail "$b: folder names not in the report"
+done
+
+# --augment trains on transformed batches: another loss than without, and the same on
+# every backend for the same seed.
+for b in $backends; do
+  run aug-$b --backend=$b --data "$tmp/rgb" --epochs 1 --augment flip,shift:2,rotate:10 || continue
+  sed -n 's/.* - loss: \([0-9.]*\) - .*/\1/p' "$tmp/aug-$b.out" > "$tmp/aug-$b.loss"
+done
+grep -q "^8/8 .* - loss: $(cat "$tmp/aug-ref.loss") " "$tmp/rgb-ref.out" && fail "--augment: the loss of a plain run"
+for b in $backends; do
+  awk -v a="$(cat "$tmp/aug-ref.loss")" -v b="$(cat "$tmp/aug-$b.loss")" 'BEGIN { d = a - b; exit !(a != "" && d < 0.001 && d > -0.001) }' \
+    || fail "--augment: $b's loss $(cat "$tmp/aug-$b.loss") differs from ref's $(cat "$tmp/aug-ref.loss")"
 done
 
 # --color-mode rgb makes three channels of gray images: conv2d has 3*3*3*32+32 parameters.
