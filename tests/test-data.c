@@ -365,7 +365,33 @@ static void test_pixels(void)
                img.pixels[3] == 25 && img.pixels[5] == 25,
            "gray to rgb");
     EXPECT(fcnn_image_to_channels(&img, 1) == FCNN_OK && img.pixels[1] == 25, "rgb to gray");
+
+    /* PGM: written and read back exactly; a comment and a maximum of 15 scale to 255;
+     * a truncated one names the file. */
+    char path[700];
+    snprintf(path, sizeof path, "%s/a.pgm", dir);
+    EXPECT(fcnn_pgm_write(path, &img) == FCNN_OK, "pgm write: %s", fcnn_last_error());
+    struct fcnn_image back;
+    EXPECT(fcnn_image_read(path, &back) == FCNN_OK && back.rows == 4 && back.cols == 4 &&
+               back.channels == 1 && memcmp(back.pixels, img.pixels, 16) == 0,
+           "pgm read back: %s", fcnn_last_error());
+    fcnn_image_free(&back);
     fcnn_image_free(&img);
+    FILE *f = fopen(path, "wb");
+    fprintf(f, "P5 # two by one\n2 1\n15\n");
+    fputc(15, f);
+    fputc(5, f);
+    fclose(f);
+    EXPECT(fcnn_image_read(path, &back) == FCNN_OK && back.pixels[0] == 255 && back.pixels[1] == 85,
+           "pgm with maximum 15: %s", fcnn_last_error());
+    fcnn_image_free(&back);
+    f = fopen(path, "wb");
+    fprintf(f, "P5\n2 2\n255\n");
+    fputc(1, f);
+    fclose(f);
+    EXPECT(fcnn_image_read(path, &back) != FCNN_OK && strstr(fcnn_last_error(), path) &&
+               strstr(fcnn_last_error(), "PGM data is truncated"),
+           "truncated pgm: %s", fcnn_last_error());
 }
 
 int main(void)

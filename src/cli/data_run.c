@@ -31,9 +31,9 @@ int fcnn_run_load_data(const struct fcnn_options *opt, const struct fcnn_input_i
     o.need_train = !opt->eval_only;
     o.progress = progress;
     o.known_classes = input->names.count ? &input->names : NULL;
-    /* A model's images are read at its size: a folder of other sizes is resized to it
-     * when --image-size asks for that size, and refused otherwise. */
-    if (input->names.count && !o.image_rows && !o.color_mode)
+    /* A loaded model's images have its channels; a folder of another size is resized
+     * when --image-size asks for the model's, and refused (by the model check) otherwise. */
+    if (input->names.count && !o.color_mode)
         o.color_mode = input->channels == 1 ? FCNN_COLOR_GRAYSCALE : FCNN_COLOR_RGB;
     return fcnn_data_load(&o, data);
 }
