@@ -26,6 +26,7 @@ struct ocl_tunable {
 
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
+    OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
 };
 
 struct ocl_variant {
@@ -57,7 +58,8 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
  * else the highest-priority variant that does; NULL when none can. */
 const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
                                              const struct fcnn_op_call *call);
-/* How many variants of the call's op support it (what tuning would time). */
+/* How many variants of the call's op support it (what tuning would time: on a CPU device,
+ * not the GPU-shaped ones). */
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity);
 /* Runs the call: the forced variant, else the tuned choice for its shape (timing the
@@ -69,9 +71,6 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 /* Runs one variant, preparing what it needs first (CLBlast's first-use compilation). */
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
-
-/* Builds every program every variant uses (at open). */
-int ocl_build_all_variants(struct ocl_context *ctx);
 
 /* A variant's build options: "-cl-std=CL1.2 -DNAME=VALUE ...". */
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
