@@ -23,7 +23,8 @@ static int f32_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
     (void)ctx;
     fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
     const struct fcnn_conv2d_params *p = &call->p.conv;
-    const float *X = PTR(const float, x), *W = PTR(const float, w), *B = PTR(const float, b);
+    const float *X = PTR(const float, x), *W = PTR(const float, w);
+    const float *B = b ? PTR(const float, b) : NULL;
     float *Y = PTR(float, y);
     int N = x->shape[0], H = x->shape[1], Wd = x->shape[2], C = x->shape[3];
     int KH = w->shape[0], KW = w->shape[1], K = w->shape[3], HO = y->shape[1], WO = y->shape[2];
@@ -34,14 +35,15 @@ static int f32_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
                     float acc = 0;
                     for (int i = 0; i < KH; i++)
                         for (int j = 0; j < KW; j++) {
-                            int ih = oh * p->stride - p->pad + i, iw = ow * p->stride - p->pad + j;
+                            int ih = oh * p->sh - p->pad_top + i, iw = ow * p->sw - p->pad_left + j;
                             if (ih < 0 || ih >= H || iw < 0 || iw >= Wd)
                                 continue;
                             for (int c = 0; c < C; c++)
                                 acc += X[((n * H + ih) * Wd + iw) * C + c] *
                                        W[((i * KW + j) * C + c) * K + k];
                         }
-                    acc += B[k];
+                    if (B)
+                        acc += B[k];
                     Y[((n * HO + oh) * WO + ow) * K + k] =
                         p->act == FCNN_ACT_RELU && acc < 0 ? 0 : acc;
                 }
@@ -65,11 +67,11 @@ static int f32_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
                     for (int k = 0; k < K; k++)
                         for (int i = 0; i < KH; i++)
                             for (int j = 0; j < KW; j++) {
-                                int th = ih + p->pad - i, tw = iw + p->pad - j;
-                                if (th < 0 || tw < 0 || th % p->stride || tw % p->stride ||
-                                    th / p->stride >= HO || tw / p->stride >= WO)
+                                int th = ih + p->pad_top - i, tw = iw + p->pad_left - j;
+                                if (th < 0 || tw < 0 || th % p->sh || tw % p->sw ||
+                                    th / p->sh >= HO || tw / p->sw >= WO)
                                     continue;
-                                acc += DY[((n * HO + th / p->stride) * WO + tw / p->stride) * K + k] *
+                                acc += DY[((n * HO + th / p->sh) * WO + tw / p->sw) * K + k] *
                                        W[((i * KW + j) * C + c) * K + k];
                             }
                     DX[((n * H + ih) * Wd + iw) * C + c] = acc;
@@ -95,7 +97,8 @@ static int f32_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
                     for (int n = 0; n < N; n++)
                         for (int oh = 0; oh < HO; oh++)
                             for (int ow = 0; ow < WO; ow++) {
-                                int ih = oh * p->stride - p->pad + i, iw = ow * p->stride - p->pad + j;
+                                int ih = oh * p->sh - p->pad_top + i;
+                                int iw = ow * p->sw - p->pad_left + j;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= Wd)
                                     continue;
                                 acc += X[((n * H + ih) * Wd + iw) * C + c] *
@@ -127,12 +130,13 @@ static int f32_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     (void)ctx;
     fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
     enum fcnn_activation act = call->p.act;
-    const float *X = PTR(const float, x), *W = PTR(const float, w), *B = PTR(const float, b);
+    const float *X = PTR(const float, x), *W = PTR(const float, w);
+    const float *B = b ? PTR(const float, b) : NULL; /* use_bias=False */
     float *Y = PTR(float, y);
     int N = x->shape[0], D = x->shape[1], K = w->shape[1];
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
-            float acc = B[k];
+            float acc = B ? B[k] : 0;
             for (int d = 0; d < D; d++)
                 acc += X[n * D + d] * W[d * K + k];
             Y[n * K + k] = act == FCNN_ACT_RELU && acc < 0 ? 0 : acc;

@@ -67,7 +67,7 @@ static const struct ocl_variant variants[] = {
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
-      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+      .supports = ocl_conv2d_fwd_clblast_supports, .run = ocl_conv2d_fwd_im2col_gemm },
     /* Direct loops, four output channels per work-item as a float4: a check on the other
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
@@ -139,6 +139,19 @@ static const struct ocl_variant variants[] = {
       .run = ocl_maxpool_bwd_scatter16 },
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
+    /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_avgpool_fwd_vec16 },
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_avgpool_bwd_vec16 },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_bwd_gather },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .name = "channels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_fwd_channels },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .name = "pixels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_bwd_pixels },
     { .op = FCNN_OP_RELU_BWD, .name = "vec16", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_relu_bwd_vec16 },
     { .op = FCNN_OP_RELU_BWD, .name = "mask", .files = { "activation.cl" }, .tunables = WG(64),
@@ -197,6 +210,28 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+    { .op = FCNN_OP_RMSPROP_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_rmsprop_update_elementwise },
+    { .op = FCNN_OP_ADAMW_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adamw_update_elementwise },
+
+    /* --- activations, dropout, batch normalization --- */
+    { .op = FCNN_OP_ACTIVATION_FWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_fwd_vec4 },
+    { .op = FCNN_OP_ACTIVATION_BWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_bwd_vec4 },
+    { .op = FCNN_OP_DROPOUT_FWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    /* Per-channel sums in slices of rows, then float4 over channels where they allow. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any,
+      .run = ocl_batchnorm_fwd_train_partial_sums },
+    { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "apply", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_fwd_infer_apply },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_bwd_partial_sums },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))
@@ -265,6 +300,23 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
         OCL_TRY(ocl_program_get(ctx, variant->files[f], options, &program));
     }
     return FCNN_OK;
+}
+
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count)
+{
+    enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
+    char options[OCL_TUNING_MAX_CANDIDATES][256];
+    const char *files[MAX], *file_options[MAX];
+    int n = 0;
+    for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
+        ocl_variant_options(list[v], options[v], sizeof options[v]);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && list[v]->files[f]; f++) {
+            files[n] = list[v]->files[f];
+            file_options[n++] = options[v];
+        }
+    }
+    return ocl_programs_prebuild(ctx, files, file_options, n);
 }
 
 static void list_variants(enum fcnn_op op, char *out, size_t size)

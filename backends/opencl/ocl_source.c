@@ -51,6 +51,12 @@ static const unsigned char optim_cl[] = {
 static const unsigned char pool_cl[] = {
 #include "kernels/pool.cl.inc"
 };
+static const unsigned char dropout_cl[] = {
+#include "kernels/dropout.cl.inc"
+};
+static const unsigned char batchnorm_cl[] = {
+#include "kernels/batchnorm.cl.inc"
+};
 
 static const struct embedded {
     const char *file;
@@ -61,7 +67,7 @@ static const struct embedded {
     EMBEDDED(activation),    EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(conv2d_filter),
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
-    EMBEDDED(pool),
+    EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
 #undef EMBEDDED
 };
 

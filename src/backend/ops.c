@@ -266,6 +266,34 @@ int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
     return fcnn_op_run(be, &call);
 }
 
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_AVGPOOL_FWD, .t = { x, y }, .p.pool = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_AVGPOOL_BWD, .t = { dy, dx }, .p.pool = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .t = { x, y } };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .t = { dy, dx } };
+    return fcnn_op_run(be, &call);
+}
+
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx)
 {
@@ -326,5 +354,23 @@ int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p)
 {
     struct fcnn_op_call call = { .op = FCNN_OP_ADAM_UPDATE, .t = { param, grad, m, v }, .p.adam = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_RMSPROP_UPDATE, .t = { param, grad, velocity },
+                                 .p.rmsprop = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_ADAMW_UPDATE, .t = { param, grad, m, v },
+                                 .p.adamw = *p };
     return fcnn_op_run(be, &call);
 }

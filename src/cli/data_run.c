@@ -38,20 +38,13 @@ int fcnn_run_load_data(const struct fcnn_options *opt, const struct fcnn_input_i
     return fcnn_data_load(&o, data);
 }
 
-int fcnn_run_choose_model(const struct fcnn_options *opt, const struct fcnn_data *data,
-                          struct fcnn_input_info *input, struct fcnn_model *model)
+int fcnn_run_fill_input(const struct fcnn_data *data, struct fcnn_input_info *input)
 {
-    (void)opt;
-    if (!input->names.count) {
-        input->rows = data->rows;
-        input->cols = data->cols;
-        input->channels = data->channels;
-        int status = fcnn_classes_copy(data->names.count,
-                                       (const char *const *)data->names.names, &input->names);
-        if (status != FCNN_OK)
-            return status;
-    }
-    return fcnn_model_reference_for(
-        model, (struct fcnn_shape){ 3, { input->rows, input->cols, input->channels } },
-        input->names.count);
+    if (input->names.count)
+        return FCNN_OK;
+    input->rows = data->rows;
+    input->cols = data->cols;
+    input->channels = data->channels;
+    return fcnn_classes_copy(data->names.count, (const char *const *)data->names.names,
+                             &input->names);
 }

@@ -22,10 +22,10 @@ int fcnn_run_read_input(const char *path, struct fcnn_input_info *input);
 int fcnn_run_load_data(const struct fcnn_options *opt, const struct fcnn_input_info *input,
                        FILE *progress, struct fcnn_data *data);
 
-/* The reference model for the checkpoint's input, or else the data's (which then fills
- * `input`, for the checkpoints this run writes). */
-int fcnn_run_choose_model(const struct fcnn_options *opt, const struct fcnn_data *data,
-                          struct fcnn_input_info *input, struct fcnn_model *model);
+/* The data's input description, unless a checkpoint's is already in `input`: the shape
+ * and classes every model of the run (reference, --model, checkpoint) is built for, and
+ * what the checkpoints this run writes record. */
+int fcnn_run_fill_input(const struct fcnn_data *data, struct fcnn_input_info *input);
 
 /* --predict: prepares each file as training did, runs the model with the checkpoint's
  * weights, prints the top classes per file. */

@@ -160,7 +160,7 @@ int fcnn_run_predict(struct fcnn_backend *be, const struct fcnn_model *model,
         struct fcnn_tensor z = fcnn_network_activation(net, model->layer_count, n);
         status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
         if (status == FCNN_OK)
-            status = fcnn_network_forward(net, n);
+            status = fcnn_network_forward(net, n, false);
         if (status == FCNN_OK)
             status = fcnn_download(be, &z, logits);
         for (int i = 0; i < n && status == FCNN_OK; i++) {

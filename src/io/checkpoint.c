@@ -14,6 +14,8 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "core/status.h"
+#include "nn/model_desc.h"
+#include "data/dataset.h"
 
 #define NAME_SIZE 160
 
@@ -21,6 +23,7 @@ struct fcnn_checkpoint {
     char path[4096];
     const struct fcnn_model *model;
     struct fcnn_st_file file;
+    char architecture[FCNN_SPEC_SIZE];
     struct fcnn_run_settings settings;
     int epoch;
     long long iterations;
@@ -41,14 +44,12 @@ bool fcnn_checkpoints_available(void)
 
 static const char *slot_name(enum fcnn_optimizer_kind kind, int slot)
 {
-    if (kind == FCNN_OPT_ADAM)
-        return slot == 0 ? "m" : "v";
-    return "velocity";
+    return fcnn_optimizer_slot_name_of(kind, slot);
 }
 
 static int slots_of(enum fcnn_optimizer_kind kind)
 {
-    return kind == FCNN_OPT_ADAM ? 2 : kind == FCNN_OPT_MOMENTUM ? 1 : 0;
+    return fcnn_optimizer_slots_of(kind);
 }
 
 static void slot_tensor_name(char *out, enum fcnn_optimizer_kind kind, int slot,
@@ -94,29 +95,38 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     size_t arena = model->param_floats;
     bool save_best = t->patience > 0 && t->best_params && t->best_val_loss < INFINITY;
     int per_param = 1 + opt->slot_count + (save_best ? 1 : 0);
-    int count = model->param_count * per_param;
+    /* Non-trainable state (BatchNormalization's moving statistics): itself, and its best
+     * copy with early stopping; no optimizer slots. */
+    int per_state = 1 + (save_best ? 1 : 0);
+    int count = model->param_count * per_param + model->state_count * per_state;
 
     float *host = malloc(sizeof(float) * arena * (size_t)(1 + opt->slot_count));
+    float *state = malloc(sizeof(float) * (model->state_floats ? model->state_floats : 1));
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
-    char *input = settings->input ? fcnn_checkpoint_input_json(settings->input) : NULL;
+    char *input_json = settings->input ? fcnn_checkpoint_input_json(settings->input) : NULL;
+    char schedule[64];
+    fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
-        "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
-        opt->beta2, "epsilon", opt->epsilon, "batch_size", settings->batch_size, "epochs",
-        settings->epochs));
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
+        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
+        opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
+        "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
+        settings->batch_size, "epochs", settings->epochs));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
-    if (!host || !tensors || !names || !history || !hyper || !early ||
-        (settings->input && !input))
+    if (!host || !state || !tensors || !names || !history || !hyper || !early ||
+        (settings->input && !input_json))
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
 
     /* Host copies: the parameter arena, then each optimizer slot's. */
     if (status == FCNN_OK)
         status = fcnn_network_get_params(t->net, host);
+    if (status == FCNN_OK)
+        status = fcnn_network_get_state(t->net, state);
     for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
         struct fcnn_tensor slot = fcnn_optimizer_slot(opt, s);
         status = fcnn_download(t->be, &slot, host + arena * (size_t)(1 + s));
@@ -143,7 +153,25 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         }
     }
 
+    for (int i = 0; i < model->state_count && status == FCNN_OK; i++) {
+        const struct fcnn_param *p = &model->states[i];
+        for (int k = 0; k < per_state; k++, n++) {
+            const float *base = state;
+            if (k == 0) {
+                snprintf(names[n], NAME_SIZE, "%s", p->name);
+            } else {
+                best_tensor_name(names[n], p);
+                base = t->best_state;
+            }
+            tensors[n] = (struct fcnn_st_tensor){ .name = names[n], .ndim = p->ndim,
+                                                  .data = base + p->offset, .count = p->count };
+            for (int d = 0; d < p->ndim; d++)
+                tensors[n].shape[d] = p->shape[d];
+        }
+    }
+
     char version[16], epoch[16], seed[32], iterations[32], rng[80], description[256];
+    char input[64], classes[16];
     snprintf(version, sizeof version, "%d", FCNN_CHECKPOINT_FORMAT_VERSION);
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(seed, sizeof seed, "%" PRIu64, settings->seed);
@@ -151,11 +179,19 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
              t->rng->s[0], t->rng->s[1], t->rng->s[2], t->rng->s[3]);
     fcnn_model_describe(model, description, sizeof description);
+    snprintf(input, sizeof input, "%d,%d,%d", model->input.dims[0], model->input.dims[1],
+             model->input.dims[2]);
+    snprintf(classes, sizeof classes, "%d", model->classes);
+    if (status == FCNN_OK && !model->spec[0])
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store", path);
     const struct fcnn_st_meta meta[] = {
         { "format", "fcnn" },
         { "format_version", version },
         { "fcnn_version", PACKAGE_VERSION },
         { "model", description },
+        { "architecture", model->spec },
+        { "input_shape", input },
+        { "classes", classes },
         { "epoch", epoch },
         { "hyperparameters", hyper ? hyper : "" },
         { "seed", seed },
@@ -163,16 +199,17 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         { "iterations", iterations },
         { "early_stopping", early ? early : "" },
         { "history", history ? history : "" },
-        { "input", input ? input : "" }, /* last: left out when there is none */
+        { "input", input_json ? input_json : "" }, /* last: left out when there is none */
     };
     if (status == FCNN_OK)
         status = fcnn_st_write(path, tensors, count, meta,
-                              (int)(sizeof meta / sizeof meta[0]) - (input ? 0 : 1));
+                              (int)(sizeof meta / sizeof meta[0]) - (input_json ? 0 : 1));
     free(host);
+    free(state);
     free(tensors);
     free(names);
     free(history);
-    free(input);
+    free(input_json);
     free(hyper);
     free(early);
     return status;
@@ -242,13 +279,17 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     int status = meta_json(ck, "hyperparameters", JSON_OBJECT, &hyper);
     if (status != FCNN_OK)
         return status;
-    const char *optimizer = NULL;
-    double lr = 0;
+    const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
+    double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY;
     int batch = 0, epochs = 0;
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i}", "optimizer", &optimizer, "lr",
-                       &lr, "batch_size", &batch, "epochs", &epochs) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F}", "optimizer",
+                       &optimizer, "lr", &lr, "batch_size", &batch, "epochs", &epochs,
+                       "lr_schedule", &schedule, "weight_decay", &weight_decay) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
+    struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
+    if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
+        status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", schedule);
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
         status = bad(ck, "unknown optimizer '%s'", optimizer);
@@ -258,9 +299,41 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     if (status == FCNN_OK)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
-                                                   .epochs = epochs };
+                                                   .epochs = epochs,
+                                                   .lr_schedule = lr_schedule,
+                                                   .weight_decay = weight_decay };
     json_decref(hyper);
     return status;
+}
+
+/* The model: its normalised spec, and the input and classes it was built for (those of
+ * Fashion-MNIST, the only data fcnn reads). Version 1 files predate --model: they hold
+ * the reference model. */
+static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
+{
+    if (version == 1) {
+        snprintf(ck->architecture, sizeof ck->architecture, "%s", FCNN_REFERENCE_SPEC);
+        return FCNN_OK;
+    }
+    const char *text, *input, *classes;
+    int status = meta_string(ck, "architecture", &text);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "input_shape", &input);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "classes", &classes);
+    if (status != FCNN_OK)
+        return status;
+    if (strlen(text) >= sizeof ck->architecture)
+        return bad(ck, "metadata 'architecture' is too long");
+    char want[64];
+    snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    if (strcmp(input, want) != 0)
+        return bad(ck, "the model takes inputs of %s, not %s", input, want);
+    snprintf(want, sizeof want, "%d", FCNN_CLASSES);
+    if (strcmp(classes, want) != 0)
+        return bad(ck, "the model has %s classes, not %s", classes, want);
+    snprintf(ck->architecture, sizeof ck->architecture, "%s", text);
+    return FCNN_OK;
 }
 
 static int parse_rng(struct fcnn_checkpoint *ck)
@@ -302,7 +375,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
 {
     const struct fcnn_model *model = ck->model;
     enum fcnn_optimizer_kind kind = ck->settings.optimizer;
-    int slots = slots_of(kind), found_slots = 0, found_best = 0;
+    int slots = slots_of(kind), found_slots = 0, found_best = 0, found_best_state = 0;
     char name[NAME_SIZE];
 
     for (int t = 0; t < ck->file.count; t++) {
@@ -323,6 +396,16 @@ static int check_tensors(struct fcnn_checkpoint *ck)
             if (!match && strcmp(tensor->name, name) == 0) {
                 match = p;
                 found_best++;
+            }
+        }
+        for (int i = 0; i < model->state_count && !match; i++) {
+            const struct fcnn_param *p = &model->states[i];
+            best_tensor_name(name, p);
+            if (strcmp(tensor->name, p->name) == 0) {
+                match = p;
+            } else if (strcmp(tensor->name, name) == 0) {
+                match = p;
+                found_best_state++;
             }
         }
         if (!match)
@@ -346,11 +429,16 @@ static int check_tensors(struct fcnn_checkpoint *ck)
     for (int i = 0; i < model->param_count; i++)
         if (!fcnn_st_find(&ck->file, model->params[i].name))
             return bad(ck, "tensor '%s' is missing", model->params[i].name);
+    for (int i = 0; i < model->state_count; i++)
+        if (!fcnn_st_find(&ck->file, model->states[i].name))
+            return bad(ck, "tensor '%s' is missing", model->states[i].name);
     if (found_slots && found_slots != slots * model->param_count)
         return bad(ck, "holds %d of the %d %s optimizer tensors", found_slots,
                    slots * model->param_count, fcnn_optimizer_name(kind));
-    if (found_best && found_best != model->param_count)
-        return bad(ck, "holds %d of the %d best-weights tensors", found_best, model->param_count);
+    if ((found_best || found_best_state) &&
+        (found_best != model->param_count || found_best_state != model->state_count))
+        return bad(ck, "holds %d of the %d best-weights tensors", found_best + found_best_state,
+                   model->param_count + model->state_count);
     ck->slot_count = found_slots ? slots : 0;
     ck->has_best = found_best > 0;
     return FCNN_OK;
@@ -375,9 +463,11 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
                      format ? "'" : "missing", format ? format : "", format ? "'" : "");
     if (status == FCNN_OK)
         status = meta_integer(ck, "format_version", 0, 1000000, &version);
-    if (status == FCNN_OK && version != FCNN_CHECKPOINT_FORMAT_VERSION)
-        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads version %d)",
-                     version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK && (version < 1 || version > FCNN_CHECKPOINT_FORMAT_VERSION))
+        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads versions "
+                     "1 to %d)", version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK)
+        status = parse_architecture(ck, version);
     if (status == FCNN_OK)
         status = parse_settings(ck);
     if (status == FCNN_OK && (status = meta_integer(ck, "epoch", 0, 1000000000, &value)) == FCNN_OK)
@@ -398,14 +488,27 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     if (status == FCNN_OK && (int)json_array_size(ck->history) != ck->epoch)
         status = bad(ck, "history has %zu rows for %d epochs", json_array_size(ck->history),
                      ck->epoch);
-    if (status == FCNN_OK)
-        status = check_tensors(ck);
+    if (status == FCNN_OK && model)
+        status = fcnn_checkpoint_bind(ck, model);
     if (status != FCNN_OK) {
         fcnn_checkpoint_close(ck);
         return status;
     }
     *out = ck;
     return FCNN_OK;
+}
+
+int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *model)
+{
+    ck->model = model;
+    if (strcmp(model->spec, ck->architecture) != 0)
+        return bad(ck, "holds the model '%s', not '%s'", ck->architecture, model->spec);
+    return check_tensors(ck);
+}
+
+const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck)
+{
+    return ck->architecture;
 }
 
 void fcnn_checkpoint_close(struct fcnn_checkpoint *ck)
@@ -427,19 +530,33 @@ int fcnn_checkpoint_epoch(const struct fcnn_checkpoint *ck)
     return ck->epoch;
 }
 
-/* Copies the tensors named `prefix + parameter name` into a host arena laid out like the
- * model's parameters (alignment gaps zero). */
-static void fill_arena(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+/* Copies the tensors named `prefix + tensor name` into a host arena laid out as `list`
+ * says (alignment gaps zero). */
+static void fill_tensors(const struct fcnn_checkpoint *ck, const char *prefix,
+                         const struct fcnn_param *list, int count, size_t floats, float *arena)
 {
-    const struct fcnn_model *model = ck->model;
     char name[NAME_SIZE];
-    memset(arena, 0, model->param_floats * sizeof(float));
-    for (int i = 0; i < model->param_count; i++) {
-        const struct fcnn_param *p = &model->params[i];
+    memset(arena, 0, floats * sizeof(float));
+    for (int i = 0; i < count; i++) {
+        const struct fcnn_param *p = &list[i];
         snprintf(name, sizeof name, "%s%s", prefix, p->name);
         const struct fcnn_st_tensor *t = fcnn_st_find(&ck->file, name);
         memcpy(arena + p->offset, t->data, p->count * sizeof(float));
     }
+}
+
+/* The parameters (or their optimizer slot, or their best copy, by prefix). */
+static void fill_arena(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    fill_tensors(ck, prefix, model->params, model->param_count, model->param_floats, arena);
+}
+
+/* The non-trainable state (or its best copy). */
+static void fill_state(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    fill_tensors(ck, prefix, model->states, model->state_count, model->state_floats, arena);
 }
 
 int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net)
@@ -450,6 +567,14 @@ int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_n
     fill_arena(ck, "", arena);
     int status = fcnn_network_set_params(net, arena);
     free(arena);
+    const struct fcnn_model *model = ck->model;
+    float *state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+    if (!state)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading state", ck->path);
+    fill_state(ck, "", state);
+    if (status == FCNN_OK)
+        status = fcnn_network_set_state(net, state);
+    free(state);
     return status;
 }
 
@@ -503,8 +628,11 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     t->wait = ck->wait;
     t->best_val_loss = ck->best_val_loss >= 0 ? ck->best_val_loss : INFINITY;
     if (t->patience > 0 && t->best_params) {
-        if (ck->has_best)
+        if (ck->has_best) {
             fill_arena(ck, "best/", t->best_params);
+            if (t->best_state)
+                fill_state(ck, "best/", t->best_state);
+        }
         else /* a run without early stopping so far: its best is yet to be seen */
             t->best_val_loss = INFINITY;
     }

@@ -156,7 +156,7 @@ static int bench_latency(struct fcnn_trainer *t, FILE *out)
         status = fcnn_load_batch(be, &images, &labels, &order, run < 0 ? 0 : run % t->val->count,
                                  &x, &y);
         if (status == FCNN_OK)
-            status = fcnn_network_forward(t->net, 1);
+            status = fcnn_network_forward(t->net, 1, false);
         if (status == FCNN_OK)
             status = fcnn_network_loss(t->net, 1, &loss, &pred, false);
         if (status == FCNN_OK)
