@@ -446,6 +446,13 @@ static int setup(struct run *r)
 {
     const char *checkpoint = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
     int status = fcnn_run_read_input(checkpoint, &r->input);
+    /* A --model that does not parse is refused before any data is read; whether it fits
+     * the data's input shape and classes is known only after (choose_model). */
+    if (status == FCNN_OK && r->opt.model) {
+        static struct fcnn_model_desc parsed;
+        if ((status = fcnn_model_desc_parse(r->opt.model, &parsed)) != FCNN_OK)
+            r->usage_error = true;
+    }
     if (status == FCNN_OK && !r->opt.data.predict_count)
         status = load_data(r);
     if (status == FCNN_OK)
