@@ -306,9 +306,9 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     return status;
 }
 
-/* The model: its normalised spec, and the input and classes it was built for (those of
- * Fashion-MNIST, the only data fcnn reads). Version 1 files predate --model: they hold
- * the reference model. */
+/* The model: its normalised spec, and the input and classes it was built for, which
+ * must be those metadata 'input' records (Fashion-MNIST's when absent). Version 1 files
+ * predate --model: they hold the reference model. */
 static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
 {
     if (version == 1) {
@@ -325,11 +325,26 @@ static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
         return status;
     if (strlen(text) >= sizeof ck->architecture)
         return bad(ck, "metadata 'architecture' is too long");
+    /* The data the model was trained on: metadata 'input' (shape and class names) when
+     * the run recorded it, else Fashion-MNIST. */
     char want[64];
-    snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    int rows = FCNN_IMAGE_ROWS, cols = FCNN_IMAGE_COLS, channels = 1, class_count = FCNN_CLASSES;
+    const char *recorded = fcnn_st_meta_get(&ck->file, "input");
+    if (recorded) {
+        json_error_t error;
+        json_t *value = json_loads(recorded, 0, &error), *names = NULL;
+        if (!value || json_unpack(value, "{s:[iii], s:o}", "shape", &rows, &cols, &channels,
+                                  "class_names", &names) || !json_is_array(names)) {
+            json_decref(value);
+            return bad(ck, "metadata 'input' is malformed");
+        }
+        class_count = (int)json_array_size(names);
+        json_decref(value);
+    }
+    snprintf(want, sizeof want, "%d,%d,%d", rows, cols, channels);
     if (strcmp(input, want) != 0)
         return bad(ck, "the model takes inputs of %s, not %s", input, want);
-    snprintf(want, sizeof want, "%d", FCNN_CLASSES);
+    snprintf(want, sizeof want, "%d", class_count);
     if (strcmp(classes, want) != 0)
         return bad(ck, "the model has %s classes, not %s", classes, want);
     snprintf(ck->architecture, sizeof ck->architecture, "%s", text);
