@@ -966,11 +966,39 @@ static void add_load_cases(struct harness_case_list *list)
         fill_load(add_case(list), &shapes[i]);
 }
 
+/* --- augmentation ----------------------------------------------------------------------- */
+
+/* params uniform in [-1, 1): a flip in a quarter of the samples (flip > 0.5), shifts of up
+ * to a pixel, rotations of up to a radian: sources between pixels, and off the image. */
+static void fill_augment(struct harness_case *c, int n, int h, int w, int ch)
+{
+    set_op(c, FCNN_OP_AUGMENT);
+    snprintf(c->id, sizeof c->id, "augment(%dx%dx%dx%d)", n, h, w, ch);
+    c->t[0] = in4(INIT_UNIFORM, 0, 1, n, h, w, ch);
+    c->t[1] = in2(INIT_UNIFORM, -1, 1, n, 4);
+    c->t[2] = out4(n, h, w, ch);
+    /* The device computes source positions in float from float cos and sin (OpenCL allows
+     * 4 ulp), the reference in double: a position is off by up to a few ulp of the image
+     * size, and the value by that times the largest step between neighbours (1 here). */
+    int side = h > w ? h : w;
+    c->tol = (struct harness_tolerance){ .nmse = NMSE_MAX, .atol = 64 * FLT_EPSILON * side,
+                                         .rtol = 8 * FLT_EPSILON };
+}
+
+static void add_augment_cases(struct harness_case_list *list)
+{
+    fill_augment(add_case(list), 32, 28, 28, 1);
+    fill_augment(add_case(list), 1, 28, 28, 1);
+    fill_augment(add_case(list), 7, 5, 6, 3);
+    fill_augment(add_case(list), 3, 32, 32, 3);
+}
+
 /* --- the test table --------------------------------------------------------------------- */
 
 void harness_cases_test(struct harness_case_list *list)
 {
     add_load_cases(list);
+    add_augment_cases(list);
     add_conv_cases(list);
     add_bias_cases(list);
     add_pool_cases(list);
@@ -989,6 +1017,7 @@ void harness_cases_test(struct harness_case_list *list)
 void harness_cases_perf(struct harness_case_list *list)
 {
     fill_load(add_case(list), &(struct load_shape){ 1000, 32, 100, 28, 28, 1 });
+    fill_augment(add_case(list), 32, 28, 28, 1);
     const struct conv_shape conv1 = { 32, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     const struct conv_shape conv2 = { 32, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     fill_conv(add_case(list), FCNN_OP_CONV2D_FWD, &conv1);

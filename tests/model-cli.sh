@@ -1,7 +1,8 @@
 #!/bin/sh
 # --model through the command line:
-#  - every malformed spec or Keras file is one line on stderr naming the position, exit 2,
-#    before any data is read;
+#  - every malformed spec or Keras file is one line on stderr naming the position, exit 2:
+#    a syntax error before any data is read, a spec that does not fit the data's input
+#    shape and classes once the data says them (here a synthetic 28x28x1 set of 10);
 #  - --help shows the grammar and the reference model's spec;
 #  - a spec model trains, its checkpoint stores the normalised spec, and --load --eval and
 #    --resume rebuild the model from the checkpoint alone; a --model that is not the
@@ -15,17 +16,21 @@ keras="$srcdir/tests/data/keras"
 grep -q "conv2d(32,3,relu,padding=same) maxpool(2)" "$tmp/help" || fail "--help lacks the reference spec"
 grep -q "batchnorm" "$tmp/help" || fail "--help lacks the grammar"
 
+"${MAKE_DATA:-./tests/make-data}" idx "$tmp/tiny" 28 28 1 10 20 10 || exit 99
 # refused WHERE ARGS...: exit 2, one line on stderr that starts with "fcnn: WHERE".
 refused() {
   where=$1
   shift
-  "$FCNN" --data /nonexistent "$@" > "$tmp/out" 2> "$tmp/err"
+  "$FCNN" --data "$tmp/tiny" --backend=ref --epochs 1 --out "$tmp/refused" "$@" > "$tmp/out" 2> "$tmp/err"
   status=$?
   [ "$status" -eq 2 ] || fail "$* exited $status, expected 2: $(cat "$tmp/err")"
   [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$tmp/err")"
   grep -qF "fcnn: $where" "$tmp/err" || fail "$*: said '$(cat "$tmp/err")', expected 'fcnn: $where...'"
 }
 refused "--model column 1: unknown layer 'foo'" --model "foo(3) dense(10)"
+"$FCNN" --data /nonexistent --model "foo(3) dense(10)" > "$tmp/out" 2> "$tmp/err"
+[ $? -eq 2 ] && grep -q "unknown layer 'foo'" "$tmp/err" \
+  || fail "a spec that does not parse should be refused before the data is read: $(cat "$tmp/err")"
 refused "--model column 13: conv2d: unknown argument 'stride'" --model "conv2d(32,3,stride=2) flatten dense(10)"
 refused "--model column 10: a 29x29 kernel with padding=valid does not fit" --model "conv2d(8,29) flatten dense(10)"
 refused "--model column 1: dense needs a flat input" --model "dense(10)"

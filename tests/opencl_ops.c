@@ -89,6 +89,10 @@ static const struct test_case cases[] = {
                             OUT(7, 13, 13, 3), I32(FILL_OUTPUT, 0, 7) },
       { .p.start = 2 }, true },
 
+    /* augment: x, params (flip, shift_rows, shift_cols, angle), y */
+    { FCNN_OP_AUGMENT, { IN(32, 28, 28, 1), IN(32, 4), OUT(32, 28, 28, 1) }, { .op = 0 }, false },
+    { FCNN_OP_AUGMENT, { IN(5, 9, 7, 3), IN(5, 4), OUT(5, 9, 7, 3) }, { .op = 0 }, false },
+
     /* conv2d_fwd: x, w, b, y */
     { FCNN_OP_CONV2D_FWD, { IN(32, 28, 28, 1), IN(3, 3, 1, 32), IN(32), OUT(32, 28, 28, 32) },
       CONV(1, 1, RELU), false },

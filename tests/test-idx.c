@@ -30,7 +30,7 @@ static void write_idx(const char *name, int gzip, uint32_t magic, const uint32_t
                       const unsigned char *payload, size_t len)
 {
     char path[512];
-    unsigned char header[16];
+    unsigned char header[20];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     put_u32(header, magic);
     for (int i = 0; i < ndims; i++)
@@ -61,24 +61,25 @@ static void path_of(const char *name, char *path, size_t size)
 static void expect_images_rejected(const char *name, const char *what)
 {
     char path[512];
-    int count = -1;
-    uint8_t *pixels = (uint8_t *)"sentinel";
+    struct fcnn_dataset d = { .count = -1, .images = (uint8_t *)"sentinel" };
+    int total = -1;
     path_of(name, path, sizeof path);
-    int status = fcnn_idx_read_images(path, 28, 28, &count, &pixels);
+    int status = fcnn_idx_read_images(path, 0, &d, &total);
     const char *msg = fcnn_last_error();
     EXPECT(status != FCNN_OK, "%s: accepted, expected rejection for '%s'", name, what);
     EXPECT(strstr(msg, path) && strstr(msg, what), "%s: message '%s' lacks '%s'", name, msg, what);
     EXPECT(!strchr(msg, '\n'), "%s: message is not one line", name);
-    EXPECT(pixels == NULL && count == 0, "%s: outputs not cleared on failure", name);
+    EXPECT(d.images == NULL && d.count == 0 && total == 0, "%s: outputs not cleared on failure",
+           name);
 }
 
 static void expect_labels_rejected(const char *name, const char *what)
 {
     char path[512];
-    int count = -1;
+    int count = -1, total = -1, max = -1;
     uint8_t *labels = NULL;
     path_of(name, path, sizeof path);
-    int status = fcnn_idx_read_labels(path, 10, &count, &labels);
+    int status = fcnn_idx_read_labels(path, 10, 0, &count, &total, &max, &labels);
     const char *msg = fcnn_last_error();
     EXPECT(status != FCNN_OK, "%s: accepted, expected rejection for '%s'", name, what);
     EXPECT(strstr(msg, path) && strstr(msg, what), "%s: message '%s' lacks '%s'", name, msg, what);
@@ -147,11 +148,69 @@ int main(void)
         fcnn_dataset_free(&test);
     }
 
+    /* Other shapes: [N, 8, 8] and [N, 32, 32, 3]. */
+    {
+        char path[512];
+        struct fcnn_dataset d = { 0 };
+        int total;
+        write_idx("small-idx3", 0, 2051, (uint32_t[]){ 5, 8, 8 }, 3, pixels, 5 * 64);
+        path_of("small-idx3", path, sizeof path);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status == FCNN_OK && d.rows == 8 && d.cols == 8 && d.channels == 1 && d.count == 5 &&
+                   memcmp(d.images, pixels, 5 * 64) == 0,
+               "8x8 images: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+        write_idx("rgb-idx4.gz", 1, 2052, (uint32_t[]){ 1, 32, 32, 3 }, 4, pixels, 3072);
+        path_of("rgb-idx4.gz", path, sizeof path);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status == FCNN_OK && d.rows == 32 && d.cols == 32 && d.channels == 3 &&
+                   d.count == 1 && memcmp(d.images, pixels, 3072) == 0,
+               "32x32x3 images: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+        /* A limit reads the first images only: the damaged rest of a file is not reached. */
+        copy_damaged("train-images-idx3-ubyte.gz", "cut-gzip.gz", 2000, 0);
+        path_of("cut-gzip.gz", path, sizeof path);
+        status = fcnn_idx_read_images(path, 1, &d, &total);
+        EXPECT(status == FCNN_OK && d.count == 1 && total == N &&
+                   memcmp(d.images, pixels, 784) == 0,
+               "limit 1 on a cut file: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status != FCNN_OK && strstr(fcnn_last_error(), "gzip stream is truncated"),
+               "the whole cut file: %s", fcnn_last_error());
+        /* 47 classes: the largest label is reported, labels under the limit checked. */
+        unsigned char many[47];
+        for (int i = 0; i < 47; i++)
+            many[i] = (unsigned char)(46 - i);
+        write_idx("labels-47", 0, 2049, (uint32_t[]){ 47 }, 1, many, 47);
+        path_of("labels-47", path, sizeof path);
+        int count, max;
+        uint8_t *labels47;
+        status = fcnn_idx_read_labels(path, 0, 3, &count, &total, &max, &labels47);
+        EXPECT(status == FCNN_OK && count == 3 && total == 47 && max == 46 && labels47[0] == 46,
+               "47 labels: %s (count %d, total %d, max %d)", fcnn_last_error(), count, total, max);
+        if (status == FCNN_OK)
+            free(labels47);
+        status = fcnn_idx_read_labels(path, 40, 0, &count, &total, &max, &labels47);
+        EXPECT(status != FCNN_OK && strstr(fcnn_last_error(), "label 46 at index 0 is not a class 0..39"),
+               "label above K: %s", fcnn_last_error());
+    }
+
     /* Malformed image files. */
     write_idx("bad-magic", 1, 2049, image_dims, 3, pixels, sizeof pixels);
     expect_images_rejected("bad-magic", "bad magic number 2049");
-    write_idx("bad-size", 0, 2051, (uint32_t[]){ N, 32, 32 }, 3, pixels, sizeof pixels);
-    expect_images_rejected("bad-size", "images are 32x32, expected 28x28");
+    write_idx("zero-side", 0, 2051, (uint32_t[]){ N, 0, 28 }, 3, pixels, 0);
+    expect_images_rejected("zero-side", "images are 0x28");
+    write_idx("five-channels", 0, 2052, (uint32_t[]){ 1, 28, 28, 5 }, 4, pixels, 28 * 28 * 5);
+    expect_images_rejected("five-channels", "images have 5 channels");
+    write_idx("floats", 0, 0x0D03, image_dims, 3, pixels, sizeof pixels);
+    expect_images_rejected("floats", "element type 0x0d is not unsigned bytes");
+    /* A header claiming 78 GB in a file of a few kilobytes is refused before the pixels
+     * are allocated (plain: by the file's size; gzip: by deflate's largest ratio). */
+    write_idx("huge-plain", 0, 2051, (uint32_t[]){ 100000000, 28, 28 }, 3, pixels, sizeof pixels);
+    expect_images_rejected("huge-plain", "file ends after 3920 of the 78400000000 bytes");
+    write_idx("huge-gzip", 1, 2051, (uint32_t[]){ 100000000, 28, 28 }, 3, pixels, sizeof pixels);
+    expect_images_rejected("huge-gzip", "more than a gzip file of");
     write_idx("count-too-large", 1, 2051, (uint32_t[]){ N + 1, 28, 28 }, 3, pixels, sizeof pixels);
     expect_images_rejected("count-too-large", "file ends after 3920 of the 4704 bytes");
     write_idx("truncated-plain", 0, 2051, image_dims, 3, pixels, sizeof pixels - 100);

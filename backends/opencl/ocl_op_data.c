@@ -30,3 +30,22 @@ int ocl_load_batch_gather(struct ocl_context *ctx, const struct ocl_variant *var
                                OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
                                OCL_ARG(y_offset)));
 }
+
+int ocl_augment_bilinear(struct ocl_context *ctx, const struct ocl_variant *variant,
+                         const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *params = call->t[1], *y = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "data.cl", "augment", &kernel));
+    cl_mem x_mem = ocl_mem(x), params_mem = ocl_mem(params), y_mem = ocl_mem(y);
+    cl_ulong x_offset = ocl_elem_offset(x), params_offset = ocl_elem_offset(params);
+    cl_ulong y_offset = ocl_elem_offset(y);
+    cl_int rows = x->shape[1], cols = x->shape[2], channels = x->shape[3];
+    size_t wg = (size_t)ocl_tunable(variant, "WG_SIZE");
+    size_t global[3] = { ((size_t)cols + wg - 1) / wg * wg, (size_t)rows, (size_t)x->shape[0] };
+    size_t local[3] = { wg, 1, 1 };
+    return ocl_launch(ctx, kernel, 3, global, local,
+                      OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(params_mem),
+                               OCL_ARG(params_offset), OCL_ARG(rows), OCL_ARG(cols),
+                               OCL_ARG(channels), OCL_ARG(y_mem), OCL_ARG(y_offset)));
+}

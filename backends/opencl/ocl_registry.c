@@ -32,6 +32,8 @@
 static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_LOAD_BATCH, .name = "gather", .files = { "data.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_load_batch_gather },
+    { .op = FCNN_OP_AUGMENT, .name = "bilinear", .files = { "data.cl" }, .tunables = WG(16),
+      .supports = ocl_supports_any, .run = ocl_augment_bilinear },
 
     /* --- conv2d_fwd --- */
     /* Direct, register-tiled: PIX pixels x 16*KV channels per work-item, bias and ReLU in

@@ -118,6 +118,7 @@ typedef int ocl_run_fn(struct ocl_context *, const struct ocl_variant *,
                        const struct fcnn_op_call *);
 
 ocl_run_fn ocl_load_batch_gather;
+ocl_run_fn ocl_augment_bilinear;
 /* ocl_op_conv2d.c: im2col (or col2im) around a matrix product, and the float4 direct form */
 ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_clblast_supports,
     ocl_conv2d_fwd_direct_supports;

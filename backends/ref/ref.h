@@ -13,6 +13,7 @@
 #define REF_PTR(type, t) FCNN_HOST_PTR(type, t)
 
 fcnn_op_fn ref_load_batch;                                                 /* ref_data.c */
+fcnn_op_fn ref_augment;                                                    /* ref_augment.c */
 fcnn_op_fn ref_conv2d_fwd, ref_conv2d_bwd_data, ref_conv2d_bwd_filter,     /* ref_conv2d.c */
     ref_bias_bwd;
 fcnn_op_fn ref_maxpool_fwd, ref_maxpool_bwd, ref_avgpool_fwd,           /* ref_pool.c */

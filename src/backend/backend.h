@@ -21,6 +21,7 @@ struct fcnn_backend; /* opaque */
  * src/backend/op-table.c (fcnn_op_desc) and one slot in a backend's run[] table. */
 #define FCNN_OP_LIST(X)                                                                    \
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
+    X(AUGMENT, "augment")                     /* y = x flipped, rotated, shifted per sample  */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
     X(CONV2D_BWD_DATA, "conv2d_bwd_data")     /* dx = conv_transpose(dy, w)                  */ \
     X(CONV2D_BWD_FILTER, "conv2d_bwd_filter") /* dw = correlate(x, dy)                       */ \
@@ -330,6 +331,12 @@ void fcnn_trace_free(struct fcnn_trace *trace);
 int fcnn_load_batch(struct fcnn_backend *be, const struct fcnn_tensor *images,
                     const struct fcnn_tensor *labels, const struct fcnn_tensor *order, int start,
                     const struct fcnn_tensor *x, const struct fcnn_tensor *y);
+/* Training augmentation of a loaded batch x [N,H,W,C] into y (not in place): per sample
+ * n, params[n] = { flip, shift_rows, shift_cols, angle }: a left-right flip when flip >
+ * 0.5, then a rotation by `angle` radians about the centre, then a shift by the two
+ * amounts in pixels; bilinear sampling, zeros where the source is outside the image. */
+int fcnn_augment_batch(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                       const struct fcnn_tensor *params, const struct fcnn_tensor *y);
 int fcnn_conv2d_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                     const struct fcnn_tensor *w, const struct fcnn_tensor *b,
                     const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p);

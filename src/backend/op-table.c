@@ -171,6 +171,29 @@ static int load_batch_check(const struct fcnn_op_call *call)
     return FCNN_OK;
 }
 
+static int augment_check(const struct fcnn_op_call *call) /* x, params, y */
+{
+    TRY(check_same_shape(call, 0, 2));
+    /* Each output element gathers from around its source position: in place, it would
+     * read elements already written. */
+    const struct fcnn_tensor *x = call->t[0], *y = call->t[2];
+    size_t bytes = fcnn_tensor_count(x) * sizeof(float);
+    if (x->buffer == y->buffer && x->offset < y->offset + bytes && y->offset < x->offset + bytes)
+        return fcnn_op_invalid(call, "x and y overlap: the op cannot run in place");
+    const struct fcnn_tensor *params = call->t[1];
+    if (params->shape[0] != call->t[0]->shape[0] || params->shape[1] != 4)
+        return fcnn_op_invalid(call, "params must be [%d, 4] (flip, shift_rows, shift_cols, "
+                               "angle per sample), not [%d, %d]", call->t[0]->shape[0],
+                               params->shape[0], params->shape[1]);
+    return FCNN_OK;
+}
+/* Per output element: the source position (a 2x2 rotation and a shift) and a bilinear
+ * blend of four taps. */
+static double augment_flops(const struct fcnn_op_call *call)
+{
+    return 20.0 * (double)fcnn_tensor_count(call->t[2]);
+}
+
 static int conv2d_fwd_check(const struct fcnn_op_call *call) /* x, w, b, y */
 {
     TRY(conv_shapes(call, call->t[0], call->t[1], call->t[3]));
@@ -359,6 +382,10 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .t = { IN("images", U8, 4), IN("labels", U8, 1), IN("order", I32, 1),
                OUT("x", F32, 4), OUT("y", I32, 1) },
         .check = load_batch_check },
+    [FCNN_OP_AUGMENT] = {
+        .tensor_count = 3,
+        .t = { IN("x", F32, 4), IN("params", F32, 2), OUT("y", F32, 4) },
+        .check = augment_check, .flops = augment_flops },
     [FCNN_OP_CONV2D_FWD] = {
         .param = "conv", .tensor_count = 4,
         .t = { IN("x", F32, 4), IN("w", F32, 4), OPT_IN("b", F32, 1), OUT("y", F32, 4) },

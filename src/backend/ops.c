@@ -213,6 +213,13 @@ int fcnn_load_batch(struct fcnn_backend *be, const struct fcnn_tensor *images,
     return fcnn_op_run(be, &call);
 }
 
+int fcnn_augment_batch(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                       const struct fcnn_tensor *params, const struct fcnn_tensor *y)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_AUGMENT, .t = { x, params, y } };
+    return fcnn_op_run(be, &call);
+}
+
 int fcnn_conv2d_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                     const struct fcnn_tensor *w, const struct fcnn_tensor *b,
                     const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p)

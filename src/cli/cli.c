@@ -66,6 +66,7 @@ static const struct option long_options[] = {
     { "overlap-reduce", no_argument, NULL, OPT_OVERLAP_REDUCE },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
+    FCNN_DATA_LONG_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
 
@@ -93,9 +94,12 @@ static void print_wrapped(const char *text, int indent, int width)
 static void print_help(void)
 {
     printf("Usage: fcnn [OPTION]...\n"
-           "Train a convolutional network on Fashion-MNIST and report like Keras:\n"
+           "       fcnn --load MODEL --predict FILE...\n"
+           "Train a convolutional network on Fashion-MNIST, or on your own images, and\n"
+           "report like Keras:\n"
            "Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU) -> MaxPool 2\n"
-           "-> Flatten -> Dense(10) with softmax cross-entropy, or the model you describe.\n\n"
+           "-> Flatten -> Dense(one unit per class) with softmax cross-entropy, or the model\n"
+           "you describe.\n\n"
            "Model:\n"
            "  --model=SPEC|FILE.json the network to train (default: the reference model,\n"
            "                         whose spec is printed below);\n"
@@ -127,11 +131,14 @@ static void print_help(void)
            "  --kernel=OP=VARIANT    force a kernel variant of an op (repeatable; also\n"
            "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n\n"
            "Data:\n"
-           "  --data=DIR             the Fashion-MNIST IDX files (.gz or plain)\n"
+           "  --data=DIR             IDX files under their standard names (.gz or plain), or\n"
+           "                         image folders DIR/train/<class>/ and DIR/test/<class>/\n"
            "                         (default: $FCNN_DATA, else %s)\n"
            "  --train-limit=N        train on the first N training images only (default: all)\n"
-           "  --test-limit=N         validate on the first N test images only (default: all)\n\n"
-           "Training:\n"
+           "  --test-limit=N         validate on the first N test images only (default: all)\n",
+           fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR);
+    fcnn_cli_data_help(stdout);
+    printf("\nTraining:\n"
            "  --epochs=N             epochs to train (default: %d)\n"
            "  --batch-size=N         samples per training step (default: %d)\n"
            "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
@@ -173,7 +180,7 @@ static void print_help(void)
            "  --overlap-reduce       send each layer's gradients while the backward pass of the\n"
            "                         layers before it still runs\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
-           fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
+           DEFAULT_EPOCHS, DEFAULT_BATCH,
            DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, FCNN_DEFAULT_WEIGHT_DECAY,
            DEFAULT_SEED, DEFAULT_OUT,
            fcnn_dist_available() ? "" : "  (this build has no MPI: install libopenmpi-dev and rebuild)\n");
@@ -233,6 +240,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         .seed = DEFAULT_SEED, .out_dir = DEFAULT_OUT,
         .weight_decay = FCNN_DEFAULT_WEIGHT_DECAY,
     };
+    fcnn_cli_data_defaults(&o->data);
     enum fcnn_cli_result result = FCNN_CLI_RUN;
     long long v;
     char *end;
@@ -354,11 +362,17 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case ':':
             return usage("option '%s' needs a value", argv[optind - 1]);
         default:
+            if (opt >= FCNN_OPT_DATA_FIRST && opt < FCNN_OPT_DATA_LAST) {
+                if (!fcnn_cli_data_option(opt, arg, &o->data))
+                    return FCNN_CLI_USAGE;
+                break;
+            }
             return usage("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return usage("unexpected argument '%s'", argv[optind]);
+    if (!fcnn_cli_data_finish(&o->data, argc, argv, optind, o->load_path != NULL,
+                              o->bench || o->tune || o->eval_only || o->resume_path))
+        return FCNN_CLI_USAGE;
     if (o->backend && !fcnn_backend_exists(o->backend))
         return usage("unknown backend '%s' (this build has: %s)", o->backend, fcnn_backend_names());
     if (!o->eval_batch_size)

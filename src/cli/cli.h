@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli/cli_data.h"
 #include "nn/optimizer.h"
 
 struct fcnn_options {
@@ -46,6 +47,7 @@ struct fcnn_options {
         bool batch_size, lr, lr_schedule, optimizer, seed, train_limit, test_limit,
             early_stopping;
     } given;
+    struct fcnn_data_cli data;   /* data sources, validation split, augmentation, --predict */
 };
 
 enum fcnn_cli_result {

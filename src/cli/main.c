@@ -13,7 +13,10 @@
 #include "backend/backend.h"
 #include "train/bench.h"
 #include "cli/cli.h"
+#include "cli/data_run.h"
 #include "data/dataset.h"
+#include "data/augment.h"
+#include "data/source.h"
 #include "io/history.h"
 #include "nn/network.h"
 #include "nn/optimizer.h"
@@ -26,6 +29,7 @@
 #include "io/checkpoint.h"
 #include "nn/model_desc.h"
 #include "report/plot.h"
+#include "train/data_check.h"
 #include "train/dist.h"
 
 /* Everything one run holds, released in one place. */
@@ -33,8 +37,10 @@ struct run {
     struct fcnn_options opt;
     struct fcnn_backend *be;
     struct fcnn_model model;
-    struct fcnn_dataset train_data, test_data;
-    struct fcnn_split *train, *test;
+    struct fcnn_data data;         /* training, validation and test sets on the host */
+    struct fcnn_input_info input;  /* the model's input shape and class names */
+    struct fcnn_split *train, *val, *test;
+    struct fcnn_augment augment;   /* --augment, parsed */
     struct fcnn_network *net;
     struct fcnn_optimizer *optimizer;
     struct fcnn_rng rng;
@@ -192,27 +198,50 @@ static int open_backend(struct run *r)
     return fcnn_backend_open("ref", &options, &r->be);
 }
 
-static int load_data(struct run *r, bool need_train)
+/* The data on the host, before the model (which follows its shape and classes). */
+static int load_data(struct run *r)
 {
-    const char *dir = fcnn_data_dir(r->opt.data_dir);
+    int status = fcnn_run_load_data(&r->opt, &r->input, r->opt.quiet ? NULL : stdout, &r->data);
+    if (status != FCNN_OK)
+        return status;
+    const struct fcnn_data *d = &r->data;
+    if (d->skipped.count) {
+        say(r, "Skipped %d image%s that could not be read:\n", d->skipped.count,
+            d->skipped.count == 1 ? "" : "s");
+        for (int i = 0; i < d->skipped.count; i++)
+            say(r, "  %s\n", d->skipped.lines[i]);
+    }
+    return FCNN_OK;
+}
+
+/* The data on the device. With a validation split the test set waits for the final
+ * report, so that nothing during training can read it. */
+static int upload_data(struct run *r)
+{
     int status = FCNN_OK;
-    if (need_train) {
-        status = fcnn_dataset_load(dir, FCNN_TRAINING_SET, r->opt.train_limit, &r->train_data);
-        if (status == FCNN_OK)
-            status = fcnn_split_create(r->be, &r->train_data, &r->train);
+    if (!r->opt.eval_only) {
+        status = fcnn_split_create(r->be, &r->data.train, &r->train);
         /* The split has its own copy on the backend; nothing reads the training pixels on
          * the host again (only the labels, for metrics), and they are 47 MB. */
-        free(r->train_data.images);
-        r->train_data.images = NULL;
+        free(r->data.train.images);
+        r->data.train.images = NULL;
     }
-    if (status == FCNN_OK)
-        status = fcnn_dataset_load(dir, FCNN_TEST_SET, r->opt.test_limit, &r->test_data);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, &r->test_data, &r->test);
-    if (status == FCNN_OK)
-        say(r, "Data: %s: %d training and %d test images\n", dir, r->train_data.count,
-            r->test_data.count);
-    return status;
+    if (status == FCNN_OK && r->data.val.count)
+        status = fcnn_split_create(r->be, &r->data.val, &r->val);
+    else if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, &r->data.test, &r->test);
+    if (status != FCNN_OK)
+        return status;
+    const struct fcnn_data *d = &r->data;
+    if (d->val.count)
+        say(r, "Data: %s: %d training, %d validation and %d test images\n", d->where,
+            d->train.count, d->val.count, d->test.count);
+    else
+        say(r, "Data: %s: %d training and %d test images\n", d->where, d->train.count,
+            d->test.count);
+    if (!d->fashion_mnist)
+        say(r, "Input: %dx%dx%d images, %d classes\n", d->rows, d->cols, d->channels, d->classes);
+    return FCNN_OK;
 }
 
 /* --- checkpoints: --load, --resume, and one save per epoch --- */
@@ -280,18 +309,19 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
 
 /* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
  * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
- * Fashion-MNIST decides the input shape and the classes. */
+ * The data (or the checkpoint's recorded input) decides the input shape and the classes. */
 static int choose_model(struct run *r)
 {
     static struct fcnn_model_desc desc;
     static char spec[FCNN_SPEC_SIZE];
-    const struct fcnn_shape input = { 3, { FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1 } };
+    const struct fcnn_shape input = { 3, { r->input.rows, r->input.cols, r->input.channels } };
+    const int classes = r->input.names.count;
     bool described = false;
     int status = FCNN_OK;
     if (r->opt.model) {
         status = fcnn_model_desc_parse(r->opt.model, &desc);
         if (status == FCNN_OK)
-            status = fcnn_model_desc_validate(&desc, input, FCNN_CLASSES, NULL);
+            status = fcnn_model_desc_validate(&desc, input, classes, NULL);
         if (status == FCNN_OK)
             status = fcnn_model_desc_spec(&desc, spec, sizeof spec);
         if (status != FCNN_OK) {
@@ -317,10 +347,10 @@ static int choose_model(struct run *r)
         described = true;
     }
     if (described) {
-        status = fcnn_model_desc_build(&desc, input, FCNN_CLASSES, &r->model);
+        status = fcnn_model_desc_build(&desc, input, classes, &r->model);
         r->usage_error = status != FCNN_OK && r->opt.model;
     } else
-        status = fcnn_model_reference(&r->model);
+        status = fcnn_model_reference_for(&r->model, input, classes);
     if (status == FCNN_OK && r->checkpoint)
         status = fcnn_checkpoint_bind(r->checkpoint, &r->model);
     return status;
@@ -367,7 +397,8 @@ static int save_checkpoint(struct run *r)
                                               .weight_decay = r->opt.weight_decay,
                                               .train_limit = r->opt.train_limit,
                                               .test_limit = r->opt.test_limit,
-                                              .patience = r->opt.early_stopping };
+                                              .patience = r->opt.early_stopping,
+                                              .input = &r->input };
     int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
     if (status == FCNN_OK)
         r->saved = true;
@@ -459,13 +490,16 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
                                               r->opt.out_dir) >= sizeof path)
         status = fcnn_error(FCNN_ERR_OPTION, "--out %s: name too long", fcnn_quote(r->opt.out_dir));
     if (status == FCNN_OK)
-        status = fcnn_plot_confusion(path, matrix, fcnn_class_names, FCNN_CLASSES);
+        status = fcnn_plot_confusion(path, matrix, (const char *const *)r->input.names.names,
+                                     r->input.names.count);
     snprintf(path, sizeof path, "%s/predictions.png", r->opt.out_dir); /* fits: see prepare_outputs */
     int shown = r->test->count < FCNN_PLOT_MAX_PREDICTIONS ? r->test->count
                                                           : FCNN_PLOT_MAX_PREDICTIONS;
     if (status == FCNN_OK) /* the first test images, in file order */
-        status = fcnn_plot_predictions(path, r->test_data.images, truth, pred, fcnn_class_names,
-                                       FCNN_CLASSES, shown);
+        status = fcnn_plot_predictions_shaped(path, r->data.test.images, r->data.test.rows,
+                                              r->data.test.cols, r->data.test.channels, truth,
+                                              pred, (const char *const *)r->input.names.names,
+                                              r->input.names.count, shown);
     if (status == FCNN_OK) /* only the files written */
         say(r, "Plots: %s/{%sconfusion,predictions}.png\n", r->opt.out_dir,
             t->epoch > 0 ? "accuracy,loss," : "");
@@ -476,7 +510,15 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
 static int report(struct run *r)
 {
     struct fcnn_pass_stats stats;
-    int status = fcnn_evaluate_shared(&dist, r->net, r->test, r->opt.eval_batch_size, &stats);
+    int status = FCNN_OK;
+    if (!r->test) {
+        status = fcnn_split_create(r->be, &r->data.test, &r->test);
+        if (status == FCNN_OK)
+            say(r, "Test set: %d images, read once, now, for the final report\n",
+                r->data.test.count);
+    }
+    if (status == FCNN_OK)
+        status = fcnn_evaluate_shared(&dist, r->net, r->test, r->opt.eval_batch_size, &stats);
     if (status != FCNN_OK || !fcnn_dist_is_root(&dist)) /* rank 0 alone reports */
         return status;
     int n = r->test->count;
@@ -490,17 +532,25 @@ static int report(struct run *r)
         truth[i] = fcnn_split_label_at(r->test, i);
         pred[i] = r->test->host_pred[i];
     }
-    int matrix[FCNN_CLASSES * FCNN_CLASSES];
-    fcnn_confusion_matrix(truth, pred, n, FCNN_CLASSES, matrix);
+    int classes = r->input.names.count;
+    const char *const *names = (const char *const *)r->input.names.names;
+    int *matrix = malloc(sizeof(int) * (size_t)classes * (size_t)classes);
+    if (!matrix) {
+        free(truth);
+        free(pred);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the confusion matrix");
+    }
+    fcnn_confusion_matrix(truth, pred, n, classes, matrix);
     if (r->trainer.epoch > 0) {
         const struct fcnn_epoch_stats *last = &r->trainer.history[r->trainer.epoch - 1];
         printf("\nFinal training accuracy: %.4f - loss: %.4f\n", last->accuracy, last->loss);
     }
     printf("Test accuracy: %.4f - loss: %.4f (%d images)\n\n", stats.accuracy, stats.loss, n);
-    fcnn_print_confusion(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    fcnn_print_confusion(stdout, matrix, classes, names);
     printf("\nClassification report\n");
-    fcnn_print_classification_report(stdout, matrix, FCNN_CLASSES, fcnn_class_names);
+    fcnn_print_classification_report(stdout, matrix, classes, names);
     status = plot_results(r, matrix, truth, pred);
+    free(matrix);
     free(truth);
     free(pred);
     return status;
@@ -512,14 +562,17 @@ static int report(struct run *r)
  * initialisation, or the checkpoint's). */
 static int build(struct run *r)
 {
-    int status = load_data(r, !r->opt.eval_only);
+    int status = FCNN_OK;
     /* A batch larger than the data would only fail later, as a device buffer error. */
-    if (status == FCNN_OK && !r->opt.eval_only && r->opt.batch_size > r->train_data.count)
+    if (!r->opt.eval_only && r->opt.batch_size > r->data.train.count)
         status = fcnn_error(FCNN_ERR_OPTION, "--batch-size %d is larger than the %d training "
-                            "images", r->opt.batch_size, r->train_data.count);
+                            "images", r->opt.batch_size, r->data.train.count);
     /* Evaluation batches never exceed the test set: results do not depend on them. */
-    if (status == FCNN_OK && r->opt.eval_batch_size > r->test_data.count)
-        r->opt.eval_batch_size = r->test_data.count;
+    if (status == FCNN_OK && r->data.test.count > 0 &&
+        r->opt.eval_batch_size > r->data.test.count)
+        r->opt.eval_batch_size = r->data.test.count;
+    if (status == FCNN_OK)
+        status = upload_data(r);
     if (status == FCNN_OK)
         status = fcnn_network_create(r->be, &r->model, r->opt.eval_batch_size,
                                      r->opt.eval_only ? 0 : r->opt.batch_size, &r->net);
@@ -550,15 +603,20 @@ static int build(struct run *r)
 
     r->trainer = (struct fcnn_trainer){
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
-        .train = r->train, .val = r->test, .dist = &dist, .epochs = r->opt.epochs,
+        .train = r->train, .val = r->val ? r->val : r->test, .dist = &dist,
+        .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
         .base_lr = r->opt.lr, .schedule = r->opt.lr_schedule,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
+        .augment = r->opt.data.augment ? &r->augment : NULL,
     };
     if (!fcnn_dist_is_root(&dist)) /* rank 0 alone prints and writes */
         r->trainer.hooks = (struct fcnn_train_hooks){ 0 };
+    if (r->opt.data.augment && (status = fcnn_augment_parse(r->opt.data.augment,
+                                                            &r->augment)) != FCNN_OK)
+        return status;
     return fcnn_trainer_init(&r->trainer);
 }
 
@@ -623,7 +681,24 @@ static int prepare_outputs(struct run *r)
 /* Model, checkpoint, output locations, backend, data, network, optimizer, trainer. */
 static int setup(struct run *r)
 {
-    int status = choose_model(r);
+    const char *checkpoint = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
+    int status = fcnn_run_read_input(checkpoint, &r->input);
+    /* A --model that does not parse is refused before any data is read; whether it fits
+     * the data's input shape and classes is known only after (choose_model). */
+    if (status == FCNN_OK && r->opt.model) {
+        static struct fcnn_model_desc parsed;
+        if ((status = fcnn_model_desc_parse(r->opt.model, &parsed)) != FCNN_OK)
+            r->usage_error = true;
+    }
+    if (status == FCNN_OK && !r->opt.data.predict_count)
+        status = load_data(r);
+    if (status == FCNN_OK)
+        status = fcnn_run_fill_input(&r->data, &r->input);
+    if (status == FCNN_OK)
+        status = choose_model(r);
+    if (status == FCNN_OK && !r->opt.data.predict_count)
+        status = fcnn_model_check_data(&r->model, r->data.rows, r->data.cols, r->data.channels,
+                                       r->data.classes, r->data.where);
     if (status == FCNN_OK)
         status = resume_settings(r);
     if (status == FCNN_OK)
@@ -635,6 +710,8 @@ static int setup(struct run *r)
     if (status != FCNN_OK)
         return status;
     r->backend_opened = fcnn_now();
+    if (r->opt.data.predict_count) /* prints the predictions alone */
+        return FCNN_OK;
     if (!r->opt.bench) /* the benchmark prints its own heading */
         say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
@@ -688,7 +765,9 @@ static int run(struct run *r)
     int status = setup(r);
     if (status != FCNN_OK)
         return status;
-    if (r->opt.tune)
+    if (r->opt.data.predict_count)
+        status = fcnn_run_predict(r->be, &r->model, r->checkpoint, &r->input, &r->opt, stdout);
+    else if (r->opt.tune)
         status = tune(r);
     else if (r->opt.bench)
         status = fcnn_bench(&r->trainer, stdout);
@@ -722,11 +801,12 @@ static void release(struct run *r)
         fcnn_optimizer_destroy(r->be, r->optimizer);
         fcnn_network_destroy(r->net);
         fcnn_split_destroy(r->be, r->train);
+        fcnn_split_destroy(r->be, r->val);
         fcnn_split_destroy(r->be, r->test);
         fcnn_backend_close(r->be);
     }
-    fcnn_dataset_free(&r->train_data);
-    fcnn_dataset_free(&r->test_data);
+    fcnn_data_free(&r->data);
+    fcnn_input_info_free(&r->input);
 }
 
 /* One run on the backend the options name (or the automatic choice). */

@@ -1,6 +1,7 @@
-/* IDX reader on zlib's gz* interface, which reads gzip and plain files alike. The whole
- * file is validated: magic number, dimensions, the header's count against the bytes that
- * follow (neither fewer nor more), the gzip checksum, and label values. */
+/* IDX reader on zlib's gz* interface, which reads gzip and plain files alike. Checked:
+ * the magic number (unsigned bytes only), the dimensions, the header's size against the
+ * file's before anything large is allocated, the bytes that follow (neither fewer nor
+ * more, when the whole file is read), the gzip checksum, and label values. */
 #include <config.h>
 
 #include <errno.h>
@@ -15,8 +16,15 @@
 #include "core/quote.h"
 #include "core/status.h"
 
-/* The most items an IDX header may declare before we refuse to allocate for it. */
+/* The most items an IDX header may declare, and the largest image side and channel count
+ * we accept: far beyond any real dataset, small enough that no product overflows. */
 #define IDX_MAX_ITEMS 100000000
+#define IDX_MAX_SIDE 65536
+#define IDX_MAX_CHANNELS 4
+
+/* Deflate cannot compress by more than about 1032:1, so a gzip file of S bytes holds at
+ * most this many times S bytes of data: a bound checked without decompressing. */
+#define DEFLATE_MAX_RATIO 1032
 
 static uint32_t big_endian_u32(const unsigned char *b)
 {
@@ -29,14 +37,21 @@ static int stream_error(gzFile gz, const char *path, const char *what)
     int errnum = Z_OK;
     const char *message = gzerror(gz, &errnum);
     if (errnum == Z_ERRNO)
-        return fcnn_error(FCNN_ERR_IO, "%s: read error while reading %s: %s", fcnn_quote(path), what,
+        return fcnn_error(FCNN_ERR_IO, "%s: read error while reading %s: %s", path, what,
                           strerror(errno));
     if (errnum == Z_BUF_ERROR)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: gzip stream is truncated (in %s)", fcnn_quote(path), what);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: gzip stream is truncated (in %s)", path, what);
     if (errnum != Z_OK)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: corrupt gzip data in %s (%s)", fcnn_quote(path), what,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: corrupt gzip data in %s (%s)", path, what,
                           message);
     return FCNN_OK;
+}
+
+static int ends_early(const char *path, size_t done, size_t size, const char *what)
+{
+    return fcnn_error(FCNN_ERR_INVALID,
+                      "%s: file ends after %zu of the %zu bytes of %s its header declares", path,
+                      done, size, what);
 }
 
 /* Reads exactly `size` bytes, or explains why not. */
@@ -48,11 +63,7 @@ static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const
         int got = gzread(gz, (char *)buf + done, (unsigned)want);
         if (got <= 0) {
             int status = stream_error(gz, path, what);
-            if (status != FCNN_OK)
-                return status;
-            return fcnn_error(FCNN_ERR_INVALID,
-                              "%s: file ends after %zu of the %zu bytes of %s its header declares",
-                              fcnn_quote(path), done, size, what);
+            return status != FCNN_OK ? status : ends_early(path, done, size, what);
         }
         done += (size_t)got;
     }
@@ -68,20 +79,18 @@ static int expect_end(gzFile gz, const char *path, const char *what)
     int got;
     while ((got = gzread(gz, extra, sizeof extra)) > 0)
         trailing += got;
-    if (got < 0)
-        return stream_error(gz, path, what);
     int status = stream_error(gz, path, what);
     if (status != FCNN_OK)
         return status;
     if (trailing)
         return fcnn_error(FCNN_ERR_INVALID, "%s: %ld bytes follow the %s its header declares",
-                          fcnn_quote(path), trailing, what);
+                          path, trailing, what);
     return FCNN_OK;
 }
 
 /* Through fcnn_file_open_read_fd, so a FIFO or device named as a data file is refused at
  * once instead of blocking the run. */
-static int open_idx(const char *path, gzFile *out)
+static int open_idx(const char *path, gzFile *out, off_t *file_size)
 {
     *out = NULL;
     struct stat st;
@@ -91,6 +100,12 @@ static int open_idx(const char *path, gzFile *out)
     int status = fcnn_file_open_read_fd(path, &fd);
     if (status != FCNN_OK)
         return status;
+    if (fstat(fd, &st) != 0) {
+        int error = errno;
+        close(fd);
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(error));
+    }
+    *file_size = st.st_size;
     *out = gzdopen(fd, "rb");
     if (!*out) {
         close(fd);
@@ -100,91 +115,160 @@ static int open_idx(const char *path, gzFile *out)
     return FCNN_OK;
 }
 
-/* Reads the magic number and `dims` dimensions that start every IDX file. */
-static int read_header(gzFile gz, const char *path, uint32_t magic, const char *kind, int dims,
-                       uint32_t *dim)
+/* Reads the magic number and the dimensions that follow it. `magics` lists the accepted
+ * magic numbers, whose low byte is the dimension count. */
+static int read_header(gzFile gz, const char *path, const char *kind, const uint32_t *magics,
+                       int magic_count, int *dims, uint32_t *dim)
 {
-    unsigned char header[16];
-    int size = 4 + 4 * dims;
-    int got = gzread(gz, header, (unsigned)size); /* gzread stops short only at the end */
-    if (got < size) {
+    unsigned char header[4 + 4 * 4];
+    int got = gzread(gz, header, 4);
+    if (got < 4) {
         int status = stream_error(gz, path, "the header");
-        if (status != FCNN_OK)
-            return status;
-        return fcnn_error(FCNN_ERR_INVALID, "%s: too short for an IDX %s header (%d bytes)", fcnn_quote(path),
-                          kind, size);
+        return status != FCNN_OK ? status
+                                 : fcnn_error(FCNN_ERR_INVALID, "%s: too short for an IDX %s "
+                                              "header", path, kind);
     }
     uint32_t found = big_endian_u32(header);
-    if (found != magic)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: bad magic number %u (an IDX %s file has %u)",
-                          fcnn_quote(path), found, kind, magic);
-    for (int i = 0; i < dims; i++)
+    int ok = 0;
+    for (int i = 0; i < magic_count; i++)
+        ok |= found == magics[i];
+    if (!ok) {
+        if (found >> 16 == 0 && (found >> 8 & 0xff) != 0x08 && (found >> 8 & 0xff) >= 0x09)
+            return fcnn_error(FCNN_ERR_INVALID, "%s: IDX element type 0x%02x is not unsigned "
+                              "bytes (the only type fcnn reads)", path, found >> 8 & 0xff);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: bad magic number %u (an IDX %s file has %u%s)",
+                          path, found, kind, magics[0],
+                          magic_count > 1 ? " or 2052, with channels" : "");
+    }
+    *dims = (int)(found & 0xff);
+    got = gzread(gz, header + 4, (unsigned)(4 * *dims));
+    if (got < 4 * *dims) {
+        int status = stream_error(gz, path, "the header");
+        return status != FCNN_OK ? status
+                                 : fcnn_error(FCNN_ERR_INVALID, "%s: too short for an IDX %s "
+                                              "header (%d bytes)", path, kind, 4 + 4 * *dims);
+    }
+    for (int i = 0; i < *dims; i++)
         dim[i] = big_endian_u32(header + 4 + 4 * i);
     if (dim[0] == 0 || dim[0] > IDX_MAX_ITEMS)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: header declares %u items (expected 1 to %d)", fcnn_quote(path),
+        return fcnn_error(FCNN_ERR_INVALID, "%s: header declares %u items (expected 1 to %d)", path,
                           dim[0], IDX_MAX_ITEMS);
     return FCNN_OK;
 }
 
-int fcnn_idx_read_images(const char *path, int expect_rows, int expect_cols, int *count,
-                         uint8_t **pixels)
+/* Refuses a header whose data cannot fit in the file, before the data is allocated: a
+ * plain file must hold exactly the declared bytes after its header; a gzip file at most
+ * DEFLATE_MAX_RATIO times its size (the exact check comes while reading). */
+static int check_size(gzFile gz, const char *path, off_t file_size, size_t header_bytes,
+                      size_t data_bytes, const char *what)
 {
+    size_t held = file_size > (off_t)header_bytes ? (size_t)file_size - header_bytes : 0;
+    if (gzdirect(gz)) {
+        if (held < data_bytes)
+            return ends_early(path, held, data_bytes, what);
+        if (held > data_bytes)
+            return fcnn_error(FCNN_ERR_INVALID, "%s: %zu bytes follow the %s its header declares",
+                              path, held - data_bytes, what);
+        return FCNN_OK;
+    }
+    if ((double)data_bytes > (double)file_size * DEFLATE_MAX_RATIO)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: header declares %zu bytes of %s, more than a "
+                          "gzip file of %lld bytes can hold", path, data_bytes, what,
+                          (long long)file_size);
+    return FCNN_OK;
+}
+
+int fcnn_idx_read_images(const char *path, int limit, struct fcnn_dataset *out, int *total)
+{
+    static const uint32_t magics[] = { FCNN_IDX_IMAGES_MAGIC, FCNN_IDX_IMAGES4_MAGIC };
     gzFile gz;
-    uint32_t dim[3];
+    off_t file_size;
+    uint32_t dim[4] = { 0, 0, 0, 1 };
+    int dims = 0;
     uint8_t *data = NULL;
-    *count = 0;
-    *pixels = NULL;
-    int status = open_idx(path, &gz);
+    out->count = 0;
+    out->images = NULL;
+    *total = 0;
+    int status = open_idx(path, &gz, &file_size);
     if (status != FCNN_OK)
         return status;
-    status = read_header(gz, path, FCNN_IDX_IMAGES_MAGIC, "image", 3, dim);
-    if (status == FCNN_OK && (dim[1] != (uint32_t)expect_rows || dim[2] != (uint32_t)expect_cols))
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: images are %ux%u, expected %dx%d", fcnn_quote(path), dim[1],
-                            dim[2], expect_rows, expect_cols);
-    size_t bytes = (size_t)dim[0] * (size_t)expect_rows * (size_t)expect_cols;
+    status = read_header(gz, path, "image", magics, 2, &dims, dim);
+    if (status == FCNN_OK && (dim[1] == 0 || dim[2] == 0 || dim[1] > IDX_MAX_SIDE ||
+                              dim[2] > IDX_MAX_SIDE))
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: images are %ux%u (each side must be 1 to %d)",
+                            path, dim[1], dim[2], IDX_MAX_SIDE);
+    if (status == FCNN_OK && dims == 4 && (dim[3] == 0 || dim[3] > IDX_MAX_CHANNELS))
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: images have %u channels (expected 1 to %d)",
+                            path, dim[3], IDX_MAX_CHANNELS);
+    size_t sample = (size_t)dim[1] * dim[2] * dim[3];
+    if (status == FCNN_OK)
+        status = check_size(gz, path, file_size, 4 + 4 * (size_t)dims, dim[0] * sample, "images");
+    int keep = limit > 0 && (uint32_t)limit < dim[0] ? limit : (int)dim[0];
+    size_t bytes = (size_t)keep * sample;
     if (status == FCNN_OK && !(data = malloc(bytes)))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u images", fcnn_quote(path), dim[0]);
-    if (status == FCNN_OK)
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %d images", path, keep);
+    if (status == FCNN_OK) {
         status = read_exact(gz, path, data, bytes, "images");
-    if (status == FCNN_OK)
-        status = expect_end(gz, path, "images");
+        /* Read only the first `keep` images when limited: the declared size has been
+         * checked against the file's. */
+        if (status == FCNN_OK && keep == (int)dim[0])
+            status = expect_end(gz, path, "images");
+        /* A short read is reported against the whole declaration, not the kept part. */
+    }
     gzclose(gz);
     if (status != FCNN_OK) {
         free(data);
         return status;
     }
-    *count = (int)dim[0];
-    *pixels = data;
+    out->count = keep;
+    *total = (int)dim[0];
+    out->rows = (int)dim[1];
+    out->cols = (int)dim[2];
+    out->channels = (int)dim[3];
+    out->images = data;
     return FCNN_OK;
 }
 
-int fcnn_idx_read_labels(const char *path, int classes, int *count, uint8_t **labels)
+int fcnn_idx_read_labels(const char *path, int classes, int limit, int *count, int *total,
+                         int *max_label, uint8_t **labels)
 {
+    static const uint32_t magics[] = { FCNN_IDX_LABELS_MAGIC };
     gzFile gz;
-    uint32_t dim[1];
+    off_t file_size;
+    uint32_t dim[4];
+    int dims = 0;
     uint8_t *data = NULL;
-    *count = 0;
+    *count = *total = *max_label = 0;
     *labels = NULL;
-    int status = open_idx(path, &gz);
+    if (classes <= 0)
+        classes = FCNN_MAX_CLASSES;
+    int status = open_idx(path, &gz, &file_size);
     if (status != FCNN_OK)
         return status;
-    status = read_header(gz, path, FCNN_IDX_LABELS_MAGIC, "label", 1, dim);
+    status = read_header(gz, path, "label", magics, 1, &dims, dim);
+    if (status == FCNN_OK)
+        status = check_size(gz, path, file_size, 8, dim[0], "labels");
     if (status == FCNN_OK && !(data = malloc(dim[0])))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u labels", fcnn_quote(path), dim[0]);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u labels", path, dim[0]);
     if (status == FCNN_OK)
         status = read_exact(gz, path, data, dim[0], "labels");
     if (status == FCNN_OK)
         status = expect_end(gz, path, "labels");
-    for (uint32_t i = 0; status == FCNN_OK && i < dim[0]; i++)
+    for (uint32_t i = 0; status == FCNN_OK && i < dim[0]; i++) {
         if (data[i] >= classes)
             status = fcnn_error(FCNN_ERR_INVALID, "%s: label %u at index %u is not a class 0..%d",
-                                fcnn_quote(path), data[i], i, classes - 1);
+                                path, data[i], i, classes - 1);
+        else if (data[i] > *max_label)
+            *max_label = data[i];
+    }
     gzclose(gz);
     if (status != FCNN_OK) {
         free(data);
+        *max_label = 0;
         return status;
     }
-    *count = (int)dim[0];
+    *total = (int)dim[0];
+    *count = limit > 0 && limit < *total ? limit : *total;
     *labels = data;
     return FCNN_OK;
 }

@@ -23,7 +23,7 @@ int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
                      ? FCNN_OK
                      : fcnn_error(FCNN_ERR_NOMEM, "out of memory for a dataset split");
     if (status == FCNN_OK)
-        status = fcnn_buffer_alloc(be, n * FCNN_IMAGE_PIXELS, &s->images);
+        status = fcnn_buffer_alloc(be, n * fcnn_dataset_sample_bytes(data), &s->images);
     if (status == FCNN_OK)
         status = fcnn_buffer_alloc(be, n, &s->labels);
     if (status == FCNN_OK)
@@ -84,7 +84,8 @@ int fcnn_split_set_order(struct fcnn_backend *be, struct fcnn_split *s, const in
 
 struct fcnn_tensor fcnn_split_images(const struct fcnn_split *s)
 {
-    return fcnn_tensor_4d(s->images, 0, FCNN_U8, s->count, FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    return fcnn_tensor_4d(s->images, 0, FCNN_U8, s->count, s->data->rows, s->data->cols,
+                          s->data->channels);
 }
 
 struct fcnn_tensor fcnn_split_labels(const struct fcnn_split *s)

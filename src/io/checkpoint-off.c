@@ -73,3 +73,16 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     (void)ck, (void)t;
     return unavailable("a checkpoint");
 }
+
+int fcnn_checkpoint_read_input(const char *path, struct fcnn_input_info *out, bool *found)
+{
+    (void)out;
+    *found = false;
+    return unavailable(path);
+}
+
+char *fcnn_checkpoint_input_json(const struct fcnn_input_info *info)
+{
+    (void)info;
+    return NULL;
+}

@@ -112,6 +112,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
+    char *input_json = settings->input ? fcnn_checkpoint_input_json(settings->input) : NULL;
     char schedule[64];
     fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
@@ -125,7 +126,8 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
-    if (!host || !state || !tensors || !names || !history || !hyper || !early)
+    if (!host || !state || !tensors || !names || !history || !hyper || !early ||
+        (settings->input && !input_json))
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint",
                             fcnn_quote(path));
 
@@ -207,14 +209,17 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         { "iterations", iterations },
         { "early_stopping", early ? early : "" },
         { "history", history ? history : "" },
+        { "input", input_json ? input_json : "" }, /* last: left out when there is none */
     };
     if (status == FCNN_OK)
-        status = fcnn_st_write(path, tensors, count, meta, (int)(sizeof meta / sizeof meta[0]));
+        status = fcnn_st_write(path, tensors, count, meta,
+                              (int)(sizeof meta / sizeof meta[0]) - (input_json ? 0 : 1));
     free(host);
     free(state);
     free(tensors);
     free(names);
     free(history);
+    free(input_json);
     free(hyper);
     free(early);
     return status;
@@ -317,9 +322,9 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     return status;
 }
 
-/* The model: its normalised spec, and the input and classes it was built for (those of
- * Fashion-MNIST, the only data fcnn reads). Version 1 files predate --model: they hold
- * the reference model. */
+/* The model: its normalised spec, and the input and classes it was built for, which
+ * must be those metadata 'input' records (Fashion-MNIST's when absent). Version 1 files
+ * predate --model: they hold the reference model. */
 static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
 {
     if (version == 1) {
@@ -336,11 +341,26 @@ static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
         return status;
     if (strlen(text) >= sizeof ck->architecture)
         return bad(ck, "metadata 'architecture' is too long");
+    /* The data the model was trained on: metadata 'input' (shape and class names) when
+     * the run recorded it, else Fashion-MNIST. */
     char want[64];
-    snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    int rows = FCNN_IMAGE_ROWS, cols = FCNN_IMAGE_COLS, channels = 1, class_count = FCNN_CLASSES;
+    const char *recorded = fcnn_st_meta_get(&ck->file, "input");
+    if (recorded) {
+        json_error_t error;
+        json_t *value = json_loads(recorded, 0, &error), *names = NULL;
+        if (!value || json_unpack(value, "{s:[iii], s:o}", "shape", &rows, &cols, &channels,
+                                  "class_names", &names) || !json_is_array(names)) {
+            json_decref(value);
+            return bad(ck, "metadata 'input' is malformed");
+        }
+        class_count = (int)json_array_size(names);
+        json_decref(value);
+    }
+    snprintf(want, sizeof want, "%d,%d,%d", rows, cols, channels);
     if (strcmp(input, want) != 0)
         return bad(ck, "the model takes inputs of %s, not %s", fcnn_escape(input), want);
-    snprintf(want, sizeof want, "%d", FCNN_CLASSES);
+    snprintf(want, sizeof want, "%d", class_count);
     if (strcmp(classes, want) != 0)
         return bad(ck, "the model has %s classes, not %s", fcnn_escape(classes), want);
     snprintf(ck->architecture, sizeof ck->architecture, "%s", text);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "data/input.h"
 #include "train/train.h"
 
 /* Whether this build has checkpoints (configure found jansson). Without them every call
@@ -29,6 +30,7 @@ struct fcnn_run_settings {
     double weight_decay;                 /* AdamW's */
     int train_limit, test_limit;         /* 0: all the images */
     int patience;                        /* early stopping; 0: off */
+    const struct fcnn_input_info *input; /* recorded as metadata "input"; NULL: not saved */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
@@ -56,5 +58,12 @@ int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_n
 /* Restores everything into a trainer set up with the checkpoint's settings (--resume):
  * weights, optimizer state, generator, completed epochs, history, early stopping. */
 int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_trainer *t);
+
+/* The input description a checkpoint records (shape, scaling, class names), read before
+ * any model is built; *found is false for a checkpoint without one (fcnn before image
+ * data: 28x28x1 Fashion-MNIST). */
+int fcnn_checkpoint_read_input(const char *path, struct fcnn_input_info *out, bool *found);
+/* The JSON text of that entry (malloc'ed; NULL when out of memory). */
+char *fcnn_checkpoint_input_json(const struct fcnn_input_info *info);
 
 #endif

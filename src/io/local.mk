@@ -4,7 +4,7 @@
 libfcnn_a_SOURCES += %reldir%/history.c %reldir%/history.h
 if HAVE_JANSSON
 libfcnn_a_SOURCES += %reldir%/safetensors.c %reldir%/safetensors.h \
-	%reldir%/checkpoint.c %reldir%/checkpoint.h
+	%reldir%/checkpoint.c %reldir%/checkpoint.h %reldir%/checkpoint_input.c
 else
 libfcnn_a_SOURCES += %reldir%/checkpoint-off.c %reldir%/checkpoint.h
 endif

@@ -125,7 +125,16 @@ bool fcnn_model_is_random(const struct fcnn_model *m)
 
 int fcnn_model_reference(struct fcnn_model *m)
 {
-    fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+    return fcnn_model_reference_for(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+}
+
+int fcnn_model_reference_for(struct fcnn_model *m, struct fcnn_shape input, int classes)
+{
+    /* Two 2x2 poolings need at least 4x4 inputs to leave a pixel. */
+    if (input.ndim != 3 || input.dims[0] < 4 || input.dims[1] < 4 || input.dims[2] < 1)
+        return fcnn_error(FCNN_ERR_INVALID, "the reference model needs images of at least "
+                          "4x4 pixels, not %dx%d", input.dims[0], input.dims[1]);
+    fcnn_model_init(m, input, classes);
     const struct fcnn_conv2d_args conv1 = { .filters = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
                                             .padding = FCNN_PADDING_SAME, .use_bias = true,
                                             .act = FCNN_ACT_RELU };
@@ -137,9 +146,11 @@ int fcnn_model_reference(struct fcnn_model *m)
         (status = fcnn_add_conv2d(m, &conv2)) != FCNN_OK ||
         (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
-        (status = fcnn_add_dense(m, 10, true, FCNN_ACT_NONE)) != FCNN_OK)
+        (status = fcnn_add_dense(m, classes, true, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
-    snprintf(m->spec, sizeof m->spec, "%s", FCNN_REFERENCE_SPEC);
+    /* FCNN_REFERENCE_SPEC with this class count: a checkpoint rebuilds the model from it. */
+    snprintf(m->spec, sizeof m->spec, "conv2d(32,3,relu,padding=same) maxpool(2) "
+             "conv2d(64,3,relu,padding=same) maxpool(2) flatten dense(%d)", classes);
     return FCNN_OK;
 }
 

@@ -89,6 +89,8 @@ struct fcnn_model {
 /* The model fcnn trains: Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU)
  * -> MaxPool 2 -> Flatten -> Dense(10), on 28x28x1 inputs. */
 int fcnn_model_reference(struct fcnn_model *m);
+/* The same layers for `input` images [h, w, c] and `classes` outputs (Dense's units). */
+int fcnn_model_reference_for(struct fcnn_model *m, struct fcnn_shape input, int classes);
 /* One line: "conv2d(32,3x3,same,relu) maxpool(2) ... dense(10)". */
 void fcnn_model_describe(const struct fcnn_model *m, char *out, size_t size);
 

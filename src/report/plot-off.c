@@ -36,3 +36,12 @@ int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *tr
     (void)classes, (void)count;
     return unavailable();
 }
+
+int fcnn_plot_predictions_shaped(const char *path, const uint8_t *images, int rows, int cols,
+                                 int channels, const int *true_labels, const int *pred_labels,
+                                 const char *const *class_names, int classes, int count)
+{
+    (void)path, (void)images, (void)rows, (void)cols, (void)channels, (void)true_labels;
+    (void)pred_labels, (void)class_names, (void)classes, (void)count;
+    return unavailable();
+}

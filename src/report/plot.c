@@ -308,11 +308,17 @@ static void set_blues(void)
     plscmap1l(1, 3, pos, r, g, b, NULL);
 }
 
+/* Longer class names are cut, with "...", so that the axes keep room for the cells. */
+enum { LABEL_MAX = 24 };
+
 static const char *class_label(const char *const *names, int i, char *buf, size_t len)
 {
-    if (names && names[i])
+    if (names && names[i] && strlen(names[i]) <= LABEL_MAX)
         return names[i];
-    snprintf(buf, len, "%d", i);
+    if (names && names[i])
+        snprintf(buf, len, "%.*s...", LABEL_MAX - 3, names[i]);
+    else
+        snprintf(buf, len, "%d", i);
     return buf;
 }
 
@@ -331,13 +337,16 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
         if (matrix[i] > max)
             max = matrix[i];
     }
-    char num[16];
+    char num[LABEL_MAX + 8];
     for (int i = 0; i < classes; i++) {
         size_t len = strlen(class_label(class_names, i, num, sizeof num));
         longest = len > longest ? len : longest;
     }
 
-    const int width = 1000, height = 950;
+    /* Text has a fixed size in pixels: beyond a dozen classes the page grows with them,
+     * so that cells keep room for their counts. */
+    const double grow = classes > 12 ? (classes / 12.0 < 4.0 ? classes / 12.0 : 4.0) : 1.0;
+    const int width = (int)(1000 * grow), height = (int)(950 * grow);
     const double aspect = (double)width / height;
     struct plot p;
     int rc = plot_begin(&p, path, width, height);
@@ -416,7 +425,7 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
 
 /* ---- prediction grid --------------------------------------------------------------- */
 
-enum { IMAGE_SIDE = 28, GRID_SIDE = 5 };
+enum { GRID_SIDE = 5 };
 
 static void set_grays(void)
 {
@@ -425,27 +434,47 @@ static void set_grays(void)
     plscmap1l(1, 2, pos, level, level, level, NULL);
 }
 
-/* Draws one 28x28 image into the current viewport; image row 0 is the top. */
-static void draw_image(const uint8_t *pixels)
+/* Draws one rows x cols image into the current viewport; image row 0 is the top. Colour
+ * images are drawn in gray (their luma): the grid shows shapes and mistakes. */
+static int draw_image(const uint8_t *pixels, int rows, int cols, int channels)
 {
-    PLFLT column_data[IMAGE_SIDE][IMAGE_SIDE];
-    const PLFLT *columns[IMAGE_SIDE];
-    for (int x = 0; x < IMAGE_SIDE; x++) {
-        for (int y = 0; y < IMAGE_SIDE; y++)
-            column_data[x][y] = pixels[(IMAGE_SIDE - 1 - y) * IMAGE_SIDE + x];
-        columns[x] = column_data[x];
+    PLFLT *column_data = malloc(sizeof *column_data * (size_t)rows * (size_t)cols);
+    const PLFLT **columns = malloc(sizeof *columns * (size_t)cols);
+    if (!column_data || !columns) {
+        free(column_data);
+        free(columns);
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory drawing an image");
     }
-    plwind(0.0, IMAGE_SIDE, 0.0, IMAGE_SIDE);
-    plimage(columns, IMAGE_SIDE, IMAGE_SIDE, 0.0, IMAGE_SIDE, 0.0, IMAGE_SIDE, 0.0, 255.0,
-            0.0, IMAGE_SIDE, 0.0, IMAGE_SIDE);
+    for (int x = 0; x < cols; x++) {
+        PLFLT *column = column_data + (size_t)x * (size_t)rows;
+        for (int y = 0; y < rows; y++) {
+            const uint8_t *px = pixels + ((size_t)(rows - 1 - y) * (size_t)cols + (size_t)x) *
+                                             (size_t)channels;
+            column[y] = channels >= 3 ? 0.2989 * px[0] + 0.5870 * px[1] + 0.1140 * px[2] : px[0];
+        }
+        columns[x] = column;
+    }
+    plwind(0.0, cols, 0.0, rows);
+    plimage(columns, cols, rows, 0.0, cols, 0.0, rows, 0.0, 255.0, 0.0, cols, 0.0, rows);
+    free(column_data);
+    free(columns);
+    return FCNN_OK;
 }
 
 int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *true_labels,
                           const int *pred_labels, const char *const *class_names, int classes,
                           int count)
 {
+    return fcnn_plot_predictions_shaped(path, images, 28, 28, 1, true_labels, pred_labels,
+                                        class_names, classes, count);
+}
+
+int fcnn_plot_predictions_shaped(const char *path, const uint8_t *images, int rows, int cols,
+                                 int channels, const int *true_labels, const int *pred_labels,
+                                 const char *const *class_names, int classes, int count)
+{
     if (!path || !images || !true_labels || !pred_labels || classes < 1 || count < 1 ||
-        count > FCNN_PLOT_MAX_PREDICTIONS)
+        count > FCNN_PLOT_MAX_PREDICTIONS || rows < 1 || cols < 1 || channels < 1)
         return fcnn_error(FCNN_ERR_INVALID, "%s: plot_predictions: bad arguments",
                           fcnn_quote(path));
     for (int i = 0; i < count; i++)
@@ -475,14 +504,20 @@ int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *tr
     const double margin = 0.03, grid_top = 0.94;
     const double cell_w = (1.0 - 2 * margin) / GRID_SIDE;
     const double cell_h = (grid_top - margin) / GRID_SIDE;
-    const double image_w = cell_w * 0.68, image_h = image_w * aspect;
-    char num_true[16], num_pred[16];
+    /* The longer side of an image fills the square the 28x28 ones do. */
+    const double side = cell_w * 0.68;
+    const double image_w = cols >= rows ? side : side * cols / rows;
+    const double image_h = (rows >= cols ? side : side * rows / cols) * aspect;
+    char num_true[LABEL_MAX + 8], num_pred[LABEL_MAX + 8];
     for (int i = 0; i < count; i++) {
         int row = i / GRID_SIDE, col = i % GRID_SIDE;
         double x0 = margin + col * cell_w + (cell_w - image_w) / 2;
         double y0 = grid_top - (row + 1) * cell_h + 0.01;
         plvpor(x0, x0 + image_w, y0, y0 + image_h);
-        draw_image(images + (size_t)i * IMAGE_SIDE * IMAGE_SIDE);
+        rc = draw_image(images + (size_t)i * (size_t)rows * (size_t)cols * (size_t)channels, rows,
+                        cols, channels);
+        if (rc != FCNN_OK)
+            break;
 
         bool mistake = true_labels[i] != pred_labels[i];
         plcol0(mistake ? C_WRONG : C_BLACK);
@@ -498,5 +533,6 @@ int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *tr
                  class_label(class_names, pred_labels[i], num_pred, sizeof num_pred));
         plmtex("t", 0.9, 0.5, 0.5, line);
     }
-    return plot_end(&p);
+    int end = plot_end(&p);
+    return rc != FCNN_OK ? rc : end;
 }

@@ -27,7 +27,8 @@ int fcnn_plot_history(const char *dir, const struct fcnn_plot_series *s);
 
 /* Writes a heatmap of a `classes` x `classes` confusion matrix (row-major, rows are the
  * true class, columns the predicted one) with the count in each cell, the class names
- * on both axes and a colour bar. `class_names` may be NULL (classes are numbered). */
+ * on both axes and a colour bar. `class_names` may be NULL (classes are numbered); names
+ * longer than 24 characters are cut, and beyond 12 classes the image grows with them. */
 int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *class_names,
                         int classes);
 
@@ -41,5 +42,10 @@ int fcnn_plot_confusion(const char *path, const int *matrix, const char *const *
 int fcnn_plot_predictions(const char *path, const uint8_t *images, const int *true_labels,
                           const int *pred_labels, const char *const *class_names, int classes,
                           int count);
+/* The same for images of any size and channel count (channels last; colour images are
+ * drawn in gray). */
+int fcnn_plot_predictions_shaped(const char *path, const uint8_t *images, int rows, int cols,
+                                 int channels, const int *true_labels, const int *pred_labels,
+                                 const char *const *class_names, int classes, int count);
 
 #endif

@@ -95,20 +95,69 @@ void fcnn_confusion_matrix(const int *true_labels, const int *pred_labels, int c
             matrix[true_labels[i] * classes + pred_labels[i]]++;
 }
 
+/* Class names are cut to this many characters in the text reports, with "...". */
+enum { NAME_MAX_SHOWN = 24 };
+
+static const char *shown_name(const char *name, char *buf, size_t size)
+{
+    if (strlen(name) <= NAME_MAX_SHOWN)
+        return name;
+    snprintf(buf, size, "%.*s...", NAME_MAX_SHOWN - 3, name);
+    return buf;
+}
+
+/* The width of the name column: `least`, or the longest (shown) name. */
+static int name_width(const char *const *names, int classes, int least)
+{
+    int width = least;
+    for (int c = 0; c < classes; c++) {
+        int len = (int)strlen(names[c]);
+        len = len > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : len;
+        width = len > width ? len : width;
+    }
+    return width;
+}
+
+static int digits(long long n)
+{
+    int d = 1;
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
 void fcnn_print_confusion(FILE *out, const int *matrix, int classes,
                           const char *const *class_names)
 {
-    /* Columns are numbered like the rows, so ten classes fit an 80-column terminal. */
+    /* Columns are numbered like the rows, so ten classes fit an 80-column terminal; more
+     * classes are printed in blocks of columns that fit about 100. */
+    int max = 0;
+    for (int i = 0; i < classes * classes; i++)
+        max = matrix[i] > max ? matrix[i] : max;
+    int index_w = digits(classes - 1) > 2 ? digits(classes - 1) : 2;
+    int name_w = name_width(class_names, classes, 13);
+    int cell_w = digits(max) + 1 > 5 ? digits(max) + 1 : 5;
+    int prefix = index_w + 1 + name_w;
+    int per_block = (100 - prefix) / (cell_w + 1);
+    per_block = per_block < 10 ? 10 : per_block;
+    char buf[NAME_MAX_SHOWN + 8];
     fprintf(out, "Confusion matrix (rows: true class; columns: predicted class, by number)\n");
-    fprintf(out, "%16s", "");
-    for (int p = 0; p < classes; p++)
-        fprintf(out, " %5d", p);
-    fprintf(out, "\n");
-    for (int t = 0; t < classes; t++) {
-        fprintf(out, "%2d %-13s", t, class_names[t]);
-        for (int p = 0; p < classes; p++)
-            fprintf(out, " %5d", matrix[t * classes + p]);
+    for (int first = 0; first < classes; first += per_block) {
+        int last = first + per_block < classes ? first + per_block : classes;
+        if (first)
+            fprintf(out, "\n");
+        fprintf(out, "%*s", prefix, "");
+        for (int p = first; p < last; p++)
+            fprintf(out, " %*d", cell_w, p);
         fprintf(out, "\n");
+        for (int t = 0; t < classes; t++) {
+            fprintf(out, "%*d %-*s", index_w, t, name_w, shown_name(class_names[t], buf, sizeof buf));
+            for (int p = first; p < last; p++)
+                fprintf(out, " %*d", cell_w, matrix[t * classes + p]);
+            fprintf(out, "\n");
+        }
     }
 }
 
@@ -123,7 +172,9 @@ void fcnn_print_classification_report(FILE *out, const int *matrix, int classes,
     int total = 0, correct = 0;
     double macro_p = 0, macro_r = 0, macro_f = 0, weighted_p = 0, weighted_r = 0, weighted_f = 0;
 
-    fprintf(out, "%14s %9s %9s %9s %9s\n\n", "", "precision", "recall", "f1-score", "support");
+    int w = name_width(class_names, classes, 14);
+    char buf[NAME_MAX_SHOWN + 8];
+    fprintf(out, "%*s %9s %9s %9s %9s\n\n", w, "", "precision", "recall", "f1-score", "support");
     for (int c = 0; c < classes; c++) {
         int support = 0, predicted = 0, hits = matrix[c * classes + c];
         for (int k = 0; k < classes; k++) {
@@ -132,7 +183,8 @@ void fcnn_print_classification_report(FILE *out, const int *matrix, int classes,
         }
         double precision = ratio(hits, predicted), recall = ratio(hits, support);
         double f1 = ratio(2 * precision * recall, precision + recall);
-        fprintf(out, "%14s %9.4f %9.4f %9.4f %9d\n", class_names[c], precision, recall, f1, support);
+        fprintf(out, "%*s %9.4f %9.4f %9.4f %9d\n", w, shown_name(class_names[c], buf, sizeof buf),
+                precision, recall, f1, support);
         total += support;
         correct += hits;
         macro_p += precision;
@@ -142,9 +194,9 @@ void fcnn_print_classification_report(FILE *out, const int *matrix, int classes,
         weighted_r += recall * support;
         weighted_f += f1 * support;
     }
-    fprintf(out, "\n%14s %9s %9s %9.4f %9d\n", "accuracy", "", "", ratio(correct, total), total);
-    fprintf(out, "%14s %9.4f %9.4f %9.4f %9d\n", "macro avg", macro_p / classes, macro_r / classes,
+    fprintf(out, "\n%*s %9s %9s %9.4f %9d\n", w, "accuracy", "", "", ratio(correct, total), total);
+    fprintf(out, "%*s %9.4f %9.4f %9.4f %9d\n", w, "macro avg", macro_p / classes, macro_r / classes,
             macro_f / classes, total);
-    fprintf(out, "%14s %9.4f %9.4f %9.4f %9d\n", "weighted avg", ratio(weighted_p, total),
+    fprintf(out, "%*s %9.4f %9.4f %9.4f %9d\n", w, "weighted avg", ratio(weighted_p, total),
             ratio(weighted_r, total), ratio(weighted_f, total), total);
 }

@@ -129,6 +129,47 @@ int fcnn_evaluate_shared(struct fcnn_dist *dist, struct fcnn_network *net,
     return status;
 }
 
+/* The augment op's buffers: a batch before augmentation, and one epoch's draws (zeros
+ * until the first epoch draws them, so the warm-up reads defined values). */
+static int augment_init(struct fcnn_trainer *t)
+{
+    if (!t->augment || !fcnn_augment_any(t->augment) || !t->train)
+        return FCNN_OK;
+    const struct fcnn_dataset *d = t->train->data;
+    size_t sample = (size_t)d->rows * (size_t)d->cols * (size_t)d->channels;
+    size_t draws = (size_t)t->train->count * 4;
+    t->host_augment_params = calloc(draws, sizeof(float));
+    if (!t->host_augment_params)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for augmentation");
+    int status = fcnn_buffer_alloc(t->be, (size_t)t->batch_size * sample * sizeof(float),
+                                   &t->augment_batch);
+    if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(t->be, draws * sizeof(float), &t->augment_params);
+    if (status == FCNN_OK) {
+        struct fcnn_tensor params = fcnn_tensor_2d(t->augment_params, 0, FCNN_F32,
+                                                   t->train->count, 4);
+        status = fcnn_upload(t->be, &params, t->host_augment_params);
+    }
+    return status;
+}
+
+/* Load, then augment into the network's input: the training form of load_batch. */
+static int load_augmented(struct fcnn_trainer *t, int first, int n, const struct fcnn_tensor *x,
+                          const struct fcnn_tensor *y)
+{
+    struct fcnn_split *split = t->train;
+    struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
+    struct fcnn_tensor order = fcnn_split_order(split);
+    struct fcnn_tensor raw = fcnn_tensor_4d(t->augment_batch, 0, FCNN_F32, n, x->shape[1],
+                                            x->shape[2], x->shape[3]);
+    struct fcnn_tensor params = fcnn_tensor_2d(t->augment_params,
+                                               (size_t)first * 4 * sizeof(float), FCNN_F32, n, 4);
+    int status = fcnn_load_batch(t->be, &images, &labels, &order, first, &raw, y);
+    if (status == FCNN_OK)
+        status = fcnn_augment_batch(t->be, &raw, &params, x);
+    return status;
+}
+
 int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
                   struct fcnn_pass_stats *stats)
 {
@@ -150,7 +191,7 @@ int fcnn_trainer_init(struct fcnn_trainer *t)
         if (!t->best_params || !t->best_state)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory for early stopping's best weights");
     }
-    return FCNN_OK;
+    return augment_init(t);
 }
 
 void fcnn_trainer_release(struct fcnn_trainer *t)
@@ -161,6 +202,13 @@ void fcnn_trainer_release(struct fcnn_trainer *t)
     t->best_state = NULL;
     t->history = NULL;
     t->best_params = NULL;
+    if (t->be) {
+        fcnn_buffer_free(t->be, t->augment_batch);
+        fcnn_buffer_free(t->be, t->augment_params);
+    }
+    free(t->host_augment_params);
+    t->augment_batch = t->augment_params = NULL;
+    t->host_augment_params = NULL;
 }
 
 int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
@@ -189,7 +237,8 @@ int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
         struct fcnn_tensor y = fcnn_network_labels(t->net, count);
         struct fcnn_tensor loss = fcnn_split_loss(split, lo, count);
         struct fcnn_tensor pred = fcnn_split_pred(split, lo, count);
-        status = fcnn_load_batch(be, &images, &labels, &order, lo, &x, &y);
+        status = t->augment_batch ? load_augmented(t, lo, count, &x, &y)
+                                  : fcnn_load_batch(be, &images, &labels, &order, lo, &x, &y);
         if (status == FCNN_OK)
             status = fcnn_network_forward(t->net, count, true);
         if (status == FCNN_OK)
@@ -212,6 +261,11 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
 
     fcnn_rng_permutation(t->rng, split->host_order, count);
     int status = fcnn_split_set_order(be, split, NULL);
+    if (status == FCNN_OK && t->augment_batch) { /* draws by position in the epoch's order */
+        fcnn_augment_draw(t->augment, t->rng, count, t->host_augment_params);
+        struct fcnn_tensor params = fcnn_tensor_2d(t->augment_params, 0, FCNN_F32, count, 4);
+        status = fcnn_upload(be, &params, t->host_augment_params);
+    }
     struct pass_sums sums = { 0 };
     struct owners owners = { t->dist, count, batch };
     bool shared = fcnn_dist_active(t->dist);
@@ -280,7 +334,9 @@ static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bo
     struct fcnn_tensor order = fcnn_split_order(split);
     struct fcnn_tensor x = fcnn_network_input(t->net, n), y = fcnn_network_labels(t->net, n);
     struct fcnn_tensor loss = fcnn_split_loss(split, 0, n), pred = fcnn_split_pred(split, 0, n);
-    int status = fcnn_load_batch(t->be, &images, &labels, &order, 0, &x, &y);
+    int status = train && t->augment_batch
+                     ? load_augmented(t, 0, n, &x, &y)
+                     : fcnn_load_batch(t->be, &images, &labels, &order, 0, &x, &y);
     if (status == FCNN_OK)
         status = fcnn_network_forward(t->net, n, train);
     if (status == FCNN_OK)

@@ -10,6 +10,7 @@
 #include "nn/network.h"
 #include "nn/optimizer.h"
 #include "core/rng.h"
+#include "data/augment.h"
 #include "data/split.h"
 #include "train/dist.h"
 
@@ -53,6 +54,7 @@ struct fcnn_trainer {
     struct fcnn_lr_schedule schedule; /* sets opt->lr at each epoch's start */
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
+    const struct fcnn_augment *augment; /* training batches only; NULL: none */
 
     /* State carried across epochs (and through checkpoints). */
     int epoch;                        /* epochs completed */
@@ -64,6 +66,10 @@ struct fcnn_trainer {
     float *best_state;  /* and the non-trainable state with them (moving statistics) */
     bool stopped_early;
     bool warmed_up;
+    /* Augmentation: the loaded batch before the augment op, and every sample's draws of
+     * the epoch (uploaded once per epoch, as the order is). */
+    struct fcnn_buffer *augment_batch, *augment_params;
+    float *host_augment_params;
 };
 
 /* Prepares the trainer's history and early-stopping state; fields above the state must be
