@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "cli/version.h"
 #include "data/dataset.h"
 
 #define DEFAULT_EPOCHS 30
@@ -27,6 +28,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
+    OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +56,8 @@ static const struct option long_options[] = {
     { "bench", no_argument, NULL, OPT_BENCH },
     { "tune", no_argument, NULL, OPT_TUNE },
     { "profile", no_argument, NULL, OPT_PROFILE },
+    { "export-onnx", required_argument, NULL, OPT_EXPORT_ONNX },
+    { "export-weights", required_argument, NULL, OPT_EXPORT_WEIGHTS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -97,6 +101,14 @@ static void print_help(void)
            "                         settings (--epochs may extend it)\n"
            "  --quiet                print only the final results\n"
            "  --verbose              say more about the device, kernel builds and start-up\n\n"
+           "Export (with --load FILE: convert it and exit; otherwise: after training):\n"
+           "  --export-onnx=FILE     the model as ONNX (opset 13): input 'input' float32\n"
+           "                         [N,H,W,C] of raw pixel values 0..255 (the graph scales\n"
+           "                         them by 1/255 itself), output 'output' [N,classes] of\n"
+           "                         logits, or probabilities when the model ends in softmax\n"
+           "  --export-weights=FILE  the weights alone as safetensors, with the architecture\n"
+           "                         and input scaling in its metadata: --load reads it for\n"
+           "                         --eval, --resume does not\n\n"
            "Speed:\n"
            "  --bench                benchmark instead of training: training and inference\n"
            "                         images/s and each op's time, for --backend or for every\n"
@@ -236,7 +248,9 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_TUNE: o->tune = true; break;
         case OPT_PROFILE: o->profile = true; break;
         case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
-        case OPT_VERSION: printf("fcnn %s\n", PACKAGE_VERSION); return FCNN_CLI_EXIT_OK;
+        case OPT_EXPORT_ONNX: o->export_onnx = arg; break;
+        case OPT_EXPORT_WEIGHTS: o->export_weights = arg; break;
+        case OPT_VERSION: fcnn_print_version(stdout); return FCNN_CLI_EXIT_OK;
         case ':':
             return usage("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -255,5 +269,12 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         return usage("--eval needs --load FILE");
     if (o->resume_path && (o->load_path || o->eval_only))
         return usage("--resume cannot be combined with --load or --eval");
+    if ((o->export_onnx || o->export_weights) && (o->bench || o->tune || o->eval_only))
+        return usage("--export-onnx and --export-weights work with --load FILE or after "
+                     "training, not with --bench, --tune or --eval");
+    if (o->export_onnx && o->export_weights && !strcmp(o->export_onnx, o->export_weights))
+        return usage("--export-onnx and --export-weights name the same file '%s'",
+                     o->export_onnx);
+    o->export_only = (o->export_onnx || o->export_weights) && o->load_path;
     return FCNN_CLI_RUN;
 }

@@ -32,6 +32,9 @@ struct fcnn_options {
     bool bench;                  /* benchmark instead of training */
     bool tune;                   /* time kernel variants again, print the choices, exit */
     bool profile;                /* print each op's share of the device time at the end */
+    const char *export_onnx;     /* --export-onnx FILE: the model as ONNX */
+    const char *export_weights;  /* --export-weights FILE: weights-only safetensors */
+    bool export_only;            /* an export with --load: write the files, do not train */
 };
 
 enum fcnn_cli_result {

@@ -1,3 +1,5 @@
 # The command line: option parsing in the library (tested), main() in the program.
 libfcnn_a_SOURCES += %reldir%/cli.c %reldir%/cli.h
 fcnn_SOURCES = %reldir%/main.c
+# The exports (--export-onnx, --export-weights) and --version's build report.
+libfcnn_a_SOURCES += %reldir%/export.c %reldir%/export.h %reldir%/version.c %reldir%/version.h

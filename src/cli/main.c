@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "train/bench.h"
 #include "cli/cli.h"
+#include "cli/export.h"
 #include "data/dataset.h"
 #include "io/history.h"
 #include "nn/network.h"
@@ -140,6 +141,9 @@ static int open_checkpoint(struct run *r)
         return FCNN_OK;
     int status = fcnn_checkpoint_open(path, &r->model, &r->checkpoint);
     if (status != FCNN_OK || !r->opt.resume_path)
+        return status;
+    status = fcnn_checkpoint_check_resumable(r->checkpoint);
+    if (status != FCNN_OK)
         return status;
     const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
     r->opt.optimizer = s->optimizer;
@@ -334,6 +338,8 @@ static int setup(struct run *r)
     int status = fcnn_model_reference(&r->model);
     if (status == FCNN_OK)
         status = open_checkpoint(r);
+    if (status != FCNN_OK || r->opt.export_only) /* a checkpoint's export needs no device */
+        return status;
     if (status == FCNN_OK)
         status = open_backend(r);
     if (status != FCNN_OK)
@@ -363,11 +369,28 @@ static int tune(struct run *r)
     return status;
 }
 
+/* --export-onnx, --export-weights after training, from the trained weights. */
+static int export_trained(struct run *r)
+{
+    float *params = malloc(r->model.param_floats * sizeof(float));
+    if (!params)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
+    int status = fcnn_network_get_params(r->net, params);
+    if (status == FCNN_OK)
+        status = fcnn_export_params(&r->opt, &r->model, params, r->trainer.epoch,
+                                    r->opt.quiet ? NULL : stdout);
+    free(params);
+    return status;
+}
+
 static int run(struct run *r)
 {
     int status = setup(r);
     if (status != FCNN_OK)
         return status;
+    if (r->opt.export_only)
+        return fcnn_export_checkpoint(&r->opt, &r->model, r->checkpoint,
+                                      r->opt.quiet ? NULL : stdout);
     if (r->opt.tune)
         status = tune(r);
     else if (r->opt.bench)
@@ -384,6 +407,8 @@ static int run(struct run *r)
             status = report(r);
         if (status == FCNN_OK && !r->opt.eval_only && fcnn_checkpoints_available())
             say(r, "Model saved to %s\n", r->save_path);
+        if (status == FCNN_OK && fcnn_export_requested(&r->opt))
+            status = export_trained(r);
     }
     if (status == FCNN_OK && r->opt.profile) {
         printf("\nProfile (%s)\n", fcnn_backend_name(r->be));

@@ -60,3 +60,21 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     (void)ck, (void)t;
     return unavailable("a checkpoint");
 }
+
+bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck)
+{
+    (void)ck;
+    return false;
+}
+
+int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck)
+{
+    (void)ck;
+    return unavailable("a checkpoint");
+}
+
+int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena)
+{
+    (void)ck, (void)arena;
+    return unavailable("a checkpoint");
+}

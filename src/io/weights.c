@@ -1,0 +1,53 @@
+/* Writing weights-only safetensors files (reading them is the checkpoint reader's job:
+ * the tensors are the same, only the metadata differs). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/status.h"
+#include "io/safetensors.h"
+#include "io/weights.h"
+
+int fcnn_weights_save(const char *path, const struct fcnn_model *model, const float *params,
+                      int epoch)
+{
+    struct fcnn_st_tensor *tensors = calloc((size_t)model->param_count + 1, sizeof *tensors);
+    if (!tensors)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the weights", path);
+    for (int i = 0; i < model->param_count; i++) {
+        const struct fcnn_param *p = &model->params[i];
+        tensors[i] = (struct fcnn_st_tensor){ .name = p->name, .ndim = p->ndim,
+                                              .data = params + p->offset, .count = p->count };
+        for (int d = 0; d < p->ndim; d++)
+            tensors[i].shape[d] = p->shape[d];
+    }
+    char version[16], epochs[16], description[1024], input_shape[64], classes[16];
+    snprintf(version, sizeof version, "%d", FCNN_WEIGHTS_FORMAT_VERSION);
+    snprintf(epochs, sizeof epochs, "%d", epoch);
+    snprintf(classes, sizeof classes, "%d", model->classes);
+    fcnn_model_describe(model, description, sizeof description);
+    int used = snprintf(input_shape, sizeof input_shape, "[");
+    for (int d = 0; d < model->input.ndim; d++)
+        used += snprintf(input_shape + used, sizeof input_shape - (size_t)used, "%s%d",
+                         d ? "," : "", model->input.dims[d]);
+    snprintf(input_shape + used, sizeof input_shape - (size_t)used, "]");
+    const struct fcnn_st_meta meta[] = {
+        { "format", FCNN_WEIGHTS_FORMAT },
+        { "format_version", version },
+        { "fcnn_version", PACKAGE_VERSION },
+        { "model", description },
+        { "input_shape", input_shape },
+        { "input_layout", "NHWC" },
+        { "input_scaling", "x * (1/255): uint8 pixels scaled to [0, 1] before the first layer" },
+        { "kernel_layout", "Conv2D kernels HWIO [kh,kw,in,out]; Dense kernels [in,units], "
+                           "rows of a Dense after Flatten in (h,w,c) order" },
+        { "output", "logits" },
+        { "classes", classes },
+        { "epoch", epochs },
+    };
+    int status = fcnn_st_write(path, tensors, model->param_count, meta,
+                               (int)(sizeof meta / sizeof meta[0]));
+    free(tensors);
+    return status;
+}
