@@ -28,7 +28,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
-    OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS,
+    OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS, OPT_LIST_KERNELS,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +56,7 @@ static const struct option long_options[] = {
     { "bench", no_argument, NULL, OPT_BENCH },
     { "tune", no_argument, NULL, OPT_TUNE },
     { "profile", no_argument, NULL, OPT_PROFILE },
+    { "list-kernels", no_argument, NULL, OPT_LIST_KERNELS },
     { "export-onnx", required_argument, NULL, OPT_EXPORT_ONNX },
     { "export-weights", required_argument, NULL, OPT_EXPORT_WEIGHTS },
     { "help", no_argument, NULL, OPT_HELP },
@@ -76,7 +77,8 @@ static void print_help(void)
            "                         name (default: $FCNN_DEVICE, else the first GPU, else CPU)\n"
            "  --list-devices         list the devices each backend can use, and exit\n"
            "  --kernel=OP=VARIANT    force a kernel variant of an op (repeatable; also\n"
-           "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n\n"
+           "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n"
+           "  --list-kernels         list the variants --kernel can force, and exit\n\n"
            "Data:\n"
            "  --data=DIR             the Fashion-MNIST IDX files (.gz or plain)\n"
            "                         (default: $FCNN_DATA, else %s)\n"
@@ -248,6 +250,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_TUNE: o->tune = true; break;
         case OPT_PROFILE: o->profile = true; break;
         case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
+        case OPT_LIST_KERNELS: o->list_kernels = true; break;
         case OPT_EXPORT_ONNX: o->export_onnx = arg; break;
         case OPT_EXPORT_WEIGHTS: o->export_weights = arg; break;
         case OPT_VERSION: fcnn_print_version(stdout); return FCNN_CLI_EXIT_OK;

@@ -12,6 +12,7 @@ struct fcnn_options {
     const char *device;    /* opencl device: "P:D" or part of a name; NULL: $FCNN_DEVICE */
     char kernels[1024];    /* --kernel OP=VARIANT, comma-joined; "" none */
     bool list_devices;
+    bool list_kernels;     /* list the variants --kernel can force, and exit */
     const char *data_dir;  /* NULL: $FCNN_DATA, else the Debian package's directory */
     int epochs;
     bool epochs_given;     /* --epochs was on the command line (a resumed run keeps its own) */

@@ -1,5 +1,6 @@
 # The command line: option parsing in the library (tested), main() in the program.
 libfcnn_a_SOURCES += %reldir%/cli.c %reldir%/cli.h
 fcnn_SOURCES = %reldir%/main.c
-# The exports (--export-onnx, --export-weights) and --version's build report.
-libfcnn_a_SOURCES += %reldir%/export.c %reldir%/export.h %reldir%/version.c %reldir%/version.h
+# The exports (--export-onnx, --export-weights), --version's build report, --list-kernels.
+libfcnn_a_SOURCES += %reldir%/export.c %reldir%/export.h %reldir%/version.c %reldir%/version.h \
+	%reldir%/list_kernels.c %reldir%/list_kernels.h

@@ -13,6 +13,7 @@
 #include "train/bench.h"
 #include "cli/cli.h"
 #include "cli/export.h"
+#include "cli/list_kernels.h"
 #include "data/dataset.h"
 #include "io/history.h"
 #include "nn/network.h"
@@ -455,6 +456,10 @@ int main(int argc, char **argv)
         int status = FCNN_OK;
         for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++)
             status = fcnn_backend_list_devices(fcnn_backend_name_at(i), stdout);
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    if (r.opt.list_kernels) {
+        int status = fcnn_list_kernels(&r.opt, stdout);
         return status == FCNN_OK ? 0 : fail(status);
     }
     if (r.opt.bench && !r.opt.backend) { /* every backend of this build, one after another */
