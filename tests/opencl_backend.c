@@ -169,7 +169,9 @@ static void conv_call_make(struct fcnn_backend *be, int k, struct conv_call *c)
     at += fcnn_tensor_bytes(&c->b);
     c->y = fcnn_tensor_4d(c->buffer, at, FCNN_F32, 1, 4, 4, k);
     c->call = (struct fcnn_op_call){ .op = FCNN_OP_CONV2D_FWD, .t = { &c->x, &c->w, &c->b, &c->y },
-                                     .p.conv = { .stride = 1, .pad = 1, .act = FCNN_ACT_RELU } };
+                                     .p.conv = { .sh = 1, .sw = 1, .pad_top = 1, .pad_bottom = 1,
+                                                 .pad_left = 1, .pad_right = 1,
+                                                 .act = FCNN_ACT_RELU } };
 }
 
 static void test_variants(void)
@@ -356,7 +358,7 @@ static void open_and_expect(const char *what, int hits, int stores, int rejected
     struct fcnn_tensor y = fcnn_tensor_4d(buffer, 4 * sizeof(float), FCNN_F32, 1, 1, 1, 1);
     float values[4] = { 1, 3, 2, 0 }, max = 0;
     fcnn_upload(be, &x, values);
-    test_check(fcnn_maxpool_fwd(be, &x, &y, &(struct fcnn_pool_params){ 2, 2 }) == FCNN_OK &&
+    test_check(fcnn_maxpool_fwd(be, &x, &y, &(struct fcnn_pool_params){ .ph = 2, .pw = 2, .sh = 2, .sw = 2 }) == FCNN_OK &&
                    fcnn_download(be, &y, &max) == FCNN_OK && max == 3.0f,
                "%s: maxpool after the cache gave %g (%s)", what, max, fcnn_last_error());
     fcnn_buffer_free(be, buffer);

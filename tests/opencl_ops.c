@@ -67,8 +67,10 @@ struct test_case {
 #define IN(...) F32(FILL_UNIFORM, __VA_ARGS__)
 #define SAME_AS(i) { .alias = (i) + 1 }
 #define NONE { .ndim = 0 }
-#define CONV(s, pd, a) { .p.conv = { .stride = s, .pad = pd, .act = a } }
-#define POOL(sz, s) { .p.pool = { .size = sz, .stride = s } }
+#define CONV(s, pd, a)                                                                      \
+    { .p.conv = { .sh = s, .sw = s, .pad_top = pd, .pad_bottom = pd, .pad_left = pd,          \
+                  .pad_right = pd, .act = a } }
+#define POOL(sz, s) { .p.pool = { .ph = sz, .pw = sz, .sh = s, .sw = s } }
 #define RELU FCNN_ACT_RELU
 #define LINEAR FCNN_ACT_NONE
 

@@ -105,6 +105,15 @@ static void expect_ints(const char *what, const struct fcnn_tensor *t, const int
 
 /* --- convolution ---------------------------------------------------------------------- */
 
+/* Equal strides and the same padding on every side. */
+static struct fcnn_conv2d_params conv_params(int stride, int pad, enum fcnn_activation act)
+{
+    return (struct fcnn_conv2d_params){ .sh = stride, .sw = stride, .pad_top = pad,
+                                        .pad_bottom = pad, .pad_left = pad, .pad_right = pad,
+                                        .act = act };
+}
+
+
 /* x = 1..9 as a 3x3 image, x[r][c] = 3r + c + 1. The kernel has three taps,
  *     w = [[1, 0, 0],
  *          [0, 0, 2],
@@ -123,7 +132,7 @@ static void test_conv_forward(void)
     /* (0,0): 0 + 2*2 - 4 = 0;   (0,1): 0 + 2*3 - 5 = 1;   (0,2): 0 + 0 - 6 = -6
      * (1,0): 0 + 2*5 - 7 = 3;   (1,1): 1 + 2*6 - 8 = 5;   (1,2): 2 + 0 - 9 = -7
      * (2,0): 0 + 2*8 - 0 = 16;  (2,1): 4 + 2*9 - 0 = 22;  (2,2): 5 + 0 - 0 = 5;  then b. */
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd same", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &same), FCNN_OK);
     expect_floats("conv2d_fwd 3x3 same padding", &y,
                   (const float[]){ -0.5f, 0.5f, -6.5f, 2.5f, 4.5f, -7.5f, 15.5f, 21.5f, 4.5f });
@@ -135,13 +144,13 @@ static void test_conv_forward(void)
 
     /* Stride 2 with pad 1 keeps outputs (0,0), (0,2), (2,0), (2,2) of the stride-1 grid. */
     struct fcnn_tensor y2 = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd stride 2", fcnn_conv2d_fwd(be, &x, &w, &b, &y2, &stride2), FCNN_OK);
     expect_floats("conv2d_fwd stride 2", &y2, (const float[]){ -0.5f, -6.5f, 15.5f, 4.5f });
 
     /* No padding: only the centre, 5 - 0.5. */
     struct fcnn_tensor y1 = F32(4, SHAPE(1, 1, 1, 1), NULL);
-    struct fcnn_conv2d_params valid = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params valid = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd pad 0", fcnn_conv2d_fwd(be, &x, &w, &b, &y1, &valid), FCNN_OK);
     expect_floats("conv2d_fwd no padding", &y1, (const float[]){ 4.5f });
 }
@@ -156,7 +165,7 @@ static void test_conv_channels(void)
     struct fcnn_tensor w = F32(4, SHAPE(1, 1, 2, 3), ((const float[]){ 1, 0, -1, 2, 1, 0 }));
     struct fcnn_tensor b = F32(1, SHAPE(3), ((const float[]){ 0, 0.5f, 1 }));
     struct fcnn_tensor y = F32(4, SHAPE(2, 2, 2, 3), NULL);
-    struct fcnn_conv2d_params p = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params p = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd channels", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &p), FCNN_OK);
     expect_floats("conv2d_fwd 1x1, 2 -> 3 channels, batch 2", &y, (const float[]){
         5, 2.5f, 0, 11, 4.5f, -2, 17, 6.5f, -4, 23, 8.5f, -6,
@@ -172,7 +181,7 @@ static void test_conv_backward(void)
     struct fcnn_tensor w = F32(4, SHAPE(3, 3, 1, 1), kernel3);
     struct fcnn_tensor dy = F32(4, SHAPE(1, 3, 3, 1), x123);
     struct fcnn_tensor dx = F32(4, SHAPE(1, 3, 3, 1), NULL);
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data", fcnn_conv2d_bwd_data(be, &dy, &w, &dx, &same), FCNN_OK);
     /* (0,0): 5;  (0,1): 6 + 2*1 = 8;  (0,2): 0 + 2*2 = 4;  (1,0): 8 - 1 = 7;
      * (1,1): 9 + 2*4 - 2 = 15;  (1,2): 2*5 - 3 = 7;  (2,0): -4;  (2,1): 2*7 - 5 = 9;
@@ -183,7 +192,7 @@ static void test_conv_backward(void)
     /* Stride 2: dy = [1 2; 3 4] sits at (0,0), (0,2), (2,0), (2,2) of a zero 3x3 grid.
      * Adjoint check: <[0,-6,16,5], [1,2,3,4]> = 56 = <x, dx>. */
     struct fcnn_tensor dy2 = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data stride 2", fcnn_conv2d_bwd_data(be, &dy2, &w, &dx, &stride2),
                   FCNN_OK);
     expect_floats("conv2d_bwd_data stride 2", &dx,
@@ -230,7 +239,7 @@ static void test_pool(void)
         -1, -2, 5, 6,
         -3, -4, 7, 5 }));
     struct fcnn_tensor y = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params p = { .size = 2, .stride = 2 };
+    struct fcnn_pool_params p = { .ph = 2, .pw = 2, .sh = 2, .sw = 2 };
     expect_status("maxpool_fwd", fcnn_maxpool_fwd(be, &x, &y, &p), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 2", &y, (const float[]){ 4, 2, -1, 7 });
     struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 10, 20, 30, 40 }));
@@ -246,7 +255,7 @@ static void test_pool(void)
      * maximum 5 at (0,1), which receives both gradients, 1 + 2. */
     struct fcnn_tensor xo = F32(4, SHAPE(1, 3, 3, 1), ((const float[]){ 1, 5, 2, 3, 4, 0, 6, -1, 2 }));
     struct fcnn_tensor yo = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params overlap = { .size = 2, .stride = 1 };
+    struct fcnn_pool_params overlap = { .ph = 2, .pw = 2, .sh = 1, .sw = 1 };
     expect_status("maxpool_fwd overlap", fcnn_maxpool_fwd(be, &xo, &yo, &overlap), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 1", &yo, (const float[]){ 5, 5, 6, 4 });
     struct fcnn_tensor dyo = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
@@ -277,6 +286,105 @@ static void test_pool(void)
     expect_status("maxpool_bwd floor", fcnn_maxpool_bwd(be, &xf, &dyf, &dxf, &p), FCNN_OK);
     expect_floats("maxpool_bwd zeroes the remainder", &dxf,
                   (const float[]){ 0, 0, 0, 0, 5, 0, 0, 0, 0 });
+}
+
+/* Keras's "same" is asymmetric when the padding is odd: TensorFlow puts the extra row and
+ * column after. A 2x2 kernel at stride 1 on 3x3 pads nothing before and one after, so
+ *   y[r][c] = x[r][c] + 2 x[r][c+1] + 3 x[r+1][c] + 4 x[r+1][c+1]   (outside: 0),
+ * here with no bias (use_bias=False). Padding one before instead would shift every value. */
+static void test_conv_keras_padding(void)
+{
+    struct fcnn_tensor x = F32(4, SHAPE(1, 3, 3, 1), x123);
+    struct fcnn_tensor w = F32(4, SHAPE(2, 2, 1, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor y = F32(4, SHAPE(1, 3, 3, 1), NULL);
+    struct fcnn_window_axis axis = fcnn_window_axis(3, 2, 1, FCNN_PADDING_SAME);
+    expect_status("same 2 on 3: out 3, pad 0 before, 1 after",
+                  axis.out == 3 && axis.before == 0 && axis.after == 1 ? FCNN_OK : -1, FCNN_OK);
+    struct fcnn_conv2d_params p = { .sh = 1, .sw = 1, .pad_bottom = 1, .pad_right = 1 };
+    expect_status("conv2d_fwd even kernel", fcnn_conv2d_fwd(be, &x, &w, NULL, &y, &p), FCNN_OK);
+    expect_floats("conv2d_fwd 2x2 same, no bias", &y,
+                  (const float[]){ 37, 47, 21, 67, 77, 33, 23, 26, 9 });
+
+    /* 3x3 of ones at stride 2 on 4x4 (1..16): "same" gives 2x2 and pads one row and column
+     * after, none before, so the windows start at rows and columns 0 and 2. */
+    static const float x16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    static const float ones[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+    struct fcnn_tensor x4 = F32(4, SHAPE(1, 4, 4, 1), x16);
+    struct fcnn_tensor w3 = F32(4, SHAPE(3, 3, 1, 1), ones);
+    struct fcnn_tensor y2 = F32(4, SHAPE(1, 2, 2, 1), NULL);
+    axis = fcnn_window_axis(4, 3, 2, FCNN_PADDING_SAME);
+    expect_status("same 3 stride 2 on 4: out 2, pad 0 before, 1 after",
+                  axis.out == 2 && axis.before == 0 && axis.after == 1 ? FCNN_OK : -1, FCNN_OK);
+    struct fcnn_conv2d_params s2 = { .sh = 2, .sw = 2, .pad_bottom = 1, .pad_right = 1 };
+    expect_status("conv2d_fwd stride 2 same", fcnn_conv2d_fwd(be, &x4, &w3, NULL, &y2, &s2),
+                  FCNN_OK);
+    expect_floats("conv2d_fwd 3x3 stride 2 same on 4x4", &y2, (const float[]){ 54, 45, 72, 54 });
+    /* Its input gradient sends dy of each window to every input it covers. Adjoint check:
+     * <y, dy> = 54 + 90 + 216 + 216 = 576 = <x, dx>. */
+    struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor dx = F32(4, SHAPE(1, 4, 4, 1), NULL);
+    expect_status("conv2d_bwd_data stride 2 same", fcnn_conv2d_bwd_data(be, &dy, &w3, &dx, &s2),
+                  FCNN_OK);
+    expect_floats("conv2d_bwd_data 3x3 stride 2 same on 4x4", &dx, (const float[]){
+        1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4 });
+    /* Its weight gradient: dw[i][j] = sum over windows of x at the tap times dy. */
+    struct fcnn_tensor dw = F32(4, SHAPE(3, 3, 1, 1), NULL);
+    expect_status("conv2d_bwd_filter stride 2 same",
+                  fcnn_conv2d_bwd_filter(be, &x4, &dy, &dw, &s2), FCNN_OK);
+    /* (0,0): 1 + 2*3 + 3*9 + 4*11 = 78;  (0,1): 2 + 2*4 + 3*10 + 4*12 = 88;
+     * (0,2): 3 + 0 + 3*11 + 0 = 36;      (1,0): 5 + 2*7 + 3*13 + 4*15 = 118;
+     * (1,1): 6 + 2*8 + 3*14 + 4*16 = 128; (1,2): 7 + 3*15 = 52;
+     * (2,0): 9 + 2*11 = 31;  (2,1): 10 + 2*12 = 34;  (2,2): 11. */
+    expect_floats("conv2d_bwd_filter 3x3 stride 2 same on 4x4", &dw, (const float[]){
+        78, 88, 36, 118, 128, 52, 31, 34, 11 });
+}
+
+/* Pooling with "same" padding: a 2x2 pool at stride 2 on 3x3 pads one row and column after.
+ * Max pooling ignores the padding (all-negative windows keep their negative maximum) and
+ * average pooling divides by the real positions only (TensorFlow's rule). */
+static void test_pool_same(void)
+{
+    struct fcnn_tensor xn = F32(4, SHAPE(1, 3, 3, 1), ((const float[]){
+        -1, -2, -3, -4, -5, -6, -7, -8, -9 }));
+    struct fcnn_tensor y = F32(4, SHAPE(1, 2, 2, 1), NULL);
+    struct fcnn_pool_params p = { .ph = 2, .pw = 2, .sh = 2, .sw = 2, .pad_bottom = 1,
+                                  .pad_right = 1 };
+    expect_status("maxpool_fwd same", fcnn_maxpool_fwd(be, &xn, &y, &p), FCNN_OK);
+    expect_floats("maxpool_fwd same ignores the padding", &y, (const float[]){ -1, -3, -7, -9 });
+    struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor dx = F32(4, SHAPE(1, 3, 3, 1), NULL);
+    expect_status("maxpool_bwd same", fcnn_maxpool_bwd(be, &xn, &dy, &dx, &p), FCNN_OK);
+    expect_floats("maxpool_bwd same", &dx, (const float[]){ 1, 0, 2, 0, 0, 0, 3, 0, 4 });
+
+    struct fcnn_tensor x = F32(4, SHAPE(1, 3, 3, 1), x123);
+    expect_status("avgpool_fwd same", fcnn_avgpool_fwd(be, &x, &y, &p), FCNN_OK);
+    /* (1+2+4+5)/4, (3+6)/2, (7+8)/2, 9/1 */
+    expect_floats("avgpool_fwd same divides by the real positions", &y,
+                  (const float[]){ 3, 4.5f, 7.5f, 9 });
+    struct fcnn_tensor dya = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 4, 6, 8, 5 }));
+    expect_status("avgpool_bwd same", fcnn_avgpool_bwd(be, &dya, &dx, &p), FCNN_OK);
+    expect_floats("avgpool_bwd same: dy over each window's real positions", &dx,
+                  (const float[]){ 1, 1, 3, 1, 1, 3, 4, 4, 5 });
+
+    /* Overlapping 2x2 windows at stride 1 ("valid") on 3x3: the centre is in all four. */
+    struct fcnn_pool_params overlap = { .ph = 2, .pw = 2, .sh = 1, .sw = 1 };
+    expect_status("avgpool_fwd overlap", fcnn_avgpool_fwd(be, &x, &y, &overlap), FCNN_OK);
+    expect_floats("avgpool_fwd 2x2 stride 1", &y, (const float[]){ 3, 4, 6, 7 });
+    expect_status("avgpool_bwd overlap", fcnn_avgpool_bwd(be, &dya, &dx, &overlap), FCNN_OK);
+    /* dy / 4 = 1, 1.5, 2, 1.25 summed over the windows holding each input. */
+    expect_floats("avgpool_bwd 2x2 stride 1", &dx, (const float[]){
+        1, 2.5f, 1.5f, 3, 5.75f, 2.75f, 2, 3.25f, 1.25f });
+
+    /* Global: channel 0 holds 1, 4, 3, 2 and channel 1 holds 8, 5, 6, 7. */
+    struct fcnn_tensor xc = F32(4, SHAPE(1, 2, 2, 2), ((const float[]){ 1, 8, 4, 5, 3, 6, 2, 7 }));
+    struct fcnn_tensor yc = F32(2, SHAPE(1, 2), NULL);
+    expect_status("global_avgpool_fwd", fcnn_global_avgpool_fwd(be, &xc, &yc), FCNN_OK);
+    expect_floats("global_avgpool_fwd: channel means", &yc, (const float[]){ 2.5f, 6.5f });
+    struct fcnn_tensor dyc = F32(2, SHAPE(1, 2), ((const float[]){ 4, 8 }));
+    struct fcnn_tensor dxc = F32(4, SHAPE(1, 2, 2, 2), NULL);
+    expect_status("global_avgpool_bwd", fcnn_global_avgpool_bwd(be, &dyc, &dxc), FCNN_OK);
+    expect_floats("global_avgpool_bwd: dy / (h*w) everywhere", &dxc,
+                  (const float[]){ 1, 2, 1, 2, 1, 2, 1, 2 });
 }
 
 /* --- ReLU and dense --------------------------------------------------------------------- */
@@ -451,7 +559,8 @@ int main(void)
         return 99;
     }
     void (*const tests[])(void) = { test_conv_forward, test_conv_channels, test_conv_backward,
-                                    test_bias, test_pool, test_relu, test_dense, test_softmax,
+                                    test_bias, test_pool, test_conv_keras_padding,
+                                    test_pool_same, test_relu, test_dense, test_softmax,
                                     test_optimizers, test_load_batch };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         tests[i]();

@@ -57,7 +57,7 @@ static const struct ocl_variant variants[] = {
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
-      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+      .supports = ocl_conv2d_fwd_clblast_supports, .run = ocl_conv2d_fwd_im2col_gemm },
     /* Direct loops, four output channels per work-item as a float4: a check on the other
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
@@ -121,6 +121,15 @@ static const struct ocl_variant variants[] = {
       .run = ocl_maxpool_bwd_scatter16 },
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
+    /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_bwd_gather },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .name = "channels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_fwd_channels },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .name = "pixels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_bwd_pixels },
     { .op = FCNN_OP_RELU_BWD, .name = "vec16", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_relu_bwd_vec16 },
     { .op = FCNN_OP_RELU_BWD, .name = "mask", .files = { "activation.cl" }, .tunables = WG(64),

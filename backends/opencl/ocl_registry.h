@@ -116,7 +116,8 @@ typedef int ocl_run_fn(struct ocl_context *, const struct ocl_variant *,
 
 ocl_run_fn ocl_load_batch_gather;
 /* ocl_op_conv2d.c: im2col (or col2im) around a matrix product, and the float4 direct form */
-ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_direct_supports;
+ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_clblast_supports,
+    ocl_conv2d_fwd_direct_supports;
 ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
     ocl_conv2d_bwd_filter_im2col_gemm, ocl_conv2d_fwd_im2col_tiled,
     ocl_conv2d_bwd_data_tiled_col2im, ocl_conv2d_bwd_filter_im2col_tiled,
@@ -133,6 +134,8 @@ ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
 ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
     ocl_maxpool_fwd_window,
     ocl_maxpool_fwd_vec16, ocl_maxpool_bwd_gather, ocl_maxpool_bwd_scatter16,
+    ocl_avgpool_fwd_window, ocl_avgpool_bwd_gather, ocl_global_avgpool_fwd_channels,
+    ocl_global_avgpool_bwd_pixels,
     ocl_relu_bwd_mask, ocl_relu_bwd_vec16;
 /* ocl_op_dense.c */
 ocl_supports_fn ocl_dense_bwd_data_nt_supports;

@@ -86,15 +86,33 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
     switch (call->op) {
     case FCNN_OP_CONV2D_FWD:
     case FCNN_OP_CONV2D_BWD_DATA:
-    case FCNN_OP_CONV2D_BWD_FILTER:
-        append(out, size, &used, ",s%dp%d", call->p.conv.stride, call->p.conv.pad);
-        if (call->op == FCNN_OP_CONV2D_FWD && call->p.conv.act == FCNN_ACT_RELU)
+    case FCNN_OP_CONV2D_BWD_FILTER: {
+        const struct fcnn_conv2d_params *p = &call->p.conv;
+        /* Equal strides and equal padding all round keep the short form keys had before
+         * strides and pads were given per side. */
+        if (p->sh == p->sw && p->pad_top == p->pad_bottom && p->pad_top == p->pad_left &&
+            p->pad_top == p->pad_right)
+            append(out, size, &used, ",s%dp%d", p->sh, p->pad_top);
+        else
+            append(out, size, &used, ",s%dx%dp%d,%d,%d,%d", p->sh, p->sw, p->pad_top,
+                   p->pad_bottom, p->pad_left, p->pad_right);
+        if (call->op == FCNN_OP_CONV2D_FWD && p->act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
         break;
+    }
     case FCNN_OP_MAXPOOL_FWD:
     case FCNN_OP_MAXPOOL_BWD:
-        append(out, size, &used, ",w%ds%d", call->p.pool.size, call->p.pool.stride);
+    case FCNN_OP_AVGPOOL_FWD:
+    case FCNN_OP_AVGPOOL_BWD: {
+        const struct fcnn_pool_params *p = &call->p.pool;
+        if (p->ph == p->pw && p->sh == p->sw && !p->pad_top && !p->pad_bottom &&
+            !p->pad_left && !p->pad_right)
+            append(out, size, &used, ",w%ds%d", p->ph, p->sh);
+        else
+            append(out, size, &used, ",w%dx%ds%dx%dp%d,%d,%d,%d", p->ph, p->pw, p->sh, p->sw,
+                   p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
         break;
+    }
     case FCNN_OP_DENSE_FWD:
         if (call->p.act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");

@@ -7,10 +7,11 @@
 
 #include "ref.h"
 
-int ref_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                  fcnn_tensor_arg y, enum fcnn_activation act)
+int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    enum fcnn_activation act = call->p.act;
     const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
     const float *B = REF_PTR(const float, b);
     float *Y = REF_PTR(float, y);
@@ -32,9 +33,10 @@ int ref_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_a
     return FCNN_OK;
 }
 
-int ref_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx)
+int ref_dense_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
     int n_count = dy->shape[0], k_count = dy->shape[1], d_count = w->shape[0];
@@ -51,9 +53,10 @@ int ref_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_te
     return FCNN_OK;
 }
 
-int ref_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw)
+int ref_dense_bwd_weights(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DW = REF_PTR(float, dw);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = dy->shape[1];
@@ -74,9 +77,10 @@ int ref_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
     return FCNN_OK;
 }
 
-int ref_relu_bwd(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx)
+int ref_relu_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg y = call->t[0], dy = call->t[1], dx = call->t[2];
     const float *Y = REF_PTR(const float, y), *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx); /* may be dy itself */
     size_t count = fcnn_tensor_count(y);

@@ -10,10 +10,11 @@
 
 #include "ref.h"
 
-int ref_sgd_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                   const struct fcnn_sgd_params *p)
+int ref_sgd_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1];
+    const struct fcnn_sgd_params *p = &call->p.sgd;
     float *P = REF_PTR(float, param);
     const float *G = REF_PTR(const float, grad);
     size_t count = fcnn_tensor_count(param);
@@ -22,10 +23,11 @@ int ref_sgd_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
     return FCNN_OK;
 }
 
-int ref_momentum_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                        fcnn_tensor_arg velocity, const struct fcnn_momentum_params *p)
+int ref_momentum_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1], velocity = call->t[2];
+    const struct fcnn_momentum_params *p = &call->p.momentum;
     float *P = REF_PTR(float, param), *V = REF_PTR(float, velocity);
     const float *G = REF_PTR(const float, grad);
     size_t count = fcnn_tensor_count(param);
@@ -37,10 +39,11 @@ int ref_momentum_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
     return FCNN_OK;
 }
 
-int ref_adam_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad, fcnn_tensor_arg m,
-                    fcnn_tensor_arg v, const struct fcnn_adam_params *p)
+int ref_adam_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1], m = call->t[2], v = call->t[3];
+    const struct fcnn_adam_params *p = &call->p.adam;
     float *P = REF_PTR(float, param), *M = REF_PTR(float, m), *V = REF_PTR(float, v);
     const float *G = REF_PTR(const float, grad);
     size_t count = fcnn_tensor_count(param);

@@ -16,7 +16,8 @@
 struct fcnn_backend; /* opaque */
 
 /* Every op of the interface, forward and backward. The second column is its public name
- * (harness ids, --kernel OP=VARIANT, profiles). */
+ * (harness ids, --kernel OP=VARIANT, profiles). Each op has one descriptor in the table of
+ * src/backend/op-table.c (fcnn_op_desc) and one slot in a backend's run[] table. */
 #define FCNN_OP_LIST(X)                                                                    \
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
@@ -25,6 +26,10 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(AVGPOOL_FWD, "avgpool_fwd")             /* y = mean over each window's real positions */ \
+    X(AVGPOOL_BWD, "avgpool_bwd")             /* dx = dy spread evenly over each window      */ \
+    X(GLOBAL_AVGPOOL_FWD, "global_avgpool_fwd") /* y[n,c] = mean of x[n,:,:,c]               */ \
+    X(GLOBAL_AVGPOOL_BWD, "global_avgpool_bwd") /* dx[n,h,w,c] = dy[n,c] / (H*W)             */ \
     X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
@@ -47,15 +52,62 @@ int fcnn_op_from_name(const char *name);
 
 enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU };
 
+/* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
+ * `stride` gives
+ *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
+ *   same:  out = ceil(in / stride), padded by max((out - 1) * stride + window - in, 0) in
+ *          all, half of it (rounded down) before and the rest after, as TensorFlow does:
+ *          an even window or a stride that does not divide the input pads more after. */
+enum fcnn_padding { FCNN_PADDING_VALID, FCNN_PADDING_SAME };
+
+struct fcnn_window_axis {
+    int out;           /* output size; 0 when the window does not fit ("valid") */
+    int before, after; /* padding on each side */
+};
+
+static inline struct fcnn_window_axis fcnn_window_axis(int in, int window, int stride,
+                                                       enum fcnn_padding padding)
+{
+    struct fcnn_window_axis a = { 0, 0, 0 };
+    if (in < 1 || window < 1 || stride < 1)
+        return a;
+    if (padding == FCNN_PADDING_VALID) {
+        a.out = in < window ? 0 : (in - window) / stride + 1;
+        return a;
+    }
+    a.out = (in + stride - 1) / stride;
+    int total = (a.out - 1) * stride + window - in;
+    if (total < 0)
+        total = 0;
+    a.before = total / 2;
+    a.after = total - a.before;
+    return a;
+}
+
+/* Output size of a window sliding by `stride` over `in` padded by `before` and `after`;
+ * 0 when not even one window fits. */
+static inline int fcnn_window_out(int in, int before, int after, int window, int stride)
+{
+    int span = in + before + after - window;
+    return span < 0 || stride < 1 ? 0 : span / stride + 1;
+}
+
+/* Convolutions and pools address their input as out * stride - pad_before + tap: the
+ * padding after only shows in the output size, which the op's output tensor carries. Both
+ * are given so that the dispatcher can check that size. */
 struct fcnn_conv2d_params {
-    int stride;                 /* the same along both axes */
-    int pad;                    /* zeros on every side; (k-1)/2 gives "same" for odd k */
-    enum fcnn_activation act;   /* forward only: ReLU is fused into the convolution */
+    int sh, sw;                                   /* strides along height and width */
+    int pad_top, pad_bottom, pad_left, pad_right; /* zeros around the input */
+    enum fcnn_activation act; /* forward only: fused into the convolution */
 };
 
 struct fcnn_pool_params {
-    int size;   /* square window */
-    int stride; /* output is floor((in - size) / stride) + 1: Keras's "valid" */
+    int ph, pw; /* window */
+    int sh, sw; /* strides */
+    /* Padded positions are not part of a window: max pooling ignores them and average
+     * pooling divides by the number of real positions, as TensorFlow does. Each pad is
+     * smaller than the window, so every window holds at least one real position. */
+    int pad_top, pad_bottom, pad_left, pad_right;
 };
 
 struct fcnn_sgd_params { float lr; };
@@ -87,10 +139,46 @@ struct fcnn_op_call {
  * or read and updated in place (optimizer state), and whether it may be omitted. */
 enum fcnn_tensor_role { FCNN_IN, FCNN_OUT, FCNN_INOUT };
 
+/* A rank of FCNN_ANY_RANK: any rank from 1 to FCNN_MAX_DIMS (the op's check relates it to
+ * the other tensors). */
+#define FCNN_ANY_RANK 0
+
+struct fcnn_op_tensor_desc {
+    const char *name;
+    enum fcnn_tensor_role role;
+    enum fcnn_dtype dtype;
+    int rank;      /* or FCNN_ANY_RANK */
+    bool optional; /* may be NULL in the call */
+};
+
+/* Everything the core knows about an op, in one row of the table in src/backend/op-table.c (its name is in FCNN_OP_LIST):
+ * the dispatcher, the harness, traces, benchmarks and profiles read it and nothing else.
+ * fcnn_op_validate() first checks each present tensor against its row (dtype, rank,
+ * positive dimensions, alignment, buffer bounds), then calls `check` for what relates the
+ * tensors and parameters to each other. */
+struct fcnn_op_desc {
+    const char *param; /* the member of fcnn_op_call.p the op reads; NULL: none */
+    int tensor_count;
+    struct fcnn_op_tensor_desc t[FCNN_OP_MAX_TENSORS];
+    /* Shapes against each other, and the parameters; FCNN_ERR_INVALID with one line
+     * naming the op (fcnn_op_invalid) when they do not fit. NULL: nothing to relate. */
+    int (*check)(const struct fcnn_op_call *call);
+    /* Nominal floating-point operations of a call (multiply and add counted apart); NULL:
+     * 0, for ops that only move or compare data or do a few operations per element. */
+    double (*flops)(const struct fcnn_op_call *call);
+};
+
+const struct fcnn_op_desc *fcnn_op_desc(enum fcnn_op op);
+
+/* Shorthands for the descriptor's tensor columns. */
 int fcnn_op_tensor_count(enum fcnn_op op);
 const char *fcnn_op_tensor_name(enum fcnn_op op, int i);
 enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i);
 bool fcnn_op_tensor_optional(enum fcnn_op op, int i);
+
+/* For descriptors' checks: reports "OP: what" as FCNN_ERR_INVALID and returns it. */
+int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- backends ------------------------------------------------------------------------ */
 
@@ -194,6 +282,14 @@ int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
                      const struct fcnn_pool_params *p);
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p);
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y);
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx);
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
 int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,

@@ -28,24 +28,30 @@ struct fcnn_shape fcnn_model_output(const struct fcnn_model *m)
     return m->layer_count ? m->layers[m->layer_count - 1].out : m->input;
 }
 
+void fcnn_model_next_name(const struct fcnn_model *m, const struct fcnn_layer_type *type,
+                          char *out, size_t size)
+{
+    int same_type = 0;
+    for (int i = 0; i < m->layer_count; i++)
+        same_type += m->layers[i].type == type;
+    if (same_type)
+        snprintf(out, size, "%s_%d", type->base_name, same_type);
+    else
+        snprintf(out, size, "%s", type->base_name);
+}
+
 int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *type,
                          struct fcnn_shape out, struct fcnn_layer **layer)
 {
     if (m->layer_count == FCNN_MAX_LAYERS)
         return fcnn_error(FCNN_ERR_INVALID, "a model has at most %d layers", FCNN_MAX_LAYERS);
-    int same_type = 0;
-    for (int i = 0; i < m->layer_count; i++)
-        same_type += m->layers[i].type == type;
     struct fcnn_layer *l = &m->layers[m->layer_count];
     memset(l, 0, sizeof *l);
     l->type = type;
     l->in = fcnn_model_output(m);
     l->out = out;
     l->first_param = m->param_count;
-    if (same_type)
-        snprintf(l->name, sizeof l->name, "%s_%d", type->base_name, same_type);
-    else
-        snprintf(l->name, sizeof l->name, "%s", type->base_name);
+    fcnn_model_next_name(m, type, l->name, sizeof l->name);
     m->layer_count++;
     *layer = l;
     return FCNN_OK;
@@ -78,11 +84,16 @@ int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const c
 int fcnn_model_reference(struct fcnn_model *m)
 {
     fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
+    const struct fcnn_conv2d_args conv1 = { .filters = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+                                            .padding = FCNN_PADDING_SAME, .use_bias = true,
+                                            .act = FCNN_ACT_RELU };
+    struct fcnn_conv2d_args conv2 = conv1;
+    conv2.filters = 64;
     int status;
-    if ((status = fcnn_add_conv2d(m, 32, 3, FCNN_ACT_RELU)) != FCNN_OK ||
-        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
-        (status = fcnn_add_conv2d(m, 64, 3, FCNN_ACT_RELU)) != FCNN_OK ||
-        (status = fcnn_add_maxpool(m, 2)) != FCNN_OK ||
+    if ((status = fcnn_add_conv2d(m, &conv1)) != FCNN_OK ||
+        (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
+        (status = fcnn_add_conv2d(m, &conv2)) != FCNN_OK ||
+        (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
         (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
         return status;

@@ -4,6 +4,7 @@
 #ifndef FCNN_MODEL_H
 #define FCNN_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend/backend.h"
@@ -40,6 +41,7 @@ struct fcnn_layer {
         struct fcnn_pool_params pool;
         enum fcnn_activation act;
     } p;
+    enum fcnn_padding padding; /* Conv2D and the pools: Keras's padding argument */
     int first_param, param_count; /* its parameters in model->params */
 };
 
@@ -61,6 +63,9 @@ void fcnn_model_describe(const struct fcnn_model *m, char *out, size_t size);
 
 /* Building blocks used by the layer files. */
 void fcnn_model_init(struct fcnn_model *m, struct fcnn_shape input, int classes);
+/* The name the next layer of `type` gets: "conv2d", then "conv2d_1", ... */
+void fcnn_model_next_name(const struct fcnn_model *m, const struct fcnn_layer_type *type,
+                          char *out, size_t size);
 /* Appends a layer of `type` taking the current output shape; names it Keras's way. */
 int fcnn_model_add_layer(struct fcnn_model *m, const struct fcnn_layer_type *type,
                          struct fcnn_shape out, struct fcnn_layer **layer);
@@ -70,8 +75,23 @@ int fcnn_model_add_param(struct fcnn_model *m, struct fcnn_layer *layer, const c
 struct fcnn_shape fcnn_model_output(const struct fcnn_model *m);
 
 /* Layer constructors, one per layer file. */
-int fcnn_add_conv2d(struct fcnn_model *m, int filters, int kernel, enum fcnn_activation act);
-int fcnn_add_maxpool(struct fcnn_model *m, int size);
+/* Conv2D as Keras's: filters, kernel kh x kw, strides sh x sw, padding "valid" or "same"
+ * (enum fcnn_padding), use_bias, and a fused activation. */
+struct fcnn_conv2d_args {
+    int filters, kh, kw, sh, sw;
+    enum fcnn_padding padding;
+    bool use_bias;
+    enum fcnn_activation act;
+};
+int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a);
+/* MaxPooling2D and AveragePooling2D: pool ph x pw, strides sh x sw (Keras's default is
+ * the pool size), padding. */
+int fcnn_add_maxpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+int fcnn_add_avgpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding);
+/* GlobalAveragePooling2D: [h, w, c] to [c]. */
+int fcnn_add_global_avgpool2d(struct fcnn_model *m);
 int fcnn_add_flatten(struct fcnn_model *m);
 int fcnn_add_dense(struct fcnn_model *m, int units, enum fcnn_activation act);
 
