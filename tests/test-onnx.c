@@ -24,6 +24,7 @@
 #include "io/protobuf.h"
 #include "nn/layer.h"
 #include "nn/model.h"
+#include "nn/model_desc.h"
 #ifdef HAVE_JANSSON
 #include "io/safetensors.h"
 #endif
@@ -223,18 +224,28 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
         if (!strcmp(cls, "Conv2D")) {
             const struct t_node *n = node_named(&onnx, l->name, "Conv");
             const struct fcnn_param *k = &m->params[l->first_param];
-            int64_t pad = l->p.conv.pad, stride = l->p.conv.stride;
+            const struct fcnn_conv2d_params *c = &l->p.conv;
             EXPECT(n && ints_are(t_onnx_attr(n, "kernel_shape"), 2,
                                  (int64_t[]){ k->shape[0], k->shape[1] }) &&
-                   ints_are(t_onnx_attr(n, "strides"), 2, (int64_t[]){ stride, stride }) &&
-                   ints_are(t_onnx_attr(n, "pads"), 4, (int64_t[]){ pad, pad, pad, pad }),
+                   ints_are(t_onnx_attr(n, "strides"), 2, (int64_t[]){ c->sh, c->sw }) &&
+                   ints_are(t_onnx_attr(n, "pads"), 4, (int64_t[]){ c->pad_top, c->pad_left,
+                                                                    c->pad_bottom, c->pad_right }),
                    "%s: %s: Conv attributes", what, l->name);
-        } else if (!strcmp(cls, "MaxPooling2D")) {
-            const struct t_node *n = node_named(&onnx, l->name, "MaxPool");
-            int64_t size = l->p.pool.size, stride = l->p.pool.stride;
-            EXPECT(n && ints_are(t_onnx_attr(n, "kernel_shape"), 2, (int64_t[]){ size, size }) &&
-                   ints_are(t_onnx_attr(n, "strides"), 2, (int64_t[]){ stride, stride }),
-                   "%s: %s: MaxPool attributes", what, l->name);
+            EXPECT(n && n->input_count == 1 + l->param_count, "%s: %s: Conv has %d inputs for "
+                   "%d parameters", what, l->name, n ? n->input_count : 0, l->param_count);
+        } else if (!strcmp(cls, "MaxPooling2D") || !strcmp(cls, "AveragePooling2D")) {
+            bool max = !strcmp(cls, "MaxPooling2D");
+            const struct t_node *n = node_named(&onnx, l->name, max ? "MaxPool" : "AveragePool");
+            const struct fcnn_pool_params *p = &l->p.pool;
+            EXPECT(n && ints_are(t_onnx_attr(n, "kernel_shape"), 2, (int64_t[]){ p->ph, p->pw }) &&
+                   ints_are(t_onnx_attr(n, "strides"), 2, (int64_t[]){ p->sh, p->sw }) &&
+                   ints_are(t_onnx_attr(n, "pads"), 4, (int64_t[]){ p->pad_top, p->pad_left,
+                                                                    p->pad_bottom, p->pad_right }),
+                   "%s: %s: pooling attributes", what, l->name);
+            /* TensorFlow's average leaves padded positions out of the count. */
+            const struct t_attr *count = n ? t_onnx_attr(n, "count_include_pad") : NULL;
+            EXPECT(max || (count && count->type == ONNX_ATTR_TYPE_INT && count->i == 0),
+                   "%s: %s: AveragePool must not count the padding", what, l->name);
         }
     }
     for (int i = 0; i < onnx.node_count; i++) {
@@ -260,30 +271,51 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
     unlink(path);
 }
 
+/* A model from a --model spec, on an input of h x w x c. */
+static int from_spec(const char *spec, struct fcnn_shape input, int classes,
+                     struct fcnn_model *m)
+{
+    static struct fcnn_model_desc desc;
+    int status = fcnn_model_spec_parse(spec, NULL, &desc);
+    if (status == FCNN_OK)
+        status = fcnn_model_desc_build(&desc, input, classes, m);
+    EXPECT(status == FCNN_OK, "model '%s': %s", spec, fcnn_last_error());
+    return status;
+}
+
 static void check_models(void)
 {
     struct fcnn_model m;
+    const struct fcnn_shape mnist = { 3, { 28, 28, 1 } }, colour = { 3, { 12, 10, 3 } };
     EXPECT(fcnn_model_reference(&m) == FCNN_OK, "reference model");
     check_export("reference", &m,
                  "Mul Transpose Conv Relu MaxPool Conv Relu MaxPool Transpose Flatten Gemm",
                  "logits");
 
-    /* Another shape: colour input, a 5x5 convolution without activation, a 3-pool, a 1x1
-     * convolution, two Dense layers. */
-    fcnn_model_init(&m, (struct fcnn_shape){ 3, { 12, 10, 3 } }, 5);
-    EXPECT(fcnn_add_conv2d(&m, 4, 5, FCNN_ACT_NONE) == FCNN_OK &&
-           fcnn_add_maxpool(&m, 3) == FCNN_OK && fcnn_add_conv2d(&m, 2, 1, FCNN_ACT_RELU) == FCNN_OK &&
-           fcnn_add_flatten(&m) == FCNN_OK && fcnn_add_dense(&m, 7, FCNN_ACT_RELU) == FCNN_OK &&
-           fcnn_add_dense(&m, 5, FCNN_ACT_NONE) == FCNN_OK, "building the second model: %s",
-           fcnn_last_error());
-    check_export("colour", &m,
-                 "Mul Transpose Conv MaxPool Conv Relu Transpose Flatten Gemm Relu Gemm", "logits");
-
-    /* Dense straight after Flatten of the input: no Transpose at all. */
-    fcnn_model_init(&m, (struct fcnn_shape){ 3, { 4, 4, 2 } }, 3);
-    EXPECT(fcnn_add_flatten(&m) == FCNN_OK && fcnn_add_dense(&m, 3, FCNN_ACT_NONE) == FCNN_OK,
-           "building the third model");
-    check_export("flat", &m, "Mul Flatten Gemm", "logits");
+    /* Every layer kind and argument the model description has, in shapes that exercise
+     * the padding rules: even kernels and strides that pad more after than before
+     * (Keras's asymmetric "same"), rectangular windows, no bias, valid padding. */
+    static const struct {
+        const char *what, *spec;
+        struct fcnn_shape input;
+        int classes;
+        const char *ops, *output;
+    } cases[] = {
+        { "strided", "conv2d(8,4,strides=2,padding=same,use_bias=false) "
+                     "avgpool(3,strides=2,padding=same) conv2d(6,2x3,relu) maxpool(2x1,padding=same) "
+                     "flatten dense(16,relu) dense(5)", colour, 5,
+          "Mul Transpose Conv AveragePool Conv Relu MaxPool Transpose Flatten Gemm Relu Gemm",
+          "logits" },
+        { "global", "conv2d(4,3,relu) avgpool(2) globalavgpool dense(10)", mnist, 10,
+          "Mul Transpose Conv Relu AveragePool GlobalAveragePool Flatten Gemm", "logits" },
+        { "softmax", "conv2d(4,3,relu,padding=same) maxpool(2) flatten dense(10,softmax)", mnist,
+          10, "Mul Transpose Conv Relu MaxPool Transpose Flatten Gemm Softmax", "probabilities" },
+        { "flat", "flatten dense(3)", (struct fcnn_shape){ 3, { 4, 4, 2 } }, 3,
+          "Mul Flatten Gemm", "logits" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (from_spec(cases[i].spec, cases[i].input, cases[i].classes, &m) == FCNN_OK)
+            check_export(cases[i].what, &m, cases[i].ops, cases[i].output);
 }
 
 /* A layer kind the exporter does not know: one line naming it, no file. */

@@ -50,8 +50,9 @@ const char *fcnn_op_name(enum fcnn_op op);
 /* -1 if no op has that name. */
 int fcnn_op_from_name(const char *name);
 
-enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU };
-
+/* FCNN_ACT_SOFTMAX only as a model's last op: it is merged with the cross-entropy loss. */
+enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_TANH,
+                       FCNN_ACT_SOFTMAX };
 /* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
  * `stride` gives
  *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);

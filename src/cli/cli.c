@@ -13,7 +13,9 @@
 #include "backend/backend.h"
 #include "cli/cli.h"
 #include "cli/version.h"
+#include "core/status.h"
 #include "data/dataset.h"
+#include "nn/model_desc.h"
 
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
@@ -28,7 +30,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
-    OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS, OPT_LIST_KERNELS,
+    OPT_MODEL, OPT_LR_SCHEDULE, OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS, OPT_LIST_KERNELS,
 };
 
 static const struct option long_options[] = {
@@ -37,11 +39,13 @@ static const struct option long_options[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
     { "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
     { "data", required_argument, NULL, OPT_DATA },
+    { "model", required_argument, NULL, OPT_MODEL },
     { "epochs", required_argument, NULL, OPT_EPOCHS },
     { "batch-size", required_argument, NULL, OPT_BATCH },
     { "eval-batch-size", required_argument, NULL, OPT_EVAL_BATCH },
     { "lr", required_argument, NULL, OPT_LR },
     { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+    { "lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE },
     { "seed", required_argument, NULL, OPT_SEED },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT },
     { "test-limit", required_argument, NULL, OPT_TEST_LIMIT },
@@ -64,12 +68,53 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* Prints `text` wrapped at spaces to lines of at most `width` columns, each indented. */
+static void print_wrapped(const char *text, int indent, int width)
+{
+    int column = 0;
+    while (*text) {
+        int word = (int)strcspn(text, " ");
+        if (column && column + 1 + word > width) {
+            printf("\n");
+            column = 0;
+        }
+        if (!column)
+            column = printf("%*s", indent, "");
+        else
+            column += printf(" ");
+        column += printf("%.*s", word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    printf("\n");
+}
+
 static void print_help(void)
 {
     printf("Usage: fcnn [OPTION]...\n"
            "Train a convolutional network on Fashion-MNIST and report like Keras:\n"
            "Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU) -> MaxPool 2\n"
-           "-> Flatten -> Dense(10) with softmax cross-entropy.\n\n"
+           "-> Flatten -> Dense(10) with softmax cross-entropy, or the model you describe.\n\n"
+           "Model:\n"
+           "  --model=SPEC|FILE.json the network to train (default: the reference model,\n"
+           "                         whose spec is printed below);\n"
+           "                         FILE.json: Keras 3's model.to_json() of a Sequential\n"
+           "                         model. SPEC: layers separated by spaces, Keras's names\n"
+           "                         and defaults (padding valid, strides 1 or the pool size):\n"
+           "                           conv2d(FILTERS,KERNEL[,STRIDES][,ACTIVATION]\n"
+           "                                  [,padding=valid|same][,use_bias=true|false])\n"
+           "                           maxpool(POOL[,STRIDES][,padding=...])  avgpool(...)\n"
+           "                           globalavgpool  flatten  dropout(RATE)\n"
+           "                           dense(UNITS[,ACTIVATION][,use_bias=...])\n"
+           "                           batchnorm[(momentum=0.99,epsilon=0.001)]\n"
+           "                           activation(linear|relu|sigmoid|tanh|softmax)\n"
+           "                         KERNEL, POOL, STRIDES: N or ROWSxCOLS; every argument\n"
+           "                         may be given as NAME=VALUE (filters=, kernel_size=...).\n"
+           "                         The last dense has one unit per class; softmax only last.\n"
+           "                         A checkpoint (--load, --resume) brings its own model.\n"
+           "                         The reference model as a spec:\n");
+    print_wrapped(FCNN_REFERENCE_SPEC, 27, 80);
+    printf("\n"
            "Backend and device:\n"
            "  --backend=NAME         run every op on NAME (this build: %s);\n"
            "                         default: opencl if built and a device is found, else ref\n"
@@ -90,6 +135,10 @@ static void print_help(void)
            "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
            "  --lr=X                 learning rate (default: %g)\n"
            "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
+           "  --lr-schedule=S        the learning rate per epoch: constant, step:EPOCHS:FACTOR\n"
+           "                         (times FACTOR every EPOCHS epochs) or cosine (Keras's\n"
+           "                         CosineDecay over the run's epochs, towards 0)\n"
+           "                         (default: constant)\n"
            "  --seed=N               seed of the one random generator (default: %d)\n"
            "  --early-stopping=N     stop when val_loss has not improved for N epochs and\n"
            "                         restore the best weights (default: off)\n\n"
@@ -196,6 +245,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
             break;
         case OPT_LIST_DEVICES: o->list_devices = true; break;
         case OPT_DATA: o->data_dir = arg; break;
+        case OPT_MODEL: o->model = arg; break;
         case OPT_EPOCHS:
             if (!parse_positive("epochs", arg, &o->epochs, &result))
                 return result;
@@ -234,6 +284,10 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
             o->optimizer = (enum fcnn_optimizer_kind)kind;
             break;
         }
+        case OPT_LR_SCHEDULE:
+            if (fcnn_lr_schedule_parse(arg, &o->lr_schedule) != FCNN_OK)
+                return usage("--lr-schedule: %s", fcnn_last_error());
+            break;
         case OPT_SEED:
             if (!parse_int(arg, 0, INT64_MAX, &v))
                 return usage("--seed must be a non-negative integer, not '%s'", arg);

@@ -13,4 +13,5 @@ endif
 # ONNX export: a protobuf encoder of our own and the ONNX IR's field numbers in one header.
 libfcnn_a_SOURCES += %reldir%/protobuf.c %reldir%/protobuf.h %reldir%/onnx_proto.h \
 	%reldir%/onnx_graph.c %reldir%/onnx_graph.h %reldir%/onnx_layers.c \
-	%reldir%/onnx_layers.h %reldir%/onnx_export.c %reldir%/onnx.h
+	%reldir%/onnx_layers.h %reldir%/onnx_export.c %reldir%/onnx.h \
+	%reldir%/output_kind.c %reldir%/output_kind.h

@@ -12,6 +12,7 @@
 #include "io/onnx.h"
 #include "io/onnx_graph.h"
 #include "io/onnx_layers.h"
+#include "io/output_kind.h"
 #include "nn/layer.h"
 
 /* Writes all of `data` to a temporary file beside `path`, flushes it to disk and renames
@@ -70,6 +71,15 @@ static int build(struct onnx_graph *g, const struct fcnn_model *model, const flo
                                                  layer->type->class_name));
         m->map(g, layer, &w);
     }
+    /* The softmax fcnn fuses with its loss: the description says the model ends in it,
+     * and no layer computed it (unless a layer kind does so itself). */
+    if (!g->failed && fcnn_model_ends_in_softmax(model) &&
+        (!g->node_count || strcmp(g->nodes[g->node_count - 1].op_type, "Softmax") != 0)) {
+        char name[ONNX_NAME_SIZE];
+        snprintf(name, sizeof name, "%s/Softmax", model->layers[model->layer_count - 1].name);
+        struct onnx_node *n = onnx_graph_node(g, "Softmax", name, g->shape);
+        onnx_node_int(g, n, "axis", g->shape.ndim == 3 && g->layout == ONNX_NCHW ? 1 : -1);
+    }
     /* A model that ends on a feature map hands it back in its own NHWC layout. */
     onnx_graph_layout(g, ONNX_NHWC, "output");
     return g->failed;
@@ -83,13 +93,11 @@ int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const flo
     if (status == FCNN_OK) {
         char description[1024];
         fcnn_model_describe(model, description, sizeof description);
-        bool probabilities = g.node_count && !strcmp(g.nodes[g.node_count - 1].op_type,
-                                                     "Softmax");
         const char *const meta[][2] = {
             { "model", description },
             { "input_layout", "NHWC" },
             { "input_scaling", "x * (1/255) inside the graph: feed raw pixel values 0..255" },
-            { "output", probabilities ? "probabilities" : "logits" },
+            { "output", fcnn_model_output_kind(model) },
         };
         status = onnx_graph_encode(&g, meta, (int)(sizeof meta / sizeof meta[0]),
                                    model->input, &encoded);

@@ -6,6 +6,7 @@
  * OIHW; Dense kernels [in, units] are used as they are by Gemm. */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,14 +22,15 @@ static const char *named(char buf[ONNX_NAME_SIZE], const struct fcnn_layer *laye
     return buf;
 }
 
-/* The layer's parameter "<layer>/<suffix>" and its data; NULL (and an error recorded)
- * when the layer has no such parameter. */
+/* The layer's parameter "<layer>/<suffix>" and its data; NULL when the layer has none
+ * (an error is recorded unless the parameter is optional: a bias with use_bias=False). */
 static const float *weight(struct onnx_graph *g, const struct onnx_weights *w,
-                           const struct fcnn_layer *layer, const char *suffix,
+                           const struct fcnn_layer *layer, const char *suffix, bool optional,
                            const struct fcnn_param **param)
 {
     char name[ONNX_NAME_SIZE];
     named(name, layer, suffix);
+    *param = NULL;
     for (int i = layer->first_param; i < layer->first_param + layer->param_count; i++) {
         const struct fcnn_param *p = &w->model->params[i];
         if (strcmp(p->name, name) == 0) {
@@ -36,8 +38,9 @@ static const float *weight(struct onnx_graph *g, const struct onnx_weights *w,
             return w->params + p->offset;
         }
     }
-    onnx_graph_fail(g, fcnn_error(FCNN_ERR_INVALID, "ONNX export: layer %s has no parameter %s",
-                                  layer->name, name));
+    if (!optional)
+        onnx_graph_fail(g, fcnn_error(FCNN_ERR_INVALID, "ONNX export: layer %s has no "
+                                      "parameter %s", layer->name, name));
     return NULL;
 }
 
@@ -51,59 +54,106 @@ static void initializer_as_is(struct onnx_graph *g, const struct fcnn_param *p,
     onnx_graph_initializer(g, p->name, p->ndim, dims, data);
 }
 
-/* The activation that follows a layer's main operator, on the running value. */
+/* An activation on the running value, named "<layer>/<Op>". Softmax normalises the
+ * channels: the last axis of NHWC or of features, axis 1 of NCHW. */
 static int activation(struct onnx_graph *g, const struct fcnn_layer *layer,
                       enum fcnn_activation act)
 {
+    static const char *const ops[] = {
+        [FCNN_ACT_RELU] = "Relu", [FCNN_ACT_SIGMOID] = "Sigmoid", [FCNN_ACT_TANH] = "Tanh",
+        [FCNN_ACT_SOFTMAX] = "Softmax",
+    };
+    if (act == FCNN_ACT_NONE)
+        return FCNN_OK;
+    if ((int)act < 0 || (size_t)act >= sizeof ops / sizeof ops[0] || !ops[act])
+        return onnx_graph_fail(g, fcnn_error(FCNN_ERR_UNSUPPORTED, "ONNX export: layer %s: "
+                                             "activation %d has no ONNX mapping", layer->name,
+                                             (int)act));
     char name[ONNX_NAME_SIZE];
-    switch (act) {
-    case FCNN_ACT_NONE:
-        return FCNN_OK;
-    case FCNN_ACT_RELU:
-        onnx_graph_node(g, "Relu", named(name, layer, "Relu"), g->shape);
-        return FCNN_OK;
-    }
-    return onnx_graph_fail(g, fcnn_error(FCNN_ERR_UNSUPPORTED, "ONNX export: layer %s: "
-                                         "activation %d has no ONNX mapping", layer->name, act));
+    struct onnx_node *n = onnx_graph_node(g, ops[act], named(name, layer, ops[act]), g->shape);
+    if (act == FCNN_ACT_SOFTMAX)
+        onnx_node_int(g, n, "axis", g->shape.ndim == 3 && g->layout == ONNX_NCHW ? 1 : -1);
+    return FCNN_OK;
+}
+
+/* Window attributes shared by Conv and the pools. ONNX's pads are [top, left, bottom,
+ * right]: Keras's "same" may pad one more after than before, which ONNX says exactly
+ * (no auto_pad, whose SAME_UPPER rounding would have to match TensorFlow's). */
+static void window(struct onnx_graph *g, struct onnx_node *n, int kh, int kw, int sh, int sw,
+                   int top, int left, int bottom, int right)
+{
+    onnx_node_ints(g, n, "kernel_shape", 2, (const int64_t[]){ kh, kw });
+    onnx_node_ints(g, n, "strides", 2, (const int64_t[]){ sh, sw });
+    onnx_node_ints(g, n, "pads", 4, (const int64_t[]){ top, left, bottom, right });
 }
 
 /* --- the mappings --- */
 
-/* Conv(x, W[out,in,kh,kw], B) with explicit pads [top, left, bottom, right], then its
- * activation. */
+/* Conv(x, W[out,in,kh,kw], B) then its activation. */
 static int map_conv2d(struct onnx_graph *g, const struct fcnn_layer *layer,
                       const struct onnx_weights *w)
 {
     const struct fcnn_param *kernel, *bias;
-    const float *k = weight(g, w, layer, "kernel", &kernel);
-    const float *b = weight(g, w, layer, "bias", &bias);
-    if (!k || !b)
+    const float *k = weight(g, w, layer, "kernel", false, &kernel);
+    const float *b = weight(g, w, layer, "bias", true, &bias);
+    if (!k)
         return g->failed;
     const struct fcnn_conv2d_params *c = &layer->p.conv;
     char name[ONNX_NAME_SIZE];
     onnx_graph_layout(g, ONNX_NCHW, layer->name);
     onnx_graph_initializer_oihw(g, kernel->name, kernel->shape, k);
-    initializer_as_is(g, bias, b);
+    if (b)
+        initializer_as_is(g, bias, b);
     struct onnx_node *n = onnx_graph_node(g, "Conv", named(name, layer, "Conv"), layer->out);
     onnx_node_input(g, n, kernel->name);
-    onnx_node_input(g, n, bias->name);
-    onnx_node_ints(g, n, "kernel_shape", 2, (const int64_t[]){ kernel->shape[0], kernel->shape[1] });
-    onnx_node_ints(g, n, "strides", 2, (const int64_t[]){ c->stride, c->stride });
-    onnx_node_ints(g, n, "pads", 4, (const int64_t[]){ c->pad, c->pad, c->pad, c->pad });
+    if (b)
+        onnx_node_input(g, n, bias->name);
+    window(g, n, kernel->shape[0], kernel->shape[1], c->sh, c->sw, c->pad_top, c->pad_left,
+           c->pad_bottom, c->pad_right);
     return activation(g, layer, c->act);
+}
+
+/* MaxPool ignores padded positions and AveragePool with count_include_pad=0 divides by
+ * the real ones: TensorFlow's rules, which fcnn follows. */
+static int pool(struct onnx_graph *g, const struct fcnn_layer *layer, const char *op)
+{
+    const struct fcnn_pool_params *p = &layer->p.pool;
+    char name[ONNX_NAME_SIZE];
+    onnx_graph_layout(g, ONNX_NCHW, layer->name);
+    struct onnx_node *n = onnx_graph_node(g, op, named(name, layer, op), layer->out);
+    window(g, n, p->ph, p->pw, p->sh, p->sw, p->pad_top, p->pad_left, p->pad_bottom,
+           p->pad_right);
+    if (!strcmp(op, "AveragePool"))
+        onnx_node_int(g, n, "count_include_pad", 0);
+    return FCNN_OK;
 }
 
 static int map_maxpool2d(struct onnx_graph *g, const struct fcnn_layer *layer,
                          const struct onnx_weights *w)
 {
     (void)w;
-    const struct fcnn_pool_params *p = &layer->p.pool;
+    return pool(g, layer, "MaxPool");
+}
+
+static int map_avgpool2d(struct onnx_graph *g, const struct fcnn_layer *layer,
+                         const struct onnx_weights *w)
+{
+    (void)w;
+    return pool(g, layer, "AveragePool");
+}
+
+/* GlobalAveragePool gives [N,C,1,1]; Flatten makes it Keras's [N,C]. */
+static int map_global_avgpool2d(struct onnx_graph *g, const struct fcnn_layer *layer,
+                                const struct onnx_weights *w)
+{
+    (void)w;
     char name[ONNX_NAME_SIZE];
     onnx_graph_layout(g, ONNX_NCHW, layer->name);
-    struct onnx_node *n = onnx_graph_node(g, "MaxPool", named(name, layer, "MaxPool"),
+    onnx_graph_node(g, "GlobalAveragePool", named(name, layer, "GlobalAveragePool"),
+                    (struct fcnn_shape){ 3, { 1, 1, layer->out.dims[0] } });
+    struct onnx_node *n = onnx_graph_node(g, "Flatten", named(name, layer, "Flatten"),
                                           layer->out);
-    onnx_node_ints(g, n, "kernel_shape", 2, (const int64_t[]){ p->size, p->size });
-    onnx_node_ints(g, n, "strides", 2, (const int64_t[]){ p->stride, p->stride });
+    onnx_node_int(g, n, "axis", 1);
     return FCNN_OK;
 }
 
@@ -125,9 +175,9 @@ static int map_dense(struct onnx_graph *g, const struct fcnn_layer *layer,
                      const struct onnx_weights *w)
 {
     const struct fcnn_param *kernel, *bias;
-    const float *k = weight(g, w, layer, "kernel", &kernel);
-    const float *b = weight(g, w, layer, "bias", &bias);
-    if (!k || !b)
+    const float *k = weight(g, w, layer, "kernel", false, &kernel);
+    const float *b = weight(g, w, layer, "bias", true, &bias);
+    if (!k)
         return g->failed;
     if (g->shape.ndim != 1)
         return onnx_graph_fail(g, fcnn_error(FCNN_ERR_UNSUPPORTED, "ONNX export: Dense layer %s "
@@ -135,18 +185,31 @@ static int map_dense(struct onnx_graph *g, const struct fcnn_layer *layer,
                                              g->shape.ndim));
     char name[ONNX_NAME_SIZE];
     initializer_as_is(g, kernel, k);
-    initializer_as_is(g, bias, b);
+    if (b)
+        initializer_as_is(g, bias, b);
     struct onnx_node *n = onnx_graph_node(g, "Gemm", named(name, layer, "Gemm"), layer->out);
     onnx_node_input(g, n, kernel->name);
-    onnx_node_input(g, n, bias->name);
+    if (b)
+        onnx_node_input(g, n, bias->name);
     return activation(g, layer, layer->p.act);
+}
+
+/* Dropout is the identity at inference: no node at all. */
+static int map_dropout(struct onnx_graph *g, const struct fcnn_layer *layer,
+                       const struct onnx_weights *w)
+{
+    (void)g, (void)layer, (void)w;
+    return FCNN_OK;
 }
 
 static const struct onnx_mapping mappings[] = {
     { "Conv2D", map_conv2d },
     { "MaxPooling2D", map_maxpool2d },
+    { "AveragePooling2D", map_avgpool2d },
+    { "GlobalAveragePooling2D", map_global_avgpool2d },
     { "Flatten", map_flatten },
     { "Dense", map_dense },
+    { "Dropout", map_dropout },
 };
 
 const struct onnx_mapping *onnx_mapping_find(const char *class_name)

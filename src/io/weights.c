@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/status.h"
+#include "io/output_kind.h"
 #include "io/safetensors.h"
 #include "io/weights.h"
 
@@ -27,22 +28,26 @@ int fcnn_weights_save(const char *path, const struct fcnn_model *model, const fl
     snprintf(epochs, sizeof epochs, "%d", epoch);
     snprintf(classes, sizeof classes, "%d", model->classes);
     fcnn_model_describe(model, description, sizeof description);
-    int used = snprintf(input_shape, sizeof input_shape, "[");
-    for (int d = 0; d < model->input.ndim; d++)
-        used += snprintf(input_shape + used, sizeof input_shape - (size_t)used, "%s%d",
-                         d ? "," : "", model->input.dims[d]);
-    snprintf(input_shape + used, sizeof input_shape - (size_t)used, "]");
+    /* input_shape, classes and architecture as a full checkpoint writes them, so one
+     * reader rebuilds the model from either. */
+    snprintf(input_shape, sizeof input_shape, "%d,%d,%d", model->input.dims[0],
+             model->input.dims[1], model->input.dims[2]);
+    if (!model->spec[0]) {
+        free(tensors);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store", path);
+    }
     const struct fcnn_st_meta meta[] = {
         { "format", FCNN_WEIGHTS_FORMAT },
         { "format_version", version },
         { "fcnn_version", PACKAGE_VERSION },
         { "model", description },
+        { "architecture", model->spec },
         { "input_shape", input_shape },
         { "input_layout", "NHWC" },
         { "input_scaling", "x * (1/255): uint8 pixels scaled to [0, 1] before the first layer" },
         { "kernel_layout", "Conv2D kernels HWIO [kh,kw,in,out]; Dense kernels [in,units], "
                            "rows of a Dense after Flatten in (h,w,c) order" },
-        { "output", "logits" },
+        { "output", fcnn_model_output_kind(model) },
         { "classes", classes },
         { "epoch", epochs },
     };

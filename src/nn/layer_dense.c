@@ -45,11 +45,16 @@ static const struct fcnn_layer_type dense_type = {
     .backward = dense_backward,
 };
 
-int fcnn_add_dense(struct fcnn_model *m, int units, enum fcnn_activation act)
+int fcnn_add_dense(struct fcnn_model *m, int units, bool use_bias, enum fcnn_activation act)
 {
     struct fcnn_shape in = fcnn_model_output(m);
     if (in.ndim != 1 || units < 1)
         return fcnn_error(FCNN_ERR_INVALID, "Dense needs a flat input (add Flatten first)");
+    if (!use_bias || (act != FCNN_ACT_NONE && act != FCNN_ACT_RELU && act != FCNN_ACT_SOFTMAX))
+        return fcnn_error(FCNN_ERR_INVALID, "Dense here needs a bias and relu, softmax or no "
+                          "activation");
+    if (act == FCNN_ACT_SOFTMAX) /* fused with the loss */
+        act = FCNN_ACT_NONE;
     struct fcnn_layer *layer;
     int status = fcnn_model_add_layer(m, &dense_type, (struct fcnn_shape){ 1, { units } }, &layer);
     if (status != FCNN_OK)

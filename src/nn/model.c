@@ -6,6 +6,7 @@
 
 #include "nn/layer.h"
 #include "nn/model.h"
+#include "nn/model_desc.h"
 #include "core/status.h"
 
 size_t fcnn_shape_count(const struct fcnn_shape *s)
@@ -95,8 +96,9 @@ int fcnn_model_reference(struct fcnn_model *m)
         (status = fcnn_add_conv2d(m, &conv2)) != FCNN_OK ||
         (status = fcnn_add_maxpool2d(m, 2, 2, 2, 2, FCNN_PADDING_VALID)) != FCNN_OK ||
         (status = fcnn_add_flatten(m)) != FCNN_OK ||
-        (status = fcnn_add_dense(m, 10, FCNN_ACT_NONE)) != FCNN_OK)
+        (status = fcnn_add_dense(m, 10, true, FCNN_ACT_NONE)) != FCNN_OK)
         return status;
+    snprintf(m->spec, sizeof m->spec, "%s", FCNN_REFERENCE_SPEC);
     return FCNN_OK;
 }
 

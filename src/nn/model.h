@@ -9,7 +9,7 @@
 
 #include "backend/backend.h"
 
-#define FCNN_MAX_LAYERS 16
+#define FCNN_MAX_LAYERS 32
 #define FCNN_MAX_PARAMS (2 * FCNN_MAX_LAYERS)
 
 /* The shape of one sample (the batch dimension is left out, as Keras's "None"). */
@@ -45,7 +45,13 @@ struct fcnn_layer {
     int first_param, param_count; /* its parameters in model->params */
 };
 
+/* The longest normalised model spec (see model_desc.h). */
+#define FCNN_SPEC_SIZE 1024
+
 struct fcnn_model {
+    /* The normalised spec this model was built from, which checkpoints store; "" for a
+     * model assembled by hand with the builders. */
+    char spec[FCNN_SPEC_SIZE];
     struct fcnn_shape input;
     int classes;
     int layer_count;
@@ -93,6 +99,9 @@ int fcnn_add_avgpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
 /* GlobalAveragePooling2D: [h, w, c] to [c]. */
 int fcnn_add_global_avgpool2d(struct fcnn_model *m);
 int fcnn_add_flatten(struct fcnn_model *m);
-int fcnn_add_dense(struct fcnn_model *m, int units, enum fcnn_activation act);
+int fcnn_add_dense(struct fcnn_model *m, int units, bool use_bias, enum fcnn_activation act);
+int fcnn_add_activation(struct fcnn_model *m, enum fcnn_activation act);
+int fcnn_add_dropout(struct fcnn_model *m, float rate);
+int fcnn_add_batchnorm(struct fcnn_model *m, float momentum, float epsilon);
 
 #endif

@@ -1,7 +1,9 @@
 /* Optimizer state and steps; the arithmetic itself is a backend op. */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +136,56 @@ int fcnn_optimizer_warm_up(struct fcnn_backend *be, const struct fcnn_optimizer 
     fcnn_optimizer_destroy(be, scratch);
     free(zeros);
     return status;
+}
+
+int fcnn_lr_schedule_parse(const char *text, struct fcnn_lr_schedule *out)
+{
+    *out = (struct fcnn_lr_schedule){ FCNN_LR_CONSTANT, 0, 1.0 };
+    if (strcmp(text, "constant") == 0)
+        return FCNN_OK;
+    if (strcmp(text, "cosine") == 0) {
+        out->kind = FCNN_LR_COSINE;
+        return FCNN_OK;
+    }
+    if (strncmp(text, "step:", 5) == 0) {
+        char *end;
+        errno = 0;
+        long epochs = strtol(text + 5, &end, 10);
+        if (!errno && end != text + 5 && *end == ':' && epochs >= 1 && epochs <= 1000000) {
+            const char *f = end + 1;
+            double factor = strtod(f, &end);
+            if (!errno && end != f && !*end && factor > 0 && factor <= 1) {
+                *out = (struct fcnn_lr_schedule){ FCNN_LR_STEP, (int)epochs, factor };
+                return FCNN_OK;
+            }
+        }
+    }
+    return fcnn_error(FCNN_ERR_INVALID, "the learning-rate schedule must be constant, cosine "
+                      "or step:EPOCHS:FACTOR (EPOCHS >= 1, 0 < FACTOR <= 1), not '%s'", text);
+}
+
+void fcnn_lr_schedule_text(const struct fcnn_lr_schedule *s, char *out, size_t size)
+{
+    switch (s->kind) {
+    case FCNN_LR_CONSTANT: snprintf(out, size, "constant"); break;
+    case FCNN_LR_COSINE: snprintf(out, size, "cosine"); break;
+    case FCNN_LR_STEP: snprintf(out, size, "step:%d:%.17g", s->step_epochs, s->factor); break;
+    }
+}
+
+double fcnn_lr_schedule_at(const struct fcnn_lr_schedule *s, double base_lr, int epoch,
+                           int epochs)
+{
+    switch (s->kind) {
+    case FCNN_LR_CONSTANT: break;
+    case FCNN_LR_STEP: return base_lr * pow(s->factor, (epoch - 1) / s->step_epochs);
+    case FCNN_LR_COSINE: {
+        /* CosineDecay with alpha 0: step = epochs completed, decay_steps = epochs. */
+        double progress = epochs > 0 ? (double)(epoch - 1) / epochs : 0;
+        if (progress > 1)
+            progress = 1;
+        return base_lr * 0.5 * (1.0 + cos(M_PI * progress));
+    }
+    }
+    return base_lr;
 }

@@ -3,13 +3,34 @@
 #ifndef FCNN_OPTIMIZER_H
 #define FCNN_OPTIMIZER_H
 
+#include <stddef.h>
+
 #include "backend/backend.h"
 
 enum fcnn_optimizer_kind { FCNN_OPT_SGD, FCNN_OPT_MOMENTUM, FCNN_OPT_ADAM };
 
+/* The learning rate per epoch: constant, multiplied by `factor` every `step_epochs`
+ * epochs, or Keras's CosineDecay(lr, decay_steps = the run's epochs) stepped per epoch,
+ * which falls towards 0 at the end of the run. */
+enum fcnn_lr_schedule_kind { FCNN_LR_CONSTANT, FCNN_LR_STEP, FCNN_LR_COSINE };
+
+struct fcnn_lr_schedule {
+    enum fcnn_lr_schedule_kind kind;
+    int step_epochs;
+    double factor;
+};
+
+/* Parses "constant", "step:EPOCHS:FACTOR" (EPOCHS >= 1, 0 < FACTOR <= 1) or "cosine". */
+int fcnn_lr_schedule_parse(const char *text, struct fcnn_lr_schedule *out);
+/* The normalised text of a schedule, which fcnn_lr_schedule_parse reads back. */
+void fcnn_lr_schedule_text(const struct fcnn_lr_schedule *s, char *out, size_t size);
+/* The learning rate of epoch `epoch` (1-based) of `epochs`, from the base rate. */
+double fcnn_lr_schedule_at(const struct fcnn_lr_schedule *s, double base_lr, int epoch,
+                           int epochs);
+
 struct fcnn_optimizer {
     enum fcnn_optimizer_kind kind;
-    double lr;
+    double lr;                       /* this epoch's learning rate */
     double momentum;                 /* momentum: 0.9 */
     double beta1, beta2, epsilon;    /* Adam: Keras's 0.9, 0.999, 1e-7 */
     long long iterations;            /* updates applied so far (Keras's `iterations`) */

@@ -82,6 +82,8 @@ int fcnn_trainer_init(struct fcnn_trainer *t)
     if (!t->history)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the training history");
     t->best_val_loss = INFINITY;
+    if (t->base_lr <= 0 && t->opt) /* no schedule given: the optimizer's rate throughout */
+        t->base_lr = t->opt->lr;
     if (t->patience > 0) {
         t->best_params = malloc(t->net->model->param_floats * sizeof(float));
         if (!t->best_params)
@@ -231,6 +233,7 @@ int fcnn_train(struct fcnn_trainer *t)
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
         struct fcnn_pass_stats train, val;
+        t->opt->lr = fcnn_lr_schedule_at(&t->schedule, t->base_lr, epoch, t->epochs);
         if (t->hooks.epoch_begin)
             t->hooks.epoch_begin(t->hooks.user, epoch, t->epochs);
         double start = fcnn_now();

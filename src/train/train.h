@@ -47,6 +47,8 @@ struct fcnn_trainer {
     int epochs;            /* train until this epoch */
     int batch_size;
     int eval_batch_size;
+    double base_lr;                   /* the schedule's starting rate (0: opt->lr) */
+    struct fcnn_lr_schedule schedule; /* sets opt->lr at each epoch's start */
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
 
