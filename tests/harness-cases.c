@@ -536,6 +536,7 @@ static void add_relu_cases(struct harness_case_list *list)
 struct dense_shape {
     int n, d, k;
     enum fcnn_activation act; /* forward only */
+    bool no_bias;             /* forward only: use_bias=False, b omitted */
 };
 
 static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct dense_shape *s)
@@ -546,8 +547,9 @@ static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct den
     struct harness_tensor_spec dy = in2(INIT_UNIFORM, -1, 1, s->n, s->k);
 
     set_op(c, op);
-    snprintf(c->id, sizeof c->id, "%s(n=%d,d=%d,k=%d%s)", fcnn_op_name(op), s->n, s->d, s->k,
-             op == FCNN_OP_DENSE_FWD && s->act == FCNN_ACT_RELU ? ",relu" : "");
+    snprintf(c->id, sizeof c->id, "%s(n=%d,d=%d,k=%d%s%s)", fcnn_op_name(op), s->n, s->d, s->k,
+             op == FCNN_OP_DENSE_FWD && s->act == FCNN_ACT_RELU ? ",relu" : "",
+             op == FCNN_OP_DENSE_FWD && s->no_bias ? ",no_bias" : "");
     c->flops = 2.0 * s->n * s->d * s->k;
     switch (op) {
     case FCNN_OP_DENSE_FWD:
@@ -555,6 +557,7 @@ static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct den
         c->t[0] = x;
         c->t[1] = w;
         c->t[2] = in1(INIT_UNIFORM, -0.5, 0.5, s->k);
+        c->t[2].omitted = s->no_bias;
         c->t[3] = out2(s->n, s->k);
         c->tol = float_tolerance(s->d + 1);
         break;
@@ -581,22 +584,187 @@ static const enum fcnn_op dense_ops[] = { FCNN_OP_DENSE_FWD, FCNN_OP_DENSE_BWD_D
 static void add_dense_cases(struct harness_case_list *list)
 {
     static const struct dense_shape shapes[] = {
-        { 32, 3136, 10, FCNN_ACT_NONE }, /* the model's classifier */
-        { 33, 3136, 10, FCNN_ACT_RELU },
-        { 1, 3136, 10, FCNN_ACT_NONE },
-        { 7, 3136, 10, FCNN_ACT_RELU },
-        { 7, 257, 65, FCNN_ACT_NONE },   /* sizes that are multiples of no tile */
-        { 33, 100, 33, FCNN_ACT_RELU },
-        { 1, 1, 1, FCNN_ACT_NONE },
-        { 32, 128, 128, FCNN_ACT_RELU }, /* powers of two: the tiles' home ground */
-        { 7, 1000, 7, FCNN_ACT_NONE },
-        { 33, 17, 1, FCNN_ACT_RELU },
-        { 1, 33, 130, FCNN_ACT_NONE },
-        { 3, 5, 300, FCNN_ACT_RELU },
+        { 32, 3136, 10, FCNN_ACT_NONE, false }, /* the model's classifier */
+        { 33, 3136, 10, FCNN_ACT_RELU, false },
+        { 1, 3136, 10, FCNN_ACT_NONE, false },
+        { 7, 3136, 10, FCNN_ACT_RELU, false },
+        { 7, 257, 65, FCNN_ACT_NONE, false },   /* sizes that are multiples of no tile */
+        { 33, 100, 33, FCNN_ACT_RELU, false },
+        { 1, 1, 1, FCNN_ACT_NONE, false },
+        { 32, 128, 128, FCNN_ACT_RELU, false }, /* powers of two: the tiles' home ground */
+        { 7, 1000, 7, FCNN_ACT_NONE, false },
+        { 33, 17, 1, FCNN_ACT_RELU, false },
+        { 1, 33, 130, FCNN_ACT_NONE, false },
+        { 3, 5, 300, FCNN_ACT_RELU, false },
     };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_dense(add_case(list), dense_ops[op], &shapes[i]);
+    /* use_bias=False, on every variant's paths (tiled epilogue, CLBlast's separate pass). */
+    static const struct dense_shape no_bias[] = {
+        { 32, 3136, 10, FCNN_ACT_NONE, true }, { 33, 100, 33, FCNN_ACT_RELU, true },
+        { 1, 33, 130, FCNN_ACT_RELU, true },   { 7, 257, 65, FCNN_ACT_NONE, true },
+    };
+    for (size_t i = 0; i < sizeof no_bias / sizeof no_bias[0]; i++)
+        fill_dense(add_case(list), FCNN_OP_DENSE_FWD, &no_bias[i]);
+}
+
+/* --- activations ---------------------------------------------------------------------- */
+
+/* Elementwise in float: an exp or tanh (a few ulp in OpenCL C), an add and a divide. */
+static struct harness_tolerance activation_tolerance(enum fcnn_activation act)
+{
+    return act == FCNN_ACT_RELU ? exact : float_tolerance(4);
+}
+
+static void fill_activation(struct harness_case *c, enum fcnn_op op, enum fcnn_activation act,
+                            const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(%s,%s)", fcnn_op_name(op), fcnn_activation_name(act), text);
+    c->call.p.act = act;
+    c->tol = activation_tolerance(act);
+    if (op == FCNN_OP_ACTIVATION_FWD) {
+        c->t[0] = tensor(FCNN_F32, INIT_UNIFORM, -4, 4, s->ndim, s->d);
+        c->t[1] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+        return;
+    }
+    /* y as the forward could have made it: relu's zeros, sigmoid's (0,1), tanh's (-1,1). */
+    c->t[0] = act == FCNN_ACT_RELU ? tensor(FCNN_F32, INIT_RELU_OUTPUT, 0, 2, s->ndim, s->d)
+            : act == FCNN_ACT_SIGMOID ? tensor(FCNN_F32, INIT_UNIFORM, 0.01, 0.99, s->ndim, s->d)
+            : tensor(FCNN_F32, INIT_UNIFORM, -0.99, 0.99, s->ndim, s->d);
+    c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+    c->t[2] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+}
+
+static const enum fcnn_activation activations[] = { FCNN_ACT_RELU, FCNN_ACT_SIGMOID,
+                                                     FCNN_ACT_TANH };
+
+/* Batch 1 and odd batches; element counts that leave every vector width a tail. */
+static const struct any_shape elementwise_shapes[] = {
+    { 4, { 32, 14, 14, 64 } }, { 4, { 7, 13, 13, 3 } }, { 4, { 1, 5, 5, 1 } },
+    { 2, { 33, 10 } },         { 2, { 1, 7 } },          { 1, { 1 } },
+};
+
+static void add_activation_cases(struct harness_case_list *list)
+{
+    for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++)
+        for (size_t i = 0; i < sizeof elementwise_shapes / sizeof elementwise_shapes[0]; i++) {
+            fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, activations[a],
+                            &elementwise_shapes[i]);
+            fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, activations[a],
+                            &elementwise_shapes[i]);
+        }
+}
+
+/* --- dropout ------------------------------------------------------------------------------ */
+
+/* The mask is a function of the seed and the element index that every backend computes in
+ * integers, and a kept element is one float product: outputs must match exactly. */
+static void fill_dropout(struct harness_case *c, enum fcnn_op op, float rate, uint32_t seed,
+                         const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(rate=%g,seed=%u,%s)", fcnn_op_name(op), (double)rate,
+             (unsigned)seed, text);
+    c->call.p.dropout = (struct fcnn_dropout_params){ .rate = rate, .seed = seed };
+    c->t[0] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+    c->t[1] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+    c->tol = exact;
+}
+
+static void add_dropout_cases(struct harness_case_list *list)
+{
+    static const struct { float rate; uint32_t seed; } settings[] = {
+        { 0.5f, 1 }, { 0.25f, 0xDEADBEEFu }, { 0.0f, 7 }, { 0.9f, 12345 },
+    };
+    for (size_t k = 0; k < sizeof settings / sizeof settings[0]; k++)
+        for (size_t i = 0; i < sizeof elementwise_shapes / sizeof elementwise_shapes[0]; i++) {
+            fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, settings[k].rate, settings[k].seed,
+                         &elementwise_shapes[i]);
+            fill_dropout(add_case(list), FCNN_OP_DROPOUT_BWD, settings[k].rate, settings[k].seed,
+                         &elementwise_shapes[i]);
+        }
+}
+
+/* --- batch normalization --------------------------------------------------------------- */
+
+static double rows_of(const struct any_shape *s)
+{
+    double rows = 1;
+    for (int i = 0; i < s->ndim - 1; i++)
+        rows *= s->d[i];
+    return rows;
+}
+
+/* Keras's defaults: momentum 0.99, epsilon 1e-3. x has a mean well away from zero, so a
+ * variance summed without care would cancel. Per-channel sums of `rows` terms set the
+ * tolerance. */
+static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(%s)", fcnn_op_name(op), text);
+    c->call.p.batchnorm = (struct fcnn_batchnorm_params){ .momentum = 0.99f, .epsilon = 1e-3f };
+    int channels = s->d[s->ndim - 1];
+    struct harness_tensor_spec x = tensor(FCNN_F32, INIT_UNIFORM, -1, 3, s->ndim, s->d);
+    struct harness_tensor_spec gamma = in1(INIT_UNIFORM, 0.5, 1.5, channels);
+    struct harness_tensor_spec beta = in1(INIT_UNIFORM, -0.5, 0.5, channels);
+    struct harness_tensor_spec moving_mean = in1(INIT_UNIFORM, -1, 1, channels);
+    struct harness_tensor_spec moving_var = in1(INIT_UNIFORM, 0.5, 2, channels);
+    struct harness_tensor_spec y = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+    c->tol = float_tolerance(rows_of(s) + 4);
+    switch (op) {
+    case FCNN_OP_BATCHNORM_FWD_TRAIN:
+        c->t[0] = x, c->t[1] = gamma, c->t[2] = beta, c->t[3] = moving_mean;
+        c->t[4] = moving_var, c->t[5] = y, c->t[6] = out1(FCNN_F32, channels);
+        c->t[7] = out1(FCNN_F32, channels);
+        break;
+    case FCNN_OP_BATCHNORM_FWD_INFER:
+        c->t[0] = x, c->t[1] = gamma, c->t[2] = beta, c->t[3] = moving_mean;
+        c->t[4] = moving_var, c->t[5] = y;
+        c->tol = float_tolerance(4);
+        break;
+    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+        c->t[0] = x;
+        c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+        c->t[2] = gamma;
+        c->t[3] = in1(INIT_UNIFORM, 0.5, 1.5, channels);  /* near x's mean */
+        c->t[4] = in1(INIT_UNIFORM, 0.5, 1, channels);    /* near 1 / x's deviation */
+        c->t[5] = y;
+        c->t[6] = out1(FCNN_F32, channels);
+        c->t[7] = out1(FCNN_F32, channels);
+        break;
+    default:
+        abort();
+    }
+}
+
+static const enum fcnn_op batchnorm_ops[] = { FCNN_OP_BATCHNORM_FWD_TRAIN,
+                                              FCNN_OP_BATCHNORM_FWD_INFER, FCNN_OP_BATCHNORM_BWD };
+
+static void add_batchnorm_cases(struct harness_case_list *list)
+{
+    /* After a convolution (per channel over N, H, W) and after a dense layer (per feature
+     * over the batch); channel counts with and without a float4 multiple. */
+    static const struct any_shape shapes[] = {
+        { 4, { 32, 28, 28, 32 } }, { 4, { 33, 14, 14, 64 } }, { 4, { 1, 7, 7, 3 } },
+        { 4, { 7, 5, 5, 5 } },     { 2, { 33, 10 } },         { 2, { 32, 128 } },
+        { 2, { 1, 12 } },          { 2, { 7, 3 } },
+    };
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
+    /* As the model's first layer, which has no dx to write. */
+    struct harness_case *c = add_case(list);
+    fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, 8 } });
+    c->t[5].omitted = true;
+    snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x8,no_dx)");
 }
 
 /* --- softmax cross-entropy -------------------------------------------------------------- */
@@ -704,6 +872,41 @@ static void fill_adam(struct harness_case *c, int n, float lr, int t, bool tiny)
     c->tol = float_tolerance(16);
 }
 
+/* Keras's RMSprop (rho 0.9, epsilon 1e-7 inside the square root). `tiny`: gradients near
+ * 1e-4, so that v is near epsilon and where epsilon goes matters. */
+static void fill_rmsprop(struct harness_case *c, int n, float lr, bool tiny)
+{
+    set_op(c, FCNN_OP_RMSPROP_UPDATE);
+    snprintf(c->id, sizeof c->id, "rmsprop_update(n=%d,lr=%g%s)", n, (double)lr,
+             tiny ? ",tiny" : "");
+    c->call.p.rmsprop = (struct fcnn_rmsprop_params){ .lr = lr, .rho = 0.9f, .epsilon = 1e-7f };
+    double g = tiny ? 1e-4 : 1, v = tiny ? 1e-7 : 1e-2;
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -g, g, n);
+    c->t[2] = in1(INIT_UNIFORM, 0, v, n);
+    c->tol = float_tolerance(16);
+}
+
+/* Keras's AdamW at step t: weight decay lr * 0.004 (or a large one, so that a backend that
+ * forgets it or applies it after the step differs), then Adam. */
+static void fill_adamw(struct harness_case *c, int n, float lr, int t, double weight_decay)
+{
+    const double beta1 = 0.9, beta2 = 0.999;
+    set_op(c, FCNN_OP_ADAMW_UPDATE);
+    snprintf(c->id, sizeof c->id, "adamw_update(n=%d,lr=%g,t=%d,wd=%g)", n, (double)lr, t,
+             weight_decay);
+    c->call.p.adamw = (struct fcnn_adamw_params){
+        .alpha = (float)(lr * sqrt(1 - pow(beta2, t)) / (1 - pow(beta1, t))),
+        .beta1 = (float)beta1, .beta2 = (float)beta2, .epsilon = 1e-7f,
+        .decay = (float)(lr * weight_decay),
+    };
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[2] = in1(INIT_UNIFORM, -0.1, 0.1, n);
+    c->t[3] = in1(INIT_UNIFORM, 0, 1e-2, n);
+    c->tol = float_tolerance(16);
+}
+
 static void add_optimizer_cases(struct harness_case_list *list)
 {
     /* One element, the model's layer sizes (conv2d_1's kernel, the dense kernel) and a large
@@ -717,6 +920,12 @@ static void add_optimizer_cases(struct harness_case_list *list)
         fill_adam(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, false);
     fill_adam(add_case(list), 31370, 0.005f, 10, true);
     fill_adam(add_case(list), 100003, 0.005f, 1, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_rmsprop(add_case(list), sizes[i], 0.001f, false);
+    fill_rmsprop(add_case(list), 31370, 0.001f, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_adamw(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, 0.004);
+    fill_adamw(add_case(list), 31370, 0.1f, 10, 0.5);
 }
 
 /* --- batch loading ---------------------------------------------------------------------- */
@@ -768,6 +977,9 @@ void harness_cases_test(struct harness_case_list *list)
     add_dense_cases(list);
     add_softmax_cases(list);
     add_optimizer_cases(list);
+    add_activation_cases(list);
+    add_dropout_cases(list);
+    add_batchnorm_cases(list);
 }
 
 /* --- the perf table: the model's layers at batch 32 -------------------------------------- */
@@ -802,7 +1014,7 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, 32, 7, 7, 64);
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 28, 28, 32 } });
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 14, 14, 64 } });
-    const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE };
+    const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE, false };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         fill_dense(add_case(list), dense_ops[op], &dense);
     fill_softmax(add_case(list), &(struct softmax_shape){ 32, 10, 1.0f / 32, false, 5, INIT_UNIFORM });
@@ -1051,6 +1263,97 @@ static void adam_closed_form(const struct harness_case *c, void *const host[], f
     }
 }
 
+static void rmsprop_closed_form(const struct harness_case *c, void *const host[],
+                                float *expected[])
+{
+    const struct fcnn_rmsprop_params *q = &c->call.p.rmsprop;
+    const float *p = host[0], *g = host[1], *v0 = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->rho * v0[i] + (1 - (double)q->rho) * (double)g[i] * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->lr * g[i] / sqrt(v + (double)q->epsilon));
+    }
+}
+
+static void adamw_closed_form(const struct harness_case *c, void *const host[],
+                              float *expected[])
+{
+    const struct fcnn_adamw_params *q = &c->call.p.adamw;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double decayed = p[i] * (1 - (double)q->decay);
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(decayed - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
+/* activation_bwd against differences of activation_fwd: relu's inputs stay 10h from its
+ * kink; sigmoid and tanh are smooth, and a smaller step keeps their truncation error
+ * (h^2/6 times a third derivative of at most 2) far below the tolerance. */
+static void grad_activation(struct harness_grad_case_list *list, enum fcnn_activation act,
+                            const struct any_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_ACTIVATION_BWD);
+    if (act != FCNN_ACT_RELU)
+        g->step = 3e-3;
+    fill_activation(&g->forward, FCNN_OP_ACTIVATION_FWD, act, s);
+    if (act == FCNN_ACT_RELU)
+        g->forward.t[0] = tensor(FCNN_F32, INIT_AWAY_FROM_ZERO, 10 * g->step, 2, s->ndim, s->d);
+    char text[48];
+    shape_text(s, text, sizeof text);
+    snprintf(g->id, sizeof g->id, "activation_bwd(%s,%s)", fcnn_activation_name(act), text);
+    set_objective(g, 1);
+    g->reduction = 4;
+    g->wrt = 0;
+    g->backward[0] = from_forward(1); /* y, dy, dx */
+    g->backward[1] = upstream;
+    g->backward[2] = result;
+}
+
+/* dropout_bwd against differences of dropout_fwd with the same seed: linear in x. */
+static void grad_dropout(struct harness_grad_case_list *list, float rate, uint32_t seed,
+                         const struct any_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_DROPOUT_BWD);
+    fill_dropout(&g->forward, FCNN_OP_DROPOUT_FWD, rate, seed, s);
+    snprintf(g->id, sizeof g->id, "dropout_bwd%s", g->forward.id + strlen("dropout_fwd"));
+    set_objective(g, 1);
+    g->reduction = 1;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
+/* batchnorm_bwd against differences of the training forward, with respect to x, gamma and
+ * beta in turn; the other two gradients are scratch. Every output of a channel moves with
+ * each of its inputs (through the mean and variance), so `reduction` is the row count. */
+static void grad_batchnorm(struct harness_grad_case_list *list, const struct any_shape *s)
+{
+    static const char *const names[] = { "x", "gamma", "beta" };
+    for (int wrt = 0; wrt < 3; wrt++) {
+        struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE,
+                                               FCNN_OP_BATCHNORM_BWD);
+        g->step = 3e-3;
+        fill_batchnorm(&g->forward, FCNN_OP_BATCHNORM_FWD_TRAIN, s);
+        char text[48];
+        shape_text(s, text, sizeof text);
+        snprintf(g->id, sizeof g->id, "batchnorm_bwd(%s,d%s)", text, names[wrt]);
+        set_objective(g, 5);
+        g->reduction = rows_of(s);
+        g->wrt = wrt;
+        g->backward[0] = from_forward(0); /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+        g->backward[1] = upstream;
+        g->backward[2] = from_forward(1);
+        g->backward[3] = from_forward(6);
+        g->backward[4] = from_forward(7);
+        for (int k = 0; k < 3; k++)
+            g->backward[5 + k] = k == wrt ? result : (struct grad_source){ SOURCE_SCRATCH, k };
+    }
+}
+
 void harness_cases_grad(struct harness_grad_case_list *list)
 {
     /* Small shapes: every element of the differentiated input costs two forward calls. */
@@ -1090,9 +1393,9 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     grad_relu(list, 3, 24);
 
     static const struct dense_shape denses[] = {
-        { 3, 7, 5, FCNN_ACT_NONE },
-        { 1, 33, 10, FCNN_ACT_NONE },
-        { 4, 16, 3, FCNN_ACT_NONE },
+        { 3, 7, 5, FCNN_ACT_NONE, false },
+        { 1, 33, 10, FCNN_ACT_NONE, false },
+        { 4, 16, 3, FCNN_ACT_NONE, false },
     };
     for (size_t i = 0; i < sizeof denses / sizeof denses[0]; i++)
         grad_dense(list, &denses[i]);
@@ -1100,6 +1403,19 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     grad_softmax(list, 4, 10, 0.25f);
     grad_softmax(list, 1, 3, 1.0f);
     grad_softmax(list, 5, 7, 1.0f);
+
+    static const struct any_shape small[] = { { 2, { 3, 8 } }, { 4, { 1, 3, 3, 5 } },
+                                              { 2, { 1, 7 } } };
+    for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++)
+        for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+            grad_activation(list, activations[a], &small[i]);
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+        grad_dropout(list, 0.5f, 99 + (uint32_t)i, &small[i]);
+    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv. */
+    static const struct any_shape norms[] = { { 2, { 5, 4 } }, { 4, { 3, 3, 3, 2 } },
+                                              { 4, { 1, 4, 3, 3 } } };
+    for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++)
+        grad_batchnorm(list, &norms[i]);
 
     /* The optimizer updates are not gradients: each is checked against its definition. */
     struct harness_grad_case *g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_SGD_UPDATE);
@@ -1114,6 +1430,18 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 10, true);
     g->closed_form = adam_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, false);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, true);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.01f, 3, 0.004);
+    g->closed_form = adamw_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.1f, 10, 0.5);
+    g->closed_form = adamw_closed_form;
     for (int i = 0; i < list->count; i++)
         if (list->items[i].kind == GRAD_CLOSED_FORM)
             snprintf(list->items[i].id, sizeof list->items[i].id, "%s", list->items[i].forward.id);

@@ -71,6 +71,12 @@ struct test_case {
     { .p.conv = { .sh = s, .sw = s, .pad_top = pd, .pad_bottom = pd, .pad_left = pd,          \
                   .pad_right = pd, .act = a } }
 #define POOL(sz, s) { .p.pool = { .ph = sz, .pw = sz, .sh = s, .sw = s } }
+/* Keras's "same" where it pads one after and none before (even input, stride 2). */
+#define CONV_SAME_AFTER(s, a)                                                              \
+    { .p.conv = { .sh = s, .sw = s, .pad_bottom = 1, .pad_right = 1, .act = a } }
+#define POOL_PADDED(sz, s, before, after)                                                  \
+    { .p.pool = { .ph = sz, .pw = sz, .sh = s, .sw = s, .pad_top = before,                \
+                  .pad_bottom = after, .pad_left = before, .pad_right = after } }
 #define RELU FCNN_ACT_RELU
 #define LINEAR FCNN_ACT_NONE
 
@@ -94,6 +100,8 @@ static const struct test_case cases[] = {
       CONV(1, 2, RELU), false },
     { FCNN_OP_CONV2D_FWD, { IN(7, 13, 13, 6), IN(2, 2, 6, 4), IN(4), OUT(7, 6, 6, 4) },
       CONV(2, 0, LINEAR), false },
+    { FCNN_OP_CONV2D_FWD, { IN(7, 14, 14, 32), IN(3, 3, 32, 64), NONE, OUT(7, 7, 7, 64) },
+      CONV_SAME_AFTER(2, RELU), false },
 
     /* conv2d_bwd_data: dy, w, dx */
     { FCNN_OP_CONV2D_BWD_DATA, { IN(32, 28, 28, 32), IN(3, 3, 1, 32), OUT(32, 28, 28, 1) },
@@ -104,6 +112,8 @@ static const struct test_case cases[] = {
       CONV(2, 1, LINEAR), false },
     { FCNN_OP_CONV2D_BWD_DATA, { IN(7, 6, 6, 4), IN(2, 2, 6, 4), OUT(7, 13, 13, 6) },
       CONV(2, 0, LINEAR), false },
+    { FCNN_OP_CONV2D_BWD_DATA, { IN(7, 7, 7, 64), IN(3, 3, 32, 64), OUT(7, 14, 14, 32) },
+      CONV_SAME_AFTER(2, LINEAR), false },
 
     /* conv2d_bwd_filter: x, dy, dw */
     { FCNN_OP_CONV2D_BWD_FILTER, { IN(32, 28, 28, 1), IN(32, 28, 28, 32), OUT(3, 3, 1, 32) },
@@ -112,6 +122,8 @@ static const struct test_case cases[] = {
       CONV(1, 1, LINEAR), false },
     { FCNN_OP_CONV2D_BWD_FILTER, { IN(7, 13, 13, 3), IN(7, 7, 7, 5), OUT(3, 3, 3, 5) },
       CONV(2, 1, LINEAR), false },
+    { FCNN_OP_CONV2D_BWD_FILTER, { IN(7, 14, 14, 32), IN(7, 7, 7, 64), OUT(3, 3, 32, 64) },
+      CONV_SAME_AFTER(2, LINEAR), false },
 
     /* bias_bwd: dy, db */
     { FCNN_OP_BIAS_BWD, { IN(32, 28, 28, 32), OUT(32) }, { 0 }, false },
@@ -135,6 +147,22 @@ static const struct test_case cases[] = {
       POOL(2, 2), true },
     { FCNN_OP_MAXPOOL_BWD, { F32(FILL_TIES, 7, 13, 13, 5), IN(7, 6, 6, 5), OUT(7, 13, 13, 5) },
       POOL(3, 2), true },
+    { FCNN_OP_MAXPOOL_FWD, { F32(FILL_TIES, 7, 13, 13, 32), OUT(7, 7, 7, 32) },
+      POOL_PADDED(3, 2, 1, 1), true },
+    { FCNN_OP_MAXPOOL_BWD, { F32(FILL_TIES, 7, 13, 13, 5), IN(7, 7, 7, 5), OUT(7, 13, 13, 5) },
+      POOL_PADDED(3, 2, 1, 1), true },
+
+    /* avgpool_fwd: x, y; avgpool_bwd: dy, dx */
+    { FCNN_OP_AVGPOOL_FWD, { IN(32, 14, 14, 64), OUT(32, 7, 7, 64) }, POOL(2, 2), false },
+    { FCNN_OP_AVGPOOL_FWD, { IN(7, 13, 13, 5), OUT(7, 7, 7, 5) }, POOL_PADDED(3, 2, 1, 1), false },
+    { FCNN_OP_AVGPOOL_BWD, { IN(32, 7, 7, 64), OUT(32, 14, 14, 64) }, POOL(2, 2), false },
+    { FCNN_OP_AVGPOOL_BWD, { IN(7, 7, 7, 5), OUT(7, 13, 13, 5) }, POOL_PADDED(3, 2, 1, 1), false },
+
+    /* global_avgpool_fwd: x [n,h,w,c], y [n,c]; global_avgpool_bwd: dy, dx */
+    { FCNN_OP_GLOBAL_AVGPOOL_FWD, { IN(32, 7, 7, 64), OUT(32, 64) }, { 0 }, false },
+    { FCNN_OP_GLOBAL_AVGPOOL_FWD, { IN(7, 5, 3, 5), OUT(7, 5) }, { 0 }, false },
+    { FCNN_OP_GLOBAL_AVGPOOL_BWD, { IN(32, 64), OUT(32, 7, 7, 64) }, { 0 }, true },
+    { FCNN_OP_GLOBAL_AVGPOOL_BWD, { IN(7, 5), OUT(7, 5, 3, 5) }, { 0 }, true },
 
     /* relu_bwd: y, dy, dx (also in place: dx is dy) */
     { FCNN_OP_RELU_BWD, { F32(FILL_RELU, 32, 28, 28, 32), IN(32, 28, 28, 32), OUT(32, 28, 28, 32) },

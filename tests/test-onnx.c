@@ -164,13 +164,20 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
     char path[256];
     snprintf(path, sizeof path, "%s/%s.onnx", dir, what);
     float *params = malloc(m->param_floats * sizeof(float) + 1);
+    float *state = malloc(m->state_floats * sizeof(float) + 1);
     random_params(m, params, 99);
-    int status = fcnn_onnx_export(path, m, params);
+    /* Moving statistics: any mean, a positive variance. */
+    struct fcnn_rng rng;
+    fcnn_rng_seed(&rng, 7);
+    for (size_t i = 0; i < m->state_floats; i++)
+        state[i] = (float)(fcnn_rng_uniform(&rng) + 0.5);
+    int status = fcnn_onnx_export(path, m, params, state);
     EXPECT(status == FCNN_OK, "%s: export failed: %s", what, fcnn_last_error());
     static struct t_model onnx;
     if (status != FCNN_OK || t_onnx_read(path, &onnx) != 0) {
         EXPECT(0, "%s: the file does not decode", what);
         free(params);
+        free(state);
         return;
     }
     EXPECT(onnx.ir_version == ONNX_IR_VERSION, "%s: ir_version %lld", what,
@@ -216,8 +223,11 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
     /* Every parameter, and what each layer's operator says. */
     for (int i = 0; i < m->param_count; i++)
         check_initializer(&onnx, &m->params[i], params + m->params[i].offset, what);
-    EXPECT(onnx.init_count == m->param_count + 1, "%s: %d initializers for %d parameters", what,
-           onnx.init_count, m->param_count);
+    for (int i = 0; i < m->state_count; i++)
+        check_initializer(&onnx, &m->states[i], state + m->states[i].offset, what);
+    EXPECT(onnx.init_count == m->param_count + m->state_count + 1,
+           "%s: %d initializers for %d parameter and %d state tensors", what, onnx.init_count,
+           m->param_count, m->state_count);
     for (int i = 0; i < m->layer_count; i++) {
         const struct fcnn_layer *l = &m->layers[i];
         const char *cls = l->type->class_name;
@@ -246,6 +256,21 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
             const struct t_attr *count = n ? t_onnx_attr(n, "count_include_pad") : NULL;
             EXPECT(max || (count && count->type == ONNX_ATTR_TYPE_INT && count->i == 0),
                    "%s: %s: AveragePool must not count the padding", what, l->name);
+        } else if (!strcmp(cls, "BatchNormalization")) {
+            /* Inference form: X, scale (gamma), B (beta), mean, var, in that order. */
+            const struct t_node *n = node_named(&onnx, l->name, "BatchNormalization");
+            const struct t_attr *eps = n ? t_onnx_attr(n, "epsilon") : NULL;
+            char want[4][64];
+            snprintf(want[0], 64, "%s/gamma", l->name);
+            snprintf(want[1], 64, "%s/beta", l->name);
+            snprintf(want[2], 64, "%s/moving_mean", l->name);
+            snprintf(want[3], 64, "%s/moving_variance", l->name);
+            EXPECT(n && n->input_count == 5 && !strcmp(n->inputs[1], want[0]) &&
+                   !strcmp(n->inputs[2], want[1]) && !strcmp(n->inputs[3], want[2]) &&
+                   !strcmp(n->inputs[4], want[3]), "%s: %s: BatchNormalization inputs", what,
+                   l->name);
+            EXPECT(eps && eps->type == ONNX_ATTR_TYPE_FLOAT && eps->f == l->p.batchnorm.epsilon,
+                   "%s: %s: epsilon", what, l->name);
         }
     }
     for (int i = 0; i < onnx.node_count; i++) {
@@ -268,6 +293,7 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
     }
     t_onnx_free(&onnx);
     free(params);
+    free(state);
     unlink(path);
 }
 
@@ -312,6 +338,14 @@ static void check_models(void)
           10, "Mul Transpose Conv Relu MaxPool Transpose Flatten Gemm Softmax", "probabilities" },
         { "flat", "flatten dense(3)", (struct fcnn_shape){ 3, { 4, 4, 2 } }, 3,
           "Mul Flatten Gemm", "logits" },
+        /* Activation layers, Dropout (no node), BatchNormalization on a feature map (NCHW)
+         * and on features, activations inside Conv2D and Dense, a softmax Activation. */
+        { "layers", "conv2d(8,3,padding=same,use_bias=false) batchnorm activation(relu) "
+                    "dropout(0.25) conv2d(4,3,tanh) maxpool(2) flatten dense(12,sigmoid) "
+                    "batchnorm(momentum=0.9,epsilon=0.01) activation(tanh) dropout(0.5) dense(10) "
+                    "activation(softmax)", mnist, 10,
+          "Mul Transpose Conv BatchNormalization Relu Conv Tanh MaxPool Transpose Flatten Gemm "
+          "Sigmoid BatchNormalization Tanh Gemm Softmax", "probabilities" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (from_spec(cases[i].spec, cases[i].input, cases[i].classes, &m) == FCNN_OK)
@@ -331,7 +365,7 @@ static void check_refusal(void)
     float *params = calloc(m.param_floats, sizeof(float));
     char path[256];
     snprintf(path, sizeof path, "%s/refused.onnx", dir);
-    int status = fcnn_onnx_export(path, &m, params);
+    int status = fcnn_onnx_export(path, &m, params, NULL);
     EXPECT(status == FCNN_ERR_UNSUPPORTED, "an unmapped layer gave status %d", status);
     EXPECT(strstr(fcnn_last_error(), "mystery") && strstr(fcnn_last_error(), "Mystery") &&
            strstr(fcnn_last_error(), "no ONNX mapping") && !strchr(fcnn_last_error(), '\n'),

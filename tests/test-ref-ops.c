@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,6 +553,152 @@ static void test_load_batch(void)
     printf("ok   load_batch rejects an index out of range\n");
 }
 
+/* --- activations, dropout, batch normalization ------------------------------------- */
+
+static int run(struct fcnn_op_call call)
+{
+    return fcnn_op_run(be, &call);
+}
+
+/* sigmoid(ln 3) = 1 / (1 + 1/3) = 0.75 and tanh(ln 2) = (4 - 1) / (4 + 1) = 0.6; their
+ * derivatives from the output: 0.75 * 0.25 = 0.1875 and 1 - 0.36 = 0.64. */
+static void test_activations(void)
+{
+    const float x_values[4] = { 0.0f, (float)log(3.0), (float)log(2.0), -2.0f };
+    struct fcnn_tensor x = F32(1, SHAPE(4), x_values), y = F32(1, SHAPE(4), NULL);
+    expect_status("sigmoid", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                        .t = { &x, &y }, .p.act = FCNN_ACT_SIGMOID }),
+                  FCNN_OK);
+    expect_floats("sigmoid", &y, (const float[]){ 0.5f, 0.75f, 2.0f / 3.0f,
+                                                  (float)(1 / (1 + exp(2.0))) });
+    expect_status("tanh", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                     .t = { &x, &y }, .p.act = FCNN_ACT_TANH }),
+                  FCNN_OK);
+    expect_floats("tanh", &y, (const float[]){ 0.0f, 0.8f, 0.6f, (float)tanh(-2.0) });
+    expect_status("relu", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                     .t = { &x, &y }, .p.act = FCNN_ACT_RELU }),
+                  FCNN_OK);
+    expect_floats("relu", &y, (const float[]){ 0.0f, (float)log(3.0), (float)log(2.0), 0.0f });
+
+    struct fcnn_tensor out = F32(1, SHAPE(3), ((const float[]){ 0.75f, 0.6f, 0.5f }));
+    struct fcnn_tensor dy = F32(1, SHAPE(3), ((const float[]){ 2, 1, -4 }));
+    struct fcnn_tensor dx = F32(1, SHAPE(3), NULL);
+    expect_status("sigmoid backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_BWD, .t = { &out, &dy, &dx },
+                                             .p.act = FCNN_ACT_SIGMOID }), FCNN_OK);
+    expect_floats("sigmoid backward", &dx, (const float[]){ 0.375f, 0.24f, -1.0f });
+    expect_status("tanh backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_BWD, .t = { &out, &dy, &dx },
+                                             .p.act = FCNN_ACT_TANH }), FCNN_OK);
+    expect_floats("tanh backward", &dx, (const float[]){ 0.875f, 0.64f, -3.0f });
+    expect_status("softmax is no elementwise op",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD, .t = { &x, &y },
+                                             .p.act = FCNN_ACT_SOFTMAX }), FCNN_ERR_INVALID);
+}
+
+/* The mask: about 1 - rate of the elements kept (five standard deviations of a binomial),
+ * each kept one exactly x / (1 - rate), the rest 0; the backward applies the same mask;
+ * another seed gives another mask; rate 0 is the identity. */
+static void test_dropout(void)
+{
+    enum { N = 100000 };
+    float *ones = malloc(N * sizeof *ones), *got = malloc(N * sizeof *got);
+    float *again = malloc(N * sizeof *again);
+    for (int i = 0; i < N; i++)
+        ones[i] = 3.0f;
+    struct fcnn_tensor x = F32(1, SHAPE(N), ones), y = F32(1, SHAPE(N), NULL);
+    struct fcnn_op_call call = { .op = FCNN_OP_DROPOUT_FWD, .t = { &x, &y },
+                                 .p.dropout = { .rate = 0.25f, .seed = 5 } };
+    expect_status("dropout", run(call), FCNN_OK);
+    fcnn_download(be, &y, got);
+    int kept = 0, wrong = 0;
+    for (int i = 0; i < N; i++) {
+        kept += got[i] != 0.0f;
+        wrong += got[i] != 0.0f && got[i] != 4.0f; /* 3 / 0.75 */
+    }
+    double fraction = (double)kept / N, sd = sqrt(0.25 * 0.75 / N);
+    printf("%s dropout(0.25): %.4f kept (want 0.75 +- %.4f), %d wrongly scaled\n",
+           fabs(fraction - 0.75) <= 5 * sd && !wrong ? "ok  " : "FAIL", fraction, 5 * sd, wrong);
+    failures += !(fabs(fraction - 0.75) <= 5 * sd) || wrong;
+
+    call.op = FCNN_OP_DROPOUT_BWD; /* dy = x: dx must be y */
+    expect_status("dropout backward", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool same = memcmp(got, again, N * sizeof *got) == 0;
+    call.op = FCNN_OP_DROPOUT_FWD;
+    call.p.dropout.seed = 6;
+    expect_status("dropout, another seed", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool other = memcmp(got, again, N * sizeof *got) != 0;
+    call.p.dropout.rate = 0.0f;
+    expect_status("dropout, rate 0", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool identity = memcmp(ones, again, N * sizeof *got) == 0;
+    printf("%s dropout: backward on the same mask %s, another seed another mask %s, rate 0 "
+           "the identity %s\n", same && other && identity ? "ok  " : "FAIL", same ? "yes" : "NO",
+           other ? "yes" : "NO", identity ? "yes" : "NO");
+    failures += !(same && other && identity);
+    free(ones);
+    free(got);
+    free(again);
+}
+
+/* x [4, 2]: channel 0 holds 1, 2, 3, 6 (mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5),
+ * channel 1 zeros (variance 0: epsilon alone keeps it finite). gamma [2, 1], beta
+ * [0.5, -1], epsilon 1e-3, momentum 0.9, moving statistics from [1, 1]:
+ *   y[r][0] = (x - 3) / sqrt(3.501) * 2 + 0.5,  y[r][1] = -1
+ *   moving mean     = 0.9 [1, 1] + 0.1 [3, 0]   = [1.2, 0.9]
+ *   moving variance = 0.9 [1, 1] + 0.1 [3.5, 0] = [1.25, 0.9] */
+static void test_batchnorm(void)
+{
+    struct fcnn_tensor x = F32(2, SHAPE(4, 2), ((const float[]){ 1, 0, 2, 0, 3, 0, 6, 0 }));
+    struct fcnn_tensor gamma = F32(1, SHAPE(2), ((const float[]){ 2, 1 }));
+    struct fcnn_tensor beta = F32(1, SHAPE(2), ((const float[]){ 0.5f, -1 }));
+    struct fcnn_tensor mm = F32(1, SHAPE(2), ((const float[]){ 1, 1 }));
+    struct fcnn_tensor mv = F32(1, SHAPE(2), ((const float[]){ 1, 1 }));
+    struct fcnn_tensor y = F32(2, SHAPE(4, 2), NULL), mean = F32(1, SHAPE(2), NULL);
+    struct fcnn_tensor inv = F32(1, SHAPE(2), NULL);
+    struct fcnn_batchnorm_params p = { .momentum = 0.9f, .epsilon = 1e-3f };
+    expect_status("batchnorm training",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_FWD_TRAIN,
+                                             .t = { &x, &gamma, &beta, &mm, &mv, &y, &mean, &inv },
+                                             .p.batchnorm = p }), FCNN_OK);
+    double s = 2 / sqrt(3.501);
+    expect_floats("batchnorm training", &y,
+                  (const float[]){ (float)(-2 * s + 0.5), -1, (float)(-s + 0.5), -1, 0.5f, -1,
+                                   (float)(3 * s + 0.5), -1 });
+    expect_floats("batchnorm moving mean", &mm, (const float[]){ 1.2f, 0.9f });
+    expect_floats("batchnorm moving variance", &mv, (const float[]){ 1.25f, 0.9f });
+    expect_floats("batchnorm batch statistics", &mean, (const float[]){ 3, 0 });
+    expect_floats("batchnorm inverse deviation", &inv,
+                  (const float[]){ (float)(1 / sqrt(3.501)), (float)(1 / sqrt(1e-3)) });
+
+    /* Evaluation uses the moving statistics: (x - 1.2) / sqrt(1.251) * 2 + 0.5. */
+    expect_status("batchnorm evaluation",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_FWD_INFER,
+                                             .t = { &x, &gamma, &beta, &mm, &mv, &y },
+                                             .p.batchnorm = p }), FCNN_OK);
+    double e = 2 / sqrt(1.251), f = 1 / sqrt(0.901);
+    expect_floats("batchnorm evaluation", &y,
+                  (const float[]){ (float)(-0.2 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(0.8 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(1.8 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(4.8 * e + 0.5), (float)(-0.9 * f - 1) });
+
+    /* A constant dy moves every output of a channel alike, which normalisation undoes:
+     * dx = 0, dbeta = 4 dy, dgamma = dy sum(xhat) = 0. */
+    struct fcnn_tensor dy = F32(2, SHAPE(4, 2), ((const float[]){ 1, 2, 1, 2, 1, 2, 1, 2 }));
+    struct fcnn_tensor dx = F32(2, SHAPE(4, 2), NULL), dgamma = F32(1, SHAPE(2), NULL);
+    struct fcnn_tensor dbeta = F32(1, SHAPE(2), NULL);
+    expect_status("batchnorm backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
+                                             .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
+                                                    &dbeta }, .p.batchnorm = p }), FCNN_OK);
+    expect_floats("batchnorm backward dx", &dx, (const float[]){ 0, 0, 0, 0, 0, 0, 0, 0 });
+    expect_floats("batchnorm backward dgamma", &dgamma, (const float[]){ 0, 0 });
+    expect_floats("batchnorm backward dbeta", &dbeta, (const float[]){ 4, 8 });
+}
+
 int main(void)
 {
     if (fcnn_backend_open("ref", NULL, &be) != FCNN_OK) {
@@ -561,7 +708,8 @@ int main(void)
     void (*const tests[])(void) = { test_conv_forward, test_conv_channels, test_conv_backward,
                                     test_bias, test_pool, test_conv_keras_padding,
                                     test_pool_same, test_relu, test_dense, test_softmax,
-                                    test_optimizers, test_load_batch };
+                                    test_optimizers, test_load_batch, test_activations,
+                                    test_dropout, test_batchnorm };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         tests[i]();
         free_buffers();

@@ -151,7 +151,7 @@ struct ocl_kernel {
     unsigned char arg_value[OCL_MAX_KERNEL_ARGS][8];
 };
 
-#define OCL_MAX_KERNELS_PER_PROGRAM 8
+#define OCL_MAX_KERNELS_PER_PROGRAM 12
 
 struct ocl_program {
     char file[64];

@@ -21,6 +21,9 @@
 #define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
+ * (TS/WPT)^2 work-items, WPT x WPT outputs each, staged TK deep; WG_SIZE is im2col's. */
+#define LOCAL_TILE(ts, wpt) { { "TS", ts }, { "WPT", wpt }, { "TK", 16 }, { "WG_SIZE", 64 } }
 
 /* Per op, the variants in the order listings show them. Priorities decide only between
  * variants of one op, and only where tuning does not (FCNN_TUNE=0, or a shape no variant
@@ -54,6 +57,11 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_tiled },
+    /* The same product in local-memory tiles, for GPUs. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_local", .priority = 5,
+      .files = { "im2col.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_fwd_im2col_tiled },
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
@@ -78,6 +86,10 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "gemm_col2im", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_tiled_col2im },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "local_col2im", .priority = 5,
+      .files = { "im2col.cl", "gemm.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_bwd_data_tiled_col2im },
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "clblast_col2im", .priority = 10,
       .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_gemm_col2im },
@@ -100,6 +112,10 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_local", .priority = 5,
+      .files = { "im2col.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_bwd_filter_im2col_tiled },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_gemm },
@@ -142,6 +158,12 @@ static const struct ocl_variant variants[] = {
       .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
     { .op = FCNN_OP_DENSE_FWD, .name = "gemm_4x64", .priority = 28, .files = { "gemm.cl" },
       .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "local_64", .priority = 5, .files = { "gemm_local.cl" },
+      .tunables = LOCAL_TILE(64, 4), .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any,
+      .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "local_32", .priority = 4, .files = { "gemm_local.cl" },
+      .tunables = LOCAL_TILE(32, 4), .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any,
+      .run = ocl_dense_fwd_tiled },
     { .op = FCNN_OP_DENSE_FWD, .name = "clblast", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
       .run = ocl_dense_fwd_gemm },
@@ -155,6 +177,9 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_16x16", .priority = 29,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_data_tiled },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "local_64", .priority = 5,
+      .files = { "gemm.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_tiled },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_gemm },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_16x16", .priority = 30,
@@ -163,6 +188,9 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_8x16", .priority = 29,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_tiled },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "local_64", .priority = 5,
+      .files = { "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4), .flags = OCL_GPU_SHAPED,
+      .supports = ocl_supports_any, .run = ocl_dense_bwd_weights_tiled },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_gemm },
@@ -176,6 +204,28 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+    { .op = FCNN_OP_RMSPROP_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_rmsprop_update_elementwise },
+    { .op = FCNN_OP_ADAMW_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adamw_update_elementwise },
+
+    /* --- activations, dropout, batch normalization --- */
+    { .op = FCNN_OP_ACTIVATION_FWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_fwd_vec4 },
+    { .op = FCNN_OP_ACTIVATION_BWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_bwd_vec4 },
+    { .op = FCNN_OP_DROPOUT_FWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    /* Per-channel sums in slices of rows, then float4 over channels where they allow. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any,
+      .run = ocl_batchnorm_fwd_train_partial_sums },
+    { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "apply", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_fwd_infer_apply },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_bwd_partial_sums },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))
@@ -330,9 +380,14 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity)
 {
+    /* On a CPU, PoCL runs a kernel's barriers as loops over its work-group: the
+     * GPU-shaped variants are correct there (the harness forces each) but never faster,
+     * so tuning does not spend the time to build and time them. */
+    bool cpu = (ctx->identity.type & CL_DEVICE_TYPE_CPU) != 0;
     int count = 0;
     for (int i = 0; i < VARIANT_COUNT && count < capacity; i++)
-        if (variants[i].op == call->op && variants[i].supports(ctx, &variants[i], call))
+        if (variants[i].op == call->op && !(cpu && (variants[i].flags & OCL_GPU_SHAPED)) &&
+            variants[i].supports(ctx, &variants[i], call))
             out[count++] = &variants[i];
     return count;
 }

@@ -26,6 +26,7 @@ struct ocl_tunable {
 
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
+    OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
 };
 
 struct ocl_variant {
@@ -57,7 +58,8 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
  * else the highest-priority variant that does; NULL when none can. */
 const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
                                              const struct fcnn_op_call *call);
-/* How many variants of the call's op support it (what tuning would time). */
+/* How many variants of the call's op support it (what tuning would time: on a CPU device,
+ * not the GPU-shaped ones). */
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity);
 /* Runs the call: the forced variant, else the tuned choice for its shape (timing the
@@ -143,11 +145,20 @@ ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, o
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
-    ocl_adam_update_elementwise;
+    ocl_adam_update_elementwise, ocl_rmsprop_update_elementwise, ocl_adamw_update_elementwise;
 
-/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels. */
+/* ocl_op_activation.c (activation.cl, dropout.cl), ocl_op_batchnorm.c (batchnorm.cl) */
+ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
+    ocl_batchnorm_fwd_train_partial_sums, ocl_batchnorm_fwd_infer_apply,
+    ocl_batchnorm_bwd_partial_sums;
+
+/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels
+ * (b NULL: act(y)); the variant must build activation.cl. */
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,
                         const struct fcnn_tensor *y, const struct fcnn_tensor *b,
                         enum fcnn_activation act);
+/* y = act(y) in place. */
+int ocl_activation_in_place(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_tensor *y, enum fcnn_activation act);
 
 #endif

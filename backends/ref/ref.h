@@ -20,6 +20,11 @@ fcnn_op_fn ref_maxpool_fwd, ref_maxpool_bwd, ref_avgpool_fwd,           /* ref_p
 fcnn_op_fn ref_relu_bwd, ref_dense_fwd, ref_dense_bwd_data,                /* ref_dense.c */
     ref_dense_bwd_weights;
 fcnn_op_fn ref_softmax_xent;                                               /* ref_loss.c */
-fcnn_op_fn ref_sgd_update, ref_momentum_update, ref_adam_update;           /* ref_optim.c */
+fcnn_op_fn ref_sgd_update, ref_momentum_update, ref_adam_update,           /* ref_optim.c */
+    ref_rmsprop_update, ref_adamw_update;
+fcnn_op_fn ref_activation_fwd, ref_activation_bwd, ref_dropout_fwd,        /* ref_activation.c */
+    ref_dropout_bwd;
+fcnn_op_fn ref_batchnorm_fwd_train, ref_batchnorm_fwd_infer,               /* ref_batchnorm.c */
+    ref_batchnorm_bwd;
 
 #endif

@@ -13,7 +13,7 @@ int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
     enum fcnn_activation act = call->p.act;
     const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
-    const float *B = REF_PTR(const float, b);
+    const float *B = b ? REF_PTR(const float, b) : NULL;
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = w->shape[1];
 
@@ -21,7 +21,7 @@ int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     for (int n = 0; n < n_count; n++) {
         double acc[k_count];
         for (int k = 0; k < k_count; k++)
-            acc[k] = B[k];
+            acc[k] = B ? B[k] : 0.0; /* no bias: use_bias=False */
         for (int d = 0; d < d_count; d++) {
             double xv = X[(size_t)n * d_count + d];
             for (int k = 0; k < k_count; k++)

@@ -9,6 +9,7 @@
 #define FCNN_BACKEND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/tensor.h"
@@ -37,7 +38,16 @@ struct fcnn_backend; /* opaque */
     X(SOFTMAX_XENT, "softmax_xent")           /* loss, prediction and dlogits per sample     */ \
     X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
     X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
-    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */
+    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */ \
+    X(RMSPROP_UPDATE, "rmsprop_update")       /* Keras's RMSprop step (not centered)         */ \
+    X(ADAMW_UPDATE, "adamw_update")           /* decoupled weight decay, then Adam's step    */ \
+    X(ACTIVATION_FWD, "activation_fwd")       /* y = act(x): relu, sigmoid, tanh             */ \
+    X(ACTIVATION_BWD, "activation_bwd")       /* dx = dy act'(x), from y; dx may be dy      */ \
+    X(DROPOUT_FWD, "dropout_fwd")             /* y = x mask / (1 - rate), mask from a seed   */ \
+    X(DROPOUT_BWD, "dropout_bwd")             /* dx = dy mask / (1 - rate), the same mask    */ \
+    X(BATCHNORM_FWD_TRAIN, "batchnorm_fwd_train") /* batch statistics; moving ones updated  */ \
+    X(BATCHNORM_FWD_INFER, "batchnorm_fwd_infer") /* the moving statistics                  */ \
+    X(BATCHNORM_BWD, "batchnorm_bwd")         /* dx, dgamma, dbeta through batch statistics  */
 
 enum fcnn_op {
 #define FCNN_OP_ENUM(id, name) FCNN_OP_##id,
@@ -50,9 +60,13 @@ const char *fcnn_op_name(enum fcnn_op op);
 /* -1 if no op has that name. */
 int fcnn_op_from_name(const char *name);
 
-/* FCNN_ACT_SOFTMAX only as a model's last op: it is merged with the cross-entropy loss. */
+/* Keras's activations. Ops take NONE to TANH where they say so; SOFTMAX exists only as a
+ * model's last activation, merged with the cross-entropy loss (softmax_xent), so the
+ * model's outputs are logits. */
 enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_TANH,
                        FCNN_ACT_SOFTMAX };
+/* "linear", "relu", "sigmoid", "tanh", "softmax" (Keras's names); "?" for others. */
+const char *fcnn_activation_name(enum fcnn_activation act);
 /* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
  * `stride` gives
  *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
@@ -116,8 +130,47 @@ struct fcnn_momentum_params { float lr, momentum; };
 /* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
 struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+/*   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + epsilon)     (Keras: epsilon inside) */
+struct fcnn_rmsprop_params { float lr, rho, epsilon; };
+/* Keras's AdamW: p -= p * decay (decay = lr * weight_decay, from the caller in double),
+ * then Adam's step with alpha as above. */
+struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 
-#define FCNN_OP_MAX_TENSORS 7
+/* Inverted dropout, as Keras: each element is kept with probability 1 - rate and scaled
+ * by 1 / (1 - rate). The mask is a function of (seed, element index) only, a counter-based
+ * hash every backend computes alike (fcnn_dropout_keep), so the backward pass and every
+ * backend see the same mask with no mask tensor stored. */
+struct fcnn_dropout_params { float rate; uint32_t seed; };
+/* Keras's BatchNormalization over the last axis: epsilon inside the square root, and
+ * moving = moving * momentum + batch * (1 - momentum) with the batch's biased variance. */
+struct fcnn_batchnorm_params { float momentum, epsilon; };
+
+/* Whether dropout keeps element i: the top 24 bits of a hash of (seed, i) against the
+ * rate scaled to 2^24, in integers, so no backend's rounding can differ. */
+static inline uint32_t fcnn_dropout_hash(uint32_t seed, uint32_t i)
+{
+    uint32_t h = i * 0x9E3779B1u ^ seed;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+static inline uint32_t fcnn_dropout_threshold(float rate)
+{
+    return (uint32_t)(rate * 16777216.0f); /* exact: a float times a power of two */
+}
+static inline bool fcnn_dropout_keep(uint32_t seed, uint32_t i, uint32_t threshold)
+{
+    return (fcnn_dropout_hash(seed, i) >> 8) >= threshold;
+}
+static inline float fcnn_dropout_scale(float rate)
+{
+    return 1.0f / (1.0f - rate);
+}
+
+#define FCNN_OP_MAX_TENSORS 8
 
 /* One op invocation: the op, its tensors in the order the op's arguments list them
  * (an omitted optional output is NULL), and its scalar parameters. */
@@ -127,12 +180,16 @@ struct fcnn_op_call {
     union {
         struct fcnn_conv2d_params conv;     /* CONV2D_* */
         struct fcnn_pool_params pool;       /* MAXPOOL_* */
-        enum fcnn_activation act;           /* DENSE_FWD */
+        enum fcnn_activation act;           /* DENSE_FWD, ACTIVATION_* */
         int start;                          /* LOAD_BATCH: first index into order */
         float grad_scale;                   /* SOFTMAX_XENT: dlogits = (p - onehot) * scale */
         struct fcnn_sgd_params sgd;
         struct fcnn_momentum_params momentum;
         struct fcnn_adam_params adam;
+        struct fcnn_rmsprop_params rmsprop;
+        struct fcnn_adamw_params adamw;
+        struct fcnn_dropout_params dropout; /* DROPOUT_* */
+        struct fcnn_batchnorm_params batchnorm; /* BATCHNORM_* */
     } p;
 };
 
@@ -312,5 +369,11 @@ int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *para
 int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p);
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p);
 
 #endif

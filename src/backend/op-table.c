@@ -243,7 +243,7 @@ static int dense_fwd_check(const struct fcnn_op_call *call) /* x, w, b, y */
     if (!activation_known(call->p.act))
         return fcnn_op_invalid(call, "unknown activation %d", (int)call->p.act);
     TRY(dense_shapes(call, call->t[0], call->t[1], call->t[3]));
-    return bias_entries(call, call->t[2], call->t[1]->shape[1]);
+    return call->t[2] ? bias_entries(call, call->t[2], call->t[1]->shape[1]) : FCNN_OK;
 }
 static double dense_fwd_flops(const struct fcnn_op_call *call) /* x [N,D], w [D,K] */
 {
@@ -281,6 +281,65 @@ static int softmax_xent_check(const struct fcnn_op_call *call)
     return FCNN_OK;
 }
 
+/* x and y, or y, dy and dx: one shape; an activation with a derivative from its output. */
+static int activation_check(const struct fcnn_op_call *call)
+{
+    enum fcnn_activation act = call->p.act;
+    if (act != FCNN_ACT_RELU && act != FCNN_ACT_SIGMOID && act != FCNN_ACT_TANH)
+        return fcnn_op_invalid(call, "activation must be relu, sigmoid or tanh, not %s",
+                               fcnn_activation_name(act));
+    return check_all_same_shape(call);
+}
+
+static int dropout_check(const struct fcnn_op_call *call)
+{
+    float rate = call->p.dropout.rate;
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return fcnn_op_invalid(call, "rate %g is not in [0, 1)", (double)rate);
+    return check_all_same_shape(call);
+}
+
+/* x and y [..., C]; every per-channel tensor [C]. */
+static int batchnorm_shapes(const struct fcnn_op_call *call, int x, int y, int first_channel,
+                            int last_channel)
+{
+    const struct fcnn_batchnorm_params *p = &call->p.batchnorm;
+    if (!(p->epsilon > 0.0f) || !(p->momentum >= 0.0f && p->momentum <= 1.0f))
+        return fcnn_op_invalid(call, "epsilon %g must be > 0 and momentum %g in [0, 1]",
+                               (double)p->epsilon, (double)p->momentum);
+    TRY(check_same_shape(call, x, y));
+    int channels = call->t[x]->shape[call->t[x]->ndim - 1];
+    for (int i = first_channel; i <= last_channel; i++)
+        if (call->t[i]->shape[0] != channels)
+            return fcnn_op_invalid(call, "'%s' has %d entries for %d channels",
+                                   fcnn_op_tensor_name(call->op, i), call->t[i]->shape[0],
+                                   channels);
+    return FCNN_OK;
+}
+
+/* x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
+static int batchnorm_fwd_train_check(const struct fcnn_op_call *call)
+{
+    TRY(batchnorm_shapes(call, 0, 5, 1, 4));
+    TRY(check_same_shape(call, 1, 6));
+    return check_same_shape(call, 1, 7);
+}
+
+/* x, gamma, beta, moving_mean, moving_variance, y */
+static int batchnorm_fwd_infer_check(const struct fcnn_op_call *call)
+{
+    return batchnorm_shapes(call, 0, 5, 1, 4);
+}
+
+/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta */
+static int batchnorm_bwd_check(const struct fcnn_op_call *call)
+{
+    TRY(check_same_shape(call, 0, 1));
+    TRY(batchnorm_shapes(call, 0, call->t[5] ? 5 : 1, 2, 4));
+    TRY(check_same_shape(call, 2, 6));
+    return check_same_shape(call, 2, 7);
+}
+
 /* --- the table --- */
 
 #define F32 FCNN_F32
@@ -290,6 +349,7 @@ static int softmax_xent_check(const struct fcnn_op_call *call)
 #define IN(name, dtype, rank) { name, FCNN_IN, dtype, rank, false }
 #define OPT_IN(name, dtype, rank) { name, FCNN_IN, dtype, rank, true }
 #define OUT(name, dtype, rank) { name, FCNN_OUT, dtype, rank, false }
+#define OPT_IN(name, dtype, rank) { name, FCNN_IN, dtype, rank, true }
 #define OPT_OUT(name, dtype, rank) { name, FCNN_OUT, dtype, rank, true }
 #define INOUT(name, dtype, rank) { name, FCNN_INOUT, dtype, rank, false }
 
@@ -345,7 +405,7 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .check = check_all_same_shape },
     [FCNN_OP_DENSE_FWD] = {
         .param = "act", .tensor_count = 4,
-        .t = { IN("x", F32, 2), IN("w", F32, 2), IN("b", F32, 1), OUT("y", F32, 2) },
+        .t = { IN("x", F32, 2), IN("w", F32, 2), OPT_IN("b", F32, 1), OUT("y", F32, 2) },
         .check = dense_fwd_check, .flops = dense_fwd_flops },
     [FCNN_OP_DENSE_BWD_DATA] = {
         .tensor_count = 3,
@@ -373,7 +433,61 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("m", F32, 1),
                INOUT("v", F32, 1) },
         .check = check_all_same_shape },
+    [FCNN_OP_RMSPROP_UPDATE] = {
+        .param = "rmsprop", .tensor_count = 3,
+        .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("velocity", F32, 1) },
+        .check = check_all_same_shape },
+    [FCNN_OP_ADAMW_UPDATE] = {
+        .param = "adamw", .tensor_count = 4,
+        .t = { INOUT("param", F32, 1), IN("grad", F32, 1), INOUT("m", F32, 1),
+               INOUT("v", F32, 1) },
+        .check = check_all_same_shape },
+    [FCNN_OP_ACTIVATION_FWD] = {
+        .param = "act", .tensor_count = 2,
+        .t = { IN("x", F32, ANY), OUT("y", F32, ANY) },
+        .check = activation_check },
+    [FCNN_OP_ACTIVATION_BWD] = {
+        .param = "act", .tensor_count = 3,
+        .t = { IN("y", F32, ANY), IN("dy", F32, ANY), OUT("dx", F32, ANY) },
+        .check = activation_check },
+    [FCNN_OP_DROPOUT_FWD] = {
+        .param = "dropout", .tensor_count = 2,
+        .t = { IN("x", F32, ANY), OUT("y", F32, ANY) },
+        .check = dropout_check },
+    [FCNN_OP_DROPOUT_BWD] = {
+        .param = "dropout", .tensor_count = 2,
+        .t = { IN("dy", F32, ANY), OUT("dx", F32, ANY) },
+        .check = dropout_check },
+    [FCNN_OP_BATCHNORM_FWD_TRAIN] = {
+        .param = "batchnorm", .tensor_count = 8,
+        .t = { IN("x", F32, ANY), IN("gamma", F32, 1), IN("beta", F32, 1),
+               INOUT("moving_mean", F32, 1), INOUT("moving_variance", F32, 1),
+               OUT("y", F32, ANY), OUT("mean", F32, 1), OUT("inv_std", F32, 1) },
+        .check = batchnorm_fwd_train_check },
+    [FCNN_OP_BATCHNORM_FWD_INFER] = {
+        .param = "batchnorm", .tensor_count = 6,
+        .t = { IN("x", F32, ANY), IN("gamma", F32, 1), IN("beta", F32, 1),
+               IN("moving_mean", F32, 1), IN("moving_variance", F32, 1), OUT("y", F32, ANY) },
+        .check = batchnorm_fwd_infer_check },
+    [FCNN_OP_BATCHNORM_BWD] = {
+        .param = "batchnorm", .tensor_count = 8,
+        .t = { IN("x", F32, ANY), IN("dy", F32, ANY), IN("gamma", F32, 1), IN("mean", F32, 1),
+               IN("inv_std", F32, 1), OPT_OUT("dx", F32, ANY), OUT("dgamma", F32, 1),
+               OUT("dbeta", F32, 1) },
+        .check = batchnorm_bwd_check },
 };
+
+const char *fcnn_activation_name(enum fcnn_activation act)
+{
+    switch (act) {
+    case FCNN_ACT_NONE: return "linear";
+    case FCNN_ACT_RELU: return "relu";
+    case FCNN_ACT_SIGMOID: return "sigmoid";
+    case FCNN_ACT_TANH: return "tanh";
+    case FCNN_ACT_SOFTMAX: return "softmax";
+    }
+    return "?";
+}
 
 const struct fcnn_op_desc *fcnn_op_desc(enum fcnn_op op)
 {

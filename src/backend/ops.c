@@ -349,3 +349,21 @@ int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
     struct fcnn_op_call call = { .op = FCNN_OP_ADAM_UPDATE, .t = { param, grad, m, v }, .p.adam = *p };
     return fcnn_op_run(be, &call);
 }
+
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_RMSPROP_UPDATE, .t = { param, grad, velocity },
+                                 .p.rmsprop = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_ADAMW_UPDATE, .t = { param, grad, m, v },
+                                 .p.adamw = *p };
+    return fcnn_op_run(be, &call);
+}

@@ -30,7 +30,8 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
-    OPT_MODEL, OPT_LR_SCHEDULE, OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS, OPT_LIST_KERNELS,
+    OPT_MODEL, OPT_LR_SCHEDULE, OPT_WEIGHT_DECAY, OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS,
+    OPT_LIST_KERNELS,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
     { "lr", required_argument, NULL, OPT_LR },
     { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
     { "lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE },
+    { "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
     { "seed", required_argument, NULL, OPT_SEED },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT },
     { "test-limit", required_argument, NULL, OPT_TEST_LIMIT },
@@ -134,7 +136,9 @@ static void print_help(void)
            "  --batch-size=N         samples per training step (default: %d)\n"
            "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
            "  --lr=X                 learning rate (default: %g)\n"
-           "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
+           "  --optimizer=NAME       adam, sgd, momentum (0.9), rmsprop (rho 0.9) or adamw,\n"
+           "                         with Keras's defaults (default: adam)\n"
+           "  --weight-decay=X       adamw's decoupled weight decay (default: %g)\n"
            "  --lr-schedule=S        the learning rate per epoch: constant, step:EPOCHS:FACTOR\n"
            "                         (times FACTOR every EPOCHS epochs) or cosine (Keras's\n"
            "                         CosineDecay over the run's epochs, towards 0)\n"
@@ -171,7 +175,8 @@ static void print_help(void)
            "  --version              show the version and exit\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
            fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
-           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
+           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, FCNN_DEFAULT_WEIGHT_DECAY,
+           DEFAULT_SEED, DEFAULT_OUT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -226,6 +231,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         .epochs = DEFAULT_EPOCHS, .batch_size = DEFAULT_BATCH,
         .eval_batch_size = 0, .lr = DEFAULT_LR, .optimizer = FCNN_OPT_ADAM,
         .seed = DEFAULT_SEED, .out_dir = DEFAULT_OUT,
+        .weight_decay = FCNN_DEFAULT_WEIGHT_DECAY,
     };
     enum fcnn_cli_result result = FCNN_CLI_RUN;
     long long v;
@@ -280,10 +286,19 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_OPTIMIZER: {
             int kind = fcnn_optimizer_parse(arg);
             if (kind < 0)
-                return usage("--optimizer must be adam, sgd or momentum, not '%s'", arg);
+                return usage("--optimizer must be adam, sgd, momentum, rmsprop or adamw, not "
+                             "'%s'", arg);
             o->optimizer = (enum fcnn_optimizer_kind)kind;
             break;
         }
+        case OPT_WEIGHT_DECAY:
+            errno = 0;
+            o->weight_decay = strtod(arg, &end);
+            if (errno || end == arg || *end || !isfinite(o->weight_decay) ||
+                o->weight_decay < 0 || o->weight_decay >= 1)
+                return usage("--weight-decay must be a number in [0, 1), not '%s'", arg);
+            o->weight_decay_given = true;
+            break;
         case OPT_LR_SCHEDULE:
             if (fcnn_lr_schedule_parse(arg, &o->lr_schedule) != FCNN_OK)
                 return usage("--lr-schedule: %s", fcnn_last_error());
@@ -322,6 +337,8 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         o->eval_batch_size = o->bench ? DEFAULT_BENCH_EVAL_BATCH : DEFAULT_EVAL_BATCH;
     if (o->bench + o->tune + o->eval_only + (o->resume_path != NULL) > 1)
         return usage("--bench, --tune, --eval and --resume are separate modes: give one");
+    if (o->weight_decay_given && o->optimizer != FCNN_OPT_ADAMW)
+        return usage("--weight-decay applies to --optimizer=adamw");
     if (o->eval_only && !o->load_path)
         return usage("--eval needs --load FILE");
     if (o->resume_path && (o->load_path || o->eval_only))

@@ -23,6 +23,8 @@ struct fcnn_options {
     double lr;
     enum fcnn_optimizer_kind optimizer;
     struct fcnn_lr_schedule lr_schedule;
+    double weight_decay;   /* adamw's decoupled weight decay */
+    bool weight_decay_given;
     uint64_t seed;
     int train_limit, test_limit; /* 0: all */
     const char *out_dir;

@@ -24,11 +24,11 @@ static void shape_text(char *out, size_t size, const struct fcnn_shape *s)
 }
 
 int fcnn_export_params(const struct fcnn_options *o, const struct fcnn_model *model,
-                       const float *params, int epoch, FILE *out)
+                       const float *params, const float *state, int epoch, FILE *out)
 {
     int status = FCNN_OK;
     if (o->export_onnx) {
-        status = fcnn_onnx_export(o->export_onnx, model, params);
+        status = fcnn_onnx_export(o->export_onnx, model, params, state);
         if (status == FCNN_OK && out) {
             char in[64], res[64];
             shape_text(in, sizeof in, &model->input);
@@ -39,7 +39,7 @@ int fcnn_export_params(const struct fcnn_options *o, const struct fcnn_model *mo
         }
     }
     if (status == FCNN_OK && o->export_weights) {
-        status = fcnn_weights_save(o->export_weights, model, params, epoch);
+        status = fcnn_weights_save(o->export_weights, model, params, state, epoch);
         if (status == FCNN_OK && out)
             fprintf(out, "Weights written to %s (weights only: no optimizer state or history)\n",
                     o->export_weights);
@@ -51,11 +51,17 @@ int fcnn_export_checkpoint(const struct fcnn_options *o, const struct fcnn_model
                            const struct fcnn_checkpoint *ck, FILE *out)
 {
     float *params = malloc(model->param_floats * sizeof(float));
-    if (!params)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
-    int status = fcnn_checkpoint_get_params(ck, params);
+    float *state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+    int status = FCNN_OK;
+    if (!params || !state)
+        status = fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
     if (status == FCNN_OK)
-        status = fcnn_export_params(o, model, params, fcnn_checkpoint_epoch(ck), out);
+        status = fcnn_checkpoint_get_params(ck, params);
+    if (status == FCNN_OK)
+        status = fcnn_checkpoint_get_state(ck, state);
+    if (status == FCNN_OK)
+        status = fcnn_export_params(o, model, params, state, fcnn_checkpoint_epoch(ck), out);
     free(params);
+    free(state);
     return status;
 }

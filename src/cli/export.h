@@ -12,10 +12,10 @@
 /* Whether the options ask for an export at all. */
 bool fcnn_export_requested(const struct fcnn_options *o);
 
-/* Writes the files the options ask for from `params` (the model's arena layout), and one
- * line each on `out` (NULL: silent). `epoch`: epochs the weights were trained for. */
+/* Writes the files the options ask for from `params` and `state` (the model's arena
+ * layouts), and one line each on `out` (NULL: silent). `epoch`: epochs trained. */
 int fcnn_export_params(const struct fcnn_options *o, const struct fcnn_model *model,
-                       const float *params, int epoch, FILE *out);
+                       const float *params, const float *state, int epoch, FILE *out);
 
 /* The same, from a checkpoint opened for `model` (--load FILE with an export: no backend,
  * no data, no training). */

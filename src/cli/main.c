@@ -203,6 +203,7 @@ static int resume_settings(struct run *r)
     r->opt.optimizer = s->optimizer;
     r->opt.lr = s->lr;
     r->opt.lr_schedule = s->lr_schedule;
+    r->opt.weight_decay = s->weight_decay;
     r->opt.batch_size = s->batch_size;
     r->opt.seed = s->seed;
     if (!r->opt.epochs_given)
@@ -217,7 +218,8 @@ static int save_checkpoint(struct run *r)
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
                                               .optimizer = r->opt.optimizer, .lr = r->opt.lr,
-                                              .lr_schedule = r->opt.lr_schedule };
+                                              .lr_schedule = r->opt.lr_schedule,
+                                              .weight_decay = r->opt.weight_decay };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
 
@@ -360,6 +362,7 @@ static int build(struct run *r)
                                        (int)r->model.param_floats, &r->optimizer);
     if (status != FCNN_OK)
         return status;
+    r->optimizer->weight_decay = r->opt.weight_decay;
 
     fcnn_rng_seed(&r->rng, r->opt.seed);
     float *params = malloc(r->model.param_floats * sizeof(float));
@@ -429,14 +432,21 @@ static int tune(struct run *r)
 /* --export-onnx, --export-weights after training, from the trained weights. */
 static int export_trained(struct run *r)
 {
-    float *params = malloc(r->model.param_floats * sizeof(float));
-    if (!params)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
-    int status = fcnn_network_get_params(r->net, params);
+    const struct fcnn_model *m = &r->model;
+    float *params = malloc(m->param_floats * sizeof(float));
+    float *state = malloc((m->state_floats ? m->state_floats : 1) * sizeof(float));
+    int status = FCNN_OK;
+    if (!params || !state)
+        status = fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
     if (status == FCNN_OK)
-        status = fcnn_export_params(&r->opt, &r->model, params, r->trainer.epoch,
+        status = fcnn_network_get_params(r->net, params);
+    if (status == FCNN_OK)
+        status = fcnn_network_get_state(r->net, state);
+    if (status == FCNN_OK)
+        status = fcnn_export_params(&r->opt, m, params, state, r->trainer.epoch,
                                     r->opt.quiet ? NULL : stdout);
     free(params);
+    free(state);
     return status;
 }
 

@@ -91,3 +91,9 @@ int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena)
     (void)ck, (void)arena;
     return unavailable("a checkpoint");
 }
+
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena)
+{
+    (void)ck, (void)arena;
+    return unavailable("a checkpoint");
+}

@@ -46,14 +46,12 @@ bool fcnn_checkpoints_available(void)
 
 static const char *slot_name(enum fcnn_optimizer_kind kind, int slot)
 {
-    if (kind == FCNN_OPT_ADAM)
-        return slot == 0 ? "m" : "v";
-    return "velocity";
+    return fcnn_optimizer_slot_name_of(kind, slot);
 }
 
 static int slots_of(enum fcnn_optimizer_kind kind)
 {
-    return kind == FCNN_OPT_ADAM ? 2 : kind == FCNN_OPT_MOMENTUM ? 1 : 0;
+    return fcnn_optimizer_slots_of(kind);
 }
 
 static void slot_tensor_name(char *out, enum fcnn_optimizer_kind kind, int slot,
@@ -108,10 +106,11 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     char schedule[64];
     fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
         fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
         opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
-        "batch_size", settings->batch_size, "epochs", settings->epochs));
+        "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
+        settings->batch_size, "epochs", settings->epochs));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
@@ -254,12 +253,12 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     if (status != FCNN_OK)
         return status;
     const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
-    double lr = 0;
+    double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY;
     int batch = 0, epochs = 0;
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s}", "optimizer", &optimizer,
-                       "lr", &lr, "batch_size", &batch, "epochs", &epochs, "lr_schedule",
-                       &schedule) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F}", "optimizer",
+                       &optimizer, "lr", &lr, "batch_size", &batch, "epochs", &epochs,
+                       "lr_schedule", &schedule, "weight_decay", &weight_decay) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
     struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
     if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
@@ -274,7 +273,8 @@ static int parse_settings(struct fcnn_checkpoint *ck)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
                                                    .epochs = epochs,
-                                                   .lr_schedule = lr_schedule };
+                                                   .lr_schedule = lr_schedule,
+                                                   .weight_decay = weight_decay };
     json_decref(hyper);
     return status;
 }
@@ -577,6 +577,20 @@ int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck)
 int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena)
 {
     fill_arena(ck, "", arena);
+    return FCNN_OK;
+}
+
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    memset(arena, 0, model->state_floats * sizeof(float));
+    for (int i = 0; i < model->state_count; i++) {
+        const struct fcnn_param *p = &model->states[i];
+        const struct fcnn_st_tensor *t = fcnn_st_find(&ck->file, p->name);
+        if (!t || t->count != p->count)
+            return bad(ck, "holds no tensor '%s' (the model's non-trainable state)", p->name);
+        memcpy(arena + p->offset, t->data, p->count * sizeof(float));
+    }
     return FCNN_OK;
 }
 

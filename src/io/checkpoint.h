@@ -26,6 +26,7 @@ struct fcnn_run_settings {
     enum fcnn_optimizer_kind optimizer;
     double lr;                           /* the base rate the schedule starts from */
     struct fcnn_lr_schedule lr_schedule;
+    double weight_decay;                 /* AdamW's */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
@@ -55,6 +56,9 @@ bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck);
 int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck);
 /* The checkpoint's weights, host-side, in the model's arena layout (gaps zero). */
 int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena);
+/* Its non-trainable state (BatchNormalization's moving statistics) likewise; a line
+ * naming the first missing tensor when the file has none for a model that needs it. */
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena);
 
 /* Puts the checkpoint's weights into the network (--load). */
 int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net);

@@ -15,9 +15,11 @@
 /* The scaling the graph applies to its input first: x * (1.0f / 255.0f). */
 #define FCNN_ONNX_INPUT_SCALE (1.0f / 255.0f)
 
-/* Writes `model` with the parameters in `params` (the model's arena layout) to `path`,
+/* Writes `model` with the parameters in `params` and the non-trainable state in `state`
+ * (the model's two arena layouts; `state` may be NULL when the model has none) to `path`,
  * atomically (temporary file, fsync, rename). A layer without an ONNX mapping is refused
  * with one line naming it (FCNN_ERR_UNSUPPORTED); nothing is written then. */
-int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const float *params);
+int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const float *params,
+                     const float *state);
 
 #endif

@@ -57,9 +57,10 @@ static void scale_input(struct onnx_graph *g)
     onnx_node_input(g, n, "input_scale");
 }
 
-static int build(struct onnx_graph *g, const struct fcnn_model *model, const float *params)
+static int build(struct onnx_graph *g, const struct fcnn_model *model, const float *params,
+                 const float *state)
 {
-    const struct onnx_weights w = { model, params };
+    const struct onnx_weights w = { model, params, state };
     onnx_graph_init(g, "input", model->input);
     scale_input(g);
     for (int i = 0; i < model->layer_count && !g->failed; i++) {
@@ -85,11 +86,12 @@ static int build(struct onnx_graph *g, const struct fcnn_model *model, const flo
     return g->failed;
 }
 
-int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const float *params)
+int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const float *params,
+                     const float *state)
 {
     struct onnx_graph g;
     struct pb_buf encoded = { 0 };
-    int status = build(&g, model, params);
+    int status = build(&g, model, params, state);
     if (status == FCNN_OK) {
         char description[1024];
         fcnn_model_describe(model, description, sizeof description);

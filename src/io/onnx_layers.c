@@ -22,26 +22,42 @@ static const char *named(char buf[ONNX_NAME_SIZE], const struct fcnn_layer *laye
     return buf;
 }
 
-/* The layer's parameter "<layer>/<suffix>" and its data; NULL when the layer has none
- * (an error is recorded unless the parameter is optional: a bias with use_bias=False). */
-static const float *weight(struct onnx_graph *g, const struct onnx_weights *w,
-                           const struct fcnn_layer *layer, const char *suffix, bool optional,
-                           const struct fcnn_param **param)
+/* The layer's tensor "<layer>/<suffix>" among `list` (the model's parameters or its
+ * state) and its data in `arena`; NULL when the layer has none (an error is recorded
+ * unless the tensor is optional: a bias with use_bias=False). */
+static const float *find(struct onnx_graph *g, const struct fcnn_layer *layer, const char *suffix,
+                         const struct fcnn_param *list, int first, int count, const float *arena,
+                         bool optional, const struct fcnn_param **param)
 {
     char name[ONNX_NAME_SIZE];
     named(name, layer, suffix);
     *param = NULL;
-    for (int i = layer->first_param; i < layer->first_param + layer->param_count; i++) {
-        const struct fcnn_param *p = &w->model->params[i];
-        if (strcmp(p->name, name) == 0) {
-            *param = p;
-            return w->params + p->offset;
+    for (int i = first; i < first + count && arena; i++) {
+        if (strcmp(list[i].name, name) == 0) {
+            *param = &list[i];
+            return arena + list[i].offset;
         }
     }
     if (!optional)
         onnx_graph_fail(g, fcnn_error(FCNN_ERR_INVALID, "ONNX export: layer %s has no "
-                                      "parameter %s", layer->name, name));
+                                      "tensor %s", layer->name, name));
     return NULL;
+}
+
+static const float *weight(struct onnx_graph *g, const struct onnx_weights *w,
+                           const struct fcnn_layer *layer, const char *suffix, bool optional,
+                           const struct fcnn_param **param)
+{
+    return find(g, layer, suffix, w->model->params, layer->first_param, layer->param_count,
+                w->params, optional, param);
+}
+
+static const float *state(struct onnx_graph *g, const struct onnx_weights *w,
+                          const struct fcnn_layer *layer, const char *suffix,
+                          const struct fcnn_param **param)
+{
+    return find(g, layer, suffix, w->model->states, layer->first_state, layer->state_count,
+                w->state, false, param);
 }
 
 /* A parameter stored as it is, under its Keras name. */
@@ -110,7 +126,7 @@ static int map_conv2d(struct onnx_graph *g, const struct fcnn_layer *layer,
         onnx_node_input(g, n, bias->name);
     window(g, n, kernel->shape[0], kernel->shape[1], c->sh, c->sw, c->pad_top, c->pad_left,
            c->pad_bottom, c->pad_right);
-    return activation(g, layer, c->act);
+    return activation(g, layer, layer->activation);
 }
 
 /* MaxPool ignores padded positions and AveragePool with count_include_pad=0 divides by
@@ -191,7 +207,44 @@ static int map_dense(struct onnx_graph *g, const struct fcnn_layer *layer,
     onnx_node_input(g, n, kernel->name);
     if (b)
         onnx_node_input(g, n, bias->name);
+    return activation(g, layer, layer->p.dense.act);
+}
+
+/* Activation(relu|sigmoid|tanh|softmax); linear adds nothing. */
+static int map_activation(struct onnx_graph *g, const struct fcnn_layer *layer,
+                          const struct onnx_weights *w)
+{
+    (void)w;
     return activation(g, layer, layer->p.act);
+}
+
+/* BatchNormalization in inference form: (x - moving_mean) / sqrt(moving_variance +
+ * epsilon) * gamma + beta over the channels, which ONNX expects on axis 1: NCHW for a
+ * feature map, [N, C] as it is for features. */
+static int map_batchnorm(struct onnx_graph *g, const struct fcnn_layer *layer,
+                         const struct onnx_weights *w)
+{
+    const struct fcnn_param *gamma, *beta, *mean, *variance;
+    const float *gd = weight(g, w, layer, "gamma", false, &gamma);
+    const float *bd = weight(g, w, layer, "beta", false, &beta);
+    const float *md = state(g, w, layer, "moving_mean", &mean);
+    const float *vd = state(g, w, layer, "moving_variance", &variance);
+    if (!gd || !bd || !md || !vd)
+        return g->failed;
+    char name[ONNX_NAME_SIZE];
+    onnx_graph_layout(g, ONNX_NCHW, layer->name);
+    initializer_as_is(g, gamma, gd);
+    initializer_as_is(g, beta, bd);
+    initializer_as_is(g, mean, md);
+    initializer_as_is(g, variance, vd);
+    struct onnx_node *n = onnx_graph_node(g, "BatchNormalization",
+                                          named(name, layer, "BatchNormalization"), layer->out);
+    onnx_node_input(g, n, gamma->name);
+    onnx_node_input(g, n, beta->name);
+    onnx_node_input(g, n, mean->name);
+    onnx_node_input(g, n, variance->name);
+    onnx_node_float(g, n, "epsilon", layer->p.batchnorm.epsilon);
+    return FCNN_OK;
 }
 
 /* Dropout is the identity at inference: no node at all. */
@@ -209,7 +262,9 @@ static const struct onnx_mapping mappings[] = {
     { "GlobalAveragePooling2D", map_global_avgpool2d },
     { "Flatten", map_flatten },
     { "Dense", map_dense },
+    { "Activation", map_activation },
     { "Dropout", map_dropout },
+    { "BatchNormalization", map_batchnorm },
 };
 
 const struct onnx_mapping *onnx_mapping_find(const char *class_name)

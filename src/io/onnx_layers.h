@@ -6,10 +6,12 @@
 #include "io/onnx_graph.h"
 #include "nn/model.h"
 
-/* The trained tensors, in the model's arena layout. */
+/* The trained tensors, in the model's arena layouts: parameters, and non-trainable state
+ * (BatchNormalization's moving statistics; NULL for a model without state). */
 struct onnx_weights {
     const struct fcnn_model *model;
     const float *params;
+    const float *state;
 };
 
 struct onnx_mapping {

@@ -10,19 +10,29 @@
 #include "io/safetensors.h"
 #include "io/weights.h"
 
-int fcnn_weights_save(const char *path, const struct fcnn_model *model, const float *params,
-                      int epoch)
+/* One tensor of `list` (parameters or state) as the writer wants it. */
+static struct fcnn_st_tensor tensor_of(const struct fcnn_param *p, const float *arena)
 {
-    struct fcnn_st_tensor *tensors = calloc((size_t)model->param_count + 1, sizeof *tensors);
+    struct fcnn_st_tensor t = { .name = p->name, .ndim = p->ndim, .data = arena + p->offset,
+                                .count = p->count };
+    for (int d = 0; d < p->ndim; d++)
+        t.shape[d] = p->shape[d];
+    return t;
+}
+
+int fcnn_weights_save(const char *path, const struct fcnn_model *model, const float *params,
+                      const float *state, int epoch)
+{
+    if (model->state_count && !state)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: the model's state is missing", path);
+    int count = model->param_count + model->state_count;
+    struct fcnn_st_tensor *tensors = calloc((size_t)count + 1, sizeof *tensors);
     if (!tensors)
         return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the weights", path);
-    for (int i = 0; i < model->param_count; i++) {
-        const struct fcnn_param *p = &model->params[i];
-        tensors[i] = (struct fcnn_st_tensor){ .name = p->name, .ndim = p->ndim,
-                                              .data = params + p->offset, .count = p->count };
-        for (int d = 0; d < p->ndim; d++)
-            tensors[i].shape[d] = p->shape[d];
-    }
+    for (int i = 0; i < model->param_count; i++)
+        tensors[i] = tensor_of(&model->params[i], params);
+    for (int i = 0; i < model->state_count; i++)
+        tensors[model->param_count + i] = tensor_of(&model->states[i], state);
     char version[16], epochs[16], description[1024], input_shape[64], classes[16];
     snprintf(version, sizeof version, "%d", FCNN_WEIGHTS_FORMAT_VERSION);
     snprintf(epochs, sizeof epochs, "%d", epoch);
@@ -51,7 +61,7 @@ int fcnn_weights_save(const char *path, const struct fcnn_model *model, const fl
         { "classes", classes },
         { "epoch", epochs },
     };
-    int status = fcnn_st_write(path, tensors, model->param_count, meta,
+    int status = fcnn_st_write(path, tensors, count, meta,
                                (int)(sizeof meta / sizeof meta[0]));
     free(tensors);
     return status;

@@ -13,9 +13,10 @@
 #define FCNN_WEIGHTS_FORMAT "fcnn-weights"
 #define FCNN_WEIGHTS_FORMAT_VERSION 1
 
-/* Writes the parameters in `params` (the model's arena layout) to `path`, atomically.
+/* Writes the parameters in `params` and the non-trainable state in `state` (the model's
+ * arena layouts; `state` may be NULL for a model without state) to `path`, atomically.
  * `epoch` is how many epochs they were trained for, recorded for information. */
 int fcnn_weights_save(const char *path, const struct fcnn_model *model, const float *params,
-                      int epoch);
+                      const float *state, int epoch);
 
 #endif

@@ -126,12 +126,10 @@ static void shape_text(struct fcnn_shape s, char *out, size_t size)
         snprintf(out, size, "(None, %d)", s.dims[0]);
 }
 
-/* Keras's output length along one axis (conv_utils / pooling with dilation 1). */
+/* Keras's output length along one axis (the rule the layers use, in backend.h). */
 static int output_length(int in, int window, int stride, enum fcnn_padding padding)
 {
-    if (padding == FCNN_PADDING_SAME)
-        return (in + stride - 1) / stride;
-    return in < window ? 0 : (in - window) / stride + 1;
+    return fcnn_window_axis(in, window, stride, padding).out;
 }
 
 /* A window (kernel or pool) sliding over an image: sizes and strides in range, and for

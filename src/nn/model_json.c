@@ -430,6 +430,7 @@ static int read_layer(struct reader *r, size_t index, const json_t *layer)
         bool needed = understood_arg(cls, fcnn_desc_arg_name(l->kind, a)) >= 0 &&
                       (a != FCNN_ARG_ACTIVATION || l->kind == FCNN_LAYER_ACTIVATION) &&
                       (a != FCNN_ARG_SIZE || l->kind == FCNN_LAYER_CONV2D);
+        snprintf(at, sizeof at, "%s.config", path);
         if (needed && !seen[a])
             return refuse(r, at, "%s is missing", fcnn_desc_arg_name(l->kind, a));
     }

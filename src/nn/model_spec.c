@@ -143,6 +143,8 @@ static bool parse_real(const char *text, double *out)
 
 static bool is_number(const char *text)
 {
+    if (text[0] == '-' || text[0] == '+') /* a sign: out of range, said by the validator */
+        text++;
     return isdigit((unsigned char)text[0]) || (text[0] == '.' && isdigit((unsigned char)text[1]));
 }
 

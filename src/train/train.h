@@ -59,6 +59,7 @@ struct fcnn_trainer {
     int wait;                         /* epochs since val_loss last improved */
     double best_val_loss;
     float *best_params;               /* the parameters of that epoch (host copy) */
+    float *best_state;  /* and the non-trainable state with them (moving statistics) */
     bool stopped_early;
     bool warmed_up;
 };
