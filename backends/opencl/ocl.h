@@ -279,6 +279,10 @@ int ocl_program_get(struct ocl_context *ctx, const char *file, const char *optio
 int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
                    const char *name, struct ocl_kernel **out);
 void ocl_programs_release(struct ocl_context *ctx);
+/* Programs are built when first used; a file replaced from $FCNN_KERNEL_DIR is built at
+ * open too (with its own defaults), so a replacement that does not compile is reported
+ * at once, whether or not the run would use it. */
+int ocl_build_overrides(struct ocl_context *ctx);
 
 /* --- buffers ------------------------------------------------------------------------ */
 

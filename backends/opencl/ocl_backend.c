@@ -1,26 +1,20 @@
 /* The OpenCL backend: opening a device, the op table the core calls, and each op slot's
  * hand-off to the kernel registry, which picks the variant that runs it.
  *
- * Open builds every variant's programs (from the disk cache when it can), so a kernel that
- * does not compile fails the open, with its build log, and reads the stored tuning
- * choices. What remains slow happens at the first call of each shape, in the core's
- * warm-up pass before any timed step: timing the variants of a new shape, and CLBlast's
- * compilation if a variant that uses it runs. */
+ * Open reads the stored tuning choices and builds nothing but what a forced variant uses.
+ * What is slow happens at the first call of each shape, in the core's warm-up pass before
+ * any timed step: building the programs of the variants that run or are timed (from the
+ * disk cache when it can; a kernel that does not compile fails that call, with its build
+ * log), timing the candidates of a new shape, and CLBlast's compilation if a variant that
+ * uses it runs. */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ocl_registry.h"
 
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void ocl_close(void *opaque)
 {
@@ -82,13 +76,13 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     if (kernels && *kernels)
         OCL_TRY(ocl_force_variants(ctx, kernels));
 
-    double start = seconds_now();
-    OCL_TRY(ocl_build_all_variants(ctx));
+    /* Programs are built when a variant first runs or is timed (or is forced, above):
+     * a model builds what its shapes use, not all of the registry. */
+    OCL_TRY(ocl_build_overrides(ctx));
     if (ctx->verbose)
-        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d compiled); "
-                "%d stored tuning choices%s\n", ctx->description, seconds_now() - start,
-                ctx->cache.enabled ? ctx->cache.dir : "off", ctx->cache.stats.hits,
-                ctx->source_builds, ctx->tuning.count,
+        fprintf(stderr, "opencl: %s; programs are built at first use (cache %s); "
+                "%d stored tuning choices%s\n", ctx->description,
+                ctx->cache.enabled ? ctx->cache.dir : "off", ctx->tuning.count,
                 !ctx->tuning.enabled ? " (tuning off: FCNN_TUNE=0)"
                 : options->retune ? " (retuning every shape)" : "");
     return FCNN_OK;

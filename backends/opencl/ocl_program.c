@@ -186,6 +186,24 @@ int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *option
     return FCNN_OK;
 }
 
+int ocl_build_overrides(struct ocl_context *ctx)
+{
+    const char *dir = getenv("FCNN_KERNEL_DIR");
+    if (!dir || !*dir)
+        return FCNN_OK;
+    for (int i = 0; i < ocl_source_count(); i++) {
+        struct ocl_source source;
+        OCL_TRY(ocl_source_load(ocl_source_file(i), &source));
+        bool overridden = source.owned != NULL;
+        ocl_source_release(&source);
+        struct ocl_program *program;
+        /* The file's own defaults for every tunable: each kernel file compiles alone. */
+        if (overridden)
+            OCL_TRY(ocl_program_get(ctx, ocl_source_file(i), "-cl-std=CL1.2", &program));
+    }
+    return FCNN_OK;
+}
+
 void ocl_programs_release(struct ocl_context *ctx)
 {
     for (int i = 0; i < ctx->program_count; i++) {

@@ -169,7 +169,7 @@ static const struct ocl_variant variants[] = {
       .run = ocl_dense_fwd_gemm },
     /* Few units: w's rows in registers, no transposed copy (one launch). */
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
-      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
@@ -293,13 +293,6 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
         struct ocl_program *program;
         OCL_TRY(ocl_program_get(ctx, variant->files[f], options, &program));
     }
-    return FCNN_OK;
-}
-
-int ocl_build_all_variants(struct ocl_context *ctx)
-{
-    for (int i = 0; i < VARIANT_COUNT; i++)
-        OCL_TRY(build_variant(ctx, &variants[i]));
     return FCNN_OK;
 }
 

@@ -36,6 +36,9 @@ static const unsigned char gemm_cl[] = {
 static const unsigned char gemm_local_cl[] = {
 #include "kernels/gemm_local.cl.inc"
 };
+static const unsigned char gemm_small_k_cl[] = {
+#include "kernels/gemm_small_k.cl.inc"
+};
 static const unsigned char im2col_cl[] = {
 #include "kernels/im2col.cl.inc"
 };
@@ -63,8 +66,8 @@ static const struct embedded {
 #define EMBEDDED(name) { #name ".cl", name##_cl, sizeof name##_cl }
     EMBEDDED(activation),    EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(conv2d_filter),
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
-    EMBEDDED(gemm_local),    EMBEDDED(loss),  EMBEDDED(optim),  EMBEDDED(pool),
-    EMBEDDED(dropout),       EMBEDDED(batchnorm),
+    EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
+    EMBEDDED(pool),          EMBEDDED(dropout),      EMBEDDED(batchnorm),
 #undef EMBEDDED
 };
 

@@ -14,6 +14,7 @@
  * operands see exactly one run: the chosen variant's, afterwards. */
 #include <config.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,11 @@
 #define TRIALS 3
 /* Progress lines start once tuning has taken this long in one process. */
 #define QUIET_SECONDS 1.0
+/* On a CPU device, a first tuning times only the variants whose priority is within this
+ * many points of the best supporting one: the register-tiled families. The GEMM, CLBlast
+ * and direct forms below them never won a shape on PoCL (see `fcnn --tune`, which times
+ * every variant) and cost most of a cold start in compilation and slow trial runs. */
+#define CPU_PRIORITY_BAND 5
 
 void ocl_tuning_open(struct ocl_context *ctx, bool retune)
 {
@@ -329,6 +335,23 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     return FCNN_OK;
 }
 
+/* The candidates worth timing: all of them with --tune or on a GPU (where the ranking of
+ * the families is not known in advance); on a CPU, the top band of priorities. */
+static int prune_candidates(const struct ocl_context *ctx,
+                            const struct ocl_variant *candidates[], int count)
+{
+    if (ctx->tuning.retune || !(ctx->identity.type & CL_DEVICE_TYPE_CPU))
+        return count;
+    int best = INT_MIN, kept = 0;
+    for (int i = 0; i < count; i++)
+        if (candidates[i]->priority > best)
+            best = candidates[i]->priority;
+    for (int i = 0; i < count; i++)
+        if (candidates[i]->priority >= best - CPU_PRIORITY_BAND)
+            candidates[kept++] = candidates[i];
+    return kept;
+}
+
 int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
                       const struct ocl_variant **out)
 {
@@ -338,6 +361,7 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         return FCNN_OK;
     const struct ocl_variant *candidates[OCL_TUNING_MAX_CANDIDATES];
     int count = ocl_supporting_variants(ctx, call, candidates, OCL_TUNING_MAX_CANDIDATES);
+    count = prune_candidates(ctx, candidates, count);
     if (count < 2)
         return FCNN_OK;
     char key[OCL_TUNING_KEY_SIZE];
