@@ -5,18 +5,25 @@
  *    order, each node reading the one before it, Conv/MaxPool/Transpose attributes that
  *    say what the layer does, and initializers whose shapes and bytes are the model's
  *    parameters after the documented transposes (Conv HWIO -> OIHW, Dense as is);
+ *  - the graph computes what fcnn computes: run by a small interpreter of the test's own
+ *    (onnx-run.c, the ONNX operators' definitions in double precision) on raw pixel
+ *    values, it gives the reference backend's outputs (after the softmax fcnn fuses with
+ *    its loss, when the model ends in one) to within float rounding;
  *  - a layer kind without a mapping is refused with one line and no file is written.
  * With arguments FILE.onnx CHECKPOINT.safetensors it instead checks that every parameter
  * of the checkpoint is in the ONNX file, transposed as documented, byte for byte (the
  * end-to-end test runs it on what `fcnn --export-onnx` wrote). */
 #include <config.h>
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "io/onnx.h"
@@ -25,12 +32,14 @@
 #include "nn/layer.h"
 #include "nn/model.h"
 #include "nn/model_desc.h"
+#include "nn/network.h"
 #ifdef HAVE_JANSSON
 #include "io/safetensors.h"
 #endif
 
 #include "expect.h"
 #include "onnx-decode.h"
+#include "onnx-run.h"
 
 static char dir[] = "/tmp/fcnn-test-onnx-XXXXXX";
 
@@ -154,6 +163,72 @@ static const struct t_node *node_named(const struct t_model *m, const char *laye
         if (!strcmp(m->nodes[i].name, name))
             return &m->nodes[i];
     return NULL;
+}
+
+/* The decoded graph on a few images of raw pixel values, against fcnn's reference
+ * backend on the same images scaled as fcnn scales them. */
+static void check_outputs(const char *what, const struct fcnn_model *m, const float *params,
+                          const float *state, const struct t_model *onnx, bool probabilities)
+{
+    enum { N = 3 };
+    size_t per = fcnn_shape_count(&m->input), outputs = fcnn_shape_count(&m->layers[m->layer_count - 1].out);
+    float *raw = malloc(N * per * sizeof(float)), *scaled = malloc(N * per * sizeof(float));
+    float *want = malloc(N * outputs * sizeof(float)), *got = malloc(N * outputs * sizeof(float));
+    struct fcnn_rng rng;
+    fcnn_rng_seed(&rng, 3);
+    for (size_t i = 0; i < N * per; i++) {
+        raw[i] = (float)fcnn_rng_below(&rng, 256);
+        scaled[i] = raw[i] * (1.0f / 255.0f);
+    }
+    struct fcnn_backend *be = NULL;
+    struct fcnn_network *net = NULL;
+    int status = fcnn_backend_open("ref", NULL, &be);
+    if (status == FCNN_OK)
+        status = fcnn_network_create(be, m, N, 0, &net);
+    if (status == FCNN_OK)
+        status = fcnn_network_set_params(net, params);
+    if (status == FCNN_OK)
+        status = fcnn_network_set_state(net, state);
+    struct fcnn_tensor input = net ? fcnn_network_input(net, N) : (struct fcnn_tensor){ 0 };
+    if (status == FCNN_OK)
+        status = fcnn_upload(be, &input, scaled);
+    if (status == FCNN_OK)
+        status = fcnn_network_forward(net, N, false);
+    struct fcnn_tensor y = net ? fcnn_network_activation(net, m->layer_count, N)
+                               : (struct fcnn_tensor){ 0 };
+    if (status == FCNN_OK)
+        status = fcnn_download(be, &y, want);
+    EXPECT(status == FCNN_OK, "%s: fcnn's forward pass: %s", what, fcnn_last_error());
+    if (status == FCNN_OK && probabilities) /* the softmax fcnn leaves to its loss */
+        for (int i = 0; i < N; i++) {
+            float *row = want + (size_t)i * outputs;
+            double top = row[0], sum = 0;
+            for (size_t j = 1; j < outputs; j++)
+                top = row[j] > top ? row[j] : top;
+            for (size_t j = 0; j < outputs; j++)
+                sum += exp(row[j] - top);
+            for (size_t j = 0; j < outputs; j++)
+                row[j] = (float)(exp(row[j] - top) / sum);
+        }
+    int ran = t_onnx_run(onnx, raw, N, m->input.dims, m->input.ndim, got, N * outputs);
+    EXPECT(ran == 0, "%s: the interpreter could not run the graph", what);
+    if (status == FCNN_OK && ran == 0) {
+        double worst = 0, scale = 1;
+        for (size_t i = 0; i < N * outputs; i++) {
+            worst = fmax(worst, fabs((double)got[i] - want[i]));
+            scale = fmax(scale, fabs((double)want[i]));
+        }
+        /* float32 activations against a double interpreter: rounding, nothing more. */
+        EXPECT(worst <= 1e-4 * scale, "%s: the graph's outputs differ from fcnn's by %g "
+               "(largest output %g)", what, worst, scale);
+    }
+    fcnn_network_destroy(net);
+    if (be)
+        fcnn_backend_close(be);
+    free(raw);
+    free(scaled);
+    free(want);
+    free(got);
 }
 
 /* Exports `m`, reads it back and checks it against the model; `ops` are the node types
@@ -291,6 +366,7 @@ static void check_export(const char *what, const struct fcnn_model *m, const cha
                    what);
         }
     }
+    check_outputs(what, m, params, state, &onnx, !strcmp(output_kind, "probabilities"));
     t_onnx_free(&onnx);
     free(params);
     free(state);
