@@ -23,8 +23,8 @@ static int write_atomically(const char *path, const uint8_t *data, size_t size)
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) /* the file the user named, not our temporary one */
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     const char *step = NULL;
     if (fwrite(data, 1, size, f) != size)
         step = "write";
