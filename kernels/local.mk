@@ -56,12 +56,12 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/gemm_local.cl.inc: $(srcdir)/%reldir%/gemm_local.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/gemm_local.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/gemm_small_k.cl.inc: $(srcdir)/%reldir%/gemm_small_k.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/gemm_small_k.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
 %reldir%/dropout.cl.inc: $(srcdir)/%reldir%/dropout.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/dropout.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
 %reldir%/batchnorm.cl.inc: $(srcdir)/%reldir%/batchnorm.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/batchnorm.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
-%reldir%/gemm_small_k.cl.inc: $(srcdir)/%reldir%/gemm_small_k.cl
-	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
-	od -An -v -tx1 $(srcdir)/%reldir%/gemm_small_k.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

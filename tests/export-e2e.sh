@@ -8,6 +8,7 @@
 #    scaling in its metadata; --load FILE --eval gives exactly the full checkpoint's
 #    results, and --resume FILE is refused with one line;
 #  - training with --export-onnx writes the file after the last epoch;
+#  - the same for a model with BatchNormalization, Dropout and a softmax output;
 #  - an unwritable export path and export with --eval are one line each, exit 1 and 2.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
@@ -34,7 +35,7 @@ cmp -s "$tmp/m.onnx" "$tmp/trained.onnx" || fail "exported from the checkpoint !
 
 # Every parameter, transposed as documented, byte for byte.
 "$TEST_ONNX" "$tmp/m.onnx" "$ck" > "$tmp/compare.out" 2>&1 || fail "ONNX vs checkpoint: $(cat "$tmp/compare.out")"
-grep -q "^6 parameters of" "$tmp/compare.out" || fail "compared: $(cat "$tmp/compare.out")"
+grep -q "^6 tensors of" "$tmp/compare.out" || fail "compared: $(cat "$tmp/compare.out")"
 
 # A second opinion on the bytes: protoc's own decoder.
 if command -v protoc > /dev/null 2>&1; then
@@ -87,6 +88,25 @@ status=$?
 [ "$(wc -l < "$tmp/r.err")" -eq 1 ] || fail "weights-only --resume: not one line: $(cat "$tmp/r.err")"
 grep -q "w.safetensors: is a weights-only file" "$tmp/r.err" || fail "resume message: $(cat "$tmp/r.err")"
 grep -q "^Epoch" "$tmp/r.out" && fail "weights-only --resume trained"
+
+# A model with layer state: BatchNormalization's moving statistics (2 of its 7 tensors) go into
+# the ONNX file (against the checkpoint, byte for byte) and into the weights-only file,
+# whose --eval matches the checkpoint's; Dropout leaves no trace; the final softmax
+# makes the output probabilities.
+spec="conv2d(4,3,padding=same,use_bias=false) batchnorm activation(relu) maxpool(2) dropout(0.25) flatten dense(10,softmax)"
+bnsmall="--backend=ref --data $DATA --train-limit 64 --test-limit 50"
+"$FCNN" $bnsmall --model "$spec" --epochs 1 --out "$tmp/bn" > "$tmp/bn.out" 2>&1 || fail "bn run: $(tail -1 "$tmp/bn.out")"
+"$FCNN" --load "$tmp/bn/model.safetensors" --export-onnx "$tmp/bn.onnx" --export-weights "$tmp/bnw.safetensors" \
+  > "$tmp/bnx.out" 2>&1 || fail "bn export: $(tail -1 "$tmp/bnx.out")"
+"$TEST_ONNX" "$tmp/bn.onnx" "$tmp/bn/model.safetensors" > "$tmp/bncmp.out" 2>&1 || fail "bn ONNX vs checkpoint: $(cat "$tmp/bncmp.out")"
+grep -q "^7 tensors of" "$tmp/bncmp.out" || fail "bn compared: $(cat "$tmp/bncmp.out")"
+grep -q '"output":"probabilities"' "$tmp/bnw.safetensors" || fail "bn weights: output is not probabilities"
+grep -q '"batch_normalization/moving_variance"' "$tmp/bnw.safetensors" || fail "bn weights: no moving statistics"
+"$FCNN" $bnsmall --load "$tmp/bn/model.safetensors" --eval --out "$tmp/bne1" > "$tmp/bne1.out" 2>&1 || fail "bn eval full"
+"$FCNN" $bnsmall --load "$tmp/bnw.safetensors" --eval --out "$tmp/bne2" > "$tmp/bne2.out" 2>&1 || fail "bn eval weights: $(tail -1 "$tmp/bne2.out")"
+sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/bne1.out" > "$tmp/bne1.report"
+sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/bne2.out" > "$tmp/bne2.report"
+[ -s "$tmp/bne2.report" ] && cmp -s "$tmp/bne1.report" "$tmp/bne2.report" || fail "bn weights-only --eval differs"
 
 # Mistakes: an export path that cannot be written, an export with --eval.
 "$FCNN" --load "$ck" --export-onnx "$tmp/no/such/dir/m.onnx" > /dev/null 2> "$tmp/bad.err"

@@ -478,7 +478,7 @@ static int check_against_checkpoint(const char *onnx_path, const char *checkpoin
     EXPECT(compared > 0 && onnx.init_count == compared + 1,
            "%s: %d initializers for %d checkpoint parameters", onnx_path, onnx.init_count,
            compared);
-    printf("%d parameters of %s found in %s after the documented transposes\n", compared,
+    printf("%d tensors of %s found in %s after the documented transposes\n", compared,
            checkpoint, onnx_path);
     fcnn_st_free(&file);
     t_onnx_free(&onnx);

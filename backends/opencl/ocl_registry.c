@@ -296,6 +296,23 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count)
+{
+    enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
+    char options[OCL_TUNING_MAX_CANDIDATES][256];
+    const char *files[MAX], *file_options[MAX];
+    int n = 0;
+    for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
+        ocl_variant_options(list[v], options[v], sizeof options[v]);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && list[v]->files[f]; f++) {
+            files[n] = list[v]->files[f];
+            file_options[n++] = options[v];
+        }
+    }
+    return ocl_programs_prebuild(ctx, files, file_options, n);
+}
+
 static void list_variants(enum fcnn_op op, char *out, size_t size)
 {
     size_t used = 0;

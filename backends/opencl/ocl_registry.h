@@ -72,6 +72,10 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
 
+/* Builds the programs these variants use, several at a time (before they are timed). */
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count);
+
 /* A variant's build options: "-cl-std=CL1.2 -DNAME=VALUE ...". */
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
 /* The value of one of its tunables; the caller names only tunables the row defines. */

@@ -67,7 +67,7 @@ static const struct embedded {
     EMBEDDED(activation),    EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(conv2d_filter),
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
-    EMBEDDED(pool),          EMBEDDED(dropout),      EMBEDDED(batchnorm),
+    EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
 #undef EMBEDDED
 };
 

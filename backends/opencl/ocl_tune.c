@@ -299,6 +299,8 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
         OCL_TRY(copy_operands(ctx, call, &copy));
         timed = &copy.call;
     }
+    /* Their programs, compiled side by side rather than one by one as each is timed. */
+    OCL_TRY(ocl_prebuild_variants(ctx, candidates, count));
     bool paused = ctx->profile.paused;
     ctx->profile.paused = true; /* trial runs are not the run's work */
     e->variant = NULL;

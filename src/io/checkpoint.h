@@ -56,8 +56,7 @@ bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck);
 int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck);
 /* The checkpoint's weights, host-side, in the model's arena layout (gaps zero). */
 int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena);
-/* Its non-trainable state (BatchNormalization's moving statistics) likewise; a line
- * naming the first missing tensor when the file has none for a model that needs it. */
+/* Its non-trainable state (BatchNormalization's moving statistics) likewise. */
 int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena);
 
 /* Puts the checkpoint's weights into the network (--load). */
