@@ -41,6 +41,9 @@ struct fcnn_options {
     const char *export_onnx;     /* --export-onnx FILE: the model as ONNX */
     const char *export_weights;  /* --export-weights FILE: weights-only safetensors */
     bool export_only;            /* an export with --load: write the files, do not train */
+    /* Several processes (under mpirun). */
+    bool deterministic_reduce;   /* sum gradients in a fixed order: bit-identical reruns */
+    bool overlap_reduce;         /* send each layer's gradients while earlier layers run */
 };
 
 enum fcnn_cli_result {
