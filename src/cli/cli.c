@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "cli/version.h"
 #include "core/status.h"
 #include "data/dataset.h"
 #include "nn/model_desc.h"
@@ -30,8 +31,8 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
-    OPT_MODEL, OPT_LR_SCHEDULE, OPT_WEIGHT_DECAY,
-    OPT_DETERMINISTIC_REDUCE, OPT_OVERLAP_REDUCE,
+    OPT_MODEL, OPT_LR_SCHEDULE, OPT_WEIGHT_DECAY, OPT_EXPORT_ONNX, OPT_EXPORT_WEIGHTS,
+    OPT_LIST_KERNELS, OPT_DETERMINISTIC_REDUCE, OPT_OVERLAP_REDUCE,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +63,9 @@ static const struct option long_options[] = {
     { "bench", no_argument, NULL, OPT_BENCH },
     { "tune", no_argument, NULL, OPT_TUNE },
     { "profile", no_argument, NULL, OPT_PROFILE },
+    { "list-kernels", no_argument, NULL, OPT_LIST_KERNELS },
+    { "export-onnx", required_argument, NULL, OPT_EXPORT_ONNX },
+    { "export-weights", required_argument, NULL, OPT_EXPORT_WEIGHTS },
     { "deterministic-reduce", no_argument, NULL, OPT_DETERMINISTIC_REDUCE },
     { "overlap-reduce", no_argument, NULL, OPT_OVERLAP_REDUCE },
     { "help", no_argument, NULL, OPT_HELP },
@@ -129,7 +133,8 @@ static void print_help(void)
            "                         machine (default: local rank r takes the r-th GPU)\n"
            "  --list-devices         list the devices each backend can use, and exit\n"
            "  --kernel=OP=VARIANT    force a kernel variant of an op (repeatable; also\n"
-           "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n\n"
+           "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n"
+           "  --list-kernels         list the variants --kernel can force, and exit\n\n"
            "Data:\n"
            "  --data=DIR             IDX files under their standard names (.gz or plain), or\n"
            "                         image folders DIR/train/<class>/ and DIR/test/<class>/\n"
@@ -163,6 +168,14 @@ static void print_help(void)
            "                         settings (--epochs may extend it)\n"
            "  --quiet                print only the final results\n"
            "  --verbose              say more about the device, kernel builds and start-up\n\n"
+           "Export (with --load FILE: convert it and exit; otherwise: after training):\n"
+           "  --export-onnx=FILE     the model as ONNX (opset 13): input 'input' float32\n"
+           "                         [N,H,W,C] of raw pixel values 0..255 (the graph scales\n"
+           "                         them by 1/255 itself), output 'output' [N,classes] of\n"
+           "                         logits, or probabilities when the model ends in softmax\n"
+           "  --export-weights=FILE  the weights alone as safetensors, with the architecture\n"
+           "                         and input scaling in its metadata: --load reads it for\n"
+           "                         --eval, --resume does not\n\n"
            "Speed:\n"
            "  --bench                benchmark instead of training: training and inference\n"
            "                         images/s and each op's time, for --backend or for every\n"
@@ -358,7 +371,10 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_DETERMINISTIC_REDUCE: o->deterministic_reduce = true; break;
         case OPT_OVERLAP_REDUCE: o->overlap_reduce = true; break;
         case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
-        case OPT_VERSION: printf("fcnn %s\n", PACKAGE_VERSION); return FCNN_CLI_EXIT_OK;
+        case OPT_LIST_KERNELS: o->list_kernels = true; break;
+        case OPT_EXPORT_ONNX: o->export_onnx = arg; break;
+        case OPT_EXPORT_WEIGHTS: o->export_weights = arg; break;
+        case OPT_VERSION: fcnn_print_version(stdout); return FCNN_CLI_EXIT_OK;
         case ':':
             return usage("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -403,5 +419,12 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         if (ignored)
             return usage("--eval does not train: %s would have no effect", ignored);
     }
+    if ((o->export_onnx || o->export_weights) && (o->bench || o->tune || o->eval_only))
+        return usage("--export-onnx and --export-weights work with --load FILE or after "
+                     "training, not with --bench, --tune or --eval");
+    if (o->export_onnx && o->export_weights && !strcmp(o->export_onnx, o->export_weights))
+        return usage("--export-onnx and --export-weights name the same file '%s'",
+                     o->export_onnx);
+    o->export_only = (o->export_onnx || o->export_weights) && o->load_path;
     return FCNN_CLI_RUN;
 }

@@ -13,6 +13,7 @@ struct fcnn_options {
     const char *device;    /* opencl device: "P:D" or part of a name; NULL: $FCNN_DEVICE */
     char kernels[1024];    /* --kernel OP=VARIANT, comma-joined; "" none */
     bool list_devices;
+    bool list_kernels;     /* list the variants --kernel can force, and exit */
     const char *data_dir;  /* NULL: $FCNN_DATA, else the Debian package's directory */
     const char *model;     /* --model SPEC or FILE.json; NULL: the reference model (or the
                               checkpoint's) */
@@ -38,6 +39,9 @@ struct fcnn_options {
     bool bench;                  /* benchmark instead of training */
     bool tune;                   /* time kernel variants again, print the choices, exit */
     bool profile;                /* print each op's share of the device time at the end */
+    const char *export_onnx;     /* --export-onnx FILE: the model as ONNX */
+    const char *export_weights;  /* --export-weights FILE: weights-only safetensors */
+    bool export_only;            /* an export with --load: write the files, do not train */
     /* Several processes (under mpirun). */
     bool deterministic_reduce;   /* sum gradients in a fixed order: bit-identical reruns */
     bool overlap_reduce;         /* send each layer's gradients while earlier layers run */

@@ -14,6 +14,8 @@
 #include "train/bench.h"
 #include "cli/cli.h"
 #include "cli/data_run.h"
+#include "cli/export.h"
+#include "cli/list_kernels.h"
 #include "data/dataset.h"
 #include "data/augment.h"
 #include "data/source.h"
@@ -362,6 +364,9 @@ static int resume_settings(struct run *r)
 {
     if (!r->opt.resume_path)
         return FCNN_OK;
+    int status = fcnn_checkpoint_check_resumable(r->checkpoint);
+    if (status != FCNN_OK)
+        return status;
     return adopt_settings(r, fcnn_checkpoint_settings(r->checkpoint));
 }
 
@@ -701,6 +706,8 @@ static int setup(struct run *r)
                                        r->data.classes, r->data.where);
     if (status == FCNN_OK)
         status = resume_settings(r);
+    if (status != FCNN_OK || r->opt.export_only) /* a checkpoint's export needs no device */
+        return status;
     if (status == FCNN_OK)
         status = share_settings(r);
     if (status == FCNN_OK)
@@ -724,6 +731,27 @@ static int tune(struct run *r)
     int status = fcnn_warm_up(&r->trainer);
     if (status == FCNN_OK)
         status = fcnn_backend_report(r->be, FCNN_REPORT_TUNING, stdout);
+    return status;
+}
+
+/* --export-onnx, --export-weights after training, from the trained weights. */
+static int export_trained(struct run *r)
+{
+    const struct fcnn_model *m = &r->model;
+    float *params = malloc(m->param_floats * sizeof(float));
+    float *state = malloc((m->state_floats ? m->state_floats : 1) * sizeof(float));
+    int status = FCNN_OK;
+    if (!params || !state)
+        status = fcnn_error(FCNN_ERR_NOMEM, "out of memory for the parameters");
+    if (status == FCNN_OK)
+        status = fcnn_network_get_params(r->net, params);
+    if (status == FCNN_OK)
+        status = fcnn_network_get_state(r->net, state);
+    if (status == FCNN_OK)
+        status = fcnn_export_params(&r->opt, m, params, state, r->trainer.epoch,
+                                    r->opt.quiet ? NULL : stdout);
+    free(params);
+    free(state);
     return status;
 }
 
@@ -765,6 +793,11 @@ static int run(struct run *r)
     int status = setup(r);
     if (status != FCNN_OK)
         return status;
+    if (r->opt.export_only) /* under mpirun, rank 0 alone writes */
+        return fcnn_dist_is_root(&dist) ? fcnn_export_checkpoint(&r->opt, &r->model,
+                                                                  r->checkpoint,
+                                                                  r->opt.quiet ? NULL : stdout)
+                                         : FCNN_OK;
     if (r->opt.data.predict_count)
         status = fcnn_run_predict(r->be, &r->model, r->checkpoint, &r->input, &r->opt, stdout);
     else if (r->opt.tune)
@@ -783,6 +816,9 @@ static int run(struct run *r)
             status = report(r);
         if (status == FCNN_OK && r->saved) /* not after a finished run resumed for nothing */
             say(r, "Model saved to %s\n", r->save_path);
+        /* Every rank holds the same weights; rank 0 alone writes. */
+        if (status == FCNN_OK && fcnn_export_requested(&r->opt) && fcnn_dist_is_root(&dist))
+            status = export_trained(r);
     }
     if (status == FCNN_OK && r->opt.profile && fcnn_dist_is_root(&dist)) {
         printf("\nProfile (%s)\n", fcnn_backend_name(r->be));
@@ -876,6 +912,10 @@ static int fcnn_main(int argc, char **argv)
         int status = FCNN_OK;
         for (int i = 0; i < fcnn_backend_count() && status == FCNN_OK; i++)
             status = fcnn_backend_list_devices(fcnn_backend_name_at(i), stdout);
+        return status == FCNN_OK ? 0 : fail(status);
+    }
+    if (r.opt.list_kernels) {
+        int status = fcnn_list_kernels(&r.opt, stdout);
         return status == FCNN_OK ? 0 : fail(status);
     }
     if (r.opt.bench && !r.opt.backend) { /* every backend of this build, one after another */

@@ -86,3 +86,27 @@ char *fcnn_checkpoint_input_json(const struct fcnn_input_info *info)
     (void)info;
     return NULL;
 }
+
+bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck)
+{
+    (void)ck;
+    return false;
+}
+
+int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck)
+{
+    (void)ck;
+    return unavailable("a checkpoint");
+}
+
+int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena)
+{
+    (void)ck, (void)arena;
+    return unavailable("a checkpoint");
+}
+
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena)
+{
+    (void)ck, (void)arena;
+    return unavailable("a checkpoint");
+}

@@ -14,6 +14,7 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "core/quote.h"
+#include "io/weights.h"
 #include "core/status.h"
 #include "nn/model_desc.h"
 #include "data/dataset.h"
@@ -34,6 +35,7 @@ struct fcnn_checkpoint {
     double best_val_loss;
     bool has_best;          /* "best/..." tensors are present */
     int slot_count;         /* optimizer tensors per parameter present: 0 or the kind's */
+    bool weights_only;      /* written by --export-weights: parameters and nothing else */
 };
 
 bool fcnn_checkpoints_available(void)
@@ -479,6 +481,25 @@ static int check_tensors(struct fcnn_checkpoint *ck)
     return FCNN_OK;
 }
 
+/* A weights-only file: the model's parameters, no optimizer or best-weights tensors, and
+ * none of a run's metadata beyond the epoch count. */
+static int open_weights_only(struct fcnn_checkpoint *ck, const struct fcnn_model *model)
+{
+    long long version = 0, epoch = 0;
+    ck->weights_only = true;
+    int status = meta_integer(ck, "format_version", 0, 1000000, &version);
+    if (status == FCNN_OK && version != FCNN_WEIGHTS_FORMAT_VERSION)
+        status = bad(ck, "unknown weights-only format version %lld (this fcnn reads version %d)",
+                     version, FCNN_WEIGHTS_FORMAT_VERSION);
+    if (status == FCNN_OK) /* the same keys as a checkpoint of format 2 */
+        status = parse_architecture(ck, 2);
+    if (status == FCNN_OK && (status = meta_integer(ck, "epoch", 0, 1000000000, &epoch)) == FCNN_OK)
+        ck->epoch = (int)epoch;
+    if (status == FCNN_OK && model)
+        status = fcnn_checkpoint_bind(ck, model);
+    return status;
+}
+
 int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
                          struct fcnn_checkpoint **out)
 {
@@ -495,8 +516,17 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
 
     const char *format = NULL;
     long long version = 0, value = 0;
-    if (status == FCNN_OK && (!(format = fcnn_st_meta_get(&ck->file, "format")) ||
-                              strcmp(format, "fcnn") != 0))
+    if (status == FCNN_OK && (format = fcnn_st_meta_get(&ck->file, "format")) &&
+        strcmp(format, FCNN_WEIGHTS_FORMAT) == 0) {
+        status = open_weights_only(ck, model);
+        if (status != FCNN_OK) {
+            fcnn_checkpoint_close(ck);
+            return status;
+        }
+        *out = ck;
+        return FCNN_OK;
+    }
+    if (status == FCNN_OK && (!format || strcmp(format, "fcnn") != 0))
         status = bad(ck, "not an fcnn checkpoint (metadata 'format' is %s%s%s)",
                      format ? "'" : "missing", format ? fcnn_escape(format) : "", format ? "'" : "");
     if (status == FCNN_OK)
@@ -542,7 +572,10 @@ int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *mo
     if (strcmp(model->spec, ck->architecture) != 0)
         return bad(ck, "holds the model '%s', not '%s'", fcnn_escape(ck->architecture),
                    model->spec);
-    return check_tensors(ck);
+    int status = check_tensors(ck);
+    if (status == FCNN_OK && ck->weights_only && (ck->slot_count || ck->has_best))
+        status = bad(ck, "a weights-only file must hold the model's parameters alone");
+    return status;
 }
 
 const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck)
@@ -633,9 +666,37 @@ static int restore_history(const struct fcnn_checkpoint *ck, struct fcnn_trainer
     return FCNN_OK;
 }
 
+bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck)
+{
+    return ck->weights_only;
+}
+
+int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck)
+{
+    if (ck->weights_only)
+        return bad(ck, "is a weights-only file (from --export-weights): it has no optimizer "
+                   "state, epoch count or history to resume; use --load to train from its weights");
+    return FCNN_OK;
+}
+
+int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena)
+{
+    fill_arena(ck, "", arena);
+    return FCNN_OK;
+}
+
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena)
+{
+    fill_state(ck, "", arena); /* every state tensor is there: check_tensors saw to it */
+    return FCNN_OK;
+}
+
 int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_trainer *t)
 {
     const struct fcnn_optimizer *opt = t->opt;
+    int resumable = fcnn_checkpoint_check_resumable(ck);
+    if (resumable != FCNN_OK)
+        return resumable;
     if (opt->kind != ck->settings.optimizer)
         return bad(ck, "was trained with %s, not %s", fcnn_optimizer_name(ck->settings.optimizer),
                    fcnn_optimizer_name(opt->kind));

@@ -53,6 +53,16 @@ const struct fcnn_run_settings *fcnn_checkpoint_settings(const struct fcnn_check
 /* Epochs the checkpointed run had completed. */
 int fcnn_checkpoint_epoch(const struct fcnn_checkpoint *ck);
 
+/* Whether the file is weights-only (written by --export-weights): it serves --load
+ * (--eval, --predict, a new run from its weights) but not --resume. */
+bool fcnn_checkpoint_weights_only(const struct fcnn_checkpoint *ck);
+/* FCNN_OK, or FCNN_ERR_INVALID with one line saying why the file cannot be resumed. */
+int fcnn_checkpoint_check_resumable(const struct fcnn_checkpoint *ck);
+/* The checkpoint's weights, host-side, in the model's arena layout (gaps zero). */
+int fcnn_checkpoint_get_params(const struct fcnn_checkpoint *ck, float *arena);
+/* Its non-trainable state (BatchNormalization's moving statistics) likewise. */
+int fcnn_checkpoint_get_state(const struct fcnn_checkpoint *ck, float *arena);
+
 /* Puts the checkpoint's weights into the network (--load). */
 int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net);
 /* Restores everything into a trainer set up with the checkpoint's settings (--resume):
