@@ -35,8 +35,10 @@ static int stream_error(gzFile gz, const char *path, const char *what)
     return FCNN_OK;
 }
 
-/* Reads exactly `size` bytes, or explains why not. */
-static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const char *what)
+/* Reads exactly `size` bytes, the part of the `total` declared bytes that follows the first
+ * `before`, or explains why not. */
+static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const char *what,
+                      size_t before, size_t total)
 {
     size_t done = 0;
     while (done < size) {
@@ -48,10 +50,43 @@ static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const
                 return status;
             return fcnn_error(FCNN_ERR_INVALID,
                               "%s: file ends after %zu of the %zu bytes of %s its header declares",
-                              path, done, size, what);
+                              path, before + done, total, what);
         }
         done += (size_t)got;
     }
+    return FCNN_OK;
+}
+
+/* Reads the `size` bytes of data a header declares into a buffer that grows as the bytes
+ * arrive, so that a header declaring far more than the file holds (a few corrupted bytes)
+ * costs a short read, not an allocation of gigabytes. *out is malloc'ed on success. */
+static int read_declared(gzFile gz, const char *path, size_t size, const char *what,
+                         uint8_t **out)
+{
+    size_t capacity = size < (1u << 20) ? size : (1u << 20), done = 0;
+    uint8_t *data = malloc(capacity ? capacity : 1);
+    if (!data)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %s", path, what);
+    while (done < size) {
+        if (done == capacity) {
+            size_t grown = capacity > size / 2 ? size : 2 * capacity;
+            uint8_t *bigger = realloc(data, grown);
+            if (!bigger) {
+                free(data);
+                return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %s (%zu bytes)", path,
+                                  what, size);
+            }
+            data = bigger;
+            capacity = grown;
+        }
+        int status = read_exact(gz, path, data + done, capacity - done, what, done, size);
+        if (status != FCNN_OK) {
+            free(data);
+            return status;
+        }
+        done = capacity;
+    }
+    *out = data;
     return FCNN_OK;
 }
 
@@ -130,10 +165,8 @@ int fcnn_idx_read_images(const char *path, int expect_rows, int expect_cols, int
         status = fcnn_error(FCNN_ERR_INVALID, "%s: images are %ux%u, expected %dx%d", path, dim[1],
                             dim[2], expect_rows, expect_cols);
     size_t bytes = (size_t)dim[0] * (size_t)expect_rows * (size_t)expect_cols;
-    if (status == FCNN_OK && !(data = malloc(bytes)))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u images", path, dim[0]);
     if (status == FCNN_OK)
-        status = read_exact(gz, path, data, bytes, "images");
+        status = read_declared(gz, path, bytes, "images", &data);
     if (status == FCNN_OK)
         status = expect_end(gz, path, "images");
     gzclose(gz);
@@ -157,10 +190,8 @@ int fcnn_idx_read_labels(const char *path, int classes, int *count, uint8_t **la
     if (status != FCNN_OK)
         return status;
     status = read_header(gz, path, FCNN_IDX_LABELS_MAGIC, "label", 1, dim);
-    if (status == FCNN_OK && !(data = malloc(dim[0])))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %u labels", path, dim[0]);
     if (status == FCNN_OK)
-        status = read_exact(gz, path, data, dim[0], "labels");
+        status = read_declared(gz, path, dim[0], "labels", &data);
     if (status == FCNN_OK)
         status = expect_end(gz, path, "labels");
     for (uint32_t i = 0; status == FCNN_OK && i < dim[0]; i++)
