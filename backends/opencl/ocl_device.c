@@ -32,7 +32,7 @@ struct device_table {
 
 static int no_platform_error(void)
 {
-    return fcnn_error(FCNN_ERR_DEVICE,
+    return fcnn_error(FCNN_ERR_NO_DEVICE,
                       "no OpenCL platform found: the OpenCL ICD loader has no vendor driver "
                       "installed (install one, e.g. pocl-opencl-icd for the CPU, or your GPU "
                       "vendor's OpenCL driver)");
@@ -70,7 +70,7 @@ static int enumerate(struct device_table *table)
         }
     }
     if (table->count == 0)
-        return fcnn_error(FCNN_ERR_DEVICE,
+        return fcnn_error(FCNN_ERR_NO_DEVICE,
                           "no OpenCL device found: %u platform(s) but no devices (install a "
                           "driver with a device, e.g. pocl-opencl-icd for the CPU)",
                           platform_count);

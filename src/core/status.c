@@ -31,6 +31,8 @@ const char *fcnn_status_name(int status)
     case FCNN_ERR_IO: return "i/o error";
     case FCNN_ERR_DEVICE: return "device error";
     case FCNN_ERR_NUMERIC: return "numeric error";
+    case FCNN_ERR_NO_DEVICE: return "no device";
+    case FCNN_ERR_OPTION: return "bad option";
     }
     return "unknown error";
 }

@@ -13,10 +13,16 @@ enum fcnn_status {
     FCNN_ERR_IO,          /* a file could not be read or written */
     FCNN_ERR_DEVICE,      /* the compute device or its runtime failed */
     FCNN_ERR_NUMERIC,     /* training diverged: a NaN or infinite loss */
+    FCNN_ERR_NO_DEVICE,   /* no device of the backend's kind exists here at all (no
+                           * platform, no driver): the only failure an automatic backend
+                           * choice may fall back from */
+    FCNN_ERR_OPTION,      /* a command-line option's value turned out unusable once it
+                           * was applied (the CLI exits 2, as for any usage mistake) */
 };
 
 /* Records the message for the current thread and returns `status`, so callers can write
- * `return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));`. */
+ * `return fcnn_error(FCNN_ERR_IO, "%s: %s", path, strerror(errno));`. The previous message
+ * may be an argument (to prefix it); a message longer than the buffer ends in " [...]". */
 int fcnn_error(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
