@@ -237,10 +237,41 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
+static bool is_broken(const struct ocl_context *ctx, const struct ocl_variant *variant)
+{
+    for (int i = 0; i < ctx->broken_count; i++)
+        if (ctx->broken[i] == variant)
+            return true;
+    return false;
+}
+
+/* A variant whose program does not build on this device is left out, with a warning, so
+ * one bad kernel (or compiler bug) costs that variant, not the backend. A forced variant
+ * (built earlier, by ocl_force_variants) fails the open instead, and so does an op left
+ * with no variant at all. Other failures (memory) fail it as they come. */
 int ocl_build_all_variants(struct ocl_context *ctx)
 {
-    for (int i = 0; i < VARIANT_COUNT; i++)
-        OCL_TRY(build_variant(ctx, &variants[i]));
+    for (int i = 0; i < VARIANT_COUNT; i++) {
+        const struct ocl_variant *v = &variants[i];
+        int status = build_variant(ctx, v);
+        if (status == FCNN_OK)
+            continue;
+        if (status != FCNN_ERR_DEVICE || ctx->forced[v->op] == v ||
+            ctx->broken_count == (int)(sizeof ctx->broken / sizeof ctx->broken[0]))
+            return status;
+        const char *why = fcnn_last_error();
+        fprintf(stderr, "opencl: warning: %s variant '%s' disabled: %.*s\n", fcnn_op_name(v->op),
+                v->name, (int)strcspn(why, "\n"), why);
+        ctx->broken[ctx->broken_count++] = v;
+    }
+    for (int op = 0; op < FCNN_OP_COUNT; op++) {
+        bool usable = false;
+        for (int i = 0; i < VARIANT_COUNT; i++)
+            usable |= (int)variants[i].op == op && !is_broken(ctx, &variants[i]);
+        if (!usable && ocl_variant_count(op) > 0)
+            return fcnn_error(FCNN_ERR_DEVICE, "opencl: no %s variant builds on this device "
+                              "(see the warnings above)", fcnn_op_name(op));
+    }
     return FCNN_OK;
 }
 
@@ -312,7 +343,7 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
     for (int i = 0; i < VARIANT_COUNT; i++) {
         const struct ocl_variant *v = &variants[i];
         if (v->op == call->op && (!best || v->priority > best->priority) &&
-            v->supports(ctx, v, call))
+            !is_broken(ctx, v) && v->supports(ctx, v, call))
             best = v;
     }
     return best;
@@ -323,7 +354,8 @@ int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_
 {
     int count = 0;
     for (int i = 0; i < VARIANT_COUNT && count < capacity; i++)
-        if (variants[i].op == call->op && variants[i].supports(ctx, &variants[i], call))
+        if (variants[i].op == call->op && !is_broken(ctx, &variants[i]) &&
+            variants[i].supports(ctx, &variants[i], call))
             out[count++] = &variants[i];
     return count;
 }

@@ -332,8 +332,10 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         OCL_TRY(tune(ctx, call, candidates, count, e));
     }
     e->used = true;
-    /* A stored choice may not support this very call (an offset it cannot align to). */
-    if (e->variant && e->variant->supports(ctx, e->variant, call))
-        *out = e->variant;
+    /* A stored choice may not support this very call (an offset it cannot align to), or
+     * may have failed to build on this run: only a current candidate is taken. */
+    for (int i = 0; i < count; i++)
+        if (e->variant && candidates[i] == e->variant)
+            *out = e->variant;
     return FCNN_OK;
 }

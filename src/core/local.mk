@@ -3,4 +3,5 @@ libfcnn_a_SOURCES += \
 	%reldir%/status.c %reldir%/status.h \
 	%reldir%/tensor.c %reldir%/tensor.h \
 	%reldir%/rng.c %reldir%/rng.h \
-	%reldir%/clock.c %reldir%/clock.h
+	%reldir%/clock.c %reldir%/clock.h \
+	%reldir%/fault.c %reldir%/fault.h

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "io/safetensors.h"
+#include "core/fault.h"
 #include "core/status.h"
 
 #define METADATA_KEY "__metadata__"
@@ -256,8 +257,14 @@ int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int co
     unsigned char len_bytes[8];
     store_le64(len_bytes, header_len);
     step = "write";
-    if (fwrite(len_bytes, 1, 8, f) != 8 || fwrite(header, 1, header_len, f) != header_len ||
-        !write_data(f, tensors, count) || fflush(f) != 0)
+    if (fwrite(len_bytes, 1, 8, f) != 8 || fwrite(header, 1, header_len, f) != header_len)
+        goto fail;
+    /* The tests' hooks (core/fault.h): a pause to be killed in with half a file written,
+     * and a disk that fills up here. fcnn writes no safetensors file but checkpoints. */
+    fcnn_fault_slow_write("checkpoint");
+    if ((errno = fcnn_fault_write("checkpoint")) != 0)
+        goto fail;
+    if (!write_data(f, tensors, count) || fflush(f) != 0)
         goto fail;
     step = "sync";
     if (fsync(fileno(f)) != 0)

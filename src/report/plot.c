@@ -17,6 +17,7 @@
 #include <plplot.h>
 
 #include "report/plot.h"
+#include "core/fault.h"
 #include "core/status.h"
 
 /* Our cmap0 palette (cmap0 index 0 is the background). */
@@ -104,6 +105,11 @@ static int plot_end(struct plot *p)
 {
     plend1();
     plsstrm(p->previous_stream);
+    int injected = fcnn_fault_write("plot"); /* the tests' full disk (core/fault.h) */
+    if (injected) {
+        remove(p->path);
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", p->path, strerror(injected));
+    }
     if (p->errcode) {
         /* PLplot's message is framed by newlines; keep our error to one line. */
         for (char *c = p->errmsg; *c; c++)

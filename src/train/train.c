@@ -49,14 +49,27 @@ static int fetch_and_sum(struct fcnn_backend *be, struct fcnn_split *split, int 
     return FCNN_OK;
 }
 
-int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
-                  struct fcnn_pass_stats *stats)
+static bool stop_requested(const volatile sig_atomic_t *stop)
+{
+    return stop && *stop;
+}
+
+/* An evaluation pass; when *stop is set between batches it ends early with *stopped set
+ * and no stats. */
+static int evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
+                    struct fcnn_pass_stats *stats, const volatile sig_atomic_t *stop,
+                    bool *stopped)
 {
     struct fcnn_backend *be = net->be;
     struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
     struct fcnn_tensor order = fcnn_split_order(split);
     int status = FCNN_OK;
+    *stopped = false;
     for (int first = 0; first < split->count && status == FCNN_OK; first += batch_size) {
+        if (stop_requested(stop)) {
+            *stopped = true;
+            return fcnn_sync(be);
+        }
         int n = split->count - first < batch_size ? split->count - first : batch_size;
         struct fcnn_tensor x = fcnn_network_input(net, n), y = fcnn_network_labels(net, n);
         struct fcnn_tensor loss = fcnn_split_loss(split, first, n);
@@ -74,6 +87,13 @@ int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_
         *stats = (struct fcnn_pass_stats){ split->count, sums.loss / split->count,
                                            (double)sums.correct / split->count };
     return status;
+}
+
+int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
+                  struct fcnn_pass_stats *stats)
+{
+    bool stopped;
+    return evaluate(net, split, batch_size, stats, NULL, &stopped);
 }
 
 int fcnn_trainer_init(struct fcnn_trainer *t)
@@ -135,6 +155,11 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
     double start = fcnn_now(), last_report = start;
 
     for (int step = 0; step < steps && status == FCNN_OK; step++) {
+        if (stop_requested(t->stop)) {
+            /* Let what is queued finish, so the backend is idle when the caller goes on. */
+            t->interrupted = true;
+            return fcnn_sync(be);
+        }
         int first = step * batch;
         int n = count - first < batch ? count - first : batch; /* the last batch may be short */
         status = fcnn_train_step(t, first, n);
@@ -230,15 +255,18 @@ int fcnn_train(struct fcnn_trainer *t)
     int status = fcnn_warm_up(t);
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
-        struct fcnn_pass_stats train, val;
+        struct fcnn_pass_stats train = { 0 }, val = { 0 };
         if (t->hooks.epoch_begin)
             t->hooks.epoch_begin(t->hooks.user, epoch, t->epochs);
         double start = fcnn_now();
         status = train_epoch(t, epoch, &train);
-        if (status == FCNN_OK)
-            status = fcnn_evaluate(t->net, t->val, t->eval_batch_size, &val);
-        if (status != FCNN_OK)
-            break;
+        bool stopped = t->interrupted;
+        if (status == FCNN_OK && !stopped)
+            status = evaluate(t->net, t->val, t->eval_batch_size, &val, t->stop, &stopped);
+        if (status != FCNN_OK || stopped) {
+            t->interrupted = stopped;
+            break; /* an epoch cut short is dropped whole: it was never saved */
+        }
         struct fcnn_epoch_stats *s = &t->history[t->epoch];
         *s = (struct fcnn_epoch_stats){
             .epoch = epoch,

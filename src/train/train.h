@@ -4,6 +4,7 @@
 #ifndef FCNN_TRAIN_H
 #define FCNN_TRAIN_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/clock.h"
@@ -49,6 +50,10 @@ struct fcnn_trainer {
     int eval_batch_size;
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
+    /* When this is set (a signal handler's flag; NULL: never), training stops at the next
+     * step boundary: the epoch under way is dropped, what was saved after the last
+     * complete epoch stands, and fcnn_train returns FCNN_OK with `interrupted` set. */
+    volatile sig_atomic_t *stop;
 
     /* State carried across epochs (and through checkpoints). */
     int epoch;                        /* epochs completed */
@@ -58,6 +63,7 @@ struct fcnn_trainer {
     double best_val_loss;
     float *best_params;               /* the parameters of that epoch (host copy) */
     bool stopped_early;
+    bool interrupted;                 /* *stop was seen: training ended before t->epochs */
     bool warmed_up;
 };
 
