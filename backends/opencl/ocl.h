@@ -58,6 +58,8 @@ int ocl_failure(const char *call, cl_int status);
  * CL_SUCCESS otherwise. Called just before the real call it stands in for. */
 enum ocl_fault_kind { OCL_FAULT_ALLOC, OCL_FAULT_ENQUEUE, OCL_FAULT_BUILD, OCL_FAULT_KIND_COUNT };
 cl_int ocl_fault(enum ocl_fault_kind kind);
+/* Counts from zero again (for tests that aim at one call). */
+void ocl_fault_reset(void);
 
 /* Returns from the calling function when an fcnn status is not FCNN_OK. */
 #define OCL_TRY(expr)                                                                      \

@@ -34,9 +34,15 @@ static long wanted(const char *spec, const char *kind)
     return 0;
 }
 
+static long calls[OCL_FAULT_KIND_COUNT];
+
+void ocl_fault_reset(void)
+{
+    memset(calls, 0, sizeof calls);
+}
+
 cl_int ocl_fault(enum ocl_fault_kind kind)
 {
-    static long calls[OCL_FAULT_KIND_COUNT];
     const char *spec = getenv("FCNN_OPENCL_FAULT");
     if (!spec || !*spec)
         return CL_SUCCESS;
