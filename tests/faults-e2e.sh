@@ -25,7 +25,7 @@ data_of() {
 # The completed epoch a checkpoint records.
 epoch_of() {
   n=$(od -An -tu8 -N8 "$1" | tr -d ' ')
-  head -c $((8 + n)) "$1" | tr -d '\\' | sed -n 's/.*"epoch":"\([0-9]*\)".*/\1/p'
+  head -c $((8 + n)) "$1" | tail -c +9 | tr -d '\\' | LC_ALL=C sed -n 's/.*"epoch":"\([0-9]*\)".*/\1/p'
 }
 # Leftover temporary files in a directory (none expected).
 no_temp_files() {

@@ -28,7 +28,7 @@ data_of() {
 }
 epoch_of() {
   n=$(od -An -tu8 -N8 "$1" | tr -d ' ')
-  head -c $((8 + n)) "$1" | tr -d '\\' | sed -n 's/.*"epoch":"\([0-9]*\)".*/\1/p'
+  head -c $((8 + n)) "$1" | tail -c +9 | tr -d '\\' | LC_ALL=C sed -n 's/.*"epoch":"\([0-9]*\)".*/\1/p'
 }
 # The last epoch a run's output reports as finished (its line with val_accuracy).
 last_reported() {
@@ -99,9 +99,10 @@ while [ "$finished" -eq 0 ]; do
     wait $pid
     status=$?
     [ "$status" -eq 0 ] || { cat "$tmp/run.err"; fail "round $round: the run exited $status before the kill"; break; }
-    finished=1 # it finished before the kill came: start again from its checkpoint? no: done
-    echo "round $round: the run finished before the kill"
-    [ "$kills" -ge "$KILLS" ] || { finished=0; rm -rf "$out"; saved=0; }
+    # It finished before the kill came: with kills still to make, the series starts over.
+    echo "round $round: the run finished before the kill; starting over"
+    rm -rf "$out"
+    saved=0
   fi
 done
 echo "$kills kills survived ($in_write inside a checkpoint write), $round runs"
