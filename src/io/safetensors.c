@@ -578,8 +578,10 @@ int fcnn_st_read(const char *path, struct fcnn_st_file *out)
 done:
     free(header);
     fclose(f);
-    if (rc != FCNN_OK)
+    if (rc != FCNN_OK) {
         fcnn_st_free(out);
+        rc = fcnn_error_one_line(rc); /* tensor names and JSON excerpts come from the file */
+    }
     return rc;
 }
 
