@@ -63,7 +63,7 @@ static int read_exact(gzFile gz, const char *path, void *buf, size_t size, const
 static int read_declared(gzFile gz, const char *path, size_t size, const char *what,
                          uint8_t **out)
 {
-    size_t capacity = size < (1u << 20) ? size : (1u << 20), done = 0;
+    size_t capacity = size < (1u << 16) ? size : (1u << 16), done = 0;
     uint8_t *data = malloc(capacity ? capacity : 1);
     if (!data)
         return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %s", path, what);
