@@ -59,3 +59,65 @@ void relu_bwd_vec16(__global const float *y, ulong y_offset, __global const floa
     for (; i < count; i++)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
+
+/* The activations of activation_fwd and activation_bwd, numbered as enum fcnn_activation. */
+#define ACT_RELU 1
+#define ACT_SIGMOID 2
+#define ACT_TANH 3
+
+float4 activate4(float4 v, int act)
+{
+    if (act == ACT_RELU)
+        return select(v, (float4)(0.0f), v < (float4)(0.0f));
+    if (act == ACT_SIGMOID)
+        return 1.0f / (1.0f + exp(-v));
+    return tanh(v);
+}
+
+/* dy act'(x) from y = act(x): relu selects (a NaN in dy where y <= 0 stays out). */
+float4 activate_bwd4(float4 y, float4 dy, int act)
+{
+    if (act == ACT_RELU)
+        return select((float4)(0.0f), dy, y > (float4)(0.0f));
+    if (act == ACT_SIGMOID)
+        return dy * (y * (1.0f - y));
+    return dy * (1.0f - y * y);
+}
+
+/* y = act(x), four elements per work-item (the last finishes the tail one at a time). y
+ * may be x itself. count = elements. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void activation_fwd_vec4(__global const float *x, ulong x_offset, __global float *y,
+                         ulong y_offset, int act, int count)
+{
+    int i = get_global_id(0) * 4;
+    if (i >= count)
+        return;
+    x += x_offset;
+    y += y_offset;
+    if (i + 4 <= count) {
+        vstore4(activate4(vload4(0, x + i), act), 0, y + i);
+        return;
+    }
+    for (; i < count; i++)
+        y[i] = activate4((float4)(x[i]), act).s0;
+}
+
+/* dx = dy act'(x) from y, as above; dx may be dy itself. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void activation_bwd_vec4(__global const float *y, ulong y_offset, __global const float *dy,
+                         ulong dy_offset, __global float *dx, ulong dx_offset, int act, int count)
+{
+    int i = get_global_id(0) * 4;
+    if (i >= count)
+        return;
+    y += y_offset;
+    dy += dy_offset;
+    dx += dx_offset;
+    if (i + 4 <= count) {
+        vstore4(activate_bwd4(vload4(0, y + i), vload4(0, dy + i), act), 0, dx + i);
+        return;
+    }
+    for (; i < count; i++)
+        dx[i] = activate_bwd4((float4)(y[i]), (float4)(dy[i]), act).s0;
+}

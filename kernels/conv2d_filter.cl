@@ -33,8 +33,8 @@
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const float *dy,
                          ulong dy_offset, __global float *out, ulong out_offset, int N, int H,
-                         int W, int C, int KW, int K, int stride, int pad, int HO, int WO,
-                         int cblocks, int kblocks, int pairs, int chunk_samples, int elems,
+                         int W, int C, int KW, int K, int stride_h, int stride_w, int pad_h,
+                         int pad_w, int HO, int WO, int cblocks, int kblocks, int pairs, int chunk_samples, int elems,
                          int count)
 {
     int gid = get_global_id(0);
@@ -48,10 +48,10 @@ void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const
     int j = tap % KW, i = tap / KW;
     int c0 = cb * CB, k0 = kb * 16 * KV;
 
-    /* The output columns ow with 0 <= ow*stride - pad + j < W: [ow_lo, ow_hi). */
-    int ow_lo = pad - j > 0 ? (pad - j + stride - 1) / stride : 0;
-    int last = W - 1 + pad - j; /* ow*stride <= last */
-    int ow_hi = last < 0 ? 0 : min(WO, last / stride + 1);
+    /* The output columns ow with 0 <= ow*stride_w - pad_w + j < W: [ow_lo, ow_hi). */
+    int ow_lo = pad_w - j > 0 ? (pad_w - j + stride_w - 1) / stride_w : 0;
+    int last = W - 1 + pad_w - j; /* ow*stride_w <= last */
+    int ow_hi = last < 0 ? 0 : min(WO, last / stride_w + 1);
 
     float16 acc[CB][KV];
 #pragma unroll
@@ -63,13 +63,13 @@ void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const
     int n_end = min(N, (chunk + 1) * chunk_samples);
     for (int n = chunk * chunk_samples; n < n_end; n++) {
         for (int oh = 0; oh < HO; oh++) {
-            int ih = oh * stride - pad + i;
+            int ih = oh * stride_h - pad_h + i;
             if (ih < 0 || ih >= H)
                 continue;
             __global const float *xp =
-                x + ((size_t)(n * H + ih) * W + ow_lo * stride - pad + j) * C + c0;
+                x + ((size_t)(n * H + ih) * W + ow_lo * stride_w - pad_w + j) * C + c0;
             __global const float *dp = dy + ((size_t)(n * HO + oh) * WO + ow_lo) * K + k0;
-            for (int ow = ow_lo; ow < ow_hi; ow++, xp += stride * C, dp += K) {
+            for (int ow = ow_lo; ow < ow_hi; ow++, xp += stride_w * C, dp += K) {
                 float16 d[KV];
 #pragma unroll
                 for (int v = 0; v < KV; v++)
@@ -104,8 +104,8 @@ void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_filter_c1_3x3(__global const float *x, ulong x_offset, __global const float *dy,
                           ulong dy_offset, __global float *out, ulong out_offset, int H, int W,
-                          int K, int pad, int HO, int WO, int rows, int rows_per_item,
-                          int kblocks, int count)
+                          int K, int pad_h, int pad_w, int HO, int WO, int rows,
+                          int rows_per_item, int kblocks, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -129,22 +129,22 @@ void conv2d_filter_c1_3x3(__global const float *x, ulong x_offset, __global cons
         __global const float *xr[3];
 #pragma unroll
         for (int i = 0; i < 3; i++) {
-            int ih = oh - pad + i;
+            int ih = oh - pad_h + i;
             row_ok[i] = ih >= 0 && ih < H;
             xr[i] = x + (size_t)(n * H + (row_ok[i] ? ih : 0)) * W;
         }
-        /* win[i][j] = x[ih_i][ow - pad + j], zero outside the image. */
+        /* win[i][j] = x[ih_i][ow - pad_w + j], zero outside the image. */
         float win[3][3];
 #pragma unroll
         for (int i = 0; i < 3; i++)
 #pragma unroll
             for (int j = 1; j < 3; j++) {
-                int iw = -pad + j - 1;
+                int iw = -pad_w + j - 1;
                 win[i][j] = row_ok[i] && iw >= 0 && iw < W ? xr[i][iw] : 0.0f;
             }
         __global const float *dp = dy + (size_t)r * WO * K + k0;
         for (int ow = 0; ow < WO; ow++, dp += K) {
-            int iw = ow - pad + 2; /* the column entering the window */
+            int iw = ow - pad_w + 2; /* the column entering the window */
 #pragma unroll
             for (int i = 0; i < 3; i++) {
                 win[i][0] = win[i][1];

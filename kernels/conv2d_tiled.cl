@@ -1,7 +1,7 @@
 /* Register-tiled direct convolution, NHWC activations and HWIO kernels, with no im2col:
  * the column matrix is never built, each work-item reads the input pixels its taps need.
  *
- *   y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*s - ph + i, ow*s - pw + j, c] w[i,j,c,k])
+ *   y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*sh - ph + i, ow*sw - pw + j, c] w[i,j,c,k])
  *
  * Each work-item computes a tile of PIX adjacent output pixels of one row times 16*KV
  * output channels, held in PIX*KV float16 accumulators. For every (tap, input channel)
@@ -40,8 +40,9 @@ __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_tiled(__global const float *x, ulong x_offset, __global const float *w,
                   ulong w_offset, __global const float *b, ulong b_offset, int use_bias,
                   __global float *y, ulong y_offset, __global const float *zeros,
-                  int H, int W, int C, int KH, int KW, int K, int stride, int pad_h,
-                  int pad_w, int HO, int WO, int relu, int segs, int kblocks, int count)
+                  int H, int W, int C, int KH, int KW, int K, int stride_h, int stride_w,
+                  int pad_h, int pad_w, int HO, int WO, int relu, int segs, int kblocks,
+                  int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -66,7 +67,7 @@ void conv2d_tiled(__global const float *x, ulong x_offset, __global const float 
     }
 
     for (int i = 0; i < KH; i++) {
-        int ih = oh * stride - pad_h + i;
+        int ih = oh * stride_h - pad_h + i;
         if (ih < 0 || ih >= H)
             continue; /* a whole row of padding adds nothing */
         __global const float *xrow = x + (size_t)(n * H + ih) * W * C;
@@ -76,7 +77,7 @@ void conv2d_tiled(__global const float *x, ulong x_offset, __global const float 
             __global const float *xp[PIX];
 #pragma unroll
             for (int p = 0; p < PIX; p++) {
-                int iw = (ow0 + p) * stride - pad_w + j;
+                int iw = (ow0 + p) * stride_w - pad_w + j;
                 xp[p] = iw >= 0 && iw < W && ow0 + p < WO ? xrow + iw * C : zeros;
             }
             __global const float *wp = w + (size_t)((i * KW + j) * C) * K + k0;

@@ -13,11 +13,12 @@
 /* Integer division is slow on CPUs (and not vectorised), so each work-item decodes its
  * position once and then moves a whole run of C contiguous channels. */
 
-/* cols[r, (i*KW + j)*C + c] = x[n, oh*stride - pad + i, ow*stride - pad + j, c]: one
+/* cols[r, (i*KW + j)*C + c] = x[n, oh*SH - PT + i, ow*SW - PL + j, c]: one
  * work-item per (output pixel r, tap i*KW + j), launched over (rows, KH*KW). */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void im2col_nhwc(__global const float *x, ulong x_offset, __global float *cols, ulong cols_offset,
-                 int H, int W, int C, int KW, int stride, int pad, int HO, int WO, int rows)
+                 int H, int W, int C, int KW, int SH, int SW, int PT, int PL, int HO, int WO,
+                 int rows)
 {
     int r = get_global_id(0), tap = get_global_id(1), taps = get_global_size(1);
     if (r >= rows)
@@ -25,7 +26,7 @@ void im2col_nhwc(__global const float *x, ulong x_offset, __global float *cols, 
     int j = tap % KW, i = tap / KW;
     int ow = r % WO, rest = r / WO;
     int oh = rest % HO, n = rest / HO;
-    int ih = oh * stride - pad + i, iw = ow * stride - pad + j;
+    int ih = oh * SH - PT + i, iw = ow * SW - PL + j;
     __global float *out = cols + cols_offset + (r * taps + tap) * C;
     if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
         __global const float *in = x + x_offset + ((n * H + ih) * W + iw) * C;
@@ -43,8 +44,8 @@ void im2col_nhwc(__global const float *x, ulong x_offset, __global float *cols, 
  * exactly once (zero if no tap read it). pixels = samples * H*W. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void col2im_nhwc(__global const float *cols, ulong cols_offset, __global float *dx, ulong dx_offset,
-                 int H, int W, int C, int KH, int KW, int stride, int pad, int HO, int WO,
-                 int pixels)
+                 int H, int W, int C, int KH, int KW, int SH, int SW, int PT, int PL, int HO,
+                 int WO, int pixels)
 {
     int pixel = get_global_id(0);
     if (pixel >= pixels)
@@ -57,15 +58,15 @@ void col2im_nhwc(__global const float *cols, ulong cols_offset, __global float *
     for (int c = 0; c < C; c++)
         out[c] = 0.0f;
     for (int i = 0; i < KH; i++) {
-        int span_h = ih + pad - i; /* = oh * stride when tap i of row oh read row ih */
-        if (span_h < 0 || span_h % stride != 0 || span_h / stride >= HO)
+        int span_h = ih + PT - i; /* = oh * SH when tap i of row oh read row ih */
+        if (span_h < 0 || span_h % SH != 0 || span_h / SH >= HO)
             continue;
-        int oh = span_h / stride;
+        int oh = span_h / SH;
         for (int j = 0; j < KW; j++) {
-            int span_w = iw + pad - j;
-            if (span_w < 0 || span_w % stride != 0 || span_w / stride >= WO)
+            int span_w = iw + PL - j;
+            if (span_w < 0 || span_w % SW != 0 || span_w / SW >= WO)
                 continue;
-            int ow = span_w / stride;
+            int ow = span_w / SW;
             __global const float *in = cols + ((n * HO + oh) * WO + ow) * patch + (i * KW + j) * C;
             for (int c = 0; c < C; c++)
                 out[c] += in[c];

@@ -5,8 +5,9 @@
 # Adding a kernel file: list it here, give it a rule below, and add it to ocl_source.c.
 FCNN_KERNEL_FILES = \
 	%reldir%/activation.cl %reldir%/bias.cl %reldir%/conv2d.cl %reldir%/conv2d_filter.cl \
-	%reldir%/conv2d_tiled.cl %reldir%/data.cl %reldir%/gemm.cl %reldir%/im2col.cl \
-	%reldir%/loss.cl %reldir%/optim.cl %reldir%/pool.cl
+	%reldir%/conv2d_tiled.cl %reldir%/data.cl %reldir%/gemm.cl %reldir%/gemm_local.cl \
+	%reldir%/gemm_small_k.cl %reldir%/im2col.cl %reldir%/loss.cl %reldir%/optim.cl \
+	%reldir%/pool.cl %reldir%/dropout.cl %reldir%/batchnorm.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
 EXTRA_DIST += $(FCNN_KERNEL_FILES)
 
@@ -52,3 +53,15 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/gemm.cl.inc: $(srcdir)/%reldir%/gemm.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/gemm.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/gemm_local.cl.inc: $(srcdir)/%reldir%/gemm_local.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/gemm_local.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/gemm_small_k.cl.inc: $(srcdir)/%reldir%/gemm_small_k.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/gemm_small_k.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/dropout.cl.inc: $(srcdir)/%reldir%/dropout.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/dropout.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/batchnorm.cl.inc: $(srcdir)/%reldir%/batchnorm.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/batchnorm.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

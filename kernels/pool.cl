@@ -1,7 +1,12 @@
-/* Max pooling over square windows, NHWC, no padding ("valid"), mirroring
- * backends/ref/ref_pool.c. The backward routes each window's gradient to the FIRST
- * position holding its maximum in row-major window order, found with the same strict
- * comparison as the reference, so ties (which ReLU makes common) resolve the same way. */
+/* Pooling, NHWC, mirroring backends/ref/ref_pool.c: windows of PH x PW moving by SH, SW,
+ * window (oh, ow) covering input rows oh*SH - PT + [0, PH) and columns ow*SW - PL + [0, PW)
+ * clipped to the image. Padded positions belong to no window (TensorFlow's rule): max
+ * pooling ignores them, average pooling divides by the number of real positions. The
+ * dispatcher keeps every pad smaller than the window, so no window is empty.
+ *
+ * Max pooling's backward routes each window's gradient to the FIRST real position holding
+ * its maximum in row-major window order, found with the same strict comparison as the
+ * reference, so ties (which ReLU makes common) resolve the same way. */
 
 #ifndef WG_SIZE
 #define WG_SIZE 64
@@ -10,17 +15,26 @@
 /* Each work-item handles one pixel and loops over its C contiguous channels, so the
  * integer divisions that locate the pixel are paid once per pixel, not per element. */
 
-/* The first maximum of the size x size window at `corner` (the window's top-left element
- * of channel c), as its row-major position in the window; *value gets the maximum. */
-static int window_argmax(__global const float *corner, int W, int C, int size, float *value)
+/* The real rows [i0, i1) and columns [j0, j1) of window (oh, ow). */
+static int4 window_at(int H, int W, int oh, int ow, int PH, int PW, int SH, int SW, int PT,
+                      int PL)
 {
-    int best = 0;
-    float best_value = corner[0];
-    for (int i = 0; i < size; i++) {
-        for (int j = 0; j < size; j++) {
-            float v = corner[(i * W + j) * C];
+    int top = oh * SH - PT, left = ow * SW - PL;
+    return (int4)(max(top, 0), min(top + PH, H), max(left, 0), min(left + PW, W));
+}
+
+/* The first maximum of window `win` of channel c of one image (`image` points at its first
+ * element), as the flat pixel index ih * W + iw; *value gets the maximum. */
+static int window_argmax(__global const float *image, int W, int C, int4 win, int c,
+                         float *value)
+{
+    int best = win.s0 * W + win.s2;
+    float best_value = image[best * C + c];
+    for (int ih = win.s0; ih < win.s1; ih++) {
+        for (int iw = win.s2; iw < win.s3; iw++) {
+            float v = image[(ih * W + iw) * C + c];
             if (v > best_value) {
-                best = i * size + j;
+                best = ih * W + iw;
                 best_value = v;
             }
         }
@@ -29,21 +43,33 @@ static int window_argmax(__global const float *corner, int W, int C, int size, f
     return best;
 }
 
+/* The windows that hold input position `in` along one axis: [first, last] (empty when
+ * first > last). Window o starts at o*S - P and holds `in` when o*S - P <= in < o*S - P + K. */
+static int2 windows_holding(int in, int K, int S, int P, int outs)
+{
+    int lo = in + P - K + 1; /* o*S >= lo */
+    int first = lo <= 0 ? 0 : (lo + S - 1) / S;
+    int last = min(outs - 1, (in + P) / S);
+    return (int2)(first, last);
+}
+
 /* One output pixel (all channels) per work-item; pixels = N*HO*WO. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_fwd(__global const float *x, ulong x_offset, __global float *y, ulong y_offset,
-                 int H, int W, int C, int HO, int WO, int size, int stride, int pixels)
+                 int H, int W, int C, int HO, int WO, int PH, int PW, int SH, int SW, int PT,
+                 int PL, int pixels)
 {
     int pixel = get_global_id(0);
     if (pixel >= pixels)
         return;
     int ow = pixel % WO, rest = pixel / WO;
     int oh = rest % HO, n = rest / HO;
-    __global const float *corner = x + x_offset + ((n * H + oh * stride) * W + ow * stride) * C;
-    __global float *out = y + y_offset + pixel * C;
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    __global const float *image = x + x_offset + (size_t)n * H * W * C;
+    __global float *out = y + y_offset + (size_t)pixel * C;
     for (int c = 0; c < C; c++) {
         float max;
-        window_argmax(corner + c, W, C, size, &max);
+        window_argmax(image, W, C, win, c, &max);
         out[c] = max;
     }
 }
@@ -55,37 +81,119 @@ void maxpool_fwd(__global const float *x, ulong x_offset, __global float *y, ulo
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_bwd(__global const float *x, ulong x_offset, __global const float *dy,
                  ulong dy_offset, __global float *dx, ulong dx_offset, int H, int W, int C,
-                 int HO, int WO, int size, int stride, int pixels)
+                 int HO, int WO, int PH, int PW, int SH, int SW, int PT, int PL, int pixels)
 {
     int pixel = get_global_id(0);
     if (pixel >= pixels)
         return;
     int iw = pixel % W, rest = pixel / W;
     int ih = rest % H, n = rest / H;
-    x += x_offset;
+    __global const float *image = x + x_offset + (size_t)n * H * W * C;
     dy += dy_offset;
-    __global float *out = dx + dx_offset + pixel * C;
-
-    /* Windows oh with oh*stride <= ih < oh*stride + size, likewise along the width. */
-    int oh_first = ih - size + 1 <= 0 ? 0 : (ih - size + stride) / stride;
-    int oh_last = min(HO - 1, ih / stride);
-    int ow_first = iw - size + 1 <= 0 ? 0 : (iw - size + stride) / stride;
-    int ow_last = min(WO - 1, iw / stride);
+    __global float *out = dx + dx_offset + (size_t)pixel * C;
+    int2 rows = windows_holding(ih, PH, SH, PT, HO), cols = windows_holding(iw, PW, SW, PL, WO);
+    int here = ih * W + iw;
     for (int c = 0; c < C; c++) {
         float sum = 0.0f;
-        for (int oh = oh_first; oh <= oh_last; oh++) {
-            for (int ow = ow_first; ow <= ow_last; ow++) {
-                __global const float *corner =
-                    x + ((n * H + oh * stride) * W + ow * stride) * C + c;
-                /* This pixel's position inside window (oh, ow). */
-                int here = (ih - oh * stride) * size + (iw - ow * stride);
+        for (int oh = rows.s0; oh <= rows.s1; oh++) {
+            for (int ow = cols.s0; ow <= cols.s1; ow++) {
+                int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
                 float max;
-                if (window_argmax(corner, W, C, size, &max) == here)
-                    sum += dy[((n * HO + oh) * WO + ow) * C + c];
+                if (window_argmax(image, W, C, win, c, &max) == here)
+                    sum += dy[((size_t)(n * HO + oh) * WO + ow) * C + c];
             }
         }
         out[c] = sum;
     }
+}
+
+/* Average pooling: one output pixel (all channels) per work-item, the sum of the window's
+ * real positions divided by their number; pixels = N*HO*WO. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_fwd(__global const float *x, ulong x_offset, __global float *y, ulong y_offset,
+                 int H, int W, int C, int HO, int WO, int PH, int PW, int SH, int SW, int PT,
+                 int PL, int pixels)
+{
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
+        return;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    float real = (float)((win.s1 - win.s0) * (win.s3 - win.s2));
+    __global const float *image = x + x_offset + (size_t)n * H * W * C;
+    __global float *out = y + y_offset + (size_t)pixel * C;
+    for (int c = 0; c < C; c++)
+        out[c] = 0.0f;
+    for (int ih = win.s0; ih < win.s1; ih++)
+        for (int iw = win.s2; iw < win.s3; iw++) {
+            __global const float *in = image + (ih * W + iw) * C;
+            for (int c = 0; c < C; c++)
+                out[c] += in[c];
+        }
+    for (int c = 0; c < C; c++)
+        out[c] /= real;
+}
+
+/* Average pooling's backward, a gather per input pixel (all channels): the sum over the
+ * windows holding it of dy divided by that window's real positions, in (oh, ow) order.
+ * pixels = N*H*W. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_bwd(__global const float *dy, ulong dy_offset, __global float *dx, ulong dx_offset,
+                 int H, int W, int C, int HO, int WO, int PH, int PW, int SH, int SW, int PT,
+                 int PL, int pixels)
+{
+    int pixel = get_global_id(0);
+    if (pixel >= pixels)
+        return;
+    int iw = pixel % W, rest = pixel / W;
+    int ih = rest % H, n = rest / H;
+    dy += dy_offset;
+    __global float *out = dx + dx_offset + (size_t)pixel * C;
+    int2 rows = windows_holding(ih, PH, SH, PT, HO), cols = windows_holding(iw, PW, SW, PL, WO);
+    for (int c = 0; c < C; c++)
+        out[c] = 0.0f;
+    for (int oh = rows.s0; oh <= rows.s1; oh++)
+        for (int ow = cols.s0; ow <= cols.s1; ow++) {
+            int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+            float real = (float)((win.s1 - win.s0) * (win.s3 - win.s2));
+            __global const float *g = dy + ((size_t)(n * HO + oh) * WO + ow) * C;
+            for (int c = 0; c < C; c++)
+                out[c] += g[c] / real;
+        }
+}
+
+/* Global average pooling: y[n, c] = the mean of x[n, :, :, c]; one work-item per (n, c),
+ * so neighbouring work-items read neighbouring channels. count = N*C. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void global_avgpool_fwd(__global const float *x, ulong x_offset, __global float *y,
+                        ulong y_offset, int pixels, int C, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int c = gid % C, n = gid / C;
+    __global const float *in = x + x_offset + (size_t)n * pixels * C + c;
+    float sum = 0.0f;
+    for (int q = 0; q < pixels; q++)
+        sum += in[(size_t)q * C];
+    y[y_offset + gid] = sum / (float)pixels;
+}
+
+/* dx[n, h, w, c] = dy[n, c] / (H*W): one input pixel (all channels) per work-item;
+ * count = N*H*W. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void global_avgpool_bwd(__global const float *dy, ulong dy_offset, __global float *dx,
+                        ulong dx_offset, int pixels, int C, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int n = gid / pixels;
+    __global const float *g = dy + dy_offset + (size_t)n * C;
+    __global float *out = dx + dx_offset + (size_t)gid * C;
+    for (int c = 0; c < C; c++)
+        out[c] = g[c] / (float)pixels;
 }
 
 /* The vector forms, for channel counts that are a multiple of 16: each work-item takes one
@@ -95,8 +203,8 @@ void maxpool_bwd(__global const float *x, ulong x_offset, __global const float *
 /* One (output pixel, 16 channels) per work-item; count = N*HO*WO * C/16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *y,
-                       ulong y_offset, int H, int W, int C, int HO, int WO, int size,
-                       int stride, int count)
+                       ulong y_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                       int SH, int SW, int PT, int PL, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -105,12 +213,12 @@ void maxpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *
     int cv = gid % vectors, pixel = gid / vectors;
     int ow = pixel % WO, rest = pixel / WO;
     int oh = rest % HO, n = rest / HO;
-    __global const float *corner =
-        x + x_offset + ((size_t)(n * H + oh * stride) * W + ow * stride) * C + 16 * cv;
-    float16 best = vload16(0, corner);
-    for (int i = 0; i < size; i++)
-        for (int j = 0; j < size; j++) {
-            float16 v = vload16(0, corner + (i * W + j) * C);
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    __global const float *image = x + x_offset + (size_t)n * H * W * C + 16 * cv;
+    float16 best = vload16(0, image + (win.s0 * W + win.s2) * C);
+    for (int ih = win.s0; ih < win.s1; ih++)
+        for (int iw = win.s2; iw < win.s3; iw++) {
+            float16 v = vload16(0, image + (ih * W + iw) * C);
             best = select(best, v, v > best);
         }
     vstore16(best, 0, y + y_offset + (size_t)pixel * C + 16 * cv);

@@ -7,7 +7,8 @@ set -u
 "$FCNN" --help > "$tmp/help" 2>&1 || fail "--help exited $?"
 for opt in --backend --device --list-devices --kernel --data --train-limit --test-limit \
            --epochs --batch-size --eval-batch-size --lr --optimizer --seed --early-stopping \
-           --out --save --load --eval --resume --quiet --verbose --help --version; do
+           --out --save --load --eval --resume --quiet --verbose --help --version --model \
+           --lr-schedule --weight-decay; do
   grep -q -- "$opt" "$tmp/help" || fail "--help does not mention $opt"
 done
 grep -q "default: 30" "$tmp/help" || fail "--help does not give the epochs default"
@@ -32,7 +33,13 @@ usage_error --batch-size 0
 usage_error --lr abc
 usage_error --lr -0.1
 usage_error --lr nan
-usage_error --optimizer rmsprop
+usage_error --optimizer adagrad
+usage_error --lr-schedule linear
+usage_error --lr-schedule step:0:0.5
+usage_error --lr-schedule step:5:2
+usage_error --weight-decay 0.01
+usage_error --optimizer adamw --weight-decay 1.5
+usage_error --optimizer adamw --weight-decay x
 usage_error --seed -1
 usage_error --bogus-option
 usage_error --epochs

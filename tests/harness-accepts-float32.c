@@ -18,11 +18,13 @@
 
 /* Output-stationary, taps outermost and input channels innermost, one float sum: the
  * shape of a simple direct-convolution kernel. */
-static int f32_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                          fcnn_tensor_arg y, const struct fcnn_conv2d_params *p)
+static int f32_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
-    const float *X = PTR(const float, x), *W = PTR(const float, w), *B = PTR(const float, b);
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
+    const float *X = PTR(const float, x), *W = PTR(const float, w);
+    const float *B = b ? PTR(const float, b) : NULL;
     float *Y = PTR(float, y);
     int N = x->shape[0], H = x->shape[1], Wd = x->shape[2], C = x->shape[3];
     int KH = w->shape[0], KW = w->shape[1], K = w->shape[3], HO = y->shape[1], WO = y->shape[2];
@@ -33,24 +35,26 @@ static int f32_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_
                     float acc = 0;
                     for (int i = 0; i < KH; i++)
                         for (int j = 0; j < KW; j++) {
-                            int ih = oh * p->stride - p->pad + i, iw = ow * p->stride - p->pad + j;
+                            int ih = oh * p->sh - p->pad_top + i, iw = ow * p->sw - p->pad_left + j;
                             if (ih < 0 || ih >= H || iw < 0 || iw >= Wd)
                                 continue;
                             for (int c = 0; c < C; c++)
                                 acc += X[((n * H + ih) * Wd + iw) * C + c] *
                                        W[((i * KW + j) * C + c) * K + k];
                         }
-                    acc += B[k];
+                    if (B)
+                        acc += B[k];
                     Y[((n * HO + oh) * WO + ow) * K + k] =
                         p->act == FCNN_ACT_RELU && acc < 0 ? 0 : acc;
                 }
     return FCNN_OK;
 }
 
-static int f32_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w,
-                               fcnn_tensor_arg dx, const struct fcnn_conv2d_params *p)
+static int f32_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const float *DY = PTR(const float, dy), *W = PTR(const float, w);
     float *DX = PTR(float, dx);
     int N = dx->shape[0], H = dx->shape[1], Wd = dx->shape[2], C = dx->shape[3];
@@ -63,11 +67,11 @@ static int f32_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w,
                     for (int k = 0; k < K; k++)
                         for (int i = 0; i < KH; i++)
                             for (int j = 0; j < KW; j++) {
-                                int th = ih + p->pad - i, tw = iw + p->pad - j;
-                                if (th < 0 || tw < 0 || th % p->stride || tw % p->stride ||
-                                    th / p->stride >= HO || tw / p->stride >= WO)
+                                int th = ih + p->pad_top - i, tw = iw + p->pad_left - j;
+                                if (th < 0 || tw < 0 || th % p->sh || tw % p->sw ||
+                                    th / p->sh >= HO || tw / p->sw >= WO)
                                     continue;
-                                acc += DY[((n * HO + th / p->stride) * WO + tw / p->stride) * K + k] *
+                                acc += DY[((n * HO + th / p->sh) * WO + tw / p->sw) * K + k] *
                                        W[((i * KW + j) * C + c) * K + k];
                             }
                     DX[((n * H + ih) * Wd + iw) * C + c] = acc;
@@ -76,10 +80,11 @@ static int f32_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w,
 }
 
 /* One float sum per weight over the whole batch: tens of thousands of terms. */
-static int f32_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                                 fcnn_tensor_arg dw, const struct fcnn_conv2d_params *p)
+static int f32_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const float *X = PTR(const float, x), *DY = PTR(const float, dy);
     float *DW = PTR(float, dw);
     int N = x->shape[0], H = x->shape[1], Wd = x->shape[2], C = x->shape[3];
@@ -92,7 +97,8 @@ static int f32_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg d
                     for (int n = 0; n < N; n++)
                         for (int oh = 0; oh < HO; oh++)
                             for (int ow = 0; ow < WO; ow++) {
-                                int ih = oh * p->stride - p->pad + i, iw = ow * p->stride - p->pad + j;
+                                int ih = oh * p->sh - p->pad_top + i;
+                                int iw = ow * p->sw - p->pad_left + j;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= Wd)
                                     continue;
                                 acc += X[((n * H + ih) * Wd + iw) * C + c] *
@@ -103,9 +109,10 @@ static int f32_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg d
     return FCNN_OK;
 }
 
-static int f32_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
+static int f32_bias_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], db = call->t[1];
     const float *DY = PTR(const float, dy);
     float *DB = PTR(float, db);
     size_t K = (size_t)db->shape[0], rows = fcnn_tensor_count(dy) / K;
@@ -118,10 +125,11 @@ static int f32_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
     return FCNN_OK;
 }
 
-static int f32_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                         fcnn_tensor_arg y, enum fcnn_activation act)
+static int f32_dense_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    enum fcnn_activation act = call->p.act;
     const float *X = PTR(const float, x), *W = PTR(const float, w), *B = PTR(const float, b);
     float *Y = PTR(float, y);
     int N = x->shape[0], D = x->shape[1], K = w->shape[1];
@@ -135,9 +143,10 @@ static int f32_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_t
     return FCNN_OK;
 }
 
-static int f32_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx)
+static int f32_dense_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
     const float *DY = PTR(const float, dy), *W = PTR(const float, w);
     float *DX = PTR(float, dx);
     int N = dy->shape[0], K = dy->shape[1], D = w->shape[0];
@@ -151,10 +160,10 @@ static int f32_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, 
     return FCNN_OK;
 }
 
-static int f32_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                                 fcnn_tensor_arg dw)
+static int f32_dense_bwd_weights(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
     const float *X = PTR(const float, x), *DY = PTR(const float, dy);
     float *DW = PTR(float, dw);
     int N = x->shape[0], D = x->shape[1], K = dy->shape[1];
@@ -168,11 +177,12 @@ static int f32_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg d
     return FCNN_OK;
 }
 
-static int f32_softmax_xent(void *ctx, fcnn_tensor_arg logits, fcnn_tensor_arg labels,
-                            fcnn_tensor_arg dlogits, fcnn_tensor_arg loss, fcnn_tensor_arg pred,
-                            float grad_scale)
+static int f32_softmax_xent(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg logits = call->t[0], labels = call->t[1], dlogits = call->t[2],
+                    loss = call->t[3], pred = call->t[4];
+    float grad_scale = call->p.grad_scale;
     const float *L = PTR(const float, logits);
     const int32_t *LABEL = PTR(const int32_t, labels);
     float *DL = dlogits ? PTR(float, dlogits) : NULL, *LOSS = PTR(float, loss);
@@ -196,10 +206,11 @@ static int f32_softmax_xent(void *ctx, fcnn_tensor_arg logits, fcnn_tensor_arg l
     return FCNN_OK;
 }
 
-static int f32_sgd_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                          const struct fcnn_sgd_params *p)
+static int f32_sgd_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1];
+    const struct fcnn_sgd_params *p = &call->p.sgd;
     float *P = PTR(float, param);
     const float *G = PTR(const float, grad);
     for (size_t i = 0; i < fcnn_tensor_count(param); i++)
@@ -207,10 +218,11 @@ static int f32_sgd_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad
     return FCNN_OK;
 }
 
-static int f32_momentum_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                               fcnn_tensor_arg velocity, const struct fcnn_momentum_params *p)
+static int f32_momentum_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1], velocity = call->t[2];
+    const struct fcnn_momentum_params *p = &call->p.momentum;
     float *P = PTR(float, param), *V = PTR(float, velocity);
     const float *G = PTR(const float, grad);
     for (size_t i = 0; i < fcnn_tensor_count(param); i++) {
@@ -220,10 +232,11 @@ static int f32_momentum_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg
     return FCNN_OK;
 }
 
-static int f32_adam_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                           fcnn_tensor_arg m, fcnn_tensor_arg v, const struct fcnn_adam_params *p)
+static int f32_adam_update(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg param = call->t[0], grad = call->t[1], m = call->t[2], v = call->t[3];
+    const struct fcnn_adam_params *p = &call->p.adam;
     float *P = PTR(float, param), *M = PTR(float, m), *V = PTR(float, v);
     const float *G = PTR(const float, grad);
     for (size_t i = 0; i < fcnn_tensor_count(param); i++) {
@@ -237,17 +250,17 @@ static int f32_adam_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg gra
 int main(void)
 {
     struct fcnn_backend_ops ops = fcnn_ref_backend_ops;
-    ops.conv2d_fwd = f32_conv2d_fwd;
-    ops.conv2d_bwd_data = f32_conv2d_bwd_data;
-    ops.conv2d_bwd_filter = f32_conv2d_bwd_filter;
-    ops.bias_bwd = f32_bias_bwd;
-    ops.dense_fwd = f32_dense_fwd;
-    ops.dense_bwd_data = f32_dense_bwd_data;
-    ops.dense_bwd_weights = f32_dense_bwd_weights;
-    ops.softmax_xent = f32_softmax_xent;
-    ops.sgd_update = f32_sgd_update;
-    ops.momentum_update = f32_momentum_update;
-    ops.adam_update = f32_adam_update;
+    ops.run[FCNN_OP_CONV2D_FWD] = f32_conv2d_fwd;
+    ops.run[FCNN_OP_CONV2D_BWD_DATA] = f32_conv2d_bwd_data;
+    ops.run[FCNN_OP_CONV2D_BWD_FILTER] = f32_conv2d_bwd_filter;
+    ops.run[FCNN_OP_BIAS_BWD] = f32_bias_bwd;
+    ops.run[FCNN_OP_DENSE_FWD] = f32_dense_fwd;
+    ops.run[FCNN_OP_DENSE_BWD_DATA] = f32_dense_bwd_data;
+    ops.run[FCNN_OP_DENSE_BWD_WEIGHTS] = f32_dense_bwd_weights;
+    ops.run[FCNN_OP_SOFTMAX_XENT] = f32_softmax_xent;
+    ops.run[FCNN_OP_SGD_UPDATE] = f32_sgd_update;
+    ops.run[FCNN_OP_MOMENTUM_UPDATE] = f32_momentum_update;
+    ops.run[FCNN_OP_ADAM_UPDATE] = f32_adam_update;
 
     struct fcnn_backend *ref, *f32;
     if (fcnn_backend_open("ref", NULL, &ref) != FCNN_OK ||

@@ -3,8 +3,10 @@
  * 32 and 33) appear only a few times, because the reference backend that every result is
  * checked against is plain double-accumulating C.
  *
- * To cover a new op: add it to FCNN_OP_LIST, write a fill_* function for its tensors, and
- * add its shapes to harness_cases_test (and grad/perf where they apply). */
+ * To cover a new op (README.md, "Adding a layer"): write a fill_* function for its tensors
+ * and tolerance, add its shapes to harness_cases_test, and a grad case (finite differences
+ * of its forward, or a closed_form function for an update); perf where it matters. The
+ * loops that run these tables never name an op. */
 #include <config.h>
 
 #include <float.h>
@@ -132,18 +134,32 @@ static void set_op(struct harness_case *c, enum fcnn_op op)
 
 /* --- convolution ---------------------------------------------------------------------- */
 
+/* Keras's "same" (TensorFlow's split: more after than before when the total is odd) where
+ * pad is SAME; otherwise `pad` zeros on every side (0: "valid"). */
+#define SAME (-1)
+
 struct conv_shape {
     int n, h, w, c, k;     /* input [n,h,w,c], k output channels */
-    int kh, kw, stride, pad;
+    int kh, kw, sh, sw, pad;
     enum fcnn_activation act; /* forward only */
+    bool no_bias;             /* forward only: use_bias=False */
 };
 
-static int window_out(int in, int pad, int window, int stride)
+static struct fcnn_conv2d_params conv_params(const struct conv_shape *s)
 {
-    return (in + 2 * pad - window) / stride + 1;
+    struct fcnn_conv2d_params p = { .sh = s->sh, .sw = s->sw, .act = s->act };
+    if (s->pad == SAME) {
+        struct fcnn_window_axis rows = fcnn_window_axis(s->h, s->kh, s->sh, FCNN_PADDING_SAME);
+        struct fcnn_window_axis cols = fcnn_window_axis(s->w, s->kw, s->sw, FCNN_PADDING_SAME);
+        p.pad_top = rows.before, p.pad_bottom = rows.after;
+        p.pad_left = cols.before, p.pad_right = cols.after;
+    } else {
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
+    }
+    return p;
 }
 
-/* "conv2d_fwd(n=7,h=13,w=13,c=3,k=32)", naming the kernel, stride and padding only where
+/* "conv2d_fwd(n=7,h=13,w=13,c=3,k=32)", naming the kernel, strides and padding only where
  * they differ from the model's 3x3 kernel, stride 1 and padding 1 ("same"). */
 static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_shape *s)
 {
@@ -152,19 +168,24 @@ static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_sh
                     s->w, s->c, s->k);
     if (s->kh != 3 || s->kw != 3)
         harness_appendf(id, size, ",kh=%d,kw=%d", s->kh, s->kw);
-    if (s->stride != 1)
-        harness_appendf(id, size, ",s=%d", s->stride);
-    if (s->pad != 1 || s->kh != 3 || s->kw != 3)
-        harness_appendf(id, size, ",p=%d", s->pad);
+    if (s->sh != 1 || s->sw != 1)
+        harness_appendf(id, size, s->sh == s->sw ? ",s=%d" : ",s=%dx%d", s->sh, s->sw);
+    if (s->pad == SAME && (s->kh != 3 || s->kw != 3 || s->sh != 1 || s->sw != 1))
+        harness_appendf(id, size, ",same");
+    else if (s->pad != SAME && (s->pad != 1 || s->kh != 3 || s->kw != 3))
+        harness_appendf(id, size, s->pad ? ",p=%d" : ",valid", s->pad);
     if (op == FCNN_OP_CONV2D_FWD && s->act == FCNN_ACT_RELU)
         harness_appendf(id, size, ",relu");
+    if (op == FCNN_OP_CONV2D_FWD && s->no_bias)
+        harness_appendf(id, size, ",nobias");
     harness_appendf(id, size, ")");
 }
 
 static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv_shape *s)
 {
-    int ho = window_out(s->h, s->pad, s->kh, s->stride);
-    int wo = window_out(s->w, s->pad, s->kw, s->stride);
+    struct fcnn_conv2d_params p = conv_params(s);
+    int ho = fcnn_window_out(s->h, p.pad_top, p.pad_bottom, s->kh, s->sh);
+    int wo = fcnn_window_out(s->w, p.pad_left, p.pad_right, s->kw, s->sw);
     /* Glorot-uniform kernels, as the model initialises them, keep outputs of order one
      * whatever the fan-in. */
     double limit = sqrt(6.0 / (double)(s->kh * s->kw * (s->c + s->k)));
@@ -174,16 +195,16 @@ static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv
 
     set_op(c, op);
     conv_id(c->id, sizeof c->id, op, s);
-    c->call.p.conv = (struct fcnn_conv2d_params){
-        .stride = s->stride, .pad = s->pad,
-        .act = op == FCNN_OP_CONV2D_FWD ? s->act : FCNN_ACT_NONE,
-    };
+    if (op != FCNN_OP_CONV2D_FWD)
+        p.act = FCNN_ACT_NONE;
+    c->call.p.conv = p;
     c->flops = 2.0 * s->n * ho * wo * s->k * s->kh * s->kw * s->c;
     switch (op) {
     case FCNN_OP_CONV2D_FWD:
         c->t[0] = x;
         c->t[1] = w;
         c->t[2] = in1(INIT_UNIFORM, -0.5, 0.5, s->k);
+        c->t[2].omitted = s->no_bias;
         c->t[3] = out4(s->n, ho, wo, s->k);
         c->tol = float_tolerance(s->kh * s->kw * s->c + 1);
         break;
@@ -209,12 +230,12 @@ static const enum fcnn_op conv_ops[] = { FCNN_OP_CONV2D_FWD, FCNN_OP_CONV2D_BWD_
 
 static void add_conv_cases(struct harness_case_list *list)
 {
-    struct conv_shape shapes[64];
+    struct conv_shape shapes[128];
     int count = 0;
     /* The model's two layers, at its batch size and at an odd one (a last partial batch). */
     for (int n = 32; n <= 33; n++) {
-        shapes[count++] = (struct conv_shape){ n, 28, 28, 1, 32, 3, 3, 1, 1, FCNN_ACT_RELU };
-        shapes[count++] = (struct conv_shape){ n, 14, 14, 32, 64, 3, 3, 1, 1, FCNN_ACT_RELU };
+        shapes[count++] = (struct conv_shape){ n, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+        shapes[count++] = (struct conv_shape){ n, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     }
     /* A grid over batch, spatial size and channel counts at the model's stride 1 and "same"
      * padding; output channels 3 and 32/64 are below and at typical tile sizes. */
@@ -227,28 +248,60 @@ static void add_conv_cases(struct harness_case_list *list)
             for (int ch = 0; ch < 4; ch++, i++)
                 shapes[count++] = (struct conv_shape){
                     batches[b], spatial[s], spatial[s], channels[ch][0], channels[ch][1],
-                    3, 3, 1, 1, i % 2 ? FCNN_ACT_RELU : FCNN_ACT_NONE };
+                    3, 3, 1, 1, 1, i % 2 ? FCNN_ACT_RELU : FCNN_ACT_NONE, false };
     /* Strides 2 and 3, no padding, other kernel sizes, non-square images and kernels (an
      * h/w mix-up passes every square case). */
     static const struct conv_shape others[] = {
-        { 7, 13, 13, 3, 32, 3, 3, 2, 0, FCNN_ACT_RELU },
-        { 7, 14, 14, 32, 64, 3, 3, 2, 1, FCNN_ACT_NONE },
-        { 1, 9, 9, 1, 32, 3, 3, 2, 0, FCNN_ACT_NONE },
-        { 7, 28, 28, 1, 32, 3, 3, 2, 1, FCNN_ACT_RELU },
-        { 33, 7, 7, 64, 3, 3, 3, 1, 0, FCNN_ACT_NONE },
-        { 7, 13, 13, 3, 5, 3, 3, 3, 0, FCNN_ACT_NONE },
-        { 7, 9, 13, 3, 32, 3, 3, 1, 1, FCNN_ACT_RELU },
-        { 7, 13, 9, 3, 10, 5, 5, 1, 2, FCNN_ACT_NONE },
-        { 7, 9, 13, 3, 33, 3, 5, 1, 1, FCNN_ACT_NONE },
-        { 7, 7, 7, 64, 32, 1, 1, 1, 0, FCNN_ACT_RELU },
-        { 1, 5, 5, 3, 7, 5, 5, 1, 0, FCNN_ACT_NONE },
+        { 7, 13, 13, 3, 32, 3, 3, 2, 2, 0, FCNN_ACT_RELU, false },
+        { 7, 14, 14, 32, 64, 3, 3, 2, 2, 1, FCNN_ACT_NONE, false },
+        { 1, 9, 9, 1, 32, 3, 3, 2, 2, 0, FCNN_ACT_NONE, false },
+        { 7, 28, 28, 1, 32, 3, 3, 2, 2, 1, FCNN_ACT_RELU, false },
+        { 33, 7, 7, 64, 3, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
+        { 7, 13, 13, 3, 5, 3, 3, 3, 3, 0, FCNN_ACT_NONE, false },
+        { 7, 9, 13, 3, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 7, 13, 9, 3, 10, 5, 5, 1, 1, 2, FCNN_ACT_NONE, false },
+        { 7, 9, 13, 3, 33, 3, 5, 1, 1, 1, FCNN_ACT_NONE, false },
+        { 7, 7, 7, 64, 32, 1, 1, 1, 1, 0, FCNN_ACT_RELU, false },
+        { 1, 5, 5, 3, 7, 5, 5, 1, 1, 0, FCNN_ACT_NONE, false },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
+    /* Keras's padding rules: "same" with even kernels and with strides that do not divide
+     * the input pads one more row or column after than before; "valid" drops what the last
+     * window does not reach. Strides 1, 2, 3 and unequal ones, odd and even inputs and
+     * kernels, rectangular kernels, batches 1 and odd, channel counts at and off the tiled
+     * kernels' multiples of 16, with and without bias. */
+    static const struct conv_shape keras[] = {
+        { 7, 8, 8, 3, 32, 2, 2, 1, 1, SAME, FCNN_ACT_RELU, false },
+        { 1, 7, 7, 32, 32, 2, 2, 1, 1, SAME, FCNN_ACT_NONE, false },
+        { 7, 13, 13, 3, 32, 4, 4, 1, 1, SAME, FCNN_ACT_NONE, true },
+        { 7, 14, 14, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false },
+        { 7, 13, 13, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false },
+        { 33, 28, 28, 1, 32, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false },
+        { 7, 12, 12, 16, 32, 4, 4, 2, 2, SAME, FCNN_ACT_NONE, false },
+        { 7, 11, 11, 3, 32, 2, 2, 2, 2, SAME, FCNN_ACT_NONE, true },
+        { 1, 13, 13, 3, 32, 3, 3, 3, 3, SAME, FCNN_ACT_RELU, false },
+        { 7, 14, 14, 3, 5, 5, 5, 3, 3, SAME, FCNN_ACT_NONE, false },
+        { 7, 10, 9, 3, 32, 3, 2, 2, 1, SAME, FCNN_ACT_RELU, false },
+        { 7, 9, 10, 5, 7, 1, 4, 1, 3, SAME, FCNN_ACT_NONE, false },
+        { 7, 13, 13, 3, 32, 2, 2, 2, 2, 0, FCNN_ACT_RELU, false },
+        { 7, 12, 12, 32, 64, 4, 4, 2, 2, 0, FCNN_ACT_NONE, true },
+        { 7, 14, 14, 16, 32, 3, 3, 3, 3, 0, FCNN_ACT_RELU, false },
+        { 1, 10, 11, 3, 10, 3, 5, 2, 3, 0, FCNN_ACT_NONE, false },
+        { 33, 9, 9, 1, 32, 4, 2, 1, 1, 0, FCNN_ACT_RELU, false },
+        { 7, 6, 6, 16, 32, 6, 6, 1, 1, 0, FCNN_ACT_NONE, false }, /* the kernel as large as the input */
+        { 7, 5, 5, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, true },
+    };
+    for (size_t o = 0; o < sizeof keras / sizeof keras[0]; o++)
+        shapes[count++] = keras[o];
 
     for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++)
-        for (int s = 0; s < count; s++)
+        for (int s = 0; s < count; s++) {
+            /* use_bias only changes the forward: its backward cases are the same calls. */
+            if (conv_ops[op] != FCNN_OP_CONV2D_FWD && shapes[s].no_bias)
+                continue;
             fill_conv(add_case(list), conv_ops[op], &shapes[s]);
+        }
 }
 
 /* --- bias gradient --------------------------------------------------------------------- */
@@ -280,16 +333,50 @@ static void add_bias_cases(struct harness_case_list *list)
         fill_bias(add_case(list), &shapes[i]);
 }
 
-/* --- max pooling ----------------------------------------------------------------------- */
+/* --- pooling --------------------------------------------------------------------------- */
 
 struct pool_shape {
-    int n, h, w, c, size, stride;
+    int n, h, w, c, ph, pw, sh, sw;
+    enum fcnn_padding padding;
     enum harness_init init; /* DISTINCT: no ties; RELU_OUTPUT or FEW_LEVELS: ties on purpose */
 };
 
+static struct fcnn_pool_params pool_params(const struct pool_shape *s)
+{
+    struct fcnn_window_axis rows = fcnn_window_axis(s->h, s->ph, s->sh, s->padding);
+    struct fcnn_window_axis cols = fcnn_window_axis(s->w, s->pw, s->sw, s->padding);
+    return (struct fcnn_pool_params){ .ph = s->ph, .pw = s->pw, .sh = s->sh, .sw = s->sw,
+                                      .pad_top = rows.before, .pad_bottom = rows.after,
+                                      .pad_left = cols.before, .pad_right = cols.after };
+}
+
+/* "maxpool_fwd(n=7,h=13,w=13,c=3,pool=3x3,s=2x2,same,ties)": the window, strides and
+ * padding only where they differ from Keras's 2x2 pool at strides 2, "valid". */
+static void pool_id(char *id, size_t size, enum fcnn_op op, const struct pool_shape *s)
+{
+    id[0] = '\0';
+    harness_appendf(id, size, "%s(n=%d,h=%d,w=%d,c=%d", fcnn_op_name(op), s->n, s->h, s->w,
+                    s->c);
+    if (s->ph != 2 || s->pw != 2 || s->sh != 2 || s->sw != 2)
+        harness_appendf(id, size, ",pool=%dx%d,s=%dx%d", s->ph, s->pw, s->sh, s->sw);
+    if (s->padding == FCNN_PADDING_SAME)
+        harness_appendf(id, size, ",same");
+    if (s->init != INIT_DISTINCT)
+        harness_appendf(id, size, ",ties");
+    harness_appendf(id, size, ")");
+}
+
+/* Windows of one axis that can hold one input position. */
+static int windows_per_position(int window, int stride)
+{
+    return (window + stride - 1) / stride;
+}
+
 static void fill_pool(struct harness_case *c, enum fcnn_op op, const struct pool_shape *s)
 {
-    int ho = (s->h - s->size) / s->stride + 1, wo = (s->w - s->size) / s->stride + 1;
+    struct fcnn_pool_params p = pool_params(s);
+    int ho = fcnn_window_out(s->h, p.pad_top, p.pad_bottom, s->ph, s->sh);
+    int wo = fcnn_window_out(s->w, p.pad_left, p.pad_right, s->pw, s->sw);
     struct harness_tensor_spec x = in4(s->init, -4, 4, s->n, s->h, s->w, s->c);
     if (s->init == INIT_RELU_OUTPUT)
         x.lo = 0, x.hi = 1;
@@ -297,34 +384,44 @@ static void fill_pool(struct harness_case *c, enum fcnn_op op, const struct pool
         x.lo = 0, x.hi = 3;
 
     set_op(c, op);
-    c->id[0] = '\0';
-    harness_appendf(c->id, sizeof c->id, "%s(n=%d,h=%d,w=%d,c=%d", fcnn_op_name(op), s->n, s->h,
-                    s->w, s->c);
-    if (s->size != 2 || s->stride != 2)
-        harness_appendf(c->id, sizeof c->id, ",size=%d,stride=%d", s->size, s->stride);
-    if (s->init != INIT_DISTINCT)
-        harness_appendf(c->id, sizeof c->id, ",ties");
-    harness_appendf(c->id, sizeof c->id, ")");
-    c->call.p.pool = (struct fcnn_pool_params){ .size = s->size, .stride = s->stride };
-
-    c->t[0] = x;
-    if (op == FCNN_OP_MAXPOOL_FWD) {
+    pool_id(c->id, sizeof c->id, op, s);
+    c->call.p.pool = p;
+    bool overlap = s->ph > s->sh || s->pw > s->sw;
+    int holding = windows_per_position(s->ph, s->sh) * windows_per_position(s->pw, s->sw);
+    switch (op) {
+    case FCNN_OP_MAXPOOL_FWD:
+        c->t[0] = x;
         c->t[1] = out4(s->n, ho, wo, s->c);
         c->tol = exact;
-    } else {
+        break;
+    case FCNN_OP_MAXPOOL_BWD: /* x, dy, dx */
+        c->t[0] = x;
         c->t[1] = in4(INIT_UNIFORM, -1, 1, s->n, ho, wo, s->c);
         c->t[2] = out4(s->n, s->h, s->w, s->c);
         /* Without overlap each dx element receives at most one dy: a copy, exact. With
          * overlap it sums one dy per window that chose it. */
-        int per_axis = (s->size + s->stride - 1) / s->stride;
-        c->tol = s->size <= s->stride ? exact : float_tolerance(per_axis * per_axis);
+        c->tol = overlap ? float_tolerance(holding) : exact;
+        break;
+    case FCNN_OP_AVGPOOL_FWD: /* x, y: a sum of at most ph*pw terms, then one division */
+        c->t[0] = x;
+        c->t[1] = out4(s->n, ho, wo, s->c);
+        c->tol = float_tolerance(s->ph * s->pw + 1);
+        break;
+    case FCNN_OP_AVGPOOL_BWD: /* dy, dx: a sum of one quotient per window holding dx */
+        c->t[0] = in4(INIT_UNIFORM, -1, 1, s->n, ho, wo, s->c);
+        c->t[1] = out4(s->n, s->h, s->w, s->c);
+        c->tol = float_tolerance(2 * holding);
+        break;
+    default:
+        abort();
     }
 }
 
 static void add_pool_cases(struct harness_case_list *list)
 {
-    struct pool_shape shapes[48];
+    struct pool_shape shapes[64];
     int count = 0;
+    const enum fcnn_padding V = FCNN_PADDING_VALID;
     /* Keras's 2x2 stride 2 over batches and sizes, odd sizes dropping their last row and
      * column; channel counts cycle so that every size meets several. */
     static const int batches[] = { 1, 7, 33 };
@@ -334,19 +431,33 @@ static void add_pool_cases(struct harness_case_list *list)
     for (int b = 0; b < 3; b++)
         for (int s = 0; s < 6; s++, i++)
             shapes[count++] = (struct pool_shape){ batches[b], spatial[s], spatial[s],
-                                                   channels[i % 4], 2, 2, INIT_DISTINCT };
+                                                   channels[i % 4], 2, 2, 2, 2, V,
+                                                   INIT_DISTINCT };
     static const struct pool_shape others[] = {
-        { 32, 28, 28, 32, 2, 2, INIT_DISTINCT }, /* the model's two pools */
-        { 32, 14, 14, 64, 2, 2, INIT_DISTINCT },
-        { 7, 13, 13, 3, 3, 2, INIT_DISTINCT },   /* overlapping windows */
-        { 7, 9, 9, 32, 3, 1, INIT_DISTINCT },
-        { 7, 14, 14, 3, 2, 1, INIT_DISTINCT },
-        { 1, 14, 14, 1, 3, 3, INIT_DISTINCT },   /* 3x3 windows, remainder dropped */
-        { 7, 9, 13, 3, 2, 2, INIT_DISTINCT },    /* non-square */
+        { 32, 28, 28, 32, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT }, /* the model's */
+        { 32, 14, 14, 64, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 7, 13, 13, 3, 3, 3, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },   /* overlapping */
+        { 7, 9, 9, 32, 3, 3, 1, 1, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 7, 14, 14, 3, 2, 2, 1, 1, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 1, 14, 14, 1, 3, 3, 3, 3, FCNN_PADDING_VALID, INIT_DISTINCT },   /* remainder dropped */
+        { 7, 9, 13, 3, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },    /* non-square */
+        /* "same": windows clipped at the edges (max ignores the padding), odd and even
+         * inputs, pools and strides; rectangular pools, unequal strides, gaps between
+         * windows (stride > pool), batches 1 and odd, 16-channel multiples for the vector
+         * kernels and others. */
+        { 7, 13, 13, 3, 2, 2, 2, 2, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 7, 14, 14, 32, 3, 3, 2, 2, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 1, 7, 7, 16, 3, 3, 1, 1, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 33, 9, 10, 3, 4, 4, 3, 3, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 7, 10, 9, 32, 2, 3, 1, 2, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 7, 11, 12, 5, 3, 2, 3, 1, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 7, 12, 12, 16, 2, 2, 3, 3, FCNN_PADDING_VALID, INIT_DISTINCT },  /* gaps */
+        { 1, 6, 6, 3, 6, 6, 1, 1, FCNN_PADDING_VALID, INIT_DISTINCT },     /* one window */
         /* Ties, as ReLU makes them: the first maximum of a window (row-major) wins. */
-        { 7, 14, 14, 32, 2, 2, INIT_RELU_OUTPUT },
-        { 7, 13, 13, 3, 3, 2, INIT_FEW_LEVELS },
-        { 33, 28, 28, 1, 2, 2, INIT_FEW_LEVELS },
+        { 7, 14, 14, 32, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_RELU_OUTPUT },
+        { 7, 13, 13, 3, 3, 3, 2, 2, FCNN_PADDING_VALID, INIT_FEW_LEVELS },
+        { 33, 28, 28, 1, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_FEW_LEVELS },
+        { 7, 13, 13, 32, 3, 3, 2, 2, FCNN_PADDING_SAME, INIT_RELU_OUTPUT },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
@@ -355,6 +466,44 @@ static void add_pool_cases(struct harness_case_list *list)
         fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &shapes[s]);
     for (int s = 0; s < count; s++)
         fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &shapes[s]);
+    /* Average pooling over the same table: ties change nothing there, padding changes the
+     * divisor of the windows it clips. */
+    for (int s = 0; s < count; s++)
+        fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &shapes[s]);
+    for (int s = 0; s < count; s++)
+        fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &shapes[s]);
+}
+
+/* --- global average pooling ------------------------------------------------------------ */
+
+static void fill_global_pool(struct harness_case *c, enum fcnn_op op, int n, int h, int w,
+                             int ch)
+{
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(n=%d,h=%d,w=%d,c=%d)", fcnn_op_name(op), n, h, w, ch);
+    if (op == FCNN_OP_GLOBAL_AVGPOOL_FWD) {
+        c->t[0] = in4(INIT_UNIFORM, -1, 1, n, h, w, ch);
+        c->t[1] = out2(n, ch);
+        c->tol = float_tolerance((double)h * w + 1);
+    } else {
+        c->t[0] = in2(INIT_UNIFORM, -1, 1, n, ch);
+        c->t[1] = out4(n, h, w, ch);
+        /* One division of floats: float and double-then-float round it the same. */
+        c->tol = exact;
+    }
+}
+
+static void add_global_pool_cases(struct harness_case_list *list)
+{
+    static const int shapes[][4] = {
+        { 32, 7, 7, 64 }, { 33, 14, 14, 32 }, { 1, 1, 1, 3 }, { 7, 5, 9, 10 }, { 1, 28, 28, 1 },
+        { 7, 3, 3, 128 },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_FWD, s[0], s[1], s[2], s[3]);
+        fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, s[0], s[1], s[2], s[3]);
+    }
 }
 
 /* --- ReLU backward --------------------------------------------------------------------- */
@@ -396,6 +545,7 @@ static void add_relu_cases(struct harness_case_list *list)
 struct dense_shape {
     int n, d, k;
     enum fcnn_activation act; /* forward only */
+    bool no_bias;             /* forward only: use_bias=False, b omitted */
 };
 
 static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct dense_shape *s)
@@ -406,8 +556,9 @@ static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct den
     struct harness_tensor_spec dy = in2(INIT_UNIFORM, -1, 1, s->n, s->k);
 
     set_op(c, op);
-    snprintf(c->id, sizeof c->id, "%s(n=%d,d=%d,k=%d%s)", fcnn_op_name(op), s->n, s->d, s->k,
-             op == FCNN_OP_DENSE_FWD && s->act == FCNN_ACT_RELU ? ",relu" : "");
+    snprintf(c->id, sizeof c->id, "%s(n=%d,d=%d,k=%d%s%s)", fcnn_op_name(op), s->n, s->d, s->k,
+             op == FCNN_OP_DENSE_FWD && s->act == FCNN_ACT_RELU ? ",relu" : "",
+             op == FCNN_OP_DENSE_FWD && s->no_bias ? ",no_bias" : "");
     c->flops = 2.0 * s->n * s->d * s->k;
     switch (op) {
     case FCNN_OP_DENSE_FWD:
@@ -415,6 +566,7 @@ static void fill_dense(struct harness_case *c, enum fcnn_op op, const struct den
         c->t[0] = x;
         c->t[1] = w;
         c->t[2] = in1(INIT_UNIFORM, -0.5, 0.5, s->k);
+        c->t[2].omitted = s->no_bias;
         c->t[3] = out2(s->n, s->k);
         c->tol = float_tolerance(s->d + 1);
         break;
@@ -441,22 +593,187 @@ static const enum fcnn_op dense_ops[] = { FCNN_OP_DENSE_FWD, FCNN_OP_DENSE_BWD_D
 static void add_dense_cases(struct harness_case_list *list)
 {
     static const struct dense_shape shapes[] = {
-        { 32, 3136, 10, FCNN_ACT_NONE }, /* the model's classifier */
-        { 33, 3136, 10, FCNN_ACT_RELU },
-        { 1, 3136, 10, FCNN_ACT_NONE },
-        { 7, 3136, 10, FCNN_ACT_RELU },
-        { 7, 257, 65, FCNN_ACT_NONE },   /* sizes that are multiples of no tile */
-        { 33, 100, 33, FCNN_ACT_RELU },
-        { 1, 1, 1, FCNN_ACT_NONE },
-        { 32, 128, 128, FCNN_ACT_RELU }, /* powers of two: the tiles' home ground */
-        { 7, 1000, 7, FCNN_ACT_NONE },
-        { 33, 17, 1, FCNN_ACT_RELU },
-        { 1, 33, 130, FCNN_ACT_NONE },
-        { 3, 5, 300, FCNN_ACT_RELU },
+        { 32, 3136, 10, FCNN_ACT_NONE, false }, /* the model's classifier */
+        { 33, 3136, 10, FCNN_ACT_RELU, false },
+        { 1, 3136, 10, FCNN_ACT_NONE, false },
+        { 7, 3136, 10, FCNN_ACT_RELU, false },
+        { 7, 257, 65, FCNN_ACT_NONE, false },   /* sizes that are multiples of no tile */
+        { 33, 100, 33, FCNN_ACT_RELU, false },
+        { 1, 1, 1, FCNN_ACT_NONE, false },
+        { 32, 128, 128, FCNN_ACT_RELU, false }, /* powers of two: the tiles' home ground */
+        { 7, 1000, 7, FCNN_ACT_NONE, false },
+        { 33, 17, 1, FCNN_ACT_RELU, false },
+        { 1, 33, 130, FCNN_ACT_NONE, false },
+        { 3, 5, 300, FCNN_ACT_RELU, false },
     };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_dense(add_case(list), dense_ops[op], &shapes[i]);
+    /* use_bias=False, on every variant's paths (tiled epilogue, CLBlast's separate pass). */
+    static const struct dense_shape no_bias[] = {
+        { 32, 3136, 10, FCNN_ACT_NONE, true }, { 33, 100, 33, FCNN_ACT_RELU, true },
+        { 1, 33, 130, FCNN_ACT_RELU, true },   { 7, 257, 65, FCNN_ACT_NONE, true },
+    };
+    for (size_t i = 0; i < sizeof no_bias / sizeof no_bias[0]; i++)
+        fill_dense(add_case(list), FCNN_OP_DENSE_FWD, &no_bias[i]);
+}
+
+/* --- activations ---------------------------------------------------------------------- */
+
+/* Elementwise in float: an exp or tanh (a few ulp in OpenCL C), an add and a divide. */
+static struct harness_tolerance activation_tolerance(enum fcnn_activation act)
+{
+    return act == FCNN_ACT_RELU ? exact : float_tolerance(4);
+}
+
+static void fill_activation(struct harness_case *c, enum fcnn_op op, enum fcnn_activation act,
+                            const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(%s,%s)", fcnn_op_name(op), fcnn_activation_name(act), text);
+    c->call.p.act = act;
+    c->tol = activation_tolerance(act);
+    if (op == FCNN_OP_ACTIVATION_FWD) {
+        c->t[0] = tensor(FCNN_F32, INIT_UNIFORM, -4, 4, s->ndim, s->d);
+        c->t[1] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+        return;
+    }
+    /* y as the forward could have made it: relu's zeros, sigmoid's (0,1), tanh's (-1,1). */
+    c->t[0] = act == FCNN_ACT_RELU ? tensor(FCNN_F32, INIT_RELU_OUTPUT, 0, 2, s->ndim, s->d)
+            : act == FCNN_ACT_SIGMOID ? tensor(FCNN_F32, INIT_UNIFORM, 0.01, 0.99, s->ndim, s->d)
+            : tensor(FCNN_F32, INIT_UNIFORM, -0.99, 0.99, s->ndim, s->d);
+    c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+    c->t[2] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+}
+
+static const enum fcnn_activation activations[] = { FCNN_ACT_RELU, FCNN_ACT_SIGMOID,
+                                                     FCNN_ACT_TANH };
+
+/* Batch 1 and odd batches; element counts that leave every vector width a tail. */
+static const struct any_shape elementwise_shapes[] = {
+    { 4, { 32, 14, 14, 64 } }, { 4, { 7, 13, 13, 3 } }, { 4, { 1, 5, 5, 1 } },
+    { 2, { 33, 10 } },         { 2, { 1, 7 } },          { 1, { 1 } },
+};
+
+static void add_activation_cases(struct harness_case_list *list)
+{
+    for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++)
+        for (size_t i = 0; i < sizeof elementwise_shapes / sizeof elementwise_shapes[0]; i++) {
+            fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, activations[a],
+                            &elementwise_shapes[i]);
+            fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, activations[a],
+                            &elementwise_shapes[i]);
+        }
+}
+
+/* --- dropout ------------------------------------------------------------------------------ */
+
+/* The mask is a function of the seed and the element index that every backend computes in
+ * integers, and a kept element is one float product: outputs must match exactly. */
+static void fill_dropout(struct harness_case *c, enum fcnn_op op, float rate, uint32_t seed,
+                         const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(rate=%g,seed=%u,%s)", fcnn_op_name(op), (double)rate,
+             (unsigned)seed, text);
+    c->call.p.dropout = (struct fcnn_dropout_params){ .rate = rate, .seed = seed };
+    c->t[0] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+    c->t[1] = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+    c->tol = exact;
+}
+
+static void add_dropout_cases(struct harness_case_list *list)
+{
+    static const struct { float rate; uint32_t seed; } settings[] = {
+        { 0.5f, 1 }, { 0.25f, 0xDEADBEEFu }, { 0.0f, 7 }, { 0.9f, 12345 },
+    };
+    for (size_t k = 0; k < sizeof settings / sizeof settings[0]; k++)
+        for (size_t i = 0; i < sizeof elementwise_shapes / sizeof elementwise_shapes[0]; i++) {
+            fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, settings[k].rate, settings[k].seed,
+                         &elementwise_shapes[i]);
+            fill_dropout(add_case(list), FCNN_OP_DROPOUT_BWD, settings[k].rate, settings[k].seed,
+                         &elementwise_shapes[i]);
+        }
+}
+
+/* --- batch normalization --------------------------------------------------------------- */
+
+static double rows_of(const struct any_shape *s)
+{
+    double rows = 1;
+    for (int i = 0; i < s->ndim - 1; i++)
+        rows *= s->d[i];
+    return rows;
+}
+
+/* Keras's defaults: momentum 0.99, epsilon 1e-3. x has a mean well away from zero, so a
+ * variance summed without care would cancel. Per-channel sums of `rows` terms set the
+ * tolerance. */
+static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct any_shape *s)
+{
+    char text[48];
+    shape_text(s, text, sizeof text);
+    set_op(c, op);
+    snprintf(c->id, sizeof c->id, "%s(%s)", fcnn_op_name(op), text);
+    c->call.p.batchnorm = (struct fcnn_batchnorm_params){ .momentum = 0.99f, .epsilon = 1e-3f };
+    int channels = s->d[s->ndim - 1];
+    struct harness_tensor_spec x = tensor(FCNN_F32, INIT_UNIFORM, -1, 3, s->ndim, s->d);
+    struct harness_tensor_spec gamma = in1(INIT_UNIFORM, 0.5, 1.5, channels);
+    struct harness_tensor_spec beta = in1(INIT_UNIFORM, -0.5, 0.5, channels);
+    struct harness_tensor_spec moving_mean = in1(INIT_UNIFORM, -1, 1, channels);
+    struct harness_tensor_spec moving_var = in1(INIT_UNIFORM, 0.5, 2, channels);
+    struct harness_tensor_spec y = tensor(FCNN_F32, INIT_NONE, 0, 0, s->ndim, s->d);
+    c->tol = float_tolerance(rows_of(s) + 4);
+    switch (op) {
+    case FCNN_OP_BATCHNORM_FWD_TRAIN:
+        c->t[0] = x, c->t[1] = gamma, c->t[2] = beta, c->t[3] = moving_mean;
+        c->t[4] = moving_var, c->t[5] = y, c->t[6] = out1(FCNN_F32, channels);
+        c->t[7] = out1(FCNN_F32, channels);
+        break;
+    case FCNN_OP_BATCHNORM_FWD_INFER:
+        c->t[0] = x, c->t[1] = gamma, c->t[2] = beta, c->t[3] = moving_mean;
+        c->t[4] = moving_var, c->t[5] = y;
+        c->tol = float_tolerance(4);
+        break;
+    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+        c->t[0] = x;
+        c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+        c->t[2] = gamma;
+        c->t[3] = in1(INIT_UNIFORM, 0.5, 1.5, channels);  /* near x's mean */
+        c->t[4] = in1(INIT_UNIFORM, 0.5, 1, channels);    /* near 1 / x's deviation */
+        c->t[5] = y;
+        c->t[6] = out1(FCNN_F32, channels);
+        c->t[7] = out1(FCNN_F32, channels);
+        break;
+    default:
+        abort();
+    }
+}
+
+static const enum fcnn_op batchnorm_ops[] = { FCNN_OP_BATCHNORM_FWD_TRAIN,
+                                              FCNN_OP_BATCHNORM_FWD_INFER, FCNN_OP_BATCHNORM_BWD };
+
+static void add_batchnorm_cases(struct harness_case_list *list)
+{
+    /* After a convolution (per channel over N, H, W) and after a dense layer (per feature
+     * over the batch); channel counts with and without a float4 multiple. */
+    static const struct any_shape shapes[] = {
+        { 4, { 32, 28, 28, 32 } }, { 4, { 33, 14, 14, 64 } }, { 4, { 1, 7, 7, 3 } },
+        { 4, { 7, 5, 5, 5 } },     { 2, { 33, 10 } },         { 2, { 32, 128 } },
+        { 2, { 1, 12 } },          { 2, { 7, 3 } },
+    };
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
+    /* As the model's first layer, which has no dx to write. */
+    struct harness_case *c = add_case(list);
+    fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, 8 } });
+    c->t[5].omitted = true;
+    snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x8,no_dx)");
 }
 
 /* --- softmax cross-entropy -------------------------------------------------------------- */
@@ -564,6 +881,41 @@ static void fill_adam(struct harness_case *c, int n, float lr, int t, bool tiny)
     c->tol = float_tolerance(16);
 }
 
+/* Keras's RMSprop (rho 0.9, epsilon 1e-7 inside the square root). `tiny`: gradients near
+ * 1e-4, so that v is near epsilon and where epsilon goes matters. */
+static void fill_rmsprop(struct harness_case *c, int n, float lr, bool tiny)
+{
+    set_op(c, FCNN_OP_RMSPROP_UPDATE);
+    snprintf(c->id, sizeof c->id, "rmsprop_update(n=%d,lr=%g%s)", n, (double)lr,
+             tiny ? ",tiny" : "");
+    c->call.p.rmsprop = (struct fcnn_rmsprop_params){ .lr = lr, .rho = 0.9f, .epsilon = 1e-7f };
+    double g = tiny ? 1e-4 : 1, v = tiny ? 1e-7 : 1e-2;
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -g, g, n);
+    c->t[2] = in1(INIT_UNIFORM, 0, v, n);
+    c->tol = float_tolerance(16);
+}
+
+/* Keras's AdamW at step t: weight decay lr * 0.004 (or a large one, so that a backend that
+ * forgets it or applies it after the step differs), then Adam. */
+static void fill_adamw(struct harness_case *c, int n, float lr, int t, double weight_decay)
+{
+    const double beta1 = 0.9, beta2 = 0.999;
+    set_op(c, FCNN_OP_ADAMW_UPDATE);
+    snprintf(c->id, sizeof c->id, "adamw_update(n=%d,lr=%g,t=%d,wd=%g)", n, (double)lr, t,
+             weight_decay);
+    c->call.p.adamw = (struct fcnn_adamw_params){
+        .alpha = (float)(lr * sqrt(1 - pow(beta2, t)) / (1 - pow(beta1, t))),
+        .beta1 = (float)beta1, .beta2 = (float)beta2, .epsilon = 1e-7f,
+        .decay = (float)(lr * weight_decay),
+    };
+    c->t[0] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[1] = in1(INIT_UNIFORM, -1, 1, n);
+    c->t[2] = in1(INIT_UNIFORM, -0.1, 0.1, n);
+    c->t[3] = in1(INIT_UNIFORM, 0, 1e-2, n);
+    c->tol = float_tolerance(16);
+}
+
 static void add_optimizer_cases(struct harness_case_list *list)
 {
     /* One element, the model's layer sizes (conv2d_1's kernel, the dense kernel) and a large
@@ -577,6 +929,12 @@ static void add_optimizer_cases(struct harness_case_list *list)
         fill_adam(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, false);
     fill_adam(add_case(list), 31370, 0.005f, 10, true);
     fill_adam(add_case(list), 100003, 0.005f, 1, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_rmsprop(add_case(list), sizes[i], 0.001f, false);
+    fill_rmsprop(add_case(list), 31370, 0.001f, true);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        fill_adamw(add_case(list), sizes[i], 0.005f, i % 2 ? 1 : 1000, 0.004);
+    fill_adamw(add_case(list), 31370, 0.1f, 10, 0.5);
 }
 
 /* --- batch loading ---------------------------------------------------------------------- */
@@ -623,10 +981,14 @@ void harness_cases_test(struct harness_case_list *list)
     add_conv_cases(list);
     add_bias_cases(list);
     add_pool_cases(list);
+    add_global_pool_cases(list);
     add_relu_cases(list);
     add_dense_cases(list);
     add_softmax_cases(list);
     add_optimizer_cases(list);
+    add_activation_cases(list);
+    add_dropout_cases(list);
+    add_batchnorm_cases(list);
 }
 
 /* --- the perf table: the model's layers at batch 32 -------------------------------------- */
@@ -634,25 +996,34 @@ void harness_cases_test(struct harness_case_list *list)
 void harness_cases_perf(struct harness_case_list *list)
 {
     fill_load(add_case(list), &(struct load_shape){ 1000, 32, 100, 28, 28, 1 });
-    const struct conv_shape conv1 = { 32, 28, 28, 1, 32, 3, 3, 1, 1, FCNN_ACT_RELU };
-    const struct conv_shape conv2 = { 32, 14, 14, 32, 64, 3, 3, 1, 1, FCNN_ACT_RELU };
+    const struct conv_shape conv1 = { 32, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+    const struct conv_shape conv2 = { 32, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     fill_conv(add_case(list), FCNN_OP_CONV2D_FWD, &conv1);
     fill_conv(add_case(list), FCNN_OP_CONV2D_FWD, &conv2);
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_DATA, &conv2); /* conv1 needs no dx */
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv1);
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv2);
+    /* A strided "same" layer of the kind a user model has, on the general variants. */
+    const struct conv_shape strided = { 32, 28, 28, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false };
+    for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++)
+        fill_conv(add_case(list), conv_ops[op], &strided);
     fill_bias(add_case(list), &(struct any_shape){ 4, { 32, 28, 28, 32 } });
     fill_bias(add_case(list), &(struct any_shape){ 4, { 32, 14, 14, 64 } });
     fill_bias(add_case(list), &(struct any_shape){ 2, { 32, 10 } });
-    const struct pool_shape pool1 = { 32, 28, 28, 32, 2, 2, INIT_DISTINCT };
-    const struct pool_shape pool2 = { 32, 14, 14, 64, 2, 2, INIT_DISTINCT };
+    const struct pool_shape pool1 = { 32, 28, 28, 32, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT };
+    const struct pool_shape pool2 = { 32, 14, 14, 64, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT };
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &pool1);
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &pool2);
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &pool1);
     fill_pool(add_case(list), FCNN_OP_MAXPOOL_BWD, &pool2);
+    const struct pool_shape avg = { 32, 14, 14, 64, 3, 3, 2, 2, FCNN_PADDING_SAME, INIT_UNIFORM };
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &avg);
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &avg);
+    fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_FWD, 32, 7, 7, 64);
+    fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, 32, 7, 7, 64);
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 28, 28, 32 } });
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 14, 14, 64 } });
-    const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE };
+    const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE, false };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         fill_dense(add_case(list), dense_ops[op], &dense);
     fill_softmax(add_case(list), &(struct softmax_shape){ 32, 10, 1.0f / 32, false, 5, INIT_UNIFORM });
@@ -710,6 +1081,8 @@ static void grad_conv(struct harness_grad_case_list *list, const struct conv_sha
     for (int which = 0; which < 3; which++) {
         enum fcnn_op op = which == 0 ? FCNN_OP_CONV2D_BWD_DATA
                         : which == 1 ? FCNN_OP_CONV2D_BWD_FILTER : FCNN_OP_BIAS_BWD;
+        if (op == FCNN_OP_BIAS_BWD && s->no_bias) /* no bias to differentiate */
+            continue;
         struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, op);
         fill_conv(&g->forward, FCNN_OP_CONV2D_FWD, s);
         set_objective(g, 3);
@@ -796,6 +1169,32 @@ static void grad_pool(struct harness_grad_case_list *list, const struct pool_sha
     g->backward[2] = result;
 }
 
+/* Average pooling is linear: central differences are exact up to rounding at any step. */
+static void grad_avgpool(struct harness_grad_case_list *list, const struct pool_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_AVGPOOL_BWD);
+    fill_pool(&g->forward, FCNN_OP_AVGPOOL_FWD, s);
+    pool_id(g->id, sizeof g->id, FCNN_OP_AVGPOOL_BWD, s);
+    set_objective(g, 1);
+    g->reduction = s->ph * s->pw;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
+static void grad_global_avgpool(struct harness_grad_case_list *list, int n, int h, int w, int c)
+{
+    struct harness_grad_case *g =
+        add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_GLOBAL_AVGPOOL_BWD);
+    fill_global_pool(&g->forward, FCNN_OP_GLOBAL_AVGPOOL_FWD, n, h, w, c);
+    snprintf(g->id, sizeof g->id, "global_avgpool_bwd(n=%d,h=%d,w=%d,c=%d)", n, h, w, c);
+    set_objective(g, 1);
+    g->reduction = h * w;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
 /* ReLU's gradient has no forward op of its own: ReLU is fused into conv2d_fwd and
  * dense_fwd. A dense layer with an identity kernel and zero bias is exactly y = relu(x), so
  * relu_bwd(y, r) must equal the gradient of sum r * relu(x). Pre-activations are kept at
@@ -839,33 +1238,173 @@ static void grad_softmax(struct harness_grad_case_list *list, int n, int k, floa
     g->backward[4] = (struct grad_source){ SOURCE_SCRATCH, 4 };
 }
 
+/* The optimizer updates as Keras documents them, written in their textbook form (not the
+ * reference backend's incremental one), in double from the float inputs. */
+static void sgd_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const float *p = host[0], *g = host[1];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++)
+        expected[0][i] = (float)(p[i] - (double)c->call.p.sgd.lr * g[i]);
+}
+
+static void momentum_closed_form(const struct harness_case *c, void *const host[],
+                                 float *expected[])
+{
+    const struct fcnn_momentum_params *q = &c->call.p.momentum;
+    const float *p = host[0], *g = host[1], *velocity = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->momentum * velocity[i] - (double)q->lr * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] + v);
+    }
+}
+
+static void adam_closed_form(const struct harness_case *c, void *const host[], float *expected[])
+{
+    const struct fcnn_adam_params *q = &c->call.p.adam;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
+static void rmsprop_closed_form(const struct harness_case *c, void *const host[],
+                                float *expected[])
+{
+    const struct fcnn_rmsprop_params *q = &c->call.p.rmsprop;
+    const float *p = host[0], *g = host[1], *v0 = host[2];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double v = (double)q->rho * v0[i] + (1 - (double)q->rho) * (double)g[i] * g[i];
+        expected[2][i] = (float)v;
+        expected[0][i] = (float)(p[i] - (double)q->lr * g[i] / sqrt(v + (double)q->epsilon));
+    }
+}
+
+static void adamw_closed_form(const struct harness_case *c, void *const host[],
+                              float *expected[])
+{
+    const struct fcnn_adamw_params *q = &c->call.p.adamw;
+    const float *p = host[0], *g = host[1], *m0 = host[2], *v0 = host[3];
+    for (size_t i = 0; i < spec_count(&c->t[0]); i++) {
+        double decayed = p[i] * (1 - (double)q->decay);
+        double m = (double)q->beta1 * m0[i] + (1 - (double)q->beta1) * g[i];
+        double v = (double)q->beta2 * v0[i] + (1 - (double)q->beta2) * (double)g[i] * g[i];
+        expected[2][i] = (float)m;
+        expected[3][i] = (float)v;
+        expected[0][i] = (float)(decayed - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
+    }
+}
+
+/* activation_bwd against differences of activation_fwd: relu's inputs stay 10h from its
+ * kink; sigmoid and tanh are smooth, and a smaller step keeps their truncation error
+ * (h^2/6 times a third derivative of at most 2) far below the tolerance. */
+static void grad_activation(struct harness_grad_case_list *list, enum fcnn_activation act,
+                            const struct any_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_ACTIVATION_BWD);
+    if (act != FCNN_ACT_RELU)
+        g->step = 3e-3;
+    fill_activation(&g->forward, FCNN_OP_ACTIVATION_FWD, act, s);
+    if (act == FCNN_ACT_RELU)
+        g->forward.t[0] = tensor(FCNN_F32, INIT_AWAY_FROM_ZERO, 10 * g->step, 2, s->ndim, s->d);
+    char text[48];
+    shape_text(s, text, sizeof text);
+    snprintf(g->id, sizeof g->id, "activation_bwd(%s,%s)", fcnn_activation_name(act), text);
+    set_objective(g, 1);
+    g->reduction = 4;
+    g->wrt = 0;
+    g->backward[0] = from_forward(1); /* y, dy, dx */
+    g->backward[1] = upstream;
+    g->backward[2] = result;
+}
+
+/* dropout_bwd against differences of dropout_fwd with the same seed: linear in x. */
+static void grad_dropout(struct harness_grad_case_list *list, float rate, uint32_t seed,
+                         const struct any_shape *s)
+{
+    struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE, FCNN_OP_DROPOUT_BWD);
+    fill_dropout(&g->forward, FCNN_OP_DROPOUT_FWD, rate, seed, s);
+    snprintf(g->id, sizeof g->id, "dropout_bwd%s", g->forward.id + strlen("dropout_fwd"));
+    set_objective(g, 1);
+    g->reduction = 1;
+    g->wrt = 0;
+    g->backward[0] = upstream; /* dy, dx */
+    g->backward[1] = result;
+}
+
+/* batchnorm_bwd against differences of the training forward, with respect to x, gamma and
+ * beta in turn; the other two gradients are scratch. Every output of a channel moves with
+ * each of its inputs (through the mean and variance), so `reduction` is the row count. */
+static void grad_batchnorm(struct harness_grad_case_list *list, const struct any_shape *s)
+{
+    static const char *const names[] = { "x", "gamma", "beta" };
+    for (int wrt = 0; wrt < 3; wrt++) {
+        struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE,
+                                               FCNN_OP_BATCHNORM_BWD);
+        g->step = 3e-3;
+        fill_batchnorm(&g->forward, FCNN_OP_BATCHNORM_FWD_TRAIN, s);
+        char text[48];
+        shape_text(s, text, sizeof text);
+        snprintf(g->id, sizeof g->id, "batchnorm_bwd(%s,d%s)", text, names[wrt]);
+        set_objective(g, 5);
+        g->reduction = rows_of(s);
+        g->wrt = wrt;
+        g->backward[0] = from_forward(0); /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+        g->backward[1] = upstream;
+        g->backward[2] = from_forward(1);
+        g->backward[3] = from_forward(6);
+        g->backward[4] = from_forward(7);
+        for (int k = 0; k < 3; k++)
+            g->backward[5 + k] = k == wrt ? result : (struct grad_source){ SOURCE_SCRATCH, k };
+    }
+}
+
 void harness_cases_grad(struct harness_grad_case_list *list)
 {
     /* Small shapes: every element of the differentiated input costs two forward calls. */
     static const struct conv_shape convs[] = {
-        { 2, 5, 5, 3, 4, 3, 3, 1, 1, FCNN_ACT_NONE },
-        { 1, 6, 7, 2, 3, 3, 3, 2, 0, FCNN_ACT_NONE },
-        { 2, 7, 7, 2, 3, 3, 3, 2, 1, FCNN_ACT_NONE },
-        { 1, 5, 6, 2, 2, 3, 5, 1, 1, FCNN_ACT_NONE },
+        { 2, 5, 5, 3, 4, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        { 1, 6, 7, 2, 3, 3, 3, 2, 2, 0, FCNN_ACT_NONE, false },
+        { 2, 7, 7, 2, 3, 3, 3, 2, 2, 1, FCNN_ACT_NONE, false },
+        { 1, 5, 6, 2, 2, 3, 5, 1, 1, 1, FCNN_ACT_NONE, false },
+        /* Keras's asymmetric "same": even kernels, strides that do not divide the input;
+         * "valid" with stride 3; unequal strides; no bias. */
+        { 1, 6, 6, 2, 3, 2, 2, 1, 1, SAME, FCNN_ACT_NONE, false },
+        { 3, 7, 7, 2, 3, 4, 4, 2, 2, SAME, FCNN_ACT_NONE, false },
+        { 1, 7, 8, 2, 2, 3, 3, 2, 2, SAME, FCNN_ACT_NONE, true },
+        { 3, 8, 7, 2, 3, 3, 2, 3, 3, 0, FCNN_ACT_NONE, false },
+        { 1, 7, 9, 2, 2, 2, 3, 2, 1, SAME, FCNN_ACT_NONE, false },
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
         grad_conv(list, &convs[i]);
 
     static const struct pool_shape pools[] = {
-        { 2, 6, 6, 2, 2, 2, INIT_DISTINCT },
-        { 1, 7, 7, 2, 3, 2, INIT_DISTINCT },
-        { 2, 5, 5, 3, 2, 2, INIT_DISTINCT },
-        { 1, 6, 5, 2, 2, 1, INIT_DISTINCT },
+        { 2, 6, 6, 2, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 1, 7, 7, 2, 3, 3, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 2, 5, 5, 3, 2, 2, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 1, 6, 5, 2, 2, 2, 1, 1, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 2, 7, 7, 2, 2, 2, 2, 2, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 1, 7, 6, 2, 3, 2, 2, 1, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 3, 8, 7, 2, 3, 3, 3, 3, FCNN_PADDING_SAME, INIT_DISTINCT },
     };
     for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
         grad_pool(list, &pools[i]);
+    for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
+        grad_avgpool(list, &pools[i]);
+    grad_global_avgpool(list, 2, 3, 4, 5);
+    grad_global_avgpool(list, 1, 5, 5, 2);
+    grad_global_avgpool(list, 3, 1, 2, 3);
 
     grad_relu(list, 3, 24);
 
     static const struct dense_shape denses[] = {
-        { 3, 7, 5, FCNN_ACT_NONE },
-        { 1, 33, 10, FCNN_ACT_NONE },
-        { 4, 16, 3, FCNN_ACT_NONE },
+        { 3, 7, 5, FCNN_ACT_NONE, false },
+        { 1, 33, 10, FCNN_ACT_NONE, false },
+        { 4, 16, 3, FCNN_ACT_NONE, false },
     };
     for (size_t i = 0; i < sizeof denses / sizeof denses[0]; i++)
         grad_dense(list, &denses[i]);
@@ -874,15 +1413,44 @@ void harness_cases_grad(struct harness_grad_case_list *list)
     grad_softmax(list, 1, 3, 1.0f);
     grad_softmax(list, 5, 7, 1.0f);
 
+    static const struct any_shape small[] = { { 2, { 3, 8 } }, { 4, { 1, 3, 3, 5 } },
+                                              { 2, { 1, 7 } } };
+    for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++)
+        for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+            grad_activation(list, activations[a], &small[i]);
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+        grad_dropout(list, 0.5f, 99 + (uint32_t)i, &small[i]);
+    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv. */
+    static const struct any_shape norms[] = { { 2, { 5, 4 } }, { 4, { 3, 3, 3, 2 } },
+                                              { 4, { 1, 4, 3, 3 } } };
+    for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++)
+        grad_batchnorm(list, &norms[i]);
+
     /* The optimizer updates are not gradients: each is checked against its definition. */
     struct harness_grad_case *g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_SGD_UPDATE);
     fill_sgd(&g->forward, 1000, 0.1f);
+    g->closed_form = sgd_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_MOMENTUM_UPDATE);
     fill_momentum(&g->forward, 1000, 0.1f, 0.9f);
+    g->closed_form = momentum_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 1, false);
+    g->closed_form = adam_closed_form;
     g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAM_UPDATE);
     fill_adam(&g->forward, 1000, 0.01f, 10, true);
+    g->closed_form = adam_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, false);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_RMSPROP_UPDATE);
+    fill_rmsprop(&g->forward, 1000, 0.01f, true);
+    g->closed_form = rmsprop_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.01f, 3, 0.004);
+    g->closed_form = adamw_closed_form;
+    g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_ADAMW_UPDATE);
+    fill_adamw(&g->forward, 1000, 0.1f, 10, 0.5);
+    g->closed_form = adamw_closed_form;
     for (int i = 0; i < list->count; i++)
         if (list->items[i].kind == GRAD_CLOSED_FORM)
             snprintf(list->items[i].id, sizeof list->items[i].id, "%s", list->items[i].forward.id);

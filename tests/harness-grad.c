@@ -258,40 +258,6 @@ done:
     placed_call_free(&fwd);
 }
 
-/* The optimizer updates as Keras documents them, written in their textbook form (not the
- * reference backend's incremental one), in double from the float inputs. */
-static void closed_form(const struct harness_case *c, void *const host[], float *expected[])
-{
-    size_t n = spec_count(&c->t[0]);
-    const float *p = host[0], *g = host[1];
-    for (size_t i = 0; i < n; i++) {
-        switch (c->op) {
-        case FCNN_OP_SGD_UPDATE:
-            expected[0][i] = (float)(p[i] - (double)c->call.p.sgd.lr * g[i]);
-            break;
-        case FCNN_OP_MOMENTUM_UPDATE: {
-            const struct fcnn_momentum_params *q = &c->call.p.momentum;
-            double v = (double)q->momentum * ((const float *)host[2])[i] - (double)q->lr * g[i];
-            expected[2][i] = (float)v;
-            expected[0][i] = (float)(p[i] + v);
-            break;
-        }
-        case FCNN_OP_ADAM_UPDATE: {
-            const struct fcnn_adam_params *q = &c->call.p.adam;
-            double m = (double)q->beta1 * ((const float *)host[2])[i] + (1 - (double)q->beta1) * g[i];
-            double v = (double)q->beta2 * ((const float *)host[3])[i] +
-                       (1 - (double)q->beta2) * (double)g[i] * g[i];
-            expected[2][i] = (float)m;
-            expected[3][i] = (float)v;
-            expected[0][i] = (float)(p[i] - (double)q->alpha * m / (sqrt(v) + (double)q->epsilon));
-            break;
-        }
-        default:
-            abort();
-        }
-    }
-}
-
 static void check_closed_form(struct harness *h, const struct harness_grad_case *g,
                               struct fcnn_backend *be, const char *target, void *const host[])
 {
@@ -311,7 +277,7 @@ static void check_closed_form(struct harness *h, const struct harness_grad_case 
         for (int i = 0; i < fcnn_op_tensor_count(c->op); i++)
             if (got[i])
                 expected[i] = harness_xmalloc(spec_bytes(&c->t[i]));
-        closed_form(c, host, expected);
+        g->closed_form(c, host, expected);
         ok = true;
         for (int i = 0; i < fcnn_op_tensor_count(c->op); i++) {
             if (!got[i])

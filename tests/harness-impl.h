@@ -113,6 +113,10 @@ struct harness_grad_case {
     struct grad_source backward[FCNN_OP_MAX_TENSORS];
     double step;       /* h: inputs are perturbed to x + h and x - h */
     double reduction;  /* terms summed per forward output: sizes its rounding error */
+    /* GRAD_CLOSED_FORM: writes the outputs the update should produce from the inputs host[]
+     * (in the call's order) into expected[i] for each output i, in double from the float
+     * inputs: the op's definition, written apart from any backend's. */
+    void (*closed_form)(const struct harness_case *c, void *const host[], float *expected[]);
 };
 
 struct harness_grad_case_list {

@@ -1,13 +1,19 @@
 # make check: unit tests of the core and end-to-end runs of fcnn.
-check_PROGRAMS += tests/test-idx tests/test-model tests/test-backends-agree
+check_PROGRAMS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
+	tests/test-layers-agree tests/test-bn-dropout-agree
 tests_test_idx_LDADD = $(FCNN_LIBS)
 tests_test_model_LDADD = $(FCNN_LIBS)
+tests_test_layers_LDADD = $(FCNN_LIBS)
+tests_test_layers_agree_LDADD = $(FCNN_LIBS)
 tests_test_backends_agree_LDADD = $(FCNN_LIBS)
-TESTS += tests/test-idx tests/test-model tests/test-backends-agree tests/cli-options.sh tests/train-e2e.sh \
+tests_test_bn_dropout_agree_LDADD = $(FCNN_LIBS)
+TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
+	tests/test-layers-agree tests/test-bn-dropout-agree tests/cli-options.sh tests/train-e2e.sh \
 	tests/checkpoint-e2e.sh tests/opencl-cli.sh tests/faults-e2e.sh tests/kill-resume.sh \
 	tests/opencl-faults.sh
-EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh tests/lsan.supp \
-	tests/opencl-cli.sh tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
+EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh \
+	tests/checkpoint-e2e.sh tests/lsan.supp tests/opencl-cli.sh tests/faults-e2e.sh \
+	tests/kill-resume.sh tests/opencl-faults.sh
 
 # Script tests find the program under test here, whatever the build directory; in a
 # sanitizer build, LeakSanitizer skips what fontconfig keeps for the process's lifetime.

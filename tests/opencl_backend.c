@@ -169,7 +169,9 @@ static void conv_call_make(struct fcnn_backend *be, int k, struct conv_call *c)
     at += fcnn_tensor_bytes(&c->b);
     c->y = fcnn_tensor_4d(c->buffer, at, FCNN_F32, 1, 4, 4, k);
     c->call = (struct fcnn_op_call){ .op = FCNN_OP_CONV2D_FWD, .t = { &c->x, &c->w, &c->b, &c->y },
-                                     .p.conv = { .stride = 1, .pad = 1, .act = FCNN_ACT_RELU } };
+                                     .p.conv = { .sh = 1, .sw = 1, .pad_top = 1, .pad_bottom = 1,
+                                                 .pad_left = 1, .pad_right = 1,
+                                                 .act = FCNN_ACT_RELU } };
 }
 
 static void test_variants(void)
@@ -282,7 +284,8 @@ static void test_kernel_dir(const char *dir)
                "(p = %g, %g)", p[0], p[1]);
     fcnn_backend_close(be);
 
-    /* One that does not compile fails the open, naming the file and the error, with the
+    /* One that does not compile fails the open (a replaced file is built there, though
+     * other programs wait for their first use), naming the file and the error, with the
      * compiler's log. */
     write_file(dir, "pool.cl", "__kernel void maxpool_fwd(__global float *y)\n"
                                "{\n"
@@ -337,9 +340,16 @@ static const char *entry_of(const struct entries *e, const char *stem)
 
 /* Opens, checks the cache counters, runs a few ops whose programs came through the cache
  * against hand-computed answers, and closes. */
+/* Programs are built at first use; forcing variants builds theirs at open. The cache
+ * tests open with these three, so each open builds exactly optim.cl, pool.cl and
+ * activation.cl. */
+static const struct fcnn_backend_options cache_options = {
+    .kernels = "sgd_update=elementwise,maxpool_fwd=window,relu_bwd=vec16"
+};
+
 static void open_and_expect(const char *what, int hits, int stores, int rejected)
 {
-    struct fcnn_backend *be = test_open_opencl(NULL);
+    struct fcnn_backend *be = test_open_opencl(&cache_options);
     const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
     const struct ocl_cache_stats *s = &ctx->cache.stats;
     test_check(ctx->cache.enabled, "%s: the cache is off", what);
@@ -356,7 +366,7 @@ static void open_and_expect(const char *what, int hits, int stores, int rejected
     struct fcnn_tensor y = fcnn_tensor_4d(buffer, 4 * sizeof(float), FCNN_F32, 1, 1, 1, 1);
     float values[4] = { 1, 3, 2, 0 }, max = 0;
     fcnn_upload(be, &x, values);
-    test_check(fcnn_maxpool_fwd(be, &x, &y, &(struct fcnn_pool_params){ 2, 2 }) == FCNN_OK &&
+    test_check(fcnn_maxpool_fwd(be, &x, &y, &(struct fcnn_pool_params){ .ph = 2, .pw = 2, .sh = 2, .sw = 2 }) == FCNN_OK &&
                    fcnn_download(be, &y, &max) == FCNN_OK && max == 3.0f,
                "%s: maxpool after the cache gave %g (%s)", what, max, fcnn_last_error());
     fcnn_buffer_free(be, buffer);
@@ -395,9 +405,11 @@ static void test_cache(const char *root)
     unsetenv("FCNN_NO_CACHE");
 
     /* A fresh cache is filled, then used. */
-    struct fcnn_backend *be = test_open_opencl(NULL);
+    struct fcnn_backend *be = test_open_opencl(&cache_options);
     const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
     int programs = ctx->cache.stats.stores;
+    test_check(programs == 3, "a fresh open forcing three variants stored %d programs, not 3",
+               programs);
     test_check(ctx->cache.enabled && strcmp(ctx->cache.dir, dir) == 0,
                "the cache is not in $XDG_CACHE_HOME/fcnn (%s)", ctx->cache.dir);
     fcnn_backend_close(be);
@@ -421,7 +433,7 @@ static void test_cache(const char *root)
          * refuses it and it is rebuilt too. */
         unsigned long long key = 0;
         sscanf(strchr(pool, '-') + 1, "%llx", &key);
-        be = test_open_opencl(NULL);
+        be = test_open_opencl(&cache_options);
         struct ocl_context *writable = fcnn_backend_ctx_of(be);
         static const unsigned char junk[256] = { 1, 2, 3, 4, 5, 6, 7, 8 };
         writable->cache.stats.stores = 0;
@@ -436,7 +448,7 @@ static void test_cache(const char *root)
     snprintf(file_home, sizeof file_home, "%s/not-a-directory", root);
     write_file(root, "not-a-directory", "x");
     setenv("XDG_CACHE_HOME", file_home, 1);
-    be = test_open_opencl(NULL);
+    be = test_open_opencl(&cache_options);
     ctx = fcnn_backend_ctx_of(be);
     test_check(!ctx->cache.enabled && ctx->cache.stats.stores == 0,
                "an unusable cache directory did not turn the cache off");
@@ -445,7 +457,7 @@ static void test_cache(const char *root)
     /* FCNN_NO_CACHE=1: nothing read or written. */
     setenv("XDG_CACHE_HOME", cache_home, 1);
     setenv("FCNN_NO_CACHE", "1", 1);
-    be = test_open_opencl(NULL);
+    be = test_open_opencl(&cache_options);
     ctx = fcnn_backend_ctx_of(be);
     test_check(!ctx->cache.enabled && ctx->cache.stats.hits == 0 && ctx->cache.stats.stores == 0,
                "FCNN_NO_CACHE=1 did not turn the cache off");

@@ -84,7 +84,8 @@ static void upload(struct run *r, const float *x, const float *dy)
  * the final gradient) and db. */
 static void run_chain(struct run *r, const struct shape *s, enum chain chain, float *dx, float *db)
 {
-    struct fcnn_pool_params pool = { s->size, s->size };
+    struct fcnn_pool_params pool = { .ph = s->size, .pw = s->size, .sh = s->size,
+                                     .sw = s->size };
     int status = fcnn_maxpool_bwd(r->be, &r->x, &r->dy, &r->dx, &pool);
     const struct fcnn_tensor *result = &r->dx;
     if (status == FCNN_OK && (chain == CHAIN_FULL || chain == CHAIN_POOL_RELU))

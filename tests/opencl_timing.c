@@ -148,11 +148,19 @@ static const struct {
     [ADAM_ALL] = { "adam_update x6 (all params)", 0 },
 };
 
+/* Equal strides and the same padding on every side. */
+static struct fcnn_conv2d_params conv_params(int stride, int pad, enum fcnn_activation act)
+{
+    return (struct fcnn_conv2d_params){ .sh = stride, .sw = stride, .pad_top = pad,
+                                        .pad_bottom = pad, .pad_left = pad, .pad_right = pad,
+                                        .act = act };
+}
+
 static int run_op(struct model *md, enum step_op op)
 {
     struct fcnn_backend *be = md->be;
-    const struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_RELU };
-    const struct fcnn_pool_params pool = { .size = 2, .stride = 2 };
+    const struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_RELU);
+    const struct fcnn_pool_params pool = { .ph = 2, .pw = 2, .sh = 2, .sw = 2 };
     switch (op) {
     case LOAD: return fcnn_load_batch(be, &md->images, &md->labels_u8, &md->order, 64, &md->x, &md->y);
     case CONV1_FWD: return fcnn_conv2d_fwd(be, &md->x, &md->w1, &md->b1, &md->a1, &same);

@@ -24,6 +24,7 @@ int main(void)
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "core/status.h"
+#include "nn/model_desc.h"
 
 #include "expect.h"
 
@@ -238,8 +239,38 @@ int main(void)
     expect_rejected(model, "slot-shape", "tensor 'optimizer/m/dense/kernel' has shape [3136,5]");
     write_variant(&good, "slot-missing", (struct change){ .drop = "optimizer/v/dense/bias" });
     expect_rejected(model, "slot-missing", "holds 11 of the 12 adam optimizer tensors");
-    write_variant(&good, "version", (struct change){ .meta_key = "format_version", .meta_value = "2" });
-    expect_rejected(model, "version", "unknown checkpoint format version 2 (this fcnn reads version 1)");
+    write_variant(&good, "version", (struct change){ .meta_key = "format_version", .meta_value = "3" });
+    expect_rejected(model, "version", "unknown checkpoint format version 3 (this fcnn reads "
+                                      "versions 1 to 2)");
+    /* The architecture: stored, required from version 2 on, and compared with the model. */
+    write_variant(&good, "no-architecture", (struct change){ .meta_key = "architecture" });
+    expect_rejected(model, "no-architecture", "metadata has no 'architecture'");
+    write_variant(&good, "other-architecture",
+                  (struct change){ .meta_key = "architecture",
+                                   .meta_value = "conv2d(32,3,relu) maxpool(2) flatten dense(10)" });
+    expect_rejected(model, "other-architecture", "holds the model 'conv2d(32,3,relu) maxpool(2) "
+                                                 "flatten dense(10)', not '" FCNN_REFERENCE_SPEC "'");
+    write_variant(&good, "classes", (struct change){ .meta_key = "classes", .meta_value = "12" });
+    expect_rejected(model, "classes", "the model has 12 classes, not 10");
+    /* A version 1 file (before --model) has no architecture: it is the reference model. */
+    write_variant(&good, "version-1", (struct change){ .meta_key = "format_version",
+                                                       .meta_value = "1" });
+    char v1_path[512];
+    path_of("version-1", v1_path, sizeof v1_path);
+    EXPECT(fcnn_checkpoint_open(v1_path, NULL, &ck) == FCNN_OK, "version 1: %s",
+           fcnn_last_error());
+    if (ck) {
+        EXPECT(strcmp(fcnn_checkpoint_architecture(ck), FCNN_REFERENCE_SPEC) == 0,
+               "version 1 holds '%s'", fcnn_checkpoint_architecture(ck));
+        EXPECT(fcnn_checkpoint_bind(ck, model) == FCNN_OK, "version 1 bind: %s",
+               fcnn_last_error());
+        fcnn_checkpoint_close(ck);
+    }
+    ck = NULL;
+    EXPECT(fcnn_checkpoint_open(good_path, NULL, &ck) == FCNN_OK &&
+               strcmp(fcnn_checkpoint_architecture(ck), FCNN_REFERENCE_SPEC) == 0,
+           "saved architecture: %s", ck ? fcnn_checkpoint_architecture(ck) : fcnn_last_error());
+    fcnn_checkpoint_close(ck);
     write_variant(&good, "format", (struct change){ .meta_key = "format", .meta_value = "keras" });
     expect_rejected(model, "format", "not an fcnn checkpoint (metadata 'format' is 'keras')");
     write_variant(&good, "no-metadata", (struct change){ .no_metadata = true });

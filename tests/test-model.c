@@ -11,6 +11,7 @@
 #include "nn/network.h"
 #include "report/report.h"
 #include "core/rng.h"
+#include "core/status.h"
 
 #include "expect.h"
 
@@ -108,6 +109,63 @@ int main(void)
            m.params[0].fan_in, m.params[0].fan_out);
     free(a);
     free(b);
+
+    /* The newer layers: Keras's names, trainable parameters apart from state, their
+     * initial values, and one clear error per misfit. */
+    struct fcnn_model n;
+    fcnn_model_init(&n, (struct fcnn_shape){ 3, { 6, 6, 3 } }, 4);
+    EXPECT(fcnn_add_batchnorm(&n, 0.99f, 1e-3f) == 0, "batchnorm after the input");
+    EXPECT(fcnn_add_activation(&n, FCNN_ACT_TANH) == 0, "activation");
+    EXPECT(fcnn_add_flatten(&n) == 0, "flatten");
+    EXPECT(fcnn_add_dense(&n, 5, false, FCNN_ACT_SIGMOID) == 0, "dense without bias");
+    EXPECT(fcnn_add_dropout(&n, 0.5f) == 0, "dropout");
+    EXPECT(fcnn_add_batchnorm(&n, 0.9f, 1e-5f) == 0, "batchnorm after dense");
+    EXPECT(fcnn_add_activation(&n, FCNN_ACT_NONE) == 0, "linear activation");
+    EXPECT(fcnn_add_dense(&n, 4, true, FCNN_ACT_SOFTMAX) == 0, "softmax dense");
+    static const char *const layer_names[] = { "batch_normalization", "activation", "flatten",
+                                               "dense", "dropout", "batch_normalization_1",
+                                               "activation_1", "dense_1" };
+    EXPECT(n.layer_count == 8, "%d layers", n.layer_count);
+    for (int i = 0; i < n.layer_count && i < 8; i++)
+        EXPECT(strcmp(n.layers[i].name, layer_names[i]) == 0, "layer %d is %s", i,
+               n.layers[i].name);
+    static const char *const param_names[] = { "batch_normalization/gamma",
+                                               "batch_normalization/beta", "dense/kernel",
+                                               "batch_normalization_1/gamma",
+                                               "batch_normalization_1/beta", "dense_1/kernel",
+                                               "dense_1/bias" };
+    EXPECT(n.param_count == 7, "%d parameter tensors", n.param_count);
+    for (int i = 0; i < n.param_count && i < 7; i++)
+        EXPECT(strcmp(n.params[i].name, param_names[i]) == 0, "param %d is %s", i,
+               n.params[i].name);
+    static const char *const state_names[] = { "batch_normalization/moving_mean",
+                                               "batch_normalization/moving_variance",
+                                               "batch_normalization_1/moving_mean",
+                                               "batch_normalization_1/moving_variance" };
+    EXPECT(n.state_count == 4, "%d state tensors", n.state_count);
+    for (int i = 0; i < n.state_count && i < 4; i++)
+        EXPECT(strcmp(n.states[i].name, state_names[i]) == 0, "state %d is %s", i,
+               n.states[i].name);
+    EXPECT(n.states[2].count == 5 && n.states[0].count == 3, "state sizes %zu %zu",
+           n.states[0].count, n.states[2].count);
+    EXPECT(fcnn_model_is_random(&n) && !fcnn_model_is_random(&m), "which models are random");
+    float *init = calloc(n.param_floats, sizeof *init), *state = calloc(n.state_floats, sizeof *state);
+    fcnn_rng_seed(&rng, 1);
+    fcnn_model_init_params(&n, &rng, init);
+    fcnn_model_init_state(&n, state);
+    EXPECT(init[n.params[0].offset] == 1.0f && init[n.params[1].offset] == 0.0f,
+           "gamma starts at 1, beta at 0");
+    EXPECT(state[n.states[0].offset + 2] == 0.0f && state[n.states[3].offset + 4] == 1.0f,
+           "moving mean starts at 0, moving variance at 1");
+    free(init);
+    free(state);
+    EXPECT(fcnn_add_dropout(&n, 1.0f) != 0 && strstr(fcnn_last_error(), "Dropout"),
+           "dropout rate 1 accepted");
+    EXPECT(fcnn_add_batchnorm(&n, 0.99f, 0.0f) != 0 && strstr(fcnn_last_error(), "epsilon"),
+           "batchnorm epsilon 0 accepted");
+    EXPECT(fcnn_add_activation(&n, (enum fcnn_activation)42) != 0, "activation 42 accepted");
+    EXPECT(fcnn_add_dense(&n, 0, true, FCNN_ACT_NONE) != 0 && strstr(fcnn_last_error(), "units"),
+           "dense with 0 units accepted");
 
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);

@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,15 @@ static void expect_ints(const char *what, const struct fcnn_tensor *t, const int
 
 /* --- convolution ---------------------------------------------------------------------- */
 
+/* Equal strides and the same padding on every side. */
+static struct fcnn_conv2d_params conv_params(int stride, int pad, enum fcnn_activation act)
+{
+    return (struct fcnn_conv2d_params){ .sh = stride, .sw = stride, .pad_top = pad,
+                                        .pad_bottom = pad, .pad_left = pad, .pad_right = pad,
+                                        .act = act };
+}
+
+
 /* x = 1..9 as a 3x3 image, x[r][c] = 3r + c + 1. The kernel has three taps,
  *     w = [[1, 0, 0],
  *          [0, 0, 2],
@@ -123,7 +133,7 @@ static void test_conv_forward(void)
     /* (0,0): 0 + 2*2 - 4 = 0;   (0,1): 0 + 2*3 - 5 = 1;   (0,2): 0 + 0 - 6 = -6
      * (1,0): 0 + 2*5 - 7 = 3;   (1,1): 1 + 2*6 - 8 = 5;   (1,2): 2 + 0 - 9 = -7
      * (2,0): 0 + 2*8 - 0 = 16;  (2,1): 4 + 2*9 - 0 = 22;  (2,2): 5 + 0 - 0 = 5;  then b. */
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd same", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &same), FCNN_OK);
     expect_floats("conv2d_fwd 3x3 same padding", &y,
                   (const float[]){ -0.5f, 0.5f, -6.5f, 2.5f, 4.5f, -7.5f, 15.5f, 21.5f, 4.5f });
@@ -135,13 +145,13 @@ static void test_conv_forward(void)
 
     /* Stride 2 with pad 1 keeps outputs (0,0), (0,2), (2,0), (2,2) of the stride-1 grid. */
     struct fcnn_tensor y2 = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_fwd stride 2", fcnn_conv2d_fwd(be, &x, &w, &b, &y2, &stride2), FCNN_OK);
     expect_floats("conv2d_fwd stride 2", &y2, (const float[]){ -0.5f, -6.5f, 15.5f, 4.5f });
 
     /* No padding: only the centre, 5 - 0.5. */
     struct fcnn_tensor y1 = F32(4, SHAPE(1, 1, 1, 1), NULL);
-    struct fcnn_conv2d_params valid = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params valid = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd pad 0", fcnn_conv2d_fwd(be, &x, &w, &b, &y1, &valid), FCNN_OK);
     expect_floats("conv2d_fwd no padding", &y1, (const float[]){ 4.5f });
 }
@@ -156,7 +166,7 @@ static void test_conv_channels(void)
     struct fcnn_tensor w = F32(4, SHAPE(1, 1, 2, 3), ((const float[]){ 1, 0, -1, 2, 1, 0 }));
     struct fcnn_tensor b = F32(1, SHAPE(3), ((const float[]){ 0, 0.5f, 1 }));
     struct fcnn_tensor y = F32(4, SHAPE(2, 2, 2, 3), NULL);
-    struct fcnn_conv2d_params p = { .stride = 1, .pad = 0, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params p = conv_params(1, 0, FCNN_ACT_NONE);
     expect_status("conv2d_fwd channels", fcnn_conv2d_fwd(be, &x, &w, &b, &y, &p), FCNN_OK);
     expect_floats("conv2d_fwd 1x1, 2 -> 3 channels, batch 2", &y, (const float[]){
         5, 2.5f, 0, 11, 4.5f, -2, 17, 6.5f, -4, 23, 8.5f, -6,
@@ -172,7 +182,7 @@ static void test_conv_backward(void)
     struct fcnn_tensor w = F32(4, SHAPE(3, 3, 1, 1), kernel3);
     struct fcnn_tensor dy = F32(4, SHAPE(1, 3, 3, 1), x123);
     struct fcnn_tensor dx = F32(4, SHAPE(1, 3, 3, 1), NULL);
-    struct fcnn_conv2d_params same = { .stride = 1, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params same = conv_params(1, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data", fcnn_conv2d_bwd_data(be, &dy, &w, &dx, &same), FCNN_OK);
     /* (0,0): 5;  (0,1): 6 + 2*1 = 8;  (0,2): 0 + 2*2 = 4;  (1,0): 8 - 1 = 7;
      * (1,1): 9 + 2*4 - 2 = 15;  (1,2): 2*5 - 3 = 7;  (2,0): -4;  (2,1): 2*7 - 5 = 9;
@@ -183,7 +193,7 @@ static void test_conv_backward(void)
     /* Stride 2: dy = [1 2; 3 4] sits at (0,0), (0,2), (2,0), (2,2) of a zero 3x3 grid.
      * Adjoint check: <[0,-6,16,5], [1,2,3,4]> = 56 = <x, dx>. */
     struct fcnn_tensor dy2 = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
-    struct fcnn_conv2d_params stride2 = { .stride = 2, .pad = 1, .act = FCNN_ACT_NONE };
+    struct fcnn_conv2d_params stride2 = conv_params(2, 1, FCNN_ACT_NONE);
     expect_status("conv2d_bwd_data stride 2", fcnn_conv2d_bwd_data(be, &dy2, &w, &dx, &stride2),
                   FCNN_OK);
     expect_floats("conv2d_bwd_data stride 2", &dx,
@@ -230,7 +240,7 @@ static void test_pool(void)
         -1, -2, 5, 6,
         -3, -4, 7, 5 }));
     struct fcnn_tensor y = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params p = { .size = 2, .stride = 2 };
+    struct fcnn_pool_params p = { .ph = 2, .pw = 2, .sh = 2, .sw = 2 };
     expect_status("maxpool_fwd", fcnn_maxpool_fwd(be, &x, &y, &p), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 2", &y, (const float[]){ 4, 2, -1, 7 });
     struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 10, 20, 30, 40 }));
@@ -246,7 +256,7 @@ static void test_pool(void)
      * maximum 5 at (0,1), which receives both gradients, 1 + 2. */
     struct fcnn_tensor xo = F32(4, SHAPE(1, 3, 3, 1), ((const float[]){ 1, 5, 2, 3, 4, 0, 6, -1, 2 }));
     struct fcnn_tensor yo = F32(4, SHAPE(1, 2, 2, 1), NULL);
-    struct fcnn_pool_params overlap = { .size = 2, .stride = 1 };
+    struct fcnn_pool_params overlap = { .ph = 2, .pw = 2, .sh = 1, .sw = 1 };
     expect_status("maxpool_fwd overlap", fcnn_maxpool_fwd(be, &xo, &yo, &overlap), FCNN_OK);
     expect_floats("maxpool_fwd 2x2 stride 1", &yo, (const float[]){ 5, 5, 6, 4 });
     struct fcnn_tensor dyo = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
@@ -277,6 +287,105 @@ static void test_pool(void)
     expect_status("maxpool_bwd floor", fcnn_maxpool_bwd(be, &xf, &dyf, &dxf, &p), FCNN_OK);
     expect_floats("maxpool_bwd zeroes the remainder", &dxf,
                   (const float[]){ 0, 0, 0, 0, 5, 0, 0, 0, 0 });
+}
+
+/* Keras's "same" is asymmetric when the padding is odd: TensorFlow puts the extra row and
+ * column after. A 2x2 kernel at stride 1 on 3x3 pads nothing before and one after, so
+ *   y[r][c] = x[r][c] + 2 x[r][c+1] + 3 x[r+1][c] + 4 x[r+1][c+1]   (outside: 0),
+ * here with no bias (use_bias=False). Padding one before instead would shift every value. */
+static void test_conv_keras_padding(void)
+{
+    struct fcnn_tensor x = F32(4, SHAPE(1, 3, 3, 1), x123);
+    struct fcnn_tensor w = F32(4, SHAPE(2, 2, 1, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor y = F32(4, SHAPE(1, 3, 3, 1), NULL);
+    struct fcnn_window_axis axis = fcnn_window_axis(3, 2, 1, FCNN_PADDING_SAME);
+    expect_status("same 2 on 3: out 3, pad 0 before, 1 after",
+                  axis.out == 3 && axis.before == 0 && axis.after == 1 ? FCNN_OK : -1, FCNN_OK);
+    struct fcnn_conv2d_params p = { .sh = 1, .sw = 1, .pad_bottom = 1, .pad_right = 1 };
+    expect_status("conv2d_fwd even kernel", fcnn_conv2d_fwd(be, &x, &w, NULL, &y, &p), FCNN_OK);
+    expect_floats("conv2d_fwd 2x2 same, no bias", &y,
+                  (const float[]){ 37, 47, 21, 67, 77, 33, 23, 26, 9 });
+
+    /* 3x3 of ones at stride 2 on 4x4 (1..16): "same" gives 2x2 and pads one row and column
+     * after, none before, so the windows start at rows and columns 0 and 2. */
+    static const float x16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    static const float ones[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+    struct fcnn_tensor x4 = F32(4, SHAPE(1, 4, 4, 1), x16);
+    struct fcnn_tensor w3 = F32(4, SHAPE(3, 3, 1, 1), ones);
+    struct fcnn_tensor y2 = F32(4, SHAPE(1, 2, 2, 1), NULL);
+    axis = fcnn_window_axis(4, 3, 2, FCNN_PADDING_SAME);
+    expect_status("same 3 stride 2 on 4: out 2, pad 0 before, 1 after",
+                  axis.out == 2 && axis.before == 0 && axis.after == 1 ? FCNN_OK : -1, FCNN_OK);
+    struct fcnn_conv2d_params s2 = { .sh = 2, .sw = 2, .pad_bottom = 1, .pad_right = 1 };
+    expect_status("conv2d_fwd stride 2 same", fcnn_conv2d_fwd(be, &x4, &w3, NULL, &y2, &s2),
+                  FCNN_OK);
+    expect_floats("conv2d_fwd 3x3 stride 2 same on 4x4", &y2, (const float[]){ 54, 45, 72, 54 });
+    /* Its input gradient sends dy of each window to every input it covers. Adjoint check:
+     * <y, dy> = 54 + 90 + 216 + 216 = 576 = <x, dx>. */
+    struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor dx = F32(4, SHAPE(1, 4, 4, 1), NULL);
+    expect_status("conv2d_bwd_data stride 2 same", fcnn_conv2d_bwd_data(be, &dy, &w3, &dx, &s2),
+                  FCNN_OK);
+    expect_floats("conv2d_bwd_data 3x3 stride 2 same on 4x4", &dx, (const float[]){
+        1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4 });
+    /* Its weight gradient: dw[i][j] = sum over windows of x at the tap times dy. */
+    struct fcnn_tensor dw = F32(4, SHAPE(3, 3, 1, 1), NULL);
+    expect_status("conv2d_bwd_filter stride 2 same",
+                  fcnn_conv2d_bwd_filter(be, &x4, &dy, &dw, &s2), FCNN_OK);
+    /* (0,0): 1 + 2*3 + 3*9 + 4*11 = 78;  (0,1): 2 + 2*4 + 3*10 + 4*12 = 88;
+     * (0,2): 3 + 0 + 3*11 + 0 = 36;      (1,0): 5 + 2*7 + 3*13 + 4*15 = 118;
+     * (1,1): 6 + 2*8 + 3*14 + 4*16 = 128; (1,2): 7 + 3*15 = 52;
+     * (2,0): 9 + 2*11 = 31;  (2,1): 10 + 2*12 = 34;  (2,2): 11. */
+    expect_floats("conv2d_bwd_filter 3x3 stride 2 same on 4x4", &dw, (const float[]){
+        78, 88, 36, 118, 128, 52, 31, 34, 11 });
+}
+
+/* Pooling with "same" padding: a 2x2 pool at stride 2 on 3x3 pads one row and column after.
+ * Max pooling ignores the padding (all-negative windows keep their negative maximum) and
+ * average pooling divides by the real positions only (TensorFlow's rule). */
+static void test_pool_same(void)
+{
+    struct fcnn_tensor xn = F32(4, SHAPE(1, 3, 3, 1), ((const float[]){
+        -1, -2, -3, -4, -5, -6, -7, -8, -9 }));
+    struct fcnn_tensor y = F32(4, SHAPE(1, 2, 2, 1), NULL);
+    struct fcnn_pool_params p = { .ph = 2, .pw = 2, .sh = 2, .sw = 2, .pad_bottom = 1,
+                                  .pad_right = 1 };
+    expect_status("maxpool_fwd same", fcnn_maxpool_fwd(be, &xn, &y, &p), FCNN_OK);
+    expect_floats("maxpool_fwd same ignores the padding", &y, (const float[]){ -1, -3, -7, -9 });
+    struct fcnn_tensor dy = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 1, 2, 3, 4 }));
+    struct fcnn_tensor dx = F32(4, SHAPE(1, 3, 3, 1), NULL);
+    expect_status("maxpool_bwd same", fcnn_maxpool_bwd(be, &xn, &dy, &dx, &p), FCNN_OK);
+    expect_floats("maxpool_bwd same", &dx, (const float[]){ 1, 0, 2, 0, 0, 0, 3, 0, 4 });
+
+    struct fcnn_tensor x = F32(4, SHAPE(1, 3, 3, 1), x123);
+    expect_status("avgpool_fwd same", fcnn_avgpool_fwd(be, &x, &y, &p), FCNN_OK);
+    /* (1+2+4+5)/4, (3+6)/2, (7+8)/2, 9/1 */
+    expect_floats("avgpool_fwd same divides by the real positions", &y,
+                  (const float[]){ 3, 4.5f, 7.5f, 9 });
+    struct fcnn_tensor dya = F32(4, SHAPE(1, 2, 2, 1), ((const float[]){ 4, 6, 8, 5 }));
+    expect_status("avgpool_bwd same", fcnn_avgpool_bwd(be, &dya, &dx, &p), FCNN_OK);
+    expect_floats("avgpool_bwd same: dy over each window's real positions", &dx,
+                  (const float[]){ 1, 1, 3, 1, 1, 3, 4, 4, 5 });
+
+    /* Overlapping 2x2 windows at stride 1 ("valid") on 3x3: the centre is in all four. */
+    struct fcnn_pool_params overlap = { .ph = 2, .pw = 2, .sh = 1, .sw = 1 };
+    expect_status("avgpool_fwd overlap", fcnn_avgpool_fwd(be, &x, &y, &overlap), FCNN_OK);
+    expect_floats("avgpool_fwd 2x2 stride 1", &y, (const float[]){ 3, 4, 6, 7 });
+    expect_status("avgpool_bwd overlap", fcnn_avgpool_bwd(be, &dya, &dx, &overlap), FCNN_OK);
+    /* dy / 4 = 1, 1.5, 2, 1.25 summed over the windows holding each input. */
+    expect_floats("avgpool_bwd 2x2 stride 1", &dx, (const float[]){
+        1, 2.5f, 1.5f, 3, 5.75f, 2.75f, 2, 3.25f, 1.25f });
+
+    /* Global: channel 0 holds 1, 4, 3, 2 and channel 1 holds 8, 5, 6, 7. */
+    struct fcnn_tensor xc = F32(4, SHAPE(1, 2, 2, 2), ((const float[]){ 1, 8, 4, 5, 3, 6, 2, 7 }));
+    struct fcnn_tensor yc = F32(2, SHAPE(1, 2), NULL);
+    expect_status("global_avgpool_fwd", fcnn_global_avgpool_fwd(be, &xc, &yc), FCNN_OK);
+    expect_floats("global_avgpool_fwd: channel means", &yc, (const float[]){ 2.5f, 6.5f });
+    struct fcnn_tensor dyc = F32(2, SHAPE(1, 2), ((const float[]){ 4, 8 }));
+    struct fcnn_tensor dxc = F32(4, SHAPE(1, 2, 2, 2), NULL);
+    expect_status("global_avgpool_bwd", fcnn_global_avgpool_bwd(be, &dyc, &dxc), FCNN_OK);
+    expect_floats("global_avgpool_bwd: dy / (h*w) everywhere", &dxc,
+                  (const float[]){ 1, 2, 1, 2, 1, 2, 1, 2 });
 }
 
 /* --- ReLU and dense --------------------------------------------------------------------- */
@@ -444,6 +553,152 @@ static void test_load_batch(void)
     printf("ok   load_batch rejects an index out of range\n");
 }
 
+/* --- activations, dropout, batch normalization ------------------------------------- */
+
+static int run(struct fcnn_op_call call)
+{
+    return fcnn_op_run(be, &call);
+}
+
+/* sigmoid(ln 3) = 1 / (1 + 1/3) = 0.75 and tanh(ln 2) = (4 - 1) / (4 + 1) = 0.6; their
+ * derivatives from the output: 0.75 * 0.25 = 0.1875 and 1 - 0.36 = 0.64. */
+static void test_activations(void)
+{
+    const float x_values[4] = { 0.0f, (float)log(3.0), (float)log(2.0), -2.0f };
+    struct fcnn_tensor x = F32(1, SHAPE(4), x_values), y = F32(1, SHAPE(4), NULL);
+    expect_status("sigmoid", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                        .t = { &x, &y }, .p.act = FCNN_ACT_SIGMOID }),
+                  FCNN_OK);
+    expect_floats("sigmoid", &y, (const float[]){ 0.5f, 0.75f, 2.0f / 3.0f,
+                                                  (float)(1 / (1 + exp(2.0))) });
+    expect_status("tanh", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                     .t = { &x, &y }, .p.act = FCNN_ACT_TANH }),
+                  FCNN_OK);
+    expect_floats("tanh", &y, (const float[]){ 0.0f, 0.8f, 0.6f, (float)tanh(-2.0) });
+    expect_status("relu", run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD,
+                                                     .t = { &x, &y }, .p.act = FCNN_ACT_RELU }),
+                  FCNN_OK);
+    expect_floats("relu", &y, (const float[]){ 0.0f, (float)log(3.0), (float)log(2.0), 0.0f });
+
+    struct fcnn_tensor out = F32(1, SHAPE(3), ((const float[]){ 0.75f, 0.6f, 0.5f }));
+    struct fcnn_tensor dy = F32(1, SHAPE(3), ((const float[]){ 2, 1, -4 }));
+    struct fcnn_tensor dx = F32(1, SHAPE(3), NULL);
+    expect_status("sigmoid backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_BWD, .t = { &out, &dy, &dx },
+                                             .p.act = FCNN_ACT_SIGMOID }), FCNN_OK);
+    expect_floats("sigmoid backward", &dx, (const float[]){ 0.375f, 0.24f, -1.0f });
+    expect_status("tanh backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_BWD, .t = { &out, &dy, &dx },
+                                             .p.act = FCNN_ACT_TANH }), FCNN_OK);
+    expect_floats("tanh backward", &dx, (const float[]){ 0.875f, 0.64f, -3.0f });
+    expect_status("softmax is no elementwise op",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_ACTIVATION_FWD, .t = { &x, &y },
+                                             .p.act = FCNN_ACT_SOFTMAX }), FCNN_ERR_INVALID);
+}
+
+/* The mask: about 1 - rate of the elements kept (five standard deviations of a binomial),
+ * each kept one exactly x / (1 - rate), the rest 0; the backward applies the same mask;
+ * another seed gives another mask; rate 0 is the identity. */
+static void test_dropout(void)
+{
+    enum { N = 100000 };
+    float *ones = malloc(N * sizeof *ones), *got = malloc(N * sizeof *got);
+    float *again = malloc(N * sizeof *again);
+    for (int i = 0; i < N; i++)
+        ones[i] = 3.0f;
+    struct fcnn_tensor x = F32(1, SHAPE(N), ones), y = F32(1, SHAPE(N), NULL);
+    struct fcnn_op_call call = { .op = FCNN_OP_DROPOUT_FWD, .t = { &x, &y },
+                                 .p.dropout = { .rate = 0.25f, .seed = 5 } };
+    expect_status("dropout", run(call), FCNN_OK);
+    fcnn_download(be, &y, got);
+    int kept = 0, wrong = 0;
+    for (int i = 0; i < N; i++) {
+        kept += got[i] != 0.0f;
+        wrong += got[i] != 0.0f && got[i] != 4.0f; /* 3 / 0.75 */
+    }
+    double fraction = (double)kept / N, sd = sqrt(0.25 * 0.75 / N);
+    printf("%s dropout(0.25): %.4f kept (want 0.75 +- %.4f), %d wrongly scaled\n",
+           fabs(fraction - 0.75) <= 5 * sd && !wrong ? "ok  " : "FAIL", fraction, 5 * sd, wrong);
+    failures += !(fabs(fraction - 0.75) <= 5 * sd) || wrong;
+
+    call.op = FCNN_OP_DROPOUT_BWD; /* dy = x: dx must be y */
+    expect_status("dropout backward", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool same = memcmp(got, again, N * sizeof *got) == 0;
+    call.op = FCNN_OP_DROPOUT_FWD;
+    call.p.dropout.seed = 6;
+    expect_status("dropout, another seed", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool other = memcmp(got, again, N * sizeof *got) != 0;
+    call.p.dropout.rate = 0.0f;
+    expect_status("dropout, rate 0", run(call), FCNN_OK);
+    fcnn_download(be, &y, again);
+    bool identity = memcmp(ones, again, N * sizeof *got) == 0;
+    printf("%s dropout: backward on the same mask %s, another seed another mask %s, rate 0 "
+           "the identity %s\n", same && other && identity ? "ok  " : "FAIL", same ? "yes" : "NO",
+           other ? "yes" : "NO", identity ? "yes" : "NO");
+    failures += !(same && other && identity);
+    free(ones);
+    free(got);
+    free(again);
+}
+
+/* x [4, 2]: channel 0 holds 1, 2, 3, 6 (mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5),
+ * channel 1 zeros (variance 0: epsilon alone keeps it finite). gamma [2, 1], beta
+ * [0.5, -1], epsilon 1e-3, momentum 0.9, moving statistics from [1, 1]:
+ *   y[r][0] = (x - 3) / sqrt(3.501) * 2 + 0.5,  y[r][1] = -1
+ *   moving mean     = 0.9 [1, 1] + 0.1 [3, 0]   = [1.2, 0.9]
+ *   moving variance = 0.9 [1, 1] + 0.1 [3.5, 0] = [1.25, 0.9] */
+static void test_batchnorm(void)
+{
+    struct fcnn_tensor x = F32(2, SHAPE(4, 2), ((const float[]){ 1, 0, 2, 0, 3, 0, 6, 0 }));
+    struct fcnn_tensor gamma = F32(1, SHAPE(2), ((const float[]){ 2, 1 }));
+    struct fcnn_tensor beta = F32(1, SHAPE(2), ((const float[]){ 0.5f, -1 }));
+    struct fcnn_tensor mm = F32(1, SHAPE(2), ((const float[]){ 1, 1 }));
+    struct fcnn_tensor mv = F32(1, SHAPE(2), ((const float[]){ 1, 1 }));
+    struct fcnn_tensor y = F32(2, SHAPE(4, 2), NULL), mean = F32(1, SHAPE(2), NULL);
+    struct fcnn_tensor inv = F32(1, SHAPE(2), NULL);
+    struct fcnn_batchnorm_params p = { .momentum = 0.9f, .epsilon = 1e-3f };
+    expect_status("batchnorm training",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_FWD_TRAIN,
+                                             .t = { &x, &gamma, &beta, &mm, &mv, &y, &mean, &inv },
+                                             .p.batchnorm = p }), FCNN_OK);
+    double s = 2 / sqrt(3.501);
+    expect_floats("batchnorm training", &y,
+                  (const float[]){ (float)(-2 * s + 0.5), -1, (float)(-s + 0.5), -1, 0.5f, -1,
+                                   (float)(3 * s + 0.5), -1 });
+    expect_floats("batchnorm moving mean", &mm, (const float[]){ 1.2f, 0.9f });
+    expect_floats("batchnorm moving variance", &mv, (const float[]){ 1.25f, 0.9f });
+    expect_floats("batchnorm batch statistics", &mean, (const float[]){ 3, 0 });
+    expect_floats("batchnorm inverse deviation", &inv,
+                  (const float[]){ (float)(1 / sqrt(3.501)), (float)(1 / sqrt(1e-3)) });
+
+    /* Evaluation uses the moving statistics: (x - 1.2) / sqrt(1.251) * 2 + 0.5. */
+    expect_status("batchnorm evaluation",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_FWD_INFER,
+                                             .t = { &x, &gamma, &beta, &mm, &mv, &y },
+                                             .p.batchnorm = p }), FCNN_OK);
+    double e = 2 / sqrt(1.251), f = 1 / sqrt(0.901);
+    expect_floats("batchnorm evaluation", &y,
+                  (const float[]){ (float)(-0.2 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(0.8 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(1.8 * e + 0.5), (float)(-0.9 * f - 1),
+                                   (float)(4.8 * e + 0.5), (float)(-0.9 * f - 1) });
+
+    /* A constant dy moves every output of a channel alike, which normalisation undoes:
+     * dx = 0, dbeta = 4 dy, dgamma = dy sum(xhat) = 0. */
+    struct fcnn_tensor dy = F32(2, SHAPE(4, 2), ((const float[]){ 1, 2, 1, 2, 1, 2, 1, 2 }));
+    struct fcnn_tensor dx = F32(2, SHAPE(4, 2), NULL), dgamma = F32(1, SHAPE(2), NULL);
+    struct fcnn_tensor dbeta = F32(1, SHAPE(2), NULL);
+    expect_status("batchnorm backward",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
+                                             .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
+                                                    &dbeta }, .p.batchnorm = p }), FCNN_OK);
+    expect_floats("batchnorm backward dx", &dx, (const float[]){ 0, 0, 0, 0, 0, 0, 0, 0 });
+    expect_floats("batchnorm backward dgamma", &dgamma, (const float[]){ 0, 0 });
+    expect_floats("batchnorm backward dbeta", &dbeta, (const float[]){ 4, 8 });
+}
+
 int main(void)
 {
     if (fcnn_backend_open("ref", NULL, &be) != FCNN_OK) {
@@ -451,8 +706,10 @@ int main(void)
         return 99;
     }
     void (*const tests[])(void) = { test_conv_forward, test_conv_channels, test_conv_backward,
-                                    test_bias, test_pool, test_relu, test_dense, test_softmax,
-                                    test_optimizers, test_load_batch };
+                                    test_bias, test_pool, test_conv_keras_padding,
+                                    test_pool_same, test_relu, test_dense, test_softmax,
+                                    test_optimizers, test_load_batch, test_activations,
+                                    test_dropout, test_batchnorm };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         tests[i]();
         free_buffers();

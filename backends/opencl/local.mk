@@ -11,5 +11,5 @@ libfcnn_a_SOURCES += \
 	%reldir%/ocl_op_data.c %reldir%/ocl_op_conv2d.c %reldir%/ocl_op_conv2d_tiled.c \
 	%reldir%/ocl_op_conv2d_filter.c %reldir%/ocl_op_activation.c \
 	%reldir%/ocl_op_bias.c %reldir%/ocl_op_pool.c %reldir%/ocl_op_dense.c \
-	%reldir%/ocl_op_loss.c %reldir%/ocl_op_optim.c
+	%reldir%/ocl_op_loss.c %reldir%/ocl_op_optim.c %reldir%/ocl_op_batchnorm.c
 endif

@@ -158,7 +158,7 @@ struct ocl_kernel {
     unsigned char arg_value[OCL_MAX_KERNEL_ARGS][8];
 };
 
-#define OCL_MAX_KERNELS_PER_PROGRAM 8
+#define OCL_MAX_KERNELS_PER_PROGRAM 12
 
 struct ocl_program {
     char file[64];
@@ -294,6 +294,16 @@ int ocl_program_get(struct ocl_context *ctx, const char *file, const char *optio
 int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
                    const char *name, struct ocl_kernel **out);
 void ocl_programs_release(struct ocl_context *ctx);
+/* Builds the programs (files[i] with options[i]) not built yet, several at a time: those
+ * in the disk cache are loaded, the rest compiled on one thread per core. A program that
+ * fails to compile here is left to its first use, which builds it again and reports the
+ * failure with its log. */
+int ocl_programs_prebuild(struct ocl_context *ctx, const char *const files[],
+                          const char *const options[], int count);
+/* Programs are built when first used; a file replaced from $FCNN_KERNEL_DIR is built at
+ * open too (with its own defaults), so a replacement that does not compile is reported
+ * at once, whether or not the run would use it. */
+int ocl_build_overrides(struct ocl_context *ctx);
 
 /* --- buffers ------------------------------------------------------------------------ */
 

@@ -1,26 +1,20 @@
 /* The OpenCL backend: opening a device, the op table the core calls, and each op slot's
  * hand-off to the kernel registry, which picks the variant that runs it.
  *
- * Open builds every variant's programs (from the disk cache when it can), so a kernel that
- * does not compile fails the open, with its build log, and reads the stored tuning
- * choices. What remains slow happens at the first call of each shape, in the core's
- * warm-up pass before any timed step: timing the variants of a new shape, and CLBlast's
- * compilation if a variant that uses it runs. */
+ * Open reads the stored tuning choices and builds nothing but what a forced variant uses.
+ * What is slow happens at the first call of each shape, in the core's warm-up pass before
+ * any timed step: building the programs of the variants that run or are timed (from the
+ * disk cache when it can; a kernel that does not compile fails that call, with its build
+ * log), timing the candidates of a new shape, and CLBlast's compilation if a variant that
+ * uses it runs. */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ocl_registry.h"
 
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void ocl_close(void *opaque)
 {
@@ -82,13 +76,13 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     if (kernels && *kernels)
         OCL_TRY(ocl_force_variants(ctx, kernels));
 
-    double start = seconds_now();
-    OCL_TRY(ocl_build_all_variants(ctx));
+    /* Programs are built when a variant first runs or is timed (or is forced, above):
+     * a model builds what its shapes use, not all of the registry. */
+    OCL_TRY(ocl_build_overrides(ctx));
     if (ctx->verbose)
-        fprintf(stderr, "opencl: %s; programs ready in %.3f s (cache %s: %d loaded, %d compiled); "
-                "%d stored tuning choices%s\n", ctx->description, seconds_now() - start,
-                ctx->cache.enabled ? ctx->cache.dir : "off", ctx->cache.stats.hits,
-                ctx->source_builds, ctx->tuning.count,
+        fprintf(stderr, "opencl: %s; programs are built at first use (cache %s); "
+                "%d stored tuning choices%s\n", ctx->description,
+                ctx->cache.enabled ? ctx->cache.dir : "off", ctx->tuning.count,
                 !ctx->tuning.enabled ? " (tuning off: FCNN_TUNE=0)"
                 : options->retune ? " (retuning every shape)" : "");
     return FCNN_OK;
@@ -142,104 +136,12 @@ static int ocl_force_variant_slot(void *opaque, enum fcnn_op op, const char *nam
     return ocl_force_variant(opaque, op, name);
 }
 
-/* --- ops: each slot packs its arguments into a call for the registry --- */
+/* --- ops: every slot is the registry's dispatch, which finds the op's variants by
+ * call->op; an op with no registry row is refused by ocl_supports. --- */
 
-#define DISPATCH(ctx, ...)                                                                 \
-    do {                                                                                   \
-        struct fcnn_op_call call_ = __VA_ARGS__;                                           \
-        return ocl_dispatch(ctx, &call_);                                                  \
-    } while (0)
-
-static int ocl_load_batch(void *ctx, fcnn_tensor_arg images, fcnn_tensor_arg labels,
-                          fcnn_tensor_arg order, int start, fcnn_tensor_arg x, fcnn_tensor_arg y)
+static int ocl_run(void *ctx, const struct fcnn_op_call *call)
 {
-    DISPATCH(ctx, { .op = FCNN_OP_LOAD_BATCH, .t = { images, labels, order, x, y },
-                    .p.start = start });
-}
-
-static int ocl_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                          fcnn_tensor_arg y, const struct fcnn_conv2d_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_CONV2D_FWD, .t = { x, w, b, y }, .p.conv = *p });
-}
-
-static int ocl_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w,
-                               fcnn_tensor_arg dx, const struct fcnn_conv2d_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_CONV2D_BWD_DATA, .t = { dy, w, dx }, .p.conv = *p });
-}
-
-static int ocl_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                                 fcnn_tensor_arg dw, const struct fcnn_conv2d_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_CONV2D_BWD_FILTER, .t = { x, dy, dw }, .p.conv = *p });
-}
-
-static int ocl_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_BIAS_BWD, .t = { dy, db } });
-}
-
-static int ocl_maxpool_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
-                           const struct fcnn_pool_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_MAXPOOL_FWD, .t = { x, y }, .p.pool = *p });
-}
-
-static int ocl_maxpool_bwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
-                           const struct fcnn_pool_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_MAXPOOL_BWD, .t = { x, dy, dx }, .p.pool = *p });
-}
-
-static int ocl_relu_bwd(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_RELU_BWD, .t = { y, dy, dx } });
-}
-
-static int ocl_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                         fcnn_tensor_arg y, enum fcnn_activation act)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_DENSE_FWD, .t = { x, w, b, y }, .p.act = act });
-}
-
-static int ocl_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w,
-                              fcnn_tensor_arg dx)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_DENSE_BWD_DATA, .t = { dy, w, dx } });
-}
-
-static int ocl_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                                 fcnn_tensor_arg dw)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .t = { x, dy, dw } });
-}
-
-static int ocl_softmax_xent(void *ctx, fcnn_tensor_arg logits, fcnn_tensor_arg labels,
-                            fcnn_tensor_arg dlogits, fcnn_tensor_arg loss, fcnn_tensor_arg pred,
-                            float grad_scale)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_SOFTMAX_XENT, .t = { logits, labels, dlogits, loss, pred },
-                    .p.grad_scale = grad_scale });
-}
-
-static int ocl_sgd_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                          const struct fcnn_sgd_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_SGD_UPDATE, .t = { param, grad }, .p.sgd = *p });
-}
-
-static int ocl_momentum_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                               fcnn_tensor_arg velocity, const struct fcnn_momentum_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_MOMENTUM_UPDATE, .t = { param, grad, velocity },
-                    .p.momentum = *p });
-}
-
-static int ocl_adam_update(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                           fcnn_tensor_arg m, fcnn_tensor_arg v, const struct fcnn_adam_params *p)
-{
-    DISPATCH(ctx, { .op = FCNN_OP_ADAM_UPDATE, .t = { param, grad, m, v }, .p.adam = *p });
+    return ocl_dispatch(ctx, call);
 }
 
 const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
@@ -260,19 +162,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .variant_name = ocl_variant_name,
     .force_variant = ocl_force_variant_slot,
 
-    .load_batch = ocl_load_batch,
-    .conv2d_fwd = ocl_conv2d_fwd,
-    .conv2d_bwd_data = ocl_conv2d_bwd_data,
-    .conv2d_bwd_filter = ocl_conv2d_bwd_filter,
-    .bias_bwd = ocl_bias_bwd,
-    .maxpool_fwd = ocl_maxpool_fwd,
-    .maxpool_bwd = ocl_maxpool_bwd,
-    .relu_bwd = ocl_relu_bwd,
-    .dense_fwd = ocl_dense_fwd,
-    .dense_bwd_data = ocl_dense_bwd_data,
-    .dense_bwd_weights = ocl_dense_bwd_weights,
-    .softmax_xent = ocl_softmax_xent,
-    .sgd_update = ocl_sgd_update,
-    .momentum_update = ocl_momentum_update,
-    .adam_update = ocl_adam_update,
+#define OCL_RUN_SLOT(id, name) [FCNN_OP_##id] = ocl_run,
+    .run = { FCNN_OP_LIST(OCL_RUN_SLOT) },
+#undef OCL_RUN_SLOT
 };

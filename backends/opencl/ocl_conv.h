@@ -9,7 +9,8 @@ struct conv_shape {
     int n, h, w, c;   /* input */
     int kh, kw, k;    /* kernel window, output channels */
     int ho, wo;       /* output */
-    int stride, pad;
+    int sh, sw;       /* strides */
+    int pt, pl;       /* padding before: top, left (the padding after shows in ho, wo) */
     size_t patch;     /* columns: KH*KW*C */
     size_t pixels;    /* rows per sample: HO*WO */
 };
@@ -22,7 +23,8 @@ static inline struct conv_shape conv_shape_of(const struct fcnn_tensor *x,
     struct conv_shape s = {
         .n = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
         .kh = w->shape[0], .kw = w->shape[1], .k = w->shape[3],
-        .ho = y->shape[1], .wo = y->shape[2], .stride = p->stride, .pad = p->pad,
+        .ho = y->shape[1], .wo = y->shape[2], .sh = p->sh, .sw = p->sw, .pt = p->pad_top,
+        .pl = p->pad_left,
     };
     s.patch = (size_t)s.kh * s.kw * s.c;
     s.pixels = (size_t)s.ho * s.wo;

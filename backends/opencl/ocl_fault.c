@@ -47,5 +47,7 @@ cl_int ocl_fault(enum ocl_fault_kind kind)
     if (!spec || !*spec)
         return CL_SUCCESS;
     long n = wanted(spec, kinds[kind].name);
-    return n > 0 && ++calls[kind] == n ? kinds[kind].error : CL_SUCCESS;
+    /* Programs are built from several threads at once: count atomically. */
+    return n > 0 && __atomic_add_fetch(&calls[kind], 1, __ATOMIC_SEQ_CST) == n ? kinds[kind].error
+                                                                              : CL_SUCCESS;
 }

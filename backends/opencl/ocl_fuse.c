@@ -93,7 +93,7 @@ static int run_fused(struct ocl_context *ctx, const struct fcnn_tensor *bias)
     OCL_TRY(ocl_variant_kernel(ctx, bias_variant, "bias.cl", "bias_bwd_finish", &finish));
 
     cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = dy->shape[1];
-    cl_int WO = dy->shape[2], size = pool->p.pool.size, relu = 1, with_bias = bias != NULL;
+    cl_int WO = dy->shape[2], size = pool->p.pool.ph, relu = 1, with_bias = bias != NULL;
     cl_int parts = x->shape[0] * HO, count = parts * (C / 16);
     cl_mem partial;
     OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)parts * C * sizeof(float),

@@ -1,13 +1,81 @@
 /* Activations (kernels/activation.cl): the bias + ReLU epilogue shared by the GEMM-based
- * conv and dense forwards, and relu_bwd. */
+ * conv and dense forwards, relu_bwd, activation_fwd and activation_bwd; and dropout
+ * (kernels/dropout.cl), whose forward and backward are one kernel. */
 #include <config.h>
 
 #include "ocl_registry.h"
+
+/* y = act(x), four elements per work-item; the variant must build activation.cl. */
+static int activation_fwd(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_tensor *x, const struct fcnn_tensor *y,
+                          enum fcnn_activation act)
+{
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "activation.cl", "activation_fwd_vec4", &kernel));
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y);
+    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
+    cl_int count = (cl_int)fcnn_tensor_count(x), code = (cl_int)act;
+    return ocl_launch_1d(ctx, kernel, ((size_t)count + 3) / 4,
+                         (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
+                                  OCL_ARG(y_offset), OCL_ARG(code), OCL_ARG(count)));
+}
+
+int ocl_activation_in_place(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_tensor *y, enum fcnn_activation act)
+{
+    return activation_fwd(ctx, variant, y, y, act);
+}
+
+int ocl_activation_fwd_vec4(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_op_call *call)
+{
+    return activation_fwd(ctx, variant, call->t[0], call->t[1], call->p.act);
+}
+
+int ocl_activation_bwd_vec4(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *y = call->t[0], *dy = call->t[1], *dx = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "activation.cl", "activation_bwd_vec4", &kernel));
+    cl_mem y_mem = ocl_mem(y), dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
+    cl_ulong y_offset = ocl_elem_offset(y), dy_offset = ocl_elem_offset(dy);
+    cl_ulong dx_offset = ocl_elem_offset(dx);
+    cl_int count = (cl_int)fcnn_tensor_count(y), code = (cl_int)call->p.act;
+    return ocl_launch_1d(ctx, kernel, ((size_t)count + 3) / 4,
+                         (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(y_mem), OCL_ARG(y_offset), OCL_ARG(dy_mem),
+                                  OCL_ARG(dy_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
+                                  OCL_ARG(code), OCL_ARG(count)));
+}
+
+/* Dropout forward (x -> y) and backward (dy -> dx) are the same masked scaling. */
+int ocl_dropout_vec4(struct ocl_context *ctx, const struct ocl_variant *variant,
+                     const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *in = call->t[0], *out = call->t[1];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dropout.cl", "dropout_vec4", &kernel));
+    cl_mem in_mem = ocl_mem(in), out_mem = ocl_mem(out);
+    cl_ulong in_offset = ocl_elem_offset(in), out_offset = ocl_elem_offset(out);
+    cl_uint seed = call->p.dropout.seed;
+    cl_uint threshold = fcnn_dropout_threshold(call->p.dropout.rate);
+    cl_float scale = fcnn_dropout_scale(call->p.dropout.rate);
+    cl_int count = (cl_int)fcnn_tensor_count(in);
+    return ocl_launch_1d(ctx, kernel, ((size_t)count + 3) / 4,
+                         (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(in_mem), OCL_ARG(in_offset), OCL_ARG(out_mem),
+                                  OCL_ARG(out_offset), OCL_ARG(seed), OCL_ARG(threshold),
+                                  OCL_ARG(scale), OCL_ARG(count)));
+}
 
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,
                         const struct fcnn_tensor *y, const struct fcnn_tensor *b,
                         enum fcnn_activation act)
 {
+    if (!b) /* use_bias=False: the activation alone, in place */
+        return act == FCNN_ACT_NONE ? FCNN_OK : ocl_activation_in_place(ctx, variant, y, act);
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "activation.cl", "bias_activation", &kernel));
     cl_mem y_mem = ocl_mem(y), b_mem = ocl_mem(b);

@@ -63,6 +63,15 @@ bool ocl_conv2d_supports(const struct ocl_context *ctx, const struct ocl_variant
            pass_bytes <= ctx->identity.max_alloc;
 }
 
+/* The CLBlast forward adds bias and activation in a separate pass that needs a bias. */
+bool ocl_conv2d_fwd_clblast_supports(const struct ocl_context *ctx,
+                                     const struct ocl_variant *variant,
+                                     const struct fcnn_op_call *call)
+{
+    return (call->t[2] || call->p.conv.act == FCNN_ACT_NONE) &&
+           ocl_conv2d_supports(ctx, variant, call);
+}
+
 static int get_columns(struct ocl_context *ctx, const struct conv_shape *s, cl_mem *cols)
 {
     return ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS,
@@ -79,7 +88,8 @@ static int im2col(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_mem x_mem = ocl_mem(x);
     cl_ulong x_offset = ocl_elem_offset(x) + (cl_ulong)first * s->h * s->w * s->c;
     cl_ulong cols_offset = 0;
-    cl_int H = s->h, W = s->w, C = s->c, KW = s->kw, stride = s->stride, pad = s->pad;
+    cl_int H = s->h, W = s->w, C = s->c, KW = s->kw, SH = s->sh, SW = s->sw, PT = s->pt;
+    cl_int PL = s->pl;
     cl_int HO = s->ho, WO = s->wo, rows = (cl_int)((size_t)samples * s->pixels);
     /* One work-item per (output pixel, tap): each copies the tap's C channels. */
     size_t global[2] = { (size_t)rows, (size_t)s->kh * (size_t)s->kw };
@@ -87,8 +97,8 @@ static int im2col(struct ocl_context *ctx, const struct ocl_variant *variant,
     return ocl_launch(ctx, kernel, 2, global, local,
                       OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(cols),
                                OCL_ARG(cols_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
-                               OCL_ARG(KW), OCL_ARG(stride), OCL_ARG(pad), OCL_ARG(HO),
-                               OCL_ARG(WO), OCL_ARG(rows)));
+                               OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(PT), OCL_ARG(PL),
+                               OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(rows)));
 }
 
 /* dx of samples [first, first + samples) from their columns. */
@@ -101,14 +111,14 @@ static int col2im(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_mem dx_mem = ocl_mem(dx);
     cl_ulong dx_offset = ocl_elem_offset(dx) + (cl_ulong)first * s->h * s->w * s->c;
     cl_ulong cols_offset = 0;
-    cl_int H = s->h, W = s->w, C = s->c, KH = s->kh, KW = s->kw, stride = s->stride;
-    cl_int pad = s->pad, HO = s->ho, WO = s->wo;
+    cl_int H = s->h, W = s->w, C = s->c, KH = s->kh, KW = s->kw, SH = s->sh, SW = s->sw;
+    cl_int PT = s->pt, PL = s->pl, HO = s->ho, WO = s->wo;
     cl_int pixels = samples * H * W; /* one work-item each, for all C channels */
     return ocl_launch_1d(ctx, kernel, (size_t)pixels, (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(cols), OCL_ARG(cols_offset), OCL_ARG(dx_mem),
                                   OCL_ARG(dx_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
-                                  OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(stride), OCL_ARG(pad),
-                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(pixels)));
+                                  OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(PT),
+                                  OCL_ARG(PL), OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(pixels)));
 }
 
 int ocl_conv2d_fwd_im2col_gemm(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -128,6 +138,8 @@ int ocl_conv2d_fwd_im2col_gemm(struct ocl_context *ctx, const struct ocl_variant
                           ocl_mem(w), ocl_elem_offset(w), K, 0.0f, ocl_mem(y),
                           ocl_elem_offset(y) + (size_t)first * s.pixels * K, K));
     }
+    if (!b) /* use_bias=False: supports() allowed this only without an activation */
+        return FCNN_OK;
     return ocl_bias_activation(ctx, variant, y, b, call->p.conv.act);
 }
 
@@ -271,17 +283,20 @@ int ocl_conv2d_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *var
     struct conv_shape s = conv_call_shape(call);
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d.cl", "conv2d_fwd_direct", &kernel));
-    cl_mem x_mem = ocl_mem(x), w_mem = ocl_mem(w), b_mem = ocl_mem(b), y_mem = ocl_mem(y);
+    cl_mem x_mem = ocl_mem(x), w_mem = ocl_mem(w), y_mem = ocl_mem(y);
+    cl_mem b_mem = b ? ocl_mem(b) : x_mem; /* never read without a bias */
     cl_ulong x_offset = ocl_elem_offset(x), w_offset = ocl_elem_offset(w);
-    cl_ulong b_offset = ocl_elem_offset(b), y_offset = ocl_elem_offset(y);
-    cl_int H = s.h, W = s.w, C = s.c, KH = s.kh, KW = s.kw, K = s.k, stride = s.stride;
-    cl_int pad = s.pad, HO = s.ho, WO = s.wo, relu = call->p.conv.act == FCNN_ACT_RELU;
+    cl_ulong b_offset = b ? ocl_elem_offset(b) : 0, y_offset = ocl_elem_offset(y);
+    cl_int H = s.h, W = s.w, C = s.c, KH = s.kh, KW = s.kw, K = s.k, SH = s.sh, SW = s.sw;
+    cl_int PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo, use_bias = b != NULL;
+    cl_int relu = call->p.conv.act == FCNN_ACT_RELU;
     cl_int count = (cl_int)((size_t)s.n * s.pixels * (size_t)(s.k / 4));
     return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
                                   OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
-                                  OCL_ARG(y_mem), OCL_ARG(y_offset), OCL_ARG(H), OCL_ARG(W),
-                                  OCL_ARG(C), OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(K),
-                                  OCL_ARG(stride), OCL_ARG(pad), OCL_ARG(HO), OCL_ARG(WO),
+                                  OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
+                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(KH), OCL_ARG(KW),
+                                  OCL_ARG(K), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(PT), OCL_ARG(PL),
+                                  OCL_ARG(HO), OCL_ARG(WO),
                                   OCL_ARG(relu), OCL_ARG(count)));
 }

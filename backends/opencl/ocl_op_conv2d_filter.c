@@ -46,14 +46,14 @@ int ocl_conv2d_bwd_filter_tiled(struct ocl_context *ctx, const struct ocl_varian
                                 &out));
         out_offset = 0;
     }
-    cl_int N = s.n, H = s.h, W = s.w, C = s.c, KW = s.kw, K = s.k, stride = s.stride;
-    cl_int pad = s.pad, HO = s.ho, WO = s.wo;
+    cl_int N = s.n, H = s.h, W = s.w, C = s.c, KW = s.kw, K = s.k, SH = s.sh, SW = s.sw;
+    cl_int PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
     OCL_TRY(ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
                           OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
                                    OCL_ARG(dy_offset), OCL_ARG(out), OCL_ARG(out_offset),
                                    OCL_ARG(N), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(KW),
-                                   OCL_ARG(K), OCL_ARG(stride), OCL_ARG(pad), OCL_ARG(HO),
-                                   OCL_ARG(WO), OCL_ARG(cblocks), OCL_ARG(kblocks),
+                                   OCL_ARG(K), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(PT), OCL_ARG(PL),
+                                   OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(cblocks), OCL_ARG(kblocks),
                                    OCL_ARG(pairs), OCL_ARG(chunk_samples), OCL_ARG(elems),
                                    OCL_ARG(count))));
     if (chunks == 1)
@@ -76,7 +76,7 @@ bool ocl_conv2d_bwd_filter_c1_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && s.c == 1 && s.kh == 3 && s.kw == 3 && s.stride == 1 &&
+    return ocl_call_fits_int32(call) && s.c == 1 && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
            s.k % (16 * ocl_tunable(variant, "KV")) == 0;
 }
 
@@ -103,12 +103,13 @@ int ocl_conv2d_bwd_filter_c1(struct ocl_context *ctx, const struct ocl_variant *
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
     cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy), zero = 0;
     cl_ulong dw_offset = ocl_elem_offset(dw);
-    cl_int H = s.h, W = s.w, K = s.k, pad = s.pad, HO = s.ho, WO = s.wo, chunks = items;
+    cl_int H = s.h, W = s.w, K = s.k, PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
+    cl_int chunks = items;
     OCL_TRY(ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
                           OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
                                    OCL_ARG(dy_offset), OCL_ARG(partial), OCL_ARG(zero),
-                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(K), OCL_ARG(pad), OCL_ARG(HO),
-                                   OCL_ARG(WO), OCL_ARG(rows), OCL_ARG(rows_per_item),
+                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(K), OCL_ARG(PT), OCL_ARG(PL),
+                                   OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(rows), OCL_ARG(rows_per_item),
                                    OCL_ARG(kblocks), OCL_ARG(count))));
     return ocl_launch_1d(ctx, reduce, (size_t)elems, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(dw_mem), OCL_ARG(dw_offset),

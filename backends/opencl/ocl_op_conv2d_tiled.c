@@ -29,7 +29,8 @@ static bool geometry_fits(const struct ocl_variant *variant, const struct conv_s
 {
     if (outputs % channels_per_item(variant) != 0)
         return false;
-    return !fixed_width(variant) || (s->kw == fixed_width(variant) && s->stride == 1);
+    return !fixed_width(variant) ||
+           (s->kw == fixed_width(variant) && s->sh == 1 && s->sw == 1);
 }
 
 /* The launch shared by the forward and the input gradient: y = act(conv(x, w) + b) with w
@@ -50,7 +51,7 @@ static int launch_tiled(struct ocl_context *ctx, const struct ocl_variant *varia
     cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
     cl_ulong b_offset = b ? ocl_elem_offset(b) : 0;
     cl_int use_bias = b != NULL, H = s->h, W = s->w, C = s->c, KH = s->kh, KW = s->kw;
-    cl_int K = s->k, stride = s->stride, ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo;
+    cl_int K = s->k, SH = s->sh, SW = s->sw, ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo;
     cl_int act = relu, segs = (s->wo + pix - 1) / pix;
     cl_int kblocks = s->k / channels_per_item(variant);
     cl_int count = s->n * s->ho * segs * kblocks;
@@ -69,7 +70,7 @@ static int launch_tiled(struct ocl_context *ctx, const struct ocl_variant *varia
                                   OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
                                   OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
                                   OCL_ARG(zeros), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
-                                  OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(K), OCL_ARG(stride),
+                                  OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(K), OCL_ARG(SH), OCL_ARG(SW),
                                   OCL_ARG(ph), OCL_ARG(pw), OCL_ARG(HO), OCL_ARG(WO),
                                   OCL_ARG(act), OCL_ARG(segs), OCL_ARG(kblocks),
                                   OCL_ARG(count)));
@@ -89,12 +90,13 @@ int ocl_conv2d_fwd_tiled(struct ocl_context *ctx, const struct ocl_variant *vari
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
     struct conv_shape s = conv_call_shape(call);
-    return launch_tiled(ctx, variant, &s, x, ocl_mem(w), ocl_elem_offset(w), b, y, s.pad,
-                        s.pad, call->p.conv.act == FCNN_ACT_RELU);
+    return launch_tiled(ctx, variant, &s, x, ocl_mem(w), ocl_elem_offset(w), b, y, s.pt, s.pl,
+                        call->p.conv.act == FCNN_ACT_RELU);
 }
 
-/* dx = conv(dy, flip(w)) needs stride 1, padding no larger than the window (so that the
- * flipped padding KH - 1 - pad is not negative), and the input channels, which become
+/* dx = conv(dy, flip(w)) needs stride 1, padding before no larger than the window (so that
+ * the flipped padding KH - 1 - pad_top, KW - 1 - pad_left is not negative), and the input
+ * channels, which become
  * the output channels, in whole tiles. */
 bool ocl_conv2d_bwd_data_tiled_supports(const struct ocl_context *ctx,
                                         const struct ocl_variant *variant,
@@ -102,8 +104,8 @@ bool ocl_conv2d_bwd_data_tiled_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && s.stride == 1 && s.pad <= s.kh - 1 &&
-           s.pad <= s.kw - 1 && geometry_fits(variant, &s, s.c);
+    return ocl_call_fits_int32(call) && s.sh == 1 && s.sw == 1 && s.pt <= s.kh - 1 &&
+           s.pl <= s.kw - 1 && geometry_fits(variant, &s, s.c);
 }
 
 int ocl_conv2d_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -130,6 +132,6 @@ int ocl_conv2d_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant 
     struct conv_shape t = s;
     t.h = s.ho, t.w = s.wo, t.c = s.k;
     t.ho = s.h, t.wo = s.w, t.k = s.c;
-    return launch_tiled(ctx, variant, &t, dy, flipped, 0, NULL, dx, s.kh - 1 - s.pad,
-                        s.kw - 1 - s.pad, false);
+    return launch_tiled(ctx, variant, &t, dy, flipped, 0, NULL, dx, s.kh - 1 - s.pt,
+                        s.kw - 1 - s.pl, false);
 }

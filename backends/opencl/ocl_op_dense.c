@@ -91,7 +91,7 @@ int ocl_dense_bwd_weights_tiled(struct ocl_context *ctx, const struct ocl_varian
     return ocl_gemm(ctx, variant, &g);
 }
 
-/* dx = dy w^T with w's rows held in registers (kernels/gemm.cl: gemm_nt_small_k): for a
+/* dx = dy w^T with w's rows held in registers (kernels/gemm_small_k.cl): for a
  * layer of at most KMAX units, one launch and no transposed copy of w. */
 bool ocl_dense_bwd_data_nt_supports(const struct ocl_context *ctx,
                                     const struct ocl_variant *variant,
@@ -106,7 +106,7 @@ int ocl_dense_bwd_data_nt(struct ocl_context *ctx, const struct ocl_variant *var
 {
     const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "gemm.cl", "gemm_nt_small_k", &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "gemm_small_k.cl", "gemm_nt_small_k", &kernel));
     cl_mem a = ocl_mem(dy), b = ocl_mem(w), c = ocl_mem(dx);
     cl_ulong a_offset = floats(dy), b_offset = floats(w), c_offset = floats(dx);
     cl_int M = dy->shape[0], N = w->shape[0], K = dy->shape[1], count = (N + 15) / 16;

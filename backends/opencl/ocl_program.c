@@ -1,13 +1,18 @@
 /* Programs: one per (kernel file, build options), built once per context and kept, with
  * their kernels, in memory. A build first tries the on-disk cache (ocl_cache.c) and falls
  * back to compiling the source; a source that does not compile is an FCNN_ERR_DEVICE
- * naming the file, the error and the options, followed by the compiler's build log. */
+ * naming the file, the error and the options, followed by the compiler's build log.
+ * Programs known to be needed together (the candidates of a shape about to be timed) can
+ * be compiled several at a time, one thread each: compilation is most of a cold start,
+ * and PoCL compiles independent programs in parallel. */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -130,38 +135,164 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
     return FCNN_OK;
 }
 
-int ocl_program_get(struct ocl_context *ctx, const char *file, const char *options,
-                    struct ocl_program **out)
+static struct ocl_program *find_program(struct ocl_context *ctx, const char *file,
+                                        const char *options)
 {
     for (int i = 0; i < ctx->program_count; i++) {
         struct ocl_program *p = ctx->programs[i];
-        if (strcmp(p->file, file) == 0 && strcmp(p->options, options) == 0) {
-            *out = p;
-            return FCNN_OK;
-        }
+        if (strcmp(p->file, file) == 0 && strcmp(p->options, options) == 0)
+            return p;
     }
+    return NULL;
+}
+
+/* Takes ownership of `program` (released on failure). */
+static int keep(struct ocl_context *ctx, const char *file, const char *options,
+                cl_program program, struct ocl_program **out)
+{
     struct ocl_program **grown = realloc(ctx->programs, (ctx->program_count + 1) * sizeof *grown);
-    if (!grown)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping programs");
-    ctx->programs = grown;
-    struct ocl_program *p = calloc(1, sizeof *p);
-    char *options_copy = strdup(options);
-    if (!p || !options_copy) {
+    struct ocl_program *p = grown ? calloc(1, sizeof *p) : NULL;
+    char *options_copy = p ? strdup(options) : NULL;
+    if (grown)
+        ctx->programs = grown;
+    if (!options_copy) {
         free(p);
-        free(options_copy);
+        clReleaseProgram(program);
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping programs");
     }
     snprintf(p->file, sizeof p->file, "%s", file);
     p->options = options_copy;
-    int status = build(ctx, file, options, &p->program);
-    if (status != FCNN_OK) {
-        free(p->options);
-        free(p);
-        return status;
-    }
+    p->program = program;
     ctx->programs[ctx->program_count++] = p;
-    *out = p;
+    if (out)
+        *out = p;
     return FCNN_OK;
+}
+
+int ocl_program_get(struct ocl_context *ctx, const char *file, const char *options,
+                    struct ocl_program **out)
+{
+    if ((*out = find_program(ctx, file, options)) != NULL)
+        return FCNN_OK;
+    cl_program program;
+    OCL_TRY(build(ctx, file, options, &program));
+    return keep(ctx, file, options, program, out);
+}
+
+/* --- several at a time --- */
+
+struct compile_job {
+    const char *file, *options;
+    struct ocl_source source;
+    uint64_t key;
+    cl_program program;
+    cl_int status;
+    double seconds;
+};
+
+struct compile_pool {
+    struct ocl_context *ctx;
+    struct compile_job *jobs;
+    int count, next;
+    pthread_mutex_t lock;
+};
+
+/* Each thread takes the next job until none is left. Only OpenCL is called here: errors
+ * are reported later, one at a time, by the ordinary build. */
+static void *compile_worker(void *arg)
+{
+    struct compile_pool *pool = arg;
+    for (;;) {
+        pthread_mutex_lock(&pool->lock);
+        int i = pool->next < pool->count ? pool->next++ : -1;
+        pthread_mutex_unlock(&pool->lock);
+        if (i < 0)
+            return NULL;
+        struct compile_job *job = &pool->jobs[i];
+        double start = seconds_now();
+        job->program = clCreateProgramWithSource(pool->ctx->context, 1, &job->source.text,
+                                                 &job->source.size, &job->status);
+        if (job->status == CL_SUCCESS)
+            job->status = clBuildProgram(job->program, 1, &pool->ctx->device, job->options,
+                                         NULL, NULL);
+        job->seconds = seconds_now() - start;
+    }
+}
+
+static int compile_threads(int jobs)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
+    return threads < jobs ? threads : jobs;
+}
+
+int ocl_programs_prebuild(struct ocl_context *ctx, const char *const files[],
+                          const char *const options[], int count)
+{
+    struct compile_job *jobs = calloc((size_t)(count > 0 ? count : 1), sizeof *jobs);
+    if (!jobs)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory planning program builds");
+    int pending = 0, status = FCNN_OK;
+    for (int i = 0; i < count && status == FCNN_OK; i++) {
+        bool listed = find_program(ctx, files[i], options[i]) != NULL;
+        for (int j = 0; j < pending && !listed; j++)
+            listed = strcmp(jobs[j].file, files[i]) == 0 && strcmp(jobs[j].options, options[i]) == 0;
+        if (listed)
+            continue;
+        struct compile_job *job = &jobs[pending];
+        *job = (struct compile_job){ .file = files[i], .options = options[i] };
+        status = ocl_source_load(files[i], &job->source);
+        if (status != FCNN_OK)
+            break;
+        job->key = ocl_cache_key(&ctx->identity, job->source.text, job->source.size, options[i]);
+        cl_program cached = from_cache(ctx, files[i], job->key, options[i]);
+        if (cached) {
+            ocl_source_release(&job->source);
+            status = keep(ctx, files[i], options[i], cached, NULL);
+        } else {
+            pending++;
+        }
+    }
+
+    /* One program alone gains nothing from a thread: the ordinary build takes it. */
+    int threads = pending > 1 && status == FCNN_OK ? compile_threads(pending) : 0;
+    if (threads > 1) {
+        struct compile_pool pool = { .ctx = ctx, .jobs = jobs, .count = pending };
+        pthread_t thread[8];
+        int started = 0;
+        pthread_mutex_init(&pool.lock, NULL);
+        while (started < threads && pthread_create(&thread[started], NULL, compile_worker, &pool) == 0)
+            started++;
+        if (started == 0)
+            compile_worker(&pool);
+        for (int t = 0; t < started; t++)
+            pthread_join(thread[t], NULL);
+        pthread_mutex_destroy(&pool.lock);
+        for (int i = 0; i < pending; i++) {
+            struct compile_job *job = &jobs[i];
+            if (job->status != CL_SUCCESS) { /* built again, and reported, at first use */
+                if (job->program)
+                    clReleaseProgram(job->program);
+                continue;
+            }
+            ctx->source_builds++;
+            store_binary(ctx, job->program, job->file, job->key);
+            if (ctx->verbose)
+                fprintf(stderr, "opencl: built %s in %.3f s, %d at a time (%s)\n",
+                        job->source.origin, job->seconds, threads, job->options);
+            if (status == FCNN_OK)
+                status = keep(ctx, job->file, job->options, job->program, NULL);
+            else
+                clReleaseProgram(job->program);
+        }
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+    }
+    for (int i = 0; i < pending; i++)
+        ocl_source_release(&jobs[i].source);
+    free(jobs);
+    return status;
 }
 
 int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
@@ -190,6 +321,24 @@ int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *option
               clGetKernelWorkGroupInfo(k->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
                                        sizeof k->max_local, &k->max_local, NULL));
     *out = k;
+    return FCNN_OK;
+}
+
+int ocl_build_overrides(struct ocl_context *ctx)
+{
+    const char *dir = getenv("FCNN_KERNEL_DIR");
+    if (!dir || !*dir)
+        return FCNN_OK;
+    for (int i = 0; i < ocl_source_count(); i++) {
+        struct ocl_source source;
+        OCL_TRY(ocl_source_load(ocl_source_file(i), &source));
+        bool overridden = source.owned != NULL;
+        ocl_source_release(&source);
+        struct ocl_program *program;
+        /* The file's own defaults for every tunable: each kernel file compiles alone. */
+        if (overridden)
+            OCL_TRY(ocl_program_get(ctx, ocl_source_file(i), "-cl-std=CL1.2", &program));
+    }
     return FCNN_OK;
 }
 

@@ -21,6 +21,9 @@
 #define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
+ * (TS/WPT)^2 work-items, WPT x WPT outputs each, staged TK deep; WG_SIZE is im2col's. */
+#define LOCAL_TILE(ts, wpt) { { "TS", ts }, { "WPT", wpt }, { "TK", 16 }, { "WG_SIZE", 64 } }
 
 /* Per op, the variants in the order listings show them. Priorities decide only between
  * variants of one op, and only where tuning does not (FCNN_TUNE=0, or a shape no variant
@@ -54,10 +57,15 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_tiled },
+    /* The same product in local-memory tiles, for GPUs. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_local", .priority = 5,
+      .files = { "im2col.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_fwd_im2col_tiled },
     /* The same with one CLBlast SGEMM and a separate bias + activation pass. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl", "activation.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
-      .supports = ocl_conv2d_supports, .run = ocl_conv2d_fwd_im2col_gemm },
+      .supports = ocl_conv2d_fwd_clblast_supports, .run = ocl_conv2d_fwd_im2col_gemm },
     /* Direct loops, four output channels per work-item as a float4: a check on the other
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
@@ -78,6 +86,10 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "gemm_col2im", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_tiled_col2im },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "local_col2im", .priority = 5,
+      .files = { "im2col.cl", "gemm.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_bwd_data_tiled_col2im },
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "clblast_col2im", .priority = 10,
       .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_data_gemm_col2im },
@@ -100,6 +112,10 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_local", .priority = 5,
+      .files = { "im2col.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_conv2d_supports,
+      .run = ocl_conv2d_bwd_filter_im2col_tiled },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_clblast", .priority = 10,
       .files = { "im2col.cl" }, .tunables = WG(64), .flags = OCL_USES_CLBLAST,
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_gemm },
@@ -121,6 +137,15 @@ static const struct ocl_variant variants[] = {
       .run = ocl_maxpool_bwd_scatter16 },
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
+    /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
+      .supports = ocl_supports_any, .run = ocl_avgpool_bwd_gather },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .name = "channels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_fwd_channels },
+    { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .name = "pixels", .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_global_avgpool_bwd_pixels },
     { .op = FCNN_OP_RELU_BWD, .name = "vec16", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_relu_bwd_vec16 },
     { .op = FCNN_OP_RELU_BWD, .name = "mask", .files = { "activation.cl" }, .tunables = WG(64),
@@ -133,12 +158,18 @@ static const struct ocl_variant variants[] = {
       .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
     { .op = FCNN_OP_DENSE_FWD, .name = "gemm_4x64", .priority = 28, .files = { "gemm.cl" },
       .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "local_64", .priority = 5, .files = { "gemm_local.cl" },
+      .tunables = LOCAL_TILE(64, 4), .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any,
+      .run = ocl_dense_fwd_tiled },
+    { .op = FCNN_OP_DENSE_FWD, .name = "local_32", .priority = 4, .files = { "gemm_local.cl" },
+      .tunables = LOCAL_TILE(32, 4), .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any,
+      .run = ocl_dense_fwd_tiled },
     { .op = FCNN_OP_DENSE_FWD, .name = "clblast", .priority = 10, .files = { "activation.cl" },
       .tunables = WG(64), .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
       .run = ocl_dense_fwd_gemm },
     /* Few units: w's rows in registers, no transposed copy (one launch). */
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
-      .files = { "gemm.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
+      .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
@@ -146,6 +177,9 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_16x16", .priority = 29,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_data_tiled },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "local_64", .priority = 5,
+      .files = { "gemm.cl", "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4),
+      .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_tiled },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_gemm },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_16x16", .priority = 30,
@@ -154,6 +188,9 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_8x16", .priority = 29,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_tiled },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "local_64", .priority = 5,
+      .files = { "gemm_local.cl" }, .tunables = LOCAL_TILE(64, 4), .flags = OCL_GPU_SHAPED,
+      .supports = ocl_supports_any, .run = ocl_dense_bwd_weights_tiled },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_gemm },
@@ -167,6 +204,28 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_momentum_update_elementwise },
     { .op = FCNN_OP_ADAM_UPDATE, .name = "elementwise", .files = { "optim.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adam_update_elementwise },
+    { .op = FCNN_OP_RMSPROP_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_rmsprop_update_elementwise },
+    { .op = FCNN_OP_ADAMW_UPDATE, .name = "elementwise", .files = { "optim.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_adamw_update_elementwise },
+
+    /* --- activations, dropout, batch normalization --- */
+    { .op = FCNN_OP_ACTIVATION_FWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_fwd_vec4 },
+    { .op = FCNN_OP_ACTIVATION_BWD, .name = "vec4", .files = { "activation.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_activation_bwd_vec4 },
+    { .op = FCNN_OP_DROPOUT_FWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    /* Per-channel sums in slices of rows, then float4 over channels where they allow. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any,
+      .run = ocl_batchnorm_fwd_train_partial_sums },
+    { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "apply", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_fwd_infer_apply },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "partial_sums", .files = { "batchnorm.cl" },
+      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_bwd_partial_sums },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))
@@ -245,32 +304,55 @@ static bool is_broken(const struct ocl_context *ctx, const struct ocl_variant *v
     return false;
 }
 
-/* A variant whose program does not build on this device is left out, with a warning, so
- * one bad kernel (or compiler bug) costs that variant, not the backend. A forced variant
- * (built earlier, by ocl_force_variants) fails the open instead, and so does an op left
- * with no variant at all. Other failures (memory) fail it as they come. */
-int ocl_build_all_variants(struct ocl_context *ctx)
+bool ocl_variant_broken(const struct ocl_context *ctx, const struct ocl_variant *variant)
 {
-    for (int i = 0; i < VARIANT_COUNT; i++) {
-        const struct ocl_variant *v = &variants[i];
-        int status = build_variant(ctx, v);
-        if (status == FCNN_OK)
-            continue;
-        if (status != FCNN_ERR_DEVICE || ctx->forced[v->op] == v ||
-            ctx->broken_count == (int)(sizeof ctx->broken / sizeof ctx->broken[0]))
-            return status;
-        const char *why = fcnn_last_error();
-        fprintf(stderr, "opencl: warning: %s variant '%s' disabled: %.*s\n", fcnn_op_name(v->op),
-                v->name, (int)strcspn(why, "\n"), why);
-        ctx->broken[ctx->broken_count++] = v;
+    return is_broken(ctx, variant);
+}
+
+/* A variant whose program does not build on this device is left out from then on, with a
+ * warning, so one bad kernel (or compiler bug) costs that variant, not the backend. A
+ * forced variant is not: its failure is the caller's. Other failures (memory) are
+ * returned as they come. */
+int ocl_variant_ready(struct ocl_context *ctx, const struct ocl_variant *variant, bool *usable)
+{
+    *usable = false;
+    if (is_broken(ctx, variant))
+        return FCNN_OK;
+    int status = build_variant(ctx, variant);
+    if (status == FCNN_OK) {
+        *usable = true;
+        return FCNN_OK;
     }
-    for (int op = 0; op < FCNN_OP_COUNT; op++) {
-        bool usable = false;
-        for (int i = 0; i < VARIANT_COUNT; i++)
-            usable |= (int)variants[i].op == op && !is_broken(ctx, &variants[i]);
-        if (!usable && ocl_variant_count(op) > 0)
-            return fcnn_error(FCNN_ERR_DEVICE, "opencl: no %s variant builds on this device "
-                              "(see the warnings above)", fcnn_op_name(op));
+    if (status != FCNN_ERR_DEVICE || ctx->forced[variant->op] == variant ||
+        ctx->broken_count == (int)(sizeof ctx->broken / sizeof ctx->broken[0]))
+        return status;
+    const char *why = fcnn_last_error();
+    fprintf(stderr, "opencl: warning: %s variant '%s' disabled: %.*s\n",
+            fcnn_op_name(variant->op), variant->name, (int)strcspn(why, "\n"), why);
+    ctx->broken[ctx->broken_count++] = variant;
+    return FCNN_OK;
+}
+
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count)
+{
+    enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
+    char options[OCL_TUNING_MAX_CANDIDATES][256];
+    const char *files[MAX] = { 0 }, *file_options[MAX] = { 0 };
+    int n = 0;
+    for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
+        ocl_variant_options(list[v], options[v], sizeof options[v]);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && list[v]->files[f]; f++) {
+            files[n] = list[v]->files[f];
+            file_options[n++] = options[v];
+        }
+    }
+    if (ocl_programs_prebuild(ctx, files, file_options, n) == FCNN_OK)
+        return FCNN_OK;
+    /* One of them does not build: find which, one by one, and leave it out. */
+    for (int v = 0; v < count; v++) {
+        bool usable;
+        OCL_TRY(ocl_variant_ready(ctx, list[v], &usable));
     }
     return FCNN_OK;
 }
@@ -352,9 +434,14 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity)
 {
+    /* On a CPU, PoCL runs a kernel's barriers as loops over its work-group: the
+     * GPU-shaped variants are correct there (the harness forces each) but never faster,
+     * so tuning does not spend the time to build and time them. */
+    bool cpu = (ctx->identity.type & CL_DEVICE_TYPE_CPU) != 0;
     int count = 0;
     for (int i = 0; i < VARIANT_COUNT && count < capacity; i++)
-        if (variants[i].op == call->op && !is_broken(ctx, &variants[i]) &&
+        if (variants[i].op == call->op && !(cpu && (variants[i].flags & OCL_GPU_SHAPED)) &&
+            !is_broken(ctx, &variants[i]) &&
             variants[i].supports(ctx, &variants[i], call))
             out[count++] = &variants[i];
     return count;
@@ -398,6 +485,21 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
         OCL_TRY(ocl_tuned_variant(ctx, call, &variant));
     if (!variant)
         variant = ocl_choose_variant(ctx, call);
+    /* Programs are built at first use: a chosen variant that does not build is left out
+     * and the choice made again among the others. */
+    bool usable = variant == forced;
+    while (variant && !usable) {
+        OCL_TRY(ocl_variant_ready(ctx, variant, &usable));
+        if (!usable) {
+            const struct ocl_variant *tuned = NULL;
+            OCL_TRY(ocl_tuned_variant(ctx, call, &tuned));
+            variant = tuned ? tuned : ocl_choose_variant(ctx, call);
+            if (!variant)
+                return fcnn_error(FCNN_ERR_DEVICE, "opencl: no %s variant that runs this "
+                                  "call builds on this device (see the warnings above)",
+                                  fcnn_op_name(call->op));
+        }
+    }
     if (!variant)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "opencl: no %s variant supports this call",
                           fcnn_op_name(call->op));

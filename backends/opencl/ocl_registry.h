@@ -26,6 +26,7 @@ struct ocl_tunable {
 
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
+    OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
 };
 
 struct ocl_variant {
@@ -57,7 +58,8 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
  * else the highest-priority variant that does; NULL when none can. */
 const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
                                              const struct fcnn_op_call *call);
-/* How many variants of the call's op support it (what tuning would time). */
+/* How many variants of the call's op support it (what tuning would time: on a CPU device,
+ * not the GPU-shaped ones). */
 int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant **out, int capacity);
 /* Runs the call: the forced variant, else the tuned choice for its shape (timing the
@@ -70,8 +72,13 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call);
 int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
 
-/* Builds every program every variant uses (at open). */
-int ocl_build_all_variants(struct ocl_context *ctx);
+/* Builds the programs these variants use, several at a time (before they are timed). */
+/* Builds the variant's programs if need be; one that does not build (and is not forced) is
+ * disabled with a warning: *usable false, FCNN_OK. */
+int ocl_variant_ready(struct ocl_context *ctx, const struct ocl_variant *variant, bool *usable);
+bool ocl_variant_broken(const struct ocl_context *ctx, const struct ocl_variant *variant);
+int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
+                          int count);
 
 /* A variant's build options: "-cl-std=CL1.2 -DNAME=VALUE ...". */
 void ocl_variant_options(const struct ocl_variant *variant, char *out, size_t size);
@@ -116,7 +123,8 @@ typedef int ocl_run_fn(struct ocl_context *, const struct ocl_variant *,
 
 ocl_run_fn ocl_load_batch_gather;
 /* ocl_op_conv2d.c: im2col (or col2im) around a matrix product, and the float4 direct form */
-ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_direct_supports;
+ocl_supports_fn ocl_conv2d_supports, ocl_conv2d_fwd_clblast_supports,
+    ocl_conv2d_fwd_direct_supports;
 ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
     ocl_conv2d_bwd_filter_im2col_gemm, ocl_conv2d_fwd_im2col_tiled,
     ocl_conv2d_bwd_data_tiled_col2im, ocl_conv2d_bwd_filter_im2col_tiled,
@@ -133,6 +141,8 @@ ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
 ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
     ocl_maxpool_fwd_window,
     ocl_maxpool_fwd_vec16, ocl_maxpool_bwd_gather, ocl_maxpool_bwd_scatter16,
+    ocl_avgpool_fwd_window, ocl_avgpool_bwd_gather, ocl_global_avgpool_fwd_channels,
+    ocl_global_avgpool_bwd_pixels,
     ocl_relu_bwd_mask, ocl_relu_bwd_vec16;
 /* ocl_op_dense.c */
 ocl_supports_fn ocl_dense_bwd_data_nt_supports;
@@ -140,11 +150,20 @@ ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, o
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_weights_tiled;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
-    ocl_adam_update_elementwise;
+    ocl_adam_update_elementwise, ocl_rmsprop_update_elementwise, ocl_adamw_update_elementwise;
 
-/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels. */
+/* ocl_op_activation.c (activation.cl, dropout.cl), ocl_op_batchnorm.c (batchnorm.cl) */
+ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
+    ocl_batchnorm_fwd_train_partial_sums, ocl_batchnorm_fwd_infer_apply,
+    ocl_batchnorm_bwd_partial_sums;
+
+/* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels
+ * (b NULL: act(y)); the variant must build activation.cl. */
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,
                         const struct fcnn_tensor *y, const struct fcnn_tensor *b,
                         enum fcnn_activation act);
+/* y = act(y) in place. */
+int ocl_activation_in_place(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_tensor *y, enum fcnn_activation act);
 
 #endif

@@ -33,6 +33,12 @@ static const unsigned char data_cl[] = {
 static const unsigned char gemm_cl[] = {
 #include "kernels/gemm.cl.inc"
 };
+static const unsigned char gemm_local_cl[] = {
+#include "kernels/gemm_local.cl.inc"
+};
+static const unsigned char gemm_small_k_cl[] = {
+#include "kernels/gemm_small_k.cl.inc"
+};
 static const unsigned char im2col_cl[] = {
 #include "kernels/im2col.cl.inc"
 };
@@ -45,6 +51,12 @@ static const unsigned char optim_cl[] = {
 static const unsigned char pool_cl[] = {
 #include "kernels/pool.cl.inc"
 };
+static const unsigned char dropout_cl[] = {
+#include "kernels/dropout.cl.inc"
+};
+static const unsigned char batchnorm_cl[] = {
+#include "kernels/batchnorm.cl.inc"
+};
 
 static const struct embedded {
     const char *file;
@@ -54,7 +66,8 @@ static const struct embedded {
 #define EMBEDDED(name) { #name ".cl", name##_cl, sizeof name##_cl }
     EMBEDDED(activation),    EMBEDDED(bias), EMBEDDED(conv2d), EMBEDDED(conv2d_filter),
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
-    EMBEDDED(loss),          EMBEDDED(optim), EMBEDDED(pool),
+    EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
+    EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
 #undef EMBEDDED
 };
 

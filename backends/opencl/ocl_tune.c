@@ -14,6 +14,7 @@
  * operands see exactly one run: the chosen variant's, afterwards. */
 #include <config.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,11 @@
 #define TRIALS 3
 /* Progress lines start once tuning has taken this long in one process. */
 #define QUIET_SECONDS 1.0
+/* On a CPU device, a first tuning times only the variants whose priority is within this
+ * many points of the best supporting one: the register-tiled families. The GEMM, CLBlast
+ * and direct forms below them never won a shape on PoCL (see `fcnn --tune`, which times
+ * every variant) and cost most of a cold start in compilation and slow trial runs. */
+#define CPU_PRIORITY_BAND 5
 
 void ocl_tuning_open(struct ocl_context *ctx, bool retune)
 {
@@ -86,15 +92,33 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
     switch (call->op) {
     case FCNN_OP_CONV2D_FWD:
     case FCNN_OP_CONV2D_BWD_DATA:
-    case FCNN_OP_CONV2D_BWD_FILTER:
-        append(out, size, &used, ",s%dp%d", call->p.conv.stride, call->p.conv.pad);
-        if (call->op == FCNN_OP_CONV2D_FWD && call->p.conv.act == FCNN_ACT_RELU)
+    case FCNN_OP_CONV2D_BWD_FILTER: {
+        const struct fcnn_conv2d_params *p = &call->p.conv;
+        /* Equal strides and equal padding all round keep the short form keys had before
+         * strides and pads were given per side. */
+        if (p->sh == p->sw && p->pad_top == p->pad_bottom && p->pad_top == p->pad_left &&
+            p->pad_top == p->pad_right)
+            append(out, size, &used, ",s%dp%d", p->sh, p->pad_top);
+        else
+            append(out, size, &used, ",s%dx%dp%d,%d,%d,%d", p->sh, p->sw, p->pad_top,
+                   p->pad_bottom, p->pad_left, p->pad_right);
+        if (call->op == FCNN_OP_CONV2D_FWD && p->act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
         break;
+    }
     case FCNN_OP_MAXPOOL_FWD:
     case FCNN_OP_MAXPOOL_BWD:
-        append(out, size, &used, ",w%ds%d", call->p.pool.size, call->p.pool.stride);
+    case FCNN_OP_AVGPOOL_FWD:
+    case FCNN_OP_AVGPOOL_BWD: {
+        const struct fcnn_pool_params *p = &call->p.pool;
+        if (p->ph == p->pw && p->sh == p->sw && !p->pad_top && !p->pad_bottom &&
+            !p->pad_left && !p->pad_right)
+            append(out, size, &used, ",w%ds%d", p->ph, p->sh);
+        else
+            append(out, size, &used, ",w%dx%ds%dx%dp%d,%d,%d,%d", p->ph, p->pw, p->sh, p->sw,
+                   p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
         break;
+    }
     case FCNN_OP_DENSE_FWD:
         if (call->p.act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
@@ -275,12 +299,16 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
         OCL_TRY(copy_operands(ctx, call, &copy));
         timed = &copy.call;
     }
+    /* Their programs, compiled side by side rather than one by one as each is timed. */
+    OCL_TRY(ocl_prebuild_variants(ctx, candidates, count));
     bool paused = ctx->profile.paused;
     ctx->profile.paused = true; /* trial runs are not the run's work */
     e->variant = NULL;
     e->seconds = INFINITY;
     e->candidates = 0;
     for (int i = 0; i < count; i++) {
+        if (ocl_variant_broken(ctx, candidates[i]))
+            continue; /* its program did not build: disabled by the prebuild */
         double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds);
         if (e->candidates < OCL_TUNING_MAX_CANDIDATES) {
             e->candidate[e->candidates] = candidates[i];
@@ -311,6 +339,23 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     return FCNN_OK;
 }
 
+/* The candidates worth timing: all of them with --tune or on a GPU (where the ranking of
+ * the families is not known in advance); on a CPU, the top band of priorities. */
+static int prune_candidates(const struct ocl_context *ctx,
+                            const struct ocl_variant *candidates[], int count)
+{
+    if (ctx->tuning.retune || !(ctx->identity.type & CL_DEVICE_TYPE_CPU))
+        return count;
+    int best = INT_MIN, kept = 0;
+    for (int i = 0; i < count; i++)
+        if (candidates[i]->priority > best)
+            best = candidates[i]->priority;
+    for (int i = 0; i < count; i++)
+        if (candidates[i]->priority >= best - CPU_PRIORITY_BAND)
+            candidates[kept++] = candidates[i];
+    return kept;
+}
+
 int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
                       const struct ocl_variant **out)
 {
@@ -320,6 +365,7 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         return FCNN_OK;
     const struct ocl_variant *candidates[OCL_TUNING_MAX_CANDIDATES];
     int count = ocl_supporting_variants(ctx, call, candidates, OCL_TUNING_MAX_CANDIDATES);
+    count = prune_candidates(ctx, candidates, count);
     if (count < 2)
         return FCNN_OK;
     char key[OCL_TUNING_KEY_SIZE];

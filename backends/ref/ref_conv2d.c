@@ -1,8 +1,10 @@
 /* Reference 2-D convolution, NHWC activations and HWIO kernels, by direct loops.
- *   forward:     y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*s-p+i, ow*s-p+j, c] w[i,j,c,k])
+ *   forward:     y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*sh-pt+i, ow*sw-pl+j, c] w[i,j,c,k])
  *   bwd data:    dx[n,ih,iw,c] = sum over every (oh,ow,i,j) that read x[n,ih,iw,c] of dy w
- *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*s-p+i, ow*s-p+j, c] dy[n,oh,ow,k]
- * Out-of-range input positions are the zero padding. Sums are kept in double, in
+ *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*sh-pt+i, ow*sw-pl+j, c] dy[n,oh,ow,k]
+ * with strides sh, sw and the padding before, pt (top) and pl (left); the padding after
+ * shows only in the output size. Out-of-range input positions are the zero padding, and
+ * an omitted bias is zero. Sums are kept in double, in
  * per-pixel accumulators (variable-length arrays of one row of channels). */
 #include <config.h>
 
@@ -12,7 +14,7 @@ struct conv_dims {
     int n, h, w, c;     /* input */
     int kh, kw, k;      /* kernel window and output channels */
     int ho, wo;         /* output */
-    int stride, pad;
+    int sh, sw, pt, pl; /* strides, padding at the top and left */
 };
 
 static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg y,
@@ -21,17 +23,19 @@ static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_ten
     return (struct conv_dims){
         .n = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
         .kh = w->shape[0], .kw = w->shape[1], .k = w->shape[3],
-        .ho = y->shape[1], .wo = y->shape[2], .stride = p->stride, .pad = p->pad,
+        .ho = y->shape[1], .wo = y->shape[2],
+        .sh = p->sh, .sw = p->sw, .pt = p->pad_top, .pl = p->pad_left,
     };
 }
 
-int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                   fcnn_tensor_arg y, const struct fcnn_conv2d_params *p)
+int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(x, w, y, p);
     const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
-    const float *B = REF_PTR(const float, b);
+    const float *B = b ? REF_PTR(const float, b) : NULL;
     float *Y = REF_PTR(float, y);
 
 #pragma omp parallel for collapse(2) schedule(static)
@@ -40,13 +44,13 @@ int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_
             double acc[d.k];
             for (int ow = 0; ow < d.wo; ow++) {
                 for (int k = 0; k < d.k; k++)
-                    acc[k] = B[k];
+                    acc[k] = B ? B[k] : 0;
                 for (int i = 0; i < d.kh; i++) {
-                    int ih = oh * d.stride - d.pad + i;
+                    int ih = oh * d.sh - d.pt + i;
                     if (ih < 0 || ih >= d.h)
                         continue;
                     for (int j = 0; j < d.kw; j++) {
-                        int iw = ow * d.stride - d.pad + j;
+                        int iw = ow * d.sw - d.pl + j;
                         if (iw < 0 || iw >= d.w)
                             continue;
                         const float *xp = X + (((size_t)n * d.h + ih) * d.w + iw) * d.c;
@@ -65,10 +69,11 @@ int ref_conv2d_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_
     return FCNN_OK;
 }
 
-int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx,
-                        const struct fcnn_conv2d_params *p)
+int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(dx, w, dy, p);
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
@@ -81,17 +86,17 @@ int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_t
                 for (int c = 0; c < d.c; c++)
                     acc[c] = 0;
                 /* Output (oh, ow) read this input through tap (i, j) when
-                 * oh * stride - pad + i == ih, and likewise along the width. */
+                 * oh * sh - pad_top + i == ih, and likewise along the width. */
                 for (int i = 0; i < d.kh; i++) {
-                    int num_h = ih + d.pad - i;
-                    if (num_h < 0 || num_h % d.stride || num_h / d.stride >= d.ho)
+                    int num_h = ih + d.pt - i;
+                    if (num_h < 0 || num_h % d.sh || num_h / d.sh >= d.ho)
                         continue;
-                    int oh = num_h / d.stride;
+                    int oh = num_h / d.sh;
                     for (int j = 0; j < d.kw; j++) {
-                        int num_w = iw + d.pad - j;
-                        if (num_w < 0 || num_w % d.stride || num_w / d.stride >= d.wo)
+                        int num_w = iw + d.pl - j;
+                        if (num_w < 0 || num_w % d.sw || num_w / d.sw >= d.wo)
                             continue;
-                        int ow = num_w / d.stride;
+                        int ow = num_w / d.sw;
                         const float *dyp = DY + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
                         const float *wp = W + ((size_t)i * d.kw + j) * d.c * d.k;
                         for (int c = 0; c < d.c; c++)
@@ -108,10 +113,11 @@ int ref_conv2d_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_t
     return FCNN_OK;
 }
 
-int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw,
-                          const struct fcnn_conv2d_params *p)
+int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
     const struct conv_dims d = conv_dims(x, dw, dy, p);
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DW = REF_PTR(float, dw);
@@ -127,11 +133,11 @@ int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
                     acc[k] = 0;
                 for (int n = 0; n < d.n; n++) {
                     for (int oh = 0; oh < d.ho; oh++) {
-                        int ih = oh * d.stride - d.pad + i;
+                        int ih = oh * d.sh - d.pt + i;
                         if (ih < 0 || ih >= d.h)
                             continue;
                         for (int ow = 0; ow < d.wo; ow++) {
-                            int iw = ow * d.stride - d.pad + j;
+                            int iw = ow * d.sw - d.pl + j;
                             if (iw < 0 || iw >= d.w)
                                 continue;
                             double xv = X[(((size_t)n * d.h + ih) * d.w + iw) * d.c + c];
@@ -150,9 +156,10 @@ int ref_conv2d_bwd_filter(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
     return FCNN_OK;
 }
 
-int ref_bias_bwd(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db)
+int ref_bias_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], db = call->t[1];
     const float *DY = REF_PTR(const float, dy);
     float *DB = REF_PTR(float, db);
     int channels = db->shape[0];

@@ -7,10 +7,12 @@
 
 #include "ref.h"
 
-int ref_load_batch(void *ctx, fcnn_tensor_arg images, fcnn_tensor_arg labels,
-                   fcnn_tensor_arg order, int start, fcnn_tensor_arg x, fcnn_tensor_arg y)
+int ref_load_batch(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg images = call->t[0], labels = call->t[1], order = call->t[2],
+                    x = call->t[3], y = call->t[4];
+    int start = call->p.start;
     const uint8_t *IMG = REF_PTR(const uint8_t, images), *LAB = REF_PTR(const uint8_t, labels);
     const int32_t *ORDER = REF_PTR(const int32_t, order);
     float *X = REF_PTR(float, x);

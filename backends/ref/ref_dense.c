@@ -7,12 +7,13 @@
 
 #include "ref.h"
 
-int ref_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                  fcnn_tensor_arg y, enum fcnn_activation act)
+int ref_dense_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    enum fcnn_activation act = call->p.act;
     const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
-    const float *B = REF_PTR(const float, b);
+    const float *B = b ? REF_PTR(const float, b) : NULL;
     float *Y = REF_PTR(float, y);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = w->shape[1];
 
@@ -20,7 +21,7 @@ int ref_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_a
     for (int n = 0; n < n_count; n++) {
         double acc[k_count];
         for (int k = 0; k < k_count; k++)
-            acc[k] = B[k];
+            acc[k] = B ? B[k] : 0.0; /* no bias: use_bias=False */
         for (int d = 0; d < d_count; d++) {
             double xv = X[(size_t)n * d_count + d];
             for (int k = 0; k < k_count; k++)
@@ -32,9 +33,10 @@ int ref_dense_fwd(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_a
     return FCNN_OK;
 }
 
-int ref_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx)
+int ref_dense_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg dy = call->t[0], w = call->t[1], dx = call->t[2];
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
     int n_count = dy->shape[0], k_count = dy->shape[1], d_count = w->shape[0];
@@ -51,9 +53,10 @@ int ref_dense_bwd_data(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_te
     return FCNN_OK;
 }
 
-int ref_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dw)
+int ref_dense_bwd_weights(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], dw = call->t[2];
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
     float *DW = REF_PTR(float, dw);
     int n_count = x->shape[0], d_count = x->shape[1], k_count = dy->shape[1];
@@ -74,9 +77,10 @@ int ref_dense_bwd_weights(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn
     return FCNN_OK;
 }
 
-int ref_relu_bwd(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx)
+int ref_relu_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg y = call->t[0], dy = call->t[1], dx = call->t[2];
     const float *Y = REF_PTR(const float, y), *DY = REF_PTR(const float, dy);
     float *DX = REF_PTR(float, dx); /* may be dy itself */
     size_t count = fcnn_tensor_count(y);

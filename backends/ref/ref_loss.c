@@ -10,11 +10,12 @@
 
 #include "ref.h"
 
-int ref_softmax_xent(void *ctx, fcnn_tensor_arg logits, fcnn_tensor_arg labels,
-                     fcnn_tensor_arg dlogits, fcnn_tensor_arg loss, fcnn_tensor_arg pred,
-                     float grad_scale)
+int ref_softmax_xent(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
+    fcnn_tensor_arg logits = call->t[0], labels = call->t[1], dlogits = call->t[2],
+                    loss = call->t[3], pred = call->t[4];
+    float grad_scale = call->p.grad_scale;
     const float *L = REF_PTR(const float, logits);
     const int32_t *LABEL = REF_PTR(const int32_t, labels);
     float *DL = dlogits ? REF_PTR(float, dlogits) : NULL;

@@ -21,6 +21,11 @@ struct fcnn_buffer {
 
 typedef const struct fcnn_tensor *fcnn_tensor_arg;
 
+/* Every op slot has this one signature: the call has passed fcnn_op_validate(), its
+ * tensors are in the order of the op's descriptor, its parameters in the member of
+ * call->p that the descriptor names. */
+typedef int fcnn_op_fn(void *ctx, const struct fcnn_op_call *call);
+
 struct fcnn_backend_ops {
     /* --- life cycle --- */
     int (*open)(const struct fcnn_backend_options *options, void **ctx);
@@ -46,37 +51,8 @@ struct fcnn_backend_ops {
     const char *(*variant_name)(void *ctx, enum fcnn_op op, int index);
     int (*force_variant)(void *ctx, enum fcnn_op op, const char *name); /* NULL: auto */
 
-    /* --- ops: tensors in the order of struct fcnn_op_call --- */
-    int (*load_batch)(void *ctx, fcnn_tensor_arg images, fcnn_tensor_arg labels,
-                      fcnn_tensor_arg order, int start, fcnn_tensor_arg x, fcnn_tensor_arg y);
-    int (*conv2d_fwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                      fcnn_tensor_arg y, const struct fcnn_conv2d_params *p);
-    int (*conv2d_bwd_data)(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx,
-                           const struct fcnn_conv2d_params *p);
-    int (*conv2d_bwd_filter)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                             fcnn_tensor_arg dw, const struct fcnn_conv2d_params *p);
-    int (*bias_bwd)(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg db);
-    int (*maxpool_fwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg y,
-                       const struct fcnn_pool_params *p);
-    int (*maxpool_bwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy, fcnn_tensor_arg dx,
-                       const struct fcnn_pool_params *p);
-    /* Must work in place (dx the same tensor as dy): the layers call it that way. */
-    int (*relu_bwd)(void *ctx, fcnn_tensor_arg y, fcnn_tensor_arg dy, fcnn_tensor_arg dx);
-    int (*dense_fwd)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_tensor_arg b,
-                     fcnn_tensor_arg y, enum fcnn_activation act);
-    int (*dense_bwd_data)(void *ctx, fcnn_tensor_arg dy, fcnn_tensor_arg w, fcnn_tensor_arg dx);
-    int (*dense_bwd_weights)(void *ctx, fcnn_tensor_arg x, fcnn_tensor_arg dy,
-                             fcnn_tensor_arg dw);
-    /* dlogits may be NULL (evaluation); loss and pred are always written. */
-    int (*softmax_xent)(void *ctx, fcnn_tensor_arg logits, fcnn_tensor_arg labels,
-                        fcnn_tensor_arg dlogits, fcnn_tensor_arg loss, fcnn_tensor_arg pred,
-                        float grad_scale);
-    int (*sgd_update)(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                      const struct fcnn_sgd_params *p);
-    int (*momentum_update)(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                           fcnn_tensor_arg velocity, const struct fcnn_momentum_params *p);
-    int (*adam_update)(void *ctx, fcnn_tensor_arg param, fcnn_tensor_arg grad,
-                       fcnn_tensor_arg m, fcnn_tensor_arg v, const struct fcnn_adam_params *p);
+    /* --- ops: one slot per op, indexed by enum fcnn_op (NULL: not implemented) --- */
+    fcnn_op_fn *run[FCNN_OP_COUNT];
 };
 
 /* One row of the registry in src/backend.c. */

@@ -9,6 +9,7 @@
 #define FCNN_BACKEND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/tensor.h"
@@ -16,7 +17,8 @@
 struct fcnn_backend; /* opaque */
 
 /* Every op of the interface, forward and backward. The second column is its public name
- * (harness ids, --kernel OP=VARIANT, profiles). */
+ * (harness ids, --kernel OP=VARIANT, profiles). Each op has one descriptor in the table of
+ * src/backend/op-table.c (fcnn_op_desc) and one slot in a backend's run[] table. */
 #define FCNN_OP_LIST(X)                                                                    \
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
@@ -25,6 +27,10 @@ struct fcnn_backend; /* opaque */
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
     X(MAXPOOL_FWD, "maxpool_fwd")             /* y = max over each window                    */ \
     X(MAXPOOL_BWD, "maxpool_bwd")             /* dx = dy routed to each window's first max   */ \
+    X(AVGPOOL_FWD, "avgpool_fwd")             /* y = mean over each window's real positions */ \
+    X(AVGPOOL_BWD, "avgpool_bwd")             /* dx = dy spread evenly over each window      */ \
+    X(GLOBAL_AVGPOOL_FWD, "global_avgpool_fwd") /* y[n,c] = mean of x[n,:,:,c]               */ \
+    X(GLOBAL_AVGPOOL_BWD, "global_avgpool_bwd") /* dx[n,h,w,c] = dy[n,c] / (H*W)             */ \
     X(RELU_BWD, "relu_bwd")                   /* dx = dy where y > 0, else 0; dx may be dy  */ \
     X(DENSE_FWD, "dense_fwd")                 /* y = act(x w + b)                            */ \
     X(DENSE_BWD_DATA, "dense_bwd_data")       /* dx = dy w^T                                 */ \
@@ -32,7 +38,16 @@ struct fcnn_backend; /* opaque */
     X(SOFTMAX_XENT, "softmax_xent")           /* loss, prediction and dlogits per sample     */ \
     X(SGD_UPDATE, "sgd_update")               /* p -= lr g                                   */ \
     X(MOMENTUM_UPDATE, "momentum_update")     /* v = mu v - lr g; p += v                     */ \
-    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */
+    X(ADAM_UPDATE, "adam_update")             /* Keras's Adam step                           */ \
+    X(RMSPROP_UPDATE, "rmsprop_update")       /* Keras's RMSprop step (not centered)         */ \
+    X(ADAMW_UPDATE, "adamw_update")           /* decoupled weight decay, then Adam's step    */ \
+    X(ACTIVATION_FWD, "activation_fwd")       /* y = act(x): relu, sigmoid, tanh             */ \
+    X(ACTIVATION_BWD, "activation_bwd")       /* dx = dy act'(x), from y; dx may be dy      */ \
+    X(DROPOUT_FWD, "dropout_fwd")             /* y = x mask / (1 - rate), mask from a seed   */ \
+    X(DROPOUT_BWD, "dropout_bwd")             /* dx = dy mask / (1 - rate), the same mask    */ \
+    X(BATCHNORM_FWD_TRAIN, "batchnorm_fwd_train") /* batch statistics; moving ones updated  */ \
+    X(BATCHNORM_FWD_INFER, "batchnorm_fwd_infer") /* the moving statistics                  */ \
+    X(BATCHNORM_BWD, "batchnorm_bwd")         /* dx, dgamma, dbeta through batch statistics  */
 
 enum fcnn_op {
 #define FCNN_OP_ENUM(id, name) FCNN_OP_##id,
@@ -45,17 +60,69 @@ const char *fcnn_op_name(enum fcnn_op op);
 /* -1 if no op has that name. */
 int fcnn_op_from_name(const char *name);
 
-enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU };
+/* Keras's activations. Ops take NONE to TANH where they say so; SOFTMAX exists only as a
+ * model's last activation, merged with the cross-entropy loss (softmax_xent), so the
+ * model's outputs are logits. */
+enum fcnn_activation { FCNN_ACT_NONE, FCNN_ACT_RELU, FCNN_ACT_SIGMOID, FCNN_ACT_TANH,
+                       FCNN_ACT_SOFTMAX };
+/* "linear", "relu", "sigmoid", "tanh", "softmax" (Keras's names); "?" for others. */
+const char *fcnn_activation_name(enum fcnn_activation act);
+/* Keras's two padding modes. Along one axis of size `in`, a window of `window` moving by
+ * `stride` gives
+ *   valid: out = floor((in - window) / stride) + 1, no padding (the window must fit);
+ *   same:  out = ceil(in / stride), padded by max((out - 1) * stride + window - in, 0) in
+ *          all, half of it (rounded down) before and the rest after, as TensorFlow does:
+ *          an even window or a stride that does not divide the input pads more after. */
+enum fcnn_padding { FCNN_PADDING_VALID, FCNN_PADDING_SAME };
 
+struct fcnn_window_axis {
+    int out;           /* output size; 0 when the window does not fit ("valid") */
+    int before, after; /* padding on each side */
+};
+
+static inline struct fcnn_window_axis fcnn_window_axis(int in, int window, int stride,
+                                                       enum fcnn_padding padding)
+{
+    struct fcnn_window_axis a = { 0, 0, 0 };
+    if (in < 1 || window < 1 || stride < 1)
+        return a;
+    if (padding == FCNN_PADDING_VALID) {
+        a.out = in < window ? 0 : (in - window) / stride + 1;
+        return a;
+    }
+    a.out = (in + stride - 1) / stride;
+    int total = (a.out - 1) * stride + window - in;
+    if (total < 0)
+        total = 0;
+    a.before = total / 2;
+    a.after = total - a.before;
+    return a;
+}
+
+/* Output size of a window sliding by `stride` over `in` padded by `before` and `after`;
+ * 0 when not even one window fits. */
+static inline int fcnn_window_out(int in, int before, int after, int window, int stride)
+{
+    int span = in + before + after - window;
+    return span < 0 || stride < 1 ? 0 : span / stride + 1;
+}
+
+/* Convolutions and pools address their input as out * stride - pad_before + tap: the
+ * padding after only shows in the output size, which the op's output tensor carries. Both
+ * are given so that the dispatcher can check that size. */
 struct fcnn_conv2d_params {
-    int stride;                 /* the same along both axes */
-    int pad;                    /* zeros on every side; (k-1)/2 gives "same" for odd k */
-    enum fcnn_activation act;   /* forward only: ReLU is fused into the convolution */
+    int sh, sw;                                   /* strides along height and width */
+    int pad_top, pad_bottom, pad_left, pad_right; /* zeros around the input */
+    enum fcnn_activation act; /* forward only: fused into the convolution */
 };
 
 struct fcnn_pool_params {
-    int size;   /* square window */
-    int stride; /* output is floor((in - size) / stride) + 1: Keras's "valid" */
+    int ph, pw; /* window */
+    int sh, sw; /* strides */
+    /* Padded positions are not part of a window: max pooling ignores them and average
+     * pooling divides by the number of real positions, as TensorFlow does. Each pad is
+     * smaller than the window, so every window holds at least one real position. */
+    int pad_top, pad_bottom, pad_left, pad_right;
 };
 
 struct fcnn_sgd_params { float lr; };
@@ -63,8 +130,49 @@ struct fcnn_momentum_params { float lr, momentum; };
 /* alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double by the caller:
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon) */
 struct fcnn_adam_params { float alpha, beta1, beta2, epsilon; };
+/*   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + epsilon)     (Keras: epsilon inside) */
+struct fcnn_rmsprop_params { float lr, rho, epsilon; };
+/* Keras's AdamW: p -= p * decay (decay = lr * weight_decay, from the caller in double),
+ * then Adam's step with alpha as above. */
+struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 
-#define FCNN_OP_MAX_TENSORS 7
+/* Inverted dropout, as Keras: each element is kept with probability 1 - rate and scaled
+ * by 1 / (1 - rate). The mask is a function of (seed, element index) only, a counter-based
+ * hash every backend computes alike (fcnn_dropout_keep), so the backward pass and every
+ * backend see the same mask with no mask tensor stored. */
+struct fcnn_dropout_params { float rate; uint32_t seed; };
+/* Keras's BatchNormalization over the last axis: epsilon inside the square root, and
+ * moving = moving * momentum + batch * (1 - momentum) with the batch's biased variance. */
+struct fcnn_batchnorm_params { float momentum, epsilon; };
+
+/* The dropout mask: element i is kept when the top 24 bits of a hash of (seed, i) (murmur3's
+ * finaliser over i times the golden ratio, xor the seed) reach the rate scaled to 2^24.
+ * All in 32-bit integers, so no backend's rounding can differ (kernels/dropout.cl repeats
+ * the hash); a kept element is then multiplied by fcnn_dropout_scale(rate) in float. */
+static inline uint32_t fcnn_dropout_hash(uint32_t seed, uint32_t i)
+{
+    uint32_t h = i * 0x9E3779B1u ^ seed;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+static inline uint32_t fcnn_dropout_threshold(float rate)
+{
+    return (uint32_t)(rate * 16777216.0f); /* exact: a float times a power of two */
+}
+static inline bool fcnn_dropout_keep(uint32_t seed, uint32_t i, uint32_t threshold)
+{
+    return (fcnn_dropout_hash(seed, i) >> 8) >= threshold;
+}
+static inline float fcnn_dropout_scale(float rate)
+{
+    return 1.0f / (1.0f - rate);
+}
+
+#define FCNN_OP_MAX_TENSORS 8
 
 /* One op invocation: the op, its tensors in the order the op's arguments list them
  * (an omitted optional output is NULL), and its scalar parameters. */
@@ -74,12 +182,16 @@ struct fcnn_op_call {
     union {
         struct fcnn_conv2d_params conv;     /* CONV2D_* */
         struct fcnn_pool_params pool;       /* MAXPOOL_* */
-        enum fcnn_activation act;           /* DENSE_FWD */
+        enum fcnn_activation act;           /* DENSE_FWD, ACTIVATION_* */
         int start;                          /* LOAD_BATCH: first index into order */
         float grad_scale;                   /* SOFTMAX_XENT: dlogits = (p - onehot) * scale */
         struct fcnn_sgd_params sgd;
         struct fcnn_momentum_params momentum;
         struct fcnn_adam_params adam;
+        struct fcnn_rmsprop_params rmsprop;
+        struct fcnn_adamw_params adamw;
+        struct fcnn_dropout_params dropout; /* DROPOUT_* */
+        struct fcnn_batchnorm_params batchnorm; /* BATCHNORM_* */
     } p;
 };
 
@@ -87,10 +199,46 @@ struct fcnn_op_call {
  * or read and updated in place (optimizer state), and whether it may be omitted. */
 enum fcnn_tensor_role { FCNN_IN, FCNN_OUT, FCNN_INOUT };
 
+/* A rank of FCNN_ANY_RANK: any rank from 1 to FCNN_MAX_DIMS (the op's check relates it to
+ * the other tensors). */
+#define FCNN_ANY_RANK 0
+
+struct fcnn_op_tensor_desc {
+    const char *name;
+    enum fcnn_tensor_role role;
+    enum fcnn_dtype dtype;
+    int rank;      /* or FCNN_ANY_RANK */
+    bool optional; /* may be NULL in the call */
+};
+
+/* Everything the core knows about an op, in one row of the table in src/backend/op-table.c (its name is in FCNN_OP_LIST):
+ * the dispatcher, the harness, traces, benchmarks and profiles read it and nothing else.
+ * fcnn_op_validate() first checks each present tensor against its row (dtype, rank,
+ * positive dimensions, alignment, buffer bounds), then calls `check` for what relates the
+ * tensors and parameters to each other. */
+struct fcnn_op_desc {
+    const char *param; /* the member of fcnn_op_call.p the op reads; NULL: none */
+    int tensor_count;
+    struct fcnn_op_tensor_desc t[FCNN_OP_MAX_TENSORS];
+    /* Shapes against each other, and the parameters; FCNN_ERR_INVALID with one line
+     * naming the op (fcnn_op_invalid) when they do not fit. NULL: nothing to relate. */
+    int (*check)(const struct fcnn_op_call *call);
+    /* Nominal floating-point operations of a call (multiply and add counted apart); NULL:
+     * 0, for ops that only move or compare data or do a few operations per element. */
+    double (*flops)(const struct fcnn_op_call *call);
+};
+
+const struct fcnn_op_desc *fcnn_op_desc(enum fcnn_op op);
+
+/* Shorthands for the descriptor's tensor columns. */
 int fcnn_op_tensor_count(enum fcnn_op op);
 const char *fcnn_op_tensor_name(enum fcnn_op op, int i);
 enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i);
 bool fcnn_op_tensor_optional(enum fcnn_op op, int i);
+
+/* For descriptors' checks: reports "OP: what" as FCNN_ERR_INVALID and returns it. */
+int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* --- backends ------------------------------------------------------------------------ */
 
@@ -194,6 +342,14 @@ int fcnn_maxpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_tensor *dy, const struct fcnn_tensor *dx,
                      const struct fcnn_pool_params *p);
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p);
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p);
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y);
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx);
 int fcnn_relu_bwd(struct fcnn_backend *be, const struct fcnn_tensor *y,
                   const struct fcnn_tensor *dy, const struct fcnn_tensor *dx);
 int fcnn_dense_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
@@ -215,5 +371,11 @@ int fcnn_momentum_update(struct fcnn_backend *be, const struct fcnn_tensor *para
 int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p);
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p);
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p);
 
 #endif

@@ -1,5 +1,6 @@
-/* The op dispatcher: one place that checks every call's descriptors, whatever the
- * backend, then asks the backend and runs its slot. Backends may trust what passes. */
+/* The op dispatcher: one place that checks every call's descriptors against the op's row
+ * of the op table (op-table.c), whatever the backend, then asks the backend and runs its
+ * slot. Backends may trust what passes. Nothing here names an op. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -29,57 +30,24 @@ int fcnn_op_from_name(const char *name)
     return -1;
 }
 
-/* Each op's tensors: names, how they are used, which may be NULL. */
-struct op_signature {
-    int count;
-    const char *names[FCNN_OP_MAX_TENSORS];
-    enum fcnn_tensor_role roles[FCNN_OP_MAX_TENSORS];
-    unsigned optional; /* bit i: tensor i may be NULL */
-};
-
-#define I FCNN_IN
-#define O FCNN_OUT
-#define U FCNN_INOUT
-static const struct op_signature signatures[FCNN_OP_COUNT] = {
-    [FCNN_OP_LOAD_BATCH] = { 5, { "images", "labels", "order", "x", "y" }, { I, I, I, O, O } },
-    [FCNN_OP_CONV2D_FWD] = { 4, { "x", "w", "b", "y" }, { I, I, I, O } },
-    [FCNN_OP_CONV2D_BWD_DATA] = { 3, { "dy", "w", "dx" }, { I, I, O } },
-    [FCNN_OP_CONV2D_BWD_FILTER] = { 3, { "x", "dy", "dw" }, { I, I, O } },
-    [FCNN_OP_BIAS_BWD] = { 2, { "dy", "db" }, { I, O } },
-    [FCNN_OP_MAXPOOL_FWD] = { 2, { "x", "y" }, { I, O } },
-    [FCNN_OP_MAXPOOL_BWD] = { 3, { "x", "dy", "dx" }, { I, I, O } },
-    [FCNN_OP_RELU_BWD] = { 3, { "y", "dy", "dx" }, { I, I, O } },
-    [FCNN_OP_DENSE_FWD] = { 4, { "x", "w", "b", "y" }, { I, I, I, O } },
-    [FCNN_OP_DENSE_BWD_DATA] = { 3, { "dy", "w", "dx" }, { I, I, O } },
-    [FCNN_OP_DENSE_BWD_WEIGHTS] = { 3, { "x", "dy", "dw" }, { I, I, O } },
-    [FCNN_OP_SOFTMAX_XENT] = { 5, { "logits", "labels", "dlogits", "loss", "pred" },
-                               { I, I, O, O, O }, 1u << 2 },
-    [FCNN_OP_SGD_UPDATE] = { 2, { "param", "grad" }, { U, I } },
-    [FCNN_OP_MOMENTUM_UPDATE] = { 3, { "param", "grad", "velocity" }, { U, I, U } },
-    [FCNN_OP_ADAM_UPDATE] = { 4, { "param", "grad", "m", "v" }, { U, I, U, U } },
-};
-#undef I
-#undef O
-#undef U
-
 int fcnn_op_tensor_count(enum fcnn_op op)
 {
-    return (unsigned)op < FCNN_OP_COUNT ? signatures[op].count : 0;
+    return (unsigned)op < FCNN_OP_COUNT ? fcnn_op_desc(op)->tensor_count : 0;
 }
 
 const char *fcnn_op_tensor_name(enum fcnn_op op, int i)
 {
-    return i >= 0 && i < fcnn_op_tensor_count(op) ? signatures[op].names[i] : "?";
+    return i >= 0 && i < fcnn_op_tensor_count(op) ? fcnn_op_desc(op)->t[i].name : "?";
 }
 
 enum fcnn_tensor_role fcnn_op_tensor_role(enum fcnn_op op, int i)
 {
-    return signatures[op].roles[i];
+    return fcnn_op_desc(op)->t[i].role;
 }
 
 bool fcnn_op_tensor_optional(enum fcnn_op op, int i)
 {
-    return (signatures[op].optional >> i) & 1u;
+    return fcnn_op_desc(op)->t[i].optional;
 }
 
 /* --- validation --- */
@@ -91,8 +59,7 @@ bool fcnn_op_tensor_optional(enum fcnn_op op, int i)
             return check_status_;                                                          \
     } while (0)
 
-__attribute__((format(printf, 2, 3)))
-static int invalid(const struct fcnn_op_call *call, const char *fmt, ...)
+int fcnn_op_invalid(const struct fcnn_op_call *call, const char *fmt, ...)
 {
     char what[200];
     va_list ap;
@@ -102,287 +69,71 @@ static int invalid(const struct fcnn_op_call *call, const char *fmt, ...)
     return fcnn_error(FCNN_ERR_INVALID, "%s: %s", fcnn_op_name(call->op), what);
 }
 
-/* Tensor i has the dtype and rank the op needs, positive dimensions, an aligned offset,
- * and lies inside its buffer. */
-static int check_tensor(const struct fcnn_op_call *call, int i, enum fcnn_dtype dtype, int ndim)
+/* Tensor i has the dtype and rank its descriptor gives, positive dimensions, an aligned
+ * offset, and lies inside its buffer. */
+static int check_tensor(const struct fcnn_op_call *call, int i)
 {
+    const struct fcnn_op_tensor_desc *d = &fcnn_op_desc(call->op)->t[i];
     const struct fcnn_tensor *t = call->t[i];
-    const char *name = fcnn_op_tensor_name(call->op, i);
+    const char *op = fcnn_op_name(call->op);
     if (!t)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' is missing", fcnn_op_name(call->op),
-                          name);
-    if (t->dtype != dtype || t->ndim != ndim)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' must be %s of rank %d, not %s of rank %d",
-                          fcnn_op_name(call->op), name, fcnn_dtype_name(dtype), ndim,
-                          fcnn_dtype_name(t->dtype), t->ndim);
-    for (int d = 0; d < ndim; d++)
-        if (t->shape[d] <= 0)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' is missing", op, d->name);
+    if (d->rank == FCNN_ANY_RANK ? t->ndim < 1 || t->ndim > FCNN_MAX_DIMS : t->ndim != d->rank) {
+        char rank[32];
+        if (d->rank == FCNN_ANY_RANK)
+            snprintf(rank, sizeof rank, "1 to %d", FCNN_MAX_DIMS);
+        else
+            snprintf(rank, sizeof rank, "%d", d->rank);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' must have rank %s, not %d", op,
+                          d->name, rank, t->ndim);
+    }
+    if (t->dtype != d->dtype)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' must be %s, not %s", op, d->name,
+                          fcnn_dtype_name(d->dtype), fcnn_dtype_name(t->dtype));
+    for (int k = 0; k < t->ndim; k++)
+        if (t->shape[k] <= 0)
             return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has dimension %d of size %d",
-                              fcnn_op_name(call->op), name, d, t->shape[d]);
+                              op, d->name, k, t->shape[k]);
     if (!t->buffer)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has no buffer", fcnn_op_name(call->op),
-                          name);
-    if (t->offset % fcnn_dtype_size(dtype) != 0)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' offset %zu is not aligned to its elements",
-                          fcnn_op_name(call->op), name, t->offset);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' has no buffer", op, d->name);
+    if (t->offset % fcnn_dtype_size(d->dtype) != 0)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: tensor '%s' offset %zu is not aligned to its "
+                          "elements", op, d->name, t->offset);
     size_t bytes = fcnn_tensor_bytes(t);
     if (t->offset > t->buffer->size || bytes > t->buffer->size - t->offset)
         return fcnn_error(FCNN_ERR_INVALID,
                           "%s: tensor '%s' (%zu bytes at offset %zu) overruns its %zu-byte buffer",
-                          fcnn_op_name(call->op), name, bytes, t->offset, t->buffer->size);
-    return FCNN_OK;
-}
-
-static bool same_shape(const struct fcnn_tensor *a, const struct fcnn_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return false;
-    for (int d = 0; d < a->ndim; d++)
-        if (a->shape[d] != b->shape[d])
-            return false;
-    return true;
-}
-
-static int check_same_shape(const struct fcnn_op_call *call, int i, int j)
-{
-    if (!same_shape(call->t[i], call->t[j]))
-        return fcnn_error(FCNN_ERR_INVALID, "%s: tensors '%s' and '%s' must have the same shape",
-                          fcnn_op_name(call->op), fcnn_op_tensor_name(call->op, i),
-                          fcnn_op_tensor_name(call->op, j));
-    return FCNN_OK;
-}
-
-/* Output size of a window sliding with `stride` over `in` padded by `pad` on each side. */
-static int window_out(int in, int pad, int window, int stride)
-{
-    int span = in + 2 * pad - window;
-    return span < 0 ? 0 : span / stride + 1;
-}
-
-/* x [N,H,W,C], w [KH,KW,C,K], y [N,HO,WO,K] with HO, WO given by stride and pad. */
-static int check_conv(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
-                      const struct fcnn_tensor *w, const struct fcnn_tensor *y)
-{
-    const struct fcnn_conv2d_params *p = &call->p.conv;
-    if (p->stride < 1 || p->pad < 0)
-        return invalid(call, "stride %d and pad %d must be >= 1 and >= 0", p->stride, p->pad);
-    if (p->act != FCNN_ACT_NONE && p->act != FCNN_ACT_RELU)
-        return invalid(call, "unknown activation %d", (int)p->act);
-    if (x->shape[3] != w->shape[2])
-        return invalid(call, "input has %d channels but the kernel expects %d", x->shape[3],
-                       w->shape[2]);
-    if (y->shape[0] != x->shape[0])
-        return invalid(call, "batch sizes differ: %d and %d", x->shape[0], y->shape[0]);
-    if (y->shape[3] != w->shape[3])
-        return invalid(call, "output has %d channels but the kernel makes %d", y->shape[3],
-                       w->shape[3]);
-    int ho = window_out(x->shape[1], p->pad, w->shape[0], p->stride);
-    int wo = window_out(x->shape[2], p->pad, w->shape[1], p->stride);
-    if (y->shape[1] != ho || y->shape[2] != wo)
-        return invalid(call, "output must be %dx%d for this input, kernel, stride and pad", ho, wo);
-    return FCNN_OK;
-}
-
-static int check_pool(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
-                      const struct fcnn_tensor *y)
-{
-    const struct fcnn_pool_params *p = &call->p.pool;
-    if (p->size < 1 || p->stride < 1)
-        return invalid(call, "window %d and stride %d must be >= 1", p->size, p->stride);
-    if (x->shape[0] != y->shape[0] || x->shape[3] != y->shape[3])
-        return invalid(call, "input [%d,..,%d] and output [%d,..,%d] differ in batch or channels",
-                       x->shape[0], x->shape[3], y->shape[0], y->shape[3]);
-    int ho = window_out(x->shape[1], 0, p->size, p->stride);
-    int wo = window_out(x->shape[2], 0, p->size, p->stride);
-    if (y->shape[1] != ho || y->shape[2] != wo)
-        return invalid(call, "output must be %dx%d for this input and window", ho, wo);
-    return FCNN_OK;
-}
-
-/* x [N,D], w [D,K], y [N,K]. */
-static int check_dense(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
-                       const struct fcnn_tensor *w, const struct fcnn_tensor *y)
-{
-    if (x->shape[1] != w->shape[0])
-        return invalid(call, "input has %d features but the kernel expects %d", x->shape[1],
-                       w->shape[0]);
-    if (y->shape[0] != x->shape[0] || y->shape[1] != w->shape[1])
-        return invalid(call, "output must be [batch, %d], got second dim %d", w->shape[1],
-                       y->shape[1]);
-    return FCNN_OK;
-}
-
-static int check_bias(const struct fcnn_op_call *call, const struct fcnn_tensor *b, int channels)
-{
-    if (b->shape[0] != channels)
-        return invalid(call, "bias has %d entries for %d channels", b->shape[0], channels);
+                          op, d->name, bytes, t->offset, t->buffer->size);
     return FCNN_OK;
 }
 
 int fcnn_op_validate(const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *const *t = call->t;
     if ((unsigned)call->op >= FCNN_OP_COUNT)
         return fcnn_error(FCNN_ERR_INVALID, "unknown op %d", (int)call->op);
-
-    switch (call->op) {
-    case FCNN_OP_LOAD_BATCH:
-        CHECK(check_tensor(call, 0, FCNN_U8, 4));
-        CHECK(check_tensor(call, 1, FCNN_U8, 1));
-        CHECK(check_tensor(call, 2, FCNN_I32, 1));
-        CHECK(check_tensor(call, 3, FCNN_F32, 4));
-        CHECK(check_tensor(call, 4, FCNN_I32, 1));
-        if (t[1]->shape[0] != t[0]->shape[0])
-            return invalid(call, "%d images but %d labels", t[0]->shape[0], t[1]->shape[0]);
-        for (int d = 1; d < 4; d++)
-            if (t[3]->shape[d] != t[0]->shape[d])
-                return invalid(call, "batch sample dimension %d differs from the dataset's (%d)",
-                               d, t[0]->shape[d]);
-        if (t[4]->shape[0] != t[3]->shape[0])
-            return invalid(call, "batch has %d samples but %d label slots", t[3]->shape[0],
-                           t[4]->shape[0]);
-        if (call->p.start < 0 || call->p.start > t[2]->shape[0] - t[3]->shape[0])
-            return invalid(call, "samples from %d on overrun an order of %d", call->p.start,
-                           t[2]->shape[0]);
-        return FCNN_OK;
-
-    case FCNN_OP_CONV2D_FWD:
-        CHECK(check_tensor(call, 0, FCNN_F32, 4));
-        CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        CHECK(check_tensor(call, 2, FCNN_F32, 1));
-        CHECK(check_tensor(call, 3, FCNN_F32, 4));
-        CHECK(check_conv(call, t[0], t[1], t[3]));
-        return check_bias(call, t[2], t[1]->shape[3]);
-
-    case FCNN_OP_CONV2D_BWD_DATA: /* dy, w, dx: dx plays x, dy plays y */
-        CHECK(check_tensor(call, 0, FCNN_F32, 4));
-        CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        CHECK(check_tensor(call, 2, FCNN_F32, 4));
-        return check_conv(call, t[2], t[1], t[0]);
-
-    case FCNN_OP_CONV2D_BWD_FILTER: /* x, dy, dw */
-        CHECK(check_tensor(call, 0, FCNN_F32, 4));
-        CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        CHECK(check_tensor(call, 2, FCNN_F32, 4));
-        return check_conv(call, t[0], t[2], t[1]);
-
-    case FCNN_OP_BIAS_BWD: {
-        const struct fcnn_tensor *dy = t[0];
-        if (!dy || dy->ndim < 1 || dy->ndim > FCNN_MAX_DIMS)
-            return invalid(call, "dy must have rank 1 to 4 (rank %d)", dy ? dy->ndim : 0);
-        CHECK(check_tensor(call, 0, FCNN_F32, dy->ndim));
-        CHECK(check_tensor(call, 1, FCNN_F32, 1));
-        return check_bias(call, t[1], dy->shape[dy->ndim - 1]);
-    }
-
-    case FCNN_OP_MAXPOOL_FWD:
-        CHECK(check_tensor(call, 0, FCNN_F32, 4));
-        CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        return check_pool(call, t[0], t[1]);
-
-    case FCNN_OP_MAXPOOL_BWD: /* x, dy, dx */
-        CHECK(check_tensor(call, 0, FCNN_F32, 4));
-        CHECK(check_tensor(call, 1, FCNN_F32, 4));
-        CHECK(check_tensor(call, 2, FCNN_F32, 4));
-        CHECK(check_same_shape(call, 0, 2));
-        return check_pool(call, t[0], t[1]);
-
-    case FCNN_OP_RELU_BWD: {
-        int rank = t[0] ? t[0]->ndim : 0;
-        if (rank < 1 || rank > FCNN_MAX_DIMS)
-            return invalid(call, "y must have rank 1 to 4 (rank %d)", rank);
-        for (int i = 0; i < 3; i++)
-            CHECK(check_tensor(call, i, FCNN_F32, rank));
-        CHECK(check_same_shape(call, 0, 1));
-        return check_same_shape(call, 0, 2);
-    }
-
-    case FCNN_OP_DENSE_FWD:
-        CHECK(check_tensor(call, 0, FCNN_F32, 2));
-        CHECK(check_tensor(call, 1, FCNN_F32, 2));
-        CHECK(check_tensor(call, 2, FCNN_F32, 1));
-        CHECK(check_tensor(call, 3, FCNN_F32, 2));
-        if (call->p.act != FCNN_ACT_NONE && call->p.act != FCNN_ACT_RELU)
-            return invalid(call, "unknown activation %d", (int)call->p.act);
-        CHECK(check_dense(call, t[0], t[1], t[3]));
-        return check_bias(call, t[2], t[1]->shape[1]);
-
-    case FCNN_OP_DENSE_BWD_DATA: /* dy, w, dx */
-        CHECK(check_tensor(call, 0, FCNN_F32, 2));
-        CHECK(check_tensor(call, 1, FCNN_F32, 2));
-        CHECK(check_tensor(call, 2, FCNN_F32, 2));
-        return check_dense(call, t[2], t[1], t[0]);
-
-    case FCNN_OP_DENSE_BWD_WEIGHTS: /* x, dy, dw */
-        CHECK(check_tensor(call, 0, FCNN_F32, 2));
-        CHECK(check_tensor(call, 1, FCNN_F32, 2));
-        CHECK(check_tensor(call, 2, FCNN_F32, 2));
-        return check_dense(call, t[0], t[2], t[1]);
-
-    case FCNN_OP_SOFTMAX_XENT: /* logits, labels, dlogits?, loss, pred */
-        CHECK(check_tensor(call, 0, FCNN_F32, 2));
-        CHECK(check_tensor(call, 1, FCNN_I32, 1));
-        if (t[2]) {
-            CHECK(check_tensor(call, 2, FCNN_F32, 2));
-            CHECK(check_same_shape(call, 0, 2));
-        }
-        CHECK(check_tensor(call, 3, FCNN_F32, 1));
-        CHECK(check_tensor(call, 4, FCNN_I32, 1));
-        for (int i = 1; i < 5; i++)
-            if (t[i] && t[i]->shape[0] != t[0]->shape[0])
-                return invalid(call, "logits have %d rows but another tensor has %d",
-                               t[0]->shape[0], t[i]->shape[0]);
-        return FCNN_OK;
-
-    case FCNN_OP_SGD_UPDATE:
-    case FCNN_OP_MOMENTUM_UPDATE:
-    case FCNN_OP_ADAM_UPDATE:
-        for (int i = 0; i < fcnn_op_tensor_count(call->op); i++) {
-            CHECK(check_tensor(call, i, FCNN_F32, 1));
-            CHECK(check_same_shape(call, 0, i));
-        }
-        return FCNN_OK;
-
-    case FCNN_OP_COUNT:
-        break;
-    }
-    return fcnn_error(FCNN_ERR_INVALID, "unknown op %d", (int)call->op);
+    const struct fcnn_op_desc *desc = fcnn_op_desc(call->op);
+    if (desc->tensor_count <= 0)
+        return fcnn_error(FCNN_ERR_INVALID, "%s: the op table has no descriptor for it",
+                          fcnn_op_name(call->op));
+    for (int i = 0; i < desc->tensor_count; i++)
+        if (call->t[i] || !desc->t[i].optional)
+            CHECK(check_tensor(call, i));
+    for (int i = desc->tensor_count; i < FCNN_OP_MAX_TENSORS; i++)
+        if (call->t[i])
+            return fcnn_error(FCNN_ERR_INVALID, "%s: takes %d tensors, but tensor %d is given",
+                              fcnn_op_name(call->op), desc->tensor_count, i);
+    return desc->check ? desc->check(call) : FCNN_OK;
 }
 
 /* --- dispatch --- */
 
-static bool slot_present(const struct fcnn_backend_ops *ops, enum fcnn_op op)
-{
-    switch (op) {
-    case FCNN_OP_LOAD_BATCH: return ops->load_batch;
-    case FCNN_OP_CONV2D_FWD: return ops->conv2d_fwd;
-    case FCNN_OP_CONV2D_BWD_DATA: return ops->conv2d_bwd_data;
-    case FCNN_OP_CONV2D_BWD_FILTER: return ops->conv2d_bwd_filter;
-    case FCNN_OP_BIAS_BWD: return ops->bias_bwd;
-    case FCNN_OP_MAXPOOL_FWD: return ops->maxpool_fwd;
-    case FCNN_OP_MAXPOOL_BWD: return ops->maxpool_bwd;
-    case FCNN_OP_RELU_BWD: return ops->relu_bwd;
-    case FCNN_OP_DENSE_FWD: return ops->dense_fwd;
-    case FCNN_OP_DENSE_BWD_DATA: return ops->dense_bwd_data;
-    case FCNN_OP_DENSE_BWD_WEIGHTS: return ops->dense_bwd_weights;
-    case FCNN_OP_SOFTMAX_XENT: return ops->softmax_xent;
-    case FCNN_OP_SGD_UPDATE: return ops->sgd_update;
-    case FCNN_OP_MOMENTUM_UPDATE: return ops->momentum_update;
-    case FCNN_OP_ADAM_UPDATE: return ops->adam_update;
-    case FCNN_OP_COUNT: break;
-    }
-    return false;
-}
-
 bool fcnn_backend_supports(struct fcnn_backend *be, const struct fcnn_op_call *call)
 {
     const struct fcnn_backend_ops *ops = fcnn_backend_ops_of(be);
-    if (!slot_present(ops, call->op))
+    if ((unsigned)call->op >= FCNN_OP_COUNT || !ops->run[call->op])
         return false;
     return !ops->supports || ops->supports(fcnn_backend_ctx_of(be), call);
 }
-
-static int dispatch(struct fcnn_backend *be, const struct fcnn_op_call *call);
 
 /* Appends a deep copy of the call to the backend's trace, if one is attached. */
 static int record(struct fcnn_backend *be, const struct fcnn_op_call *call)
@@ -409,28 +160,10 @@ static int record(struct fcnn_backend *be, const struct fcnn_op_call *call)
     return FCNN_OK;
 }
 
-/* Every output-shaped element is a dot product over one kernel window: KH*KW*C products. */
-static double conv_flops(const struct fcnn_tensor *output_shaped, const struct fcnn_tensor *kernel)
-{
-    return 2.0 * (double)fcnn_tensor_count(output_shaped) * kernel->shape[0] * kernel->shape[1] *
-           kernel->shape[2];
-}
-
 double fcnn_op_flops(const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *const *t = call->t;
-    switch (call->op) {
-    case FCNN_OP_CONV2D_FWD: return conv_flops(t[3], t[1]);        /* y, w */
-    case FCNN_OP_CONV2D_BWD_DATA: return conv_flops(t[0], t[1]);   /* dy, w */
-    case FCNN_OP_CONV2D_BWD_FILTER: return conv_flops(t[1], t[2]); /* dy, dw */
-    case FCNN_OP_DENSE_FWD:         /* x [N,D], w [D,K] */
-    case FCNN_OP_DENSE_BWD_DATA:    /* dy [N,K], w [D,K] */
-        return 2.0 * t[0]->shape[0] * (double)fcnn_tensor_count(t[1]);
-    case FCNN_OP_DENSE_BWD_WEIGHTS: /* x [N,D], dw [D,K] */
-        return 2.0 * t[0]->shape[0] * (double)fcnn_tensor_count(t[2]);
-    default:
-        return 0;
-    }
+    const struct fcnn_op_desc *desc = fcnn_op_desc(call->op);
+    return desc && desc->flops ? desc->flops(call) : 0;
 }
 
 double fcnn_op_bytes(const struct fcnn_op_call *call)
@@ -443,6 +176,11 @@ double fcnn_op_bytes(const struct fcnn_op_call *call)
         bytes += fcnn_op_tensor_role(call->op, i) == FCNN_INOUT ? 2 * b : b;
     }
     return bytes;
+}
+
+static int dispatch(struct fcnn_backend *be, const struct fcnn_op_call *call)
+{
+    return fcnn_backend_ops_of(be)->run[call->op](fcnn_backend_ctx_of(be), call);
 }
 
 int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call)
@@ -462,37 +200,6 @@ int fcnn_op_run(struct fcnn_backend *be, const struct fcnn_op_call *call)
         return status;
     }
     return dispatch(be, call);
-}
-
-/* Calls the backend's slot for the op. */
-static int dispatch(struct fcnn_backend *be, const struct fcnn_op_call *call)
-{
-    const struct fcnn_backend_ops *ops = fcnn_backend_ops_of(be);
-    void *ctx = fcnn_backend_ctx_of(be);
-    const struct fcnn_tensor *const *t = call->t;
-    switch (call->op) {
-    case FCNN_OP_LOAD_BATCH:
-        return ops->load_batch(ctx, t[0], t[1], t[2], call->p.start, t[3], t[4]);
-    case FCNN_OP_CONV2D_FWD: return ops->conv2d_fwd(ctx, t[0], t[1], t[2], t[3], &call->p.conv);
-    case FCNN_OP_CONV2D_BWD_DATA: return ops->conv2d_bwd_data(ctx, t[0], t[1], t[2], &call->p.conv);
-    case FCNN_OP_CONV2D_BWD_FILTER:
-        return ops->conv2d_bwd_filter(ctx, t[0], t[1], t[2], &call->p.conv);
-    case FCNN_OP_BIAS_BWD: return ops->bias_bwd(ctx, t[0], t[1]);
-    case FCNN_OP_MAXPOOL_FWD: return ops->maxpool_fwd(ctx, t[0], t[1], &call->p.pool);
-    case FCNN_OP_MAXPOOL_BWD: return ops->maxpool_bwd(ctx, t[0], t[1], t[2], &call->p.pool);
-    case FCNN_OP_RELU_BWD: return ops->relu_bwd(ctx, t[0], t[1], t[2]);
-    case FCNN_OP_DENSE_FWD: return ops->dense_fwd(ctx, t[0], t[1], t[2], t[3], call->p.act);
-    case FCNN_OP_DENSE_BWD_DATA: return ops->dense_bwd_data(ctx, t[0], t[1], t[2]);
-    case FCNN_OP_DENSE_BWD_WEIGHTS: return ops->dense_bwd_weights(ctx, t[0], t[1], t[2]);
-    case FCNN_OP_SOFTMAX_XENT:
-        return ops->softmax_xent(ctx, t[0], t[1], t[2], t[3], t[4], call->p.grad_scale);
-    case FCNN_OP_SGD_UPDATE: return ops->sgd_update(ctx, t[0], t[1], &call->p.sgd);
-    case FCNN_OP_MOMENTUM_UPDATE:
-        return ops->momentum_update(ctx, t[0], t[1], t[2], &call->p.momentum);
-    case FCNN_OP_ADAM_UPDATE: return ops->adam_update(ctx, t[0], t[1], t[2], t[3], &call->p.adam);
-    case FCNN_OP_COUNT: break;
-    }
-    return fcnn_error(FCNN_ERR_INVALID, "unknown op %d", (int)call->op);
 }
 
 /* --- typed helpers --- */
@@ -549,6 +256,34 @@ int fcnn_maxpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                      const struct fcnn_pool_params *p)
 {
     struct fcnn_op_call call = { .op = FCNN_OP_MAXPOOL_BWD, .t = { x, dy, dx }, .p.pool = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                     const struct fcnn_tensor *y, const struct fcnn_pool_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_AVGPOOL_FWD, .t = { x, y }, .p.pool = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                     const struct fcnn_tensor *dx, const struct fcnn_pool_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_AVGPOOL_BWD, .t = { dy, dx }, .p.pool = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_global_avgpool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                            const struct fcnn_tensor *y)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .t = { x, y } };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_global_avgpool_bwd(struct fcnn_backend *be, const struct fcnn_tensor *dy,
+                            const struct fcnn_tensor *dx)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_GLOBAL_AVGPOOL_BWD, .t = { dy, dx } };
     return fcnn_op_run(be, &call);
 }
 
@@ -612,5 +347,23 @@ int fcnn_adam_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
                      const struct fcnn_tensor *v, const struct fcnn_adam_params *p)
 {
     struct fcnn_op_call call = { .op = FCNN_OP_ADAM_UPDATE, .t = { param, grad, m, v }, .p.adam = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_rmsprop_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                        const struct fcnn_tensor *grad, const struct fcnn_tensor *velocity,
+                        const struct fcnn_rmsprop_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_RMSPROP_UPDATE, .t = { param, grad, velocity },
+                                 .p.rmsprop = *p };
+    return fcnn_op_run(be, &call);
+}
+
+int fcnn_adamw_update(struct fcnn_backend *be, const struct fcnn_tensor *param,
+                      const struct fcnn_tensor *grad, const struct fcnn_tensor *m,
+                      const struct fcnn_tensor *v, const struct fcnn_adamw_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_ADAMW_UPDATE, .t = { param, grad, m, v },
+                                 .p.adamw = *p };
     return fcnn_op_run(be, &call);
 }

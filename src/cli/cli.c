@@ -12,7 +12,9 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "core/status.h"
 #include "data/dataset.h"
+#include "nn/model_desc.h"
 
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
@@ -27,6 +29,7 @@ enum {
     OPT_BATCH, OPT_EVAL_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_SEED, OPT_TRAIN_LIMIT,
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
+    OPT_MODEL, OPT_LR_SCHEDULE, OPT_WEIGHT_DECAY,
 };
 
 static const struct option long_options[] = {
@@ -35,11 +38,14 @@ static const struct option long_options[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
     { "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
     { "data", required_argument, NULL, OPT_DATA },
+    { "model", required_argument, NULL, OPT_MODEL },
     { "epochs", required_argument, NULL, OPT_EPOCHS },
     { "batch-size", required_argument, NULL, OPT_BATCH },
     { "eval-batch-size", required_argument, NULL, OPT_EVAL_BATCH },
     { "lr", required_argument, NULL, OPT_LR },
     { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+    { "lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE },
+    { "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
     { "seed", required_argument, NULL, OPT_SEED },
     { "train-limit", required_argument, NULL, OPT_TRAIN_LIMIT },
     { "test-limit", required_argument, NULL, OPT_TEST_LIMIT },
@@ -59,12 +65,53 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* Prints `text` wrapped at spaces to lines of at most `width` columns, each indented. */
+static void print_wrapped(const char *text, int indent, int width)
+{
+    int column = 0;
+    while (*text) {
+        int word = (int)strcspn(text, " ");
+        if (column && column + 1 + word > width) {
+            printf("\n");
+            column = 0;
+        }
+        if (!column)
+            column = printf("%*s", indent, "");
+        else
+            column += printf(" ");
+        column += printf("%.*s", word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    printf("\n");
+}
+
 static void print_help(void)
 {
     printf("Usage: fcnn [OPTION]...\n"
            "Train a convolutional network on Fashion-MNIST and report like Keras:\n"
            "Conv2D(32,3x3,same,ReLU) -> MaxPool 2 -> Conv2D(64,3x3,same,ReLU) -> MaxPool 2\n"
-           "-> Flatten -> Dense(10) with softmax cross-entropy.\n\n"
+           "-> Flatten -> Dense(10) with softmax cross-entropy, or the model you describe.\n\n"
+           "Model:\n"
+           "  --model=SPEC|FILE.json the network to train (default: the reference model,\n"
+           "                         whose spec is printed below);\n"
+           "                         FILE.json: Keras 3's model.to_json() of a Sequential\n"
+           "                         model. SPEC: layers separated by spaces, Keras's names\n"
+           "                         and defaults (padding valid, strides 1 or the pool size):\n"
+           "                           conv2d(FILTERS,KERNEL[,STRIDES][,ACTIVATION]\n"
+           "                                  [,padding=valid|same][,use_bias=true|false])\n"
+           "                           maxpool(POOL[,STRIDES][,padding=...])  avgpool(...)\n"
+           "                           globalavgpool  flatten  dropout(RATE)\n"
+           "                           dense(UNITS[,ACTIVATION][,use_bias=...])\n"
+           "                           batchnorm[(momentum=0.99,epsilon=0.001)]\n"
+           "                           activation(linear|relu|sigmoid|tanh|softmax)\n"
+           "                         KERNEL, POOL, STRIDES: N or ROWSxCOLS; every argument\n"
+           "                         may be given as NAME=VALUE (filters=, kernel_size=...).\n"
+           "                         The last dense has one unit per class; softmax only last.\n"
+           "                         A checkpoint (--load, --resume) brings its own model.\n"
+           "                         The reference model as a spec:\n");
+    print_wrapped(FCNN_REFERENCE_SPEC, 27, 80);
+    printf("\n"
            "Backend and device:\n"
            "  --backend=NAME         run every op on NAME (this build: %s);\n"
            "                         default: opencl if built and a device is found, else ref\n"
@@ -83,7 +130,13 @@ static void print_help(void)
            "  --batch-size=N         samples per training step (default: %d)\n"
            "  --eval-batch-size=N    samples per evaluation step (default: %d; %d with --bench)\n"
            "  --lr=X                 learning rate (default: %g)\n"
-           "  --optimizer=NAME       adam, sgd or momentum (0.9) (default: adam)\n"
+           "  --optimizer=NAME       adam, sgd, momentum (0.9), rmsprop (rho 0.9) or adamw,\n"
+           "                         with Keras's defaults (default: adam)\n"
+           "  --weight-decay=X       adamw's decoupled weight decay (default: %g)\n"
+           "  --lr-schedule=S        the learning rate per epoch: constant, step:EPOCHS:FACTOR\n"
+           "                         (times FACTOR every EPOCHS epochs) or cosine (Keras's\n"
+           "                         CosineDecay over the run's epochs, towards 0)\n"
+           "                         (default: constant)\n"
            "  --seed=N               seed of the one random generator (default: %d)\n"
            "  --early-stopping=N     stop when val_loss has not improved for N epochs and\n"
            "                         restore the best weights (default: off)\n\n"
@@ -108,7 +161,8 @@ static void print_help(void)
            "  --version              show the version and exit\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
            fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
-           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, DEFAULT_SEED, DEFAULT_OUT);
+           DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, FCNN_DEFAULT_WEIGHT_DECAY,
+           DEFAULT_SEED, DEFAULT_OUT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -163,6 +217,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         .epochs = DEFAULT_EPOCHS, .batch_size = DEFAULT_BATCH,
         .eval_batch_size = 0, .lr = DEFAULT_LR, .optimizer = FCNN_OPT_ADAM,
         .seed = DEFAULT_SEED, .out_dir = DEFAULT_OUT,
+        .weight_decay = FCNN_DEFAULT_WEIGHT_DECAY,
     };
     enum fcnn_cli_result result = FCNN_CLI_RUN;
     long long v;
@@ -184,6 +239,7 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
             break;
         case OPT_LIST_DEVICES: o->list_devices = true; break;
         case OPT_DATA: o->data_dir = arg; break;
+        case OPT_MODEL: o->model = arg; break;
         case OPT_EPOCHS:
             if (!parse_positive("epochs", arg, &o->epochs, &result))
                 return result;
@@ -218,10 +274,23 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_OPTIMIZER: {
             int kind = fcnn_optimizer_parse(arg);
             if (kind < 0)
-                return usage("--optimizer must be adam, sgd or momentum, not '%s'", arg);
+                return usage("--optimizer must be adam, sgd, momentum, rmsprop or adamw, not "
+                             "'%s'", arg);
             o->optimizer = (enum fcnn_optimizer_kind)kind;
             break;
         }
+        case OPT_WEIGHT_DECAY:
+            errno = 0;
+            o->weight_decay = strtod(arg, &end);
+            if (errno || end == arg || *end || !isfinite(o->weight_decay) ||
+                o->weight_decay < 0 || o->weight_decay >= 1)
+                return usage("--weight-decay must be a number in [0, 1), not '%s'", arg);
+            o->weight_decay_given = true;
+            break;
+        case OPT_LR_SCHEDULE:
+            if (fcnn_lr_schedule_parse(arg, &o->lr_schedule) != FCNN_OK)
+                return usage("--lr-schedule: %s", fcnn_last_error());
+            break;
         case OPT_SEED:
             if (!parse_int(arg, 0, INT64_MAX, &v))
                 return usage("--seed must be a non-negative integer, not '%s'", arg);
@@ -255,6 +324,8 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         o->eval_batch_size = o->bench ? DEFAULT_BENCH_EVAL_BATCH : DEFAULT_EVAL_BATCH;
     if (o->bench + o->tune + o->eval_only + (o->resume_path != NULL) > 1)
         return usage("--bench, --tune, --eval and --resume are separate modes: give one");
+    if (o->weight_decay_given && o->optimizer != FCNN_OPT_ADAMW)
+        return usage("--weight-decay applies to --optimizer=adamw");
     if (o->eval_only && !o->load_path)
         return usage("--eval needs --load FILE");
     if (o->resume_path && (o->load_path || o->eval_only))

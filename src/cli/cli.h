@@ -13,12 +13,17 @@ struct fcnn_options {
     char kernels[1024];    /* --kernel OP=VARIANT, comma-joined; "" none */
     bool list_devices;
     const char *data_dir;  /* NULL: $FCNN_DATA, else the Debian package's directory */
+    const char *model;     /* --model SPEC or FILE.json; NULL: the reference model (or the
+                              checkpoint's) */
     int epochs;
     bool epochs_given;     /* --epochs was on the command line (a resumed run keeps its own) */
     int batch_size;
     int eval_batch_size;   /* 0: 250, or 1000 with --bench */
     double lr;
     enum fcnn_optimizer_kind optimizer;
+    struct fcnn_lr_schedule lr_schedule;
+    double weight_decay;   /* adamw's decoupled weight decay */
+    bool weight_decay_given;
     uint64_t seed;
     int train_limit, test_limit; /* 0: all */
     const char *out_dir;

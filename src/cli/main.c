@@ -23,6 +23,7 @@
 #include "train/train.h"
 #include "io/checkpoint.h"
 #include "io/dirlock.h"
+#include "nn/model_desc.h"
 #include "report/plot.h"
 
 /* Everything one run holds, released in one place. */
@@ -41,6 +42,7 @@ struct run {
     struct fcnn_run_settings settings;
     char history_path[4096];
     char save_path[4096];
+    bool usage_error;      /* the failure is a command-line mistake: exit 2 */
     double started;        /* when main began, for the start-up time */
     double backend_opened;
     int out_lock;          /* the --out directory's lock; -1 (or 0 before setup): none */
@@ -92,6 +94,13 @@ static int fail(int status)
 {
     fprintf(stderr, "fcnn: %s\n", *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
     return 1;
+}
+
+/* Exit status of a failed run: 2 for a command-line mistake, else 1. */
+static int fail_run(const struct run *r, int status)
+{
+    fail(status);
+    return r->usage_error ? 2 : 1;
 }
 
 /* Prints to stdout unless --quiet. */
@@ -176,19 +185,65 @@ static int load_data(struct run *r, bool need_train)
 
 /* --- checkpoints: --load, --resume, and one save per epoch --- */
 
-/* Reads --load or --resume before anything is built: a resumed run takes its settings
- * (optimizer, learning rate, batch size, seed, epochs unless --epochs) from the file. */
-static int open_checkpoint(struct run *r)
+/* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
+ * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
+ * Fashion-MNIST decides the input shape and the classes. */
+static int choose_model(struct run *r)
 {
+    static struct fcnn_model_desc desc;
+    static char spec[FCNN_SPEC_SIZE];
+    const struct fcnn_shape input = { 3, { FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1 } };
+    bool described = false;
+    int status = FCNN_OK;
+    if (r->opt.model) {
+        status = fcnn_model_desc_parse(r->opt.model, &desc);
+        if (status == FCNN_OK)
+            status = fcnn_model_desc_validate(&desc, input, FCNN_CLASSES, NULL);
+        if (status == FCNN_OK)
+            status = fcnn_model_desc_spec(&desc, spec, sizeof spec);
+        if (status != FCNN_OK) {
+            r->usage_error = true;
+            return status;
+        }
+        described = true;
+    }
     const char *path = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
-    if (!path)
+    if (path) {
+        if ((status = fcnn_checkpoint_open(path, NULL, &r->checkpoint)) != FCNN_OK)
+            return status;
+        const char *saved = fcnn_checkpoint_architecture(r->checkpoint);
+        if (described && strcmp(spec, saved) != 0) {
+            r->usage_error = true;
+            return fcnn_error(FCNN_ERR_INVALID, "--model %s is not the model of %s (%s)", spec,
+                              path, saved);
+        }
+        char origin[4200];
+        snprintf(origin, sizeof origin, "%s: architecture", path);
+        if ((status = fcnn_model_spec_parse(saved, origin, &desc)) != FCNN_OK)
+            return status;
+        described = true;
+    }
+    if (described) {
+        status = fcnn_model_desc_build(&desc, input, FCNN_CLASSES, &r->model);
+        r->usage_error = status != FCNN_OK && r->opt.model;
+    } else
+        status = fcnn_model_reference(&r->model);
+    if (status == FCNN_OK && r->checkpoint)
+        status = fcnn_checkpoint_bind(r->checkpoint, &r->model);
+    return status;
+}
+
+/* A resumed run takes its settings (optimizer, learning rate, batch size, seed, epochs
+ * unless --epochs) from the checkpoint. */
+static int resume_settings(struct run *r)
+{
+    if (!r->opt.resume_path)
         return FCNN_OK;
-    int status = fcnn_checkpoint_open(path, &r->model, &r->checkpoint);
-    if (status != FCNN_OK || !r->opt.resume_path)
-        return status;
     const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
     r->opt.optimizer = s->optimizer;
     r->opt.lr = s->lr;
+    r->opt.lr_schedule = s->lr_schedule;
+    r->opt.weight_decay = s->weight_decay;
     r->opt.batch_size = s->batch_size;
     r->opt.seed = s->seed;
     if (!r->opt.epochs_given)
@@ -202,7 +257,9 @@ static int save_checkpoint(struct run *r)
         return FCNN_OK; /* said once, before training */
     r->settings = (struct fcnn_run_settings){ .seed = r->opt.seed, .epochs = r->opt.epochs,
                                               .batch_size = r->opt.batch_size,
-                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr };
+                                              .optimizer = r->opt.optimizer, .lr = r->opt.lr,
+                                              .lr_schedule = r->opt.lr_schedule,
+                                              .weight_decay = r->opt.weight_decay };
     return fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
 }
 
@@ -358,6 +415,7 @@ static int build(struct run *r)
                                        (int)r->model.param_floats, &r->optimizer);
     if (status != FCNN_OK)
         return status;
+    r->optimizer->weight_decay = r->opt.weight_decay;
 
     fcnn_rng_seed(&r->rng, r->opt.seed);
     float *params = malloc(r->model.param_floats * sizeof(float));
@@ -379,6 +437,7 @@ static int build(struct run *r)
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
         .train = r->train, .val = r->test, .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
+        .base_lr = r->opt.lr, .schedule = r->opt.lr_schedule,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
@@ -389,9 +448,9 @@ static int build(struct run *r)
 /* Model, checkpoint, backend, output directory, data, network, optimizer, trainer. */
 static int setup(struct run *r)
 {
-    int status = fcnn_model_reference(&r->model);
+    int status = choose_model(r);
     if (status == FCNN_OK)
-        status = open_checkpoint(r);
+        status = resume_settings(r);
     if (status == FCNN_OK)
         status = open_backend(r);
     if (status != FCNN_OK)
@@ -525,11 +584,13 @@ int main(int argc, char **argv)
             if (i)
                 printf("\n");
             status = run_once(&each);
+            if (status != FCNN_OK)
+                return fail_run(&each, status);
         }
-        return status == FCNN_OK ? 0 : fail(status);
+        return 0;
     }
     int status = run_once(&r);
     if (status == FCNN_OK && r.stopped_by)
         return stopped(&r);
-    return status == FCNN_OK ? 0 : fail(status);
+    return status == FCNN_OK ? 0 : fail_run(&r, status);
 }

@@ -31,6 +31,19 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     return unavailable(path);
 }
 
+int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *model)
+{
+    (void)ck, (void)model;
+    return unavailable("a checkpoint");
+}
+
+/* Never reached: no checkpoint can be opened in this build. */
+const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck)
+{
+    (void)ck;
+    return "";
+}
+
 void fcnn_checkpoint_close(struct fcnn_checkpoint *ck)
 {
     (void)ck;

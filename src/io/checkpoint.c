@@ -14,6 +14,8 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "core/status.h"
+#include "nn/model_desc.h"
+#include "data/dataset.h"
 
 #define NAME_SIZE 160
 
@@ -21,6 +23,7 @@ struct fcnn_checkpoint {
     char path[4096];
     const struct fcnn_model *model;
     struct fcnn_st_file file;
+    char architecture[FCNN_SPEC_SIZE];
     struct fcnn_run_settings settings;
     int epoch;
     long long iterations;
@@ -41,14 +44,12 @@ bool fcnn_checkpoints_available(void)
 
 static const char *slot_name(enum fcnn_optimizer_kind kind, int slot)
 {
-    if (kind == FCNN_OPT_ADAM)
-        return slot == 0 ? "m" : "v";
-    return "velocity";
+    return fcnn_optimizer_slot_name_of(kind, slot);
 }
 
 static int slots_of(enum fcnn_optimizer_kind kind)
 {
-    return kind == FCNN_OPT_ADAM ? 2 : kind == FCNN_OPT_MOMENTUM ? 1 : 0;
+    return fcnn_optimizer_slots_of(kind);
 }
 
 static void slot_tensor_name(char *out, enum fcnn_optimizer_kind kind, int slot,
@@ -100,11 +101,14 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
+    char schedule[64];
+    fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
     char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer", fcnn_optimizer_name(opt->kind),
-        "lr", settings->lr, "momentum", opt->momentum, "beta_1", opt->beta1, "beta_2",
-        opt->beta2, "epsilon", opt->epsilon, "batch_size", settings->batch_size, "epochs",
-        settings->epochs));
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i}", "optimizer",
+        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
+        opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
+        "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
+        settings->batch_size, "epochs", settings->epochs));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
@@ -142,6 +146,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     }
 
     char version[16], epoch[16], seed[32], iterations[32], rng[80], description[256];
+    char input[64], classes[16];
     snprintf(version, sizeof version, "%d", FCNN_CHECKPOINT_FORMAT_VERSION);
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(seed, sizeof seed, "%" PRIu64, settings->seed);
@@ -149,11 +154,19 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
              t->rng->s[0], t->rng->s[1], t->rng->s[2], t->rng->s[3]);
     fcnn_model_describe(model, description, sizeof description);
+    snprintf(input, sizeof input, "%d,%d,%d", model->input.dims[0], model->input.dims[1],
+             model->input.dims[2]);
+    snprintf(classes, sizeof classes, "%d", model->classes);
+    if (status == FCNN_OK && !model->spec[0])
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: the model has no spec to store", path);
     const struct fcnn_st_meta meta[] = {
         { "format", "fcnn" },
         { "format_version", version },
         { "fcnn_version", PACKAGE_VERSION },
         { "model", description },
+        { "architecture", model->spec },
+        { "input_shape", input },
+        { "classes", classes },
         { "epoch", epoch },
         { "hyperparameters", hyper ? hyper : "" },
         { "seed", seed },
@@ -237,13 +250,17 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     int status = meta_json(ck, "hyperparameters", JSON_OBJECT, &hyper);
     if (status != FCNN_OK)
         return status;
-    const char *optimizer = NULL;
-    double lr = 0;
+    const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
+    double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY;
     int batch = 0, epochs = 0;
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i}", "optimizer", &optimizer, "lr",
-                       &lr, "batch_size", &batch, "epochs", &epochs) != 0)
+    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F}", "optimizer",
+                       &optimizer, "lr", &lr, "batch_size", &batch, "epochs", &epochs,
+                       "lr_schedule", &schedule, "weight_decay", &weight_decay) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
+    struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
+    if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
+        status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", schedule);
     int kind = status == FCNN_OK ? fcnn_optimizer_parse(optimizer) : 0;
     if (status == FCNN_OK && kind < 0)
         status = bad(ck, "unknown optimizer '%s'", optimizer);
@@ -253,9 +270,41 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     if (status == FCNN_OK)
         ck->settings = (struct fcnn_run_settings){ .optimizer = (enum fcnn_optimizer_kind)kind,
                                                    .lr = lr, .batch_size = batch,
-                                                   .epochs = epochs };
+                                                   .epochs = epochs,
+                                                   .lr_schedule = lr_schedule,
+                                                   .weight_decay = weight_decay };
     json_decref(hyper);
     return status;
+}
+
+/* The model: its normalised spec, and the input and classes it was built for (those of
+ * Fashion-MNIST, the only data fcnn reads). Version 1 files predate --model: they hold
+ * the reference model. */
+static int parse_architecture(struct fcnn_checkpoint *ck, long long version)
+{
+    if (version == 1) {
+        snprintf(ck->architecture, sizeof ck->architecture, "%s", FCNN_REFERENCE_SPEC);
+        return FCNN_OK;
+    }
+    const char *text, *input, *classes;
+    int status = meta_string(ck, "architecture", &text);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "input_shape", &input);
+    if (status == FCNN_OK)
+        status = meta_string(ck, "classes", &classes);
+    if (status != FCNN_OK)
+        return status;
+    if (strlen(text) >= sizeof ck->architecture)
+        return bad(ck, "metadata 'architecture' is too long");
+    char want[64];
+    snprintf(want, sizeof want, "%d,%d,%d", FCNN_IMAGE_ROWS, FCNN_IMAGE_COLS, 1);
+    if (strcmp(input, want) != 0)
+        return bad(ck, "the model takes inputs of %s, not %s", input, want);
+    snprintf(want, sizeof want, "%d", FCNN_CLASSES);
+    if (strcmp(classes, want) != 0)
+        return bad(ck, "the model has %s classes, not %s", classes, want);
+    snprintf(ck->architecture, sizeof ck->architecture, "%s", text);
+    return FCNN_OK;
 }
 
 static int parse_rng(struct fcnn_checkpoint *ck)
@@ -370,9 +419,11 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
                      format ? "'" : "missing", format ? format : "", format ? "'" : "");
     if (status == FCNN_OK)
         status = meta_integer(ck, "format_version", 0, 1000000, &version);
-    if (status == FCNN_OK && version != FCNN_CHECKPOINT_FORMAT_VERSION)
-        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads version %d)",
-                     version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK && (version < 1 || version > FCNN_CHECKPOINT_FORMAT_VERSION))
+        status = bad(ck, "unknown checkpoint format version %lld (this fcnn reads versions "
+                     "1 to %d)", version, FCNN_CHECKPOINT_FORMAT_VERSION);
+    if (status == FCNN_OK)
+        status = parse_architecture(ck, version);
     if (status == FCNN_OK)
         status = parse_settings(ck);
     if (status == FCNN_OK && (status = meta_integer(ck, "epoch", 0, 1000000000, &value)) == FCNN_OK)
@@ -393,14 +444,27 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
     if (status == FCNN_OK && (int)json_array_size(ck->history) != ck->epoch)
         status = bad(ck, "history has %zu rows for %d epochs", json_array_size(ck->history),
                      ck->epoch);
-    if (status == FCNN_OK)
-        status = check_tensors(ck);
+    if (status == FCNN_OK && model)
+        status = fcnn_checkpoint_bind(ck, model);
     if (status != FCNN_OK) {
         fcnn_checkpoint_close(ck);
         return fcnn_error_one_line(status); /* names and excerpts come from the file */
     }
     *out = ck;
     return FCNN_OK;
+}
+
+int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *model)
+{
+    ck->model = model;
+    if (strcmp(model->spec, ck->architecture) != 0)
+        return bad(ck, "holds the model '%s', not '%s'", ck->architecture, model->spec);
+    return check_tensors(ck);
+}
+
+const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck)
+{
+    return ck->architecture;
 }
 
 void fcnn_checkpoint_close(struct fcnn_checkpoint *ck)

@@ -14,8 +14,9 @@
  * below fails with FCNN_ERR_UNSUPPORTED and a line saying what to install. */
 bool fcnn_checkpoints_available(void);
 
-/* The checkpoint format this build writes and reads. */
-#define FCNN_CHECKPOINT_FORMAT_VERSION 1
+/* The checkpoint format this build writes. Version 2 adds the model's architecture (its
+ * normalised spec); version 1 files hold the reference model and still load. */
+#define FCNN_CHECKPOINT_FORMAT_VERSION 2
 
 /* The run settings a checkpoint records, and a resumed run reuses. */
 struct fcnn_run_settings {
@@ -23,7 +24,9 @@ struct fcnn_run_settings {
     int epochs;
     int batch_size;
     enum fcnn_optimizer_kind optimizer;
-    double lr;
+    double lr;                           /* the base rate the schedule starts from */
+    struct fcnn_lr_schedule lr_schedule;
+    double weight_decay;                 /* AdamW's */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
@@ -33,8 +36,14 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
 /* A checkpoint read and checked against a model, ready to restore from. */
 struct fcnn_checkpoint;
 
+/* Reads the file and its metadata, and when `model` is not NULL checks its tensors
+ * against it. With NULL, call fcnn_checkpoint_bind once the model is built from
+ * fcnn_checkpoint_architecture. */
 int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
                          struct fcnn_checkpoint **out);
+int fcnn_checkpoint_bind(struct fcnn_checkpoint *ck, const struct fcnn_model *model);
+/* The normalised spec of the checkpoint's model (the reference model's for version 1). */
+const char *fcnn_checkpoint_architecture(const struct fcnn_checkpoint *ck);
 void fcnn_checkpoint_close(struct fcnn_checkpoint *ck);
 const struct fcnn_run_settings *fcnn_checkpoint_settings(const struct fcnn_checkpoint *ck);
 /* Epochs the checkpointed run had completed. */

@@ -4,6 +4,7 @@
 #define FCNN_LAYER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "backend/backend.h"
 #include "nn/model.h"
@@ -13,8 +14,12 @@ struct fcnn_layer_io {
     const struct fcnn_tensor *x, *y;     /* input and output activations */
     const struct fcnn_tensor *dy;        /* gradient of the loss w.r.t. y; may be overwritten */
     const struct fcnn_tensor *dx;        /* gradient w.r.t. x; NULL for the first layer */
-    const struct fcnn_tensor *param[2];  /* the layer's parameters, in model order */
-    const struct fcnn_tensor *grad[2];   /* and their gradients */
+    const struct fcnn_tensor *const *param; /* layer->param_count parameters, model order */
+    const struct fcnn_tensor *const *grad;  /* and their gradients (backward only) */
+    const struct fcnn_tensor *const *state; /* layer->state_count non-trainable tensors */
+    const struct fcnn_tensor *scratch;   /* layer->scratch_floats f32, or NULL */
+    bool training; /* forward: training (batch statistics, dropout) or evaluation */
+    uint32_t seed; /* training: this layer's seed for this step (Dropout's mask) */
 };
 
 struct fcnn_layer_type {
@@ -23,6 +28,8 @@ struct fcnn_layer_type {
     /* A view layer's output is its input seen with another shape (Flatten): it has no
      * passes, and the network gives y the same bytes as x. */
     bool is_view;
+    /* Draws random numbers in training (io->seed). */
+    bool is_random;
     /* A short spec for logs and checkpoint metadata: "Conv2D(32,3x3,same,relu)". */
     void (*describe)(const struct fcnn_layer *layer, const struct fcnn_model *model, char *out,
                      size_t size);

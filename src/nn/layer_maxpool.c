@@ -1,9 +1,10 @@
-/* MaxPooling2D: square windows with stride equal to their size, no padding. */
+/* MaxPooling2D: the maximum of each ph x pw window moving by sh x sw, padding "valid" or
+ * "same" (padded positions are never the maximum). The backward routes each window's
+ * gradient to its first maximum. */
 #include <config.h>
 
-#include <stdio.h>
-
 #include "nn/layer.h"
+#include "nn/layer_pool.h"
 #include "core/status.h"
 
 static int maxpool_forward(const struct fcnn_layer *layer, struct fcnn_backend *be,
@@ -24,7 +25,7 @@ static void maxpool_describe(const struct fcnn_layer *layer, const struct fcnn_m
                              char *out, size_t size)
 {
     (void)model;
-    snprintf(out, size, "MaxPooling2D(%d)", layer->p.pool.size);
+    fcnn_pool_layer_describe(layer, "MaxPooling2D", out, size);
 }
 
 static const struct fcnn_layer_type maxpool_type = {
@@ -35,16 +36,21 @@ static const struct fcnn_layer_type maxpool_type = {
     .backward = maxpool_backward,
 };
 
-int fcnn_add_maxpool(struct fcnn_model *m, int size)
+int fcnn_add_maxpool2d(struct fcnn_model *m, int ph, int pw, int sh, int sw,
+                       enum fcnn_padding padding)
 {
-    struct fcnn_shape in = fcnn_model_output(m);
-    if (in.ndim != 3 || size < 1 || in.dims[0] < size || in.dims[1] < size)
-        return fcnn_error(FCNN_ERR_INVALID, "MaxPooling2D(%d) needs an HWC input at least that large",
-                          size);
+    char name[32];
+    fcnn_model_next_name(m, &maxpool_type, name, sizeof name);
+    struct fcnn_pool_params params;
+    struct fcnn_shape out;
+    int status = fcnn_pool_layer_geometry(m, name, maxpool_type.class_name, ph, pw, sh, sw,
+                                          padding, &params, &out);
     struct fcnn_layer *layer;
-    struct fcnn_shape out = { 3, { in.dims[0] / size, in.dims[1] / size, in.dims[2] } };
-    int status = fcnn_model_add_layer(m, &maxpool_type, out, &layer);
     if (status == FCNN_OK)
-        layer->p.pool = (struct fcnn_pool_params){ .size = size, .stride = size };
-    return status;
+        status = fcnn_model_add_layer(m, &maxpool_type, out, &layer);
+    if (status != FCNN_OK)
+        return status;
+    layer->p.pool = params;
+    layer->padding = padding;
+    return FCNN_OK;
 }

@@ -16,6 +16,8 @@ static size_t align_up(size_t bytes)
     return (bytes + 255) / 256 * 256;
 }
 
+static struct fcnn_tensor param_in(struct fcnn_buffer *arena, const struct fcnn_param *p);
+
 /* Lays out activations 0..L for `samples` samples; a view layer's output shares its
  * input's region. Returns the arena size in bytes. */
 static size_t layout(const struct fcnn_model *model, int samples, size_t *offset)
@@ -48,9 +50,32 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
     net->capacity = capacity > train_capacity ? capacity : train_capacity;
     net->train_capacity = train_capacity;
 
+    /* Softmax is merged with the loss, so it can only be the last thing the model does. */
+    for (int l = 0; l + 1 < model->layer_count; l++) {
+        const struct fcnn_layer *layer = &model->layers[l];
+        if ((strcmp(layer->type->class_name, "Dense") == 0 &&
+             layer->p.dense.act == FCNN_ACT_SOFTMAX) ||
+            (strcmp(layer->type->class_name, "Activation") == 0 &&
+             layer->p.act == FCNN_ACT_SOFTMAX)) {
+            free(net);
+            return fcnn_error(FCNN_ERR_INVALID, "layer '%s': softmax is supported only as the "
+                              "model's last activation (it is merged with the loss)",
+                              layer->name);
+        }
+    }
+
     size_t param_bytes = model->param_floats * sizeof(float);
     size_t act_bytes = layout(model, net->capacity, net->act_offset);
+    size_t scratch_floats = 0;
+    for (int l = 0; l < model->layer_count; l++) {
+        net->scratch_offset[l] = scratch_floats;
+        scratch_floats += (model->layers[l].scratch_floats + 63) / 64 * 64;
+    }
     int status = fcnn_buffer_alloc(be, param_bytes, &net->params);
+    if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(be, model->state_floats * sizeof(float), &net->state);
+    if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(be, scratch_floats * sizeof(float), &net->scratch);
     if (status == FCNN_OK)
         status = fcnn_buffer_alloc(be, act_bytes, &net->acts);
     if (status == FCNN_OK)
@@ -65,9 +90,24 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
         fcnn_network_destroy(net);
         return status;
     }
+    for (int i = 0; i < model->param_count; i++) {
+        net->param_t[i] = param_in(net->params, &model->params[i]);
+        net->param_p[i] = &net->param_t[i];
+        if (net->grads) {
+            net->grad_t[i] = param_in(net->grads, &model->params[i]);
+            net->grad_p[i] = &net->grad_t[i];
+        }
+    }
+    for (int i = 0; i < model->state_count; i++) {
+        net->state_t[i] = param_in(net->state, &model->states[i]);
+        net->state_p[i] = &net->state_t[i];
+    }
     /* The alignment gaps between parameter tensors are never written by an op; give them
-     * defined contents once, so whole-arena updates and checkpoints see zeros there. */
-    float *zeros = calloc(model->param_floats ? model->param_floats : 1, sizeof(float));
+     * defined contents once, so whole-arena updates and checkpoints see zeros there. The
+     * state starts at its initial values. */
+    size_t most = model->param_floats > model->state_floats ? model->param_floats
+                                                           : model->state_floats;
+    float *zeros = calloc(most ? most : 1, sizeof(float));
     if (!zeros) {
         fcnn_network_destroy(net);
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory initialising the network");
@@ -76,6 +116,10 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
     if (status == FCNN_OK && net->grads) {
         struct fcnn_tensor grads = fcnn_network_grad_arena(net);
         status = fcnn_upload(be, &grads, zeros);
+    }
+    if (status == FCNN_OK) {
+        fcnn_model_init_state(model, zeros);
+        status = fcnn_network_set_state(net, zeros);
     }
     free(zeros);
     if (status != FCNN_OK) {
@@ -91,6 +135,8 @@ void fcnn_network_destroy(struct fcnn_network *net)
     if (!net)
         return;
     fcnn_buffer_free(net->be, net->params);
+    fcnn_buffer_free(net->be, net->state);
+    fcnn_buffer_free(net->be, net->scratch);
     fcnn_buffer_free(net->be, net->grads);
     fcnn_buffer_free(net->be, net->acts);
     fcnn_buffer_free(net->be, net->dacts);
@@ -150,9 +196,34 @@ struct fcnn_tensor fcnn_network_param(const struct fcnn_network *net, int i)
     return param_in(net->params, &net->model->params[i]);
 }
 
-/* The tensors layer l works on; gradients only when training. */
-static void layer_io(const struct fcnn_network *net, int l, int n, bool train,
-                     struct fcnn_tensor t[8], struct fcnn_layer_io *io)
+struct fcnn_tensor fcnn_network_state_arena(const struct fcnn_network *net)
+{
+    return fcnn_tensor_1d(net->state, 0, FCNN_F32, (int)net->model->state_floats);
+}
+
+struct fcnn_tensor fcnn_network_state(const struct fcnn_network *net, int i)
+{
+    return param_in(net->state, &net->model->states[i]);
+}
+
+void fcnn_network_set_seed(struct fcnn_network *net, uint64_t seed)
+{
+    net->seed = seed;
+}
+
+/* Layer l's seed for this step: splitmix64's finaliser over the step's seed and l, so
+ * that two Dropout layers draw unrelated masks. */
+static uint32_t layer_seed(uint64_t seed, int l)
+{
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(l + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (uint32_t)(z ^ (z >> 31));
+}
+
+/* The tensors layer l works on; gradients only in the backward pass. */
+static void layer_io(const struct fcnn_network *net, int l, int n, bool backward,
+                     bool training, struct fcnn_tensor t[5], struct fcnn_layer_io *io)
 {
     const struct fcnn_layer *layer = &net->model->layers[l];
     memset(io, 0, sizeof *io);
@@ -160,26 +231,27 @@ static void layer_io(const struct fcnn_network *net, int l, int n, bool train,
     t[1] = fcnn_network_activation(net, l + 1, n);
     io->x = &t[0];
     io->y = &t[1];
-    for (int k = 0; k < layer->param_count; k++) {
-        const struct fcnn_param *p = &net->model->params[layer->first_param + k];
-        t[2 + k] = param_in(net->params, p);
-        io->param[k] = &t[2 + k];
-        if (train) {
-            t[4 + k] = param_in(net->grads, p);
-            io->grad[k] = &t[4 + k];
-        }
+    io->param = &net->param_p[layer->first_param];
+    io->state = &net->state_p[layer->first_state];
+    io->training = training;
+    io->seed = layer_seed(net->seed, l);
+    if (layer->scratch_floats) {
+        t[4] = fcnn_tensor_1d(net->scratch, net->scratch_offset[l] * sizeof(float), FCNN_F32,
+                              (int)layer->scratch_floats);
+        io->scratch = &t[4];
     }
-    if (train) {
-        t[6] = activation_grad(net, l + 1, n);
-        io->dy = &t[6];
+    if (backward) {
+        io->grad = &net->grad_p[layer->first_param];
+        t[2] = activation_grad(net, l + 1, n);
+        io->dy = &t[2];
         if (l > 0) { /* nothing before the first layer needs its gradient */
-            t[7] = activation_grad(net, l, n);
-            io->dx = &t[7];
+            t[3] = activation_grad(net, l, n);
+            io->dx = &t[3];
         }
     }
 }
 
-int fcnn_network_forward(struct fcnn_network *net, int n)
+int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
 {
     if (n < 1 || n > net->capacity)
         return fcnn_error(FCNN_ERR_INVALID, "forward pass of %d samples (capacity %d)", n,
@@ -188,9 +260,12 @@ int fcnn_network_forward(struct fcnn_network *net, int n)
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view)
             continue;
-        struct fcnn_tensor t[8];
+        if (training && n > net->train_capacity)
+            return fcnn_error(FCNN_ERR_INVALID, "training forward pass of %d samples "
+                              "(training capacity %d)", n, net->train_capacity);
+        struct fcnn_tensor t[5];
         struct fcnn_layer_io io;
-        layer_io(net, l, n, false, t, &io);
+        layer_io(net, l, n, false, training, t, &io);
         int status = layer->type->forward(layer, net->be, &io);
         if (status != FCNN_OK)
             return status;
@@ -224,9 +299,9 @@ int fcnn_network_backward(struct fcnn_network *net, int n)
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view) /* its gradient regions alias as its activations do */
             continue;
-        struct fcnn_tensor t[8];
+        struct fcnn_tensor t[5];
         struct fcnn_layer_io io;
-        layer_io(net, l, n, true, t, &io);
+        layer_io(net, l, n, true, true, t, &io);
         int status = layer->type->backward(layer, net->be, &io);
         if (status != FCNN_OK)
             return status;
@@ -246,13 +321,44 @@ int fcnn_network_get_params(struct fcnn_network *net, float *host)
     return fcnn_download(net->be, &arena, host);
 }
 
+int fcnn_network_set_state(struct fcnn_network *net, const float *host)
+{
+    if (!net->model->state_floats)
+        return FCNN_OK;
+    struct fcnn_tensor arena = fcnn_network_state_arena(net);
+    return fcnn_upload(net->be, &arena, host);
+}
+
+int fcnn_network_get_state(struct fcnn_network *net, float *host)
+{
+    if (!net->model->state_floats)
+        return FCNN_OK;
+    struct fcnn_tensor arena = fcnn_network_state_arena(net);
+    return fcnn_download(net->be, &arena, host);
+}
+
+/* Constant tensors: every element `init`; the gaps between tensors 0. */
+static void fill_constants(const struct fcnn_param *list, int count, size_t floats, float *host)
+{
+    memset(host, 0, floats * sizeof(float));
+    for (int i = 0; i < count; i++)
+        if (!list[i].fan_in && !list[i].fan_out)
+            for (size_t k = 0; k < list[i].count; k++)
+                host[list[i].offset + k] = list[i].init;
+}
+
+void fcnn_model_init_state(const struct fcnn_model *model, float *host)
+{
+    fill_constants(model->states, model->state_count, model->state_floats, host);
+}
+
 void fcnn_model_init_params(const struct fcnn_model *model, struct fcnn_rng *rng, float *host)
 {
-    memset(host, 0, model->param_floats * sizeof(float));
+    fill_constants(model->params, model->param_count, model->param_floats, host);
     for (int i = 0; i < model->param_count; i++) {
         const struct fcnn_param *p = &model->params[i];
         if (!p->fan_in && !p->fan_out)
-            continue; /* biases start at zero */
+            continue; /* constants: biases, beta, gamma */
         double limit = sqrt(6.0 / (p->fan_in + p->fan_out));
         for (size_t k = 0; k < p->count; k++)
             host[p->offset + k] = (float)((2.0 * fcnn_rng_uniform(rng) - 1.0) * limit);

@@ -15,10 +15,20 @@ struct fcnn_network {
     int capacity;       /* samples per forward pass */
     int train_capacity; /* samples per backward pass; 0: inference only */
     struct fcnn_buffer *params, *grads; /* flat arenas laid out as model->params says */
+    struct fcnn_buffer *state;          /* non-trainable arena, as model->states says */
+    struct fcnn_buffer *scratch;        /* what layers keep from forward to backward */
     struct fcnn_buffer *acts;           /* activation i: the input of layer i (i = 0..L) */
     struct fcnn_buffer *dacts;          /* and the loss gradient with respect to it */
     struct fcnn_buffer *labels;         /* i32 [capacity] */
     size_t act_offset[FCNN_MAX_LAYERS + 1], dact_offset[FCNN_MAX_LAYERS + 1];
+    size_t scratch_offset[FCNN_MAX_LAYERS];
+    /* Every parameter, gradient and state tensor with its shape, and pointers to them that
+     * the layers receive as arrays (built once). */
+    struct fcnn_tensor param_t[FCNN_MAX_PARAMS], grad_t[FCNN_MAX_PARAMS];
+    struct fcnn_tensor state_t[FCNN_MAX_STATES];
+    const struct fcnn_tensor *param_p[FCNN_MAX_PARAMS], *grad_p[FCNN_MAX_PARAMS];
+    const struct fcnn_tensor *state_p[FCNN_MAX_STATES];
+    uint64_t seed; /* this training step's: each random layer mixes in its index */
 };
 
 int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
@@ -35,8 +45,11 @@ struct fcnn_tensor fcnn_network_grad_arena(const struct fcnn_network *net);
 /* Parameter tensor i of the model, with its own shape. */
 struct fcnn_tensor fcnn_network_param(const struct fcnn_network *net, int i);
 
-/* Forward pass over the n samples in the input tensor. */
-int fcnn_network_forward(struct fcnn_network *net, int n);
+/* Forward pass over the n samples in the input tensor, in training mode (batch statistics,
+ * moving statistics updated, dropout) or evaluation mode. */
+int fcnn_network_forward(struct fcnn_network *net, int n, bool training);
+/* The seed of the next training forward and backward (fcnn_model_is_random models). */
+void fcnn_network_set_seed(struct fcnn_network *net, uint64_t seed);
 /* Softmax cross-entropy of the logits against the labels: per-sample loss and prediction
  * into the given tensors, and (when `train`) the gradient of the batch's mean loss. */
 int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
@@ -48,8 +61,19 @@ int fcnn_network_backward(struct fcnn_network *net, int n);
 int fcnn_network_set_params(struct fcnn_network *net, const float *host);
 int fcnn_network_get_params(struct fcnn_network *net, float *host);
 
-/* Keras's initialisation into a host arena: Glorot-uniform kernels, zero biases, drawn
- * from rng in parameter order. */
+/* The non-trainable state arena (model->state_floats floats; BatchNormalization's moving
+ * statistics), exposed as the parameter arena is, for checkpoints: the whole arena as one
+ * flat f32 tensor, state tensor i with its shape (model->states[i] names it), and host
+ * copies. A model without state has an empty arena: set and get do nothing. */
+struct fcnn_tensor fcnn_network_state_arena(const struct fcnn_network *net);
+struct fcnn_tensor fcnn_network_state(const struct fcnn_network *net, int i);
+int fcnn_network_set_state(struct fcnn_network *net, const float *host);
+int fcnn_network_get_state(struct fcnn_network *net, float *host);
+
+/* Keras's initialisation into a host arena: Glorot-uniform kernels, drawn from rng in
+ * parameter order; the others constant (biases and beta 0, gamma 1). */
 void fcnn_model_init_params(const struct fcnn_model *model, struct fcnn_rng *rng, float *host);
+/* The state arena's initial values (moving mean 0, moving variance 1). No randomness. */
+void fcnn_model_init_state(const struct fcnn_model *model, float *host);
 
 #endif

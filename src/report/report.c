@@ -42,7 +42,7 @@ static void rule(FILE *out, char c, int width)
 void fcnn_print_summary(FILE *out, const struct fcnn_model *model)
 {
     char shape[48], count[32], layer[FCNN_MAX_LAYERS][80];
-    long long total = 0;
+    long long total = 0, trainable = 0;
 
     /* The first column fits the longest "name (Type)", as Keras's 28 does not. */
     int name_width = 28;
@@ -60,9 +60,14 @@ void fcnn_print_summary(FILE *out, const struct fcnn_model *model)
     rule(out, '=', width);
     for (int i = 0; i < model->layer_count; i++) {
         const struct fcnn_layer *l = &model->layers[i];
+        /* Keras counts a layer's non-trainable weights (BatchNormalization's moving
+         * statistics) in its row and in the total. */
         long long params = 0;
         for (int k = 0; k < l->param_count; k++)
             params += (long long)model->params[l->first_param + k].count;
+        trainable += params;
+        for (int k = 0; k < l->state_count; k++)
+            params += (long long)model->states[l->first_state + k].count;
         total += params;
         shape_text(&l->out, shape, sizeof shape);
         fcnn_format_thousands(params, count, sizeof count);
@@ -73,8 +78,10 @@ void fcnn_print_summary(FILE *out, const struct fcnn_model *model)
     rule(out, '=', width);
     fcnn_format_thousands(total, count, sizeof count);
     fprintf(out, "Total params: %s\n", count);
+    fcnn_format_thousands(trainable, count, sizeof count);
     fprintf(out, "Trainable params: %s\n", count);
-    fprintf(out, "Non-trainable params: 0\n");
+    fcnn_format_thousands(total - trainable, count, sizeof count);
+    fprintf(out, "Non-trainable params: %s\n", count);
     rule(out, '_', width);
 }
 

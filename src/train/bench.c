@@ -3,6 +3,7 @@
  * for finished work. */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
 #define BENCH_SECONDS 3.0
 #define TRAIN_CHUNK_STEPS 50
 #define MAX_REPEATS 9
+/* The peak is measured on a square product large enough that the backend's best GEMM
+ * kernel runs at its steady rate (a [1024,1024] x [1024,1024] product is 2.1 GFLOP). */
+#define PEAK_GEMM_SIZE 1024
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -27,7 +31,7 @@ static double median(double *v, int n)
 }
 
 /* Training: chunks of steps over the training split, each chunk timed whole. */
-static int bench_training(struct fcnn_trainer *t, FILE *out)
+static int bench_training(struct fcnn_trainer *t, FILE *out, double *images_per_second)
 {
     double rates[MAX_REPEATS];
     int chunks = 0, step = 0, steps_per_pass = (t->train->count + t->batch_size - 1) / t->batch_size;
@@ -51,6 +55,7 @@ static int bench_training(struct fcnn_trainer *t, FILE *out)
     if (status != FCNN_OK)
         return status;
     double rate = median(rates, chunks);
+    *images_per_second = rate;
     fprintf(out, "  training:  batch %d, %d chunks of %d steps: %.0f images/s (median), "
             "%.1f s per 60,000-image epoch\n", t->batch_size, chunks, TRAIN_CHUNK_STEPS, rate,
             60000.0 / rate);
@@ -81,6 +86,93 @@ static int bench_inference(struct fcnn_trainer *t, FILE *out)
     return FCNN_OK;
 }
 
+/* The backend's fp32 peak as its own dense layer reaches it: the FLOP floor of an epoch
+ * is measured against this, so it is printed with every benchmark. */
+static int bench_peak(struct fcnn_trainer *t, FILE *out, double *gflops)
+{
+    const int n = PEAK_GEMM_SIZE;
+    size_t matrix = (size_t)n * n * sizeof(float);
+    struct fcnn_buffer *buf = NULL;
+    int status = fcnn_buffer_alloc(t->be, 3 * matrix + n * sizeof(float), &buf);
+    float *host = status == FCNN_OK ? malloc(matrix) : NULL;
+    if (status == FCNN_OK && !host)
+        status = fcnn_error(FCNN_ERR_NOMEM, "out of memory for the GEMM benchmark");
+    struct fcnn_tensor x = fcnn_tensor_2d(buf, 0, FCNN_F32, n, n);
+    struct fcnn_tensor w = fcnn_tensor_2d(buf, matrix, FCNN_F32, n, n);
+    struct fcnn_tensor y = fcnn_tensor_2d(buf, 2 * matrix, FCNN_F32, n, n);
+    struct fcnn_tensor b = fcnn_tensor_1d(buf, 3 * matrix, FCNN_F32, n);
+    if (status == FCNN_OK) {
+        /* Small ordinary values: no denormals, no overflow. */
+        for (size_t i = 0; i < (size_t)n * n; i++)
+            host[i] = (float)((i * 7919u) % 17u) * 0.01f - 0.08f;
+        status = fcnn_upload(t->be, &x, host);
+        if (status == FCNN_OK)
+            status = fcnn_upload(t->be, &w, host);
+        if (status == FCNN_OK)
+            status = fcnn_upload(t->be, &b, host);
+    }
+    double times[MAX_REPEATS];
+    int reps = 0;
+    double spent = 0;
+    /* The first run is not counted: it tunes and compiles. */
+    if (status == FCNN_OK)
+        status = fcnn_dense_fwd(t->be, &x, &w, &b, &y, FCNN_ACT_NONE);
+    if (status == FCNN_OK)
+        status = fcnn_sync(t->be);
+    while (status == FCNN_OK && reps < MAX_REPEATS && (reps < 3 || spent < 1.0)) {
+        double start = fcnn_now();
+        status = fcnn_dense_fwd(t->be, &x, &w, &b, &y, FCNN_ACT_NONE);
+        if (status == FCNN_OK)
+            status = fcnn_sync(t->be);
+        times[reps] = fcnn_now() - start;
+        spent += times[reps++];
+    }
+    free(host);
+    fcnn_buffer_free(t->be, buf);
+    if (status != FCNN_OK)
+        return status;
+    *gflops = 2.0 * n * n * (double)n / median(times, reps) * 1e-9;
+    fprintf(out, "  fp32 peak: %.1f GFLOPS (dense_fwd on [%d,%d] x [%d,%d], median of %d)\n",
+            *gflops, n, n, n, n, reps);
+    return FCNN_OK;
+}
+
+/* What --predict pays per image once the model is loaded: one sample through load,
+ * forward, softmax, and its prediction read back. */
+static int bench_latency(struct fcnn_trainer *t, FILE *out)
+{
+    struct fcnn_backend *be = t->be;
+    struct fcnn_tensor images = fcnn_split_images(t->val), labels = fcnn_split_labels(t->val);
+    struct fcnn_tensor order = fcnn_split_order(t->val);
+    struct fcnn_tensor x = fcnn_network_input(t->net, 1), y = fcnn_network_labels(t->net, 1);
+    struct fcnn_tensor loss = fcnn_split_loss(t->val, 0, 1), pred = fcnn_split_pred(t->val, 0, 1);
+    double times[MAX_REPEATS * 20];
+    int reps = 0, status = FCNN_OK;
+    double spent = 0;
+    for (int run = -1; status == FCNN_OK && reps < MAX_REPEATS * 20 && (reps < 5 || spent < 1.0);
+         run++) {
+        double start = fcnn_now();
+        int32_t predicted;
+        status = fcnn_load_batch(be, &images, &labels, &order, run < 0 ? 0 : run % t->val->count,
+                                 &x, &y);
+        if (status == FCNN_OK)
+            status = fcnn_network_forward(t->net, 1, false);
+        if (status == FCNN_OK)
+            status = fcnn_network_loss(t->net, 1, &loss, &pred, false);
+        if (status == FCNN_OK)
+            status = fcnn_download(be, &pred, &predicted);
+        if (run >= 0) { /* the first run builds and tunes the batch-1 shapes */
+            times[reps] = fcnn_now() - start;
+            spent += times[reps++];
+        }
+    }
+    if (status != FCNN_OK)
+        return status;
+    fprintf(out, "  latency:   one image, load to prediction: %.3f ms (median of %d)\n",
+            1e3 * median(times, reps), reps);
+    return FCNN_OK;
+}
+
 /* "[32,28,28,32]": the shape of the op's largest tensor, to tell the layers apart. */
 static void call_shape(const struct fcnn_op_call *call, char *out, size_t size)
 {
@@ -94,12 +186,13 @@ static void call_shape(const struct fcnn_op_call *call, char *out, size_t size)
 }
 
 /* Ops: record one training step, then replay each of its calls alone. */
-static int bench_ops(struct fcnn_trainer *t, FILE *out)
+static int bench_ops(struct fcnn_trainer *t, FILE *out, double peak_gflops,
+                     double images_per_second)
 {
     struct fcnn_trace trace = { 0 };
     fcnn_backend_trace(t->be, &trace);
-    int status = fcnn_train_step(t, 0, t->batch_size < t->train->count ? t->batch_size
-                                                                        : t->train->count);
+    int batch = t->batch_size < t->train->count ? t->batch_size : t->train->count;
+    int status = fcnn_train_step(t, 0, batch);
     fcnn_backend_trace(t->be, NULL);
     if (status == FCNN_OK)
         status = fcnn_sync(t->be);
@@ -107,7 +200,7 @@ static int bench_ops(struct fcnn_trainer *t, FILE *out)
     if (!ms && status == FCNN_OK)
         status = fcnn_error(FCNN_ERR_NOMEM, "out of memory for the benchmark");
 
-    double total = 0;
+    double total = 0, step_flops = 0, best_op_gflops = 0;
     for (int c = 0; c < trace.count && status == FCNN_OK; c++) {
         double times[MAX_REPEATS * 5];
         int reps = 0;
@@ -122,6 +215,10 @@ static int bench_ops(struct fcnn_trainer *t, FILE *out)
         }
         ms[c] = 1e3 * median(times, reps);
         total += ms[c];
+        double flops = fcnn_op_flops(&trace.calls[c].call);
+        step_flops += flops;
+        if (flops / ms[c] * 1e-6 > best_op_gflops)
+            best_op_gflops = flops / ms[c] * 1e-6;
     }
     if (status == FCNN_OK) {
         fprintf(out, "  ops of one training step, each replayed alone (median):\n");
@@ -138,6 +235,16 @@ static int bench_ops(struct fcnn_trainer *t, FILE *out)
                     shape, ms[c], 100 * ms[c] / total, gflops, fcnn_op_bytes(call) / ms[c] * 1e-6);
         }
         fprintf(out, "    %-18s %-20s %9.3f %6.1f%%\n", "sum", "", total, 100.0);
+        /* The floor: the convolutions' and dense layers' arithmetic alone, at the peak. A
+         * tuned convolution can outrun the square GEMM; the floor takes the faster. */
+        if (best_op_gflops > peak_gflops)
+            peak_gflops = best_op_gflops;
+        double image_flops = step_flops / batch;
+        double floor_seconds = image_flops * 60000.0 / (peak_gflops * 1e9);
+        fprintf(out, "  FLOP floor: %.1f MFLOP per training image; at %.1f GFLOPS a 60,000-image "
+                "epoch needs %.2f s; measured %.2f s = %.2fx the floor\n", image_flops * 1e-6,
+                peak_gflops, floor_seconds, 60000.0 / images_per_second,
+                60000.0 / images_per_second / floor_seconds);
     }
     free(ms);
     fcnn_trace_free(&trace);
@@ -153,12 +260,17 @@ int fcnn_bench(struct fcnn_trainer *t, FILE *out)
     if (status == FCNN_OK)
         fprintf(out, "  warm-up:   %.3f s (kernel builds, tuning, first launches)\n",
                 fcnn_now() - start);
+    double peak = 0, images_per_second = 0;
     if (status == FCNN_OK)
-        status = bench_training(t, out);
+        status = bench_training(t, out, &images_per_second);
     if (status == FCNN_OK)
         status = bench_inference(t, out);
     if (status == FCNN_OK)
-        status = bench_ops(t, out);
+        status = bench_latency(t, out);
+    if (status == FCNN_OK)
+        status = bench_peak(t, out, &peak);
+    if (status == FCNN_OK)
+        status = bench_ops(t, out, peak, images_per_second);
     fflush(out);
     return status;
 }

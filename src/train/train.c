@@ -76,7 +76,7 @@ static int evaluate(struct fcnn_network *net, struct fcnn_split *split, int batc
         struct fcnn_tensor pred = fcnn_split_pred(split, first, n);
         status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
         if (status == FCNN_OK)
-            status = fcnn_network_forward(net, n);
+            status = fcnn_network_forward(net, n, false);
         if (status == FCNN_OK)
             status = fcnn_network_loss(net, n, &loss, &pred, false);
     }
@@ -102,9 +102,13 @@ int fcnn_trainer_init(struct fcnn_trainer *t)
     if (!t->history)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the training history");
     t->best_val_loss = INFINITY;
+    if (t->base_lr <= 0 && t->opt) /* no schedule given: the optimizer's rate throughout */
+        t->base_lr = t->opt->lr;
     if (t->patience > 0) {
-        t->best_params = malloc(t->net->model->param_floats * sizeof(float));
-        if (!t->best_params)
+        const struct fcnn_model *model = t->net->model;
+        t->best_params = malloc(model->param_floats * sizeof(float));
+        t->best_state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+        if (!t->best_params || !t->best_state)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory for early stopping's best weights");
     }
     return FCNN_OK;
@@ -114,6 +118,8 @@ void fcnn_trainer_release(struct fcnn_trainer *t)
 {
     free(t->history);
     free(t->best_params);
+    free(t->best_state);
+    t->best_state = NULL;
     t->history = NULL;
     t->best_params = NULL;
 }
@@ -129,9 +135,13 @@ int fcnn_train_step(struct fcnn_trainer *t, int first, int n)
     struct fcnn_tensor x = fcnn_network_input(t->net, n), y = fcnn_network_labels(t->net, n);
     struct fcnn_tensor loss = fcnn_split_loss(split, first, n);
     struct fcnn_tensor pred = fcnn_split_pred(split, first, n);
+    /* Dropout's masks: a seed per step from the run's one generator, drawn only by models
+     * that use it, so that other models' runs draw exactly what they always did. */
+    if (fcnn_model_is_random(t->net->model))
+        fcnn_network_set_seed(t->net, fcnn_rng_next(t->rng));
     int status = fcnn_load_batch(be, &images, &labels, &order, first, &x, &y);
     if (status == FCNN_OK)
-        status = fcnn_network_forward(t->net, n);
+        status = fcnn_network_forward(t->net, n, true);
     if (status == FCNN_OK)
         status = fcnn_network_loss(t->net, n, &loss, &pred, true);
     if (status == FCNN_OK)
@@ -199,11 +209,13 @@ static int early_stopping(struct fcnn_trainer *t, const struct fcnn_epoch_stats 
     if (s->val_loss < t->best_val_loss) {
         t->best_val_loss = s->val_loss;
         t->wait = 0;
-        return fcnn_network_get_params(t->net, t->best_params);
+        int status = fcnn_network_get_params(t->net, t->best_params);
+        return status == FCNN_OK ? fcnn_network_get_state(t->net, t->best_state) : status;
     }
     if (++t->wait >= t->patience) {
         t->stopped_early = true;
-        return fcnn_network_set_params(t->net, t->best_params);
+        int status = fcnn_network_set_params(t->net, t->best_params);
+        return status == FCNN_OK ? fcnn_network_set_state(t->net, t->best_state) : status;
     }
     return FCNN_OK;
 }
@@ -217,7 +229,7 @@ static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bo
     struct fcnn_tensor loss = fcnn_split_loss(split, 0, n), pred = fcnn_split_pred(split, 0, n);
     int status = fcnn_load_batch(t->be, &images, &labels, &order, 0, &x, &y);
     if (status == FCNN_OK)
-        status = fcnn_network_forward(t->net, n);
+        status = fcnn_network_forward(t->net, n, train);
     if (status == FCNN_OK)
         status = fcnn_network_loss(t->net, n, &loss, &pred, train);
     if (status == FCNN_OK && train)
@@ -229,8 +241,14 @@ int fcnn_warm_up(struct fcnn_trainer *t)
 {
     if (t->warmed_up)
         return FCNN_OK;
-    int status = FCNN_OK;
-    if (t->train) {
+    /* Training passes move BatchNormalization's moving statistics: keep them as they were,
+     * so that a warmed-up run trains exactly as a cold one. */
+    const struct fcnn_model *model = t->net->model;
+    float *state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+    if (!state)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the warm-up");
+    int status = fcnn_network_get_state(t->net, state);
+    if (status == FCNN_OK && t->train) {
         int count = t->train->count, batch = t->batch_size;
         status = warm_pass(t, t->train, count < batch ? count : batch, true);
         if (status == FCNN_OK && count > batch && count % batch) /* the short last batch */
@@ -245,6 +263,9 @@ int fcnn_warm_up(struct fcnn_trainer *t)
             status = warm_pass(t, t->val, count % batch, false);
     }
     if (status == FCNN_OK)
+        status = fcnn_network_set_state(t->net, state);
+    free(state);
+    if (status == FCNN_OK)
         status = fcnn_sync(t->be);
     t->warmed_up = status == FCNN_OK;
     return status;
@@ -256,6 +277,7 @@ int fcnn_train(struct fcnn_trainer *t)
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
         struct fcnn_pass_stats train = { 0 }, val = { 0 };
+        t->opt->lr = fcnn_lr_schedule_at(&t->schedule, t->base_lr, epoch, t->epochs);
         if (t->hooks.epoch_begin)
             t->hooks.epoch_begin(t->hooks.user, epoch, t->epochs);
         double start = fcnn_now();

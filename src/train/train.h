@@ -48,6 +48,8 @@ struct fcnn_trainer {
     int epochs;            /* train until this epoch */
     int batch_size;
     int eval_batch_size;
+    double base_lr;                   /* the schedule's starting rate (0: opt->lr) */
+    struct fcnn_lr_schedule schedule; /* sets opt->lr at each epoch's start */
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
     /* When this is set (a signal handler's flag; NULL: never), training stops at the next
@@ -62,6 +64,7 @@ struct fcnn_trainer {
     int wait;                         /* epochs since val_loss last improved */
     double best_val_loss;
     float *best_params;               /* the parameters of that epoch (host copy) */
+    float *best_state;  /* and the non-trainable state with them (moving statistics) */
     bool stopped_early;
     bool interrupted;                 /* *stop was seen: training ended before t->epochs */
     bool warmed_up;

@@ -1,0 +1,119 @@
+/* Reference BatchNormalization over the last axis: x is [rows, C] whatever its rank (all
+ * dimensions but the last are rows: N, or N*H*W after a convolution), statistics per
+ * channel, in double. As Keras 3 (keras/src/layers/normalization/batch_normalization.py):
+ *   training     mean, var = the batch's mean and biased variance
+ *                y = (x - mean) / sqrt(var + eps) * gamma + beta
+ *                moving = moving * momentum + batch * (1 - momentum), for mean and variance
+ *   evaluation   the same y with the moving statistics
+ *   backward     xhat = (x - mean) inv_std;  dbeta = sum dy;  dgamma = sum dy xhat;
+ *                dx = gamma inv_std / rows * (rows dy - dbeta - xhat dgamma)
+ * mean and inv_std = 1 / sqrt(var + eps) are kept from the forward for the backward. */
+#include <config.h>
+
+#include <math.h>
+
+#include "ref.h"
+
+static int channels_of(fcnn_tensor_arg x)
+{
+    return x->shape[x->ndim - 1];
+}
+
+/* y = (x - mean) * inv_std * gamma + beta for channel c. */
+static void normalize(const float *X, float *Y, long rows, int channels, int c, double mean,
+                      double inv_std, double gamma, double beta)
+{
+    for (long r = 0; r < rows; r++) {
+        size_t i = (size_t)r * channels + c;
+        Y[i] = (float)((X[i] - mean) * inv_std * gamma + beta);
+    }
+}
+
+int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    fcnn_tensor_arg x = call->t[0], gamma = call->t[1], beta = call->t[2];
+    fcnn_tensor_arg moving_mean = call->t[3], moving_var = call->t[4], y = call->t[5];
+    fcnn_tensor_arg mean_out = call->t[6], inv_std_out = call->t[7];
+    const struct fcnn_batchnorm_params *p = &call->p.batchnorm;
+    const float *X = REF_PTR(const float, x), *G = REF_PTR(const float, gamma);
+    const float *B = REF_PTR(const float, beta);
+    float *MM = REF_PTR(float, moving_mean), *MV = REF_PTR(float, moving_var);
+    float *Y = REF_PTR(float, y), *MEAN = REF_PTR(float, mean_out);
+    float *INV = REF_PTR(float, inv_std_out);
+    int channels = channels_of(x);
+    long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
+
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < channels; c++) {
+        double sum = 0, squares = 0;
+        for (long r = 0; r < rows; r++)
+            sum += X[(size_t)r * channels + c];
+        double mean = sum / (double)rows;
+        for (long r = 0; r < rows; r++) {
+            double d = X[(size_t)r * channels + c] - mean;
+            squares += d * d;
+        }
+        double var = squares / (double)rows;
+        double inv_std = 1.0 / sqrt(var + (double)p->epsilon);
+        normalize(X, Y, rows, channels, c, mean, inv_std, G[c], B[c]);
+        MEAN[c] = (float)mean;
+        INV[c] = (float)inv_std;
+        MM[c] = (float)(MM[c] * (double)p->momentum + mean * (1.0 - (double)p->momentum));
+        MV[c] = (float)(MV[c] * (double)p->momentum + var * (1.0 - (double)p->momentum));
+    }
+    return FCNN_OK;
+}
+
+int ref_batchnorm_fwd_infer(void *ctx, const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    fcnn_tensor_arg x = call->t[0], gamma = call->t[1], beta = call->t[2];
+    fcnn_tensor_arg moving_mean = call->t[3], moving_var = call->t[4], y = call->t[5];
+    const float *X = REF_PTR(const float, x), *G = REF_PTR(const float, gamma);
+    const float *B = REF_PTR(const float, beta), *MM = REF_PTR(const float, moving_mean);
+    const float *MV = REF_PTR(const float, moving_var);
+    float *Y = REF_PTR(float, y);
+    int channels = channels_of(x);
+    long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
+
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < channels; c++)
+        normalize(X, Y, rows, channels, c, MM[c],
+                  1.0 / sqrt((double)MV[c] + (double)call->p.batchnorm.epsilon), G[c], B[c]);
+    return FCNN_OK;
+}
+
+int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    fcnn_tensor_arg x = call->t[0], dy = call->t[1], gamma = call->t[2], mean = call->t[3];
+    fcnn_tensor_arg inv_std = call->t[4], dx = call->t[5], dgamma = call->t[6];
+    fcnn_tensor_arg dbeta = call->t[7];
+    const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
+    const float *G = REF_PTR(const float, gamma), *MEAN = REF_PTR(const float, mean);
+    const float *INV = REF_PTR(const float, inv_std);
+    float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
+    float *DG = REF_PTR(float, dgamma), *DB = REF_PTR(float, dbeta);
+    int channels = channels_of(x);
+    long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
+
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < channels; c++) {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (long r = 0; r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            sum_dy += DY[i];
+            sum_dy_xhat += DY[i] * ((X[i] - (double)MEAN[c]) * INV[c]);
+        }
+        double k = (double)G[c] * INV[c] / (double)rows;
+        for (long r = 0; DX && r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            double xhat = (X[i] - (double)MEAN[c]) * INV[c];
+            DX[i] = (float)(k * ((double)rows * DY[i] - sum_dy - xhat * sum_dy_xhat));
+        }
+        DG[c] = (float)sum_dy_xhat;
+        DB[c] = (float)sum_dy;
+    }
+    return FCNN_OK;
+}

@@ -1,0 +1,101 @@
+/* BatchNormalization over the last axis (Keras's axis=-1): per channel over N, H, W after
+ * a convolution, per feature over the batch after a dense layer.
+ *   training:    batch mean and biased variance normalise x; y = xhat gamma + beta; the
+ *                moving statistics move towards the batch's by 1 - momentum; the batch mean
+ *                and 1 / sqrt(var + epsilon) stay in the layer's scratch for the backward
+ *   evaluation:  the moving statistics normalise x
+ *   backward:    dgamma = sum dy xhat;  dbeta = sum dy;
+ *                dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
+ * gamma and beta are trainable; moving_mean and moving_variance are state, which no
+ * optimizer sees. */
+#include <config.h>
+
+#include <stdio.h>
+
+#include "nn/layer.h"
+#include "core/status.h"
+
+/* The scratch holds mean [C], then inv_std [C]. */
+static void batch_stats(const struct fcnn_layer *layer, const struct fcnn_layer_io *io,
+                        struct fcnn_tensor *mean, struct fcnn_tensor *inv_std)
+{
+    int channels = (int)(layer->scratch_floats / 2);
+    *mean = fcnn_tensor_1d(io->scratch->buffer, io->scratch->offset, FCNN_F32, channels);
+    *inv_std = fcnn_tensor_1d(io->scratch->buffer, io->scratch->offset +
+                              (size_t)channels * sizeof(float), FCNN_F32, channels);
+}
+
+static int batchnorm_forward(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                             const struct fcnn_layer_io *io)
+{
+    struct fcnn_op_call call = { .p.batchnorm = layer->p.batchnorm };
+    if (io->training) {
+        struct fcnn_tensor mean, inv_std;
+        batch_stats(layer, io, &mean, &inv_std);
+        call.op = FCNN_OP_BATCHNORM_FWD_TRAIN;
+        const struct fcnn_tensor *t[8] = { io->x,        io->param[0], io->param[1],
+                                           io->state[0], io->state[1], io->y,
+                                           &mean,        &inv_std };
+        for (int i = 0; i < 8; i++)
+            call.t[i] = t[i];
+        return fcnn_op_run(be, &call);
+    }
+    call.op = FCNN_OP_BATCHNORM_FWD_INFER;
+    const struct fcnn_tensor *t[6] = { io->x, io->param[0], io->param[1],
+                                       io->state[0], io->state[1], io->y };
+    for (int i = 0; i < 6; i++)
+        call.t[i] = t[i];
+    return fcnn_op_run(be, &call);
+}
+
+static int batchnorm_backward(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                              const struct fcnn_layer_io *io)
+{
+    struct fcnn_tensor mean, inv_std;
+    batch_stats(layer, io, &mean, &inv_std);
+    struct fcnn_op_call call = {
+        .op = FCNN_OP_BATCHNORM_BWD,
+        .t = { io->x, io->dy, io->param[0], &mean, &inv_std, io->dx, io->grad[0], io->grad[1] },
+        .p.batchnorm = layer->p.batchnorm,
+    };
+    return fcnn_op_run(be, &call);
+}
+
+static void batchnorm_describe(const struct fcnn_layer *layer, const struct fcnn_model *model,
+                               char *out, size_t size)
+{
+    (void)model;
+    snprintf(out, size, "BatchNormalization(momentum=%g,epsilon=%g)",
+             (double)layer->p.batchnorm.momentum, (double)layer->p.batchnorm.epsilon);
+}
+
+static const struct fcnn_layer_type batchnorm_type = {
+    .class_name = "BatchNormalization",
+    .base_name = "batch_normalization",
+    .describe = batchnorm_describe,
+    .forward = batchnorm_forward,
+    .backward = batchnorm_backward,
+};
+
+int fcnn_add_batchnorm(struct fcnn_model *m, float momentum, float epsilon)
+{
+    if (!(momentum >= 0.0f && momentum <= 1.0f) || !(epsilon > 0.0f))
+        return fcnn_error(FCNN_ERR_INVALID, "BatchNormalization: momentum must be in [0, 1] "
+                          "and epsilon above 0 (got %g and %g)", (double)momentum,
+                          (double)epsilon);
+    struct fcnn_shape in = fcnn_model_output(m);
+    int channels = in.dims[in.ndim - 1];
+    struct fcnn_layer *layer;
+    int status = fcnn_model_add_layer(m, &batchnorm_type, in, &layer);
+    if (status != FCNN_OK)
+        return status;
+    layer->p.batchnorm = (struct fcnn_batchnorm_params){ .momentum = momentum,
+                                                         .epsilon = epsilon };
+    layer->scratch_floats = 2 * (size_t)channels;
+    const int shape[1] = { channels };
+    if ((status = fcnn_model_add_param_filled(m, layer, "gamma", 1, shape, 1.0f)) != FCNN_OK ||
+        (status = fcnn_model_add_param_filled(m, layer, "beta", 1, shape, 0.0f)) != FCNN_OK ||
+        (status = fcnn_model_add_state(m, layer, "moving_mean", 1, shape, 0.0f)) != FCNN_OK)
+        return status;
+    return fcnn_model_add_state(m, layer, "moving_variance", 1, shape, 1.0f);
+}
