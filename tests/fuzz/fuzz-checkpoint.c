@@ -12,6 +12,7 @@
 #if HAVE_JANSSON
 #include "io/checkpoint.h"
 #include "nn/model.h"
+#include "nn/model_desc.h"
 
 static struct fcnn_backend *be;
 static struct fcnn_model model;
@@ -20,17 +21,14 @@ static struct fcnn_optimizer *opt;
 static struct fcnn_rng rng;
 static struct fcnn_trainer trainer;
 
-/* The model of the seeds: 6x6x1 -> Conv2D(2,3x3,ReLU) -> MaxPool 2 -> Flatten -> Dense(10). */
+/* The model of the seeds, on 6x6x1 inputs: weights, biases and a layer's state tensors. */
+#define SEED_MODEL "conv2d(2,3,relu,padding=same) batchnorm maxpool(2) flatten dense(10)"
 static int build_model(struct fcnn_model *m)
 {
-    fcnn_model_init(m, (struct fcnn_shape){ 3, { 6, 6, 1 } }, 10);
-    int status = fcnn_add_conv2d(m, 2, 3, FCNN_ACT_RELU);
+    struct fcnn_model_desc desc;
+    int status = fcnn_model_spec_parse(SEED_MODEL, "the fuzz target's model", &desc);
     if (status == FCNN_OK)
-        status = fcnn_add_maxpool(m, 2);
-    if (status == FCNN_OK)
-        status = fcnn_add_flatten(m);
-    if (status == FCNN_OK)
-        status = fcnn_add_dense(m, 10, FCNN_ACT_NONE);
+        status = fcnn_model_desc_build(&desc, (struct fcnn_shape){ 3, { 6, 6, 1 } }, 10, m);
     return status;
 }
 
