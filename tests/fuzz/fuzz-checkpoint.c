@@ -21,14 +21,15 @@ static struct fcnn_optimizer *opt;
 static struct fcnn_rng rng;
 static struct fcnn_trainer trainer;
 
-/* The model of the seeds, on 6x6x1 inputs: weights, biases and a layer's state tensors. */
-#define SEED_MODEL "conv2d(2,3,relu,padding=same) batchnorm maxpool(2) flatten dense(10)"
+/* The model of the seeds, small but on the 28x28x1 inputs every checkpoint is for: weights,
+ * biases and a layer's state tensors. */
+#define SEED_MODEL "conv2d(1,3,relu,padding=same) batchnorm maxpool(4) flatten dense(10)"
 static int build_model(struct fcnn_model *m)
 {
     struct fcnn_model_desc desc;
     int status = fcnn_model_spec_parse(SEED_MODEL, "the fuzz target's model", &desc);
     if (status == FCNN_OK)
-        status = fcnn_model_desc_build(&desc, (struct fcnn_shape){ 3, { 6, 6, 1 } }, 10, m);
+        status = fcnn_model_desc_build(&desc, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10, m);
     return status;
 }
 
