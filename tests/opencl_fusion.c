@@ -184,7 +184,8 @@ static void check_deferred_failures(struct fcnn_backend *ocl, const struct shape
     struct run r = { .be = ocl };
     place(&r, s);
     struct fcnn_buffer *other;
-    struct fcnn_pool_params pool = { s->size, s->size };
+    struct fcnn_pool_params pool = { .ph = s->size, .pw = s->size, .sh = s->size,
+                                     .sw = s->size };
     static const char *const expected[] = {
         "maxpool_bwd with relu_bwd and bias_bwd (fused): clEnqueueNDRangeKernel",
         "maxpool_bwd (deferred for fusion): clEnqueueNDRangeKernel",
