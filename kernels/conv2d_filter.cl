@@ -34,8 +34,8 @@ __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_filter_tiled(__global const float *x, ulong x_offset, __global const float *dy,
                          ulong dy_offset, __global float *out, ulong out_offset, int N, int H,
                          int W, int C, int KW, int K, int stride_h, int stride_w, int pad_h,
-                         int pad_w, int HO, int WO, int cblocks, int kblocks, int pairs, int chunk_samples, int elems,
-                         int count)
+                         int pad_w, int HO, int WO, int cblocks, int kblocks, int pairs,
+                         int chunk_samples, int elems, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)

@@ -316,3 +316,54 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
     if (bias)
         vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
 }
+
+/* Average pooling's vector forms, 16 channels per work-item as a float16 held in
+ * registers across the window; the same sums in the same order as the scalar kernels.
+ * Forward: one (output pixel, 16 channels) per work-item, count = N*HO*WO * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *y,
+                       ulong y_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                       int SH, int SW, int PT, int PL, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, pixel = gid / vectors;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    float real = (float)((win.s1 - win.s0) * (win.s3 - win.s2));
+    __global const float *image = x + x_offset + (size_t)n * H * W * C + 16 * cv;
+    float16 sum = (float16)(0.0f);
+    for (int ih = win.s0; ih < win.s1; ih++)
+        for (int iw = win.s2; iw < win.s3; iw++)
+            sum += vload16(0, image + (ih * W + iw) * C);
+    vstore16(sum / real, 0, y + y_offset + (size_t)pixel * C + 16 * cv);
+}
+
+/* Backward: one (input pixel, 16 channels) per work-item gathering from the windows that
+ * hold it, in (oh, ow) order; count = N*H*W * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_bwd_vec16(__global const float *dy, ulong dy_offset, __global float *dx,
+                       ulong dx_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                       int SH, int SW, int PT, int PL, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, pixel = gid / vectors;
+    int iw = pixel % W, rest = pixel / W;
+    int ih = rest % H, n = rest / H;
+    dy += dy_offset + 16 * cv;
+    int2 rows = windows_holding(ih, PH, SH, PT, HO), cols = windows_holding(iw, PW, SW, PL, WO);
+    float16 sum = (float16)(0.0f);
+    for (int oh = rows.s0; oh <= rows.s1; oh++)
+        for (int ow = cols.s0; ow <= cols.s1; ow++) {
+            int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+            float real = (float)((win.s1 - win.s0) * (win.s3 - win.s2));
+            sum += vload16(0, dy + ((size_t)(n * HO + oh) * WO + ow) * C) / real;
+        }
+    vstore16(sum, 0, dx + dx_offset + (size_t)pixel * C + 16 * cv);
+}

@@ -130,12 +130,13 @@ static int f32_dense_fwd(void *ctx, const struct fcnn_op_call *call)
     (void)ctx;
     fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
     enum fcnn_activation act = call->p.act;
-    const float *X = PTR(const float, x), *W = PTR(const float, w), *B = PTR(const float, b);
+    const float *X = PTR(const float, x), *W = PTR(const float, w);
+    const float *B = b ? PTR(const float, b) : NULL; /* use_bias=False */
     float *Y = PTR(float, y);
     int N = x->shape[0], D = x->shape[1], K = w->shape[1];
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
-            float acc = B[k];
+            float acc = B ? B[k] : 0;
             for (int d = 0; d < D; d++)
                 acc += X[n * D + d] * W[d * K + k];
             Y[n * K + k] = act == FCNN_ACT_RELU && acc < 0 ? 0 : acc;

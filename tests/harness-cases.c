@@ -234,8 +234,10 @@ static void add_conv_cases(struct harness_case_list *list)
     int count = 0;
     /* The model's two layers, at its batch size and at an odd one (a last partial batch). */
     for (int n = 32; n <= 33; n++) {
-        shapes[count++] = (struct conv_shape){ n, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
-        shapes[count++] = (struct conv_shape){ n, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+        shapes[count++] =
+            (struct conv_shape){ n, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+        shapes[count++] =
+            (struct conv_shape){ n, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     }
     /* A grid over batch, spatial size and channel counts at the model's stride 1 and "same"
      * padding; output channels 3 and 32/64 are below and at typical tile sizes. */

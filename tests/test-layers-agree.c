@@ -33,14 +33,14 @@
 
 /* 28x28x1 -> conv 3x3 s2 same relu 14x14x16 -> conv 4x4 valid relu, no bias 11x11x32
  * -> avg 3x3 s2 same 6x6x32 -> conv 2x3 strides 1x2 same relu 6x3x32 -> max 2x2 s1 valid
- * 5x2x32 -> conv 3x3 s3 same 2x1x32 -> global average 32 -> dense 10. */
+ * 5x2x32 -> conv 3x3 s3 same tanh 2x1x32 -> global average 32 -> dense 10. */
 static int build_model(struct fcnn_model *m)
 {
     fcnn_model_init(m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
     const struct fcnn_conv2d_args c1 = { 16, 3, 3, 2, 2, FCNN_PADDING_SAME, true, FCNN_ACT_RELU };
     const struct fcnn_conv2d_args c2 = { 32, 4, 4, 1, 1, FCNN_PADDING_VALID, false, FCNN_ACT_RELU };
     const struct fcnn_conv2d_args c3 = { 32, 2, 3, 1, 2, FCNN_PADDING_SAME, true, FCNN_ACT_RELU };
-    const struct fcnn_conv2d_args c4 = { 32, 3, 3, 3, 3, FCNN_PADDING_SAME, true, FCNN_ACT_NONE };
+    const struct fcnn_conv2d_args c4 = { 32, 3, 3, 3, 3, FCNN_PADDING_SAME, true, FCNN_ACT_TANH };
     int status;
     if ((status = fcnn_add_conv2d(m, &c1)) != FCNN_OK ||
         (status = fcnn_add_conv2d(m, &c2)) != FCNN_OK ||

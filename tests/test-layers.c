@@ -64,7 +64,7 @@ static void test_model(void)
     fcnn_model_init(&m, (struct fcnn_shape){ 3, { 28, 28, 1 } }, 10);
     struct fcnn_conv2d_args c1 = { 16, 3, 3, 2, 2, FCNN_PADDING_SAME, true, FCNN_ACT_RELU };
     struct fcnn_conv2d_args c2 = { 32, 4, 4, 1, 1, FCNN_PADDING_VALID, false, FCNN_ACT_RELU };
-    struct fcnn_conv2d_args c3 = { 32, 2, 3, 1, 2, FCNN_PADDING_SAME, true, FCNN_ACT_NONE };
+    struct fcnn_conv2d_args c3 = { 32, 2, 3, 1, 2, FCNN_PADDING_SAME, true, FCNN_ACT_SIGMOID };
     EXPECT(fcnn_add_conv2d(&m, &c1) == FCNN_OK, "conv2d: %s", fcnn_last_error());
     EXPECT(fcnn_add_conv2d(&m, &c2) == FCNN_OK, "conv2d_1: %s", fcnn_last_error());
     EXPECT(fcnn_add_avgpool2d(&m, 3, 3, 2, 2, FCNN_PADDING_SAME) == FCNN_OK, "avg: %s",
@@ -136,7 +136,7 @@ static void test_model(void)
     EXPECT(strcmp(description, "Conv2D(16,3x3,strides=2x2,same,relu) -> "
                                "Conv2D(32,4x4,valid,relu,use_bias=false) -> "
                                "AveragePooling2D(3x3,strides=2x2,same) -> "
-                               "Conv2D(32,2x3,strides=1x2,same) -> "
+                               "Conv2D(32,2x3,strides=1x2,same,sigmoid) -> "
                                "MaxPooling2D(2x2,strides=1x1,valid) -> GlobalAveragePooling2D -> "
                                "Dense(10)") == 0,
            "description: %s", description);

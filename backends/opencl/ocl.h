@@ -87,9 +87,9 @@ struct ocl_device_identity {
 
 /* Chooses the device `selector` names ("P:D", or a case-insensitive substring of a
  * device or platform name; NULL or "": the first GPU of any platform, else the first CPU
- * device, else the first device). */
-int ocl_device_select(const char *selector, cl_platform_id *platform, cl_device_id *device,
-                      char *index, size_t index_size);
+ * device, else the first device; with slot s > 0, the s-th of that kind, wrapping). */
+int ocl_device_select(const char *selector, int slot, cl_platform_id *platform,
+                      cl_device_id *device, char *index, size_t index_size);
 int ocl_device_identify(cl_platform_id platform, cl_device_id device,
                         struct ocl_device_identity *id);
 const char *ocl_device_type_name(cl_device_type type);

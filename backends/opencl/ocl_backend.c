@@ -45,9 +45,9 @@ static void describe(struct ocl_context *ctx)
              id->opencl_c_version, id->driver_version);
 }
 
-static int create_context(struct ocl_context *ctx, const char *selector, bool profile)
+static int create_context(struct ocl_context *ctx, const char *selector, int slot, bool profile)
 {
-    OCL_TRY(ocl_device_select(selector, &ctx->platform, &ctx->device, ctx->index,
+    OCL_TRY(ocl_device_select(selector, slot, &ctx->platform, &ctx->device, ctx->index,
                               sizeof ctx->index));
     OCL_TRY(ocl_device_identify(ctx->platform, ctx->device, &ctx->identity));
     describe(ctx);
@@ -68,7 +68,7 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
 {
     const char *selector = options->device ? options->device : getenv("FCNN_DEVICE");
     const char *kernels = options->kernels ? options->kernels : getenv("FCNN_KERNELS");
-    OCL_TRY(create_context(ctx, selector, options->profile));
+    OCL_TRY(create_context(ctx, selector, options->device_slot, options->profile));
     OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache);
     ocl_tuning_open(ctx, options->retune);

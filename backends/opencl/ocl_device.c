@@ -150,19 +150,24 @@ static bool parse_index(const char *s, int *p, int *d)
     return sscanf(s, "%d:%d%c", p, d, &tail) == 2 && isdigit((unsigned char)s[0]);
 }
 
-/* The first GPU, else the first CPU, else the first device. A device whose type cannot be
- * read is simply not preferred: the choice still succeeds. */
-static int default_choice(const struct device_table *table)
+/* The first GPU, else the first CPU, else the first device; with several processes on one
+ * machine, the slot-th of that kind, so each process has a device of its own while there
+ * are enough. A device whose type cannot be read is simply not preferred: the choice still
+ * succeeds. */
+static int default_choice(const struct device_table *table, int slot)
 {
     static const cl_device_type preference[] = { CL_DEVICE_TYPE_GPU, CL_DEVICE_TYPE_CPU };
     for (size_t k = 0; k < sizeof preference / sizeof preference[0]; k++) {
+        int of_kind[MAX_DEVICES], count = 0;
         for (int i = 0; i < table->count; i++) {
             cl_device_type type = 0;
             if (clGetDeviceInfo(table->device[i], CL_DEVICE_TYPE, sizeof type, &type, NULL) ==
                     CL_SUCCESS &&
                 (type & preference[k]))
-                return i;
+                of_kind[count++] = i;
         }
+        if (count)
+            return of_kind[(slot > 0 ? slot : 0) % count];
     }
     return 0;
 }
@@ -204,12 +209,12 @@ static int nothing_matches(const struct device_table *table, const char *selecto
                       list);
 }
 
-int ocl_device_select(const char *selector, cl_platform_id *platform, cl_device_id *device,
-                      char *index, size_t index_size)
+int ocl_device_select(const char *selector, int slot, cl_platform_id *platform,
+                      cl_device_id *device, char *index, size_t index_size)
 {
     struct device_table table;
     OCL_TRY(enumerate(&table));
-    int i = selector && *selector ? matching(&table, selector) : default_choice(&table);
+    int i = selector && *selector ? matching(&table, selector) : default_choice(&table, slot);
     if (i < 0)
         return nothing_matches(&table, selector);
     *platform = table.platform[i];
@@ -223,7 +228,7 @@ int ocl_list_devices(FILE *out)
     ocl_prepare_environment();
     struct device_table table;
     OCL_TRY(enumerate(&table));
-    int chosen = default_choice(&table);
+    int chosen = default_choice(&table, 0);
     for (int i = 0; i < table.count; i++) {
         struct ocl_device_identity id;
         OCL_TRY(ocl_device_identify(table.platform[i], table.device[i], &id));

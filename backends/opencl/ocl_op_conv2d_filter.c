@@ -76,8 +76,8 @@ bool ocl_conv2d_bwd_filter_c1_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && s.c == 1 && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-           s.k % (16 * ocl_tunable(variant, "KV")) == 0;
+    return ocl_call_fits_int32(call) && s.c == 1 && s.kh == 3 && s.kw == 3 && s.sh == 1 &&
+           s.sw == 1 && s.k % (16 * ocl_tunable(variant, "KV")) == 0;
 }
 
 int ocl_conv2d_bwd_filter_c1(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -174,3 +174,40 @@ int ocl_maxpool_bwd_scatter16(struct ocl_context *ctx, const struct ocl_variant 
                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO), OCL_ARG(WO),
                                   OCL_ARG(size), OCL_ARG(count)));
 }
+
+/* Average pooling's float16 forms: a launch over (pixel, 16 channels) of y forward or of
+ * dx backward, `first` and `second` in the kernel's argument order. */
+static int run_avgpool_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                             const char *kernel_name, const struct fcnn_tensor *first,
+                             const struct fcnn_tensor *second, const struct fcnn_tensor *x,
+                             const struct fcnn_tensor *y, const struct fcnn_tensor *per_item,
+                             const struct fcnn_pool_params *p)
+{
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", kernel_name, &kernel));
+    cl_mem a = ocl_mem(first), b = ocl_mem(second);
+    cl_ulong a_offset = ocl_elem_offset(first), b_offset = ocl_elem_offset(second);
+    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = y->shape[1], WO = y->shape[2];
+    cl_int PH = p->ph, PW = p->pw, SH = p->sh, SW = p->sw, PT = p->pad_top, PL = p->pad_left;
+    cl_int count = (cl_int)(fcnn_tensor_count(per_item) / 16);
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(a), OCL_ARG(a_offset), OCL_ARG(b), OCL_ARG(b_offset),
+                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO), OCL_ARG(WO),
+                                  OCL_ARG(PH), OCL_ARG(PW), OCL_ARG(SH), OCL_ARG(SW),
+                                  OCL_ARG(PT), OCL_ARG(PL), OCL_ARG(count)));
+}
+
+int ocl_avgpool_fwd_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *y = call->t[1];
+    return run_avgpool_vec16(ctx, variant, "avgpool_fwd_vec16", x, y, x, y, y, &call->p.pool);
+}
+
+int ocl_avgpool_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *dx = call->t[1];
+    return run_avgpool_vec16(ctx, variant, "avgpool_bwd_vec16", dy, dx, dx, dy, dx,
+                             &call->p.pool);
+}

@@ -138,8 +138,12 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
     /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_avgpool_fwd_vec16 },
     { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_avgpool_bwd_vec16 },
     { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_avgpool_bwd_gather },
     { .op = FCNN_OP_GLOBAL_AVGPOOL_FWD, .name = "channels", .files = { "pool.cl" },

@@ -142,7 +142,7 @@ ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
     ocl_maxpool_fwd_window,
     ocl_maxpool_fwd_vec16, ocl_maxpool_bwd_gather, ocl_maxpool_bwd_scatter16,
     ocl_avgpool_fwd_window, ocl_avgpool_bwd_gather, ocl_global_avgpool_fwd_channels,
-    ocl_global_avgpool_bwd_pixels,
+    ocl_global_avgpool_bwd_pixels, ocl_avgpool_fwd_vec16, ocl_avgpool_bwd_vec16,
     ocl_relu_bwd_mask, ocl_relu_bwd_vec16;
 /* ocl_op_dense.c */
 ocl_supports_fn ocl_dense_bwd_data_nt_supports;

@@ -248,6 +248,8 @@ struct fcnn_backend_options {
     bool verbose;        /* say what is happening (device, program builds) on stderr */
     bool retune;         /* ignore stored kernel-tuning choices and time the variants again */
     bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */
+    int device_slot;     /* one process per device: with no device named, take the slot-th
+                            device of the kind the default would choose (wrapping around) */
 };
 
 /* Reports a backend may print (fcnn_backend_report). */

@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 #include "nn/model_desc.h"
+#include "train/dist.h"
 
 #define DEFAULT_EPOCHS 30
 #define DEFAULT_BATCH 32
@@ -30,6 +31,7 @@ enum {
     OPT_TEST_LIMIT, OPT_OUT, OPT_SAVE, OPT_LOAD, OPT_RESUME, OPT_EVAL, OPT_EARLY_STOPPING,
     OPT_QUIET, OPT_VERBOSE, OPT_BENCH, OPT_TUNE, OPT_PROFILE, OPT_HELP, OPT_VERSION,
     OPT_MODEL, OPT_LR_SCHEDULE, OPT_WEIGHT_DECAY,
+    OPT_DETERMINISTIC_REDUCE, OPT_OVERLAP_REDUCE,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +62,8 @@ static const struct option long_options[] = {
     { "bench", no_argument, NULL, OPT_BENCH },
     { "tune", no_argument, NULL, OPT_TUNE },
     { "profile", no_argument, NULL, OPT_PROFILE },
+    { "deterministic-reduce", no_argument, NULL, OPT_DETERMINISTIC_REDUCE },
+    { "overlap-reduce", no_argument, NULL, OPT_OVERLAP_REDUCE },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -116,7 +120,9 @@ static void print_help(void)
            "  --backend=NAME         run every op on NAME (this build: %s);\n"
            "                         default: opencl if built and a device is found, else ref\n"
            "  --device=P:D|NAME      OpenCL device by platform:device index or by part of its\n"
-           "                         name (default: $FCNN_DEVICE, else the first GPU, else CPU)\n"
+           "                         name (default: $FCNN_DEVICE, else the first GPU, else CPU);\n"
+           "                         under mpirun a comma-separated list, one per process on a\n"
+           "                         machine (default: local rank r takes the r-th GPU)\n"
            "  --list-devices         list the devices each backend can use, and exit\n"
            "  --kernel=OP=VARIANT    force a kernel variant of an op (repeatable; also\n"
            "                         $FCNN_KERNELS as OP=VARIANT,OP=VARIANT)\n\n"
@@ -157,12 +163,20 @@ static void print_help(void)
            "  --tune                 time every kernel variant on this device again, store the\n"
            "                         fastest, print the table, and exit\n"
            "  --profile              print each op's share of the device time at the end\n"
+           "                         (and, under mpirun, where the gradient exchange's time goes)\n"
            "  --help                 show this help and exit\n"
            "  --version              show the version and exit\n\n"
+           "Several processes (mpirun -np N fcnn ...: --batch-size stays the global batch):\n"
+           "%s"
+           "  --deterministic-reduce sum the gradients in a fixed order, so reruns on the same\n"
+           "                         number of processes are bit-identical\n"
+           "  --overlap-reduce       send each layer's gradients while the backward pass of the\n"
+           "                         layers before it still runs\n\n"
            "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
            fcnn_backend_names(), FCNN_DEFAULT_DATA_DIR, DEFAULT_EPOCHS, DEFAULT_BATCH,
            DEFAULT_EVAL_BATCH, DEFAULT_BENCH_EVAL_BATCH, DEFAULT_LR, FCNN_DEFAULT_WEIGHT_DECAY,
-           DEFAULT_SEED, DEFAULT_OUT);
+           DEFAULT_SEED, DEFAULT_OUT,
+           fcnn_dist_available() ? "" : "  (this build has no MPI: install libopenmpi-dev and rebuild)\n");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -306,6 +320,8 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
         case OPT_BENCH: o->bench = true; break;
         case OPT_TUNE: o->tune = true; break;
         case OPT_PROFILE: o->profile = true; break;
+        case OPT_DETERMINISTIC_REDUCE: o->deterministic_reduce = true; break;
+        case OPT_OVERLAP_REDUCE: o->overlap_reduce = true; break;
         case OPT_HELP: print_help(); return FCNN_CLI_EXIT_OK;
         case OPT_VERSION: printf("fcnn %s\n", PACKAGE_VERSION); return FCNN_CLI_EXIT_OK;
         case ':':

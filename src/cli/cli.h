@@ -37,6 +37,9 @@ struct fcnn_options {
     bool bench;                  /* benchmark instead of training */
     bool tune;                   /* time kernel variants again, print the choices, exit */
     bool profile;                /* print each op's share of the device time at the end */
+    /* Several processes (under mpirun). */
+    bool deterministic_reduce;   /* sum gradients in a fixed order: bit-identical reruns */
+    bool overlap_reduce;         /* send each layer's gradients while earlier layers run */
 };
 
 enum fcnn_cli_result {

@@ -25,6 +25,7 @@
 #include "io/dirlock.h"
 #include "nn/model_desc.h"
 #include "report/plot.h"
+#include "train/dist.h"
 
 /* Everything one run holds, released in one place. */
 struct run {
@@ -89,10 +90,19 @@ static void catch_stop_signals(bool on)
         sigaction(signals[i], &sa, NULL);
     }
 }
+/* The processes of an MPI job running this one training (alone: size 1). */
+static struct fcnn_dist dist;
 
 static int fail(int status)
 {
-    fprintf(stderr, "fcnn: %s\n", *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
+    const char *message = *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status);
+    /* With several processes, one that fails alone ends the job, or the others would wait
+     * for it forever; a failure every process found alike is said once. */
+    if (fcnn_dist_active(&dist) && !dist.shared_failure)
+        fcnn_dist_abort(&dist, message);
+    if (fcnn_dist_is_root(&dist))
+        fprintf(stderr, "fcnn: %s\n", message);
+    fcnn_dist_finish(&dist);
     return 1;
 }
 
@@ -143,8 +153,15 @@ static int make_dirs(const char *path)
  * else ref. */
 static int open_backend(struct run *r)
 {
+    char device[256];
+    if (r->opt.device) { /* a list names one device per process of this machine */
+        int status = fcnn_dist_pick_device(&dist, r->opt.device, device, sizeof device);
+        if (status != FCNN_OK)
+            return status;
+    }
     struct fcnn_backend_options options = {
-        .device = r->opt.device,
+        .device = r->opt.device ? device : NULL,
+        .device_slot = dist.local_rank,
         .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
         .verbose = r->opt.verbose,
         .retune = r->opt.tune,
@@ -251,6 +268,27 @@ static int resume_settings(struct run *r)
     return FCNN_OK;
 }
 
+/* Rank 0's run settings (its own, or the checkpoint's when resuming) to every process. */
+static int share_settings(struct run *r)
+{
+    if (!fcnn_dist_active(&dist))
+        return FCNN_OK;
+    struct fcnn_run_settings s = { .seed = r->opt.seed, .epochs = r->opt.epochs,
+                                   .batch_size = r->opt.batch_size,
+                                   .optimizer = r->opt.optimizer, .lr = r->opt.lr,
+                                   .lr_schedule = r->opt.lr_schedule,
+                                   .weight_decay = r->opt.weight_decay };
+    int status = fcnn_dist_broadcast(&dist, &s, sizeof s);
+    r->opt.seed = s.seed;
+    r->opt.epochs = s.epochs;
+    r->opt.batch_size = s.batch_size;
+    r->opt.optimizer = s.optimizer;
+    r->opt.lr = s.lr;
+    r->opt.lr_schedule = s.lr_schedule;
+    r->opt.weight_decay = s.weight_decay;
+    return status;
+}
+
 static int save_checkpoint(struct run *r)
 {
     if (!fcnn_checkpoints_available())
@@ -292,12 +330,14 @@ static int train(struct run *r)
 {
     struct fcnn_trainer *t = &r->trainer;
     int status = FCNN_OK;
-    if (r->opt.resume_path) {
+    if (r->opt.resume_path && r->checkpoint) {
         status = fcnn_checkpoint_restore(r->checkpoint, t);
         if (status == FCNN_OK)
             say(r, "Resuming %s after epoch %d of %d\n", r->opt.resume_path, t->epoch,
                 t->epochs);
     }
+    if (status == FCNN_OK) /* every process starts from rank 0's state */
+        status = fcnn_trainer_share(t);
     /* Compile and tune everything before the first timed step. */
     if (status == FCNN_OK)
         status = fcnn_warm_up(t);
@@ -367,8 +407,8 @@ static int plot_results(struct run *r, const int *matrix, const int *truth, cons
 static int report(struct run *r)
 {
     struct fcnn_pass_stats stats;
-    int status = fcnn_evaluate(r->net, r->test, r->opt.eval_batch_size, &stats);
-    if (status != FCNN_OK)
+    int status = fcnn_evaluate_shared(&dist, r->net, r->test, r->opt.eval_batch_size, &stats);
+    if (status != FCNN_OK || !fcnn_dist_is_root(&dist)) /* rank 0 alone reports */
         return status;
     int n = r->test->count;
     int *truth = malloc(sizeof(int) * (size_t)n), *pred = malloc(sizeof(int) * (size_t)n);
@@ -424,24 +464,28 @@ static int build(struct run *r)
     fcnn_model_init_params(&r->model, &r->rng, params);
     status = fcnn_network_set_params(r->net, params);
     free(params);
-    if (status == FCNN_OK && r->opt.load_path) {
+    if (status == FCNN_OK && r->opt.load_path && r->checkpoint) {
         status = fcnn_checkpoint_load_weights(r->checkpoint, r->net);
         if (status == FCNN_OK)
             say(r, "Loaded weights from %s (trained %d epochs)\n", r->opt.load_path,
                 fcnn_checkpoint_epoch(r->checkpoint));
     }
+    if (status == FCNN_OK)
+        status = fcnn_dist_share_params(&dist, r->net);
     if (status != FCNN_OK)
         return status;
 
     r->trainer = (struct fcnn_trainer){
         .be = r->be, .net = r->net, .opt = r->optimizer, .rng = &r->rng,
-        .train = r->train, .val = r->test, .epochs = r->opt.epochs,
+        .train = r->train, .val = r->test, .dist = &dist, .epochs = r->opt.epochs,
         .batch_size = r->opt.batch_size, .eval_batch_size = r->opt.eval_batch_size,
         .base_lr = r->opt.lr, .schedule = r->opt.lr_schedule,
         .progress_interval = r->progress.interactive ? 0.25 : 0,
         .patience = r->opt.early_stopping,
         .hooks = { r, on_epoch_begin, on_progress, on_epoch_end },
     };
+    if (!fcnn_dist_is_root(&dist)) /* rank 0 alone prints and writes */
+        r->trainer.hooks = (struct fcnn_train_hooks){ 0 };
     return fcnn_trainer_init(&r->trainer);
 }
 
@@ -451,6 +495,8 @@ static int setup(struct run *r)
     int status = choose_model(r);
     if (status == FCNN_OK)
         status = resume_settings(r);
+    if (status == FCNN_OK)
+        status = share_settings(r);
     if (status == FCNN_OK)
         status = open_backend(r);
     if (status != FCNN_OK)
@@ -464,7 +510,7 @@ static int setup(struct run *r)
         snprintf(r->save_path, sizeof r->save_path, "%s", r->opt.save_path);
     else
         snprintf(r->save_path, sizeof r->save_path, "%s/model.safetensors", r->opt.out_dir);
-    if (!r->opt.bench && !r->opt.tune)
+    if (!r->opt.bench && !r->opt.tune && fcnn_dist_is_root(&dist))
         status = make_dirs(r->opt.out_dir);
     if (status == FCNN_OK && !r->opt.bench && !r->opt.tune) {
         status = fcnn_dir_lock(r->opt.out_dir, &r->out_lock);
@@ -481,6 +527,39 @@ static int tune(struct run *r)
     int status = fcnn_warm_up(&r->trainer);
     if (status == FCNN_OK)
         status = fcnn_backend_report(r->be, FCNN_REPORT_TUNING, stdout);
+    return status;
+}
+
+/* --profile under mpirun: where each process's time went, as rank 0 prints it. */
+static int report_exchange(struct run *r)
+{
+    /* Per rank: training seconds, exchange seconds, MPI seconds, steps. */
+    double *all = calloc((size_t)dist.size * 4, sizeof *all);
+    if (!all)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the exchange profile");
+    double train = 0;
+    for (int i = 0; i < r->trainer.epoch; i++)
+        train += r->trainer.history[i].seconds;
+    double *mine = all + 4 * dist.rank;
+    mine[0] = train;
+    mine[1] = dist.reduce_seconds;
+    mine[2] = dist.mpi_seconds;
+    mine[3] = (double)dist.steps;
+    int status = fcnn_dist_sum_f64(&dist, all, (size_t)dist.size * 4);
+    if (status == FCNN_OK && fcnn_dist_is_root(&dist)) {
+        printf("\nGradient exchange (%d processes, %s%s):\n", dist.size,
+               dist.deterministic ? "ordered gather and broadcast" : "MPI_Allreduce",
+               dist.overlap && !dist.deterministic ? ", one per layer, overlapped" : "");
+        printf("  rank  epochs s  steps  ms/step  exchange ms/step  in MPI ms/step  share\n");
+        for (int k = 0; k < dist.size; k++) {
+            const double *v = all + 4 * k;
+            double steps = v[3] > 0 ? v[3] : 1;
+            printf("  %4d  %8.2f  %5.0f  %7.2f  %16.3f  %14.3f  %4.1f%%\n", k, v[0], v[3],
+                   1e3 * v[0] / steps, 1e3 * v[1] / steps, 1e3 * v[2] / steps,
+                   v[0] > 0 ? 100 * v[1] / v[0] : 0);
+        }
+    }
+    free(all);
     return status;
 }
 
@@ -508,10 +587,12 @@ static int run(struct run *r)
         if (status == FCNN_OK && !r->opt.eval_only && fcnn_checkpoints_available())
             say(r, "Model saved to %s\n", r->save_path);
     }
-    if (status == FCNN_OK && r->opt.profile) {
+    if (status == FCNN_OK && r->opt.profile && fcnn_dist_is_root(&dist)) {
         printf("\nProfile (%s)\n", fcnn_backend_name(r->be));
         status = fcnn_backend_report(r->be, FCNN_REPORT_PROFILE, stdout);
     }
+    if (status == FCNN_OK && r->opt.profile && fcnn_dist_active(&dist))
+        status = report_exchange(r);
     return status;
 }
 
@@ -554,6 +635,9 @@ static int stopped(const struct run *r)
 static int run_once(struct run *r)
 {
     fcnn_progress_init(&r->progress, stdout, r->opt.quiet);
+    /* mpirun gives each process a pseudo-terminal, whatever its own output goes to. */
+    if (fcnn_dist_active(&dist))
+        r->progress.interactive = false;
     int status = run(r);
     fcnn_progress_interrupt(&r->progress);
     release(r);
@@ -568,6 +652,21 @@ int main(int argc, char **argv)
     case FCNN_CLI_EXIT_OK: return 0;
     case FCNN_CLI_USAGE: return 2;
     case FCNN_CLI_RUN: break;
+    }
+    if (fcnn_dist_init(&dist, &argc, &argv) != FCNN_OK)
+        return fail(FCNN_ERR_UNSUPPORTED);
+    if (fcnn_dist_active(&dist)) {
+        if (r.opt.bench || r.opt.tune || r.opt.list_devices) {
+            if (fcnn_dist_is_root(&dist))
+                fprintf(stderr, "fcnn: --bench, --tune and --list-devices run in one process, "
+                        "not under mpirun\n");
+            fcnn_dist_finish(&dist);
+            return 2;
+        }
+        dist.deterministic = r.opt.deterministic_reduce;
+        dist.overlap = r.opt.overlap_reduce;
+        if (!fcnn_dist_is_root(&dist))
+            r.opt.quiet = true;
     }
     if (r.opt.list_devices) {
         int status = FCNN_OK;
@@ -590,7 +689,13 @@ int main(int argc, char **argv)
         return 0;
     }
     int status = run_once(&r);
-    if (status == FCNN_OK && r.stopped_by)
-        return stopped(&r);
-    return status == FCNN_OK ? 0 : fail_run(&r, status);
+    if (status != FCNN_OK)
+        return fail_run(&r, status);
+    if (r.stopped_by) {
+        int code = stopped(&r);
+        fcnn_dist_finish(&dist);
+        return code;
+    }
+    fcnn_dist_finish(&dist);
+    return 0;
 }

@@ -95,9 +95,13 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     size_t arena = model->param_floats;
     bool save_best = t->patience > 0 && t->best_params && t->best_val_loss < INFINITY;
     int per_param = 1 + opt->slot_count + (save_best ? 1 : 0);
-    int count = model->param_count * per_param;
+    /* Non-trainable state (BatchNormalization's moving statistics): itself, and its best
+     * copy with early stopping; no optimizer slots. */
+    int per_state = 1 + (save_best ? 1 : 0);
+    int count = model->param_count * per_param + model->state_count * per_state;
 
     float *host = malloc(sizeof(float) * arena * (size_t)(1 + opt->slot_count));
+    float *state = malloc(sizeof(float) * (model->state_floats ? model->state_floats : 1));
     struct fcnn_st_tensor *tensors = calloc((size_t)count, sizeof *tensors);
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
@@ -113,12 +117,14 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
     int status = FCNN_OK;
-    if (!host || !tensors || !names || !history || !hyper || !early)
+    if (!host || !state || !tensors || !names || !history || !hyper || !early)
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory writing the checkpoint", path);
 
     /* Host copies: the parameter arena, then each optimizer slot's. */
     if (status == FCNN_OK)
         status = fcnn_network_get_params(t->net, host);
+    if (status == FCNN_OK)
+        status = fcnn_network_get_state(t->net, state);
     for (int s = 0; s < opt->slot_count && status == FCNN_OK; s++) {
         struct fcnn_tensor slot = fcnn_optimizer_slot(opt, s);
         status = fcnn_download(t->be, &slot, host + arena * (size_t)(1 + s));
@@ -137,6 +143,23 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
             } else {
                 best_tensor_name(names[n], p);
                 base = t->best_params;
+            }
+            tensors[n] = (struct fcnn_st_tensor){ .name = names[n], .ndim = p->ndim,
+                                                  .data = base + p->offset, .count = p->count };
+            for (int d = 0; d < p->ndim; d++)
+                tensors[n].shape[d] = p->shape[d];
+        }
+    }
+
+    for (int i = 0; i < model->state_count && status == FCNN_OK; i++) {
+        const struct fcnn_param *p = &model->states[i];
+        for (int k = 0; k < per_state; k++, n++) {
+            const float *base = state;
+            if (k == 0) {
+                snprintf(names[n], NAME_SIZE, "%s", p->name);
+            } else {
+                best_tensor_name(names[n], p);
+                base = t->best_state;
             }
             tensors[n] = (struct fcnn_st_tensor){ .name = names[n], .ndim = p->ndim,
                                                   .data = base + p->offset, .count = p->count };
@@ -178,6 +201,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     if (status == FCNN_OK)
         status = fcnn_st_write(path, tensors, count, meta, (int)(sizeof meta / sizeof meta[0]));
     free(host);
+    free(state);
     free(tensors);
     free(names);
     free(history);
@@ -346,7 +370,7 @@ static int check_tensors(struct fcnn_checkpoint *ck)
 {
     const struct fcnn_model *model = ck->model;
     enum fcnn_optimizer_kind kind = ck->settings.optimizer;
-    int slots = slots_of(kind), found_slots = 0, found_best = 0;
+    int slots = slots_of(kind), found_slots = 0, found_best = 0, found_best_state = 0;
     char name[NAME_SIZE];
 
     for (int t = 0; t < ck->file.count; t++) {
@@ -367,6 +391,16 @@ static int check_tensors(struct fcnn_checkpoint *ck)
             if (!match && strcmp(tensor->name, name) == 0) {
                 match = p;
                 found_best++;
+            }
+        }
+        for (int i = 0; i < model->state_count && !match; i++) {
+            const struct fcnn_param *p = &model->states[i];
+            best_tensor_name(name, p);
+            if (strcmp(tensor->name, p->name) == 0) {
+                match = p;
+            } else if (strcmp(tensor->name, name) == 0) {
+                match = p;
+                found_best_state++;
             }
         }
         if (!match)
@@ -390,11 +424,16 @@ static int check_tensors(struct fcnn_checkpoint *ck)
     for (int i = 0; i < model->param_count; i++)
         if (!fcnn_st_find(&ck->file, model->params[i].name))
             return bad(ck, "tensor '%s' is missing", model->params[i].name);
+    for (int i = 0; i < model->state_count; i++)
+        if (!fcnn_st_find(&ck->file, model->states[i].name))
+            return bad(ck, "tensor '%s' is missing", model->states[i].name);
     if (found_slots && found_slots != slots * model->param_count)
         return bad(ck, "holds %d of the %d %s optimizer tensors", found_slots,
                    slots * model->param_count, fcnn_optimizer_name(kind));
-    if (found_best && found_best != model->param_count)
-        return bad(ck, "holds %d of the %d best-weights tensors", found_best, model->param_count);
+    if ((found_best || found_best_state) &&
+        (found_best != model->param_count || found_best_state != model->state_count))
+        return bad(ck, "holds %d of the %d best-weights tensors", found_best + found_best_state,
+                   model->param_count + model->state_count);
     ck->slot_count = found_slots ? slots : 0;
     ck->has_best = found_best > 0;
     return FCNN_OK;
@@ -486,19 +525,33 @@ int fcnn_checkpoint_epoch(const struct fcnn_checkpoint *ck)
     return ck->epoch;
 }
 
-/* Copies the tensors named `prefix + parameter name` into a host arena laid out like the
- * model's parameters (alignment gaps zero). */
-static void fill_arena(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+/* Copies the tensors named `prefix + tensor name` into a host arena laid out as `list`
+ * says (alignment gaps zero). */
+static void fill_tensors(const struct fcnn_checkpoint *ck, const char *prefix,
+                         const struct fcnn_param *list, int count, size_t floats, float *arena)
 {
-    const struct fcnn_model *model = ck->model;
     char name[NAME_SIZE];
-    memset(arena, 0, model->param_floats * sizeof(float));
-    for (int i = 0; i < model->param_count; i++) {
-        const struct fcnn_param *p = &model->params[i];
+    memset(arena, 0, floats * sizeof(float));
+    for (int i = 0; i < count; i++) {
+        const struct fcnn_param *p = &list[i];
         snprintf(name, sizeof name, "%s%s", prefix, p->name);
         const struct fcnn_st_tensor *t = fcnn_st_find(&ck->file, name);
         memcpy(arena + p->offset, t->data, p->count * sizeof(float));
     }
+}
+
+/* The parameters (or their optimizer slot, or their best copy, by prefix). */
+static void fill_arena(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    fill_tensors(ck, prefix, model->params, model->param_count, model->param_floats, arena);
+}
+
+/* The non-trainable state (or its best copy). */
+static void fill_state(const struct fcnn_checkpoint *ck, const char *prefix, float *arena)
+{
+    const struct fcnn_model *model = ck->model;
+    fill_tensors(ck, prefix, model->states, model->state_count, model->state_floats, arena);
 }
 
 int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_network *net)
@@ -509,6 +562,14 @@ int fcnn_checkpoint_load_weights(const struct fcnn_checkpoint *ck, struct fcnn_n
     fill_arena(ck, "", arena);
     int status = fcnn_network_set_params(net, arena);
     free(arena);
+    const struct fcnn_model *model = ck->model;
+    float *state = malloc((model->state_floats ? model->state_floats : 1) * sizeof(float));
+    if (!state)
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory loading state", ck->path);
+    fill_state(ck, "", state);
+    if (status == FCNN_OK)
+        status = fcnn_network_set_state(net, state);
+    free(state);
     return status;
 }
 
@@ -562,8 +623,11 @@ int fcnn_checkpoint_restore(const struct fcnn_checkpoint *ck, struct fcnn_traine
     t->wait = ck->wait;
     t->best_val_loss = ck->best_val_loss >= 0 ? ck->best_val_loss : INFINITY;
     if (t->patience > 0 && t->best_params) {
-        if (ck->has_best)
+        if (ck->has_best) {
             fill_arena(ck, "best/", t->best_params);
+            if (t->best_state)
+                fill_state(ck, "best/", t->best_state);
+        }
         else /* a run without early stopping so far: its best is yet to be seen */
             t->best_val_loss = INFINITY;
     }

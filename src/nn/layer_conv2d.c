@@ -118,7 +118,8 @@ int fcnn_add_conv2d(struct fcnn_model *m, const struct fcnn_conv2d_args *a)
         .act = a->act == FCNN_ACT_RELU ? FCNN_ACT_RELU : FCNN_ACT_NONE,
     };
     int channels = in.dims[2], window = a->kh * a->kw;
-    status = fcnn_model_add_param(m, layer, "kernel", 4, (int[]){ a->kh, a->kw, channels, a->filters },
+    status = fcnn_model_add_param(m, layer, "kernel", 4,
+                                  (int[]){ a->kh, a->kw, channels, a->filters },
                                   window * channels, window * a->filters);
     if (status == FCNN_OK && a->use_bias)
         status = fcnn_model_add_param(m, layer, "bias", 1, (int[]){ a->filters }, 0, 0);

@@ -265,7 +265,7 @@ static int read_arg(const struct reader *r, struct fcnn_layer_desc *l, enum fcnn
     case FCNN_ARG_STRIDES:
         if (json_is_null(v)) /* pooling's strides=None: the pool size */
             return FCNN_OK;
-        l->column[FCNN_ARG_STRIDES] = 1;
+        l->column[FCNN_ARG_STRIDES] = 1; /* given (JSON has no columns; pooling's default) */
         return read_pair(r, path, v, l->strides);
     case FCNN_ARG_PADDING: return read_padding(r, path, v, &l->padding);
     case FCNN_ARG_ACTIVATION: return read_activation(r, path, v, &l->activation);

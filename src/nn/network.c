@@ -273,8 +273,8 @@ int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
     return FCNN_OK;
 }
 
-int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
-                      const struct fcnn_tensor *pred, bool train)
+static int loss_weighted(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
+                         const struct fcnn_tensor *pred, bool train, float weight)
 {
     if (train && n > net->train_capacity)
         return fcnn_error(FCNN_ERR_INVALID, "training batch of %d samples (capacity %d)", n,
@@ -285,12 +285,25 @@ int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor 
     struct fcnn_tensor dlogits;
     if (train)
         dlogits = activation_grad(net, last, n);
-    /* The gradient of the batch's mean loss: each sample weighs 1/n, as in Keras. */
     return fcnn_softmax_xent(net->be, &logits, &labels, train ? &dlogits : NULL, loss, pred,
-                             1.0f / (float)n);
+                             weight);
 }
 
-int fcnn_network_backward(struct fcnn_network *net, int n)
+int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
+                      const struct fcnn_tensor *pred, bool train)
+{
+    /* The gradient of the batch's mean loss: each sample weighs 1/n, as in Keras. */
+    return loss_weighted(net, n, loss, pred, train, 1.0f / (float)n);
+}
+
+int fcnn_network_loss_part(struct fcnn_network *net, int n, int total,
+                           const struct fcnn_tensor *loss, const struct fcnn_tensor *pred)
+{
+    return loss_weighted(net, n, loss, pred, true, 1.0f / (float)total);
+}
+
+int fcnn_network_backward_each(struct fcnn_network *net, int n,
+                               int (*done)(void *user, int layer), void *user)
 {
     if (n < 1 || n > net->train_capacity)
         return fcnn_error(FCNN_ERR_INVALID, "backward pass of %d samples (capacity %d)", n,
@@ -303,10 +316,17 @@ int fcnn_network_backward(struct fcnn_network *net, int n)
         struct fcnn_layer_io io;
         layer_io(net, l, n, true, true, t, &io);
         int status = layer->type->backward(layer, net->be, &io);
+        if (status == FCNN_OK && done && layer->param_count > 0)
+            status = done(user, l);
         if (status != FCNN_OK)
             return status;
     }
     return FCNN_OK;
+}
+
+int fcnn_network_backward(struct fcnn_network *net, int n)
+{
+    return fcnn_network_backward_each(net, n, NULL, NULL);
 }
 
 int fcnn_network_set_params(struct fcnn_network *net, const float *host)

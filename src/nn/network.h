@@ -54,8 +54,16 @@ void fcnn_network_set_seed(struct fcnn_network *net, uint64_t seed);
  * into the given tensors, and (when `train`) the gradient of the batch's mean loss. */
 int fcnn_network_loss(struct fcnn_network *net, int n, const struct fcnn_tensor *loss,
                       const struct fcnn_tensor *pred, bool train);
+/* The same for n samples that are part of a batch of `total` split over processes: each
+ * sample's gradient weighs 1/total, so the processes' gradients sum to the whole batch's. */
+int fcnn_network_loss_part(struct fcnn_network *net, int n, int total,
+                           const struct fcnn_tensor *loss, const struct fcnn_tensor *pred);
 /* Backward pass after a training loss: fills the gradient arena. */
 int fcnn_network_backward(struct fcnn_network *net, int n);
+/* The same, calling `done(user, l)` as soon as layer l's parameter gradients are queued
+ * (last layer first), so they can be sent on while earlier layers still run. */
+int fcnn_network_backward_each(struct fcnn_network *net, int n,
+                               int (*done)(void *user, int layer), void *user);
 
 /* Host copies of the parameter arena (model->param_floats floats). */
 int fcnn_network_set_params(struct fcnn_network *net, const float *host);

@@ -12,6 +12,7 @@
 #include "nn/optimizer.h"
 #include "core/rng.h"
 #include "data/split.h"
+#include "train/dist.h"
 
 /* Mean loss and accuracy of a pass. */
 struct fcnn_pass_stats {
@@ -45,6 +46,7 @@ struct fcnn_trainer {
     struct fcnn_optimizer *opt;
     struct fcnn_rng *rng;
     struct fcnn_split *train, *val;
+    struct fcnn_dist *dist; /* the processes sharing each batch; NULL: this one alone */
     int epochs;            /* train until this epoch */
     int batch_size;
     int eval_batch_size;
@@ -80,7 +82,9 @@ void fcnn_trainer_release(struct fcnn_trainer *t);
 int fcnn_train(struct fcnn_trainer *t);
 
 /* One training step on samples [first, first + n) of the training split's current order:
- * load, forward, loss, backward, update, all queued on the backend. */
+ * load, forward, loss, backward, update, all queued on the backend. With several
+ * processes, this one runs its slice of the n samples, and the gradients are summed over
+ * all of them before the update. */
 int fcnn_train_step(struct fcnn_trainer *t, int first, int n);
 
 /* Runs every op of a training step and of an evaluation pass once, with the shapes the
@@ -93,5 +97,14 @@ int fcnn_warm_up(struct fcnn_trainer *t);
  * leaves each sample's loss and prediction in split->host_loss / host_pred. */
 int fcnn_evaluate(struct fcnn_network *net, struct fcnn_split *split, int batch_size,
                   struct fcnn_pass_stats *stats);
+/* The same split over the processes of `dist` (NULL: alone): each evaluates its part, and
+ * every process ends with every sample's loss and prediction and the same stats. */
+int fcnn_evaluate_shared(struct fcnn_dist *dist, struct fcnn_network *net,
+                         struct fcnn_split *split, int batch_size, struct fcnn_pass_stats *stats);
+
+/* Rank 0's trainer state to every process: parameters, optimizer state, the generator,
+ * completed epochs and history, early stopping. After setting up or resuming, so that all
+ * processes start the same run whatever each read or drew. */
+int fcnn_trainer_share(struct fcnn_trainer *t);
 
 #endif
