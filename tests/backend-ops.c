@@ -4,8 +4,9 @@
  *
  * The backends come from the registry, so a backend added to src/backend/backend.c is tested
  * without any change here. Exit status, as automake reads it: 0 every case compared passed;
- * 1 a case failed; 77 (SKIP) nothing could be compared (no backend besides ref in test
- * mode, or none could be opened here); 2 a usage error; 99 the harness itself broke. */
+ * 1 a case failed, or a backend of this build exists here but could not be opened; 77 (SKIP)
+ * nothing was compared (no backend besides ref in test mode), or a backend has no device
+ * here at all (no OpenCL platform or device); 2 a usage error; 99 the harness itself broke. */
 #include <config.h>
 
 #include <getopt.h>
@@ -51,8 +52,9 @@ static void usage(FILE *out)
             "  -h, --help             this help\n"
             "\n"
             "Each case prints '<case> <backend>[:<variant>] OK|FAILED|SKIPPED'; the run ends\n"
-            "with 'N passed, N failed, N skipped'. Exit status: 0 all passed, 1 a failure,\n"
-            "77 nothing could be compared (automake's SKIP), 2 usage error.\n");
+            "with 'N passed, N failed, N skipped'. Exit status: 0 all passed, 1 a failure\n"
+            "(a backend that is here but cannot be opened is one), 77 nothing could be\n"
+            "compared or a backend has no device here at all (automake's SKIP), 2 usage error.\n");
 }
 
 struct options {
@@ -169,14 +171,23 @@ int main(int argc, char **argv)
     /* The backends under test: test mode holds every backend but ref up to ref; the other
      * modes run each backend on its own, ref included. */
     struct fcnn_backend *targets[16];
-    int target_count = 0;
+    int target_count = 0, absent = 0;
     for (int i = 0; i < fcnn_backend_count() && target_count < 16; i++) {
         const char *name = fcnn_backend_name_at(i);
         if (!backend_wanted(&o, name) || (o.mode == HARNESS_TEST && strcmp(name, REFERENCE) == 0))
             continue;
         struct fcnn_backend *be;
-        if (fcnn_backend_open(name, NULL, &be) != FCNN_OK) {
+        int open_status = fcnn_backend_open(name, NULL, &be);
+        if (open_status == FCNN_ERR_NO_DEVICE) {
+            /* Nothing of this backend's kind is installed here: the one honest skip. */
             harness_skip_backend(&h, name, fcnn_last_error());
+            absent++;
+            continue;
+        }
+        if (open_status != FCNN_OK) {
+            /* It is here but does not work (a kernel that does not build, a broken
+             * $FCNN_KERNEL_DIR, a device error): that is a failure, never a skip. */
+            harness_fail_backend(&h, name, fcnn_last_error());
             continue;
         }
         if (o.mode != HARNESS_PERF) /* perf heads its table with this */
@@ -203,6 +214,12 @@ int main(int argc, char **argv)
 
     harness_print_totals(&h);
     status = harness_exit_status(&h);
+    /* A backend with no device here was not checked at all: even when everything else
+     * passed, the run says SKIP rather than let its absence read as a pass. */
+    if (status == 0 && absent) {
+        fprintf(stdout, "%d backend(s) have no device here; their cases were skipped\n", absent);
+        status = 77;
+    }
     for (int i = 0; i < target_count; i++)
         fcnn_backend_close(targets[i]);
     fcnn_backend_close(ref);

@@ -531,6 +531,15 @@ static void add_relu_cases(struct harness_case_list *list)
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         fill_relu(add_case(list), &shapes[i]);
+    /* In place, as the network runs it (dx = dy): a kernel that reads dy after writing dx
+     * differs here only. */
+    for (size_t i = 0; i < 3; i++) {
+        struct harness_case *c = add_case(list);
+        fill_relu(c, &shapes[i]);
+        size_t len = strlen(c->id);
+        snprintf(c->id + len - 1, sizeof c->id - len + 1, ",in place)");
+        c->t[2].alias = 2; /* dx is dy */
+    }
 }
 
 /* --- dense ------------------------------------------------------------------------------ */

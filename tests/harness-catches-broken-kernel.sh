@@ -1,85 +1,121 @@
 #!/bin/sh
-# The harness must be able to fail (issue 4): plant a bug in a copy of one OpenCL kernel
-# source, load the copies through the kernel-override directory ($FCNN_KERNEL_DIR), and
-# check that tests/backend-ops reports the op that uses it as FAILED and exits 1, while the
-# same run on untouched copies passes (so the failure is the planted bug's doing).
+# The harness must be able to fail. Bugs are planted in copies of OpenCL kernel sources,
+# loaded through the kernel-override directory ($FCNN_KERNEL_DIR), and tests/backend-ops
+# must report EVERY variant that uses the broken file as FAILED (the registry says which,
+# through tests/opencl-variant-files) and exit 1, while the same run on untouched copies
+# passes, so the failures are the planted bugs' doing. A kernel that no longer compiles
+# must fail the run too, in test and in grad mode: a backend that is here but cannot be
+# opened is a failure, never a skip.
 #
-# What to break, overridable from the environment:
-#   PLANT_FILE  the kernel source under kernels/ to copy and break
-#   PLANT_OP    the harness op (-o) whose cases run that kernel
-#   PLANT_SED   a sed expression that plants the bug; it must change the file, or this
-#               test stops with a hard error (99) instead of passing vacuously
-# For example, to break the ReLU backward instead:
-#   PLANT_FILE=relu.cl PLANT_OP=relu_bwd PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
+# The plants, one per line: FILE SED-EXPRESSION. PLANT_FILE and PLANT_SED replace them
+# with one of your own, e.g.
+#   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
+# A sed expression that changes nothing stops the test with a hard error (99) instead of
+# letting it pass vacuously.
 #
-# Exit: 0 the bug was caught; 1 it was not; 77 (SKIP) no opencl backend or device here;
-# 99 the test could not be set up.
+# Exit: 0 every bug was caught; 1 one was not; 77 (SKIP) no OpenCL platform or device here
+# (or a build without the opencl backend); 99 the test could not be set up.
 set -u
 
-PLANT_FILE=${PLANT_FILE:-pool.cl}
-PLANT_OP=${PLANT_OP:-maxpool_fwd}
-PLANT_SED=${PLANT_SED:-'s/ > / < /g'} # every max comparison becomes a min
+PLANTS='pool.cl s/ > / < /g
+conv2d_tiled.cl s/, wv\[v\], acc/, -wv[v], acc/g
+conv2d_filter.cl s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
+gemm.cl s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g'
+if [ -n "${PLANT_FILE:-}" ] || [ -n "${PLANT_SED:-}" ]; then
+    PLANTS="${PLANT_FILE:?set PLANT_FILE too} ${PLANT_SED:?set PLANT_SED too}"
+fi
 
 srcdir=${srcdir:-.}
 harness=./tests/backend-ops
+variant_files=./tests/opencl-variant-files
+[ -x "$harness" ] || { echo "cannot find $harness: run from the build directory"; exit 99; }
 
-if [ ! -x "$harness" ]; then
-    echo "cannot find $harness: run from the build directory (make check does)"
-    exit 99
-fi
-
-# PLANT_OP must name an op (the harness lists its cases, or exits 2).
-"$harness" -o "$PLANT_OP" -l >/dev/null 2>&1 || { echo "PLANT_OP: no op named '$PLANT_OP'"; exit 99; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-planted.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
 
-mkdir "$tmp/clean" "$tmp/broken"
-if ! ls "$srcdir"/kernels/*.cl >/dev/null 2>&1; then
-    # No kernel sources: only right without an opencl backend in this build (or a device
-    # to run it), where the harness answers 77.
-    "$harness" -b opencl -o "$PLANT_OP" >"$tmp/log" 2>&1
+if [ ! -x "$variant_files" ]; then
+    # Only right in a build without the opencl backend, where the harness says so.
+    "$harness" -b opencl -o load_batch >"$tmp/log" 2>&1
     status=$?
-    [ "$status" -eq 77 ] && { echo "no opencl backend here: skipped"; exit 77; }
-    echo "the opencl backend runs but $srcdir/kernels has no .cl sources"
-    exit 99
+    cat "$tmp/log"
+    [ "$status" -eq 77 ] && { echo "SKIP: no opencl backend in this build"; exit 77; }
+    echo "the opencl backend is built but $variant_files is missing"; exit 99
 fi
-cp "$srcdir"/kernels/*.cl "$tmp/clean/" || exit 99
-cp "$srcdir"/kernels/*.cl "$tmp/broken/" || exit 99
+ls "$srcdir"/kernels/*.cl >/dev/null 2>&1 || { echo "no kernel sources in $srcdir/kernels"; exit 99; }
+mkdir "$tmp/clean" && cp "$srcdir"/kernels/*.cl "$tmp/clean/" || exit 99
 
-# The control run: the untouched copies, loaded the same way, must pass.
-FCNN_KERNEL_DIR=$tmp/clean "$harness" -b opencl -o "$PLANT_OP" >"$tmp/clean.log" 2>&1
+# What each plant breaks: the variants that use its file, and their ops.
+all_ops=
+n=0
+echo "$PLANTS" | while read -r file expr; do
+    n=$((n + 1))
+    "$variant_files" "$file" >"$tmp/victims.$n" || { echo "no variant uses kernels/$file"; exit 99; }
+done || exit 99
+all_ops=$(cat "$tmp"/victims.* | awk '{ print $1 }' | sort -u)
+op_args() { for op in $1; do printf -- '-o %s ' "$op"; done; }
+
+# The control: the untouched copies, loaded the same way, pass on every op involved.
+FCNN_KERNEL_DIR=$tmp/clean "$harness" -b opencl $(op_args "$all_ops") >"$tmp/clean.log" 2>&1
 status=$?
 case $status in
-    0) ;;
-    77) echo "no opencl backend or device here: skipped"; cat "$tmp/clean.log"; exit 77 ;;
-    *) echo "the control run, with unmodified kernels, exited $status:"
-       cat "$tmp/clean.log"; exit 99 ;;
+    0) echo "control: unmodified copies pass ($(tail -n 1 "$tmp/clean.log"))" ;;
+    77) cat "$tmp/clean.log"; echo "SKIP: no OpenCL device here"; exit 77 ;;
+    *) cat "$tmp/clean.log"; echo "the control run, with unmodified kernels, exited $status"
+       exit 99 ;;
 esac
 
-if [ ! -f "$tmp/broken/$PLANT_FILE" ]; then
-    echo "kernels/$PLANT_FILE does not exist: set PLANT_FILE to a file in kernels/"
-    exit 99
-fi
-sed "$PLANT_SED" "$srcdir/kernels/$PLANT_FILE" >"$tmp/broken/$PLANT_FILE" || exit 99
-if cmp -s "$srcdir/kernels/$PLANT_FILE" "$tmp/broken/$PLANT_FILE"; then
-    echo "PLANT_SED '$PLANT_SED' changed nothing in kernels/$PLANT_FILE:"
-    echo "point PLANT_FILE and PLANT_SED at the kernel's current code"
-    exit 99
-fi
-echo "planted in kernels/$PLANT_FILE:"
-diff "$srcdir/kernels/$PLANT_FILE" "$tmp/broken/$PLANT_FILE"
+failures=0
+n=0
+while read -r file expr; do
+    n=$((n + 1))
+    rm -rf "$tmp/broken" && mkdir "$tmp/broken" && cp "$tmp/clean"/*.cl "$tmp/broken/" || exit 99
+    [ -f "$tmp/clean/$file" ] || { echo "kernels/$file does not exist"; exit 99; }
+    sed "$expr" "$tmp/clean/$file" >"$tmp/broken/$file" || exit 99
+    if cmp -s "$tmp/clean/$file" "$tmp/broken/$file"; then
+        echo "the plant '$expr' changed nothing in kernels/$file: point it at the current code"
+        exit 99
+    fi
+    echo "=== planted in kernels/$file ($expr):"
+    diff "$tmp/clean/$file" "$tmp/broken/$file"
+    ops=$(awk '{ print $1 }' "$tmp/victims.$n" | sort -u)
+    FCNN_KERNEL_DIR=$tmp/broken "$harness" -b opencl $(op_args "$ops") >"$tmp/broken.log" 2>&1
+    status=$?
+    grep -E " FAILED$|passed, .* failed" "$tmp/broken.log"
+    if [ "$status" -ne 1 ]; then
+        echo "FAIL: the harness exited $status on broken kernels/$file, not 1"
+        failures=$((failures + 1))
+    fi
+    while read -r op variant; do
+        if grep -q "^$op(.*) opencl:$variant FAILED\$" "$tmp/broken.log"; then
+            echo "caught: $op variant $variant"
+        else
+            echo "FAIL: $op variant $variant uses kernels/$file but no case of it failed"
+            failures=$((failures + 1))
+        fi
+    done <"$tmp/victims.$n"
+done <<EOF_PLANTS
+$PLANTS
+EOF_PLANTS
 
-FCNN_KERNEL_DIR=$tmp/broken "$harness" -b opencl -o "$PLANT_OP" >"$tmp/broken.log" 2>&1
-status=$?
-cat "$tmp/broken.log"
-if [ "$status" -ne 1 ]; then
-    echo "the harness exited $status on the broken kernel: it should have failed (1)"
-    exit 1
+# A kernel that does not compile: the backend cannot open, and both modes must fail.
+if [ -z "${PLANT_FILE:-}" ]; then
+    rm -rf "$tmp/broken" && mkdir "$tmp/broken" && cp "$tmp/clean"/*.cl "$tmp/broken/" || exit 99
+    echo "this is not OpenCL C" >>"$tmp/broken/data.cl"
+    for mode in test grad; do
+        FCNN_KERNEL_DIR=$tmp/broken "$harness" "$mode" -b opencl -o load_batch -o relu_bwd \
+            >"$tmp/open.log" 2>&1
+        status=$?
+        if [ "$status" -eq 1 ] && grep -q "^backend opencl is here but failed to open" "$tmp/open.log"; then
+            echo "caught: a kernel that does not compile fails $mode mode"
+        else
+            cat "$tmp/open.log"
+            echo "FAIL: $mode mode exited $status with a kernel that does not compile (1 expected)"
+            failures=$((failures + 1))
+        fi
+    done
 fi
-if ! grep -q "^$PLANT_OP(.* opencl.* FAILED\$" "$tmp/broken.log"; then
-    echo "the harness exited 1 but reported no $PLANT_OP case as FAILED"
-    exit 1
-fi
-echo "the planted bug in kernels/$PLANT_FILE was caught"
+
+[ "$failures" -eq 0 ] || { echo "$failures planted bug(s) not caught"; exit 1; }
+echo "every planted bug was caught"
 exit 0

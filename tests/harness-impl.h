@@ -43,6 +43,8 @@ struct harness_tensor_spec {
     double lo, hi;
     int classes;  /* INIT_LABELS */
     bool omitted; /* an optional tensor left out: NULL in the call */
+    int alias;    /* 1 + the index of an earlier input whose buffer this output shares (an
+                     op run in place, as relu_bwd with dx = dy); 0: a buffer of its own */
 };
 
 size_t spec_count(const struct harness_tensor_spec *spec);

@@ -78,6 +78,10 @@ bool placed_call_init(struct placed_call *pc, struct fcnn_backend *be,
         pc->call.t[i] = NULL;
         if (s->omitted)
             continue;
+        if (s->alias) { /* in place: the very descriptor of the tensor it shares */
+            pc->call.t[i] = &pc->t[s->alias - 1].desc;
+            continue;
+        }
         struct placed_tensor *pt = &pc->t[i];
         size_t bytes = spec_bytes(s);
         pt->total = before + bytes + GUARD_BYTES;
@@ -150,10 +154,20 @@ bool placed_call_collect(struct placed_call *pc, void *const host[], void *out[]
     bool ok = true;
     why[0] = '\0';
 
+    /* An input that an output shares (in place) is expected to change: its final bytes
+     * are that output's. */
+    int written_as[FCNN_OP_MAX_TENSORS];
     for (int i = 0; i < count; i++) {
         out[i] = NULL;
+        written_as[i] = -1;
+    }
+    for (int i = 0; i < count; i++)
+        if (!c->t[i].omitted && c->t[i].alias)
+            written_as[c->t[i].alias - 1] = i;
+
+    for (int i = 0; i < count; i++) {
         const struct harness_tensor_spec *s = &c->t[i];
-        if (s->omitted)
+        if (s->omitted || s->alias)
             continue;
         const struct placed_tensor *pt = &pc->t[i];
         const char *name = fcnn_op_tensor_name(c->op, i);
@@ -185,7 +199,10 @@ bool placed_call_collect(struct placed_call *pc, void *const host[], void *out[]
             ok = false;
         }
 
-        if (fcnn_op_tensor_role(c->op, i) == FCNN_IN) {
+        if (written_as[i] >= 0) {
+            out[written_as[i]] = harness_xmalloc(bytes);
+            memcpy(out[written_as[i]], image + before, bytes);
+        } else if (fcnn_op_tensor_role(c->op, i) == FCNN_IN) {
             if (memcmp(image + before, host[i], bytes) != 0) {
                 size_t j = 0;
                 while (image[before + j] == ((const uint8_t *)host[i])[j])

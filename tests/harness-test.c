@@ -127,6 +127,38 @@ static void check_backend(struct harness *h, const struct harness_case *c,
     fcnn_backend_force_variant(be, c->op, NULL);
 }
 
+static bool variant_passed_a_case(const struct harness *h, enum fcnn_op op, const char *target)
+{
+    for (int i = 0; i < h->result_count; i++)
+        if (h->results[i].op == op && h->results[i].verdict == HARNESS_PASSED &&
+            strcmp(h->results[i].target, target) == 0)
+            return true;
+    return false;
+}
+
+/* A variant that answered "unsupported" to every case of its op was never checked at all,
+ * however many cases "passed" around it: that is a hole in the table or a predicate that
+ * refuses everything, and either is a failure of the run. */
+static void check_every_variant_ran(struct harness *h, struct fcnn_backend *be)
+{
+    for (int op = 0; op < FCNN_OP_COUNT; op++) {
+        if (!h->op_selected[op])
+            continue;
+        int variants = fcnn_backend_variant_count(be, op);
+        for (int v = 0; v < variants; v++) {
+            const char *variant = fcnn_backend_variant_name(be, op, v);
+            char target[96], id[96];
+            harness_target_name(be, variant, target, sizeof target);
+            if (!variant || variant_passed_a_case(h, op, target))
+                continue;
+            snprintf(id, sizeof id, "%s(every case)", fcnn_op_name(op));
+            harness_record(h, op, id, target, HARNESS_FAILED,
+                           "this variant passed no case of the table: it is registered but "
+                           "was never shown to work");
+        }
+    }
+}
+
 void harness_run_test(struct harness *h, struct fcnn_backend *ref,
                       struct fcnn_backend *const *targets, int target_count)
 {
@@ -162,4 +194,6 @@ void harness_run_test(struct harness *h, struct fcnn_backend *ref,
         free_all(expected);
     }
     harness_case_list_free(&list);
+    for (int b = 0; b < target_count; b++)
+        check_every_variant_ran(h, targets[b]);
 }

@@ -87,9 +87,16 @@ void harness_record(struct harness *h, enum fcnn_op op, const char *id, const ch
     r->verdict = verdict;
 }
 
+void harness_fail_backend(struct harness *h, const char *name, const char *why)
+{
+    fprintf(h->out, "backend %s is here but failed to open: %s\n", name, why);
+    /* One failure for the backend as a whole, under an id that says what it is. */
+    harness_record(h, FCNN_OP_COUNT, "open", name, HARNESS_FAILED, why);
+}
+
 void harness_skip_backend(struct harness *h, const char *name, const char *why)
 {
-    fprintf(h->out, "backend %s cannot run here: %s\n", name, why);
+    fprintf(h->out, "backend %s has no device here: %s\n", name, why);
     /* Count every case it would have run, so the totals show what was not checked. */
     if (h->mode == HARNESS_GRAD) {
         struct harness_grad_case_list list = { 0 };

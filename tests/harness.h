@@ -59,8 +59,10 @@ void harness_run_grad(struct harness *h, struct fcnn_backend *be);
 /* perf: the model's layer shapes on every variant of `be`. */
 void harness_run_perf(struct harness *h, struct fcnn_backend *be);
 
-/* A backend that cannot run here (it failed to open): each of its cases is skipped. */
+/* A backend with no device here at all (FCNN_ERR_NO_DEVICE): each of its cases is skipped. */
 void harness_skip_backend(struct harness *h, const char *name, const char *why);
+/* A backend that is here but failed to open: one failure, recorded under the id "open". */
+void harness_fail_backend(struct harness *h, const char *name, const char *why);
 
 /* Prints the ids of the cases of the current mode, one a line. */
 void harness_list_cases(struct harness *h);

@@ -2,13 +2,17 @@
 #
 # make check runs:
 #   tests/test-ref-ops                      the reference ops against hand-computed cases
-#   tests/backend-ops-test.sh               every backend and variant against ref (SKIP when
+#   tests/backend-ops-test.sh               every backend and variant against ref, then the
+#                                           convolutions with a cut column budget (SKIP when
 #                                           the build has no backend besides ref)
 #   tests/backend-ops-grad.sh               every backward op of every backend, ref included,
 #                                           against finite differences
 #   tests/harness-catches-broken-ref        the harness fails sabotaged copies of ref's ops
-#   tests/harness-catches-broken-kernel.sh  the harness fails a planted bug in an OpenCL
-#                                           kernel (SKIP without the opencl backend)
+#   tests/harness-catches-broken-kernel.sh  the harness fails every variant that uses a
+#                                           kernel file with a planted bug (pool, tiled
+#                                           convolutions, filter gradient, gemm), and a
+#                                           kernel that does not compile (SKIP only without
+#                                           an OpenCL device)
 
 # The harness library, shared by the command line and the planted-bug tests.
 HARNESS_SOURCES = \

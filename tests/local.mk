@@ -9,12 +9,24 @@ tests_test_backends_agree_LDADD = $(FCNN_LIBS)
 tests_test_bn_dropout_agree_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/cli-options.sh tests/train-e2e.sh \
-	tests/checkpoint-e2e.sh tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh
-EXTRA_DIST += tests/expect.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh tests/lsan.supp \
-	tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh
+	tests/checkpoint-e2e.sh tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh \
+	tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
+EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh \
+	tests/checkpoint-e2e.sh tests/lsan.supp tests/opencl-cli.sh tests/files-refused.sh \
+	tests/resume-settings.sh tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
 
 # Script tests find the program under test here, whatever the build directory; in a
 # sanitizer build, LeakSanitizer skips what fontconfig keeps for the process's lifetime.
+# Each test gets a cache directory of its own in the build tree (tests/NAME.log.cache):
+# nothing a test does reads or writes the user's ~/.cache, its verdict cannot depend on
+# what an earlier run left there, and tests running in parallel do not race on one
+# tuning file.
 AM_TESTS_ENVIRONMENT = FCNN='$(abs_top_builddir)/fcnn'; srcdir='$(srcdir)'; \
+	XDG_CACHE_HOME='$(abs_top_builddir)/$@.cache'; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
-	export FCNN srcdir LSAN_OPTIONS;
+	export FCNN srcdir XDG_CACHE_HOME LSAN_OPTIONS;
+
+clean-local: clean-test-caches
+clean-test-caches:
+	-rm -rf tests/*.log.cache tests/fuzz/*.log.cache
+.PHONY: clean-test-caches

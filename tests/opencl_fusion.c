@@ -8,7 +8,9 @@
  * the whole one and ones broken after each step (a transfer, a relu that is not in place,
  * a bias of another tensor), on the model's shapes and odd ones (windows that leave rows
  * and columns uncovered, 3x3 windows), with fusion on and off, and checks that fusion did
- * happen where it should, so that a pass is not a vacuous one. */
+ * happen where it should, so that a pass is not a vacuous one. Then it makes the deferred
+ * kernel's launch fail (FCNN_OPENCL_FAULT) wherever a deferred op can finally run: the
+ * failure must come back, named after the deferred op, never dropped. */
 #include <config.h>
 
 #include <math.h>
@@ -175,6 +177,52 @@ static void check_shape(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool
     free(got_db);
 }
 
+/* The launch of a deferred chain fails: when bias_bwd completes it, when a sync flushes
+ * it, and when freeing a buffer flushes it (which cannot report: the next sync must). */
+static void check_deferred_failures(struct fcnn_backend *ocl, const struct shape *s)
+{
+    struct run r = { .be = ocl };
+    place(&r, s);
+    struct fcnn_buffer *other;
+    struct fcnn_pool_params pool = { .ph = s->size, .pw = s->size, .sh = s->size,
+                                     .sw = s->size };
+    static const char *const expected[] = {
+        "maxpool_bwd with relu_bwd and bias_bwd (fused): clEnqueueNDRangeKernel",
+        "maxpool_bwd (deferred for fusion): clEnqueueNDRangeKernel",
+        "maxpool_bwd with relu_bwd (deferred and fused): clEnqueueNDRangeKernel",
+    };
+    for (int scenario = 0; scenario < 3; scenario++) {
+        test_check(fcnn_sync(ocl) == FCNN_OK, "sync before scenario %d", scenario);
+        ocl_fault_reset();
+        setenv("FCNN_OPENCL_FAULT", "enqueue:1", 1);
+        int status = fcnn_maxpool_bwd(ocl, &r.x, &r.dy, &r.dx, &pool);
+        test_check(status == FCNN_OK, "scenario %d: maxpool_bwd was not deferred: %s", scenario,
+                   fcnn_last_error());
+        if (scenario != 1)
+            test_check(fcnn_relu_bwd(ocl, &r.x, &r.dx, &r.dx) == FCNN_OK,
+                       "scenario %d: relu_bwd was not absorbed", scenario);
+        if (scenario == 0) {
+            status = fcnn_bias_bwd(ocl, &r.dx, &r.db);
+        } else if (scenario == 1) {
+            status = fcnn_sync(ocl);
+        } else {
+            test_check(fcnn_buffer_alloc(ocl, 64, &other) == FCNN_OK, "allocating");
+            fcnn_buffer_free(ocl, other);
+            status = fcnn_sync(ocl);
+        }
+        unsetenv("FCNN_OPENCL_FAULT");
+        test_check(status == FCNN_ERR_DEVICE && strstr(fcnn_last_error(), expected[scenario]) &&
+                       strstr(fcnn_last_error(), "CL_OUT_OF_RESOURCES"),
+                   "scenario %d: the failed launch came back as status %d, '%s'; expected "
+                   "'%s...: CL_OUT_OF_RESOURCES'", scenario, status, fcnn_last_error(),
+                   expected[scenario]);
+        if (test_check(fcnn_sync(ocl) == FCNN_OK, "scenario %d: the failure came back twice",
+                       scenario))
+            printf("ok   a failed deferred launch is reported: %s\n", expected[scenario]);
+    }
+    fcnn_buffer_free(ocl, r.buffer);
+}
+
 int main(void)
 {
     test_skip_without_opencl("opencl-fusion");
@@ -198,6 +246,8 @@ int main(void)
         struct test_rng rng = { 42 };
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             check_shape(ref, ocl, fusing, &shapes[i], &rng);
+        if (fusing)
+            check_deferred_failures(ocl, &shapes[2]);
         fcnn_backend_close(ocl);
     }
     unsetenv("FCNN_FUSE");

@@ -13,9 +13,16 @@ void test_skip_without_opencl(const char *test)
 {
     cl_platform_id platforms[8];
     cl_uint platform_count = 0;
-    if (clGetPlatformIDs(8, platforms, &platform_count) != CL_SUCCESS || platform_count == 0) {
+    cl_int status = clGetPlatformIDs(8, platforms, &platform_count);
+    /* The ICD loader answers CL_PLATFORM_NOT_FOUND_KHR (-1001) when no driver is installed;
+     * any other error is a broken installation, which is a failure, not a reason to skip. */
+    if (status == -1001 || (status == CL_SUCCESS && platform_count == 0)) {
         printf("%s: SKIP: no OpenCL platform on this machine\n", test);
         exit(TEST_SKIP);
+    }
+    if (status != CL_SUCCESS) {
+        printf("%s: FAIL: clGetPlatformIDs failed with %d\n", test, (int)status);
+        exit(1);
     }
     for (cl_uint p = 0; p < platform_count && p < 8; p++) {
         cl_uint devices = 0;

@@ -23,6 +23,8 @@
 #include "core/status.h"
 #include "train/train.h"
 
+#include "test-data.h"
+
 #define STEPS 200
 #define ADAM_STEPS 20
 #define BATCH 32
@@ -213,29 +215,46 @@ static int check_sgd(struct run *ref, const char *name, const struct fcnn_datase
 int main(void)
 {
     const char *dir = fcnn_data_dir(NULL);
+    if (!test_data_installed(dir)) {
+        printf("SKIP: no Fashion-MNIST in %s (install dataset-fashion-mnist)\n", dir);
+        return 77;
+    }
     struct fcnn_dataset train, test;
     if (fcnn_dataset_load(dir, FCNN_TRAINING_SET, STEPS * BATCH, &train) != FCNN_OK ||
         fcnn_dataset_load(dir, FCNN_TEST_SET, TEST_IMAGES, &test) != FCNN_OK) {
-        printf("SKIP: no Fashion-MNIST (%s)\n", fcnn_last_error());
-        return 77;
+        printf("FAIL: the installed Fashion-MNIST does not load: %s\n", fcnn_last_error());
+        return 1;
     }
-    /* Which backends can run here; without one besides ref there is nothing to compare. */
+    /* Which backends can run here. One with no device at all is the only one left out; one
+     * that is here but does not open is a failure. Without any besides ref: nothing to
+     * compare, a skip. */
     const char *others[8];
-    int count = 0;
+    int count = 0, broken = 0;
     for (int b = 0; b < fcnn_backend_count() && count < 8; b++) {
         const char *name = fcnn_backend_name_at(b);
         struct fcnn_backend *be;
         if (strcmp(name, "ref") == 0)
             continue;
-        if (fcnn_backend_open(name, NULL, &be) != FCNN_OK) {
-            printf("%s: cannot open (%s): not compared\n", name, fcnn_last_error());
+        int status = fcnn_backend_open(name, NULL, &be);
+        if (status == FCNN_ERR_NO_DEVICE) {
+            printf("%s: no device here (%s): not compared\n", name, fcnn_last_error());
+            continue;
+        }
+        if (status != FCNN_OK) {
+            printf("FAIL %s: is here but failed to open: %s\n", name, fcnn_last_error());
+            broken++;
             continue;
         }
         fcnn_backend_close(be);
         others[count++] = name;
     }
+    if (broken) {
+        fcnn_dataset_free(&train);
+        fcnn_dataset_free(&test);
+        return 1;
+    }
     if (!count) {
-        printf("SKIP: no backend besides ref can run here\n");
+        printf("SKIP: no backend besides ref has a device here\n");
         return 77;
     }
 

@@ -4,7 +4,7 @@ if HAVE_OPENCL
 libfcnn_a_SOURCES += \
 	%reldir%/ocl.h %reldir%/ocl_registry.h %reldir%/ocl_conv.h \
 	%reldir%/ocl_backend.c %reldir%/ocl_device.c %reldir%/ocl_buffer.c \
-	%reldir%/ocl_error.c %reldir%/ocl_source.c %reldir%/ocl_cache.c \
+	%reldir%/ocl_error.c %reldir%/ocl_fault.c %reldir%/ocl_source.c %reldir%/ocl_cache.c \
 	%reldir%/ocl_program.c %reldir%/ocl_launch.c %reldir%/ocl_registry.c \
 	%reldir%/ocl_tune.c %reldir%/ocl_tune_store.c %reldir%/ocl_fuse.c %reldir%/ocl_profile.c \
 	%reldir%/ocl_report.c %reldir%/ocl_clblast.c %reldir%/ocl_gemm.c \

@@ -54,6 +54,13 @@ int ocl_failure(const char *call, cl_int status);
             return ocl_failure(#call_name, ocl_check_status_);                             \
     } while (0)
 
+/* Test-only: the Nth call of a kind fails when $FCNN_OPENCL_FAULT asks (ocl_fault.c);
+ * CL_SUCCESS otherwise. Called just before the real call it stands in for. */
+enum ocl_fault_kind { OCL_FAULT_ALLOC, OCL_FAULT_ENQUEUE, OCL_FAULT_BUILD, OCL_FAULT_KIND_COUNT };
+cl_int ocl_fault(enum ocl_fault_kind kind);
+/* Counts from zero again (for tests that aim at one call). */
+void ocl_fault_reset(void);
+
 /* Returns from the calling function when an fcnn status is not FCNN_OK. */
 #define OCL_TRY(expr)                                                                      \
     do {                                                                                   \
@@ -239,6 +246,10 @@ struct ocl_fusion {
     enum ocl_fusion_stage stage;
     struct ocl_kept_call pool;
     long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
+    /* A deferred op's failure met where nothing could report it (freeing a buffer): the
+     * next flush returns it, so it is never dropped. 0: none. */
+    int kept_status;
+    char kept_message[1024];
 };
 
 struct ocl_context {
@@ -258,6 +269,10 @@ struct ocl_context {
 
     /* Per op: the variant forced by options/$FCNN_KERNELS/force_variant, or NULL. */
     const struct ocl_variant *forced[FCNN_OP_COUNT];
+    /* Variants whose programs failed to build at open: left out of every automatic choice
+     * (and tuning) with a warning, instead of failing the whole backend. */
+    const struct ocl_variant *broken[64];
+    int broken_count;
     struct ocl_tuning tuning;
     struct ocl_profile profile;
     struct ocl_fusion fusion;
@@ -379,6 +394,9 @@ void ocl_fusion_open(struct ocl_context *ctx);
 int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, bool *taken);
 /* Enqueues whatever is deferred: before anything that could observe its results. */
 int ocl_fusion_flush(struct ocl_context *ctx);
+/* Keeps the failure fcnn_last_error() describes for the next flush to return (for callers
+ * that cannot return a status). */
+void ocl_fusion_keep_failure(struct ocl_context *ctx);
 
 /* --- profiling (ocl_profile.c) -------------------------------------------------------- */
 

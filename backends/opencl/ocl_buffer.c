@@ -10,6 +10,7 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 {
     struct ocl_context *ctx = opaque;
     cl_int status;
+    OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
     cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
     OCL_CHECK(clCreateBuffer, status);
     *impl = mem;
@@ -19,9 +20,10 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 void ocl_buffer_free(void *opaque, void *impl)
 {
     struct ocl_context *ctx = opaque;
-    /* A deferred op may use the buffer: enqueue it first (a failure here would surface at
-     * the next sync; the slot has no status to return it with). */
-    ocl_fusion_flush(ctx);
+    /* A deferred op may use the buffer: enqueue it first. The slot has no status to return
+     * a failure with, so it is kept for the next flush (every op, transfer and sync). */
+    if (ocl_fusion_flush(ctx) != FCNN_OK)
+        ocl_fusion_keep_failure(ctx);
     /* Deferred by OpenCL until the commands already queued on it have finished. */
     clReleaseMemObject((cl_mem)impl);
     ctx->buffer_generation++;
@@ -66,6 +68,7 @@ int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t 
         /* Grow to the new need; the old buffer stays alive until queued kernels that use
          * it have run (OpenCL defers the release). */
         cl_int status;
+        OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
         cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
         OCL_CHECK(clCreateBuffer, status);
         if (s->mem) {

@@ -18,6 +18,7 @@
  * deferred for an op whose variant is forced, or when FCNN_FUSE=0. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,18 +127,47 @@ static void absorbed(struct ocl_context *ctx, enum fcnn_op op)
         ctx->profile.calls[op]++;
 }
 
+/* A deferred op fails when it finally runs, in the middle of another call: the message
+ * names the op that failed, not the call that happened to flush it. */
+static int deferred_failure(int status, const char *what)
+{
+    char cause[1024];
+    snprintf(cause, sizeof cause, "%s", fcnn_last_error());
+    return fcnn_error(status, "%s: %s", what, cause);
+}
+
+void ocl_fusion_keep_failure(struct ocl_context *ctx)
+{
+    struct ocl_fusion *f = &ctx->fusion;
+    if (f->kept_status)
+        return; /* the first failure is the one to report */
+    f->kept_status = FCNN_ERR_DEVICE;
+    snprintf(f->kept_message, sizeof f->kept_message, "%s", fcnn_last_error());
+}
+
 int ocl_fusion_flush(struct ocl_context *ctx)
 {
     struct ocl_fusion *f = &ctx->fusion;
+    if (f->kept_status) {
+        int status = f->kept_status;
+        f->kept_status = 0;
+        return fcnn_error(status, "%s", f->kept_message);
+    }
     enum ocl_fusion_stage stage = f->stage;
     f->stage = OCL_FUSION_NONE; /* first: the dispatch below must not defer it again */
+    int status = FCNN_OK;
     switch (stage) {
     case OCL_FUSION_NONE:
         return FCNN_OK;
     case OCL_FUSION_POOL: /* the chain went no further: the op as it came */
-        return ocl_dispatch_now(ctx, &f->pool.call);
+        status = ocl_dispatch_now(ctx, &f->pool.call);
+        return status == FCNN_OK ? FCNN_OK
+                                 : deferred_failure(status, "maxpool_bwd (deferred for fusion)");
     case OCL_FUSION_POOL_RELU:
-        return run_fused(ctx, NULL);
+        status = run_fused(ctx, NULL);
+        return status == FCNN_OK ? FCNN_OK
+                                 : deferred_failure(status, "maxpool_bwd with relu_bwd (deferred "
+                                                            "and fused)");
     }
     return FCNN_OK;
 }
@@ -156,7 +186,10 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
         f->stage = OCL_FUSION_NONE;
         absorbed(ctx, FCNN_OP_BIAS_BWD);
         *taken = true;
-        return run_fused(ctx, call->t[1]);
+        int status = run_fused(ctx, call->t[1]);
+        return status == FCNN_OK ? FCNN_OK
+                                 : deferred_failure(status, "maxpool_bwd with relu_bwd and "
+                                                            "bias_bwd (fused)");
     }
     OCL_TRY(ocl_fusion_flush(ctx));
     if (can_start(ctx, call)) {

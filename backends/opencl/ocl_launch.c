@@ -71,8 +71,10 @@ int ocl_launch(struct ocl_context *ctx, struct ocl_kernel *kernel, int dims,
                           "for it (lower its WG_SIZE tunable)",
                           kernel->name, group, kernel->max_local);
     cl_event event, *slot = ocl_profile_event_slot(ctx, &event);
-    cl_int status = clEnqueueNDRangeKernel(ctx->queue, kernel->kernel, (cl_uint)dims, NULL,
-                                           rounded, local, 0, NULL, slot);
+    cl_int status = ocl_fault(OCL_FAULT_ENQUEUE);
+    if (status == CL_SUCCESS)
+        status = clEnqueueNDRangeKernel(ctx->queue, kernel->kernel, (cl_uint)dims, NULL,
+                                        rounded, local, 0, NULL, slot);
     if (status != CL_SUCCESS) {
         char call[128];
         snprintf(call, sizeof call, "clEnqueueNDRangeKernel(%s)", kernel->name);

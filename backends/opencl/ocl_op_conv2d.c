@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include <limits.h>
+#include <stdlib.h>
 
 #include "ocl_conv.h"
 
@@ -25,10 +26,24 @@ static size_t sample_column_bytes(const struct conv_shape *s)
     return s->pixels * s->patch * sizeof(float);
 }
 
+/* The budget, unless $FCNN_OPENCL_COLUMN_BUDGET (bytes) cuts it: the tests set it so that
+ * their small batches take several passes, the path a large evaluation batch takes. */
+static size_t column_budget(const struct ocl_context *ctx)
+{
+    static long long forced = -1;
+    if (forced < 0) {
+        const char *text = getenv("FCNN_OPENCL_COLUMN_BUDGET");
+        char *end;
+        long long value = text && *text ? strtoll(text, &end, 10) : 0;
+        forced = text && *text && !*end && value > 0 ? value : 0;
+    }
+    return forced > 0 ? (size_t)forced : ctx->column_budget;
+}
+
 /* As many samples as the budget holds, at least one. */
 static int samples_per_pass(const struct ocl_context *ctx, const struct conv_shape *s)
 {
-    size_t fit = ctx->column_budget / sample_column_bytes(s);
+    size_t fit = column_budget(ctx) / sample_column_bytes(s);
     if (fit < 1)
         fit = 1;
     return fit < (size_t)s->n ? (int)fit : s->n;

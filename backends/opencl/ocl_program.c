@@ -93,6 +93,13 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
 {
     struct ocl_source source;
     OCL_TRY(ocl_source_load(file, &source));
+    cl_int injected = ocl_fault(OCL_FAULT_BUILD);
+    if (injected != CL_SUCCESS) {
+        int result = fcnn_error(FCNN_ERR_DEVICE, "%s: clBuildProgram: %s (FCNN_OPENCL_FAULT)",
+                                source.origin, ocl_error_name(injected));
+        ocl_source_release(&source);
+        return result;
+    }
     double start = seconds_now();
     uint64_t key = ocl_cache_key(&ctx->identity, source.text, source.size, options);
     cl_program program = from_cache(ctx, file, key, options);

@@ -298,12 +298,49 @@ static int build_variant(struct ocl_context *ctx, const struct ocl_variant *vari
     return FCNN_OK;
 }
 
+static bool is_broken(const struct ocl_context *ctx, const struct ocl_variant *variant)
+{
+    for (int i = 0; i < ctx->broken_count; i++)
+        if (ctx->broken[i] == variant)
+            return true;
+    return false;
+}
+
+bool ocl_variant_broken(const struct ocl_context *ctx, const struct ocl_variant *variant)
+{
+    return is_broken(ctx, variant);
+}
+
+/* A variant whose program does not build on this device is left out from then on, with a
+ * warning, so one bad kernel (or compiler bug) costs that variant, not the backend. A
+ * forced variant is not: its failure is the caller's. Other failures (memory) are
+ * returned as they come. */
+int ocl_variant_ready(struct ocl_context *ctx, const struct ocl_variant *variant, bool *usable)
+{
+    *usable = false;
+    if (is_broken(ctx, variant))
+        return FCNN_OK;
+    int status = build_variant(ctx, variant);
+    if (status == FCNN_OK) {
+        *usable = true;
+        return FCNN_OK;
+    }
+    if (status != FCNN_ERR_DEVICE || ctx->forced[variant->op] == variant ||
+        ctx->broken_count == (int)(sizeof ctx->broken / sizeof ctx->broken[0]))
+        return status;
+    const char *why = fcnn_last_error();
+    fprintf(stderr, "opencl: warning: %s variant '%s' disabled: %.*s\n",
+            fcnn_op_name(variant->op), variant->name, (int)strcspn(why, "\n"), why);
+    ctx->broken[ctx->broken_count++] = variant;
+    return FCNN_OK;
+}
+
 int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
                           int count)
 {
     enum { MAX = OCL_TUNING_MAX_CANDIDATES * OCL_MAX_VARIANT_FILES };
     char options[OCL_TUNING_MAX_CANDIDATES][256];
-    const char *files[MAX], *file_options[MAX];
+    const char *files[MAX] = { 0 }, *file_options[MAX] = { 0 };
     int n = 0;
     for (int v = 0; v < count && v < OCL_TUNING_MAX_CANDIDATES; v++) {
         ocl_variant_options(list[v], options[v], sizeof options[v]);
@@ -312,7 +349,14 @@ int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *con
             file_options[n++] = options[v];
         }
     }
-    return ocl_programs_prebuild(ctx, files, file_options, n);
+    if (ocl_programs_prebuild(ctx, files, file_options, n) == FCNN_OK)
+        return FCNN_OK;
+    /* One of them does not build: find which, one by one, and leave it out. */
+    for (int v = 0; v < count; v++) {
+        bool usable;
+        OCL_TRY(ocl_variant_ready(ctx, list[v], &usable));
+    }
+    return FCNN_OK;
 }
 
 static void list_variants(enum fcnn_op op, char *out, size_t size)
@@ -383,7 +427,7 @@ const struct ocl_variant *ocl_choose_variant(const struct ocl_context *ctx,
     for (int i = 0; i < VARIANT_COUNT; i++) {
         const struct ocl_variant *v = &variants[i];
         if (v->op == call->op && (!best || v->priority > best->priority) &&
-            v->supports(ctx, v, call))
+            !is_broken(ctx, v) && v->supports(ctx, v, call))
             best = v;
     }
     return best;
@@ -399,6 +443,7 @@ int ocl_supporting_variants(const struct ocl_context *ctx, const struct fcnn_op_
     int count = 0;
     for (int i = 0; i < VARIANT_COUNT && count < capacity; i++)
         if (variants[i].op == call->op && !(cpu && (variants[i].flags & OCL_GPU_SHAPED)) &&
+            !is_broken(ctx, &variants[i]) &&
             variants[i].supports(ctx, &variants[i], call))
             out[count++] = &variants[i];
     return count;
@@ -442,6 +487,21 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
         OCL_TRY(ocl_tuned_variant(ctx, call, &variant));
     if (!variant)
         variant = ocl_choose_variant(ctx, call);
+    /* Programs are built at first use: a chosen variant that does not build is left out
+     * and the choice made again among the others. */
+    bool usable = variant == forced;
+    while (variant && !usable) {
+        OCL_TRY(ocl_variant_ready(ctx, variant, &usable));
+        if (!usable) {
+            const struct ocl_variant *tuned = NULL;
+            OCL_TRY(ocl_tuned_variant(ctx, call, &tuned));
+            variant = tuned ? tuned : ocl_choose_variant(ctx, call);
+            if (!variant)
+                return fcnn_error(FCNN_ERR_DEVICE, "opencl: no %s variant that runs this "
+                                  "call builds on this device (see the warnings above)",
+                                  fcnn_op_name(call->op));
+        }
+    }
     if (!variant)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "opencl: no %s variant supports this call",
                           fcnn_op_name(call->op));

@@ -73,6 +73,10 @@ int ocl_run_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
                     const struct fcnn_op_call *call);
 
 /* Builds the programs these variants use, several at a time (before they are timed). */
+/* Builds the variant's programs if need be; one that does not build (and is not forced) is
+ * disabled with a warning: *usable false, FCNN_OK. */
+int ocl_variant_ready(struct ocl_context *ctx, const struct ocl_variant *variant, bool *usable);
+bool ocl_variant_broken(const struct ocl_context *ctx, const struct ocl_variant *variant);
 int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *const list[],
                           int count);
 

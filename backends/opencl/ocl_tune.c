@@ -307,6 +307,8 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     e->seconds = INFINITY;
     e->candidates = 0;
     for (int i = 0; i < count; i++) {
+        if (ocl_variant_broken(ctx, candidates[i]))
+            continue; /* its program did not build: disabled by the prebuild */
         double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds);
         if (e->candidates < OCL_TUNING_MAX_CANDIDATES) {
             e->candidate[e->candidates] = candidates[i];
@@ -376,8 +378,10 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         OCL_TRY(tune(ctx, call, candidates, count, e));
     }
     e->used = true;
-    /* A stored choice may not support this very call (an offset it cannot align to). */
-    if (e->variant && e->variant->supports(ctx, e->variant, call))
-        *out = e->variant;
+    /* A stored choice may not support this very call (an offset it cannot align to), or
+     * may have failed to build on this run: only a current candidate is taken. */
+    for (int i = 0; i < count; i++)
+        if (e->variant && candidates[i] == e->variant)
+            *out = e->variant;
     return FCNN_OK;
 }

@@ -260,7 +260,9 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
     int opt;
 
     opterr = 0; /* we print our own one-line messages */
-    optind = 1;
+    /* 0, not 1: glibc then forgets its place inside a cluster of short options ("-xy"),
+     * which would point into the arguments of an earlier call. */
+    optind = 0;
     while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
         const char *arg = optarg;
         switch (opt) {
@@ -383,6 +385,8 @@ enum fcnn_cli_result fcnn_cli_parse(int argc, char **argv, struct fcnn_options *
                     return FCNN_CLI_USAGE;
                 break;
             }
+            if (optopt) /* a short option, perhaps inside a cluster: name that letter */
+                return usage("unknown option '-%c'", optopt);
             return usage("unknown option '%s'", argv[optind - 1]);
         }
     }

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "core/status.h"
 #include "train/train.h"
 #include "io/checkpoint.h"
+#include "io/dirlock.h"
 #include "nn/model_desc.h"
 #include "report/plot.h"
 #include "train/data_check.h"
@@ -60,8 +62,50 @@ struct run {
     bool usage_error;      /* the failure is a command-line mistake: exit 2 */
     double started;        /* when main began, for the start-up time */
     double backend_opened;
+    int out_lock;          /* the --out directory's lock; -1 (or 0 before setup): none */
+    bool out_locked;
+    int saved_epoch;       /* the last epoch this run saved a checkpoint of; 0: none */
+    int stopped_by;        /* SIGINT or SIGTERM stopped training; 0: it was not stopped */
 };
 
+/* SIGINT and SIGTERM during training: the handler only raises this flag, which the
+ * trainer reads at each step boundary, so a write under way (a checkpoint, history.csv)
+ * completes and no temporary file is left behind. A second signal, while the first waits
+ * for its step boundary, ends fcnn at once. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+}
+
+/* Catches SIGINT and SIGTERM (on), or puts back what was there before (off). A signal
+ * this process was started ignoring (a background job of a script, nohup) stays ignored. */
+static void catch_stop_signals(bool on)
+{
+    static const int signals[] = { SIGINT, SIGTERM };
+    static struct sigaction saved[2];
+    for (int i = 0; i < 2; i++) {
+        if (!on) {
+            sigaction(signals[i], &saved[i], NULL);
+            continue;
+        }
+        sigaction(signals[i], NULL, &saved[i]);
+        if (saved[i].sa_handler == SIG_IGN)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART; /* writes and waits carry on instead of failing with EINTR */
+        sigemptyset(&sa.sa_mask);
+        sigaction(signals[i], &sa, NULL);
+    }
+}
 /* The processes of an MPI job running this one training (alone: size 1). */
 static struct fcnn_dist dist;
 
@@ -430,6 +474,8 @@ static int on_epoch_end(void *user, const struct fcnn_epoch_stats *s)
     int status = fcnn_history_write(r->history_path, r->trainer.history, r->trainer.epoch);
     if (status == FCNN_OK)
         status = save_checkpoint(r);
+    if (status == FCNN_OK && fcnn_checkpoints_available())
+        r->saved_epoch = s->epoch;
     return status;
 }
 
@@ -456,8 +502,16 @@ static int train(struct run *r)
                 "then data, buffers and warm-up %.3f s)\n", fcnn_now() - r->started,
                 r->backend_opened - r->started,
                 fcnn_now() - r->backend_opened);
-    if (status == FCNN_OK)
+    if (status == FCNN_OK) {
+        stop_signal = 0;
+        t->stop = &stop_signal;
+        catch_stop_signals(true);
         status = fcnn_train(t);
+        catch_stop_signals(false);
+        t->stop = NULL;
+        if (t->interrupted)
+            r->stopped_by = stop_signal;
+    }
     if (status == FCNN_OK && t->stopped_early)
         say(r, "Early stopping after epoch %d: restored the weights of the best val_loss (%.4f)\n",
             t->epoch, t->best_val_loss);
@@ -554,11 +608,14 @@ static int report(struct run *r)
     fcnn_print_confusion(stdout, matrix, classes, names);
     printf("\nClassification report\n");
     fcnn_print_classification_report(stdout, matrix, classes, names);
-    status = plot_results(r, matrix, truth, pred);
+    /* The results are printed and the checkpoint is saved: a plot that cannot be written
+     * (a full disk) costs the plots, not the run. */
+    if (plot_results(r, matrix, truth, pred) != FCNN_OK)
+        fprintf(stderr, "fcnn: warning: plots not written: %s\n", fcnn_last_error());
     free(matrix);
     free(truth);
     free(pred);
-    return status;
+    return FCNN_OK;
 }
 
 /* --- the run --- */
@@ -722,7 +779,14 @@ static int setup(struct run *r)
     if (!r->opt.bench) /* the benchmark prints its own heading */
         say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
-    return build(r);
+    /* One run at a time writes into an output directory (rank 0 alone under MPI). */
+    if (!r->opt.bench && !r->opt.tune && fcnn_dist_is_root(&dist)) {
+        status = fcnn_dir_lock(r->opt.out_dir, &r->out_lock);
+        r->out_locked = status == FCNN_OK;
+    }
+    if (status == FCNN_OK)
+        status = build(r);
+    return status;
 }
 
 /* --tune: the warm-up makes the backend time its variants on every shape of the run. */
@@ -812,6 +876,8 @@ static int run(struct run *r)
                 "libjansson-dev and rebuild)\n");
         if (!r->opt.eval_only)
             status = train(r);
+        if (status == FCNN_OK && r->stopped_by)
+            return FCNN_OK; /* main says what was kept and how to go on */
         if (status == FCNN_OK)
             status = report(r);
         if (status == FCNN_OK && r->saved) /* not after a finished run resumed for nothing */
@@ -843,6 +909,26 @@ static void release(struct run *r)
     }
     fcnn_data_free(&r->data);
     fcnn_input_info_free(&r->input);
+    if (r->out_locked)
+        fcnn_dir_unlock(r->out_lock);
+    r->out_locked = false;
+}
+
+/* After SIGINT or SIGTERM stopped training: what is on disk and how to continue. The
+ * exit status is the shell's for a death by that signal (130, 143). */
+static int stopped(const struct run *r)
+{
+    const char *name = r->stopped_by == SIGINT ? "SIGINT" : "SIGTERM";
+    const char *kept = r->saved_epoch ? r->save_path : r->opt.resume_path;
+    int epoch = r->trainer.epoch;
+    if (epoch > 0 && kept && fcnn_checkpoints_available())
+        fprintf(stderr, "fcnn: stopped by %s during epoch %d of %d; %s holds epoch %d: "
+                "continue with: fcnn --resume %s\n", name, epoch + 1, r->trainer.epochs, kept,
+                epoch, kept);
+    else
+        fprintf(stderr, "fcnn: stopped by %s during epoch %d of %d, before any epoch was "
+                "saved: nothing to resume\n", name, epoch + 1, r->trainer.epochs);
+    return 128 + r->stopped_by;
 }
 
 /* One run on the backend the options name (or the automatic choice). */
@@ -935,6 +1021,11 @@ static int fcnn_main(int argc, char **argv)
     int status = run_once(&r);
     if (status != FCNN_OK)
         return fail_run(&r, status);
+    if (r.stopped_by) {
+        int code = stopped(&r);
+        fcnn_dist_finish(&dist);
+        return code;
+    }
     fcnn_dist_finish(&dist);
     return 0;
 }

@@ -6,4 +6,5 @@ libfcnn_a_SOURCES += \
 	%reldir%/rng.c %reldir%/rng.h \
 	%reldir%/clock.c %reldir%/clock.h \
 	%reldir%/quote.c %reldir%/quote.h \
-	%reldir%/file.c %reldir%/file.h
+	%reldir%/file.c %reldir%/file.h \
+	%reldir%/fault.c %reldir%/fault.h

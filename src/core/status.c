@@ -47,3 +47,21 @@ const char *fcnn_status_name(int status)
     }
     return "unknown error";
 }
+
+int fcnn_error_one_line(int status)
+{
+    static _Thread_local char escaped[sizeof last_error];
+    size_t used = 0;
+    for (const unsigned char *c = (const unsigned char *)last_error;
+         *c && used + 5 < sizeof escaped; c++) {
+        if (*c >= 0x20 && *c != 0x7f)
+            escaped[used++] = (char)*c;
+        else if (*c == '\n' || *c == '\t' || *c == '\r')
+            used += (size_t)snprintf(escaped + used, 3, "\\%c",
+                                     *c == '\n' ? 'n' : *c == '\t' ? 't' : 'r');
+        else
+            used += (size_t)snprintf(escaped + used, 5, "\\x%02x", *c);
+    }
+    escaped[used] = '\0';
+    return fcnn_error(status, "%s", escaped);
+}

@@ -29,6 +29,11 @@ int fcnn_error(int status, const char *fmt, ...)
 /* The message recorded by the last failing call on this thread ("" if none). */
 const char *fcnn_last_error(void);
 
+/* Rewrites the recorded message on one line: every control character in it becomes a
+ * visible escape (\n, \t, \xNN). For messages that quote what a file holds (a tensor
+ * name, a parser's excerpt), which may hold anything. Returns `status`. */
+int fcnn_error_one_line(int status);
+
 /* A short name for a status code, for messages that have nothing better. */
 const char *fcnn_status_name(int status);
 

@@ -560,7 +560,7 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
         status = fcnn_checkpoint_bind(ck, model);
     if (status != FCNN_OK) {
         fcnn_checkpoint_close(ck);
-        return status;
+        return fcnn_error_one_line(status); /* names and excerpts come from the file */
     }
     *out = ck;
     return FCNN_OK;
@@ -661,7 +661,7 @@ static int restore_history(const struct fcnn_checkpoint *ck, struct fcnn_trainer
                            &s->epoch, "steps", &s->steps, "loss", &s->loss, "accuracy",
                            &s->accuracy, "val_loss", &s->val_loss, "val_accuracy",
                            &s->val_accuracy, "seconds", &s->seconds, "lr", &s->lr) != 0)
-            return bad(ck, "history row %zu: %s", i + 1, error.text);
+            return fcnn_error_one_line(bad(ck, "history row %zu: %s", i + 1, error.text));
     }
     return FCNN_OK;
 }

@@ -10,6 +10,7 @@
 #include "core/quote.h"
 #include "core/status.h"
 #include "io/history.h"
+#include "core/fault.h"
 
 int fcnn_history_write(const char *path, const struct fcnn_epoch_stats *rows, int count)
 {
@@ -23,9 +24,12 @@ int fcnn_history_write(const char *path, const struct fcnn_epoch_stats *rows, in
         fprintf(w.f, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%g\n", r->epoch, r->loss, r->accuracy,
                 r->val_loss, r->val_accuracy, r->seconds, r->lr);
     }
-    if (ferror(w.f)) {
+    int failed = ferror(w.f) ? errno : 0;
+    if (!failed)
+        failed = fcnn_fault_write("history"); /* the tests' full disk (core/fault.h) */
+    if (failed) {
         status = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(path),
-                            strerror(errno));
+                            strerror(failed));
         fcnn_file_write_abort(&w);
         return status;
     }

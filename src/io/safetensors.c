@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "io/safetensors.h"
+#include "core/fault.h"
 #include "core/file.h"
 #include "core/quote.h"
 #include "core/status.h"
@@ -210,8 +211,18 @@ int fcnn_st_write(const char *path, const struct fcnn_st_tensor *tensors, int co
     if (rc == FCNN_OK) {
         unsigned char len_bytes[8];
         store_le64(len_bytes, header_len);
-        if (fwrite(len_bytes, 1, 8, w.f) != 8 || fwrite(header, 1, header_len, w.f) != header_len ||
-            !write_data(w.f, tensors, count)) {
+        bool ok = fwrite(len_bytes, 1, 8, w.f) == 8 && fwrite(header, 1, header_len, w.f) == header_len;
+        /* The tests' hooks (core/fault.h): a pause to be killed in with half a file written,
+         * and a disk that fills up here. fcnn writes no safetensors file but checkpoints. */
+        if (ok) {
+            fcnn_fault_slow_write("checkpoint");
+            int injected = fcnn_fault_write("checkpoint");
+            if (injected) {
+                errno = injected;
+                ok = false;
+            }
+        }
+        if (!ok || !write_data(w.f, tensors, count)) {
             rc = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(path),
                             strerror(errno));
             fcnn_file_write_abort(&w);
@@ -506,8 +517,10 @@ int fcnn_st_read(const char *path, struct fcnn_st_file *out)
 done:
     free(header);
     fclose(f);
-    if (rc != FCNN_OK)
+    if (rc != FCNN_OK) {
         fcnn_st_free(out);
+        rc = fcnn_error_one_line(rc); /* tensor names and JSON excerpts come from the file */
+    }
     return rc;
 }
 

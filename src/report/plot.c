@@ -17,6 +17,7 @@
 #include <plplot.h>
 
 #include "report/plot.h"
+#include "core/fault.h"
 #include "core/file.h"
 #include "core/quote.h"
 #include "core/status.h"
@@ -113,7 +114,11 @@ static int plot_end(struct plot *p)
     plsstrm(p->previous_stream);
     int status = FCNN_OK;
     static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (p->errcode) {
+    int injected = fcnn_fault_write("plot"); /* the tests' full disk (core/fault.h) */
+    if (injected) {
+        status = fcnn_error(FCNN_ERR_IO, "%s: cannot write: %s", fcnn_quote(p->path),
+                            strerror(injected));
+    } else if (p->errcode) {
         /* PLplot's message is framed by newlines; keep our error to one line. */
         for (char *c = p->errmsg; *c; c++)
             if (*c == '\n')

@@ -100,6 +100,11 @@ static int fetch_and_sum(struct fcnn_backend *be, struct fcnn_split *split, int 
     return FCNN_OK;
 }
 
+static bool stop_requested(const volatile sig_atomic_t *stop)
+{
+    return stop && *stop;
+}
+
 int fcnn_evaluate_shared(struct fcnn_dist *dist, struct fcnn_network *net,
                          struct fcnn_split *split, int batch_size, struct fcnn_pass_stats *stats)
 {
@@ -272,6 +277,11 @@ static int train_epoch(struct fcnn_trainer *t, int epoch, struct fcnn_pass_stats
     double start = fcnn_now(), last_report = start;
 
     for (int step = 0; step < steps && status == FCNN_OK; step++) {
+        if (stop_requested(t->stop)) {
+            /* Let what is queued finish, so the backend is idle when the caller goes on. */
+            t->interrupted = true;
+            return fcnn_sync(be);
+        }
         int first = step * batch;
         int n = count - first < batch ? count - first : batch; /* the last batch may be short */
         status = fcnn_train_step(t, first, n);
@@ -467,12 +477,14 @@ int fcnn_train(struct fcnn_trainer *t)
     int status = fcnn_warm_up(t);
     while (t->epoch < t->epochs && !t->stopped_early && status == FCNN_OK) {
         int epoch = t->epoch + 1;
-        struct fcnn_pass_stats train, val;
+        struct fcnn_pass_stats train = { 0 }, val = { 0 };
         t->opt->lr = fcnn_lr_schedule_at(&t->schedule, t->base_lr, epoch, t->epochs);
         if (t->hooks.epoch_begin)
             t->hooks.epoch_begin(t->hooks.user, epoch, t->epochs);
         double start = fcnn_now();
         status = train_epoch(t, epoch, &train);
+        if (status == FCNN_OK && t->interrupted)
+            break; /* an epoch cut short is dropped whole: it was never saved */
         if (status == FCNN_OK)
             status = average_state(t);
         if (status == FCNN_OK)

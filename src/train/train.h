@@ -4,6 +4,7 @@
 #ifndef FCNN_TRAIN_H
 #define FCNN_TRAIN_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/clock.h"
@@ -55,6 +56,10 @@ struct fcnn_trainer {
     double progress_interval; /* seconds between progress reads; 0: never */
     struct fcnn_train_hooks hooks;
     const struct fcnn_augment *augment; /* training batches only; NULL: none */
+    /* When this is set (a signal handler's flag; NULL: never), training stops at the next
+     * step boundary: the epoch under way is dropped, what was saved after the last
+     * complete epoch stands, and fcnn_train returns FCNN_OK with `interrupted` set. */
+    volatile sig_atomic_t *stop;
 
     /* State carried across epochs (and through checkpoints). */
     int epoch;                        /* epochs completed */
@@ -65,6 +70,7 @@ struct fcnn_trainer {
     float *best_params;               /* the parameters of that epoch (host copy) */
     float *best_state;  /* and the non-trainable state with them (moving statistics) */
     bool stopped_early;
+    bool interrupted;                 /* *stop was seen: training ended before t->epochs */
     bool warmed_up;
     /* Augmentation: the loaded batch before the augment op, and every sample's draws of
      * the epoch (uploaded once per epoch, as the order is). */
