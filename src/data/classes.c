@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/classes.h"
 #include "data/input.h"
@@ -62,7 +63,7 @@ int fcnn_classes_read(const char *path, struct fcnn_class_names *out)
     *out = (struct fcnn_class_names){ 0 };
     FILE *f = fopen(path, "r");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open the class names: %s", path,
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot open the class names: %s", fcnn_quote(path),
                           strerror(errno));
     char line[1024];
     int status = FCNN_OK, number = 0;
@@ -71,28 +72,28 @@ int fcnn_classes_read(const char *path, struct fcnn_class_names *out)
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
             status = fcnn_error(FCNN_ERR_INVALID, "%s:%d: class name longer than %zu bytes",
-                                path, number, sizeof line - 2);
+                                fcnn_quote(path), number, sizeof line - 2);
             break;
         }
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
                        line[len - 1] == '\t'))
             line[--len] = '\0';
         if (!len)
-            status = fcnn_error(FCNN_ERR_INVALID, "%s:%d: empty class name", path, number);
+            status = fcnn_error(FCNN_ERR_INVALID, "%s:%d: empty class name", fcnn_quote(path), number);
         for (int i = 0; status == FCNN_OK && i < out->count; i++)
             if (!strcmp(out->names[i], line))
                 status = fcnn_error(FCNN_ERR_INVALID, "%s:%d: class name '%s' repeats line %d",
-                                    path, number, line, i + 1);
+                                    fcnn_quote(path), number, line, i + 1);
         if (status == FCNN_OK && out->count == FCNN_MAX_CLASSES)
-            status = fcnn_error(FCNN_ERR_INVALID, "%s: more than %d class names", path,
+            status = fcnn_error(FCNN_ERR_INVALID, "%s: more than %d class names", fcnn_quote(path),
                                 FCNN_MAX_CLASSES);
         if (status == FCNN_OK)
             status = add(out, line);
     }
     if (status == FCNN_OK && ferror(f))
-        status = fcnn_error(FCNN_ERR_IO, "%s: read error: %s", path, strerror(errno));
+        status = fcnn_error(FCNN_ERR_IO, "%s: read error: %s", fcnn_quote(path), strerror(errno));
     if (status == FCNN_OK && out->count == 0)
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: no class names in the file", path);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: no class names in the file", fcnn_quote(path));
     fclose(f);
     if (status != FCNN_OK)
         fcnn_classes_free(out);

@@ -11,6 +11,7 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "core/quote.h"
 #include "core/status.h"
 
 const char *const fcnn_class_names[FCNN_CLASSES] = {
@@ -78,7 +79,7 @@ int fcnn_dataset_find(const char *dir, enum fcnn_subset subset, char *images, ch
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return fcnn_error(FCNN_ERR_IO,
                           "%s: no such data directory (install Debian's dataset-fashion-mnist "
-                          "package, or give --data DIR or $FCNN_DATA)", dir);
+                          "package, or give --data DIR or $FCNN_DATA)", fcnn_quote(dir));
     /* MNIST and Fashion-MNIST say "t10k", EMNIST "test". */
     const char *prefixes[2] = { subset == FCNN_TRAINING_SET ? "train" : "t10k",
                                 subset == FCNN_TRAINING_SET ? NULL : "test" };
@@ -95,10 +96,10 @@ int fcnn_dataset_find(const char *dir, enum fcnn_subset subset, char *images, ch
             return FCNN_OK;
         if (found)
             return fcnn_error(FCNN_ERR_IO, "%s/%s.gz: no such file (nor %s without .gz), for %s",
-                              dir, base, base, images);
+                              fcnn_quote(dir), base, base, fcnn_quote(images));
     }
     return fcnn_error(FCNN_ERR_IO, "%s/%s-images-idx3-ubyte.gz: no such file (nor %s-images-"
-                      "idx3-ubyte, nor idx4 for images with channels)", dir, prefixes[0],
+                      "idx3-ubyte, nor idx4 for images with channels)", fcnn_quote(dir), prefixes[0],
                       prefixes[0]);
 }
 

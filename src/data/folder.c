@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/folder.h"
 #include "data/image.h"
@@ -45,7 +46,7 @@ static int list_dir(const char *dir, bool want_dirs, char ***out, int *count)
     *count = 0;
     DIR *d = opendir(dir);
     if (!d)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot read the folder: %s", dir, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot read the folder: %s", fcnn_quote(dir), strerror(errno));
     char **names = NULL;
     int n = 0, capacity = 0, status = FCNN_OK;
     struct dirent *e;
@@ -64,13 +65,13 @@ static int list_dir(const char *dir, bool want_dirs, char ***out, int *count)
             capacity = capacity ? 2 * capacity : 64;
             char **grown = realloc(names, sizeof *grown * (size_t)capacity);
             if (!grown) {
-                status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the folder", dir);
+                status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the folder", fcnn_quote(dir));
                 break;
             }
             names = grown;
         }
         if (!(names[n] = strdup(e->d_name)))
-            status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the folder", dir);
+            status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the folder", fcnn_quote(dir));
         else
             n++;
     }
@@ -105,9 +106,9 @@ int fcnn_folder_classes(const char *root, struct fcnn_class_names *out)
         return status;
     if (count == 0)
         status = fcnn_error(FCNN_ERR_INVALID, "%s: no class folders (expected %s/<class>/<image>)",
-                            root, root);
+                            fcnn_quote(root), fcnn_quote(root));
     else if (count > FCNN_MAX_CLASSES)
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: %d class folders, more than %d", root, count,
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: %d class folders, more than %d", fcnn_quote(root), count,
                             FCNN_MAX_CLASSES);
     if (status == FCNN_OK)
         status = fcnn_classes_copy(count, (const char *const *)names, out);
@@ -151,17 +152,17 @@ static int collect(const char *root, const struct fcnn_class_names *classes, boo
             break;
         if (k == 0 && !allow_empty)
             status = fcnn_error(FCNN_ERR_INVALID, "%s: class folder holds no images (.png, "
-                                ".jpg, .jpeg, .pgm); remove it or add some", dir);
+                                ".jpg, .jpeg, .pgm); remove it or add some", fcnn_quote(dir));
         struct entry *grown = k ? realloc(entries, sizeof *grown * (size_t)(n + k)) : entries;
         if (status == FCNN_OK && !grown)
-            status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the images", dir);
+            status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the images", fcnn_quote(dir));
         if (status == FCNN_OK)
             entries = grown;
         for (int i = 0; i < k && status == FCNN_OK; i++) {
             size_t len = strlen(dir) + strlen(files[i]) + 2;
             char *path = malloc(len);
             if (!path) {
-                status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the images", dir);
+                status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory listing the images", fcnn_quote(dir));
                 break;
             }
             snprintf(path, len, "%s/%s", dir, files[i]);
@@ -180,7 +181,7 @@ static int collect(const char *root, const struct fcnn_class_names *classes, boo
                 known = !strcmp(dirs[i], classes->names[c]);
             if (!known)
                 status = fcnn_error(FCNN_ERR_INVALID, "%s/%s: class folder not among the %d "
-                                    "training classes", root, dirs[i], classes->count);
+                                    "training classes", fcnn_quote(root), dirs[i], classes->count);
         }
         if (status == FCNN_OK || k)
             free_names(dirs, k);
@@ -220,14 +221,14 @@ int fcnn_folder_load(const char *root, const struct fcnn_class_names *classes, b
     if (status != FCNN_OK)
         return status;
     if (total == 0)
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: no images in any class folder", root);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: no images in any class folder", fcnn_quote(root));
     /* A limit keeps an even share of every class, in file order, rather than the first
      * classes only: sample i of the sorted list is kept when it is among its class's
      * first limit * (class size) / total. */
     int keep_total = o->limit > 0 && o->limit < total ? o->limit : total;
     bool *keep = status == FCNN_OK ? calloc((size_t)total, sizeof *keep) : NULL;
     if (status == FCNN_OK && !keep)
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", root);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory", fcnn_quote(root));
     if (status == FCNN_OK) {
         int kept = 0;
         for (int i = 0; i < total && kept < keep_total;) {
@@ -274,7 +275,7 @@ int fcnn_folder_load(const char *root, const struct fcnn_class_names *classes, b
             out->labels = malloc((size_t)keep_total);
             if (!out->images || !out->labels)
                 status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %d images of %dx%dx%d",
-                                    root, keep_total, o->rows, o->cols, o->channels);
+                                    fcnn_quote(root), keep_total, o->rows, o->cols, o->channels);
         }
         if (status != FCNN_OK)
             break;
@@ -293,7 +294,7 @@ int fcnn_folder_load(const char *root, const struct fcnn_class_names *classes, b
             progress(o->progress, root, n, keep_total, start, false);
     }
     if (status == FCNN_OK && n == 0)
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: no image could be decoded", root);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: no image could be decoded", fcnn_quote(root));
     if (status == FCNN_OK)
         progress(o->progress, root, n, keep_total, start, true);
     for (int i = 0; i < total; i++)

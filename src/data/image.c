@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/image.h"
 
@@ -22,7 +23,7 @@ int fcnn_image_read(const char *path, struct fcnn_image *out)
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
     unsigned char magic[8] = { 0 };
     size_t got = fread(magic, 1, sizeof magic, f);
     fclose(f);
@@ -70,23 +71,23 @@ int fcnn_pgm_read(const char *path, struct fcnn_image *out)
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
     long cols, rows, maxval;
     int status = FCNN_OK;
     if (getc(f) != 'P' || getc(f) != '5' || pgm_number(f, &cols) || pgm_number(f, &rows) ||
         pgm_number(f, &maxval))
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: malformed PGM header", path);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: malformed PGM header", fcnn_quote(path));
     else if (cols < 1 || rows < 1 || cols > FCNN_IMAGE_MAX_SIDE || rows > FCNN_IMAGE_MAX_SIDE)
         status = fcnn_error(FCNN_ERR_INVALID, "%s: PGM size %ldx%ld is not 1 to %d per side",
-                            path, rows, cols, FCNN_IMAGE_MAX_SIDE);
+                            fcnn_quote(path), rows, cols, FCNN_IMAGE_MAX_SIDE);
     else if (maxval < 1 || maxval > 255)
         status = fcnn_error(FCNN_ERR_INVALID, "%s: PGM maximum value %ld (only 8-bit PGM, "
-                            "1 to 255, is read)", path, maxval);
+                            "1 to 255, is read)", fcnn_quote(path), maxval);
     size_t bytes = (size_t)(status == FCNN_OK ? rows * cols : 0);
     if (status == FCNN_OK && !(out->pixels = malloc(bytes)))
-        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", path);
+        status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", fcnn_quote(path));
     if (status == FCNN_OK && fread(out->pixels, 1, bytes, f) != bytes)
-        status = fcnn_error(FCNN_ERR_INVALID, "%s: PGM data is truncated", path);
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: PGM data is truncated", fcnn_quote(path));
     fclose(f);
     if (status != FCNN_OK) {
         fcnn_image_free(out);
@@ -104,15 +105,15 @@ int fcnn_pgm_read(const char *path, struct fcnn_image *out)
 int fcnn_pgm_write(const char *path, const struct fcnn_image *img)
 {
     if (img->channels != 1)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: PGM holds grayscale images only", path);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: PGM holds grayscale images only", fcnn_quote(path));
     FILE *f = fopen(path, "wb");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", fcnn_quote(path), strerror(errno));
     size_t bytes = (size_t)img->rows * (size_t)img->cols;
     fprintf(f, "P5\n%d %d\n255\n", img->cols, img->rows);
     bool ok = fwrite(img->pixels, 1, bytes, f) == bytes;
     if (fclose(f) != 0 || !ok)
-        return fcnn_error(FCNN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: write failed: %s", fcnn_quote(path), strerror(errno));
     return FCNN_OK;
 }
 
@@ -191,7 +192,7 @@ int fcnn_image_prepare(const char *path, int rows, int cols, int channels, bool 
     int status = fcnn_image_read(path, out);
     if (status == FCNN_OK && (out->rows != rows || out->cols != cols) && !resize)
         status = fcnn_error(FCNN_ERR_INVALID, "%s: image is %dx%d, not %dx%d like the others "
-                            "(give --image-size HxW to resize)", path, out->rows, out->cols,
+                            "(give --image-size HxW to resize)", fcnn_quote(path), out->rows, out->cols,
                             rows, cols);
     if (status == FCNN_OK)
         status = fcnn_image_to_channels(out, channels);
@@ -202,7 +203,7 @@ int fcnn_image_prepare(const char *path, int rows, int cols, int channels, bool 
         if (!strstr(fcnn_last_error(), path)) {
             char message[512];
             snprintf(message, sizeof message, "%s", fcnn_last_error());
-            status = fcnn_error(status, "%s: %s", path, message);
+            status = fcnn_error(status, "%s: %s", fcnn_quote(path), message);
         }
         fcnn_image_free(out);
     }

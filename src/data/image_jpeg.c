@@ -11,6 +11,7 @@
 
 #include <jpeglib.h>
 
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/image.h"
 
@@ -40,7 +41,7 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
     struct jpeg_decompress_struct cinfo;
     struct jpeg_failure failure;
     cinfo.err = jpeg_std_error(&failure.mgr);
@@ -52,7 +53,7 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
         jpeg_destroy_decompress(&cinfo);
         fclose(f);
         free(pixels);
-        return fcnn_error(FCNN_ERR_INVALID, "%s: cannot decode the JPEG (%s)", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: cannot decode the JPEG (%s)", fcnn_quote(path),
                           failure.message);
     }
     jpeg_create_decompress(&cinfo);
@@ -62,12 +63,12 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
         jpeg_destroy_decompress(&cinfo);
         fclose(f);
         return fcnn_error(FCNN_ERR_INVALID, "%s: CMYK JPEG is not supported (convert it to RGB)",
-                          path);
+                          fcnn_quote(path));
     }
     if (cinfo.image_width > FCNN_IMAGE_MAX_SIDE || cinfo.image_height > FCNN_IMAGE_MAX_SIDE) {
         jpeg_destroy_decompress(&cinfo);
         fclose(f);
-        return fcnn_error(FCNN_ERR_INVALID, "%s: JPEG is %ux%u, larger than %d per side", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: JPEG is %ux%u, larger than %d per side", fcnn_quote(path),
                           cinfo.image_height, cinfo.image_width, FCNN_IMAGE_MAX_SIDE);
     }
     int channels = cinfo.num_components == 1 ? 1 : 3;
@@ -78,7 +79,7 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     if (!pixels) {
         jpeg_destroy_decompress(&cinfo);
         fclose(f);
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", fcnn_quote(path));
     }
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW row = pixels + stride * cinfo.output_scanline;
@@ -98,7 +99,7 @@ int fcnn_jpeg_write(const char *path, const struct fcnn_image *img, int quality)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", fcnn_quote(path), strerror(errno));
     struct jpeg_compress_struct cinfo;
     struct jpeg_failure failure;
     cinfo.err = jpeg_std_error(&failure.mgr);
@@ -106,7 +107,7 @@ int fcnn_jpeg_write(const char *path, const struct fcnn_image *img, int quality)
     if (setjmp(failure.jump)) {
         jpeg_destroy_compress(&cinfo);
         fclose(f);
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot write the JPEG (%s)", path, failure.message);
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot write the JPEG (%s)", fcnn_quote(path), failure.message);
     }
     jpeg_create_compress(&cinfo);
     jpeg_stdio_dest(&cinfo, f);
@@ -125,6 +126,6 @@ int fcnn_jpeg_write(const char *path, const struct fcnn_image *img, int quality)
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     if (fclose(f) != 0)
-        return fcnn_error(FCNN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: write failed: %s", fcnn_quote(path), strerror(errno));
     return FCNN_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/image.h"
 
@@ -18,10 +19,10 @@ int fcnn_png_read(const char *path, struct fcnn_image *out)
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_file(&image, path))
-        return fcnn_error(FCNN_ERR_INVALID, "%s: not a readable PNG (%s)", path, image.message);
+        return fcnn_error(FCNN_ERR_INVALID, "%s: not a readable PNG (%s)", fcnn_quote(path), image.message);
     if (image.width > FCNN_IMAGE_MAX_SIDE || image.height > FCNN_IMAGE_MAX_SIDE) {
         png_image_free(&image);
-        return fcnn_error(FCNN_ERR_INVALID, "%s: PNG is %ux%u, larger than %d per side", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: PNG is %ux%u, larger than %d per side", fcnn_quote(path),
                           image.height, image.width, FCNN_IMAGE_MAX_SIDE);
     }
     /* Alpha is composited onto black by the library when the format drops it. */
@@ -31,11 +32,11 @@ int fcnn_png_read(const char *path, struct fcnn_image *out)
     out->pixels = malloc(bytes);
     if (!out->pixels) {
         png_image_free(&image);
-        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", path);
+        return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", fcnn_quote(path));
     }
     if (!png_image_finish_read(&image, NULL, out->pixels, 0, NULL)) {
         fcnn_image_free(out);
-        return fcnn_error(FCNN_ERR_INVALID, "%s: cannot decode the PNG (%s)", path,
+        return fcnn_error(FCNN_ERR_INVALID, "%s: cannot decode the PNG (%s)", fcnn_quote(path),
                           image.message);
     }
     out->rows = (int)image.height;
@@ -53,6 +54,6 @@ int fcnn_png_write(const char *path, const struct fcnn_image *img)
     image.height = (png_uint_32)img->rows;
     image.format = img->channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
     if (!png_image_write_to_file(&image, path, 0, img->pixels, 0, NULL))
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot write the PNG (%s)", path, image.message);
+        return fcnn_error(FCNN_ERR_IO, "%s: cannot write the PNG (%s)", fcnn_quote(path), image.message);
     return FCNN_OK;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/rng.h"
+#include "core/quote.h"
 #include "core/status.h"
 #include "data/source.h"
 
@@ -45,8 +46,8 @@ static int same_shape(const struct fcnn_dataset *a, const char *a_name,
 {
     if (a->rows == b->rows && a->cols == b->cols && a->channels == b->channels)
         return FCNN_OK;
-    return fcnn_error(FCNN_ERR_INVALID, "%s: images are %dx%dx%d but %s has %dx%dx%d", b_name,
-                      b->rows, b->cols, b->channels, a_name, a->rows, a->cols, a->channels);
+    return fcnn_error(FCNN_ERR_INVALID, "%s: images are %dx%dx%d but %s has %dx%dx%d", fcnn_quote(b_name),
+                      b->rows, b->cols, b->channels, fcnn_quote(a_name), a->rows, a->cols, a->channels);
 }
 
 static int load_idx(const struct fcnn_data_options *o, const char *dir, struct fcnn_data *d)
