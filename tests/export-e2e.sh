@@ -18,6 +18,7 @@ if "$FCNN" --backend=ref --load /nonexistent --eval 2>&1 | grep -q "built withou
 fi
 TEST_ONNX=${TEST_ONNX:-$(dirname "$FCNN")/tests/test-onnx}
 small="--backend=ref --data $DATA --train-limit 320 --test-limit 200"
+evalsmall="--backend=ref --data $DATA --test-limit 200" # --eval refuses training options
 
 "$FCNN" $small --epochs 1 --out "$tmp/run" --export-onnx "$tmp/trained.onnx" > "$tmp/run.out" 2>&1 \
   || fail "training run: $(tail -1 "$tmp/run.out")"
@@ -73,8 +74,8 @@ grep -q 'optimizer/\|"history"\|rng_state' "$tmp/w.header" && fail "weights: hol
 [ "$(grep -o '"dtype":"F32"' "$tmp/w.header" | wc -l)" -eq 6 ] || fail "weights: not 6 tensors"
 
 # --eval from the weights alone gives the full checkpoint's results exactly.
-"$FCNN" $small --load "$ck" --eval --out "$tmp/e1" > "$tmp/e1.out" 2>&1 || fail "eval full: $(tail -1 "$tmp/e1.out")"
-"$FCNN" $small --load "$tmp/w.safetensors" --eval --out "$tmp/e2" > "$tmp/e2.out" 2>&1 \
+"$FCNN" $evalsmall --load "$ck" --eval --out "$tmp/e1" > "$tmp/e1.out" 2>&1 || fail "eval full: $(tail -1 "$tmp/e1.out")"
+"$FCNN" $evalsmall --load "$tmp/w.safetensors" --eval --out "$tmp/e2" > "$tmp/e2.out" 2>&1 \
   || fail "eval weights-only: $(tail -1 "$tmp/e2.out")"
 sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/e1.out" > "$tmp/e1.report"
 sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/e2.out" > "$tmp/e2.report"
@@ -95,6 +96,7 @@ grep -q "^Epoch" "$tmp/r.out" && fail "weights-only --resume trained"
 # makes the output probabilities.
 spec="conv2d(4,3,padding=same,use_bias=false) batchnorm activation(relu) maxpool(2) dropout(0.25) flatten dense(10,softmax)"
 bnsmall="--backend=ref --data $DATA --train-limit 64 --test-limit 50"
+bnevalsmall="--backend=ref --data $DATA --test-limit 50"
 "$FCNN" $bnsmall --model "$spec" --epochs 1 --out "$tmp/bn" > "$tmp/bn.out" 2>&1 || fail "bn run: $(tail -1 "$tmp/bn.out")"
 "$FCNN" --load "$tmp/bn/model.safetensors" --export-onnx "$tmp/bn.onnx" --export-weights "$tmp/bnw.safetensors" \
   > "$tmp/bnx.out" 2>&1 || fail "bn export: $(tail -1 "$tmp/bnx.out")"
@@ -102,8 +104,8 @@ bnsmall="--backend=ref --data $DATA --train-limit 64 --test-limit 50"
 grep -q "^7 tensors of" "$tmp/bncmp.out" || fail "bn compared: $(cat "$tmp/bncmp.out")"
 grep -q '"output":"probabilities"' "$tmp/bnw.safetensors" || fail "bn weights: output is not probabilities"
 grep -q '"batch_normalization/moving_variance"' "$tmp/bnw.safetensors" || fail "bn weights: no moving statistics"
-"$FCNN" $bnsmall --load "$tmp/bn/model.safetensors" --eval --out "$tmp/bne1" > "$tmp/bne1.out" 2>&1 || fail "bn eval full"
-"$FCNN" $bnsmall --load "$tmp/bnw.safetensors" --eval --out "$tmp/bne2" > "$tmp/bne2.out" 2>&1 || fail "bn eval weights: $(tail -1 "$tmp/bne2.out")"
+"$FCNN" $bnevalsmall --load "$tmp/bn/model.safetensors" --eval --out "$tmp/bne1" > "$tmp/bne1.out" 2>&1 || fail "bn eval full"
+"$FCNN" $bnevalsmall --load "$tmp/bnw.safetensors" --eval --out "$tmp/bne2" > "$tmp/bne2.out" 2>&1 || fail "bn eval weights: $(tail -1 "$tmp/bne2.out")"
 sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/bne1.out" > "$tmp/bne1.report"
 sed -n '/^Test accuracy/,/weighted avg/p' "$tmp/bne2.out" > "$tmp/bne2.report"
 [ -s "$tmp/bne2.report" ] && cmp -s "$tmp/bne1.report" "$tmp/bne2.report" || fail "bn weights-only --eval differs"

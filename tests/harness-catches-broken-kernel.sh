@@ -7,8 +7,13 @@
 # must fail the run too, in test and in grad mode: a backend that is here but cannot be
 # opened is a failure, never a skip.
 #
-# The plants, one per line: FILE SED-EXPRESSION. PLANT_FILE and PLANT_SED replace them
-# with one of your own, e.g.
+# The plants, one per line: FILE VICTIMS SED-EXPRESSION. VICTIMS is an extended regular
+# expression over the registry's "OP VARIANT" lines that must fail ('.': every variant
+# using the file; a leading '!': every one but those matching). It narrows the list when a
+# file holds kernels the plant does not touch: pool.cl's average pooling has no comparison
+# to break, and the local-memory GEMM variants use gemm.cl only for its transpose (they
+# have a plant of their own). PLANT_FILE and PLANT_SED replace the plants with one of
+# your own, whose every variant must fail, e.g.
 #   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
 # letting it pass vacuously.
@@ -17,12 +22,13 @@
 # (or a build without the opencl backend); 99 the test could not be set up.
 set -u
 
-PLANTS='pool.cl s/ > / < /g
-conv2d_tiled.cl s/, wv\[v\], acc/, -wv[v], acc/g
-conv2d_filter.cl s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
-gemm.cl s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g'
+PLANTS='pool.cl ^maxpool_ s/ > / < /g
+conv2d_tiled.cl . s/, wv\[v\], acc/, -wv[v], acc/g
+conv2d_filter.cl . s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
+gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
+gemm_local.cl . s/acc\[i\]\[j\] = 0\.0f;/acc[i][j] = 0.5f;/g'
 if [ -n "${PLANT_FILE:-}" ] || [ -n "${PLANT_SED:-}" ]; then
-    PLANTS="${PLANT_FILE:?set PLANT_FILE too} ${PLANT_SED:?set PLANT_SED too}"
+    PLANTS="${PLANT_FILE:?set PLANT_FILE too} . ${PLANT_SED:?set PLANT_SED too}"
 fi
 
 srcdir=${srcdir:-.}
@@ -48,9 +54,13 @@ mkdir "$tmp/clean" && cp "$srcdir"/kernels/*.cl "$tmp/clean/" || exit 99
 # What each plant breaks: the variants that use its file, and their ops.
 all_ops=
 n=0
-echo "$PLANTS" | while read -r file expr; do
+echo "$PLANTS" | while read -r file keep expr; do
     n=$((n + 1))
-    "$variant_files" "$file" >"$tmp/victims.$n" || { echo "no variant uses kernels/$file"; exit 99; }
+    "$variant_files" "$file" >"$tmp/users" || { echo "no variant uses kernels/$file"; exit 99; }
+    case $keep in
+        !*) grep -Ev -- "${keep#!}" "$tmp/users" ;;
+        *) grep -E -- "$keep" "$tmp/users" ;;
+    esac >"$tmp/victims.$n" || { echo "the plant in kernels/$file names no variant ($keep)"; exit 99; }
 done || exit 99
 all_ops=$(cat "$tmp"/victims.* | awk '{ print $1 }' | sort -u)
 op_args() { for op in $1; do printf -- '-o %s ' "$op"; done; }
@@ -67,7 +77,7 @@ esac
 
 failures=0
 n=0
-while read -r file expr; do
+while read -r file keep expr; do
     n=$((n + 1))
     rm -rf "$tmp/broken" && mkdir "$tmp/broken" && cp "$tmp/clean"/*.cl "$tmp/broken/" || exit 99
     [ -f "$tmp/clean/$file" ] || { echo "kernels/$file does not exist"; exit 99; }

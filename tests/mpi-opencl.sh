@@ -93,7 +93,7 @@ $MPIRUN "$FCNN" $common --device 0:0,9:9 --train-limit 256 --epochs 1 --out "$tm
   > "$tmp/baddev.out" 2> "$tmp/baddev.err"
 status=$?
 [ "$status" -ne 0 ] || fail "bad device: the job exited 0"
-grep -q "^fcnn: rank 1 of 2: no OpenCL device matches '9:9'" "$tmp/baddev.err" \
+grep -q "^fcnn: rank 1 of 2: --device: no OpenCL device matches 9:9" "$tmp/baddev.err" \
   || fail "bad device: no line from rank 1: $(cat "$tmp/baddev.err")"
 
 finish "two processes with the OpenCL backend, and failing jobs"
