@@ -356,6 +356,22 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
 /* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
  * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
  * The data (or the checkpoint's recorded input) decides the input shape and the classes. */
+/* A resumed run loads the data it trained on: its training and test limits come from the
+ * checkpoint before anything is read (a different limit on the command line is refused
+ * later, with the other settings). */
+static int resume_data_limits(struct run *r)
+{
+    int status = fcnn_checkpoint_open(r->opt.resume_path, NULL, &r->checkpoint);
+    if (status != FCNN_OK)
+        return status;
+    const struct fcnn_run_settings *s = fcnn_checkpoint_settings(r->checkpoint);
+    if (!r->opt.given.train_limit)
+        r->opt.train_limit = s->train_limit;
+    if (!r->opt.given.test_limit)
+        r->opt.test_limit = s->test_limit;
+    return FCNN_OK;
+}
+
 static int choose_model(struct run *r)
 {
     static struct fcnn_model_desc desc;
@@ -378,7 +394,7 @@ static int choose_model(struct run *r)
     }
     const char *path = r->opt.resume_path ? r->opt.resume_path : r->opt.load_path;
     if (path) {
-        if ((status = fcnn_checkpoint_open(path, NULL, &r->checkpoint)) != FCNN_OK)
+        if (!r->checkpoint && (status = fcnn_checkpoint_open(path, NULL, &r->checkpoint)) != FCNN_OK)
             return status;
         const char *saved = fcnn_checkpoint_architecture(r->checkpoint);
         if (described && strcmp(spec, saved) != 0) {
@@ -752,6 +768,8 @@ static int setup(struct run *r)
         if ((status = fcnn_model_desc_parse(r->opt.model, &parsed)) != FCNN_OK)
             r->usage_error = true;
     }
+    if (status == FCNN_OK && r->opt.resume_path)
+        status = resume_data_limits(r);
     if (status == FCNN_OK && !r->opt.data.predict_count)
         status = load_data(r);
     if (status == FCNN_OK)
