@@ -392,6 +392,17 @@ static void test_pixels(void)
     EXPECT(fcnn_image_read(path, &back) != FCNN_OK && strstr(fcnn_last_error(), path) &&
                strstr(fcnn_last_error(), "PGM data is truncated"),
            "truncated pgm: %s", fcnn_last_error());
+
+    /* A file that is no image, under a name with a line break: still one line, naming it. */
+    snprintf(path, sizeof path, "%s/two\nlines.png", dir);
+    f = fopen(path, "wb");
+    fprintf(f, "text\n");
+    fclose(f);
+    EXPECT(fcnn_image_read(path, &back) != FCNN_OK && !strchr(fcnn_last_error(), '\n') &&
+               strstr(fcnn_last_error(), "two\\nlines.png") &&
+               strstr(fcnn_last_error(), "not a PNG, JPEG or binary PGM image"),
+           "not an image, odd name: %s", fcnn_last_error());
+    remove(path);
 }
 
 int main(void)

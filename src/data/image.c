@@ -34,8 +34,8 @@ int fcnn_image_read(const char *path, struct fcnn_image *out)
         return fcnn_jpeg_read(path, out);
     if (got >= 2 && magic[0] == 'P' && magic[1] == '5')
         return fcnn_pgm_read(path, out);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: not a PNG, JPEG or binary PGM image%s", path,
-                      got == 0 ? " (empty file)" : "");
+    return fcnn_error(FCNN_ERR_INVALID, "%s: not a PNG, JPEG or binary PGM image%s",
+                      fcnn_quote(path), got == 0 ? " (empty file)" : "");
 }
 
 /* --- binary PGM (P5), the one format simple enough to need no library --- */
@@ -199,8 +199,9 @@ int fcnn_image_prepare(const char *path, int rows, int cols, int channels, bool 
     if (status == FCNN_OK)
         status = fcnn_image_resize(out, rows, cols);
     if (status != FCNN_OK) {
-        /* Conversion errors carry no file name; every message here must. */
-        if (!strstr(fcnn_last_error(), path)) {
+        /* Conversion errors carry no file name; every message here must (as the decoders
+         * write it, quoted when it needs quotes). */
+        if (!strstr(fcnn_last_error(), fcnn_quote(path))) {
             char message[512];
             snprintf(message, sizeof message, "%s", fcnn_last_error());
             status = fcnn_error(status, "%s: %s", fcnn_quote(path), message);
