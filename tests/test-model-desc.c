@@ -272,6 +272,15 @@ static void test_bad_json(void)
         { "[null, 28, 28, 1]", "Activation", NULL, NULL, NULL, NULL, "10", "null",
           "\"activation\": \"gelu\"",
           "config.layers[1].config.activation: unsupported activation 'gelu'" },
+        /* The file's own keys and names with a line break: escaped, the message one line. */
+        { "[null, 28, 28, 1]", "MaxPooling2D", NULL, NULL, NULL, NULL, "10", "null",
+          "\"pool_size\": [2, 2], \"padding\": \"valid\", \"strides\": null, \"sh\\niny\": 1",
+          "config.layers[1].config.sh\\niny: unsupported key for MaxPooling2D" },
+        { "[null, 28, 28, 1]", "Conv\\n3D", "[1, 1]", "1", "GlorotUniform", "null", "10", "null",
+          NULL, "config.layers[1].class_name: unsupported layer 'Conv\\n3D'" },
+        { "[null, 28, 28, 1]", "Activation", NULL, NULL, NULL, NULL, "10", "null",
+          "\"activation\": \"ge\\nlu\"",
+          "config.layers[1].config.activation: unsupported activation 'ge\\nlu'" },
     };
     char path[] = "/tmp/fcnn-test-model-XXXXXX";
     int fd = mkstemp(path);

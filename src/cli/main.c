@@ -400,10 +400,10 @@ static int choose_model(struct run *r)
         if (described && strcmp(spec, saved) != 0) {
             r->usage_error = true;
             return fcnn_error(FCNN_ERR_INVALID, "--model %s is not the model of %s (%s)", spec,
-                              path, saved);
+                              fcnn_quote(path), fcnn_escape(saved));
         }
         char origin[4200];
-        snprintf(origin, sizeof origin, "%s: architecture", path);
+        snprintf(origin, sizeof origin, "%s: architecture", fcnn_quote(path));
         if ((status = fcnn_model_spec_parse(saved, origin, &desc)) != FCNN_OK)
             return status;
         described = true;

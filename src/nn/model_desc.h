@@ -60,7 +60,7 @@ struct fcnn_layer_desc {
 
 struct fcnn_model_desc {
     enum fcnn_desc_source source;
-    char origin[256];            /* "--model" or the JSON file's name */
+    char origin[256];            /* "--model" or the JSON file's name, quoted */
     bool has_input;              /* JSON: the InputLayer's batch_shape */
     struct fcnn_shape input;
     int input_column;            /* ... and where it was written */

@@ -28,7 +28,9 @@ static int refuse(const struct reader *r, const char *path, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: %s: %s", r->d->origin, path, what);
+    /* The path holds the file's own keys, escaped so that one with a line break in it
+     * cannot break the message over lines. */
+    return fcnn_error(FCNN_ERR_INVALID, "%s: %s: %s", r->d->origin, fcnn_escape(path), what);
 }
 
 /* --- values Keras writes by default --- */
@@ -211,7 +213,7 @@ static int read_activation(const struct reader *r, const char *path, const json_
     if (act < 0)
         return refuse(r, path, "unsupported activation %s%s%s (fcnn has linear, relu, "
                       "sigmoid, tanh, softmax)", json_is_string(v) ? "'" : "",
-                      json_is_string(v) ? json_string_value(v) : "of this form",
+                      json_is_string(v) ? fcnn_escape(json_string_value(v)) : "of this form",
                       json_is_string(v) ? "'" : "");
     *out = (enum fcnn_activation)act;
     return FCNN_OK;
@@ -398,7 +400,7 @@ static int read_layer(struct reader *r, size_t index, const json_t *layer)
     if (cls == sizeof classes / sizeof classes[0])
         return refuse(r, at, "unsupported layer '%s' (fcnn has Conv2D, MaxPooling2D, "
                       "AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Activation, "
-                      "Dropout, BatchNormalization)", name);
+                      "Dropout, BatchNormalization)", fcnn_escape(name));
     if (r->d->count == FCNN_MAX_LAYERS)
         return refuse(r, path, "a model has at most %d layers", FCNN_MAX_LAYERS);
 
@@ -451,7 +453,8 @@ static int read_model(struct reader *r, const json_t *root)
     const json_t *class_name = json_object_get(root, "class_name");
     if (!is_string(class_name, "Sequential"))
         return refuse(r, "class_name", "only Sequential models are supported, not %s",
-                      json_is_string(class_name) ? json_string_value(class_name) : "this");
+                      json_is_string(class_name) ? fcnn_quote(json_string_value(class_name))
+                                                 : "this");
     int status = check_envelope(r, "", root, "keras", false);
     if (status != FCNN_OK)
         return status;
@@ -498,7 +501,8 @@ int fcnn_model_json_read(const char *path, struct fcnn_model_desc *d)
 {
     memset(d, 0, sizeof *d);
     d->source = FCNN_DESC_JSON;
-    snprintf(d->origin, sizeof d->origin, "%s", path);
+    /* Quoted once here: every message about the file starts with it. */
+    snprintf(d->origin, sizeof d->origin, "%s", fcnn_quote(path));
     /* Opened by us, so a FIFO or device named by mistake is refused instead of read. */
     FILE *f;
     int status = fcnn_file_open_read(path, &f);
