@@ -316,6 +316,15 @@ static void test_bad_json(void)
                i, error, want);
         EXPECT(!strchr(error, '\n'), "case %zu: more than one line", i);
     }
+    /* Not JSON at all, its first byte a control character that jansson's message quotes:
+     * escaped, so the line stays readable. */
+    FILE *f = fopen(path, "w");
+    fputs("\x10", f);
+    fclose(f);
+    struct fcnn_model_desc d;
+    EXPECT(fcnn_model_json_read(path, &d) == FCNN_ERR_INVALID &&
+               strstr(fcnn_last_error(), "\\x10") && !strchr(fcnn_last_error(), '\x10'),
+           "control character in jansson's excerpt: %s", fcnn_last_error());
     remove(path);
 }
 

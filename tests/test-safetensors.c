@@ -414,6 +414,16 @@ static void test_malformed(void)
     REJECT(craft_file("dup.st", "{" W8 "," W8 "}", 8), "duplicate");
 
     REJECT(craft_file("entry-num.st", "{\"w\": 5}", 0), "tensor 'w': entry is not a JSON object");
+    /* A name longer than half of what a message quotes, that still fits whole once
+     * escaped: it is named in full (the quoting once wrote past its buffer here). */
+    char as[301], bs[101], header[500], problem[500];
+    memset(as, 'a', 300);
+    as[300] = '\0';
+    memset(bs, 'b', 100);
+    bs[100] = '\0';
+    snprintf(header, sizeof header, "{\"%s\\u007f%s\": 5}", as, bs); /* a DEL in the name */
+    snprintf(problem, sizeof problem, "tensor '%s\\x7f%s': entry is not a JSON object", as, bs);
+    REJECT(craft_file("long-name.st", header, 0), problem);
     REJECT(craft_file("no-dtype.st", "{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
            "\"dtype\" is missing");
     REJECT(craft_file("dtype-num.st", "{\"w\":{\"dtype\":7,\"shape\":[2],\"data_offsets\":[0,8]}}",

@@ -64,7 +64,8 @@ static const char *render(const char *text, bool quote)
     /* Escaped and quoted; when too long, the first and last parts with "..." between.
      * Each half gets a budget, so a name of control characters cannot overflow it. */
     enum { HALF = (FCNN_QUOTE_MAX - 2 - 3) / 2 };
-    char head[HALF + 4], tail[HALF + 4];
+    /* The head takes the tail too when the whole text fits after all: room for both. */
+    char head[2 * HALF + 4], tail[HALF + 4];
     size_t head_len = 0, i = 0;
     for (; i < n; i++) {
         char e[5];

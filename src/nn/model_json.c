@@ -511,9 +511,11 @@ int fcnn_model_json_read(const char *path, struct fcnn_model_desc *d)
     json_error_t error;
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &error);
     fclose(f);
+    /* jansson's excerpt ("near '...'") is the file's own bytes: escaped to stay one line. */
     if (!root)
-        return fcnn_error(FCNN_ERR_INVALID, "%s: line %d column %d: %s", fcnn_quote(path),
-                          error.line, error.column, error.text);
+        return fcnn_error_one_line(fcnn_error(FCNN_ERR_INVALID, "%s: line %d column %d: %s",
+                                              fcnn_quote(path), error.line, error.column,
+                                              error.text));
     struct reader r = { d };
     status = read_model(&r, root);
     json_decref(root);

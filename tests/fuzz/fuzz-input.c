@@ -63,4 +63,12 @@ void fuzz_check_error(int status)
         fprintf(stderr, "fuzz: an error message spans several lines: %s\n", message);
         abort();
     }
+    /* A carriage return or another control character from the input would garble the
+     * line on a terminal as surely as a line break: outside text must come escaped. */
+    for (const unsigned char *c = (const unsigned char *)message; *c; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+            fprintf(stderr, "fuzz: an error message holds control character 0x%02x: %s\n", *c,
+                    message);
+            abort();
+        }
 }

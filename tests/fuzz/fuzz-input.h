@@ -12,7 +12,8 @@
 const char *fuzz_input_file(const uint8_t *data, size_t size);
 
 /* The library's promise on bad input: a failing status comes with one non-empty line in
- * fcnn_last_error(). Aborts (a finding) when that is broken. */
+ * fcnn_last_error(), free of control characters (a tab aside). Aborts (a finding) when
+ * that is broken. */
 void fuzz_check_error(int status);
 
 #endif
