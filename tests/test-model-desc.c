@@ -140,6 +140,8 @@ static void test_bad_specs(void)
         { "flatten dense(64,softmax) dense(10)", "--model column 18: softmax is only supported as the model's last operation" },
         { "conv2d(8,3,softmax) flatten dense(10)", "--model column 12: softmax is only supported" },
         { "flatten dense(10,softmax) activation(softmax)", "--model column 18: softmax is only supported" },
+        /* a control character inside a word is escaped, the message stays one clean line */
+        { "flatten dense(1\x01\r0)", "--model column 15: dense: units must be a positive integer, not '1\\x01\\r0'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct fcnn_model_desc d;

@@ -322,7 +322,7 @@ static int check_required(const struct parser *p, const struct fcnn_layer_desc *
     return FCNN_OK;
 }
 
-int fcnn_model_spec_parse(const char *spec, const char *origin, struct fcnn_model_desc *d)
+static int parse_spec(const char *spec, const char *origin, struct fcnn_model_desc *d)
 {
     memset(d, 0, sizeof *d);
     d->source = FCNN_DESC_SPEC;
@@ -379,4 +379,12 @@ int fcnn_model_spec_parse(const char *spec, const char *origin, struct fcnn_mode
             return error_at(&p, p.at, "expected a space before the next layer", "");
     }
     return FCNN_OK;
+}
+
+int fcnn_model_spec_parse(const char *spec, const char *origin, struct fcnn_model_desc *d)
+{
+    int status = parse_spec(spec, origin, d);
+    /* Messages quote the spec's own words, which may hold any byte (a spec read from a
+     * checkpoint, or typed): control characters are escaped so the message stays a line. */
+    return status == FCNN_OK ? status : fcnn_error_one_line(status);
 }
