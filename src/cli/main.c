@@ -45,6 +45,7 @@ struct run {
     struct fcnn_input_info input;  /* the model's input shape and class names */
     struct fcnn_split *train, *val, *test;
     struct fcnn_augment augment;   /* --augment, parsed */
+    char augment_spec[64];         /* a resumed run's --augment, from its checkpoint */
     struct fcnn_network *net;
     struct fcnn_optimizer *optimizer;
     struct fcnn_rng rng;
@@ -303,6 +304,29 @@ static int adopt_int(const struct run *r, const char *option, bool given, int *v
     return FCNN_OK;
 }
 
+/* Augmentation moves the generator and changes every batch, so a resumed run augments as
+ * its checkpoint says (none when it says nothing), and refuses another --augment. */
+static int adopt_augment(struct run *r, const struct fcnn_augment *saved)
+{
+    struct fcnn_options *o = &r->opt;
+    fcnn_augment_text(saved, r->augment_spec, sizeof r->augment_spec);
+    if (o->data.augment) {
+        struct fcnn_augment given;
+        int status = fcnn_augment_parse(o->data.augment, &given);
+        if (status != FCNN_OK)
+            return status;
+        if (!fcnn_augment_equal(&given, saved))
+            return fcnn_error(FCNN_ERR_OPTION, "--augment %s conflicts with %s, a run %s%s: "
+                              "--resume continues a run with its own settings (only --epochs "
+                              "may change)", fcnn_quote(o->data.augment),
+                              fcnn_quote(o->resume_path),
+                              fcnn_augment_any(saved) ? "with --augment " : "without --augment",
+                              r->augment_spec);
+    }
+    o->data.augment = fcnn_augment_any(saved) ? r->augment_spec : NULL;
+    return FCNN_OK;
+}
+
 /* A resumed run takes every setting that shapes it from its checkpoint, and refuses an
  * option that contradicts one rather than silently overriding it. */
 static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
@@ -348,6 +372,8 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
     if (status == FCNN_OK)
         status = adopt_int(r, "--early-stopping", o->given.early_stopping, &o->early_stopping,
                            s->patience);
+    if (status == FCNN_OK)
+        status = adopt_augment(r, &s->augment);
     if (status == FCNN_OK && !o->epochs_given)
         o->epochs = s->epochs;
     return status;
@@ -463,6 +489,7 @@ static int save_checkpoint(struct run *r)
                                               .train_limit = r->opt.train_limit,
                                               .test_limit = r->opt.test_limit,
                                               .patience = r->opt.early_stopping,
+                                              .augment = r->augment,
                                               .input = &r->input };
     int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
     if (status == FCNN_OK)

@@ -30,6 +30,7 @@ struct fcnn_run_settings {
     double weight_decay;                 /* AdamW's */
     int train_limit, test_limit;         /* 0: all the images */
     int patience;                        /* early stopping; 0: off */
+    struct fcnn_augment augment;         /* training-time augmentation; all off: none */
     const struct fcnn_input_info *input; /* recorded as metadata "input"; NULL: not saved */
 };
 
