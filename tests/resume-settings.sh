@@ -1,9 +1,9 @@
 #!/bin/sh
 # Resume, load and eval keep their promises (reference backend, a small real subset):
 #  - --resume restores every setting that shapes the run (limits, batch size, learning
-#    rate, optimizer, seed, early-stopping patience and best weights, augmentation): a run
-#    stopped and resumed with no options but --epochs ends bit-identical to an
-#    uninterrupted one;
+#    rate, optimizer, seed, early-stopping patience and best weights, augmentation, the
+#    validation split): a run stopped and resumed with no options but --epochs ends
+#    bit-identical to an uninterrupted one;
 #  - an option that contradicts the checkpoint is refused with one line naming it (exit
 #    2) and the checkpoint is untouched; the same value again is accepted;
 #  - resuming a finished run trains nothing, says so, and does not claim to save;
@@ -46,6 +46,7 @@ conflict --test-limit 50
 conflict --early-stopping 3
 conflict --lr-schedule cosine
 conflict --augment flip
+conflict --validation-split 0.5
 
 # Nothing but --epochs (and a setting repeated unchanged): the run continues as it was.
 "$FCNN" $base --resume "$ck" --epochs 2 --lr 0.01 --out "$tmp/part" > "$tmp/resume.out" 2>&1 \
@@ -83,6 +84,19 @@ cmp -s "$tmp/full.data" "$tmp/apart.data" && fail "the augmented run ended with 
   || fail "augmented resume with the same --augment reordered: $(tail -n 1 "$tmp/aresume2.out")"
 data_of "$tmp/apart2/model.safetensors" > "$tmp/apart2.data"
 cmp -s "$tmp/afull.data" "$tmp/apart2.data" || fail "resumed with the same --augment reordered: other weights"
+
+# The validation split survives a resume too, drawn with the run's own --seed: resumed
+# with nothing but --epochs, the run holds out the same images and ends with the
+# uninterrupted run's weights.
+"$FCNN" $base $settings --validation-split 0.25 --epochs 2 --out "$tmp/vfull" > "$tmp/vfull.out" 2>&1 || fail "split, uninterrupted: $(tail -n 1 "$tmp/vfull.out")"
+"$FCNN" $base $settings --validation-split 0.25 --epochs 1 --out "$tmp/vpart" > "$tmp/vpart.out" 2>&1 || fail "split, first part: $(tail -n 1 "$tmp/vpart.out")"
+"$FCNN" $base --resume "$tmp/vpart/model.safetensors" --epochs 2 --out "$tmp/vpart" > "$tmp/vresume.out" 2>&1 \
+  || fail "split resume: $(tail -n 1 "$tmp/vresume.out")"
+grep -q "150 training, 50 validation and 100 test images" "$tmp/vresume.out" || fail "the resumed run did not keep the validation split: $(grep Data: "$tmp/vresume.out")"
+data_of "$tmp/vfull/model.safetensors" > "$tmp/vfull.data"
+data_of "$tmp/vpart/model.safetensors" > "$tmp/vpart.data"
+[ -s "$tmp/vfull.data" ] && cmp -s "$tmp/vfull.data" "$tmp/vpart.data" \
+  || fail "a resumed run with a validation split differs from the uninterrupted one"
 
 # A finished run resumed: nothing trained, nothing claimed.
 cp "$ck" "$tmp/before"

@@ -374,6 +374,15 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
                            s->patience);
     if (status == FCNN_OK)
         status = adopt_augment(r, &s->augment);
+    double split = o->data.source.validation_split;
+    if (status == FCNN_OK && split != s->validation_split) {
+        char saved[64] = "without --validation-split";
+        if (s->validation_split > 0)
+            snprintf(saved, sizeof saved, "with --validation-split %g", s->validation_split);
+        status = fcnn_error(FCNN_ERR_OPTION, "--validation-split %g conflicts with %s, a run %s: "
+                            "--resume continues a run with its own settings (only --epochs may "
+                            "change)", split, fcnn_quote(o->resume_path), saved);
+    }
     if (status == FCNN_OK && !o->epochs_given)
         o->epochs = s->epochs;
     return status;
@@ -382,9 +391,9 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
 /* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
  * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
  * The data (or the checkpoint's recorded input) decides the input shape and the classes. */
-/* A resumed run loads the data it trained on: its training and test limits come from the
- * checkpoint before anything is read (a different limit on the command line is refused
- * later, with the other settings). */
+/* A resumed run loads the data it trained on: its training and test limits, its validation
+ * split and the seed that draws it come from the checkpoint before anything is read (a
+ * different value on the command line is refused later, with the other settings). */
 static int resume_data_limits(struct run *r)
 {
     int status = fcnn_checkpoint_open(r->opt.resume_path, NULL, &r->checkpoint);
@@ -395,6 +404,10 @@ static int resume_data_limits(struct run *r)
         r->opt.train_limit = s->train_limit;
     if (!r->opt.given.test_limit)
         r->opt.test_limit = s->test_limit;
+    if (!r->opt.data.source.validation_split) /* 0: not given (the option takes 0 < F < 1) */
+        r->opt.data.source.validation_split = s->validation_split;
+    if (!r->opt.given.seed)
+        r->opt.seed = s->seed;
     return FCNN_OK;
 }
 
@@ -490,6 +503,8 @@ static int save_checkpoint(struct run *r)
                                               .test_limit = r->opt.test_limit,
                                               .patience = r->opt.early_stopping,
                                               .augment = r->augment,
+                                              .validation_split =
+                                                  r->opt.data.source.validation_split,
                                               .input = &r->input };
     int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
     if (status == FCNN_OK)

@@ -31,6 +31,7 @@ struct fcnn_run_settings {
     int train_limit, test_limit;         /* 0: all the images */
     int patience;                        /* early stopping; 0: off */
     struct fcnn_augment augment;         /* training-time augmentation; all off: none */
+    double validation_split;             /* the fraction held out; 0: none */
     const struct fcnn_input_info *input; /* recorded as metadata "input"; NULL: not saved */
 };
 
