@@ -1,6 +1,6 @@
 #!/bin/sh
 # Files at the boundary with the operating system (reference backend, a tiny subset):
-#  - a save, history or plot target that is a FIFO, directory, symbolic link or device is
+#  - a save, history, plot or export target that is a FIFO, directory, symbolic link or device is
 #    refused with one line before training, and left exactly as it was;
 #  - a symbolic link planted at the old fixed temporary name is never written through;
 #  - a FIFO given as --load, --resume or a data file is refused at once, not waited on,
@@ -46,6 +46,14 @@ refused "--save /dev/null" --out "$tmp/o1" --save /dev/null
 [ -c /dev/null ] || fail "/dev/null is no longer a character device"
 grep -q "/dev/null" "$tmp/err" || fail "--save /dev/null: not named: $(cat "$tmp/err")"
 [ ! -e "$tmp/o1" ] || fail "a run refused before it started left $tmp/o1 behind"
+# The exports are written after training, through the same checks, and refused before it.
+refused "--export-onnx /dev/null" --out "$tmp/o1" --export-onnx /dev/null
+[ -c /dev/null ] || fail "--export-onnx /dev/null: /dev/null is no longer a character device"
+grep -q -- "--export-onnx" "$tmp/err" || fail "--export-onnx: the option is not named: $(cat "$tmp/err")"
+[ ! -e "$tmp/o1" ] || fail "a run with a refused export target left $tmp/o1 behind"
+refused "--export-weights symlink" --out "$tmp/o1" --export-weights "$tmp/link"
+[ -L "$tmp/link" ] || fail "--export-weights symlink: the link was replaced"
+[ "$(cat "$tmp/victim")" = "someone else's file" ] || fail "--export-weights symlink: the file it points to changed"
 
 # History and plot targets inside --out are checked the same way.
 mkdir "$tmp/o2"

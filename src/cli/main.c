@@ -774,7 +774,15 @@ static int prepare_outputs(struct run *r)
     if (r->opt.bench || r->opt.tune || !fcnn_dist_is_root(&dist))
         return FCNN_OK;
 
-    int status = make_dirs(r, out, "--out");
+    /* The exports are written after the last epoch: a target that will be refused then
+     * is refused now, before the training it would have wasted. */
+    int status = FCNN_OK;
+    if (r->opt.export_onnx)
+        status = fcnn_file_check_target(r->opt.export_onnx, "--export-onnx");
+    if (status == FCNN_OK && r->opt.export_weights)
+        status = fcnn_file_check_target(r->opt.export_weights, "--export-weights");
+    if (status == FCNN_OK)
+        status = make_dirs(r, out, "--out");
     static const char *const plots[] = { "accuracy.png", "loss.png", "confusion.png",
                                          "predictions.png" };
     char path[4200];
