@@ -767,15 +767,20 @@ static void add_batchnorm_cases(struct harness_case_list *list)
         { 4, { 32, 28, 28, 32 } }, { 4, { 33, 14, 14, 64 } }, { 4, { 1, 7, 7, 3 } },
         { 4, { 7, 5, 5, 5 } },     { 2, { 33, 10 } },         { 2, { 32, 128 } },
         { 2, { 1, 12 } },          { 2, { 7, 3 } },
+        /* Sixteen channels (the vec16 variants): fewer rows than they have slices, and
+         * 48 channels, three float16 blocks. */
+        { 4, { 1, 3, 3, 16 } },    { 4, { 5, 7, 7, 48 } },
     };
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
-    /* As the model's first layer, which has no dx to write. */
-    struct harness_case *c = add_case(list);
-    fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, 8 } });
-    c->t[5].omitted = true;
-    snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x8,no_dx)");
+    /* As the model's first layer, which has no dx to write (8 and 16 channels). */
+    for (int channels = 8; channels <= 16; channels += 8) {
+        struct harness_case *c = add_case(list);
+        fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, channels } });
+        c->t[5].omitted = true;
+        snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x%d,no_dx)", channels);
+    }
 }
 
 /* --- softmax cross-entropy -------------------------------------------------------------- */
@@ -1459,9 +1464,10 @@ void harness_cases_grad(struct harness_grad_case_list *list)
             grad_activation(list, activations[a], &small[i]);
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
         grad_dropout(list, 0.5f, 99 + (uint32_t)i, &small[i]);
-    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv. */
+    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv; and
+     * sixteen channels, which the vec16 variants take. */
     static const struct any_shape norms[] = { { 2, { 5, 4 } }, { 4, { 3, 3, 3, 2 } },
-                                              { 4, { 1, 4, 3, 3 } } };
+                                              { 4, { 1, 4, 3, 3 } }, { 4, { 3, 2, 1, 16 } } };
     for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++)
         grad_batchnorm(list, &norms[i]);
 
