@@ -114,6 +114,18 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
+    /* Sixteen output channels per work-item, for layers of 16, 48, 80... channels, which the
+     * forms above do not take (they fell to im2col_gemm, 5-10x slower). Priorities below
+     * those forms' band, so a CPU tunes no more candidates for the shapes they take. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3_16", .priority = 25,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
+      .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_4x16", .priority = 24,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(4, 1),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x16", .priority = 23,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
