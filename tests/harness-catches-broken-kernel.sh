@@ -12,8 +12,9 @@
 # using the file; a leading '!': every one but those matching). It narrows the list when a
 # file holds kernels the plant does not touch: pool.cl's average pooling has no comparison
 # to break, and the local-memory GEMM variants use gemm.cl only for its transpose (they
-# have a plant of their own). PLANT_FILE and PLANT_SED replace the plants with one of
-# your own, whose every variant must fail, e.g.
+# have a plant of their own). batchnorm.cl's plant starts the sums at 0.5 and halves
+# inv_std, which every form of the three batch-normalization ops uses. PLANT_FILE and
+# PLANT_SED replace the plants with one of your own, whose every variant must fail, e.g.
 #   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
 # letting it pass vacuously.

@@ -245,7 +245,7 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
     return bwd(ctx, variant, call, form_of(variant, 16));
 }
 
-/* The sixteen-channel form: channels in whole float16 vectors. */
+/* The sixteen-channel form: channels in whole float16 vectors, element counts in an int. */
 bool ocl_batchnorm_vec16_supports(const struct ocl_context *ctx,
                                   const struct ocl_variant *variant,
                                   const struct fcnn_op_call *call)
@@ -253,5 +253,5 @@ bool ocl_batchnorm_vec16_supports(const struct ocl_context *ctx,
     (void)ctx;
     (void)variant;
     const struct fcnn_tensor *x = call->t[0];
-    return x->shape[x->ndim - 1] % 16 == 0;
+    return ocl_call_fits_int32(call) && x->shape[x->ndim - 1] % 16 == 0;
 }
