@@ -385,6 +385,8 @@ int ocl_prebuild_variants(struct ocl_context *ctx, const struct ocl_variant *con
     return FCNN_OK;
 }
 
+static void note_dispatched(struct ocl_context *ctx, const struct ocl_variant *variant);
+
 static void list_variants(enum fcnn_op op, char *out, size_t size)
 {
     size_t used = 0;
@@ -414,6 +416,7 @@ int ocl_force_variant(struct ocl_context *ctx, enum fcnn_op op, const char *name
     }
     OCL_TRY(build_variant(ctx, variant));
     ctx->forced[op] = variant;
+    note_dispatched(ctx, variant); /* what a later run forcing it builds too */
     return FCNN_OK;
 }
 
@@ -501,6 +504,29 @@ int ocl_dispatch(struct ocl_context *ctx, const struct fcnn_op_call *call)
     return ocl_dispatch_now(ctx, call);
 }
 
+static void note_dispatched(struct ocl_context *ctx, const struct ocl_variant *variant)
+{
+    for (int i = 0; i < ctx->dispatched_count; i++)
+        if (ctx->dispatched[i] == variant)
+            return;
+    if (ctx->dispatched_count < (int)(sizeof ctx->dispatched / sizeof ctx->dispatched[0]))
+        ctx->dispatched[ctx->dispatched_count++] = variant;
+}
+
+bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,
+                            const char *options)
+{
+    for (int i = 0; i < ctx->dispatched_count; i++) {
+        const struct ocl_variant *v = ctx->dispatched[i];
+        char own[256];
+        ocl_variant_options(v, own, sizeof own);
+        for (int f = 0; f < OCL_MAX_VARIANT_FILES && v->files[f]; f++)
+            if (strcmp(v->files[f], file) == 0 && strcmp(own, options) == 0)
+                return true;
+    }
+    return false;
+}
+
 int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
 {
     const struct ocl_variant *forced = ctx->forced[call->op], *variant = NULL;
@@ -531,6 +557,7 @@ int ocl_dispatch_now(struct ocl_context *ctx, const struct fcnn_op_call *call)
     if (!variant)
         return fcnn_error(FCNN_ERR_UNSUPPORTED, "opencl: no %s variant supports this call",
                           fcnn_op_name(call->op));
+    note_dispatched(ctx, variant);
     struct ocl_profile *p = &ctx->profile;
     if (p->enabled) {
         p->current = call->op;
