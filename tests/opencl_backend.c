@@ -2,7 +2,7 @@
  * kernel registry (listing, forcing, supports), kernel sources from $FCNN_KERNEL_DIR
  * (a replacement is used; one that does not compile fails the open with its build log),
  * and the on-disk program cache (stored, reused, damaged entries rebuilt, an unusable
- * directory or FCNN_NO_CACHE=1 turning it off). */
+ * directory or FCNN_NO_CACHE=1 turning it off; on PoCL, binaries stored at close). */
 #include <config.h>
 
 #define _GNU_SOURCE 1
@@ -403,6 +403,9 @@ static void test_cache(const char *root)
     snprintf(dir, sizeof dir, "%s/fcnn", cache_home);
     setenv("XDG_CACHE_HOME", cache_home, 1); /* created on demand, like ~/.cache */
     unsetenv("FCNN_NO_CACHE");
+    /* Binaries stored as they are built, as on every driver but PoCL with its cache on
+     * (see test_deferred_store), so that the counters can be read before the close. */
+    setenv("POCL_KERNEL_CACHE", "0", 1);
 
     /* A fresh cache is filled, then used. */
     struct fcnn_backend *be = test_open_opencl(&cache_options);
@@ -463,6 +466,51 @@ static void test_cache(const char *root)
                "FCNN_NO_CACHE=1 did not turn the cache off");
     fcnn_backend_close(be);
     unsetenv("FCNN_NO_CACHE");
+    unsetenv("POCL_KERNEL_CACHE");
+}
+
+/* On PoCL with its own cache on (its default), a program's binary is stored when the
+ * backend closes, not when the program is built: fetching it compiles every kernel once
+ * more, which would lengthen the start. Other drivers' binaries are stored as they are
+ * built, as test_cache checks (which turns PoCL's cache off for that). */
+static void test_deferred_store(const char *root)
+{
+    char cache_home[4096], dir[4200];
+    snprintf(cache_home, sizeof cache_home, "%s/deferred-cache-home", root);
+    snprintf(dir, sizeof dir, "%s/fcnn", cache_home);
+    setenv("XDG_CACHE_HOME", cache_home, 1);
+    unsetenv("FCNN_NO_CACHE");
+    unsetenv("POCL_KERNEL_CACHE");
+    struct fcnn_backend *be = test_open_opencl(&cache_options);
+    const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
+    const char *platform = ctx->identity.platform_name;
+    bool pocl = strcmp(platform, "Portable Computing Language") == 0;
+    test_check(ctx->cache.enabled && ctx->cache.defer == pocl &&
+                   ocl_cache_defers_binaries(&ctx->identity) == pocl,
+               "platform '%s': the store is %sdeferred", platform, ctx->cache.defer ? "" : "not ");
+    test_check(ctx->cache.stats.stores == (pocl ? 0 : 3),
+               "platform '%s': %d binaries stored at open", platform, ctx->cache.stats.stores);
+    struct entries e;
+    list_entries(dir, &e);
+    test_check(e.count == (pocl ? 0 : 3), "platform '%s': %d binaries in %s before the close",
+               platform, e.count, dir);
+    fcnn_backend_close(be);
+    list_entries(dir, &e);
+    test_check(e.count == 3, "%d binaries in %s after the close, not 3", e.count, dir);
+    open_and_expect("after a deferred store", 3, 0, 0);
+
+    if (pocl) { /* PoCL's cache off: nothing else keeps them, so they are stored at once */
+        snprintf(cache_home, sizeof cache_home, "%s/undeferred-cache-home", root);
+        setenv("XDG_CACHE_HOME", cache_home, 1);
+        setenv("POCL_KERNEL_CACHE", "0", 1);
+        be = test_open_opencl(&cache_options);
+        ctx = fcnn_backend_ctx_of(be);
+        test_check(!ctx->cache.defer && ctx->cache.stats.stores == 3,
+                   "POCL_KERNEL_CACHE=0: %d binaries stored at open, not 3",
+                   ctx->cache.stats.stores);
+        fcnn_backend_close(be);
+        unsetenv("POCL_KERNEL_CACHE");
+    }
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -496,6 +544,7 @@ int main(void)
     test_variants();
     test_kernel_dir(root);
     test_cache(root);
+    test_deferred_store(root);
 
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("%s\n", test_failures() ? "FAILED" : "all passed");

@@ -108,14 +108,19 @@ struct ocl_cache_stats {
 };
 
 struct ocl_disk_cache {
-    bool enabled; /* false: FCNN_NO_CACHE=1, or no usable directory */
+    bool enabled;  /* false: FCNN_NO_CACHE=1, or no usable directory */
+    bool defer;    /* binaries are stored when the backend closes, not when built */
     char dir[4096];
     struct ocl_cache_stats stats;
 };
 
 /* Finds and creates the cache directory; leaves the cache disabled, silently, when it
- * cannot be used or FCNN_NO_CACHE is set. */
-void ocl_cache_open(struct ocl_disk_cache *cache);
+ * cannot be used or FCNN_NO_CACHE is set.  Binaries are stored at close on drivers
+ * for which fetching them is slow (see ocl_cache_defers_binaries). */
+void ocl_cache_open(struct ocl_disk_cache *cache, const struct ocl_device_identity *id);
+/* Whether binaries are better stored when the backend closes than when each program is
+ * built: on PoCL with its own kernel cache on (its default). */
+bool ocl_cache_defers_binaries(const struct ocl_device_identity *id);
 /* A hash of everything that decides what a build produces. */
 uint64_t ocl_cache_key(const struct ocl_device_identity *id, const char *source, size_t size,
                        const char *options);
@@ -166,6 +171,8 @@ struct ocl_program {
     cl_program program;
     int kernel_count;
     struct ocl_kernel kernels[OCL_MAX_KERNELS_PER_PROGRAM];
+    bool unstored;      /* built from source, its binary not yet in the disk cache */
+    uint64_t cache_key; /* its disk-cache key, for that store */
 };
 
 /* --- the context -------------------------------------------------------------------- */
@@ -202,6 +209,7 @@ struct ocl_tuning_entry {
     bool timed;      /* timed in this process (else read from the store) */
     bool used;       /* dispatched in this process */
     int candidates;  /* what was timed, for the report */
+    double build_seconds, first_run_seconds; /* where its tuning went, for --verbose */
     const struct ocl_variant *candidate[OCL_TUNING_MAX_CANDIDATES];
     double candidate_seconds[OCL_TUNING_MAX_CANDIDATES];
 };
@@ -273,6 +281,11 @@ struct ocl_context {
      * (and tuning) with a warning, instead of failing the whole backend. */
     const struct ocl_variant *broken[64];
     int broken_count;
+    /* Variants the run has dispatched (not only timed): on PoCL, whose binaries are stored
+     * at close, only their programs are, since a later run with the same tuning choices
+     * builds no other. */
+    const struct ocl_variant *dispatched[96];
+    int dispatched_count;
     struct ocl_tuning tuning;
     struct ocl_profile profile;
     struct ocl_fusion fusion;
@@ -294,6 +307,10 @@ int ocl_program_get(struct ocl_context *ctx, const char *file, const char *optio
 int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
                    const char *name, struct ocl_kernel **out);
 void ocl_programs_release(struct ocl_context *ctx);
+/* Whether a variant the run dispatched uses kernels/<file> built with these options
+ * (ocl_registry.c). */
+bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,
+                            const char *options);
 /* Builds the programs (files[i] with options[i]) not built yet, several at a time: those
  * in the disk cache are loaded, the rest compiled on one thread per core. A program that
  * fails to compile here is left to its first use, which builds it again and reports the

@@ -87,7 +87,7 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
         return blame(status, options->device ? "--device" : "FCNN_DEVICE", false);
     OCL_TRY(status);
     OCL_TRY(ocl_profile_open(ctx, options->profile));
-    ocl_cache_open(&ctx->cache);
+    ocl_cache_open(&ctx->cache, &ctx->identity);
     ocl_tuning_open(ctx, options->retune);
     ocl_fusion_open(ctx);
     if (kernels && *kernels)

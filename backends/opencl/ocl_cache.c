@@ -9,7 +9,9 @@
  * trusted; the driver may still refuse a binary, which ocl_program.c also treats as a
  * miss. Entries are written to a temporary file and renamed into place, so a reader never
  * sees half an entry. Any trouble with the directory turns the cache off, silently: it
- * only saves time. FCNN_NO_CACHE=1 turns it off too. */
+ * only saves time. FCNN_NO_CACHE=1 turns it off too. On PoCL a program's binary is
+ * stored when the backend closes rather than when it is built (ocl_cache_defers_binaries):
+ * fetching it is a compilation of its own. */
 #include <config.h>
 
 #include <errno.h>
@@ -76,7 +78,22 @@ static bool make_dir(const char *path)
     return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
-void ocl_cache_open(struct ocl_disk_cache *cache)
+bool ocl_cache_defers_binaries(const struct ocl_device_identity *id)
+{
+    /* Fetching a program's binary from PoCL compiles every kernel of the program once
+     * more, for a generic work-group size that no launch uses: on a cold start that was
+     * half of the time to the first step. The run itself never needs those binaries, and
+     * PoCL's own cache (under $POCL_CACHE_DIR or $XDG_CACHE_HOME/pocl) keeps each program
+     * and each kernel compiled for its launch size as they are built, so a run that ends
+     * before the store still leaves the next one little to compile. With PoCL's cache off
+     * nothing would, and binaries are stored as they are built. */
+    if (strcmp(id->platform_name, "Portable Computing Language") != 0)
+        return false;
+    const char *cache = getenv("POCL_KERNEL_CACHE");
+    return !(cache && strcmp(cache, "0") == 0);
+}
+
+void ocl_cache_open(struct ocl_disk_cache *cache, const struct ocl_device_identity *id)
 {
     memset(cache, 0, sizeof *cache);
     const char *off = getenv("FCNN_NO_CACHE");
@@ -100,6 +117,7 @@ void ocl_cache_open(struct ocl_disk_cache *cache)
     struct stat st;
     cache->enabled = make_dir(base) && make_dir(cache->dir) && stat(cache->dir, &st) == 0 &&
                      S_ISDIR(st.st_mode) && access(cache->dir, R_OK | W_OK | X_OK) == 0;
+    cache->defer = cache->enabled && ocl_cache_defers_binaries(id);
 }
 
 /* <dir>/<file without .cl>-<key>.bin */

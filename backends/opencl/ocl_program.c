@@ -88,8 +88,20 @@ static void store_binary(struct ocl_context *ctx, cl_program program, const char
     free(binary);
 }
 
+/* Stores the binary now, or marks the program for the store at close. */
+static void store_or_defer(struct ocl_context *ctx, struct ocl_program *p, uint64_t key)
+{
+    if (ctx->cache.defer) {
+        p->unstored = true;
+        p->cache_key = key;
+    } else {
+        store_binary(ctx, p->program, p->file, key);
+    }
+}
+
+/* `*key` is the program's disk-cache key; `*compiled` whether it came from source. */
 static int build(struct ocl_context *ctx, const char *file, const char *options,
-                 cl_program *out)
+                 cl_program *out, uint64_t *key_out, bool *compiled)
 {
     struct ocl_source source;
     OCL_TRY(ocl_source_load(file, &source));
@@ -119,7 +131,6 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
             return result;
         }
         ctx->source_builds++;
-        store_binary(ctx, program, file, key);
 #ifdef __GLIBC__
         /* The compiler's working memory, freed but kept by malloc: on a CPU device the
          * process's memory is also the device's, and a cold start compiles 20-odd
@@ -132,6 +143,8 @@ static int build(struct ocl_context *ctx, const char *file, const char *options,
                 source.origin, seconds_now() - start, options);
     ocl_source_release(&source);
     *out = program;
+    *key_out = key;
+    *compiled = !cached;
     return FCNN_OK;
 }
 
@@ -175,8 +188,13 @@ int ocl_program_get(struct ocl_context *ctx, const char *file, const char *optio
     if ((*out = find_program(ctx, file, options)) != NULL)
         return FCNN_OK;
     cl_program program;
-    OCL_TRY(build(ctx, file, options, &program));
-    return keep(ctx, file, options, program, out);
+    uint64_t key;
+    bool compiled;
+    OCL_TRY(build(ctx, file, options, &program, &key, &compiled));
+    OCL_TRY(keep(ctx, file, options, program, out));
+    if (compiled)
+        store_or_defer(ctx, *out, key);
+    return FCNN_OK;
 }
 
 /* --- several at a time --- */
@@ -276,14 +294,16 @@ int ocl_programs_prebuild(struct ocl_context *ctx, const char *const files[],
                 continue;
             }
             ctx->source_builds++;
-            store_binary(ctx, job->program, job->file, job->key);
             if (ctx->verbose)
                 fprintf(stderr, "opencl: built %s in %.3f s, %d at a time (%s)\n",
                         job->source.origin, job->seconds, threads, job->options);
+            struct ocl_program *kept;
             if (status == FCNN_OK)
-                status = keep(ctx, job->file, job->options, job->program, NULL);
+                status = keep(ctx, job->file, job->options, job->program, &kept);
             else
                 clReleaseProgram(job->program);
+            if (status == FCNN_OK)
+                store_or_defer(ctx, kept, job->key);
         }
 #ifdef __GLIBC__
         malloc_trim(0);
@@ -342,8 +362,29 @@ int ocl_build_overrides(struct ocl_context *ctx)
     return FCNN_OK;
 }
 
+/* The binaries whose store was deferred (ocl_cache_defers_binaries), for later runs: those
+ * of the programs the run used, not of those that only lost a tuning, which a later run
+ * with the same choices never builds (fetching each binary is a compilation of its own). */
+static void store_deferred(struct ocl_context *ctx)
+{
+    double start = seconds_now();
+    int stored = 0;
+    for (int i = 0; i < ctx->program_count; i++) {
+        struct ocl_program *p = ctx->programs[i];
+        if (!p->unstored || !ocl_program_dispatched(ctx, p->file, p->options))
+            continue;
+        store_binary(ctx, p->program, p->file, p->cache_key);
+        p->unstored = false;
+        stored++;
+    }
+    if (ctx->verbose && stored)
+        fprintf(stderr, "opencl: stored %d program binar%s for later runs in %.3f s\n", stored,
+                stored == 1 ? "y" : "ies", seconds_now() - start);
+}
+
 void ocl_programs_release(struct ocl_context *ctx)
 {
+    store_deferred(ctx);
     for (int i = 0; i < ctx->program_count; i++) {
         struct ocl_program *p = ctx->programs[i];
         for (int k = 0; k < p->kernel_count; k++)

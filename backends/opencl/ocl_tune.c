@@ -171,9 +171,13 @@ static int run_and_wait(struct ocl_context *ctx, const struct ocl_variant *varia
  * candidate (INFINITY), not an error: another one will do. `give_up` skips the trials of
  * a variant whose first run is already that much slower than the best so far. */
 static double time_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
-                           const struct fcnn_op_call *call, double give_up)
+                           const struct fcnn_op_call *call, double give_up,
+                           double *first_run_seconds)
 {
-    if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
+    double first = fcnn_now();
+    int status = run_and_wait(ctx, variant, call, 1);
+    *first_run_seconds += fcnn_now() - first;
+    if (status != FCNN_OK)
         return INFINITY;
     double start = fcnn_now();
     if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
@@ -283,9 +287,13 @@ static void progress(struct ocl_context *ctx, const struct ocl_tuning_entry *e)
                 t->path);
         t->announced = true;
     }
-    fprintf(stderr, "opencl: tuned %-18s %-40s %-16s %9.3f ms (%d variants, %.1f s so far)\n",
+    fprintf(stderr, "opencl: tuned %-18s %-40s %-16s %9.3f ms (%d variants, %.1f s so far",
             fcnn_op_name(e->op), e->key, e->variant->name, 1e3 * e->seconds, e->candidates,
             t->seconds);
+    if (ctx->verbose)
+        fprintf(stderr, ": building %.2f s, first runs %.2f s", e->build_seconds,
+                e->first_run_seconds);
+    fprintf(stderr, ")\n");
 }
 
 static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
@@ -300,7 +308,10 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
         timed = &copy.call;
     }
     /* Their programs, compiled side by side rather than one by one as each is timed. */
+    double build_start = fcnn_now();
     OCL_TRY(ocl_prebuild_variants(ctx, candidates, count));
+    e->build_seconds = fcnn_now() - build_start;
+    e->first_run_seconds = 0;
     bool paused = ctx->profile.paused;
     ctx->profile.paused = true; /* trial runs are not the run's work */
     e->variant = NULL;
@@ -309,7 +320,8 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     for (int i = 0; i < count; i++) {
         if (ocl_variant_broken(ctx, candidates[i]))
             continue; /* its program did not build: disabled by the prebuild */
-        double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds);
+        double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds,
+                                      &e->first_run_seconds);
         if (e->candidates < OCL_TUNING_MAX_CANDIDATES) {
             e->candidate[e->candidates] = candidates[i];
             e->candidate_seconds[e->candidates++] = seconds;
