@@ -193,3 +193,105 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
                 xhat * vload4(0, dgamma + dgamma_offset + c));
     vstore4(v, 0, dx + dx_offset + i);
 }
+
+/* --- sixteen channels per work-item (channels % 16 == 0) -------------------------------
+ * The kernels above walk one channel per work-item down a column of x, a chain of scalar
+ * additions each waiting for the last, with a stride of one row between loads. With the
+ * channels in blocks of sixteen a work-item reads whole 64-byte runs of a row and keeps
+ * float16 sums: the same sums, lane by lane, in the same order, sixteen at a time. The
+ * partial sums are laid out as above, so the same finish kernels complete them. The sums
+ * run in groups of PARTS_WG work-items (each already a long loop), the elementwise passes
+ * in groups of WG_SIZE. */
+
+#ifndef PARTS_WG
+#define PARTS_WG 4
+#endif
+
+/* As batchnorm_partial for channels [16 cb, 16 cb + 16); count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(PARTS_WG, 1, 1)))
+void batchnorm_partial16(__global const float *x, ulong x_offset, __global float *partial,
+                         int channels, int rows, int rows_per_part, int parts, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    int cblocks = channels / 16, c = (gid % cblocks) * 16, p = gid / cblocks;
+    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
+    float16 shift = vload16(0, x + c), sum = (float16)(0.0f), squares = (float16)(0.0f);
+    for (int r = first; r < end; r++) {
+        float16 d = vload16(0, x + (size_t)r * channels + c) - shift;
+        sum += d;
+        squares += d * d;
+    }
+    vstore16(sum, 0, partial + (size_t)p * channels + c);
+    vstore16(squares, 0, partial + (size_t)(parts + p) * channels + c);
+}
+
+/* As batchnorm_apply, sixteen channels of one row per work-item; count = elements. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_apply16(__global const float *x, ulong x_offset, __global float *y,
+                       ulong y_offset, __global const float *gamma, ulong gamma_offset,
+                       __global const float *beta, ulong beta_offset, __global const float *mean,
+                       ulong mean_offset, __global const float *inv_std, ulong inv_offset,
+                       int channels, int count)
+{
+    int i = get_global_id(0) * 16;
+    if (i >= count)
+        return;
+    int c = i % channels;
+    float16 v = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) *
+                vload16(0, inv_std + inv_offset + c) * vload16(0, gamma + gamma_offset + c) +
+                vload16(0, beta + beta_offset + c);
+    vstore16(v, 0, y + y_offset + i);
+}
+
+/* As batchnorm_bwd_partial for channels [16 cb, 16 cb + 16); count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(PARTS_WG, 1, 1)))
+void batchnorm_bwd_partial16(__global const float *x, ulong x_offset, __global const float *dy,
+                             ulong dy_offset, __global const float *mean, ulong mean_offset,
+                             __global const float *inv_std, ulong inv_offset,
+                             __global float *partial, int channels, int rows, int rows_per_part,
+                             int parts, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    int cblocks = channels / 16, c = (gid % cblocks) * 16, p = gid / cblocks;
+    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
+    float16 m = vload16(0, mean + mean_offset + c), s = vload16(0, inv_std + inv_offset + c);
+    float16 sum = (float16)(0.0f), dot = (float16)(0.0f);
+    for (int r = first; r < end; r++) {
+        size_t at = (size_t)r * channels + c;
+        float16 g = vload16(0, dy + at);
+        sum += g;
+        dot += g * ((vload16(0, x + at) - m) * s);
+    }
+    vstore16(sum, 0, partial + (size_t)p * channels + c);
+    vstore16(dot, 0, partial + (size_t)(parts + p) * channels + c);
+}
+
+/* As batchnorm_bwd_data, sixteen channels of one row per work-item; count = elements. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global const float *dy,
+                          ulong dy_offset, __global const float *gamma, ulong gamma_offset,
+                          __global const float *mean, ulong mean_offset,
+                          __global const float *inv_std, ulong inv_offset,
+                          __global const float *dgamma, ulong dgamma_offset,
+                          __global const float *dbeta, ulong dbeta_offset, __global float *dx,
+                          ulong dx_offset, int channels, int rows, int count)
+{
+    int i = get_global_id(0) * 16;
+    if (i >= count)
+        return;
+    int c = i % channels;
+    float16 s = vload16(0, inv_std + inv_offset + c);
+    float16 xhat = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) * s;
+    float16 v = vload16(0, gamma + gamma_offset + c) * s / (float)rows *
+                ((float)rows * vload16(0, dy + dy_offset + i) -
+                 vload16(0, dbeta + dbeta_offset + c) -
+                 xhat * vload16(0, dgamma + dgamma_offset + c));
+    vstore16(v, 0, dx + dx_offset + i);
+}

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Files at the boundary with the operating system (reference backend, a tiny subset):
-#  - a save, history or plot target that is a FIFO, directory, symbolic link or device is
+#  - a save, history, plot or export target that is a FIFO, directory, symbolic link or device is
 #    refused with one line before training, and left exactly as it was;
 #  - a symbolic link planted at the old fixed temporary name is never written through;
-#  - a FIFO given as --load, --resume or a data file is refused at once, not waited on;
+#  - a FIFO given as --load, --resume or a data file is refused at once, not waited on,
+#    and so is a FIFO, directory or device given as a --predict image, --class-names or
+#    a FILE.json model;
 #  - a failed write of the report to standard output (/dev/full) exits 1 with a message;
 #  - a run that fails before it starts leaves no empty output directory behind;
 #  - late command-line mistakes exit 2 naming the option;
@@ -44,6 +46,14 @@ refused "--save /dev/null" --out "$tmp/o1" --save /dev/null
 [ -c /dev/null ] || fail "/dev/null is no longer a character device"
 grep -q "/dev/null" "$tmp/err" || fail "--save /dev/null: not named: $(cat "$tmp/err")"
 [ ! -e "$tmp/o1" ] || fail "a run refused before it started left $tmp/o1 behind"
+# The exports are written after training, through the same checks, and refused before it.
+refused "--export-onnx /dev/null" --out "$tmp/o1" --export-onnx /dev/null
+[ -c /dev/null ] || fail "--export-onnx /dev/null: /dev/null is no longer a character device"
+grep -q -- "--export-onnx" "$tmp/err" || fail "--export-onnx: the option is not named: $(cat "$tmp/err")"
+[ ! -e "$tmp/o1" ] || fail "a run with a refused export target left $tmp/o1 behind"
+refused "--export-weights symlink" --out "$tmp/o1" --export-weights "$tmp/link"
+[ -L "$tmp/link" ] || fail "--export-weights symlink: the link was replaced"
+[ "$(cat "$tmp/victim")" = "someone else's file" ] || fail "--export-weights symlink: the file it points to changed"
 
 # History and plot targets inside --out are checked the same way.
 mkdir "$tmp/o2"
@@ -68,6 +78,32 @@ timeout 120 "$FCNN" $small --out "$tmp/o2" > "$tmp/out" 2> "$tmp/err" || fail "r
 [ -f "$tmp/o2/history.csv" ] && [ ! -L "$tmp/o2/history.csv" ] || fail "history.csv was not written"
 leftovers=$(cd "$tmp/o2" && ls | grep '\.tmp\.' || true)
 [ -z "$leftovers" ] || fail "temporary files left behind: $leftovers"
+
+# Every other file fcnn reads: a FIFO, a directory or a device given as an image to
+# --predict, as --class-names or as a FILE.json model is refused at once with one line
+# naming it (timeout would kill a hang with status 124).
+# read_refused WHAT NAME STATUS ARGS...: exit STATUS, one line naming NAME and saying it
+# is refused (--model is a command-line setting: 2; the others fail at run time: 1).
+read_refused() {
+  what=$1 name=$2 expected=$3; shift 3
+  timeout 20 "$FCNN" "$@" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  [ "$status" -eq "$expected" ] || fail "$what: exited $status, expected $expected (124: it hung): $(cat "$tmp/err")"
+  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$what: not one line: $(cat "$tmp/err")"
+  grep -qF "$name: is " "$tmp/err" && grep -q "not a regular file: refused" "$tmp/err" \
+    || fail "$what: the message does not name $name and refuse it: $(cat "$tmp/err")"
+  [ ! -s "$tmp/out" ] || fail "$what: printed results: $(head -n 3 "$tmp/out")"
+}
+model=$tmp/o2/model.safetensors
+[ -f "$model" ] || fail "the run beside planted links saved no model"
+read_refused "--predict FIFO" "$tmp/fifo" 1 --backend=ref --load "$model" --predict "$tmp/fifo"
+grep -q "a FIFO" "$tmp/err" || fail "--predict FIFO: the kind is not named: $(cat "$tmp/err")"
+read_refused "--predict directory" "$tmp/dir" 1 --backend=ref --load "$model" --predict "$tmp/dir"
+read_refused "--predict /dev/zero" /dev/zero 1 --backend=ref --load "$model" --predict /dev/zero
+mkfifo "$tmp/names" "$tmp/model.json" || exit 99
+read_refused "--class-names FIFO" "$tmp/names" 1 $small --out "$tmp/o6" --class-names "$tmp/names"
+[ ! -e "$tmp/o6" ] || fail "a refused --class-names left $tmp/o6 behind"
+read_refused "--model FIFO.json" "$tmp/model.json" 2 $small --out "$tmp/o6" --model "$tmp/model.json"
 
 # Reading a FIFO: refused at once (timeout would kill a hang with status 124).
 timeout 20 "$FCNN" --backend=ref --data "$DATA" --test-limit 32 --load "$tmp/fifo" --eval --out "$tmp/o3" > "$tmp/out" 2> "$tmp/err"

@@ -265,6 +265,12 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 9, 13, 3, 33, 3, 5, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 7, 7, 64, 32, 1, 1, 1, 1, 0, FCNN_ACT_RELU, false },
         { 1, 5, 5, 3, 7, 5, 5, 1, 1, 0, FCNN_ACT_NONE, false },
+        /* 16 and 48 output channels: the weight gradient's 16-wide forms (a first layer of
+         * 16, of one and of three channels; a deeper one; 48 at stride 2, 5x5). */
+        { 33, 28, 28, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 7, 13, 13, 3, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        { 7, 9, 9, 32, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        { 7, 13, 11, 4, 48, 5, 5, 2, 2, 2, FCNN_ACT_NONE, false },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
@@ -767,15 +773,20 @@ static void add_batchnorm_cases(struct harness_case_list *list)
         { 4, { 32, 28, 28, 32 } }, { 4, { 33, 14, 14, 64 } }, { 4, { 1, 7, 7, 3 } },
         { 4, { 7, 5, 5, 5 } },     { 2, { 33, 10 } },         { 2, { 32, 128 } },
         { 2, { 1, 12 } },          { 2, { 7, 3 } },
+        /* Sixteen channels (the vec16 variants): fewer rows than they have slices, and
+         * 48 channels, three float16 blocks. */
+        { 4, { 1, 3, 3, 16 } },    { 4, { 5, 7, 7, 48 } },
     };
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
-    /* As the model's first layer, which has no dx to write. */
-    struct harness_case *c = add_case(list);
-    fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, 8 } });
-    c->t[5].omitted = true;
-    snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x8,no_dx)");
+    /* As the model's first layer, which has no dx to write (8 and 16 channels). */
+    for (int channels = 8; channels <= 16; channels += 8) {
+        struct harness_case *c = add_case(list);
+        fill_batchnorm(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 5, 5, channels } });
+        c->t[5].omitted = true;
+        snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x5x5x%d,no_dx)", channels);
+    }
 }
 
 /* --- softmax cross-entropy -------------------------------------------------------------- */
@@ -1034,6 +1045,9 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_DATA, &conv2); /* conv1 needs no dx */
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv1);
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv2);
+    /* A first layer of 16 channels, which the 32-wide forms do not take. */
+    const struct conv_shape conv16 = { 32, 28, 28, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+    fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv16);
     /* A strided "same" layer of the kind a user model has, on the general variants. */
     const struct conv_shape strided = { 32, 28, 28, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false };
     for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++)
@@ -1417,6 +1431,8 @@ void harness_cases_grad(struct harness_grad_case_list *list)
         { 1, 7, 8, 2, 2, 3, 3, 2, 2, SAME, FCNN_ACT_NONE, true },
         { 3, 8, 7, 2, 3, 3, 2, 3, 3, 0, FCNN_ACT_NONE, false },
         { 1, 7, 9, 2, 2, 2, 3, 2, 1, SAME, FCNN_ACT_NONE, false },
+        /* One input channel into 16: the weight gradient's c1_3x3_16 and tiled_1x16. */
+        { 1, 5, 5, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
         grad_conv(list, &convs[i]);
@@ -1459,9 +1475,10 @@ void harness_cases_grad(struct harness_grad_case_list *list)
             grad_activation(list, activations[a], &small[i]);
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
         grad_dropout(list, 0.5f, 99 + (uint32_t)i, &small[i]);
-    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv. */
+    /* Batch statistics need several rows: after a dense layer (odd batch) and a conv; and
+     * sixteen channels, which the vec16 variants take. */
     static const struct any_shape norms[] = { { 2, { 5, 4 } }, { 4, { 3, 3, 3, 2 } },
-                                              { 4, { 1, 4, 3, 3 } } };
+                                              { 4, { 1, 4, 3, 3 } }, { 4, { 3, 2, 1, 16 } } };
     for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++)
         grad_batchnorm(list, &norms[i]);
 

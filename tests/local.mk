@@ -4,8 +4,13 @@ check_PROGRAMS += tests/test-idx tests/test-model tests/test-layers tests/test-b
 tests_test_idx_LDADD = $(FCNN_LIBS)
 tests_test_model_LDADD = $(FCNN_LIBS)
 tests_test_layers_LDADD = $(FCNN_LIBS)
+# The three agreement tests share their runs and comparisons (agree-lib).
+AGREE_LIB = %reldir%/agree-lib.c %reldir%/agree-lib.h
+tests_test_layers_agree_SOURCES = %reldir%/test-layers-agree.c $(AGREE_LIB)
 tests_test_layers_agree_LDADD = $(FCNN_LIBS)
+tests_test_backends_agree_SOURCES = %reldir%/test-backends-agree.c $(AGREE_LIB)
 tests_test_backends_agree_LDADD = $(FCNN_LIBS)
+tests_test_bn_dropout_agree_SOURCES = %reldir%/test-bn-dropout-agree.c $(AGREE_LIB)
 tests_test_bn_dropout_agree_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/cli-options.sh tests/train-e2e.sh \

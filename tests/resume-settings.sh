@@ -1,8 +1,9 @@
 #!/bin/sh
 # Resume, load and eval keep their promises (reference backend, a small real subset):
 #  - --resume restores every setting that shapes the run (limits, batch size, learning
-#    rate, optimizer, seed, early-stopping patience and best weights): a run stopped and
-#    resumed with no options but --epochs ends bit-identical to an uninterrupted one;
+#    rate, optimizer, seed, early-stopping patience and best weights, augmentation, the
+#    validation split): a run stopped and resumed with no options but --epochs ends
+#    bit-identical to an uninterrupted one;
 #  - an option that contradicts the checkpoint is refused with one line naming it (exit
 #    2) and the checkpoint is untouched; the same value again is accepted;
 #  - resuming a finished run trains nothing, says so, and does not claim to save;
@@ -44,6 +45,8 @@ conflict --train-limit 100
 conflict --test-limit 50
 conflict --early-stopping 3
 conflict --lr-schedule cosine
+conflict --augment flip
+conflict --validation-split 0.5
 
 # Nothing but --epochs (and a setting repeated unchanged): the run continues as it was.
 "$FCNN" $base --resume "$ck" --epochs 2 --lr 0.01 --out "$tmp/part" > "$tmp/resume.out" 2>&1 \
@@ -53,6 +56,47 @@ data_of "$tmp/full/model.safetensors" > "$tmp/full.data"
 data_of "$ck" > "$tmp/part.data"
 [ -s "$tmp/full.data" ] && cmp -s "$tmp/full.data" "$tmp/part.data" || fail "resumed run differs from the uninterrupted one"
 grep -q "^Model saved to" "$tmp/resume.out" || fail "the resumed run did not say it saved"
+
+# Augmentation survives a resume: stopped after epoch 1 and resumed with nothing but
+# --epochs (or with the same specification written another way), the run ends with the
+# uninterrupted augmented run's weights; another --augment is refused.
+aug="flip,shift:2,rotate:10"
+"$FCNN" $base $settings --augment "$aug" --epochs 2 --out "$tmp/afull" > "$tmp/afull.out" 2>&1 || fail "augmented, uninterrupted: $(tail -n 1 "$tmp/afull.out")"
+"$FCNN" $base $settings --augment "$aug" --epochs 1 --out "$tmp/apart" > "$tmp/apart.out" 2>&1 || fail "augmented, first part: $(tail -n 1 "$tmp/apart.out")"
+cp -r "$tmp/apart" "$tmp/apart2"
+ack="$tmp/apart/model.safetensors"
+cp "$ack" "$tmp/abefore"
+"$FCNN" $base --resume "$ack" --epochs 2 --out "$tmp/apart" --augment flip > "$tmp/out" 2> "$tmp/err"
+status=$?
+[ "$status" -eq 2 ] || fail "--resume of an augmented run with --augment flip exited $status: $(cat "$tmp/err")"
+[ "$(grep -c "^fcnn: " "$tmp/err")" -eq 1 ] || fail "--augment flip: more than one message: $(cat "$tmp/err")"
+grep -q "^fcnn: --augment flip conflicts with .*a run with --augment $aug:" "$tmp/err" || fail "--augment flip: message: $(cat "$tmp/err")"
+cmp -s "$ack" "$tmp/abefore" || fail "--augment flip: the checkpoint changed"
+"$FCNN" $base --resume "$ack" --epochs 2 --out "$tmp/apart" > "$tmp/aresume.out" 2>&1 \
+  || fail "augmented resume: $(tail -n 1 "$tmp/aresume.out")"
+data_of "$tmp/afull/model.safetensors" > "$tmp/afull.data"
+data_of "$ack" > "$tmp/apart.data"
+[ -s "$tmp/afull.data" ] && cmp -s "$tmp/afull.data" "$tmp/apart.data" \
+  || fail "a resumed augmented run differs from the uninterrupted one (augmentation not restored)"
+cmp -s "$tmp/full.data" "$tmp/apart.data" && fail "the augmented run ended with the plain run's weights"
+"$FCNN" $base --resume "$tmp/apart2/model.safetensors" --epochs 2 --out "$tmp/apart2" \
+  --augment rotate:10,shift:2,flip > "$tmp/aresume2.out" 2>&1 \
+  || fail "augmented resume with the same --augment reordered: $(tail -n 1 "$tmp/aresume2.out")"
+data_of "$tmp/apart2/model.safetensors" > "$tmp/apart2.data"
+cmp -s "$tmp/afull.data" "$tmp/apart2.data" || fail "resumed with the same --augment reordered: other weights"
+
+# The validation split survives a resume too, drawn with the run's own --seed: resumed
+# with nothing but --epochs, the run holds out the same images and ends with the
+# uninterrupted run's weights.
+"$FCNN" $base $settings --validation-split 0.25 --epochs 2 --out "$tmp/vfull" > "$tmp/vfull.out" 2>&1 || fail "split, uninterrupted: $(tail -n 1 "$tmp/vfull.out")"
+"$FCNN" $base $settings --validation-split 0.25 --epochs 1 --out "$tmp/vpart" > "$tmp/vpart.out" 2>&1 || fail "split, first part: $(tail -n 1 "$tmp/vpart.out")"
+"$FCNN" $base --resume "$tmp/vpart/model.safetensors" --epochs 2 --out "$tmp/vpart" > "$tmp/vresume.out" 2>&1 \
+  || fail "split resume: $(tail -n 1 "$tmp/vresume.out")"
+grep -q "150 training, 50 validation and 100 test images" "$tmp/vresume.out" || fail "the resumed run did not keep the validation split: $(grep Data: "$tmp/vresume.out")"
+data_of "$tmp/vfull/model.safetensors" > "$tmp/vfull.data"
+data_of "$tmp/vpart/model.safetensors" > "$tmp/vpart.data"
+[ -s "$tmp/vfull.data" ] && cmp -s "$tmp/vfull.data" "$tmp/vpart.data" \
+  || fail "a resumed run with a validation split differs from the uninterrupted one"
 
 # A finished run resumed: nothing trained, nothing claimed.
 cp "$ck" "$tmp/before"

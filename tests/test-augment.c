@@ -116,6 +116,30 @@ int main(void)
         EXPECT(fcnn_augment_parse(bad[i], &a) != FCNN_OK && strstr(fcnn_last_error(), "--augment"),
                "'%s' accepted or message without the option: %s", bad[i], fcnn_last_error());
 
+    /* The text a checkpoint records: canonical order, and read back to the same values
+     * (a rotation that %g would round is written in full). */
+    static const char *const specs[][2] = { { "rotate:10,flip", "flip,rotate:10" },
+                                            { "shift:3", "shift:3" },
+                                            { "rotate:0.1,shift:1,flip", "flip,shift:1,rotate:0.1" },
+                                            { "rotate:12.3456789", NULL } };
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct fcnn_augment back;
+        char text[64];
+        EXPECT(fcnn_augment_parse(specs[i][0], &a) == FCNN_OK, "%s: %s", specs[i][0],
+               fcnn_last_error());
+        fcnn_augment_text(&a, text, sizeof text);
+        EXPECT(!specs[i][1] || strcmp(text, specs[i][1]) == 0, "%s written as %s", specs[i][0],
+               text);
+        EXPECT(fcnn_augment_parse(text, &back) == FCNN_OK && fcnn_augment_equal(&a, &back),
+               "%s written as %s reads back otherwise", specs[i][0], text);
+    }
+    char none[8] = "x";
+    fcnn_augment_text(&(struct fcnn_augment){ 0 }, none, sizeof none);
+    EXPECT(none[0] == '\0', "no augmentation written as '%s'", none);
+    EXPECT(fcnn_augment_parse("flip,shift:2", &a) == FCNN_OK &&
+               !fcnn_augment_equal(&a, &(struct fcnn_augment){ .flip = true }),
+           "flip,shift:2 equals flip");
+
     /* Draws: flips 0 or 1, whole shifts within 2, angles within 10 degrees; a seed gives
      * the same draws. */
     EXPECT(fcnn_augment_parse("flip,shift:2,rotate:10", &a) == FCNN_OK, "parse");

@@ -19,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/backend.h"
-#include "data/dataset.h"
 #include "core/status.h"
-#include "train/train.h"
+
+#include "agree-lib.h"
 
 #define STEPS 20
 #define BATCH 33 /* odd, so no kernel's vector width divides the rows */
@@ -60,105 +59,20 @@ static int build(struct fcnn_model *m)
     return FCNN_OK;
 }
 
-struct run {
-    struct fcnn_backend *be;
-    struct fcnn_model model;
-    struct fcnn_network *net;
-    struct fcnn_optimizer *opt;
-    struct fcnn_split *train, *test;
-    struct fcnn_rng rng;
-    struct fcnn_trainer t;
-    double step_loss[STEPS];
-    float *params, *state;
-};
+static const struct agree_setup setup = { build, FCNN_OPT_ADAM, 0.005, BATCH, 500, STEPS };
 
-static int open_run(struct run *r, const char *backend, const struct fcnn_dataset *train,
-                    const struct fcnn_dataset *test)
+static int check_backend(struct agree_run *ref, const char *name,
+                         const struct fcnn_dataset *train, const struct fcnn_dataset *test)
 {
-    memset(r, 0, sizeof *r);
-    int status = fcnn_backend_open(backend, NULL, &r->be);
-    if (status == FCNN_OK)
-        status = build(&r->model);
-    if (status == FCNN_OK)
-        status = fcnn_network_create(r->be, &r->model, 500, BATCH, &r->net);
-    if (status == FCNN_OK)
-        status = fcnn_optimizer_create(r->be, FCNN_OPT_ADAM, 0.005, (int)r->model.param_floats,
-                                       &r->opt);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, train, &r->train);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, test, &r->test);
-    if (status != FCNN_OK)
-        return status;
-    r->params = malloc(r->model.param_floats * sizeof(float));
-    r->state = malloc(r->model.state_floats * sizeof(float));
-    fcnn_rng_seed(&r->rng, 42);
-    fcnn_model_init_params(&r->model, &r->rng, r->params);
-    r->t = (struct fcnn_trainer){ .be = r->be, .net = r->net, .opt = r->opt, .rng = &r->rng,
-                                  .train = r->train, .val = r->test, .epochs = 1,
-                                  .batch_size = BATCH, .eval_batch_size = 500 };
-    return fcnn_network_set_params(r->net, r->params);
-}
-
-static void close_run(struct run *r)
-{
-    fcnn_split_destroy(r->be, r->train);
-    fcnn_split_destroy(r->be, r->test);
-    fcnn_optimizer_destroy(r->be, r->opt);
-    fcnn_network_destroy(r->net);
-    fcnn_backend_close(r->be);
-    free(r->params);
-    free(r->state);
-}
-
-/* STEPS training steps in file order; batch losses, parameters and state to the host. */
-static int train_steps(struct run *r)
-{
-    int status = FCNN_OK;
-    for (int s = 0; s < STEPS && status == FCNN_OK; s++)
-        status = fcnn_train_step(&r->t, s * BATCH, BATCH);
-    if (status == FCNN_OK)
-        status = fcnn_split_fetch(r->be, r->train, 0, STEPS * BATCH);
-    for (int s = 0; s < STEPS && status == FCNN_OK; s++) {
-        double sum = 0;
-        for (int i = 0; i < BATCH; i++)
-            sum += r->train->host_loss[s * BATCH + i];
-        r->step_loss[s] = sum / BATCH;
-    }
-    if (status == FCNN_OK)
-        status = fcnn_network_get_params(r->net, r->params);
-    if (status == FCNN_OK)
-        status = fcnn_network_get_state(r->net, r->state);
-    return status;
-}
-
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < n; i++) {
-        diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        norm += (double)a[i] * a[i];
-    }
-    return sqrt(diff / norm);
-}
-
-static int check_backend(struct run *ref, const char *name, const struct fcnn_dataset *train,
-                         const struct fcnn_dataset *test)
-{
-    struct run other;
+    struct agree_run other;
     int failures = 0;
-    if (open_run(&other, name, train, test) != FCNN_OK || train_steps(&other) != FCNN_OK) {
+    if (agree_open_train(&other, &setup, name, STEPS, train, test) != FCNN_OK) {
         printf("FAIL %s: %s\n", name, fcnn_last_error());
-        close_run(&other);
         return 1;
     }
-    double worst = 0;
-    int worst_step = 0;
-    for (int s = 0; s < STEPS; s++) {
-        double d = fabs(ref->step_loss[s] - other.step_loss[s]);
-        if (d > worst || isnan(d))
-            worst = d, worst_step = s + 1;
-    }
+    double worst, mean;
+    int worst_step;
+    agree_loss_difference(ref, &other, STEPS, &worst, &worst_step, &mean);
     printf("%s: batch losses over %d steps: first %.6f vs %.6f, last %.6f vs %.6f, |diff| at "
            "most %.2e (step %d)\n", name, STEPS, ref->step_loss[0], other.step_loss[0],
            ref->step_loss[STEPS - 1], other.step_loss[STEPS - 1], worst, worst_step);
@@ -166,12 +80,12 @@ static int check_backend(struct run *ref, const char *name, const struct fcnn_da
         printf("FAIL %s: batch losses differ (allowed %g)\n", name, MAX_LOSS_DIFF);
         failures++;
     }
-    double state = rel_diff(ref->state, other.state, ref->model.state_floats);
+    double state = agree_rel_diff(ref->state, other.state, ref->model.state_floats);
     printf("%s: moving statistics, ||ref - %s|| / ||ref|| = %.2e\n", name, name, state);
     for (int i = 0; i < ref->model.state_count; i++) {
         const struct fcnn_param *p = &ref->model.states[i];
-        printf("  %s: %.2e\n", p->name, rel_diff(ref->state + p->offset,
-                                                other.state + p->offset, p->count));
+        printf("  %s: %.2e\n", p->name, agree_rel_diff(ref->state + p->offset,
+                                                      other.state + p->offset, p->count));
     }
     if (!(state <= MAX_STATE_REL_DIFF)) {
         printf("FAIL %s: moving statistics differ (allowed %g)\n", name, MAX_STATE_REL_DIFF);
@@ -180,21 +94,12 @@ static int check_backend(struct run *ref, const char *name, const struct fcnn_da
 
     /* Evaluation from ref's weights and moving statistics on both. */
     struct fcnn_pass_stats ref_stats, other_stats;
-    int status = fcnn_network_set_params(other.net, ref->params);
-    if (status == FCNN_OK)
-        status = fcnn_network_set_state(other.net, ref->state);
-    if (status == FCNN_OK)
-        status = fcnn_evaluate(ref->net, ref->test, 500, &ref_stats);
-    if (status == FCNN_OK)
-        status = fcnn_evaluate(other.net, other.test, 500, &other_stats);
-    if (status != FCNN_OK) {
+    int same;
+    if (agree_evaluate_alike(ref, &other, true, &ref_stats, &other_stats, &same) != FCNN_OK) {
         printf("FAIL %s: evaluation: %s\n", name, fcnn_last_error());
-        close_run(&other);
+        agree_close(&other);
         return failures + 1;
     }
-    int same = 0;
-    for (int i = 0; i < test->count; i++)
-        same += ref->test->host_pred[i] == other.test->host_pred[i];
     double agreement = (double)same / test->count;
     printf("%s: same weights and state: test predictions agree on %d of %d (%.2f%%), mean "
            "loss %.6f vs %.6f, accuracy %.4f vs %.4f\n", name, same, test->count,
@@ -206,13 +111,13 @@ static int check_backend(struct run *ref, const char *name, const struct fcnn_da
                name, 100 * MIN_PREDICTION_AGREEMENT, MAX_EVAL_LOSS_DIFF);
         failures++;
     }
-    close_run(&other);
+    agree_close(&other);
     return failures;
 }
 
 /* What ref's run itself must show: it learns, it repeats, its state moved, and evaluation
  * (moving statistics, no dropout) is not training. */
-static int check_ref(struct run *ref, const struct fcnn_dataset *train,
+static int check_ref(struct agree_run *ref, const struct fcnn_dataset *train,
                      const struct fcnn_dataset *test)
 {
     int failures = 0;
@@ -221,23 +126,23 @@ static int check_ref(struct run *ref, const struct fcnn_dataset *train,
                ref->step_loss[STEPS - 1]);
         failures++;
     }
-    struct run again;
-    if (open_run(&again, "ref", train, test) != FCNN_OK || train_steps(&again) != FCNN_OK) {
+    struct agree_run again;
+    if (agree_open_train(&again, &setup, "ref", STEPS, train, test) != FCNN_OK) {
         printf("FAIL: ref's second run: %s\n", fcnn_last_error());
         failures++;
-    } else if (memcmp(again.step_loss, ref->step_loss, sizeof ref->step_loss) != 0 ||
+    } else if (memcmp(again.step_loss, ref->step_loss, STEPS * sizeof *ref->step_loss) != 0 ||
                memcmp(again.params, ref->params, ref->model.param_floats * sizeof(float)) != 0) {
         printf("FAIL: the same seed on ref did not repeat the run\n");
         failures++;
     } else {
         printf("ref: the same seed repeats the run bit for bit\n");
     }
-    close_run(&again);
+    agree_close(&again);
 
     size_t n = ref->model.state_floats;
     float *initial = malloc(n * sizeof(float));
     fcnn_model_init_state(&ref->model, initial);
-    double moved = rel_diff(initial, ref->state, n);
+    double moved = agree_rel_diff(initial, ref->state, n);
     free(initial);
     printf("ref: moving statistics moved by %.3f (relative) in %d steps\n", moved, STEPS);
     if (!(moved > 1e-3)) {
@@ -305,37 +210,24 @@ static int check_ref(struct run *ref, const struct fcnn_dataset *train,
 
 int main(void)
 {
-    const char *dir = fcnn_data_dir(NULL);
     struct fcnn_dataset train, test;
-    if (fcnn_dataset_load(dir, FCNN_TRAINING_SET, STEPS * BATCH, &train) != FCNN_OK ||
-        fcnn_dataset_load(dir, FCNN_TEST_SET, TEST_IMAGES, &test) != FCNN_OK) {
-        printf("SKIP: no Fashion-MNIST (%s)\n", fcnn_last_error());
-        return 77;
-    }
-    struct run ref;
-    if (open_run(&ref, "ref", &train, &test) != FCNN_OK || train_steps(&ref) != FCNN_OK) {
+    const char *others[8];
+    int count;
+    int prepared = agree_prepare(STEPS * BATCH, TEST_IMAGES, &train, &test, others, 8, &count);
+    if (prepared)
+        return prepared;
+    struct agree_run ref;
+    if (agree_open_train(&ref, &setup, "ref", STEPS, &train, &test) != FCNN_OK) {
         fprintf(stderr, "ref: %s\n", fcnn_last_error());
         return 99;
     }
     int failures = check_ref(&ref, &train, &test);
-    int compared = 0;
-    for (int b = 0; b < fcnn_backend_count(); b++) {
-        const char *name = fcnn_backend_name_at(b);
-        struct fcnn_backend *be;
-        if (strcmp(name, "ref") == 0)
-            continue;
-        if (fcnn_backend_open(name, NULL, &be) != FCNN_OK) {
-            printf("%s: cannot open (%s): not compared\n", name, fcnn_last_error());
-            continue;
-        }
-        fcnn_backend_close(be);
-        failures += check_backend(&ref, name, &train, &test);
-        compared++;
-    }
-    close_run(&ref);
+    for (int b = 0; b < count; b++)
+        failures += check_backend(&ref, others[b], &train, &test);
+    agree_close(&ref);
     fcnn_dataset_free(&train);
     fcnn_dataset_free(&test);
-    if (!compared && !failures) {
+    if (!count && !failures) {
         printf("SKIP: no backend besides ref can run here (ref's own checks passed)\n");
         return 77;
     }

@@ -14,13 +14,10 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "backend/backend.h"
 #include "core/status.h"
-#include "data/dataset.h"
-#include "train/train.h"
+
+#include "agree-lib.h"
 
 #define STEPS 20
 #define BATCH 33
@@ -54,96 +51,21 @@ static int build_model(struct fcnn_model *m)
     return FCNN_OK;
 }
 
-struct run {
-    struct fcnn_backend *be;
-    struct fcnn_model model;
-    struct fcnn_network *net;
-    struct fcnn_optimizer *opt;
-    struct fcnn_split *train, *test;
-    struct fcnn_rng rng;
-    struct fcnn_trainer t;
-    double step_loss[STEPS];
-    float *params;
-};
+static const struct agree_setup setup = { build_model, FCNN_OPT_SGD, 0.1, BATCH, EVAL_BATCH,
+                                          STEPS };
 
-static int open_run(struct run *r, const char *backend, const struct fcnn_dataset *train,
-                    const struct fcnn_dataset *test)
-{
-    memset(r, 0, sizeof *r);
-    int status = fcnn_backend_open(backend, NULL, &r->be);
-    if (status == FCNN_OK)
-        status = build_model(&r->model);
-    if (status == FCNN_OK)
-        status = fcnn_network_create(r->be, &r->model, EVAL_BATCH, BATCH, &r->net);
-    if (status == FCNN_OK)
-        status = fcnn_optimizer_create(r->be, FCNN_OPT_SGD, 0.1, (int)r->model.param_floats,
-                                       &r->opt);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, train, &r->train);
-    if (status == FCNN_OK)
-        status = fcnn_split_create(r->be, test, &r->test);
-    if (status != FCNN_OK)
-        return status;
-    r->params = malloc(r->model.param_floats * sizeof(float));
-    if (!r->params)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory");
-    fcnn_rng_seed(&r->rng, 42);
-    fcnn_model_init_params(&r->model, &r->rng, r->params);
-    r->t = (struct fcnn_trainer){ .be = r->be, .net = r->net, .opt = r->opt, .rng = &r->rng,
-                                  .train = r->train, .val = r->test, .epochs = 1,
-                                  .batch_size = BATCH, .eval_batch_size = EVAL_BATCH };
-    return fcnn_network_set_params(r->net, r->params);
-}
-
-static void close_run(struct run *r)
-{
-    fcnn_split_destroy(r->be, r->train);
-    fcnn_split_destroy(r->be, r->test);
-    fcnn_optimizer_destroy(r->be, r->opt);
-    fcnn_network_destroy(r->net);
-    fcnn_backend_close(r->be);
-    free(r->params);
-}
-
-/* STEPS steps over the training subset in file order; the batch losses, then the final
- * parameters, come back to the host. */
-static int train_steps(struct run *r)
-{
-    int status = FCNN_OK;
-    for (int s = 0; s < STEPS && status == FCNN_OK; s++)
-        status = fcnn_train_step(&r->t, s * BATCH, BATCH);
-    if (status == FCNN_OK)
-        status = fcnn_split_fetch(r->be, r->train, 0, STEPS * BATCH);
-    for (int s = 0; s < STEPS && status == FCNN_OK; s++) {
-        double sum = 0;
-        for (int i = 0; i < BATCH; i++)
-            sum += r->train->host_loss[s * BATCH + i];
-        r->step_loss[s] = sum / BATCH;
-    }
-    if (status == FCNN_OK)
-        status = fcnn_network_get_params(r->net, r->params);
-    return status;
-}
-
-static int compare(struct run *ref, const char *name, const struct fcnn_dataset *train,
+static int compare(struct agree_run *ref, const char *name, const struct fcnn_dataset *train,
                    const struct fcnn_dataset *test)
 {
-    struct run other;
+    struct agree_run other;
     int failures = 0;
-    if (open_run(&other, name, train, test) != FCNN_OK || train_steps(&other) != FCNN_OK) {
+    if (agree_open_train(&other, &setup, name, STEPS, train, test) != FCNN_OK) {
         printf("FAIL %s: %s\n", name, fcnn_last_error());
-        close_run(&other);
         return 1;
     }
-    double worst = 0;
-    int worst_step = 0;
-    for (int s = 0; s < STEPS; s++) {
-        double d = fabs(ref->step_loss[s] - other.step_loss[s]);
-        if (d > worst || isnan(d)) {
-            worst = d;
-            worst_step = s + 1;
-        }
-    }
+    double worst, mean;
+    int worst_step;
+    agree_loss_difference(ref, &other, STEPS, &worst, &worst_step, &mean);
     printf("%s: batch loss first %.6f vs %.6f, last %.6f vs %.6f; |diff| max %.2e (step %d)\n",
            name, ref->step_loss[0], other.step_loss[0], ref->step_loss[STEPS - 1],
            other.step_loss[STEPS - 1], worst, worst_step);
@@ -152,13 +74,7 @@ static int compare(struct run *ref, const char *name, const struct fcnn_dataset 
         failures++;
     }
 
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < ref->model.param_floats; i++) {
-        double d = (double)ref->params[i] - other.params[i];
-        diff += d * d;
-        norm += (double)ref->params[i] * ref->params[i];
-    }
-    double rel = sqrt(diff / norm);
+    double rel = agree_rel_diff(ref->params, other.params, ref->model.param_floats);
     printf("%s: final parameters, ||ref - %s|| / ||ref|| = %.2e\n", name, name, rel);
     if (!(rel <= MAX_PARAM_REL_DIFF)) {
         printf("FAIL %s: parameters differ (allowed %g)\n", name, MAX_PARAM_REL_DIFF);
@@ -166,18 +82,11 @@ static int compare(struct run *ref, const char *name, const struct fcnn_dataset 
     }
 
     struct fcnn_pass_stats ref_stats, other_stats;
-    int status = fcnn_network_set_params(other.net, ref->params);
-    if (status == FCNN_OK)
-        status = fcnn_evaluate(ref->net, ref->test, EVAL_BATCH, &ref_stats);
-    if (status == FCNN_OK)
-        status = fcnn_evaluate(other.net, other.test, EVAL_BATCH, &other_stats);
-    if (status != FCNN_OK) {
+    int same;
+    if (agree_evaluate_alike(ref, &other, false, &ref_stats, &other_stats, &same) != FCNN_OK) {
         printf("FAIL %s: evaluation: %s\n", name, fcnn_last_error());
         failures++;
     } else {
-        int same = 0;
-        for (int i = 0; i < test->count; i++)
-            same += ref->test->host_pred[i] == other.test->host_pred[i];
         double agreement = (double)same / test->count;
         printf("%s: ref's weights give the same test prediction on %d of %d images; loss "
                "%.6f vs %.6f\n", name, same, test->count, ref_stats.loss, other_stats.loss);
@@ -187,40 +96,25 @@ static int compare(struct run *ref, const char *name, const struct fcnn_dataset 
             failures++;
         }
     }
-    close_run(&other);
+    agree_close(&other);
     return failures;
 }
 
 int main(void)
 {
-    const char *dir = fcnn_data_dir(NULL);
     struct fcnn_dataset train, test;
-    if (fcnn_dataset_load(dir, FCNN_TRAINING_SET, STEPS * BATCH, &train) != FCNN_OK ||
-        fcnn_dataset_load(dir, FCNN_TEST_SET, TEST_IMAGES, &test) != FCNN_OK) {
-        printf("SKIP: no Fashion-MNIST (%s)\n", fcnn_last_error());
-        return 77;
-    }
     const char *others[8];
-    int count = 0;
-    for (int b = 0; b < fcnn_backend_count() && count < 8; b++) {
-        const char *name = fcnn_backend_name_at(b);
-        struct fcnn_backend *be;
-        if (strcmp(name, "ref") == 0)
-            continue;
-        if (fcnn_backend_open(name, NULL, &be) != FCNN_OK) {
-            printf("%s: cannot open (%s): not compared\n", name, fcnn_last_error());
-            continue;
-        }
-        fcnn_backend_close(be);
-        others[count++] = name;
-    }
+    int count;
+    int prepared = agree_prepare(STEPS * BATCH, TEST_IMAGES, &train, &test, others, 8, &count);
+    if (prepared)
+        return prepared;
     if (!count) {
         printf("SKIP: no backend besides ref can run here\n");
         return 77;
     }
 
-    struct run ref;
-    if (open_run(&ref, "ref", &train, &test) != FCNN_OK || train_steps(&ref) != FCNN_OK) {
+    struct agree_run ref;
+    if (agree_open_train(&ref, &setup, "ref", STEPS, &train, &test) != FCNN_OK) {
         fprintf(stderr, "ref: %s\n", fcnn_last_error());
         return 99;
     }
@@ -240,7 +134,7 @@ int main(void)
     }
     for (int b = 0; b < count; b++)
         failures += compare(&ref, others[b], &train, &test);
-    close_run(&ref);
+    agree_close(&ref);
     fcnn_dataset_free(&train);
     fcnn_dataset_free(&test);
     printf(failures ? "%d failure(s)\n" : "backends agree on the new layers\n", failures);

@@ -200,6 +200,45 @@ static void test_keras_files(void)
            "dilated.json: %s", fcnn_last_error());
 }
 
+/* A layer's build_config.input_shape is the shape Keras built it for: one that differs
+ * from the shape fcnn infers is refused, naming the layer, instead of ignored. */
+static void test_built_input_shape(void)
+{
+    char src[4096], text[65536];
+    snprintf(src, sizeof src, "%s/tests/data/keras/bn-dropout.json", srcdir());
+    FILE *f = fopen(src, "r");
+    EXPECT(f != NULL, "cannot read %s", src);
+    if (!f)
+        return;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    static const char built[] = "\"input_shape\": [null, 13, 13, 32]";
+    char *at = strstr(text, built);
+    EXPECT(at != NULL, "bn-dropout.json has no layer built for (None, 13, 13, 32)");
+    if (!at)
+        return;
+    at[strlen("\"input_shape\": [null, 13, 1")] = '2'; /* (None, 13, 12, 32) */
+    char path[] = "/tmp/fcnn-test-model-XXXXXX";
+    int fd = mkstemp(path);
+    EXPECT(fd >= 0, "cannot create a temporary file");
+    if (fd < 0)
+        return;
+    EXPECT(write(fd, text, n) == (ssize_t)n, "cannot write %s", path);
+    close(fd);
+    struct fcnn_model_desc d;
+    int status = fcnn_model_json_read(path, &d);
+    EXPECT(status == FCNN_OK, "reading: %s", fcnn_last_error());
+    if (status == FCNN_OK) {
+        status = fcnn_model_desc_validate(&d, input, 10, NULL);
+        EXPECT(status == FCNN_ERR_INVALID, "a layer built for another shape was accepted");
+        EXPECT(strstr(fcnn_last_error(), ": build_config.input_shape is (None, 13, 12, 32), "
+                                         "but the layer's input is (None, 13, 13, 32)"),
+               "said: %s", fcnn_last_error());
+    }
+    unlink(path);
+}
+
 /* Variations of a small Keras model, each with one thing wrong. */
 static void test_bad_json(void)
 {
@@ -454,6 +493,7 @@ int main(void)
 #ifdef HAVE_JANSSON
     test_keras_files();
     test_bad_json();
+    test_built_input_shape();
 #else
     printf("Keras JSON checks skipped: this fcnn was built without jansson\n");
 #endif

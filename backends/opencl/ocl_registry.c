@@ -21,6 +21,9 @@
 #define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* Batch normalization's sixteen-channel form: its sums (a long loop per work-item) in
+ * groups of 4, like the tiled kernels; its elementwise passes in groups of 64. */
+#define BATCHNORM16 { { "WG_SIZE", 64 }, { "PARTS_WG", 4 } }
 /* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
  * (TS/WPT)^2 work-items, WPT x WPT outputs each, staged TK deep; WG_SIZE is im2col's. */
 #define LOCAL_TILE(ts, wpt) { { "TS", ts }, { "WPT", wpt }, { "TK", 16 }, { "WG_SIZE", 64 } }
@@ -111,6 +114,18 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
+    /* Sixteen output channels per work-item, for layers of 16, 48, 80... channels, which the
+     * forms above do not take (they fell to im2col_gemm, 5-10x slower). Priorities below
+     * those forms' band, so a CPU tunes no more candidates for the shapes they take. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3_16", .priority = 25,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
+      .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_4x16", .priority = 24,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(4, 1),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x16", .priority = 23,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
+      .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
       .supports = ocl_conv2d_supports, .run = ocl_conv2d_bwd_filter_im2col_tiled },
@@ -220,7 +235,18 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
     { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
-    /* Per-channel sums in slices of rows, then float4 over channels where they allow. */
+    /* Sixteen channels per work-item, sums and elementwise passes (C % 16 == 0). */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "vec16", .priority = 10,
+      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_fwd_train_vec16 },
+    { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "vec16", .priority = 10,
+      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_fwd_infer_vec16 },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "vec16", .priority = 10,
+      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_bwd_vec16 },
+    /* Any channel count: one channel per work-item in the sums (a strided column of x),
+     * then float4 over channels where they allow. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
       .tunables = WG(64), .supports = ocl_supports_any,
       .run = ocl_batchnorm_fwd_train_partial_sums },

@@ -45,6 +45,7 @@ struct run {
     struct fcnn_input_info input;  /* the model's input shape and class names */
     struct fcnn_split *train, *val, *test;
     struct fcnn_augment augment;   /* --augment, parsed */
+    char augment_spec[64];         /* a resumed run's --augment, from its checkpoint */
     struct fcnn_network *net;
     struct fcnn_optimizer *optimizer;
     struct fcnn_rng rng;
@@ -303,6 +304,29 @@ static int adopt_int(const struct run *r, const char *option, bool given, int *v
     return FCNN_OK;
 }
 
+/* Augmentation moves the generator and changes every batch, so a resumed run augments as
+ * its checkpoint says (none when it says nothing), and refuses another --augment. */
+static int adopt_augment(struct run *r, const struct fcnn_augment *saved)
+{
+    struct fcnn_options *o = &r->opt;
+    fcnn_augment_text(saved, r->augment_spec, sizeof r->augment_spec);
+    if (o->data.augment) {
+        struct fcnn_augment given;
+        int status = fcnn_augment_parse(o->data.augment, &given);
+        if (status != FCNN_OK)
+            return status;
+        if (!fcnn_augment_equal(&given, saved))
+            return fcnn_error(FCNN_ERR_OPTION, "--augment %s conflicts with %s, a run %s%s: "
+                              "--resume continues a run with its own settings (only --epochs "
+                              "may change)", fcnn_quote(o->data.augment),
+                              fcnn_quote(o->resume_path),
+                              fcnn_augment_any(saved) ? "with --augment " : "without --augment",
+                              r->augment_spec);
+    }
+    o->data.augment = fcnn_augment_any(saved) ? r->augment_spec : NULL;
+    return FCNN_OK;
+}
+
 /* A resumed run takes every setting that shapes it from its checkpoint, and refuses an
  * option that contradicts one rather than silently overriding it. */
 static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
@@ -348,6 +372,17 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
     if (status == FCNN_OK)
         status = adopt_int(r, "--early-stopping", o->given.early_stopping, &o->early_stopping,
                            s->patience);
+    if (status == FCNN_OK)
+        status = adopt_augment(r, &s->augment);
+    double split = o->data.source.validation_split;
+    if (status == FCNN_OK && split != s->validation_split) {
+        char saved[64] = "without --validation-split";
+        if (s->validation_split > 0)
+            snprintf(saved, sizeof saved, "with --validation-split %g", s->validation_split);
+        status = fcnn_error(FCNN_ERR_OPTION, "--validation-split %g conflicts with %s, a run %s: "
+                            "--resume continues a run with its own settings (only --epochs may "
+                            "change)", split, fcnn_quote(o->resume_path), saved);
+    }
     if (status == FCNN_OK && !o->epochs_given)
         o->epochs = s->epochs;
     return status;
@@ -356,9 +391,9 @@ static int adopt_settings(struct run *r, const struct fcnn_run_settings *s)
 /* The model: the checkpoint's (--load, --resume), --model's, or the reference model. A
  * --model that is not the checkpoint's is refused, as is any mistake in it (exit 2).
  * The data (or the checkpoint's recorded input) decides the input shape and the classes. */
-/* A resumed run loads the data it trained on: its training and test limits come from the
- * checkpoint before anything is read (a different limit on the command line is refused
- * later, with the other settings). */
+/* A resumed run loads the data it trained on: its training and test limits, its validation
+ * split and the seed that draws it come from the checkpoint before anything is read (a
+ * different value on the command line is refused later, with the other settings). */
 static int resume_data_limits(struct run *r)
 {
     int status = fcnn_checkpoint_open(r->opt.resume_path, NULL, &r->checkpoint);
@@ -369,6 +404,10 @@ static int resume_data_limits(struct run *r)
         r->opt.train_limit = s->train_limit;
     if (!r->opt.given.test_limit)
         r->opt.test_limit = s->test_limit;
+    if (!r->opt.data.source.validation_split) /* 0: not given (the option takes 0 < F < 1) */
+        r->opt.data.source.validation_split = s->validation_split;
+    if (!r->opt.given.seed)
+        r->opt.seed = s->seed;
     return FCNN_OK;
 }
 
@@ -463,6 +502,9 @@ static int save_checkpoint(struct run *r)
                                               .train_limit = r->opt.train_limit,
                                               .test_limit = r->opt.test_limit,
                                               .patience = r->opt.early_stopping,
+                                              .augment = r->augment,
+                                              .validation_split =
+                                                  r->opt.data.source.validation_split,
                                               .input = &r->input };
     int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
     if (status == FCNN_OK)
@@ -732,7 +774,15 @@ static int prepare_outputs(struct run *r)
     if (r->opt.bench || r->opt.tune || !fcnn_dist_is_root(&dist))
         return FCNN_OK;
 
-    int status = make_dirs(r, out, "--out");
+    /* The exports are written after the last epoch: a target that will be refused then
+     * is refused now, before the training it would have wasted. */
+    int status = FCNN_OK;
+    if (r->opt.export_onnx)
+        status = fcnn_file_check_target(r->opt.export_onnx, "--export-onnx");
+    if (status == FCNN_OK && r->opt.export_weights)
+        status = fcnn_file_check_target(r->opt.export_weights, "--export-weights");
+    if (status == FCNN_OK)
+        status = make_dirs(r, out, "--out");
     static const char *const plots[] = { "accuracy.png", "loss.png", "confusion.png",
                                          "predictions.png" };
     char path[4200];

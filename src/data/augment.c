@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,36 @@
 bool fcnn_augment_any(const struct fcnn_augment *a)
 {
     return a->flip || a->shift > 0 || a->rotate > 0;
+}
+
+bool fcnn_augment_equal(const struct fcnn_augment *a, const struct fcnn_augment *b)
+{
+    return a->flip == b->flip && a->shift == b->shift && a->rotate == b->rotate;
+}
+
+void fcnn_augment_text(const struct fcnn_augment *a, char *text, size_t size)
+{
+    char rotate[32] = "";
+    if (a->rotate > 0) {
+        /* The shortest form that reads back to the same float: a resumed run must draw
+         * exactly the angles the interrupted one would have. */
+        snprintf(rotate, sizeof rotate, "rotate:%g", a->rotate);
+        if ((float)strtod(rotate + 7, NULL) != a->rotate)
+            snprintf(rotate, sizeof rotate, "rotate:%.9g", a->rotate);
+    }
+    char shift[24] = "";
+    if (a->shift > 0)
+        snprintf(shift, sizeof shift, "shift:%d", a->shift);
+    const char *parts[] = { a->flip ? "flip" : "", shift, rotate };
+    size_t used = 0;
+    if (size)
+        text[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!*parts[i] || used >= size)
+            continue;
+        int n = snprintf(text + used, size - used, "%s%s", used ? "," : "", parts[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
 }
 
 int fcnn_augment_parse(const char *spec, struct fcnn_augment *out)

@@ -7,6 +7,7 @@
 #define FCNN_AUGMENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/rng.h"
 
@@ -20,6 +21,11 @@ struct fcnn_augment {
  * naming the bad part. */
 int fcnn_augment_parse(const char *spec, struct fcnn_augment *out);
 bool fcnn_augment_any(const struct fcnn_augment *a);
+/* The specification as fcnn_augment_parse reads it back to the same values ("flip,shift:2,
+ * rotate:10"; "" when nothing is on), for checkpoints and messages. */
+void fcnn_augment_text(const struct fcnn_augment *a, char *text, size_t size);
+/* Whether two specifications augment alike. */
+bool fcnn_augment_equal(const struct fcnn_augment *a, const struct fcnn_augment *b);
 
 /* The draws for n samples, in the order of the augment op's params: per sample { flip
  * (0 or 1), shift_rows, shift_cols (whole pixels), angle (radians) }, each drawn from

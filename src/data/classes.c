@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/quote.h"
 #include "core/status.h"
 #include "data/classes.h"
@@ -61,10 +62,11 @@ int fcnn_classes_numbered(int count, struct fcnn_class_names *out)
 int fcnn_classes_read(const char *path, struct fcnn_class_names *out)
 {
     *out = (struct fcnn_class_names){ 0 };
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open the class names: %s", fcnn_quote(path),
-                          strerror(errno));
+    /* Opened by us, so a FIFO or device named as the class names is refused, not waited on. */
+    FILE *f;
+    int open_status = fcnn_file_open_read(path, &f);
+    if (open_status != FCNN_OK)
+        return open_status;
     char line[1024];
     int status = FCNN_OK, number = 0;
     while (status == FCNN_OK && fgets(line, sizeof line, f)) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/quote.h"
 #include "core/status.h"
 #include "data/image.h"
@@ -21,21 +22,31 @@ void fcnn_image_free(struct fcnn_image *img)
 int fcnn_image_read(const char *path, struct fcnn_image *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
+    /* Opened once, here: the decoders read the same stream, so the file that passed the
+     * regular-file check is the one decoded. */
+    FILE *f;
+    int status = fcnn_file_open_read(path, &f);
+    if (status != FCNN_OK)
+        return status;
     unsigned char magic[8] = { 0 };
     size_t got = fread(magic, 1, sizeof magic, f);
-    fclose(f);
+    if (ferror(f) || fseek(f, 0, SEEK_SET) != 0) {
+        status = fcnn_error(FCNN_ERR_IO, "%s: cannot read: %s", fcnn_quote(path), strerror(errno));
+        fclose(f);
+        return status;
+    }
     static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
     if (got == 8 && memcmp(magic, png, 8) == 0)
-        return fcnn_png_read(path, out);
-    if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
-        return fcnn_jpeg_read(path, out);
-    if (got >= 2 && magic[0] == 'P' && magic[1] == '5')
-        return fcnn_pgm_read(path, out);
-    return fcnn_error(FCNN_ERR_INVALID, "%s: not a PNG, JPEG or binary PGM image%s", path,
-                      got == 0 ? " (empty file)" : "");
+        status = fcnn_png_read(path, f, out);
+    else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+        status = fcnn_jpeg_read(path, f, out);
+    else if (got >= 2 && magic[0] == 'P' && magic[1] == '5')
+        status = fcnn_pgm_read(path, f, out);
+    else
+        status = fcnn_error(FCNN_ERR_INVALID, "%s: not a PNG, JPEG or binary PGM image%s",
+                            fcnn_quote(path), got == 0 ? " (empty file)" : "");
+    fclose(f);
+    return status;
 }
 
 /* --- binary PGM (P5), the one format simple enough to need no library --- */
@@ -66,12 +77,9 @@ static int pgm_number(FILE *f, long *value)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' ? 0 : -1;
 }
 
-int fcnn_pgm_read(const char *path, struct fcnn_image *out)
+int fcnn_pgm_read(const char *path, FILE *f, struct fcnn_image *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
     long cols, rows, maxval;
     int status = FCNN_OK;
     if (getc(f) != 'P' || getc(f) != '5' || pgm_number(f, &cols) || pgm_number(f, &rows) ||
@@ -88,7 +96,6 @@ int fcnn_pgm_read(const char *path, struct fcnn_image *out)
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", fcnn_quote(path));
     if (status == FCNN_OK && fread(out->pixels, 1, bytes, f) != bytes)
         status = fcnn_error(FCNN_ERR_INVALID, "%s: PGM data is truncated", fcnn_quote(path));
-    fclose(f);
     if (status != FCNN_OK) {
         fcnn_image_free(out);
         return status;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct fcnn_image {
     int rows, cols, channels;
@@ -19,15 +20,20 @@ struct fcnn_image {
 bool fcnn_png_available(void);
 bool fcnn_jpeg_available(void);
 
-/* Decodes `path`, whichever of the formats its first bytes say it is. Grayscale files
- * give 1 channel, colour ones 3; alpha is dropped, 16-bit samples reduced to 8. */
+/* Decodes `path`, whichever of the formats its first bytes say it is; anything but a
+ * regular file (a FIFO, a device, a directory) is refused with one line naming it.
+ * Grayscale files give 1 channel, colour ones 3; alpha is dropped, 16-bit samples reduced
+ * to 8. */
 int fcnn_image_read(const char *path, struct fcnn_image *out);
 void fcnn_image_free(struct fcnn_image *img);
 
-/* Format decoders, one file each (an "off" version when the library is absent). */
-int fcnn_png_read(const char *path, struct fcnn_image *out);
-int fcnn_jpeg_read(const char *path, struct fcnn_image *out);
-int fcnn_pgm_read(const char *path, struct fcnn_image *out);
+/* Format decoders, one file each (an "off" version when the library is absent). Each
+ * decodes the stream `f`, positioned at the file's first byte, and names `path` in its
+ * messages; the caller opened `f` (through fcnn_file_open_read, which refuses FIFOs and
+ * devices) and closes it. */
+int fcnn_png_read(const char *path, FILE *f, struct fcnn_image *out);
+int fcnn_jpeg_read(const char *path, FILE *f, struct fcnn_image *out);
+int fcnn_pgm_read(const char *path, FILE *f, struct fcnn_image *out);
 
 /* Converts in place to 1 channel (luma, ITU-R 601 weights as Keras's rgb_to_grayscale)
  * or to 3 (gray replicated). */

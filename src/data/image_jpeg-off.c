@@ -8,8 +8,9 @@
 
 bool fcnn_jpeg_available(void) { return false; }
 
-int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
+int fcnn_jpeg_read(const char *path, FILE *f, struct fcnn_image *out)
 {
+    (void)f;
     memset(out, 0, sizeof *out);
     return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s: this fcnn was built without libjpeg (install "
                       "libjpeg-dev and rebuild)", path);

@@ -36,12 +36,9 @@ static void on_message(j_common_ptr cinfo, int level)
         on_error(cinfo);
 }
 
-int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
+int fcnn_jpeg_read(const char *path, FILE *f, struct fcnn_image *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(errno));
     struct jpeg_decompress_struct cinfo;
     struct jpeg_failure failure;
     cinfo.err = jpeg_std_error(&failure.mgr);
@@ -51,7 +48,6 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     uint8_t *volatile pixels = NULL;
     if (setjmp(failure.jump)) {
         jpeg_destroy_decompress(&cinfo);
-        fclose(f);
         free(pixels);
         return fcnn_error(FCNN_ERR_INVALID, "%s: cannot decode the JPEG (%s)", fcnn_quote(path),
                           failure.message);
@@ -61,13 +57,11 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     jpeg_read_header(&cinfo, TRUE);
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&cinfo);
-        fclose(f);
         return fcnn_error(FCNN_ERR_INVALID, "%s: CMYK JPEG is not supported (convert it to RGB)",
                           fcnn_quote(path));
     }
     if (cinfo.image_width > FCNN_IMAGE_MAX_SIDE || cinfo.image_height > FCNN_IMAGE_MAX_SIDE) {
         jpeg_destroy_decompress(&cinfo);
-        fclose(f);
         return fcnn_error(FCNN_ERR_INVALID, "%s: JPEG is %ux%u, larger than %d per side", fcnn_quote(path),
                           cinfo.image_height, cinfo.image_width, FCNN_IMAGE_MAX_SIDE);
     }
@@ -78,7 +72,6 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     pixels = malloc(stride * cinfo.output_height);
     if (!pixels) {
         jpeg_destroy_decompress(&cinfo);
-        fclose(f);
         return fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for the image", fcnn_quote(path));
     }
     while (cinfo.output_scanline < cinfo.output_height) {
@@ -91,7 +84,6 @@ int fcnn_jpeg_read(const char *path, struct fcnn_image *out)
     out->channels = channels;
     out->pixels = pixels;
     jpeg_destroy_decompress(&cinfo);
-    fclose(f);
     return FCNN_OK;
 }
 

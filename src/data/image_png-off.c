@@ -8,8 +8,9 @@
 
 bool fcnn_png_available(void) { return false; }
 
-int fcnn_png_read(const char *path, struct fcnn_image *out)
+int fcnn_png_read(const char *path, FILE *f, struct fcnn_image *out)
 {
+    (void)f;
     memset(out, 0, sizeof *out);
     return fcnn_error(FCNN_ERR_UNSUPPORTED, "%s: this fcnn was built without libpng (install "
                       "libpng-dev and rebuild)", path);

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <png.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,13 @@
 
 bool fcnn_png_available(void) { return true; }
 
-int fcnn_png_read(const char *path, struct fcnn_image *out)
+int fcnn_png_read(const char *path, FILE *f, struct fcnn_image *out)
 {
     memset(out, 0, sizeof *out);
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&image, path))
+    if (!png_image_begin_read_from_stdio(&image, f))
         return fcnn_error(FCNN_ERR_INVALID, "%s: not a readable PNG (%s)", fcnn_quote(path), image.message);
     if (image.width > FCNN_IMAGE_MAX_SIDE || image.height > FCNN_IMAGE_MAX_SIDE) {
         png_image_free(&image);

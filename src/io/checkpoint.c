@@ -96,6 +96,35 @@ static char *json_text(json_t *value)
     return text;
 }
 
+/* The run's settings. Those added since the first format (augmentation, the validation
+ * split) are recorded only when on, so that a run without them writes what older fcnn
+ * wrote, and a file without them reads as a run without them. */
+static json_t *hyperparameters_json(const struct fcnn_optimizer *opt,
+                                    const struct fcnn_run_settings *settings)
+{
+    char schedule[64], augment[64];
+    fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
+    fcnn_augment_text(&settings->augment, augment, sizeof augment);
+    json_t *hyper = json_pack(
+        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i}", "optimizer",
+        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
+        opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
+        "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
+        settings->batch_size, "epochs", settings->epochs, "train_limit", settings->train_limit,
+        "test_limit", settings->test_limit);
+    int failed = 0;
+    if (hyper && *augment)
+        failed |= json_object_set_new(hyper, "augment", json_string(augment));
+    if (hyper && settings->validation_split > 0)
+        failed |= json_object_set_new(hyper, "validation_split",
+                                      json_real(settings->validation_split));
+    if (failed) {
+        json_decref(hyper);
+        return NULL;
+    }
+    return hyper;
+}
+
 int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
                          const struct fcnn_run_settings *settings)
 {
@@ -115,15 +144,7 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
     char (*names)[NAME_SIZE] = calloc((size_t)count, NAME_SIZE);
     char *history = json_text(history_json(t));
     char *input_json = settings->input ? fcnn_checkpoint_input_json(settings->input) : NULL;
-    char schedule[64];
-    fcnn_lr_schedule_text(&settings->lr_schedule, schedule, sizeof schedule);
-    char *hyper = json_text(json_pack(
-        "{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i}", "optimizer",
-        fcnn_optimizer_name(opt->kind), "lr", settings->lr, "lr_schedule", schedule, "momentum",
-        opt->momentum, "beta_1", opt->beta1, "beta_2", opt->beta2, "epsilon", opt->epsilon,
-        "rho", opt->rho, "weight_decay", settings->weight_decay, "batch_size",
-        settings->batch_size, "epochs", settings->epochs, "train_limit", settings->train_limit,
-        "test_limit", settings->test_limit));
+    char *hyper = json_text(hyperparameters_json(opt, settings));
     char *early = json_text(json_pack("{s:i, s:i, s:f}", "patience", t->patience, "wait",
                                       t->wait, "best_val_loss",
                                       t->best_val_loss < INFINITY ? t->best_val_loss : -1.0));
@@ -294,14 +315,24 @@ static int parse_settings(struct fcnn_checkpoint *ck)
     if (status != FCNN_OK)
         return status;
     const char *optimizer = NULL, *schedule = "constant"; /* version 1 had no schedule */
-    double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY;
+    const char *augment = NULL; /* absent: a run without augmentation, or an older fcnn */
+    double lr = 0, weight_decay = FCNN_DEFAULT_WEIGHT_DECAY, validation_split = 0;
     int batch = 0, epochs = 0, train_limit = 0, test_limit = 0; /* older files: all images */
     json_error_t error;
-    if (json_unpack_ex(hyper, &error, 0, "{s:s, s:F, s:i, s:i, s?:s, s?:F, s?:i, s?:i}",
+    if (json_unpack_ex(hyper, &error, 0,
+                       "{s:s, s:F, s:i, s:i, s?:s, s?:F, s?:i, s?:i, s?:s, s?:F}",
                        "optimizer", &optimizer, "lr", &lr, "batch_size", &batch, "epochs",
                        &epochs, "lr_schedule", &schedule, "weight_decay", &weight_decay,
-                       "train_limit", &train_limit, "test_limit", &test_limit) != 0)
+                       "train_limit", &train_limit, "test_limit", &test_limit, "augment",
+                       &augment, "validation_split", &validation_split) != 0)
         status = bad(ck, "metadata 'hyperparameters': %s", error.text);
+    struct fcnn_augment augmentation = { 0 };
+    if (status == FCNN_OK && augment && fcnn_augment_parse(augment, &augmentation) != FCNN_OK)
+        status = bad(ck, "metadata 'hyperparameters': augment '%s' is not an --augment "
+                     "specification", fcnn_escape(augment));
+    if (status == FCNN_OK && !(validation_split >= 0 && validation_split < 1))
+        status = bad(ck, "metadata 'hyperparameters': validation_split %g is not a fraction "
+                     "below 1", validation_split);
     struct fcnn_lr_schedule lr_schedule = { FCNN_LR_CONSTANT, 0, 1.0 };
     if (status == FCNN_OK && fcnn_lr_schedule_parse(schedule, &lr_schedule) != FCNN_OK)
         status = bad(ck, "metadata 'hyperparameters': unknown lr_schedule '%s'", fcnn_escape(schedule));
@@ -319,7 +350,9 @@ static int parse_settings(struct fcnn_checkpoint *ck)
                                                    .lr_schedule = lr_schedule,
                                                    .weight_decay = weight_decay,
                                                    .train_limit = train_limit,
-                                                   .test_limit = test_limit };
+                                                   .test_limit = test_limit,
+                                                   .augment = augmentation,
+                                                   .validation_split = validation_split };
     json_decref(hyper);
     return status;
 }

@@ -30,6 +30,8 @@ struct fcnn_run_settings {
     double weight_decay;                 /* AdamW's */
     int train_limit, test_limit;         /* 0: all the images */
     int patience;                        /* early stopping; 0: off */
+    struct fcnn_augment augment;         /* training-time augmentation; all off: none */
+    double validation_split;             /* the fraction held out; 0: none */
     const struct fcnn_input_info *input; /* recorded as metadata "input"; NULL: not saved */
 };
 

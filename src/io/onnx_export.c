@@ -1,52 +1,19 @@
 /* The ONNX exporter: input scaling, each layer through its mapping, the model's metadata,
- * and an atomic write of the encoded ModelProto. */
+ * and an atomic write of the encoded ModelProto (core/file.c: a fresh temporary file,
+ * never over a device, FIFO, directory or symbolic link). */
 #include <config.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/file.h"
 #include "core/status.h"
 #include "io/onnx.h"
 #include "io/onnx_graph.h"
 #include "io/onnx_layers.h"
 #include "io/output_kind.h"
 #include "nn/layer.h"
-
-/* Writes all of `data` to a temporary file beside `path`, flushes it to disk and renames
- * it over `path`: readers see the old file or the whole new one. */
-static int write_atomically(const char *path, const uint8_t *data, size_t size)
-{
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return fcnn_error(FCNN_ERR_IO, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) /* the file the user named, not our temporary one */
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    const char *step = NULL;
-    if (fwrite(data, 1, size, f) != size)
-        step = "write";
-    else if (fflush(f) != 0)
-        step = "flush";
-    else if (fsync(fileno(f)) != 0)
-        step = "fsync";
-    int saved = errno;
-    if (fclose(f) != 0 && !step) {
-        step = "close";
-        saved = errno;
-    }
-    if (!step && rename(tmp, path) != 0) {
-        step = "rename the temporary file over it";
-        saved = errno;
-    }
-    if (step) {
-        remove(tmp);
-        return fcnn_error(FCNN_ERR_IO, "%s: cannot %s: %s", path, step, strerror(saved));
-    }
-    return FCNN_OK;
-}
 
 /* The scaling fcnn applies to uint8 pixels, as the graph's first node. */
 static void scale_input(struct onnx_graph *g)
@@ -105,7 +72,7 @@ int fcnn_onnx_export(const char *path, const struct fcnn_model *model, const flo
                                    model->input, &encoded);
     }
     if (status == FCNN_OK)
-        status = write_atomically(path, encoded.data, encoded.len);
+        status = fcnn_file_write_all(path, "--export-onnx", encoded.data, encoded.len);
     pb_free(&encoded);
     onnx_graph_free(&g);
     return status;

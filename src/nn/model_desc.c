@@ -117,13 +117,22 @@ int fcnn_desc_error(const struct fcnn_model_desc *d, const struct fcnn_layer_des
     return fcnn_error(FCNN_ERR_INVALID, "%s: %s", where, what);
 }
 
+static bool same_shape(struct fcnn_shape a, struct fcnn_shape b)
+{
+    bool same = a.ndim == b.ndim;
+    for (int i = 0; same && i < a.ndim; i++)
+        same = a.dims[i] == b.dims[i];
+    return same;
+}
+
 /* "(None, 7, 7, 64)" */
 static void shape_text(struct fcnn_shape s, char *out, size_t size)
 {
-    if (s.ndim == 3)
-        snprintf(out, size, "(None, %d, %d, %d)", s.dims[0], s.dims[1], s.dims[2]);
-    else
-        snprintf(out, size, "(None, %d)", s.dims[0]);
+    size_t used = (size_t)snprintf(out, size, "(None");
+    for (int i = 0; i < s.ndim && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, ", %d", s.dims[i]);
+    if (used < size)
+        snprintf(out + used, size - used, ")");
 }
 
 /* Keras's output length along one axis (the rule the layers use, in backend.h). */
@@ -239,10 +248,7 @@ int fcnn_model_desc_validate(const struct fcnn_model_desc *d, struct fcnn_shape 
                              int classes, struct fcnn_shape *shapes)
 {
     if (d->has_input) {
-        bool same = d->input.ndim == input.ndim;
-        for (int i = 0; same && i < input.ndim; i++)
-            same = d->input.dims[i] == input.dims[i];
-        if (!same) {
+        if (!same_shape(d->input, input)) {
             char want[64], got[64];
             shape_text(input, want, sizeof want);
             shape_text(d->input, got, sizeof got);
@@ -256,6 +262,13 @@ int fcnn_model_desc_validate(const struct fcnn_model_desc *d, struct fcnn_shape 
     int last_dense = -1;
     for (int i = 0; i < d->count; i++) {
         const struct fcnn_layer_desc *l = &d->layers[i];
+        if (l->has_built_input && !same_shape(l->built_input, shape)) {
+            char built[64], inferred[64];
+            shape_text(l->built_input, built, sizeof built);
+            shape_text(shape, inferred, sizeof inferred);
+            return fcnn_desc_error(d, l, FCNN_ARG_LAYER, "build_config.input_shape is %s, but "
+                                   "the layer's input is %s", built, inferred);
+        }
         struct fcnn_shape out;
         int status = check_layer(d, l, shape, &out);
         if (status != FCNN_OK)

@@ -56,6 +56,10 @@ struct fcnn_layer_desc {
      * JSON, the layer's path ("config.layers[3]") with the argument's Keras key. */
     int column[FCNN_ARG_COUNT];
     char path[48];
+    /* JSON: the input shape Keras built the layer for (build_config.input_shape, batch
+     * dimension left out), which must be the shape fcnn infers for it. */
+    bool has_built_input;
+    struct fcnn_shape built_input;
 };
 
 struct fcnn_model_desc {

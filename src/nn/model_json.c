@@ -303,8 +303,9 @@ static int check_envelope(const struct reader *r, const char *path, const json_t
             if (!json_is_null(v))
                 return refuse(r, at, "custom objects are not supported");
         } else if (layer && strcmp(key, "build_config") == 0) {
-            /* The shape Keras built the layer for: fcnn infers every shape itself. */
-            if (!json_is_object(v) || !json_is_array(json_object_get(v, "input_shape")))
+            /* The shape Keras built the layer for (read_built_input keeps it). */
+            if (!json_is_object(v) || json_object_size(v) != 1 ||
+                !json_is_array(json_object_get(v, "input_shape")))
                 return refuse(r, at, "expected {\"input_shape\": [...]}");
         } else if (!layer && (strcmp(key, "build_config") == 0 ||
                               strcmp(key, "compile_config") == 0)) {
@@ -334,6 +335,28 @@ static int read_batch_shape(const struct reader *r, const char *path, const json
             return refuse(r, path, "expected [null, rows, columns, channels]");
         out->dims[i] = (int)json_integer_value(dim);
     }
+    return FCNN_OK;
+}
+
+/* build_config.input_shape: [null, d1, ...] with one to three dimensions; compared with
+ * the inferred shape when the model is validated. */
+static int read_built_input(const struct reader *r, const char *path, const json_t *v,
+                            struct fcnn_layer_desc *l)
+{
+    char at[160];
+    snprintf(at, sizeof at, "%s.build_config.input_shape", path);
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < 2 || n > 4 || !json_is_null(json_array_get(v, 0)))
+        return refuse(r, at, "expected [null, dimensions...]");
+    l->built_input.ndim = (int)n - 1;
+    for (size_t i = 1; i < n; i++) {
+        const json_t *dim = json_array_get(v, i);
+        if (!json_is_integer(dim) || json_integer_value(dim) < 1 ||
+            json_integer_value(dim) > (1 << 24))
+            return refuse(r, at, "expected [null, dimensions...] of positive sizes");
+        l->built_input.dims[i - 1] = (int)json_integer_value(dim);
+    }
+    l->has_built_input = true;
     return FCNN_OK;
 }
 
@@ -405,6 +428,10 @@ static int read_layer(struct reader *r, size_t index, const json_t *layer)
     struct fcnn_layer_desc *l = &r->d->layers[r->d->count++];
     fcnn_layer_desc_defaults(l, classes[cls].kind);
     snprintf(l->path, sizeof l->path, "%s", path);
+    const json_t *build = json_object_get(layer, "build_config");
+    if (build && (status = read_built_input(r, path, json_object_get(build, "input_shape"),
+                                            l)) != FCNN_OK)
+        return status;
     bool seen[FCNN_ARG_COUNT] = { false };
     const char *key;
     json_t *v;

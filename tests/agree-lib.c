@@ -1,0 +1,197 @@
+/* The agreement tests' shared machinery (see agree-lib.h). */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+#include "agree-lib.h"
+#include "test-data.h"
+
+int agree_load_data(int train_images, int test_images, struct fcnn_dataset *train,
+                    struct fcnn_dataset *test)
+{
+    const char *dir = fcnn_data_dir(NULL);
+    if (!test_data_installed(dir)) {
+        printf("SKIP: no Fashion-MNIST in %s (install dataset-fashion-mnist)\n", dir);
+        return 77;
+    }
+    if (fcnn_dataset_load(dir, FCNN_TRAINING_SET, train_images, train) != FCNN_OK) {
+        printf("FAIL: the installed Fashion-MNIST does not load: %s\n", fcnn_last_error());
+        return 1;
+    }
+    if (fcnn_dataset_load(dir, FCNN_TEST_SET, test_images, test) != FCNN_OK) {
+        printf("FAIL: the installed Fashion-MNIST does not load: %s\n", fcnn_last_error());
+        fcnn_dataset_free(train);
+        return 1;
+    }
+    return 0;
+}
+
+int agree_other_backends(const char **names, int max, int *count)
+{
+    int broken = 0;
+    *count = 0;
+    for (int b = 0; b < fcnn_backend_count() && *count < max; b++) {
+        const char *name = fcnn_backend_name_at(b);
+        struct fcnn_backend *be;
+        if (strcmp(name, "ref") == 0)
+            continue;
+        int status = fcnn_backend_open(name, NULL, &be);
+        if (status == FCNN_ERR_NO_DEVICE) {
+            printf("%s: no device here (%s): not compared\n", name, fcnn_last_error());
+            continue;
+        }
+        if (status != FCNN_OK) {
+            printf("FAIL %s: is here but failed to open: %s\n", name, fcnn_last_error());
+            broken++;
+            continue;
+        }
+        fcnn_backend_close(be);
+        names[(*count)++] = name;
+    }
+    return broken;
+}
+
+int agree_open(struct agree_run *r, const struct agree_setup *s, const char *backend,
+               const struct fcnn_dataset *train, const struct fcnn_dataset *test)
+{
+    memset(r, 0, sizeof *r);
+    r->setup = s;
+    r->test_count = test->count;
+    int status = fcnn_backend_open(backend, NULL, &r->be);
+    if (status == FCNN_OK)
+        status = s->build(&r->model);
+    if (status == FCNN_OK)
+        status = fcnn_network_create(r->be, &r->model, s->eval_batch, s->batch, &r->net);
+    if (status == FCNN_OK)
+        status = fcnn_optimizer_create(r->be, s->optimizer, s->lr, (int)r->model.param_floats,
+                                       &r->opt);
+    if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, train, &r->train);
+    if (status == FCNN_OK)
+        status = fcnn_split_create(r->be, test, &r->test);
+    if (status != FCNN_OK)
+        return status;
+    r->step_loss = calloc((size_t)s->max_steps, sizeof *r->step_loss);
+    r->params = malloc(r->model.param_floats * sizeof(float));
+    r->state = malloc((r->model.state_floats ? r->model.state_floats : 1) * sizeof(float));
+    if (!r->step_loss || !r->params || !r->state)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory");
+    fcnn_rng_seed(&r->rng, AGREE_SEED);
+    fcnn_model_init_params(&r->model, &r->rng, r->params);
+    r->t = (struct fcnn_trainer){ .be = r->be, .net = r->net, .opt = r->opt, .rng = &r->rng,
+                                  .train = r->train, .val = r->test, .epochs = 1,
+                                  .batch_size = s->batch, .eval_batch_size = s->eval_batch };
+    return fcnn_network_set_params(r->net, r->params);
+}
+
+void agree_close(struct agree_run *r)
+{
+    fcnn_split_destroy(r->be, r->train);
+    fcnn_split_destroy(r->be, r->test);
+    fcnn_optimizer_destroy(r->be, r->opt);
+    fcnn_network_destroy(r->net);
+    fcnn_backend_close(r->be);
+    free(r->step_loss);
+    free(r->params);
+    free(r->state);
+    memset(r, 0, sizeof *r);
+}
+
+int agree_train(struct agree_run *r, int steps)
+{
+    const int batch = r->setup->batch;
+    if (steps > r->setup->max_steps)
+        return fcnn_error(FCNN_ERR_INVALID, "%d steps, but the setup records at most %d", steps,
+                          r->setup->max_steps);
+    int status = FCNN_OK;
+    for (int s = 0; s < steps && status == FCNN_OK; s++)
+        status = fcnn_train_step(&r->t, s * batch, batch);
+    if (status == FCNN_OK)
+        status = fcnn_split_fetch(r->be, r->train, 0, steps * batch);
+    for (int s = 0; s < steps && status == FCNN_OK; s++) {
+        double sum = 0;
+        for (int i = 0; i < batch; i++)
+            sum += r->train->host_loss[s * batch + i];
+        r->step_loss[s] = sum / batch;
+    }
+    if (status == FCNN_OK)
+        status = fcnn_network_get_params(r->net, r->params);
+    if (status == FCNN_OK && r->model.state_floats)
+        status = fcnn_network_get_state(r->net, r->state);
+    return status;
+}
+
+void agree_loss_difference(const struct agree_run *a, const struct agree_run *b, int steps,
+                           double *worst, int *worst_step, double *mean)
+{
+    *worst = 0;
+    *mean = 0;
+    *worst_step = 0;
+    for (int s = 0; s < steps; s++) {
+        double d = fabs(a->step_loss[s] - b->step_loss[s]);
+        *mean += d / steps;
+        if (d > *worst || isnan(d)) {
+            *worst = d;
+            *worst_step = s + 1;
+        }
+    }
+}
+
+double agree_rel_diff(const float *a, const float *b, size_t n)
+{
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        diff += d * d;
+        norm += (double)a[i] * a[i];
+    }
+    return sqrt(diff / norm);
+}
+
+int agree_evaluate_alike(struct agree_run *ref, struct agree_run *other, bool state,
+                         struct fcnn_pass_stats *ref_stats, struct fcnn_pass_stats *other_stats,
+                         int *same)
+{
+    *same = 0;
+    int status = fcnn_network_set_params(other->net, ref->params);
+    if (status == FCNN_OK && state)
+        status = fcnn_network_set_state(other->net, ref->state);
+    if (status == FCNN_OK)
+        status = fcnn_evaluate(ref->net, ref->test, ref->setup->eval_batch, ref_stats);
+    if (status == FCNN_OK)
+        status = fcnn_evaluate(other->net, other->test, other->setup->eval_batch, other_stats);
+    for (int i = 0; i < ref->test_count && status == FCNN_OK; i++)
+        *same += ref->test->host_pred[i] == other->test->host_pred[i];
+    return status;
+}
+
+int agree_open_train(struct agree_run *r, const struct agree_setup *s, const char *backend,
+                     int steps, const struct fcnn_dataset *train, const struct fcnn_dataset *test)
+{
+    int status = agree_open(r, s, backend, train, test);
+    if (status == FCNN_OK)
+        status = agree_train(r, steps);
+    if (status != FCNN_OK)
+        agree_close(r);
+    return status;
+}
+
+int agree_prepare(int train_images, int test_images, struct fcnn_dataset *train,
+                  struct fcnn_dataset *test, const char **names, int max, int *count)
+{
+    *count = 0;
+    int loaded = agree_load_data(train_images, test_images, train, test);
+    if (loaded)
+        return loaded;
+    if (agree_other_backends(names, max, count)) {
+        fcnn_dataset_free(train);
+        fcnn_dataset_free(test);
+        return 1;
+    }
+    return 0;
+}
