@@ -323,41 +323,42 @@ static int check_envelope(const struct reader *r, const char *path, const json_t
     return FCNN_OK;
 }
 
+/* A Keras shape with its batch dimension: [null, d1, ...], min_dims to 3 sizes of 1..limit. */
+static bool read_shape(const json_t *v, int min_dims, json_int_t limit, struct fcnn_shape *out)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < (size_t)min_dims + 1 || n > 4 ||
+        !json_is_null(json_array_get(v, 0)))
+        return false;
+    out->ndim = (int)n - 1;
+    for (size_t i = 1; i < n; i++) {
+        const json_t *dim = json_array_get(v, i);
+        if (!json_is_integer(dim) || json_integer_value(dim) < 1 ||
+            json_integer_value(dim) > limit)
+            return false;
+        out->dims[i - 1] = (int)json_integer_value(dim);
+    }
+    return true;
+}
+
 /* [null, rows, columns, channels] */
 static int read_batch_shape(const struct reader *r, const char *path, const json_t *v,
                             struct fcnn_shape *out)
 {
-    if (!json_is_array(v) || json_array_size(v) != 4 || !json_is_null(json_array_get(v, 0)))
+    if (!read_shape(v, 3, 65536, out))
         return refuse(r, path, "expected [null, rows, columns, channels]");
-    out->ndim = 3;
-    for (int i = 0; i < 3; i++) {
-        const json_t *dim = json_array_get(v, (size_t)i + 1);
-        if (!json_is_integer(dim) || json_integer_value(dim) < 1 ||
-            json_integer_value(dim) > 65536)
-            return refuse(r, path, "expected [null, rows, columns, channels]");
-        out->dims[i] = (int)json_integer_value(dim);
-    }
     return FCNN_OK;
 }
 
-/* build_config.input_shape: [null, d1, ...] with one to three dimensions; compared with
- * the inferred shape when the model is validated. */
+/* build_config.input_shape: one to three dimensions; compared with the inferred shape when
+ * the model is validated. */
 static int read_built_input(const struct reader *r, const char *path, const json_t *v,
                             struct fcnn_layer_desc *l)
 {
     char at[160];
     snprintf(at, sizeof at, "%s.build_config.input_shape", path);
-    size_t n = json_array_size(v);
-    if (!json_is_array(v) || n < 2 || n > 4 || !json_is_null(json_array_get(v, 0)))
-        return refuse(r, at, "expected [null, dimensions...]");
-    l->built_input.ndim = (int)n - 1;
-    for (size_t i = 1; i < n; i++) {
-        const json_t *dim = json_array_get(v, i);
-        if (!json_is_integer(dim) || json_integer_value(dim) < 1 ||
-            json_integer_value(dim) > (1 << 24))
-            return refuse(r, at, "expected [null, dimensions...] of positive sizes");
-        l->built_input.dims[i - 1] = (int)json_integer_value(dim);
-    }
+    if (!read_shape(v, 1, 1 << 24, &l->built_input))
+        return refuse(r, at, "expected [null, dimensions...] of positive sizes");
     l->has_built_input = true;
     return FCNN_OK;
 }
