@@ -7,6 +7,7 @@
 
 #include "nn/layer.h"
 #include "nn/network.h"
+#include "nn/network_fold.h"
 #include "core/status.h"
 
 /* Regions inside an arena start on 256-byte boundaries: friendly to any device's vector
@@ -80,6 +81,8 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
         status = fcnn_buffer_alloc(be, act_bytes, &net->acts);
     if (status == FCNN_OK)
         status = fcnn_buffer_alloc(be, (size_t)net->capacity * sizeof(int32_t), &net->labels);
+    if (status == FCNN_OK)
+        status = fcnn_fold_plan(net);
     if (status == FCNN_OK && train_capacity > 0) {
         size_t dact_bytes = layout(model, train_capacity, net->dact_offset);
         status = fcnn_buffer_alloc(be, param_bytes, &net->grads);
@@ -141,6 +144,7 @@ void fcnn_network_destroy(struct fcnn_network *net)
     fcnn_buffer_free(net->be, net->acts);
     fcnn_buffer_free(net->be, net->dacts);
     fcnn_buffer_free(net->be, net->labels);
+    fcnn_buffer_free(net->be, net->folded);
     free(net);
 }
 
@@ -256,10 +260,20 @@ int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
     if (n < 1 || n > net->capacity)
         return fcnn_error(FCNN_ERR_INVALID, "forward pass of %d samples (capacity %d)", n,
                           net->capacity);
+    if (training)
+        net->fold_stale = true; /* the moving statistics move */
     for (int l = 0; l < net->model->layer_count; l++) {
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view)
             continue;
+        const struct fcnn_fold *fold = training ? NULL : fcnn_fold_at(net, l);
+        if (fold) {
+            int status = fcnn_fold_forward(net, fold, n);
+            if (status != FCNN_OK)
+                return status;
+            l = fold->last;
+            continue;
+        }
         if (training && n > net->train_capacity)
             return fcnn_error(FCNN_ERR_INVALID, "training forward pass of %d samples "
                               "(training capacity %d)", n, net->train_capacity);
@@ -308,6 +322,7 @@ int fcnn_network_backward_each(struct fcnn_network *net, int n,
     if (n < 1 || n > net->train_capacity)
         return fcnn_error(FCNN_ERR_INVALID, "backward pass of %d samples (capacity %d)", n,
                           net->train_capacity);
+    net->fold_stale = true; /* an optimizer step follows */
     for (int l = net->model->layer_count - 1; l >= 0; l--) {
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view) /* its gradient regions alias as its activations do */
@@ -331,6 +346,7 @@ int fcnn_network_backward(struct fcnn_network *net, int n)
 
 int fcnn_network_set_params(struct fcnn_network *net, const float *host)
 {
+    net->fold_stale = true;
     struct fcnn_tensor arena = fcnn_network_param_arena(net);
     return fcnn_upload(net->be, &arena, host);
 }
@@ -343,6 +359,7 @@ int fcnn_network_get_params(struct fcnn_network *net, float *host)
 
 int fcnn_network_set_state(struct fcnn_network *net, const float *host)
 {
+    net->fold_stale = true;
     if (!net->model->state_floats)
         return FCNN_OK;
     struct fcnn_tensor arena = fcnn_network_state_arena(net);
