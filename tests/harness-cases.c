@@ -747,7 +747,7 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[4] = moving_var, c->t[5] = y;
         c->tol = float_tolerance(4);
         break;
-    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, y */
         c->t[0] = x;
         c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
         c->t[2] = gamma;
@@ -756,6 +756,7 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[5] = y;
         c->t[6] = out1(FCNN_F32, channels);
         c->t[7] = out1(FCNN_F32, channels);
+        c->t[8].omitted = true; /* y: only with a fused relu */
         break;
     default:
         abort();
@@ -780,6 +781,23 @@ static void add_batchnorm_cases(struct harness_case_list *list)
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
+    /* With the ReLU after them fused in (act relu): the forwards clamp y, the backward
+     * masks dy by a given ReLU output y, about half of it at or below 0. Every form: one
+     * channel, float4 and float16 blocks, after a convolution and after a dense layer. */
+    static const struct any_shape fused[] = {
+        { 4, { 32, 28, 28, 32 } }, { 4, { 7, 5, 5, 5 } }, { 2, { 33, 10 } },
+        { 2, { 32, 256 } },        { 4, { 5, 7, 7, 48 } }, { 4, { 3, 6, 6, 12 } },
+    };
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
+            struct harness_case *c = add_case(list);
+            fill_batchnorm(c, batchnorm_ops[op], &fused[i]);
+            c->call.p.batchnorm.act = FCNN_ACT_RELU;
+            if (batchnorm_ops[op] == FCNN_OP_BATCHNORM_BWD)
+                c->t[8] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, fused[i].ndim, fused[i].d);
+            size_t len = strlen(c->id);
+            snprintf(c->id + len - 1, sizeof c->id - (len - 1), ",relu)");
+        }
     /* As the model's first layer, which has no dx to write (8 and 16 channels). */
     for (int channels = 8; channels <= 16; channels += 8) {
         struct harness_case *c = add_case(list);

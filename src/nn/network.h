@@ -49,6 +49,9 @@ struct fcnn_network {
     int fold_count;
     size_t fold_floats; /* the fold arena's size */
     bool fold_enabled, fold_stale;
+    /* BatchNormalization runs the Activation(relu) right after it inside its own ops, in
+     * every pass (FCNN_FUSE_BN_RELU=0 or fcnn_network_set_bn_relu_fusion turn it off). */
+    bool fuse_bn_relu;
 };
 
 int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
@@ -92,6 +95,10 @@ int fcnn_network_backward_each(struct fcnn_network *net, int n,
 void fcnn_network_set_folding(struct fcnn_network *net, bool on);
 int fcnn_network_folded(const struct fcnn_network *net);
 void fcnn_network_params_changed(struct fcnn_network *net);
+/* BatchNormalization + ReLU as one op each way (on unless FCNN_FUSE_BN_RELU=0). The results
+ * are those of the two layers apart, bit for bit on ref; a switch between a forward and
+ * its backward pass is harmless (either backward reads only what both forwards write). */
+void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on);
 
 /* Host copies of the parameter arena (model->param_floats floats). */
 int fcnn_network_set_params(struct fcnn_network *net, const float *host);
