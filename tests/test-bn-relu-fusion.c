@@ -100,7 +100,8 @@ static int check_calls(const char *backend, struct agree_run *apart, struct agre
     }
     enum fcnn_op ops[] = { FCNN_OP_ACTIVATION_FWD, FCNN_OP_ACTIVATION_BWD,
                            FCNN_OP_BATCHNORM_FWD_TRAIN, FCNN_OP_BATCHNORM_BWD };
-    int expected_apart[] = { PAIRS, PAIRS, PAIRS, PAIRS }, expected_fused[] = { 0, 0, PAIRS, PAIRS };
+    int expected_apart[] = { PAIRS, PAIRS, PAIRS, PAIRS };
+    int expected_fused[] = { 0, 0, PAIRS, PAIRS };
     int failures = 0;
     printf("%s: one training step: %d calls apart, %d fused;", backend, a.count, f.count);
     for (int i = 0; i < 4; i++) {
