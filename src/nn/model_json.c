@@ -547,5 +547,9 @@ int fcnn_model_json_read(const char *path, struct fcnn_model_desc *d)
     struct reader r = { d };
     status = read_model(&r, root);
     json_decref(root);
+    /* Refused here as the spec parser refuses an empty spec, not first when it is built:
+     * every description that reads can be said as a spec. */
+    if (status == FCNN_OK && d->count == 0)
+        status = fcnn_desc_error(d, NULL, FCNN_ARG_LAYER, "the model has no layers");
     return status;
 }
