@@ -173,10 +173,14 @@ static int default_only(const char *key, const json_t *v, const char **want)
 
 /* --- understood values --- */
 
+/* Every integer a layer takes is a count or a size: a sign is refused here, as the spec
+ * grammar refuses it (0 and sizes too large are the validator's to name). */
 static int read_int(const struct reader *r, const char *path, const json_t *v, int *out)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < -1000000000 ||
-        json_integer_value(v) > 1000000000)
+    if (json_is_integer(v) && json_integer_value(v) < 0)
+        return refuse(r, path, "expected a positive integer, not %lld",
+                      (long long)json_integer_value(v));
+    if (!json_is_integer(v) || json_integer_value(v) > 1000000000)
         return refuse(r, path, "expected an integer");
     *out = (int)json_integer_value(v);
     return FCNN_OK;
