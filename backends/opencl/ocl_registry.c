@@ -20,6 +20,8 @@
 #define CONV_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* Winograd F(2x2, 3x3): TW 2x2 tiles along a row x 16*KV channels per work-item. */
+#define WINOGRAD_TILE(tw, kv) { { "TW", tw }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
 /* Batch normalization's sixteen-channel form: its sums (a long loop per work-item) in
  * groups of 4, like the tiled kernels; its elementwise passes in groups of 64. */
@@ -57,6 +59,17 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "tiled_14x16", .priority = 28,
       .files = { "conv2d_tiled.cl" }, .tunables = CONV_TILE(14, 1),
       .supports = ocl_conv2d_fwd_tiled_supports, .run = ocl_conv2d_fwd_tiled },
+    /* Winograd F(2x2, 3x3), 3x3 windows at stride 1: 16 multiplications per 2x2 tile and
+     * channel pair instead of 36, the kernel transformed once per call. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_1x16", .priority = 27,
+      .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(1, 1),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_1x32", .priority = 26,
+      .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(1, 2),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_2x16", .priority = 25,
+      .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(2, 1),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
     /* im2col (NHWC, our kernel) into a column matrix, then our tiled GEMM with bias and
      * activation fused: any shape. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
