@@ -6,7 +6,9 @@
  * Each call first transforms the kernel into U = G g G^T, 16 values per (input channel,
  * output channel), in the weights scratch buffer: 16*C*K floats, small next to the
  * convolution. The variant rows choose TW 2x2 tiles along a row times 16*KV output
- * channels per work-item, so the output channel count must be a multiple of 16*KV. */
+ * channels per work-item, so the output channel count must be a multiple of 16*KV; the
+ * input transform works on 16 input channels at once, so their count must be a multiple
+ * of 16. */
 #include <config.h>
 
 #include <stdint.h>
@@ -18,12 +20,13 @@ static int channels_per_item(const struct ocl_variant *variant)
     return 16 * ocl_tunable(variant, "KV");
 }
 
-/* A 3x3 window at stride 1 with `outputs` output channels in whole blocks. */
+/* A 3x3 window at stride 1 with `inputs` channels in whole blocks of 16 (the kernel's
+ * input transform) and `outputs` in whole blocks of 16*KV. */
 static bool geometry_fits(const struct ocl_variant *variant, const struct conv_shape *s,
-                          int outputs)
+                          int inputs, int outputs)
 {
-    return s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 &&
-           outputs % channels_per_item(variant) == 0;
+    return s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 && inputs > 0 &&
+           inputs % 16 == 0 && outputs % channels_per_item(variant) == 0;
 }
 
 /* U into the weights scratch: for the forward (flip false) from w as it is, for the input
@@ -83,7 +86,7 @@ bool ocl_conv2d_fwd_winograd_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     return ocl_call_fits_int32(call) && (size_t)16 * s.c * s.k <= INT32_MAX &&
-           geometry_fits(variant, &s, s.k);
+           geometry_fits(variant, &s, s.c, s.k);
 }
 
 int ocl_conv2d_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -106,7 +109,7 @@ bool ocl_conv2d_bwd_data_winograd_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     return ocl_call_fits_int32(call) && (size_t)16 * s.c * s.k <= INT32_MAX && s.pt <= 2 &&
-           s.pl <= 2 && geometry_fits(variant, &s, s.c);
+           s.pl <= 2 && geometry_fits(variant, &s, s.k, s.c);
 }
 
 int ocl_conv2d_bwd_data_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
