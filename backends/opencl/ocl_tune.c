@@ -6,10 +6,11 @@
  * The core's warm-up pass dispatches every shape of a training run before the first timed
  * step, so tuning never lands inside a timed epoch.
  *
- * Timing: one untimed run first (it pays for PoCL's compilation of the kernel for its
- * launch size, and CLBlast's first use), then three trials of a few back-to-back runs
- * ended by one clFinish, the best trial counted: the shortest time is the one least
- * disturbed by whatever else the machine was doing. Ops that write what they read (the
+ * Timing: one untimed run of each candidate first (it pays for PoCL's compilation of
+ * the kernel for its launch size, and CLBlast's first use), then three rounds of trials,
+ * each a few back-to-back runs ended by one clFinish, taken by every candidate in turn;
+ * each candidate's best trial counts: the shortest time is the one least disturbed by
+ * whatever else the machine was doing. Ops that write what they read (the
  * optimizers, an in-place relu_bwd) are timed on copies of their tensors, so the real
  * operands see exactly one run: the chosen variant's, afterwards. */
 #include <config.h>
@@ -167,35 +168,46 @@ static int run_and_wait(struct ocl_context *ctx, const struct ocl_variant *varia
     return FCNN_OK;
 }
 
-/* The best per-call time of `variant` on `call`; a variant that fails to run is no
- * candidate (INFINITY), not an error: another one will do. `give_up` skips the trials of
- * a variant whose first run is already that much slower than the best so far. */
-static double time_variant(struct ocl_context *ctx, const struct ocl_variant *variant,
-                           const struct fcnn_op_call *call, double give_up,
-                           double *first_run_seconds)
+/* One variant's place in a tuning: how many runs make one of its trials, and its best
+ * per-call time so far (INFINITY once it failed to run: no candidate, not an error,
+ * another one will do). */
+struct trial_state {
+    int runs;
+    double best;
+};
+
+/* The untimed first run (it pays for PoCL's compilation of the kernel for its launch
+ * size, and CLBlast's first use), then one timed run that sizes the trials. */
+static void first_runs(struct ocl_context *ctx, const struct ocl_variant *variant,
+                       const struct fcnn_op_call *call, struct trial_state *state,
+                       double *first_run_seconds)
 {
+    state->best = INFINITY;
+    state->runs = 1;
     double first = fcnn_now();
     int status = run_and_wait(ctx, variant, call, 1);
     *first_run_seconds += fcnn_now() - first;
     if (status != FCNN_OK)
-        return INFINITY;
+        return;
     double start = fcnn_now();
     if (run_and_wait(ctx, variant, call, 1) != FCNN_OK)
-        return INFINITY;
-    double best = fcnn_now() - start;
-    if (best > give_up)
-        return best;
-    int runs = best > 0 ? (int)(TRIAL_SECONDS / best) : TRIAL_MAX_RUNS;
-    runs = runs < 1 ? 1 : runs > TRIAL_MAX_RUNS ? TRIAL_MAX_RUNS : runs;
-    for (int trial = 0; trial < TRIALS; trial++) {
-        start = fcnn_now();
-        if (run_and_wait(ctx, variant, call, runs) != FCNN_OK)
-            return INFINITY;
-        double each = (fcnn_now() - start) / runs;
-        if (each < best)
-            best = each;
+        return;
+    state->best = fcnn_now() - start;
+    int runs = state->best > 0 ? (int)(TRIAL_SECONDS / state->best) : TRIAL_MAX_RUNS;
+    state->runs = runs < 1 ? 1 : runs > TRIAL_MAX_RUNS ? TRIAL_MAX_RUNS : runs;
+}
+
+static void trial(struct ocl_context *ctx, const struct ocl_variant *variant,
+                  const struct fcnn_op_call *call, struct trial_state *state)
+{
+    double start = fcnn_now();
+    if (run_and_wait(ctx, variant, call, state->runs) != FCNN_OK) {
+        state->best = INFINITY;
+        return;
     }
-    return best;
+    double each = (fcnn_now() - start) / state->runs;
+    if (each < state->best)
+        state->best = each;
 }
 
 /* --- copies of operands that the op modifies ---------------------------------------- */
@@ -314,20 +326,37 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     e->first_run_seconds = 0;
     bool paused = ctx->profile.paused;
     ctx->profile.paused = true; /* trial runs are not the run's work */
+    /* Trials go round the candidates, each round timing every one once, rather than
+     * one candidate's trials back to back: a burst of other work on the machine then
+     * slows every candidate alike instead of sinking the one it happened to fall on,
+     * and a choice made on a busy machine is far less likely to be a bad one. */
+    struct trial_state state[OCL_TUNING_MAX_CANDIDATES];
+    double fastest = INFINITY;
+    for (int i = 0; i < count; i++) {
+        state[i].best = INFINITY;
+        if (ocl_variant_broken(ctx, candidates[i]))
+            continue; /* its program did not build: disabled by the prebuild */
+        first_runs(ctx, candidates[i], timed, &state[i], &e->first_run_seconds);
+        if (state[i].best < fastest)
+            fastest = state[i].best;
+    }
+    for (int round = 0; round < TRIALS; round++)
+        for (int i = 0; i < count; i++)
+            /* One that is already eight times slower than the best is no contender. */
+            if (state[i].best <= 8 * fastest)
+                trial(ctx, candidates[i], timed, &state[i]);
     e->variant = NULL;
     e->seconds = INFINITY;
     e->candidates = 0;
     for (int i = 0; i < count; i++) {
         if (ocl_variant_broken(ctx, candidates[i]))
-            continue; /* its program did not build: disabled by the prebuild */
-        double seconds = time_variant(ctx, candidates[i], timed, 8 * e->seconds,
-                                      &e->first_run_seconds);
+            continue;
         if (e->candidates < OCL_TUNING_MAX_CANDIDATES) {
             e->candidate[e->candidates] = candidates[i];
-            e->candidate_seconds[e->candidates++] = seconds;
+            e->candidate_seconds[e->candidates++] = state[i].best;
         }
-        if (seconds < e->seconds) {
-            e->seconds = seconds;
+        if (state[i].best < e->seconds) {
+            e->seconds = state[i].best;
             e->variant = candidates[i];
         }
     }
