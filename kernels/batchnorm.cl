@@ -5,7 +5,11 @@
  * are taken around a shift (the channel's value in row 0), which keeps the one-pass
  * variance sum((x - shift)^2)/rows - (sum(x - shift)/rows)^2 from cancelling when the mean
  * is large next to the spread. The elementwise passes take four channels per work-item
- * (float4) when the channel count allows, one element otherwise. */
+ * (float4) when the channel count allows, one element otherwise.
+ *
+ * A ReLU after the normalisation runs inside it (relu = 1): the forward's elementwise pass
+ * writes max(y, 0), and the backward reads dy through the ReLU's mask y > 0 (y its
+ * output, as relu_bwd reads it) in both of its passes, so neither ReLU pass is needed. */
 
 #ifndef WG_SIZE
 #define WG_SIZE 64
@@ -77,14 +81,15 @@ void batchnorm_apply(__global const float *x, ulong x_offset, __global float *y,
                      ulong y_offset, __global const float *gamma, ulong gamma_offset,
                      __global const float *beta, ulong beta_offset, __global const float *mean,
                      ulong mean_offset, __global const float *inv_std, ulong inv_offset,
-                     int channels, int count)
+                     int channels, int count, int relu)
 {
     int i = get_global_id(0);
     if (i >= count)
         return;
     int c = i % channels;
-    y[y_offset + i] = (x[x_offset + i] - mean[mean_offset + c]) * inv_std[inv_offset + c] *
-                      gamma[gamma_offset + c] + beta[beta_offset + c];
+    float v = (x[x_offset + i] - mean[mean_offset + c]) * inv_std[inv_offset + c] *
+              gamma[gamma_offset + c] + beta[beta_offset + c];
+    y[y_offset + i] = relu ? fmax(v, 0.0f) : v;
 }
 
 /* The same, four channels of one row per work-item; channels % 4 == 0, count = elements. */
@@ -94,7 +99,7 @@ void batchnorm_apply_vec4(__global const float *x, ulong x_offset, __global floa
                           __global const float *beta, ulong beta_offset,
                           __global const float *mean, ulong mean_offset,
                           __global const float *inv_std, ulong inv_offset, int channels,
-                          int count)
+                          int count, int relu)
 {
     int i = get_global_id(0) * 4;
     if (i >= count)
@@ -103,7 +108,7 @@ void batchnorm_apply_vec4(__global const float *x, ulong x_offset, __global floa
     float4 v = (vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c)) *
                vload4(0, inv_std + inv_offset + c) * vload4(0, gamma + gamma_offset + c) +
                vload4(0, beta + beta_offset + c);
-    vstore4(v, 0, y + y_offset + i);
+    vstore4(relu ? fmax(v, (float4)(0.0f)) : v, 0, y + y_offset + i);
 }
 
 /* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over a slice of rows;
@@ -113,18 +118,20 @@ void batchnorm_bwd_partial(__global const float *x, ulong x_offset, __global con
                            ulong dy_offset, __global const float *mean, ulong mean_offset,
                            __global const float *inv_std, ulong inv_offset,
                            __global float *partial, int channels, int rows, int rows_per_part,
-                           int parts, int count)
+                           int parts, int count, __global const float *y, ulong y_offset,
+                           int relu)
 {
     int gid = get_global_id(0);
     if (gid >= count)
         return;
     x += x_offset;
     dy += dy_offset;
+    y += y_offset;
     int c = gid % channels, p = gid / channels;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     float m = mean[mean_offset + c], s = inv_std[inv_offset + c], sum = 0.0f, dot = 0.0f;
     for (int r = first; r < end; r++) {
-        float g = dy[r * channels + c];
+        float g = relu && !(y[r * channels + c] > 0.0f) ? 0.0f : dy[r * channels + c];
         sum += g;
         dot += g * ((x[r * channels + c] - m) * s);
     }
@@ -158,7 +165,8 @@ void batchnorm_bwd_data(__global const float *x, ulong x_offset, __global const 
                         __global const float *inv_std, ulong inv_offset,
                         __global const float *dgamma, ulong dgamma_offset,
                         __global const float *dbeta, ulong dbeta_offset, __global float *dx,
-                        ulong dx_offset, int channels, int rows, int count)
+                        ulong dx_offset, int channels, int rows, int count,
+                        __global const float *y, ulong y_offset, int relu)
 {
     int i = get_global_id(0);
     if (i >= count)
@@ -166,9 +174,9 @@ void batchnorm_bwd_data(__global const float *x, ulong x_offset, __global const 
     int c = i % channels;
     float s = inv_std[inv_offset + c];
     float xhat = (x[x_offset + i] - mean[mean_offset + c]) * s;
+    float g = relu && !(y[y_offset + i] > 0.0f) ? 0.0f : dy[dy_offset + i];
     dx[dx_offset + i] = gamma[gamma_offset + c] * s / rows *
-                        (rows * dy[dy_offset + i] - dbeta[dbeta_offset + c] -
-                         xhat * dgamma[dgamma_offset + c]);
+                        (rows * g - dbeta[dbeta_offset + c] - xhat * dgamma[dgamma_offset + c]);
 }
 
 /* The same, four channels of one row per work-item; channels % 4 == 0. */
@@ -180,7 +188,7 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
                              __global const float *dgamma, ulong dgamma_offset,
                              __global const float *dbeta, ulong dbeta_offset,
                              __global float *dx, ulong dx_offset, int channels, int rows,
-                             int count)
+                             int count, __global const float *y, ulong y_offset, int relu)
 {
     int i = get_global_id(0) * 4;
     if (i >= count)
@@ -188,8 +196,11 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
     int c = i % channels;
     float4 s = vload4(0, inv_std + inv_offset + c);
     float4 xhat = (vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c)) * s;
+    float4 g = vload4(0, dy + dy_offset + i);
+    if (relu)
+        g = select((float4)(0.0f), g, isgreater(vload4(0, y + y_offset + i), (float4)(0.0f)));
     float4 v = vload4(0, gamma + gamma_offset + c) * s / (float)rows *
-               ((float)rows * vload4(0, dy + dy_offset + i) - vload4(0, dbeta + dbeta_offset + c) -
+               ((float)rows * g - vload4(0, dbeta + dbeta_offset + c) -
                 xhat * vload4(0, dgamma + dgamma_offset + c));
     vstore4(v, 0, dx + dx_offset + i);
 }
@@ -234,7 +245,7 @@ void batchnorm_apply16(__global const float *x, ulong x_offset, __global float *
                        ulong y_offset, __global const float *gamma, ulong gamma_offset,
                        __global const float *beta, ulong beta_offset, __global const float *mean,
                        ulong mean_offset, __global const float *inv_std, ulong inv_offset,
-                       int channels, int count)
+                       int channels, int count, int relu)
 {
     int i = get_global_id(0) * 16;
     if (i >= count)
@@ -243,7 +254,7 @@ void batchnorm_apply16(__global const float *x, ulong x_offset, __global float *
     float16 v = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) *
                 vload16(0, inv_std + inv_offset + c) * vload16(0, gamma + gamma_offset + c) +
                 vload16(0, beta + beta_offset + c);
-    vstore16(v, 0, y + y_offset + i);
+    vstore16(relu ? fmax(v, (float16)(0.0f)) : v, 0, y + y_offset + i);
 }
 
 /* As batchnorm_bwd_partial for channels [16 cb, 16 cb + 16); count = parts * channels / 16. */
@@ -252,13 +263,15 @@ void batchnorm_bwd_partial16(__global const float *x, ulong x_offset, __global c
                              ulong dy_offset, __global const float *mean, ulong mean_offset,
                              __global const float *inv_std, ulong inv_offset,
                              __global float *partial, int channels, int rows, int rows_per_part,
-                             int parts, int count)
+                             int parts, int count, __global const float *y, ulong y_offset,
+                             int relu)
 {
     int gid = get_global_id(0);
     if (gid >= count)
         return;
     x += x_offset;
     dy += dy_offset;
+    y += y_offset;
     int cblocks = channels / 16, c = (gid % cblocks) * 16, p = gid / cblocks;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     float16 m = vload16(0, mean + mean_offset + c), s = vload16(0, inv_std + inv_offset + c);
@@ -266,6 +279,8 @@ void batchnorm_bwd_partial16(__global const float *x, ulong x_offset, __global c
     for (int r = first; r < end; r++) {
         size_t at = (size_t)r * channels + c;
         float16 g = vload16(0, dy + at);
+        if (relu)
+            g = select((float16)(0.0f), g, isgreater(vload16(0, y + at), (float16)(0.0f)));
         sum += g;
         dot += g * ((vload16(0, x + at) - m) * s);
     }
@@ -281,7 +296,8 @@ void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global cons
                           __global const float *inv_std, ulong inv_offset,
                           __global const float *dgamma, ulong dgamma_offset,
                           __global const float *dbeta, ulong dbeta_offset, __global float *dx,
-                          ulong dx_offset, int channels, int rows, int count)
+                          ulong dx_offset, int channels, int rows, int count,
+                          __global const float *y, ulong y_offset, int relu)
 {
     int i = get_global_id(0) * 16;
     if (i >= count)
@@ -289,8 +305,11 @@ void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global cons
     int c = i % channels;
     float16 s = vload16(0, inv_std + inv_offset + c);
     float16 xhat = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) * s;
+    float16 g = vload16(0, dy + dy_offset + i);
+    if (relu)
+        g = select((float16)(0.0f), g, isgreater(vload16(0, y + y_offset + i), (float16)(0.0f)));
     float16 v = vload16(0, gamma + gamma_offset + c) * s / (float)rows *
-                ((float)rows * vload16(0, dy + dy_offset + i) -
+                ((float)rows * g -
                  vload16(0, dbeta + dbeta_offset + c) -
                  xhat * vload16(0, dgamma + dgamma_offset + c));
     vstore16(v, 0, dx + dx_offset + i);

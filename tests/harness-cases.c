@@ -747,7 +747,7 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[4] = moving_var, c->t[5] = y;
         c->tol = float_tolerance(4);
         break;
-    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta */
+    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, y */
         c->t[0] = x;
         c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
         c->t[2] = gamma;
@@ -756,10 +756,23 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[5] = y;
         c->t[6] = out1(FCNN_F32, channels);
         c->t[7] = out1(FCNN_F32, channels);
+        c->t[8].omitted = true; /* y: only with a fused relu */
         break;
     default:
         abort();
     }
+}
+
+/* The same with the ReLU after it fused in: the forwards clamp y; the backward masks dy by
+ * a given ReLU output y, about half of it at or below 0. */
+static void fill_batchnorm_relu(struct harness_case *c, enum fcnn_op op, const struct any_shape *s)
+{
+    fill_batchnorm(c, op, s);
+    c->call.p.batchnorm.act = FCNN_ACT_RELU;
+    if (op == FCNN_OP_BATCHNORM_BWD)
+        c->t[8] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+    size_t len = strlen(c->id);
+    snprintf(c->id + len - 1, sizeof c->id - (len - 1), ",relu)");
 }
 
 static const enum fcnn_op batchnorm_ops[] = { FCNN_OP_BATCHNORM_FWD_TRAIN,
@@ -780,6 +793,15 @@ static void add_batchnorm_cases(struct harness_case_list *list)
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
             fill_batchnorm(add_case(list), batchnorm_ops[op], &shapes[i]);
+    /* With the ReLU after them fused in, in every form: one channel, float4 and float16
+     * blocks, after a convolution and after a dense layer. */
+    static const struct any_shape fused[] = {
+        { 4, { 32, 28, 28, 32 } }, { 4, { 7, 5, 5, 5 } }, { 2, { 33, 10 } },
+        { 2, { 32, 256 } },        { 4, { 5, 7, 7, 48 } }, { 4, { 3, 6, 6, 12 } },
+    };
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
+            fill_batchnorm_relu(add_case(list), batchnorm_ops[op], &fused[i]);
     /* As the model's first layer, which has no dx to write (8 and 16 channels). */
     for (int channels = 8; channels <= 16; channels += 8) {
         struct harness_case *c = add_case(list);
@@ -1079,6 +1101,11 @@ void harness_cases_perf(struct harness_case_list *list)
     const struct any_shape conv_out = { 4, { 32, 28, 28, 32 } }, hidden = { 2, { 32, 128 } };
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         fill_batchnorm(add_case(list), batchnorm_ops[op], &conv_out);
+    /* The ReLU fused into them, beside the ReLU as a layer of its own: what fusing saves. */
+    for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
+        fill_batchnorm_relu(add_case(list), batchnorm_ops[op], &conv_out);
+    fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, FCNN_ACT_RELU, &conv_out);
+    fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, FCNN_ACT_RELU, &conv_out);
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, FCNN_ACT_SIGMOID, &conv_out);
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, FCNN_ACT_SIGMOID, &conv_out);
     fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, 0.5f, 1, &hidden);

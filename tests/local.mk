@@ -1,10 +1,11 @@
 # make check: unit tests of the core and end-to-end runs of fcnn.
 check_PROGRAMS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
-	tests/test-layers-agree tests/test-bn-dropout-agree
+	tests/test-layers-agree tests/test-bn-dropout-agree tests/test-bn-fold \
+	tests/test-bn-relu-fusion
 tests_test_idx_LDADD = $(FCNN_LIBS)
 tests_test_model_LDADD = $(FCNN_LIBS)
 tests_test_layers_LDADD = $(FCNN_LIBS)
-# The three agreement tests share their runs and comparisons (agree-lib).
+# The agreement tests share their runs and comparisons (agree-lib).
 AGREE_LIB = %reldir%/agree-lib.c %reldir%/agree-lib.h
 tests_test_layers_agree_SOURCES = %reldir%/test-layers-agree.c $(AGREE_LIB)
 tests_test_layers_agree_LDADD = $(FCNN_LIBS)
@@ -12,9 +13,15 @@ tests_test_backends_agree_SOURCES = %reldir%/test-backends-agree.c $(AGREE_LIB)
 tests_test_backends_agree_LDADD = $(FCNN_LIBS)
 tests_test_bn_dropout_agree_SOURCES = %reldir%/test-bn-dropout-agree.c $(AGREE_LIB)
 tests_test_bn_dropout_agree_LDADD = $(FCNN_LIBS)
+# It uses only agree-lib's list of the backends to compare.
+tests_test_bn_fold_SOURCES = %reldir%/test-bn-fold.c $(AGREE_LIB)
+tests_test_bn_fold_LDADD = $(FCNN_LIBS)
+tests_test_bn_relu_fusion_SOURCES = %reldir%/test-bn-relu-fusion.c $(AGREE_LIB)
+tests_test_bn_relu_fusion_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
-	tests/test-layers-agree tests/test-bn-dropout-agree tests/cli-options.sh tests/train-e2e.sh \
-	tests/checkpoint-e2e.sh tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh \
+	tests/test-layers-agree tests/test-bn-dropout-agree tests/test-bn-fold \
+	tests/test-bn-relu-fusion tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh \
+	tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh \
 	tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
 EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh \
 	tests/checkpoint-e2e.sh tests/lsan.supp tests/opencl-cli.sh tests/files-refused.sh \

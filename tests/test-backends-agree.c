@@ -5,12 +5,18 @@
  * training.
  *
  * Training is chaotic: a float32 kernel that rounds differently from ref's double sums
- * (1e-7 relative) starts a difference that grows about tenfold every 20 steps, and far
- * faster under Adam, whose normalised steps turn a gradient's rounding noise into a full
- * step when the gradient is near zero. Measured on PoCL: after 20 steps the batch losses
- * differ by < 4e-7 with either optimizer; after 200 steps by 4e-3 (SGD) or 7e-2 (Adam).
- * So the test checks Adam, the default, tightly over its first 20 steps, where any wrong
- * op shows at once, and a 200-step SGD run for the whole curve and the parameters. */
+ * (1e-7 relative) starts a difference that grows, slowly or fast depending on where the
+ * rounding falls, and fastest under Adam, whose normalised steps turn a gradient's
+ * rounding noise into a full step when the gradient is near zero. Measured on PoCL with
+ * each variant the tuner may pick: over Adam's first 5 steps the batch losses differ by
+ * at most 7.5e-8 with every one of them; by step 20 most stay under 7e-7, but the first
+ * layer's filter gradient in the tiled_1x32 form (a correct kernel, 0.012 of its bound in
+ * the harness, whose longer float32 sums round differently) makes the difference grow
+ * tenfold every two steps from step 6, to 1.4e-3 at step 20. A wrong op does not wait:
+ * the forward pass shows in step 1's loss, a gradient or an update in step 2's.
+ * So the test checks Adam, the default, tightly over its first 5 steps and loosely to
+ * step 20, and a 200-step SGD run for the whole curve and the parameters: a verdict that
+ * does not depend on which variants the tuner happened to pick. */
 #include <config.h>
 
 #include <math.h>
@@ -28,7 +34,8 @@
 
 /* Tolerances: about ten times what was measured (above), far below what a wrong op gives
  * (a sign or index error moves the first batch losses by 1e-2 or more). */
-#define MAX_ADAM_LOSS_DIFF 1e-5   /* per batch loss over Adam's first 20 steps (4e-7) */
+#define ADAM_TIGHT_STEPS 5        /* the steps before rounding can grow chaotic */
+#define MAX_ADAM_LOSS_DIFF 1e-5   /* per batch loss over Adam's first 5 steps (7.5e-8) */
 #define MAX_STEP_LOSS_DIFF 0.04   /* per batch loss over 200 SGD steps (4e-3) */
 #define MAX_MEAN_LOSS_DIFF 4e-3   /* mean over the 200 SGD steps (3.7e-4) */
 #define MAX_PARAM_REL_DIFF 0.02   /* ||a - b|| / ||a|| after the SGD steps (2.3e-3) */
@@ -51,11 +58,18 @@ static int check_adam(const struct agree_run *ref, const char *name,
     }
     double worst, mean;
     int worst_step;
+    agree_loss_difference(ref, &other, ADAM_TIGHT_STEPS, &worst, &worst_step, &mean);
+    printf("%s, Adam: batch losses over %d steps differ by at most %.2e (step %d), mean %.2e\n",
+           name, ADAM_TIGHT_STEPS, worst, worst_step, mean);
+    if (!(worst <= MAX_ADAM_LOSS_DIFF)) {
+        printf("FAIL %s: Adam's first steps differ (allowed %g)\n", name, MAX_ADAM_LOSS_DIFF);
+        failures++;
+    }
     agree_loss_difference(ref, &other, ADAM_STEPS, &worst, &worst_step, &mean);
     printf("%s, Adam: batch losses over %d steps differ by at most %.2e (step %d), mean %.2e\n",
            name, ADAM_STEPS, worst, worst_step, mean);
-    if (!(worst <= MAX_ADAM_LOSS_DIFF)) {
-        printf("FAIL %s: Adam's first steps differ (allowed %g)\n", name, MAX_ADAM_LOSS_DIFF);
+    if (!(worst <= MAX_STEP_LOSS_DIFF)) {
+        printf("FAIL %s: Adam's losses part (allowed %g)\n", name, MAX_STEP_LOSS_DIFF);
         failures++;
     }
     agree_close(&other);

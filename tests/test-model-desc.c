@@ -277,6 +277,11 @@ static void test_bad_json(void)
           NULL, "config.layers[1].config.strides: strides must be 1..1024, not 0" },
         { "[null, 28, 28, 1]", "Conv2D", "\"2\"", "1", "GlorotUniform", "null", "10", "null",
           NULL, "config.layers[1].config.strides: expected [rows, columns]" },
+        /* A sign is refused when read, as the spec grammar refuses it. */
+        { "[null, 28, 28, 1]", "Conv2D", "[1, -2]", "1", "GlorotUniform", "null", "10", "null",
+          NULL, "config.layers[1].config.strides: expected a positive integer, not -2" },
+        { "[null, 28, 28, 1]", "Conv2D", "[1, 1]", "1", "GlorotUniform", "null", "-10", "null",
+          NULL, "config.layers[3].config.units: expected a positive integer, not -10" },
         { "[null, 28, 28, 1]", "Conv2D", "[1, 1]", "2", "GlorotUniform", "null", "10", "null",
           NULL, "config.layers[1].config.groups: only 1 is supported" },
         { "[null, 28, 28, 1]", "Conv2D", "[1, 1]", "1", "HeNormal", "null", "10", "null", NULL,
@@ -366,6 +371,14 @@ static void test_bad_json(void)
     EXPECT(fcnn_model_json_read(path, &d) == FCNN_ERR_INVALID &&
                strstr(fcnn_last_error(), "\\x10") && !strchr(fcnn_last_error(), '\x10'),
            "control character in jansson's excerpt: %s", fcnn_last_error());
+    /* An InputLayer alone: refused when read, as an empty spec is when parsed. */
+    f = fopen(path, "w");
+    fprintf(f, "{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": "
+               "\"InputLayer\", \"config\": {\"batch_shape\": [null, 28, 28, 1]}}]}}");
+    fclose(f);
+    EXPECT(fcnn_model_json_read(path, &d) == FCNN_ERR_INVALID &&
+               strstr(fcnn_last_error(), "the model has no layers"),
+           "a model of an InputLayer alone: %s", fcnn_last_error());
     remove(path);
 }
 

@@ -697,6 +697,37 @@ static void test_batchnorm(void)
     expect_floats("batchnorm backward dx", &dx, (const float[]){ 0, 0, 0, 0, 0, 0, 0, 0 });
     expect_floats("batchnorm backward dgamma", &dgamma, (const float[]){ 0, 0 });
     expect_floats("batchnorm backward dbeta", &dbeta, (const float[]){ 4, 8 });
+
+    /* With the ReLU fused (act relu): the same normalisation clamped at 0, and dy seen
+     * through the mask y > 0 — rows 2 and 3 of channel 0 only. There xhat = d / sqrt(3.501)
+     * with d = [-2, -1, 0, 3], so dbeta = [2, 0], dgamma = [3 / sqrt(3.501), 0] and
+     * dx[r][0] = 2 inv / 4 (4 g_r - 2 - 3 d_r inv^2), g = [0, 0, 1, 1], inv = 1/sqrt(3.501). */
+    p.act = FCNN_ACT_RELU;
+    expect_status("batchnorm training with relu",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_FWD_TRAIN,
+                                             .t = { &x, &gamma, &beta, &mm, &mv, &y, &mean, &inv },
+                                             .p.batchnorm = p }), FCNN_OK);
+    expect_floats("batchnorm training with relu", &y,
+                  (const float[]){ 0, 0, 0, 0, 0.5f, 0, (float)(3 * s + 0.5), 0 });
+    expect_status("batchnorm backward with relu",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
+                                             .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
+                                                    &dbeta, &y }, .p.batchnorm = p }), FCNN_OK);
+    double i1 = 1 / sqrt(3.501), d[4] = { -2, -1, 0, 3 }, g[4] = { 0, 0, 1, 1 };
+    float want[8] = { 0 };
+    for (int r = 0; r < 4; r++)
+        want[2 * r] = (float)(2 * i1 / 4 * (4 * g[r] - 2 - 3 * d[r] * i1 * i1));
+    expect_floats("batchnorm backward with relu dx", &dx, want);
+    expect_floats("batchnorm backward with relu dgamma", &dgamma,
+                  (const float[]){ (float)(3 * i1), 0 });
+    expect_floats("batchnorm backward with relu dbeta", &dbeta, (const float[]){ 2, 0 });
+    /* 'y' goes with a fused relu and only with it. */
+    p.act = FCNN_ACT_NONE;
+    expect_status("batchnorm backward: y without relu",
+                  run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
+                                             .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
+                                                    &dbeta, &y }, .p.batchnorm = p }),
+                  FCNN_ERR_INVALID);
 }
 
 int main(void)

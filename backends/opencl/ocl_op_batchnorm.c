@@ -6,7 +6,8 @@
  *               dx elementwise
  * Two forms of each: one channel per work-item in the sums (float4 in the elementwise
  * passes when C % 4 == 0), which takes any C; and, when C % 16 == 0, sixteen channels per
- * work-item throughout (the *16 kernels), which reads whole runs of a row. */
+ * work-item throughout (the *16 kernels), which reads whole runs of a row. Every kernel
+ * takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each way. */
 #include <config.h>
 
 #include "ocl_registry.h"
@@ -72,13 +73,16 @@ static const char *elementwise(enum pass pass, int width, cl_int channels, int *
     return names[pass][*per_item == 4];
 }
 
-/* y = (x - mean) inv_std gamma + beta, mean and inv_std given as buffer + float offset. */
+/* y = (x - mean) inv_std gamma + beta, mean and inv_std given as buffer + float offset;
+ * max(y, 0) with a fused ReLU. */
 static int apply(struct ocl_context *ctx, const struct ocl_variant *variant, int width,
-                 const struct fcnn_tensor *x, const struct fcnn_tensor *y,
-                 const struct fcnn_tensor *gamma, const struct fcnn_tensor *beta, cl_mem mean,
-                 cl_ulong mean_offset, cl_mem inv_std, cl_ulong inv_offset)
+                 const struct fcnn_op_call *call, cl_mem mean, cl_ulong mean_offset,
+                 cl_mem inv_std, cl_ulong inv_offset)
 {
+    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
+    const struct fcnn_tensor *y = call->t[5];
     cl_int channels = x->shape[x->ndim - 1], count = (cl_int)fcnn_tensor_count(x);
+    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     int per_item;
     const char *name = elementwise(PASS_APPLY, width, channels, &per_item);
     struct ocl_kernel *kernel;
@@ -92,7 +96,7 @@ static int apply(struct ocl_context *ctx, const struct ocl_variant *variant, int
                                   OCL_ARG(y_offset), OCL_ARG(g_mem), OCL_ARG(g_offset),
                                   OCL_ARG(b_mem), OCL_ARG(b_offset), OCL_ARG(mean),
                                   OCL_ARG(mean_offset), OCL_ARG(inv_std), OCL_ARG(inv_offset),
-                                  OCL_ARG(channels), OCL_ARG(count)));
+                                  OCL_ARG(channels), OCL_ARG(count), OCL_ARG(relu)));
 }
 
 /* x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
@@ -129,8 +133,7 @@ static int fwd_train(struct ocl_context *ctx, const struct ocl_variant *variant,
                                    OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(s.channels),
                                    OCL_ARG(s.rows), OCL_ARG(s.parts), OCL_ARG(momentum),
                                    OCL_ARG(epsilon))));
-    return apply(ctx, variant, f.width, x, call->t[5], call->t[1], call->t[2], mean_mem,
-                 mean_offset, inv_mem, inv_offset);
+    return apply(ctx, variant, f.width, call, mean_mem, mean_offset, inv_mem, inv_offset);
 }
 
 int ocl_batchnorm_fwd_train_partial_sums(struct ocl_context *ctx,
@@ -164,8 +167,7 @@ static int fwd_infer(struct ocl_context *ctx, const struct ocl_variant *variant,
                           OCL_ARGS(OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
                                    OCL_ARG(mv_offset), OCL_ARG(stats), OCL_ARG(channels),
                                    OCL_ARG(epsilon))));
-    return apply(ctx, variant, width, x, call->t[5], call->t[1], call->t[2], stats, 0, stats,
-                 (cl_ulong)channels);
+    return apply(ctx, variant, width, call, stats, 0, stats, (cl_ulong)channels);
 }
 
 int ocl_batchnorm_fwd_infer_apply(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -180,13 +182,16 @@ int ocl_batchnorm_fwd_infer_vec16(struct ocl_context *ctx, const struct ocl_vari
     return fwd_infer(ctx, variant, call, 16);
 }
 
-/* x, dy, gamma, mean, inv_std, dx (may be NULL), dgamma, dbeta */
+/* x, dy, gamma, mean, inv_std, dx (may be NULL), dgamma, dbeta, y (a fused ReLU's output,
+ * or NULL: dy then stands in for it, unread) */
 static int bwd(struct ocl_context *ctx, const struct ocl_variant *variant,
                const struct fcnn_op_call *call, struct form f)
 {
     const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *gamma = call->t[2];
     const struct fcnn_tensor *mean = call->t[3], *inv_std = call->t[4], *dx = call->t[5];
     const struct fcnn_tensor *dgamma = call->t[6], *dbeta = call->t[7];
+    const struct fcnn_tensor *y = call->t[8] ? call->t[8] : dy;
+    cl_int relu = call->t[8] != NULL;
     struct slices s = slice(x, f.width);
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
     int per_item;
@@ -207,6 +212,8 @@ static int bwd(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_ulong g_offset = ocl_elem_offset(gamma), mean_offset = ocl_elem_offset(mean);
     cl_ulong inv_offset = ocl_elem_offset(inv_std);
     cl_ulong dg_offset = ocl_elem_offset(dgamma), db_offset = ocl_elem_offset(dbeta);
+    cl_mem y_mem = ocl_mem(y);
+    cl_ulong y_offset = ocl_elem_offset(y);
     cl_int count = (cl_int)fcnn_tensor_count(x);
     OCL_TRY(ocl_launch_1d(ctx, partial_kernel, (size_t)s.count, f.parts_wg,
                           OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
@@ -214,7 +221,8 @@ static int bwd(struct ocl_context *ctx, const struct ocl_variant *variant,
                                    OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(partial),
                                    OCL_ARG(s.channels), OCL_ARG(s.rows),
                                    OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
-                                   OCL_ARG(s.count))));
+                                   OCL_ARG(s.count), OCL_ARG(y_mem), OCL_ARG(y_offset),
+                                   OCL_ARG(relu))));
     OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)s.channels, local,
                           OCL_ARGS(OCL_ARG(partial), OCL_ARG(dg_mem), OCL_ARG(dg_offset),
                                    OCL_ARG(db_mem), OCL_ARG(db_offset), OCL_ARG(s.channels),
@@ -230,7 +238,8 @@ static int bwd(struct ocl_context *ctx, const struct ocl_variant *variant,
                                   OCL_ARG(inv_offset), OCL_ARG(dg_mem), OCL_ARG(dg_offset),
                                   OCL_ARG(db_mem), OCL_ARG(db_offset), OCL_ARG(dx_mem),
                                   OCL_ARG(dx_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                  OCL_ARG(count)));
+                                  OCL_ARG(count), OCL_ARG(y_mem), OCL_ARG(y_offset),
+                                  OCL_ARG(relu)));
 }
 
 int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -226,10 +226,9 @@ static const struct ocl_variant variants[] = {
       .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_tiled },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_gemm },
-    /* No 16x16 tile here: at the reference model's shape ([32,3136] x [32,10]) it made
-     * Adam's first 20 steps differ from ref by 1.5e-3 in the loss where the other tiles
-     * differ by 7e-7 (test-backends-agree, when tuning picked it); until that is
-     * understood, the 8x16 tile computes every weight gradient. */
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_16x16", .priority = 30,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
+      .run = ocl_dense_bwd_weights_tiled },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_8x16", .priority = 29,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(8, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_tiled },

@@ -124,6 +124,12 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
         if (call->p.act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
         break;
+    case FCNN_OP_BATCHNORM_FWD_TRAIN:
+    case FCNN_OP_BATCHNORM_FWD_INFER:
+    case FCNN_OP_BATCHNORM_BWD:
+        if (call->p.batchnorm.act == FCNN_ACT_RELU)
+            append(out, size, &used, ",relu");
+        break;
     default:
         break;
     }

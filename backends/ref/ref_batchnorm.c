@@ -7,7 +7,9 @@
  *   evaluation   the same y with the moving statistics
  *   backward     xhat = (x - mean) inv_std;  dbeta = sum dy;  dgamma = sum dy xhat;
  *                dx = gamma inv_std / rows * (rows dy - dbeta - xhat dgamma)
- * mean and inv_std = 1 / sqrt(var + eps) are kept from the forward for the backward. */
+ * mean and inv_std = 1 / sqrt(var + eps) are kept from the forward for the backward.
+ * With a fused ReLU (act relu) the forwards write max(y, 0) and the backward reads dy as
+ * relu_bwd would leave it: 0 where the ReLU's output y is not above 0. */
 #include <config.h>
 
 #include <math.h>
@@ -19,14 +21,22 @@ static int channels_of(fcnn_tensor_arg x)
     return x->shape[x->ndim - 1];
 }
 
-/* y = (x - mean) * inv_std * gamma + beta for channel c. */
+/* y = (x - mean) * inv_std * gamma + beta for channel c; then max(y, 0) with a fused ReLU,
+ * on the rounded float as the separate activation would. */
 static void normalize(const float *X, float *Y, long rows, int channels, int c, double mean,
-                      double inv_std, double gamma, double beta)
+                      double inv_std, double gamma, double beta, bool relu)
 {
     for (long r = 0; r < rows; r++) {
         size_t i = (size_t)r * channels + c;
-        Y[i] = (float)((X[i] - mean) * inv_std * gamma + beta);
+        float y = (float)((X[i] - mean) * inv_std * gamma + beta);
+        Y[i] = relu && !(y > 0.0f) ? 0.0f : y;
     }
+}
+
+/* dy through a fused ReLU's mask: relu_bwd's [y > 0]. */
+static float masked(const float *DY, const float *Y, size_t i)
+{
+    return Y && !(Y[i] > 0.0f) ? 0.0f : DY[i];
 }
 
 int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
@@ -56,7 +66,8 @@ int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
         }
         double var = squares / (double)rows;
         double inv_std = 1.0 / sqrt(var + (double)p->epsilon);
-        normalize(X, Y, rows, channels, c, mean, inv_std, G[c], B[c]);
+        normalize(X, Y, rows, channels, c, mean, inv_std, G[c], B[c],
+                  p->act == FCNN_ACT_RELU);
         MEAN[c] = (float)mean;
         INV[c] = (float)inv_std;
         MM[c] = (float)(MM[c] * (double)p->momentum + mean * (1.0 - (double)p->momentum));
@@ -80,7 +91,8 @@ int ref_batchnorm_fwd_infer(void *ctx, const struct fcnn_op_call *call)
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < channels; c++)
         normalize(X, Y, rows, channels, c, MM[c],
-                  1.0 / sqrt((double)MV[c] + (double)call->p.batchnorm.epsilon), G[c], B[c]);
+                  1.0 / sqrt((double)MV[c] + (double)call->p.batchnorm.epsilon), G[c], B[c],
+                  call->p.batchnorm.act == FCNN_ACT_RELU);
     return FCNN_OK;
 }
 
@@ -89,8 +101,9 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
     (void)ctx;
     fcnn_tensor_arg x = call->t[0], dy = call->t[1], gamma = call->t[2], mean = call->t[3];
     fcnn_tensor_arg inv_std = call->t[4], dx = call->t[5], dgamma = call->t[6];
-    fcnn_tensor_arg dbeta = call->t[7];
+    fcnn_tensor_arg dbeta = call->t[7], y = call->t[8];
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
+    const float *Y = y ? REF_PTR(const float, y) : NULL; /* a fused ReLU's output */
     const float *G = REF_PTR(const float, gamma), *MEAN = REF_PTR(const float, mean);
     const float *INV = REF_PTR(const float, inv_std);
     float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
@@ -103,14 +116,15 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
         double sum_dy = 0, sum_dy_xhat = 0;
         for (long r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
-            sum_dy += DY[i];
-            sum_dy_xhat += DY[i] * ((X[i] - (double)MEAN[c]) * INV[c]);
+            float g = masked(DY, Y, i);
+            sum_dy += g;
+            sum_dy_xhat += g * ((X[i] - (double)MEAN[c]) * INV[c]);
         }
         double k = (double)G[c] * INV[c] / (double)rows;
         for (long r = 0; DX && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (X[i] - (double)MEAN[c]) * INV[c];
-            DX[i] = (float)(k * ((double)rows * DY[i] - sum_dy - xhat * sum_dy_xhat));
+            DX[i] = (float)(k * ((double)rows * masked(DY, Y, i) - sum_dy - xhat * sum_dy_xhat));
         }
         DG[c] = (float)sum_dy_xhat;
         DB[c] = (float)sum_dy;

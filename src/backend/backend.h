@@ -144,7 +144,11 @@ struct fcnn_adamw_params { float alpha, beta1, beta2, epsilon, decay; };
 struct fcnn_dropout_params { float rate; uint32_t seed; };
 /* Keras's BatchNormalization over the last axis: epsilon inside the square root, and
  * moving = moving * momentum + batch * (1 - momentum) with the batch's biased variance. */
-struct fcnn_batchnorm_params { float momentum, epsilon; };
+/* act: FCNN_ACT_NONE, or FCNN_ACT_RELU for a ReLU right after the normalisation, fused
+ * into it: the forward ops write max(y, 0), and batchnorm_bwd then takes that output as
+ * its tensor 'y' and reads dy through the ReLU's mask y > 0 (what relu_bwd computes), so
+ * its dy is the gradient with respect to the ReLU's output. */
+struct fcnn_batchnorm_params { float momentum, epsilon; enum fcnn_activation act; };
 
 /* The dropout mask: element i is kept when the top 24 bits of a hash of (seed, i) (murmur3's
  * finaliser over i times the golden ratio, xor the seed) reach the rate scaled to 2^24.
@@ -173,7 +177,7 @@ static inline float fcnn_dropout_scale(float rate)
     return 1.0f / (1.0f - rate);
 }
 
-#define FCNN_OP_MAX_TENSORS 8
+#define FCNN_OP_MAX_TENSORS 9
 
 /* One op invocation: the op, its tensors in the order the op's arguments list them
  * (an omitted optional output is NULL), and its scalar parameters. */

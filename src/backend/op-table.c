@@ -330,6 +330,9 @@ static int batchnorm_shapes(const struct fcnn_op_call *call, int x, int y, int f
     if (!(p->epsilon > 0.0f) || !(p->momentum >= 0.0f && p->momentum <= 1.0f))
         return fcnn_op_invalid(call, "epsilon %g must be > 0 and momentum %g in [0, 1]",
                                (double)p->epsilon, (double)p->momentum);
+    if (p->act != FCNN_ACT_NONE && p->act != FCNN_ACT_RELU)
+        return fcnn_op_invalid(call, "the fused activation must be linear or relu, not %s",
+                               fcnn_activation_name(p->act));
     TRY(check_same_shape(call, x, y));
     int channels = call->t[x]->shape[call->t[x]->ndim - 1];
     for (int i = first_channel; i <= last_channel; i++)
@@ -354,9 +357,16 @@ static int batchnorm_fwd_infer_check(const struct fcnn_op_call *call)
     return batchnorm_shapes(call, 0, 5, 1, 4);
 }
 
-/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta */
+/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta, y
+ * (the fused ReLU's output: given exactly when act is relu) */
 static int batchnorm_bwd_check(const struct fcnn_op_call *call)
 {
+    bool relu = call->p.batchnorm.act == FCNN_ACT_RELU;
+    if (relu != (call->t[8] != NULL))
+        return fcnn_op_invalid(call, relu ? "a fused relu needs its output 'y'"
+                                          : "'y' is given only with a fused relu");
+    if (relu)
+        TRY(check_same_shape(call, 0, 8));
     TRY(check_same_shape(call, 0, 1));
     TRY(batchnorm_shapes(call, 0, call->t[5] ? 5 : 1, 2, 4));
     TRY(check_same_shape(call, 2, 6));
@@ -497,10 +507,10 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
                IN("moving_mean", F32, 1), IN("moving_variance", F32, 1), OUT("y", F32, ANY) },
         .check = batchnorm_fwd_infer_check },
     [FCNN_OP_BATCHNORM_BWD] = {
-        .param = "batchnorm", .tensor_count = 8,
+        .param = "batchnorm", .tensor_count = 9,
         .t = { IN("x", F32, ANY), IN("dy", F32, ANY), IN("gamma", F32, 1), IN("mean", F32, 1),
                IN("inv_std", F32, 1), OPT_OUT("dx", F32, ANY), OUT("dgamma", F32, 1),
-               OUT("dbeta", F32, 1) },
+               OUT("dbeta", F32, 1), OPT_IN("y", F32, ANY) },
         .check = batchnorm_bwd_check },
 };
 

@@ -19,6 +19,9 @@ struct fcnn_layer_io {
     const struct fcnn_tensor *const *state; /* layer->state_count non-trainable tensors */
     const struct fcnn_tensor *scratch;   /* layer->scratch_floats f32, or NULL */
     bool training; /* forward: training (batch statistics, dropout) or evaluation */
+    /* BatchNormalization with the Activation(relu) after it fused in: y is the ReLU's
+     * output and dy the gradient with respect to it. */
+    bool relu;
     uint32_t seed; /* training: this layer's seed for this step (Dropout's mask) */
 };
 

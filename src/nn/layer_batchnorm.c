@@ -6,6 +6,8 @@
  *   evaluation:  the moving statistics normalise x
  *   backward:    dgamma = sum dy xhat;  dbeta = sum dy;
  *                dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
+ * An Activation(relu) right after it may be fused in by the network (io->relu): the ops
+ * then clamp y and mask dy themselves, one pass over the activations fewer each way.
  * gamma and beta are trainable; moving_mean and moving_variance are state, which no
  * optimizer sees. */
 #include <config.h>
@@ -29,6 +31,7 @@ static int batchnorm_forward(const struct fcnn_layer *layer, struct fcnn_backend
                              const struct fcnn_layer_io *io)
 {
     struct fcnn_op_call call = { .p.batchnorm = layer->p.batchnorm };
+    call.p.batchnorm.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
     if (io->training) {
         struct fcnn_tensor mean, inv_std;
         batch_stats(layer, io, &mean, &inv_std);
@@ -55,9 +58,11 @@ static int batchnorm_backward(const struct fcnn_layer *layer, struct fcnn_backen
     batch_stats(layer, io, &mean, &inv_std);
     struct fcnn_op_call call = {
         .op = FCNN_OP_BATCHNORM_BWD,
-        .t = { io->x, io->dy, io->param[0], &mean, &inv_std, io->dx, io->grad[0], io->grad[1] },
+        .t = { io->x, io->dy, io->param[0], &mean, &inv_std, io->dx, io->grad[0], io->grad[1],
+               io->relu ? io->y : NULL },
         .p.batchnorm = layer->p.batchnorm,
     };
+    call.p.batchnorm.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
     return fcnn_op_run(be, &call);
 }
 

@@ -173,10 +173,14 @@ static int default_only(const char *key, const json_t *v, const char **want)
 
 /* --- understood values --- */
 
+/* Every integer a layer takes is a count or a size: a sign is refused here, as the spec
+ * grammar refuses it (0 and sizes too large are the validator's to name). */
 static int read_int(const struct reader *r, const char *path, const json_t *v, int *out)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < -1000000000 ||
-        json_integer_value(v) > 1000000000)
+    if (json_is_integer(v) && json_integer_value(v) < 0)
+        return refuse(r, path, "expected a positive integer, not %lld",
+                      (long long)json_integer_value(v));
+    if (!json_is_integer(v) || json_integer_value(v) > 1000000000)
         return refuse(r, path, "expected an integer");
     *out = (int)json_integer_value(v);
     return FCNN_OK;
@@ -547,5 +551,9 @@ int fcnn_model_json_read(const char *path, struct fcnn_model_desc *d)
     struct reader r = { d };
     status = read_model(&r, root);
     json_decref(root);
+    /* Refused here as the spec parser refuses an empty spec, not first when it is built:
+     * every description that reads can be said as a spec. */
+    if (status == FCNN_OK && d->count == 0)
+        status = fcnn_desc_error(d, NULL, FCNN_ARG_LAYER, "the model has no layers");
     return status;
 }

@@ -7,6 +7,7 @@
 
 #include "nn/layer.h"
 #include "nn/network.h"
+#include "nn/network_fold.h"
 #include "core/status.h"
 
 /* Regions inside an arena start on 256-byte boundaries: friendly to any device's vector
@@ -49,6 +50,8 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
     net->model = model;
     net->capacity = capacity > train_capacity ? capacity : train_capacity;
     net->train_capacity = train_capacity;
+    const char *fuse = getenv("FCNN_FUSE_BN_RELU");
+    net->fuse_bn_relu = !(fuse && strcmp(fuse, "0") == 0);
 
     /* Softmax is merged with the loss, so it can only be the last thing the model does. */
     for (int l = 0; l + 1 < model->layer_count; l++) {
@@ -80,6 +83,8 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
         status = fcnn_buffer_alloc(be, act_bytes, &net->acts);
     if (status == FCNN_OK)
         status = fcnn_buffer_alloc(be, (size_t)net->capacity * sizeof(int32_t), &net->labels);
+    if (status == FCNN_OK)
+        status = fcnn_fold_plan(net);
     if (status == FCNN_OK && train_capacity > 0) {
         size_t dact_bytes = layout(model, train_capacity, net->dact_offset);
         status = fcnn_buffer_alloc(be, param_bytes, &net->grads);
@@ -141,6 +146,7 @@ void fcnn_network_destroy(struct fcnn_network *net)
     fcnn_buffer_free(net->be, net->acts);
     fcnn_buffer_free(net->be, net->dacts);
     fcnn_buffer_free(net->be, net->labels);
+    fcnn_buffer_free(net->be, net->folded);
     free(net);
 }
 
@@ -251,24 +257,62 @@ static void layer_io(const struct fcnn_network *net, int l, int n, bool backward
     }
 }
 
+/* Whether layer l is a BatchNormalization whose following Activation(relu) runs inside
+ * it: layer l then writes the ReLU's output, and its backward takes the ReLU's gradient. */
+static bool bn_relu_fused(const struct fcnn_network *net, int l)
+{
+    const struct fcnn_model *model = net->model;
+    if (!net->fuse_bn_relu || l + 1 >= model->layer_count)
+        return false;
+    const struct fcnn_layer *bn = &model->layers[l], *act = &model->layers[l + 1];
+    return !bn->type->is_view && strcmp(bn->type->class_name, "BatchNormalization") == 0 &&
+           !act->type->is_view && strcmp(act->type->class_name, "Activation") == 0 &&
+           act->p.act == FCNN_ACT_RELU;
+}
+
+/* Layer l's tensors when it stands for itself and the ReLU after it. */
+static void fuse_relu(const struct fcnn_network *net, int l, int n, bool backward,
+                      struct fcnn_tensor t[5], struct fcnn_layer_io *io)
+{
+    t[1] = fcnn_network_activation(net, l + 2, n);
+    if (backward)
+        t[2] = activation_grad(net, l + 2, n);
+    io->relu = true;
+}
+
 int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
 {
     if (n < 1 || n > net->capacity)
         return fcnn_error(FCNN_ERR_INVALID, "forward pass of %d samples (capacity %d)", n,
                           net->capacity);
+    if (training)
+        net->fold_stale = true; /* the moving statistics move */
     for (int l = 0; l < net->model->layer_count; l++) {
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view)
             continue;
+        const struct fcnn_fold *fold = training ? NULL : fcnn_fold_at(net, l);
+        if (fold) {
+            int status = fcnn_fold_forward(net, fold, n);
+            if (status != FCNN_OK)
+                return status;
+            l = fold->last;
+            continue;
+        }
         if (training && n > net->train_capacity)
             return fcnn_error(FCNN_ERR_INVALID, "training forward pass of %d samples "
                               "(training capacity %d)", n, net->train_capacity);
         struct fcnn_tensor t[5];
         struct fcnn_layer_io io;
         layer_io(net, l, n, false, training, t, &io);
+        bool relu = bn_relu_fused(net, l);
+        if (relu)
+            fuse_relu(net, l, n, false, t, &io);
         int status = layer->type->forward(layer, net->be, &io);
         if (status != FCNN_OK)
             return status;
+        if (relu)
+            l++; /* the ReLU ran inside */
     }
     return FCNN_OK;
 }
@@ -308,13 +352,18 @@ int fcnn_network_backward_each(struct fcnn_network *net, int n,
     if (n < 1 || n > net->train_capacity)
         return fcnn_error(FCNN_ERR_INVALID, "backward pass of %d samples (capacity %d)", n,
                           net->train_capacity);
+    net->fold_stale = true; /* an optimizer step follows */
     for (int l = net->model->layer_count - 1; l >= 0; l--) {
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view) /* its gradient regions alias as its activations do */
             continue;
+        if (l > 0 && bn_relu_fused(net, l - 1)) /* a ReLU whose gradient the BN takes */
+            continue;
         struct fcnn_tensor t[5];
         struct fcnn_layer_io io;
         layer_io(net, l, n, true, true, t, &io);
+        if (bn_relu_fused(net, l))
+            fuse_relu(net, l, n, true, t, &io);
         int status = layer->type->backward(layer, net->be, &io);
         if (status == FCNN_OK && done && layer->param_count > 0)
             status = done(user, l);
@@ -329,8 +378,14 @@ int fcnn_network_backward(struct fcnn_network *net, int n)
     return fcnn_network_backward_each(net, n, NULL, NULL);
 }
 
+void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on)
+{
+    net->fuse_bn_relu = on;
+}
+
 int fcnn_network_set_params(struct fcnn_network *net, const float *host)
 {
+    net->fold_stale = true;
     struct fcnn_tensor arena = fcnn_network_param_arena(net);
     return fcnn_upload(net->be, &arena, host);
 }
@@ -343,6 +398,7 @@ int fcnn_network_get_params(struct fcnn_network *net, float *host)
 
 int fcnn_network_set_state(struct fcnn_network *net, const float *host)
 {
+    net->fold_stale = true;
     if (!net->model->state_floats)
         return FCNN_OK;
     struct fcnn_tensor arena = fcnn_network_state_arena(net);

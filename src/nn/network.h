@@ -9,6 +9,17 @@
 #include "nn/model.h"
 #include "core/rng.h"
 
+/* A Conv2D or Dense layer with no activation of its own, followed by BatchNormalization
+ * and optionally by Activation(relu): in evaluation the normalisation is an affine map per
+ * output channel, so one convolution or matrix product with scaled weights and a bias
+ * (and ReLU in its epilogue) computes all of them (nn/network_fold.c). */
+struct fcnn_fold {
+    int layer;        /* the Conv2D or Dense */
+    int batchnorm;    /* the BatchNormalization right after it */
+    int last;         /* the last layer the fold stands for: batchnorm, or its ReLU */
+    struct fcnn_tensor kernel, bias; /* folded, in the network's fold arena */
+};
+
 struct fcnn_network {
     struct fcnn_backend *be;
     const struct fcnn_model *model;
@@ -29,6 +40,18 @@ struct fcnn_network {
     const struct fcnn_tensor *param_p[FCNN_MAX_PARAMS], *grad_p[FCNN_MAX_PARAMS];
     const struct fcnn_tensor *state_p[FCNN_MAX_STATES];
     uint64_t seed; /* this training step's: each random layer mixes in its index */
+    /* Evaluation passes fold BatchNormalization into the layer before it (FCNN_FOLD_BN=0 or
+     * fcnn_network_set_folding turn it off). The folded weights are recomputed before the
+     * first evaluation pass after anything that may change parameters or moving
+     * statistics: a training forward or backward pass, or setting either arena. */
+    struct fcnn_buffer *folded;
+    struct fcnn_fold folds[FCNN_MAX_LAYERS / 2];
+    int fold_count;
+    size_t fold_floats; /* the fold arena's size */
+    bool fold_enabled, fold_stale;
+    /* BatchNormalization runs the Activation(relu) right after it inside its own ops, in
+     * every pass (FCNN_FUSE_BN_RELU=0 or fcnn_network_set_bn_relu_fusion turn it off). */
+    bool fuse_bn_relu;
 };
 
 int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
@@ -64,6 +87,18 @@ int fcnn_network_backward(struct fcnn_network *net, int n);
  * (last layer first), so they can be sent on while earlier layers still run. */
 int fcnn_network_backward_each(struct fcnn_network *net, int n,
                                int (*done)(void *user, int layer), void *user);
+
+/* Folding BatchNormalization in evaluation passes (on unless FCNN_FOLD_BN=0): turns it on
+ * or off for this network, and says how many layer runs an evaluation pass folds (0 when
+ * off). Whoever writes the parameter or state arena other than through this interface or
+ * an optimizer step after a backward pass calls fcnn_network_params_changed. */
+void fcnn_network_set_folding(struct fcnn_network *net, bool on);
+int fcnn_network_folded(const struct fcnn_network *net);
+void fcnn_network_params_changed(struct fcnn_network *net);
+/* BatchNormalization + ReLU as one op each way (on unless FCNN_FUSE_BN_RELU=0). The results
+ * are those of the two layers apart, bit for bit on ref; a switch between a forward and
+ * its backward pass is harmless (either backward reads only what both forwards write). */
+void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on);
 
 /* Host copies of the parameter arena (model->param_floats floats). */
 int fcnn_network_set_params(struct fcnn_network *net, const float *host);
