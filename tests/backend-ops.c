@@ -47,6 +47,9 @@ static void usage(FILE *out)
             "  -b, --backend NAME     only this backend (repeatable)\n"
             "  -s, --seed N           seed of every input (default 1)\n"
             "  -r, --reps N           perf: at most N timed runs per case (default 20)\n"
+            "  -c, --cpu-time         perf: time by the process's CPU time (all threads),\n"
+            "                         not the wall clock: on a loaded machine, with\n"
+            "                         POCL_MAX_PTHREAD_COUNT=1, the work without the waiting\n"
             "  -l, --list             list the mode's case ids and exit\n"
             "  -v, --verbose          also print the NMSE of passing outputs\n"
             "  -h, --help             this help\n"
@@ -80,11 +83,12 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
         { "op", required_argument, NULL, 'o' },   { "backend", required_argument, NULL, 'b' },
         { "seed", required_argument, NULL, 's' }, { "reps", required_argument, NULL, 'r' },
         { "list", no_argument, NULL, 'l' },       { "verbose", no_argument, NULL, 'v' },
+        { "cpu-time", no_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "o:b:s:r:lvh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:b:s:r:clvh", longs, NULL)) != -1) {
         switch (opt) {
         case 'o':
             if (!harness_select_op(h, optarg)) {
@@ -113,6 +117,7 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
                 return 2;
             }
             break;
+        case 'c': h->perf_cpu_time = true; break;
         case 'l': o->list = true; break;
         case 'v': h->verbose = true; break;
         case 'h': usage(stdout); exit(0);

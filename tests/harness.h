@@ -36,6 +36,7 @@ struct harness {
     bool op_filtered;                /* an -o was given: only the ops it named run */
     uint64_t seed;                   /* every input derives from it and the case id */
     int perf_max_reps;               /* perf: most timed repetitions per case */
+    bool perf_cpu_time;              /* perf: time by the process's CPU time, not the clock */
     bool verbose;                    /* also print NMSE and worst error of passing cases */
     FILE *out;
 

@@ -10,7 +10,8 @@
 #   tests/harness-catches-broken-ref        the harness fails sabotaged copies of ref's ops
 #   tests/harness-catches-broken-kernel.sh  the harness fails every variant that uses a
 #                                           kernel file with a planted bug (pool, tiled
-#                                           convolutions, filter gradient, gemm), and a
+#                                           and Winograd convolutions, filter gradient,
+#                                           gemm), and a
 #                                           kernel that does not compile (SKIP only without
 #                                           an OpenCL device)
 

@@ -30,6 +30,9 @@ static const unsigned char conv2d_filter_cl[] = {
 static const unsigned char conv2d_tiled_cl[] = {
 #include "kernels/conv2d_tiled.cl.inc"
 };
+static const unsigned char conv2d_winograd_cl[] = {
+#include "kernels/conv2d_winograd.cl.inc"
+};
 static const unsigned char data_cl[] = {
 #include "kernels/data.cl.inc"
 };
@@ -71,6 +74,7 @@ static const struct embedded {
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
     EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
+    EMBEDDED(conv2d_winograd),
 #undef EMBEDDED
 };
 
