@@ -76,6 +76,38 @@ int ocl_dense_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant *
     return ocl_gemm(ctx, variant, &g);
 }
 
+/* Layers of more than 16 units: fewer are nt_small_k's, and timing these forms there too
+ * cost a cold start their compilation for nothing. */
+bool ocl_dense_bwd_data_turned_supports(const struct ocl_context *ctx,
+                                        const struct ocl_variant *variant,
+                                        const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    (void)variant;
+    return ocl_call_fits_int32(call) && call->t[0]->shape[1] > 16;
+}
+
+/* The same product turned over, dx^T = w dy^T: the transposed copy is of dy (batch x
+ * units, a few thousand floats) instead of w (inputs x units: 800,000 floats for a
+ * [3136,256] layer, whose transpose cost more than the product), and dx is stored
+ * through its strides. */
+int ocl_dense_bwd_data_turned(struct ocl_context *ctx, const struct ocl_variant *variant,
+                              const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    int n = dy->shape[0], k = dy->shape[1], d = w->shape[0];
+    cl_mem dyt;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, fcnn_tensor_bytes(dy), &dyt));
+    OCL_TRY(ocl_transpose(ctx, variant, ocl_mem(dy), floats(dy), n, k, dyt)); /* [K][N] */
+    struct ocl_gemm_args g = {
+        .a = ocl_mem(w), .a_offset = floats(w), .a_row_stride = k, .a_col_stride = 1,
+        .b = dyt, .b_offset = 0, .ldb = n, .b_count = k * n,
+        .c = ocl_mem(dx), .c_offset = floats(dx), .c_row_stride = 1, .c_col_stride = d,
+        .m = d, .n = n, .k = k,
+    };
+    return ocl_gemm(ctx, variant, &g);
+}
+
 int ocl_dense_bwd_weights_tiled(struct ocl_context *ctx, const struct ocl_variant *variant,
                                 const struct fcnn_op_call *call)
 {

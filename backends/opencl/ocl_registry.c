@@ -62,14 +62,16 @@ static const struct ocl_variant variants[] = {
     /* Winograd F(2x2, 3x3), 3x3 windows at stride 1 and input channels in blocks of 16: 16
      * multiplications per 2x2 tile and channel pair instead of 36, the kernel transformed
      * once per call. TW tiles along a row x 16*KV channels per work-item. Priorities below
-     * the direct forms (which FCNN_TUNE=0 keeps) but within the band a CPU tunes. */
+     * the direct forms (which FCNN_TUNE=0 keeps); only 7x32, the fastest on PoCL, within
+     * the band a CPU tunes at first: PoCL's compilation of each for its first launch costs
+     * about 2 s of a cold start. The others are timed by fcnn --tune and on GPUs. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_7x32", .priority = 28,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
       .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_7x16", .priority = 27,
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_7x16", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 1),
       .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_4x64", .priority = 27,
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_4x64", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(4, 4),
       .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
     /* im2col (NHWC, our kernel) into a column matrix, then our tiled GEMM with bias and
@@ -107,7 +109,7 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "winograd_7x32", .priority = 28,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
       .supports = ocl_conv2d_bwd_data_winograd_supports, .run = ocl_conv2d_bwd_data_winograd },
-    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "winograd_7x16", .priority = 27,
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "winograd_7x16", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 1),
       .supports = ocl_conv2d_bwd_data_winograd_supports, .run = ocl_conv2d_bwd_data_winograd },
     /* dy w^T into a column matrix, then our col2im gathers it into dx. */
@@ -211,6 +213,13 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "nt_small_k", .priority = 31,
       .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
+    /* Turned over, dx^T = w dy^T: no transposed copy of a large w. */
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "turned_16x16", .priority = 28,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1),
+      .supports = ocl_dense_bwd_data_turned_supports, .run = ocl_dense_bwd_data_turned },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "turned_8x32", .priority = 27,
+      .files = { "gemm.cl" }, .tunables = GEMM_TILE(8, 2),
+      .supports = ocl_dense_bwd_data_turned_supports, .run = ocl_dense_bwd_data_turned },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "gemm_4x64", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(4, 4), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_data_tiled },
