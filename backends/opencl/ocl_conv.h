@@ -43,4 +43,18 @@ static inline struct conv_shape conv_call_shape(const struct fcnn_op_call *call)
     }
 }
 
+/* The input gradient as a forward convolution, dx = conv(dy, flip(w)) at stride 1: the
+ * same window seen from dy, its input HO x WO x K and its output H x W x C. The padding of
+ * that convolution depends on the form (KH - 1 - pad for a plain flip), so the caller
+ * passes it. */
+static inline struct conv_shape conv_shape_seen_from_dy(const struct conv_shape *s)
+{
+    struct conv_shape t = *s;
+    t.h = s->ho, t.w = s->wo, t.c = s->k;
+    t.ho = s->h, t.wo = s->w, t.k = s->c;
+    t.patch = (size_t)t.kh * t.kw * t.c;
+    t.pixels = (size_t)t.ho * t.wo;
+    return t;
+}
+
 #endif

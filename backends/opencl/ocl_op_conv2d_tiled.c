@@ -128,10 +128,7 @@ int ocl_conv2d_bwd_data_tiled(struct ocl_context *ctx, const struct ocl_variant 
                                    OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(C), OCL_ARG(K),
                                    OCL_ARG(count))));
 
-    /* The same geometry seen from dy: input HO x WO x K, output H x W x C. */
-    struct conv_shape t = s;
-    t.h = s.ho, t.w = s.wo, t.c = s.k;
-    t.ho = s.h, t.wo = s.w, t.k = s.c;
+    struct conv_shape t = conv_shape_seen_from_dy(&s);
     return launch_tiled(ctx, variant, &t, dy, flipped, 0, NULL, dx, s.kh - 1 - s.pt,
                         s.kw - 1 - s.pl, false);
 }

@@ -119,9 +119,6 @@ int ocl_conv2d_bwd_data_winograd(struct ocl_context *ctx, const struct ocl_varia
     struct conv_shape s = conv_call_shape(call);
     cl_mem u;
     OCL_TRY(transform_weights(ctx, variant, &s, w, true, &u));
-    /* The same geometry seen from dy: input HO x WO x K, output H x W x C. */
-    struct conv_shape t = s;
-    t.h = s.ho, t.w = s.wo, t.c = s.k;
-    t.ho = s.h, t.wo = s.w, t.k = s.c;
+    struct conv_shape t = conv_shape_seen_from_dy(&s);
     return launch_winograd(ctx, variant, &t, dy, u, NULL, dx, 2 - s.pt, 2 - s.pl, false);
 }

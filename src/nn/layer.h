@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "backend/backend.h"
 #include "nn/model.h"
@@ -41,5 +42,11 @@ struct fcnn_layer_type {
     int (*backward)(const struct fcnn_layer *layer, struct fcnn_backend *be,
                     const struct fcnn_layer_io *io);
 };
+
+/* Whether `layer` is a real layer (not a view such as Flatten) of the Keras class named. */
+static inline bool fcnn_layer_is(const struct fcnn_layer *layer, const char *class_name)
+{
+    return !layer->type->is_view && strcmp(layer->type->class_name, class_name) == 0;
+}
 
 #endif

@@ -265,8 +265,7 @@ static bool bn_relu_fused(const struct fcnn_network *net, int l)
     if (!net->fuse_bn_relu || l + 1 >= model->layer_count)
         return false;
     const struct fcnn_layer *bn = &model->layers[l], *act = &model->layers[l + 1];
-    return !bn->type->is_view && strcmp(bn->type->class_name, "BatchNormalization") == 0 &&
-           !act->type->is_view && strcmp(act->type->class_name, "Activation") == 0 &&
+    return fcnn_layer_is(bn, "BatchNormalization") && fcnn_layer_is(act, "Activation") &&
            act->p.act == FCNN_ACT_RELU;
 }
 

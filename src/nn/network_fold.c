@@ -27,17 +27,12 @@
 #include "nn/layer.h"
 #include "nn/network_fold.h"
 
-static bool is(const struct fcnn_layer *layer, const char *class_name)
-{
-    return !layer->type->is_view && strcmp(layer->type->class_name, class_name) == 0;
-}
-
 /* A Conv2D or Dense layer whose output goes to BatchNormalization unactivated. */
 static bool foldable_producer(const struct fcnn_layer *layer)
 {
-    if (is(layer, "Conv2D"))
+    if (fcnn_layer_is(layer, "Conv2D"))
         return layer->activation == FCNN_ACT_NONE;
-    if (is(layer, "Dense"))
+    if (fcnn_layer_is(layer, "Dense"))
         return layer->p.dense.act == FCNN_ACT_NONE;
     return false;
 }
@@ -58,13 +53,14 @@ int fcnn_fold_plan(struct fcnn_network *net)
     size_t floats = 0;
     for (int l = 0; l + 1 < model->layer_count; l++) {
         const struct fcnn_layer *layer = &model->layers[l];
-        if (!foldable_producer(layer) || !is(&model->layers[l + 1], "BatchNormalization"))
+        if (!foldable_producer(layer) ||
+            !fcnn_layer_is(&model->layers[l + 1], "BatchNormalization"))
             continue;
         struct fcnn_fold *fold = &net->folds[net->fold_count++];
         fold->layer = l;
         fold->batchnorm = l + 1;
         fold->last = l + 1;
-        if (l + 2 < model->layer_count && is(&model->layers[l + 2], "Activation") &&
+        if (l + 2 < model->layer_count && fcnn_layer_is(&model->layers[l + 2], "Activation") &&
             model->layers[l + 2].p.act == FCNN_ACT_RELU)
             fold->last = l + 2;
         const struct fcnn_param *kernel = &model->params[layer->first_param];
@@ -168,7 +164,7 @@ int fcnn_fold_forward(struct fcnn_network *net, const struct fcnn_fold *fold, in
     bool relu = fold->last != fold->batchnorm;
     struct fcnn_tensor x = fcnn_network_activation(net, fold->layer, n);
     struct fcnn_tensor y = fcnn_network_activation(net, fold->last + 1, n);
-    if (is(layer, "Conv2D")) {
+    if (fcnn_layer_is(layer, "Conv2D")) {
         struct fcnn_conv2d_params p = layer->p.conv;
         p.act = relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
         return fcnn_conv2d_fwd(net->be, &x, &fold->kernel, &fold->bias, &y, &p);
