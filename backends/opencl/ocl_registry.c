@@ -112,6 +112,16 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "winograd_7x16", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 1),
       .supports = ocl_conv2d_bwd_data_winograd_supports, .run = ocl_conv2d_bwd_data_winograd },
+    /* Strided convolutions (and padding the flip cannot take), register-tiled by phases of
+     * dx: PIX pixels of one phase x 16*KV input channels per work-item, each running only
+     * the taps that reach its phase. The shapes they take had only the forms below, so
+     * their first tuning times these two instead of gemm_col2im (now below the CPU band). */
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "phases_7x32", .priority = 30,
+      .files = { "conv2d_phases.cl" }, .tunables = CONV_TILE(7, 2),
+      .supports = ocl_conv2d_bwd_data_phases_supports, .run = ocl_conv2d_bwd_data_phases },
+    { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "phases_14x16", .priority = 29,
+      .files = { "conv2d_phases.cl" }, .tunables = CONV_TILE(14, 1),
+      .supports = ocl_conv2d_bwd_data_phases_supports, .run = ocl_conv2d_bwd_data_phases },
     /* dy w^T into a column matrix, then our col2im gathers it into dx. */
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "gemm_col2im", .priority = 20,
       .files = { "im2col.cl", "gemm.cl" }, .tunables = GEMM_TILE(8, 2),

@@ -138,6 +138,9 @@ ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filte
 /* ocl_op_conv2d_winograd.c: Winograd F(2x2, 3x3) for 3x3 windows at stride 1 */
 ocl_supports_fn ocl_conv2d_fwd_winograd_supports, ocl_conv2d_bwd_data_winograd_supports;
 ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd;
+/* ocl_op_conv2d_phases.c: the input gradient of strided convolutions, by phases of dx */
+ocl_supports_fn ocl_conv2d_bwd_data_phases_supports;
+ocl_run_fn ocl_conv2d_bwd_data_phases;
 /* ocl_op_bias.c, ocl_op_pool.c, ocl_op_activation.c */
 ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
     ocl_pool_vec16_supports,
