@@ -163,6 +163,70 @@ void avgpool_bwd(__global const float *dy, ulong dy_offset, __global float *dx, 
         }
 }
 
+/* Average pooling's vector forms, for channel counts that are a multiple of 16.
+ *
+ * The forward: a work-item takes one output pixel and walks its channels 16 at a time as
+ * float16, summing in registers and storing each vector once (avgpool_fwd above adds into
+ * y itself, a load and a store per term). One pixel per work-item, not one vector: the
+ * integer divisions that place a pixel and its window cost more than the sums, and paying
+ * them once per 16 channels measured 1.5-3x slower than avgpool_fwd.
+ *
+ * The backward of pools that tile the input: a scatter, below. For overlapping windows
+ * the gather above stays: its channel loop is innermost and contiguous, which the
+ * compiler vectorises, and it already moves dx and dy at about the rate the maxpool
+ * scatter reaches; float16 gathers (per vector, per pixel, two vectors at a time)
+ * measured the same or slower. */
+
+/* One output pixel per work-item, any window, stride and padding; count = N*HO*WO. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *y,
+                       ulong y_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                       int SH, int SW, int PT, int PL, int count)
+{
+    int pixel = get_global_id(0);
+    if (pixel >= count)
+        return;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    float real = (float)((win.s1 - win.s0) * (win.s3 - win.s2));
+    __global const float *image = x + x_offset + (size_t)n * H * W * C;
+    __global float *out = y + y_offset + (size_t)pixel * C;
+    for (int c = 0; c < C; c += 16) {
+        float16 sum = (float16)(0.0f);
+        for (int ih = win.s0; ih < win.s1; ih++)
+            for (int iw = win.s2; iw < win.s3; iw++)
+                sum += vload16(0, image + (ih * W + iw) * C + c);
+        vstore16(sum / real, 0, out + c);
+    }
+}
+
+/* Windows that tile the input (stride == pool, no padding: Keras's AveragePooling2D(2)),
+ * a scatter: each work-item reads its window's dy once and writes dy / (PH*PW) to every
+ * position of the window. Rows and columns past the last window (floor division drops
+ * them) are zeroed by the last window of their row or column, so every element of dx is
+ * written exactly once. count = N*HO*WO * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void avgpool_bwd_scatter16(__global const float *dy, ulong dy_offset, __global float *dx,
+                           ulong dx_offset, int H, int W, int C, int HO, int WO, int PH, int PW,
+                           int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, pixel = gid / vectors;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    float16 g = vload16(0, dy + dy_offset + (size_t)pixel * C + 16 * cv) / (float)(PH * PW);
+    __global float *out = dx + dx_offset + ((size_t)(n * H + oh * PH) * W + ow * PW) * C + 16 * cv;
+    int rows = oh == HO - 1 ? H - oh * PH : PH;
+    int cols = ow == WO - 1 ? W - ow * PW : PW;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            vstore16(i < PH && j < PW ? g : (float16)(0.0f), 0, out + (i * W + j) * C);
+}
+
 /* Global average pooling: y[n, c] = the mean of x[n, :, :, c]; one work-item per (n, c),
  * so neighbouring work-items read neighbouring channels. count = N*C. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))

@@ -487,6 +487,17 @@ static void add_pool_cases(struct harness_case_list *list)
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
+    /* Channel counts of 16 and more for the float16 forms on geometries the table above
+     * gives only narrow channels: rectangular pools that tile the input with a remainder,
+     * one window over the whole image, "same" that pads (only) after, at batch 33. */
+    static const struct pool_shape vector_pools[] = {
+        { 7, 9, 13, 32, 3, 2, 3, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 1, 7, 7, 16, 7, 7, 7, 7, FCNN_PADDING_VALID, INIT_DISTINCT },
+        { 33, 13, 13, 48, 2, 2, 2, 2, FCNN_PADDING_SAME, INIT_DISTINCT },
+        { 7, 11, 11, 64, 3, 3, 2, 2, FCNN_PADDING_VALID, INIT_DISTINCT },
+    };
+    for (size_t o = 0; o < sizeof vector_pools / sizeof vector_pools[0]; o++)
+        shapes[count++] = vector_pools[o];
 
     for (int s = 0; s < count; s++)
         fill_pool(add_case(list), FCNN_OP_MAXPOOL_FWD, &shapes[s]);
@@ -1104,6 +1115,9 @@ void harness_cases_perf(struct harness_case_list *list)
     const struct pool_shape avg = { 32, 14, 14, 64, 3, 3, 2, 2, FCNN_PADDING_SAME, INIT_UNIFORM };
     fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &avg);
     fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &avg);
+    /* Keras's AveragePooling2D(2) at the reference model's first pooling. */
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_FWD, &pool1);
+    fill_pool(add_case(list), FCNN_OP_AVGPOOL_BWD, &pool1);
     fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_FWD, 32, 7, 7, 64);
     fill_global_pool(add_case(list), FCNN_OP_GLOBAL_AVGPOOL_BWD, 32, 7, 7, 64);
     fill_relu(add_case(list), &(struct any_shape){ 4, { 32, 28, 28, 32 } });

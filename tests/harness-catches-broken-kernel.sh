@@ -10,9 +10,10 @@
 # The plants, one per line: FILE VICTIMS SED-EXPRESSION. VICTIMS is an extended regular
 # expression over the registry's "OP VARIANT" lines that must fail ('.': every variant
 # using the file; a leading '!': every one but those matching). It narrows the list when a
-# file holds kernels the plant does not touch: pool.cl's average pooling has no comparison
-# to break, and the local-memory GEMM variants use gemm.cl only for its transpose (they
-# have a plant of their own). batchnorm.cl's plant starts the sums at 0.5 and halves
+# file holds kernels the plant does not touch: pool.cl's max pooling plant breaks its
+# comparisons (average pooling has none) and its average pooling plant the divisor, and
+# the local-memory GEMM variants use gemm.cl only for its transpose (they have a plant of
+# their own). batchnorm.cl's plant starts the sums at 0.5 and halves
 # inv_std, which every form of the three batch-normalization ops uses. PLANT_FILE and
 # PLANT_SED replace the plants with one of your own, whose every variant must fail, e.g.
 #   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
@@ -24,6 +25,8 @@
 set -u
 
 PLANTS='pool.cl ^maxpool_ s/ > / < /g
+pool.cl ^avgpool_ s/\/ real/\/ (real + 1.0f)/g;s/\/= real/\/= (real + 1.0f)/g;s/\/ (float)(PH \* PW)/\/ (float)(PH * PW + 1)/g
+conv2d_phases.cl . s/, wv\[v\], acc/, -wv[v], acc/g
 conv2d_tiled.cl . s/, wv\[v\], acc/, -wv[v], acc/g
 conv2d_winograd.cl . s/r1\[q\] = m\[4 + q\]\[t\]\[kv\] - /r1[q] = m[4 + q][t][kv] + /g
 conv2d_filter.cl . s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g

@@ -1,9 +1,10 @@
 /* Pooling (kernels/pool.cl). Max and average pooling: forward one output pixel per
  * work-item, backward one input pixel per work-item gathering from the windows that hold
  * it; each work-item covers all channels of its pixel, for any window, stride and padding.
- * The vec16 forms take 16 channels per work-item as float16, and max pooling's scatter
- * form (square windows that tile the input without padding, as in the reference model)
- * writes each window from the work-item that finds its maximum, instead of searching
+ * The vec16 forms take channels 16 at a time as float16 (max pooling: 16 per work-item;
+ * average pooling: a whole pixel per work-item, see kernels/pool.cl), and the scatter
+ * forms, for windows that tile the input without padding (max pooling's square, as in
+ * the reference model), write each window once from one work-item instead of searching
  * every window that holds each input pixel. Global average pooling: one work-item per
  * (sample, channel) forward and per input pixel backward. */
 #include <config.h>
@@ -82,6 +83,46 @@ int ocl_avgpool_bwd_gather(struct ocl_context *ctx, const struct ocl_variant *va
     const struct fcnn_tensor *tensors[] = { dy, dx };
     return run_pool(ctx, variant, "avgpool_bwd", tensors, 2, dx, dy, &call->p.pool,
                     pixels_of(dx));
+}
+
+/* Average pooling's float16 forms (C % 16 == 0, ocl_pool_vec16_supports): the same
+ * argument list and grid as the scalar kernels: one work-item per pixel. */
+int ocl_avgpool_fwd_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                          const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *y = call->t[1];
+    const struct fcnn_tensor *tensors[] = { x, y };
+    return run_pool(ctx, variant, "avgpool_fwd_vec16", tensors, 2, x, y, &call->p.pool,
+                    pixels_of(y));
+}
+
+/* The scatter writes each window once: windows that neither overlap nor leave gaps
+ * (stride == pool, rectangular allowed) and no padding, so every window divides by PH*PW. */
+bool ocl_avgpool_bwd_scatter16_supports(const struct ocl_context *ctx,
+                                        const struct ocl_variant *variant,
+                                        const struct fcnn_op_call *call)
+{
+    const struct fcnn_pool_params *p = &call->p.pool;
+    return ocl_pool_vec16_supports(ctx, variant, call) && p->sh == p->ph && p->sw == p->pw &&
+           !p->pad_top && !p->pad_bottom && !p->pad_left && !p->pad_right;
+}
+
+int ocl_avgpool_bwd_scatter16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                              const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *dx = call->t[1];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "avgpool_bwd_scatter16", &kernel));
+    cl_mem dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
+    cl_ulong dy_offset = ocl_elem_offset(dy), dx_offset = ocl_elem_offset(dx);
+    cl_int H = dx->shape[1], W = dx->shape[2], C = dx->shape[3];
+    cl_int HO = dy->shape[1], WO = dy->shape[2], PH = call->p.pool.ph, PW = call->p.pool.pw;
+    cl_int count = (cl_int)(fcnn_tensor_count(dy) / 16);
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(dy_mem), OCL_ARG(dy_offset), OCL_ARG(dx_mem),
+                                  OCL_ARG(dx_offset), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C),
+                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(PH), OCL_ARG(PW),
+                                  OCL_ARG(count)));
 }
 
 /* x [N,H,W,C] and y [N,C], forward (x, y) or backward (dy, dx): `first` and `second` in

@@ -189,7 +189,14 @@ static const struct ocl_variant variants[] = {
       .run = ocl_maxpool_bwd_scatter16 },
     { .op = FCNN_OP_MAXPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_maxpool_bwd_gather },
-    /* Average pooling: a window per work-item forward, a gather per input pixel backward. */
+    /* Average pooling: a window per work-item forward, a gather per input pixel backward;
+     * the vec16 forms take 16 channels per work-item (C % 16 == 0), and the scatter writes
+     * each window of pools that tile the input (stride == pool, no padding) once. */
+    { .op = FCNN_OP_AVGPOOL_FWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_avgpool_fwd_vec16 },
+    { .op = FCNN_OP_AVGPOOL_BWD, .name = "scatter16", .priority = 10, .files = { "pool.cl" },
+      .tunables = WG(64), .supports = ocl_avgpool_bwd_scatter16_supports,
+      .run = ocl_avgpool_bwd_scatter16 },
     { .op = FCNN_OP_AVGPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),
       .supports = ocl_supports_any, .run = ocl_avgpool_fwd_window },
     { .op = FCNN_OP_AVGPOOL_BWD, .name = "gather", .files = { "pool.cl" }, .tunables = WG(64),

@@ -141,6 +141,9 @@ ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd;
 /* ocl_op_conv2d_phases.c: the input gradient of strided convolutions, by phases of dx */
 ocl_supports_fn ocl_conv2d_bwd_data_phases_supports;
 ocl_run_fn ocl_conv2d_bwd_data_phases;
+/* ocl_op_pool.c: average pooling over 16 channels per work-item */
+ocl_supports_fn ocl_avgpool_bwd_scatter16_supports;
+ocl_run_fn ocl_avgpool_fwd_vec16, ocl_avgpool_bwd_scatter16;
 /* ocl_op_bias.c, ocl_op_pool.c, ocl_op_activation.c */
 ocl_supports_fn ocl_bias_bwd_vec16_supports, ocl_bias_bwd_columns_supports,
     ocl_pool_vec16_supports,
