@@ -38,13 +38,15 @@
 #endif
 
 /* One work-item per (sample, dx row, column phase, PIX-pixel segment of that phase,
- * 16*KV-channel block), the block fastest; count = N*H*SW*segs*cblocks with segs the
- * segments of the widest phase, ceil(ceil(W/SW) / PIX). C must be a multiple of 16*KV. */
+ * 16*KV-channel block), the block fastest; count = N*H*phases*segs*cblocks with phases =
+ * min(SW, W), the column phases that hold a pixel, and segs the segments of the widest,
+ * ceil(ceil(W/SW) / PIX). C must be a multiple of 16*KV. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_bwd_data_phases(__global const float *dy, ulong dy_offset, __global const float *wt,
                             __global float *dx, ulong dx_offset, __global const float *zeros,
                             int H, int W, int C, int KH, int KW, int K, int SH, int SW, int PT,
-                            int PL, int HO, int WO, int segs, int cblocks, int count)
+                            int PL, int HO, int WO, int phases, int segs, int cblocks,
+                            int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -54,8 +56,8 @@ void conv2d_bwd_data_phases(__global const float *dy, ulong dy_offset, __global 
     int cb = gid % cblocks, rest = gid / cblocks;
     int seg = rest % segs;
     rest /= segs;
-    int rw = rest % SW;
-    rest /= SW;
+    int rw = rest % phases;
+    rest /= phases;
     int ih = rest % H, n = rest / H;
     int wr = (W - rw + SW - 1) / SW; /* this phase's columns: iw = rw + SW*b, b < wr */
     int b0 = seg * PIX, c0 = cb * 16 * KV;

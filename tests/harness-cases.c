@@ -306,14 +306,15 @@ static void add_conv_cases(struct harness_case_list *list)
      * input gradient by phases of dx (and the other ops at strides): a kernel smaller
      * than the stride (phases no tap reaches, zero in dx), unequal strides with a
      * rectangular kernel, "valid" leaving the last rows and columns of dx untouched,
-     * padding of a whole stride, a stride larger than the input's height, a 5x5 window
-     * at stride 2 of the kind user models have, and batch 1. */
+     * padding of a whole stride, strides larger than the input's height and width, a 5x5
+     * window at stride 2 of the kind user models have, and batch 1. */
     static const struct conv_shape phases[] = {
         { 7, 13, 13, 32, 16, 2, 2, 3, 3, 0, FCNN_ACT_NONE, false },
         { 1, 15, 11, 32, 32, 5, 3, 2, 3, SAME, FCNN_ACT_RELU, false },
         { 7, 10, 10, 64, 32, 5, 5, 2, 2, 0, FCNN_ACT_NONE, false },
         { 7, 11, 9, 32, 32, 3, 3, 2, 2, 2, FCNN_ACT_NONE, false },
         { 3, 2, 5, 16, 32, 1, 1, 3, 2, 0, FCNN_ACT_NONE, false },
+        { 3, 5, 2, 16, 32, 2, 1, 2, 3, 0, FCNN_ACT_NONE, false },
         { 7, 16, 16, 48, 64, 3, 3, 4, 4, 1, FCNN_ACT_RELU, false },
         { 7, 14, 14, 32, 32, 5, 5, 2, 2, SAME, FCNN_ACT_RELU, false },
         { 1, 9, 9, 32, 64, 3, 3, 1, 1, 3, FCNN_ACT_NONE, false }, /* padding beyond the flip's */

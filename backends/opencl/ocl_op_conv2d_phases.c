@@ -4,7 +4,29 @@
  * the input channel count must be a multiple of 16*KV. */
 #include <config.h>
 
+#include <limits.h>
+
 #include "ocl_conv.h"
+
+/* The launch grid: one work-item per (sample, dx row, column phase, segment of PIX pixels
+ * of the widest phase, channel block). Only min(SW, W) column phases hold a pixel: a
+ * stride wider than the image leaves the others empty. */
+struct phases_grid {
+    int phases, segs, cblocks;
+    size_t items;
+};
+
+static struct phases_grid grid_of(const struct ocl_variant *variant, const struct conv_shape *s)
+{
+    struct phases_grid g;
+    int pix = ocl_tunable(variant, "PIX");
+    int widest = (s->w + s->sw - 1) / s->sw; /* the columns of phase 0, the widest */
+    g.phases = s->sw < s->w ? s->sw : s->w;
+    g.segs = (widest + pix - 1) / pix;
+    g.cblocks = s->c / (16 * ocl_tunable(variant, "KV"));
+    g.items = (size_t)s->n * s->h * g.phases * g.segs * g.cblocks;
+    return g;
+}
 
 /* The kernel runs any stride, kernel size and padding. It is offered only where the
  * stride-1 forms (the flipped kernel through conv2d_tiled.cl and Winograd) cannot run:
@@ -19,7 +41,7 @@ bool ocl_conv2d_bwd_data_phases_supports(const struct ocl_context *ctx,
     struct conv_shape s = conv_call_shape(call);
     bool flip_runs_it = s.sh == 1 && s.sw == 1 && s.pt <= s.kh - 1 && s.pl <= s.kw - 1;
     return ocl_call_fits_int32(call) && !flip_runs_it &&
-           s.c % (16 * ocl_tunable(variant, "KV")) == 0;
+           s.c % (16 * ocl_tunable(variant, "KV")) == 0 && grid_of(variant, &s).items <= INT_MAX;
 }
 
 int ocl_conv2d_bwd_data_phases(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -46,11 +68,8 @@ int ocl_conv2d_bwd_data_phases(struct ocl_context *ctx, const struct ocl_variant
 
     cl_mem zeros;
     OCL_TRY(ocl_zeros(ctx, (size_t)s.k, &zeros));
-    int pix = ocl_tunable(variant, "PIX");
-    int widest = (s.w + s.sw - 1) / s.sw; /* the columns of phase 0, the widest */
-    cl_int segs = (widest + pix - 1) / pix;
-    cl_int cblocks = s.c / (16 * ocl_tunable(variant, "KV"));
-    cl_int count = s.n * s.h * s.sw * segs * cblocks;
+    struct phases_grid g = grid_of(variant, &s);
+    cl_int phases = g.phases, segs = g.segs, cblocks = g.cblocks, count = (cl_int)g.items;
     cl_mem dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
     cl_ulong dy_offset = ocl_elem_offset(dy), dx_offset = ocl_elem_offset(dx);
     cl_int H = s.h, W = s.w, KH = s.kh, KW = s.kw, SH = s.sh, SW = s.sw, PT = s.pt, PL = s.pl;
@@ -60,6 +79,6 @@ int ocl_conv2d_bwd_data_phases(struct ocl_context *ctx, const struct ocl_variant
                                   OCL_ARG(dx_mem), OCL_ARG(dx_offset), OCL_ARG(zeros),
                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(KH), OCL_ARG(KW),
                                   OCL_ARG(K), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(PT), OCL_ARG(PL),
-                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(segs), OCL_ARG(cblocks),
-                                  OCL_ARG(count)));
+                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(phases), OCL_ARG(segs),
+                                  OCL_ARG(cblocks), OCL_ARG(count)));
 }
