@@ -51,8 +51,10 @@
 /* U[p][ci][co] = (G g G^T)[p] for the 3x3 kernel g of input channel ci and output channel
  * co, read from an HWIO kernel w[3][3][C][K]. For the input gradient (flip != 0) the
  * kernel is the one conv2d_flip_weights makes, without making it: taps reversed and the
- * channel axes swapped, so ci runs over w's K and co over its C. One work-item per
- * (ci, co), co fastest; count = CI*CO. */
+ * channel axes swapped, so ci runs over w's K and co over its C. One work-item per (ci, 16
+ * consecutive co), co fastest, in float16 (both channel counts are multiples of 16 here):
+ * one work-item per scalar pair gathered and scattered lane by lane and took longer than
+ * the convolution's own transforms. count = CI*CO/16. */
 __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
                                       __global float *u, int C, int K, int flip, int count)
 {
@@ -61,16 +63,23 @@ __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
         return;
     w += w_offset;
     int CO = flip ? C : K, CI = flip ? K : C;
-    int co = gid % CO, ci = gid / CO;
-    int c = flip ? co : ci, k = flip ? ci : co;
-    float g[3][3];
+    int co0 = gid % (CO / 16) * 16, ci = gid / (CO / 16);
+    float16 g[3][3];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
-            int tap = flip ? (2 - i) * 3 + (2 - j) : i * 3 + j;
-            g[i][j] = w[((size_t)tap * C + c) * K + k];
+            if (!flip) {
+                g[i][j] = vload16(0, w + ((size_t)(i * 3 + j) * C + ci) * K + co0);
+                continue;
+            }
+            /* flipped: w[2-i][2-j][co][ci], 16 values K apart */
+            __global const float *from = w + ((size_t)((2 - i) * 3 + (2 - j)) * C + co0) * K + ci;
+            float lanes[16];
+            for (int l = 0; l < 16; l++)
+                lanes[l] = from[(size_t)l * K];
+            g[i][j] = vload16(0, lanes);
         }
     /* G g: four rows of three. */
-    float t[4][3];
+    float16 t[4][3];
     for (int j = 0; j < 3; j++) {
         t[0][j] = g[0][j];
         t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
@@ -79,10 +88,10 @@ __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
     }
     /* (G g) G^T: four columns per row. */
     for (int r = 0; r < 4; r++) {
-        float v[4] = { t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
-                       0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2] };
+        float16 v[4] = { t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
+                         0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2] };
         for (int q = 0; q < 4; q++)
-            u[((size_t)(r * 4 + q) * CI + ci) * CO + co] = v[q];
+            vstore16(v[q], 0, u + ((size_t)(r * 4 + q) * CI + ci) * CO + co0);
     }
 }
 
