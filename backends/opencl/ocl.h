@@ -240,8 +240,12 @@ struct ocl_profile {
 /* Ops deferred in the hope of fusing them with the next (ocl_fuse.c). */
 enum ocl_fusion_stage {
     OCL_FUSION_NONE,
-    OCL_FUSION_POOL,      /* a maxpool_bwd is deferred */
-    OCL_FUSION_POOL_RELU, /* ... and the relu_bwd after it absorbed */
+    OCL_FUSION_POOL,              /* a maxpool_bwd is deferred */
+    OCL_FUSION_POOL_RELU,         /* ... and the relu_bwd after it absorbed */
+    OCL_FUSION_DROPOUT,           /* a dropout_bwd is deferred */
+    OCL_FUSION_DROPOUT_POOL,      /* ... and the maxpool_bwd reading its output absorbed */
+    OCL_FUSION_DROPOUT_POOL_RELU, /* ... and the relu_bwd after that */
+    OCL_FUSION_POOL_FWD,          /* a maxpool_fwd is deferred, for the dropout_fwd after it */
 };
 
 struct ocl_kept_call {
@@ -252,7 +256,8 @@ struct ocl_kept_call {
 struct ocl_fusion {
     bool enabled; /* false: FCNN_FUSE=0 */
     enum ocl_fusion_stage stage;
-    struct ocl_kept_call pool;
+    struct ocl_kept_call pool;    /* the deferred maxpool_bwd or maxpool_fwd */
+    struct ocl_kept_call dropout; /* the deferred dropout_bwd */
     long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
     /* A deferred op's failure met where nothing could report it (freeing a buffer): the
      * next flush returns it, so it is never dropped. 0: none. */
