@@ -23,7 +23,7 @@ PLANTS='opencl-dropout-fusion s/(h >> 8) >= threshold/(h >> 9) >= threshold/
 opencl-dropout-fusion s/    if (write_pooled)/    if (!write_pooled)/
 opencl-dropout-fusion s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
 opencl-dropout-fusion s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
-opencl-fusion s/g = select((float16)(0\.0f), g, best > (float16)(0\.0f));/g = select((float16)(0.0f), g, best < (float16)(0.0f));/'
+opencl-fusion s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/'
 
 srcdir=${srcdir:-.}
 [ -f "$srcdir/kernels/pool.cl" ] || { echo "no kernels/pool.cl in $srcdir"; exit 99; }
@@ -31,11 +31,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-fusion-planted.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
 mkdir "$tmp/clean" && cp "$srcdir/kernels/pool.cl" "$tmp/clean/" || exit 99
+# opencl-dropout-fusion runs its chains only: its training run adds nothing a plant in
+# these kernels would need, and takes most of its time.
+args() { [ "$1" = opencl-dropout-fusion ] && echo chains; }
 
 # The control: the untouched copy, loaded the same way, passes both tests.
 for test in opencl-fusion opencl-dropout-fusion; do
-    [ -x "./tests/$test" ] || { echo "cannot find ./tests/$test: run from the build directory"; exit 99; }
-    FCNN_KERNEL_DIR=$tmp/clean "./tests/$test" >"$tmp/clean.log" 2>&1
+    [ -x "./tests/$test" ] || { echo "no ./tests/$test: run from the build directory"; exit 99; }
+    FCNN_KERNEL_DIR=$tmp/clean "./tests/$test" $(args "$test") >"$tmp/clean.log" 2>&1
     status=$?
     case $status in
         0) echo "control: $test passes on an unmodified copy" ;;
@@ -52,7 +55,7 @@ while read -r test expr; do
         echo "the plant '$expr' changed nothing in kernels/pool.cl: point it at the current code"
         exit 99
     fi
-    FCNN_KERNEL_DIR=$tmp/broken "./tests/$test" >"$tmp/broken.log" 2>&1
+    FCNN_KERNEL_DIR=$tmp/broken "./tests/$test" $(args "$test") >"$tmp/broken.log" 2>&1
     status=$?
     if [ "$status" -eq 1 ]; then
         echo "caught by $test ($(tail -n 1 "$tmp/broken.log")): $expr"
