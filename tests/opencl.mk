@@ -36,7 +36,8 @@ tests_opencl_dropout_fusion_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
 tests_opencl_timing_SOURCES = %reldir%/opencl_timing.c $(FCNN_OPENCL_TEST_COMMON)
 tests_opencl_timing_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
 tests_opencl_timing_LDADD = $(FCNN_LIBS)
-tests_opencl_dropout_timing_SOURCES = %reldir%/opencl_dropout_timing.c $(FCNN_OPENCL_TEST_COMMON)
+tests_opencl_dropout_timing_SOURCES = %reldir%/opencl_dropout_timing.c $(FCNN_OPENCL_TEST_COMMON) \
+	%reldir%/agree-lib.c %reldir%/agree-lib.h
 tests_opencl_dropout_timing_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
 tests_opencl_dropout_timing_LDADD = $(FCNN_LIBS)
 tests_opencl_variant_files_SOURCES = %reldir%/opencl_variant_files.c

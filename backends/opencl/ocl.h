@@ -316,6 +316,9 @@ void ocl_programs_release(struct ocl_context *ctx);
  * (ocl_registry.c). */
 bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,
                             const char *options);
+/* Counts a variant as dispatched when a fused kernel runs its programs without going
+ * through ocl_dispatch_now (ocl_fuse.c), so that they are stored all the same. */
+void ocl_variant_dispatched(struct ocl_context *ctx, const struct ocl_variant *variant);
 /* Builds the programs (files[i] with options[i]) not built yet, several at a time: those
  * in the disk cache are loaded, the rest compiled on one thread per core. A program that
  * fails to compile here is left to its first use, which builds it again and reports the

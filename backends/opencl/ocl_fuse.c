@@ -181,6 +181,8 @@ static int run_fused(struct ocl_context *ctx, bool dropout, bool relu,
     struct ocl_kernel *kernel, *finish;
     OCL_TRY(ocl_variant_kernel(ctx, pool_variant, "pool.cl", "maxpool_bwd_fused16", &kernel));
     OCL_TRY(ocl_variant_kernel(ctx, bias_variant, "bias.cl", "bias_bwd_finish", &finish));
+    ocl_variant_dispatched(ctx, pool_variant);
+    ocl_variant_dispatched(ctx, bias_variant);
 
     cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = pool->t[1]->shape[1];
     cl_int WO = pool->t[1]->shape[2], size = pool->p.pool.ph;
@@ -226,6 +228,7 @@ static int run_fused_forward(struct ocl_context *ctx, const struct fcnn_op_call 
     const struct ocl_variant *variant = ocl_variant_find(FCNN_OP_MAXPOOL_FWD, "vec16");
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "maxpool_fwd_dropout16", &kernel));
+    ocl_variant_dispatched(ctx, variant);
     cl_mem x_mem = ocl_mem(x), p_mem = ocl_mem(p), q_mem = ocl_mem(q);
     cl_ulong x_offset = ocl_elem_offset(x), p_offset = ocl_elem_offset(p);
     cl_ulong q_offset = ocl_elem_offset(q);
