@@ -22,8 +22,8 @@
  *   forward   maxpool_fwd(x, p); dropout_fwd(p, q)  ->  one kernel writing p and q
  *             (kernels/pool.cl: maxpool_fwd_dropout16)
  *   backward  dropout_bwd(dy, d); maxpool_bwd(x, d, dx)  ->  maxpool_bwd_fused16 reading dy
- * Both still write the dropout's other tensor (p forward, d backward) unless the dropout
- * runs in place: the network keeps every activation and gradient in a region of its own,
+ * Both still write the tensor between the two ops (p forward, d backward) unless the
+ * dropout runs in place: the network keeps every activation and gradient in a region of its own,
  * and from tensor identities alone the backend cannot tell that nobody reads p or d later
  * (in the trainer nobody does, but a test, a replay or a later op may), so what the fused
  * kernel saves is the dropout's read of p or d and its launch, not the write. Measured by
