@@ -356,19 +356,76 @@ void maxpool_bwd_scatter16(__global const float *x, ulong x_offset, __global con
         }
 }
 
-/* maxpool_bwd_scatter16 fused with what follows it in a convolution layer's backward pass
- * (the backend fuses ops enqueued back to back): the ReLU's mask, when the pooled input is
- * the ReLU's output (relu: dy reaches a position only where x > 0, and the routed position
- * holds the window's maximum), and the bias gradient's first pass (bias: each work-item
- * also sums what it writes, per channel, into partial[n * HO + oh]: dx is never read back
- * for it). One work-item per (sample, window row, 16 channels) walking the row's windows;
- * the last row and column of windows also zero what floor division left uncovered.
+/* --- Dropout fused into the pooling beside it (the backend fuses ops enqueued back to
+ * back, backends/opencl/ocl_fuse.c) --- */
+
+/* Dropout's mask and scale on 16 consecutive elements, the first being element `first` of
+ * the dropout's tensor: the hash of kernels/dropout.cl's dropout_hash and
+ * src/backend/backend.h's fcnn_dropout_hash (a copy: each kernel file is its own program),
+ * in the same 32-bit unsigned arithmetic, so the mask is the one every backend draws, and
+ * the same float product, so a kept element is the unfused kernel's bit for bit. */
+static float16 dropout16(float16 v, uint seed, uint first, uint threshold, float scale)
+{
+    uint16 h = (first + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) *
+                   0x9E3779B1u ^ seed;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return select((float16)(0.0f), v * scale, (h >> 8) >= threshold);
+}
+
+/* maxpool_fwd followed by dropout_fwd reading its output: each window's maximum is
+ * written to y (the pooled output, still there for whoever reads it, unless the dropout
+ * runs in place: write_pooled 0) and, masked and scaled, to dropped. Windows clipped to the
+ * image as in maxpool_fwd_vec16_clipped (with no padding none is). One (output pixel, 16
+ * channels) per work-item; count = N*HO*WO * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_fwd_dropout16(__global const float *x, ulong x_offset, __global float *y,
+                           ulong y_offset, __global float *dropped, ulong dropped_offset,
+                           int H, int W, int C, int HO, int WO, int PH, int PW, int SH, int SW,
+                           int PT, int PL, uint seed, uint threshold, float scale,
+                           int write_pooled, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, pixel = gid / vectors;
+    int ow = pixel % WO, rest = pixel / WO;
+    int oh = rest % HO, n = rest / HO;
+    int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
+    __global const float *image = x + x_offset + (size_t)n * H * W * C + 16 * cv;
+    float16 best = vload16(0, image + (win.s0 * W + win.s2) * C);
+    for (int ih = win.s0; ih < win.s1; ih++)
+        for (int iw = win.s2; iw < win.s3; iw++) {
+            float16 v = vload16(0, image + (ih * W + iw) * C);
+            best = select(best, v, v > best);
+        }
+    size_t at = (size_t)pixel * C + 16 * cv;
+    if (write_pooled)
+        vstore16(best, 0, y + y_offset + at);
+    vstore16(dropout16(best, seed, (uint)at, threshold, scale), 0, dropped + dropped_offset + at);
+}
+
+/* maxpool_bwd_scatter16 fused with what comes beside it in a convolution layer's backward
+ * pass: the dropout before it (dropout: dy is the dropout's input gradient, masked and
+ * scaled here as it is read, the result also stored to `dropped`, the dropout's output,
+ * which stays observable), the ReLU's mask, when the pooled input is the ReLU's output
+ * (relu: dy reaches a position only where x > 0, and the routed position holds the window's
+ * maximum), and the bias gradient's first pass (bias: each work-item also sums what it
+ * writes, per channel, into partial[n * HO + oh]: dx is never read back for it). One
+ * work-item per (sample, window row, 16 channels) walking the row's windows; the last row
+ * and column of windows also zero what floor division left uncovered.
  * count = N*HO * C/16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const float *dy,
                          ulong dy_offset, __global float *dx, ulong dx_offset,
-                         __global float *partial, int H, int W, int C, int HO, int WO, int size,
-                         int relu, int bias, int count)
+                         __global float *partial, __global float *dropped,
+                         ulong dropped_offset, int H, int W, int C, int HO, int WO, int size,
+                         int dropout, uint seed, uint threshold, float scale, int relu,
+                         int bias, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -391,8 +448,13 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
                 best = select(best, v, greater);
                 best_at = select(best_at, (int16)(i * size + j), greater);
             }
-        float16 g = 0.0f + vload16(0, dy + dy_offset + ((size_t)(n * HO + oh) * WO + ow) * C +
-                                          16 * cv);
+        size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
+        float16 g = vload16(0, dy + dy_offset + at);
+        if (dropout) {
+            g = dropout16(g, seed, (uint)at, threshold, scale);
+            vstore16(g, 0, dropped + dropped_offset + at);
+        }
+        g = 0.0f + g;
         if (relu)
             g = select((float16)(0.0f), g, best > (float16)(0.0f));
         sum += g;
@@ -406,4 +468,3 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
     if (bias)
         vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
 }
-

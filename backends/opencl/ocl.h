@@ -240,8 +240,12 @@ struct ocl_profile {
 /* Ops deferred in the hope of fusing them with the next (ocl_fuse.c). */
 enum ocl_fusion_stage {
     OCL_FUSION_NONE,
-    OCL_FUSION_POOL,      /* a maxpool_bwd is deferred */
-    OCL_FUSION_POOL_RELU, /* ... and the relu_bwd after it absorbed */
+    OCL_FUSION_POOL,              /* a maxpool_bwd is deferred */
+    OCL_FUSION_POOL_RELU,         /* ... and the relu_bwd after it absorbed */
+    OCL_FUSION_DROPOUT,           /* a dropout_bwd is deferred */
+    OCL_FUSION_DROPOUT_POOL,      /* ... and the maxpool_bwd reading its output absorbed */
+    OCL_FUSION_DROPOUT_POOL_RELU, /* ... and the relu_bwd after that */
+    OCL_FUSION_POOL_FWD,          /* a maxpool_fwd is deferred, for the dropout_fwd after it */
 };
 
 struct ocl_kept_call {
@@ -252,7 +256,8 @@ struct ocl_kept_call {
 struct ocl_fusion {
     bool enabled; /* false: FCNN_FUSE=0 */
     enum ocl_fusion_stage stage;
-    struct ocl_kept_call pool;
+    struct ocl_kept_call pool;    /* the deferred maxpool_bwd or maxpool_fwd */
+    struct ocl_kept_call dropout; /* the deferred dropout_bwd */
     long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
     /* A deferred op's failure met where nothing could report it (freeing a buffer): the
      * next flush returns it, so it is never dropped. 0: none. */
@@ -311,6 +316,9 @@ void ocl_programs_release(struct ocl_context *ctx);
  * (ocl_registry.c). */
 bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,
                             const char *options);
+/* Counts a variant as dispatched when a fused kernel runs its programs without going
+ * through ocl_dispatch_now (ocl_fuse.c), so that they are stored all the same. */
+void ocl_variant_dispatched(struct ocl_context *ctx, const struct ocl_variant *variant);
 /* Builds the programs (files[i] with options[i]) not built yet, several at a time: those
  * in the disk cache are loaded, the rest compiled on one thread per core. A program that
  * fails to compile here is left to its first use, which builds it again and reports the

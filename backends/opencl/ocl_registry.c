@@ -581,6 +581,11 @@ static void note_dispatched(struct ocl_context *ctx, const struct ocl_variant *v
         ctx->dispatched[ctx->dispatched_count++] = variant;
 }
 
+void ocl_variant_dispatched(struct ocl_context *ctx, const struct ocl_variant *variant)
+{
+    note_dispatched(ctx, variant);
+}
+
 bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,
                             const char *options)
 {

@@ -101,7 +101,7 @@ static int report_profile(struct ocl_context *ctx, FILE *out)
     }
     fprintf(out, "%-20s %9s %9s %11.3f\n", "all ops", "", "", total);
     if (any_fused)
-        fprintf(out, "* some calls ran fused into the maxpool_bwd before them (its kernel does "
+        fprintf(out, "* some calls ran fused into the pooling op beside them (its kernel does "
                 "their work; FCNN_FUSE=0 turns fusion off)\n");
     return FCNN_OK;
 }

@@ -1,0 +1,73 @@
+#!/bin/sh
+# The fusion tests must be able to fail. The harness (tests/backend-ops) runs ops one at a
+# time, which never fuses, so a bug planted in a fused kernel is invisible to
+# harness-catches-broken-kernel.sh: here bugs are planted in copies of kernels/pool.cl's
+# fused kernels, loaded through the kernel-override directory ($FCNN_KERNEL_DIR), and the
+# test that runs the fused chain must exit 1, while the same test on an untouched copy
+# passes, so the failures are the planted bugs' doing.
+#
+# The plants, one per line: TEST SED-EXPRESSION (on pool.cl).
+#   the dropout's mask in both fused directions: another bit of the hash
+#   the fused forward: the pooled output left unwritten
+#   the fused backward: the dropout's own output left unwritten
+#   the fused backward: the dropout's mask on the wrong elements (another seed)
+#   the fused backward: the ReLU's mask inverted
+# A sed expression that changes nothing stops the test with a hard error (99) instead of
+# letting it pass vacuously.
+#
+# Exit: 0 every bug was caught; 1 one was not; 77 (SKIP) no OpenCL device here (or a
+# build without the opencl backend); 99 the test could not be set up.
+set -u
+
+PLANTS='opencl-dropout-fusion s/(h >> 8) >= threshold/(h >> 9) >= threshold/
+opencl-dropout-fusion s/    if (write_pooled)/    if (!write_pooled)/
+opencl-dropout-fusion s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
+opencl-dropout-fusion s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
+opencl-fusion s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/'
+
+srcdir=${srcdir:-.}
+[ -f "$srcdir/kernels/pool.cl" ] || { echo "no kernels/pool.cl in $srcdir"; exit 99; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-fusion-planted.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 99' INT TERM
+mkdir "$tmp/clean" && cp "$srcdir/kernels/pool.cl" "$tmp/clean/" || exit 99
+# opencl-dropout-fusion runs its chains only: its training run adds nothing a plant in
+# these kernels would need, and takes most of its time.
+args() { [ "$1" = opencl-dropout-fusion ] && echo chains; }
+
+# The control: the untouched copy, loaded the same way, passes both tests.
+for test in opencl-fusion opencl-dropout-fusion; do
+    [ -x "./tests/$test" ] || { echo "no ./tests/$test: run from the build directory"; exit 99; }
+    FCNN_KERNEL_DIR=$tmp/clean "./tests/$test" $(args "$test") >"$tmp/clean.log" 2>&1
+    status=$?
+    case $status in
+        0) echo "control: $test passes on an unmodified copy" ;;
+        77) cat "$tmp/clean.log"; echo "SKIP: no OpenCL device here"; exit 77 ;;
+        *) cat "$tmp/clean.log"; echo "the control run of $test exited $status"; exit 99 ;;
+    esac
+done
+
+failures=0
+while read -r test expr; do
+    rm -rf "$tmp/broken" && mkdir "$tmp/broken" || exit 99
+    sed "$expr" "$tmp/clean/pool.cl" >"$tmp/broken/pool.cl" || exit 99
+    if cmp -s "$tmp/clean/pool.cl" "$tmp/broken/pool.cl"; then
+        echo "the plant '$expr' changed nothing in kernels/pool.cl: point it at the current code"
+        exit 99
+    fi
+    FCNN_KERNEL_DIR=$tmp/broken "./tests/$test" $(args "$test") >"$tmp/broken.log" 2>&1
+    status=$?
+    if [ "$status" -eq 1 ]; then
+        echo "caught by $test ($(tail -n 1 "$tmp/broken.log")): $expr"
+    else
+        tail -n 5 "$tmp/broken.log"
+        echo "FAIL: $test exited $status with kernels/pool.cl broken by '$expr', not 1"
+        failures=$((failures + 1))
+    fi
+done <<EOF_PLANTS
+$PLANTS
+EOF_PLANTS
+
+[ "$failures" -eq 0 ] || { echo "$failures planted bug(s) not caught"; exit 1; }
+echo "every planted bug was caught"
+exit 0
