@@ -1,6 +1,6 @@
 /* tests/backend-ops: the cross-backend harness's command line.
  *
- *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-l] [-v]
+ *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-k VARIANT]... [-l] [-v]
  *
  * The backends come from the registry, so a backend added to src/backend/backend.c is tested
  * without any change here. Exit status, as automake reads it: 0 every case compared passed;
@@ -47,6 +47,7 @@ static void usage(FILE *out)
             "  -b, --backend NAME     only this backend (repeatable)\n"
             "  -s, --seed N           seed of every input (default 1)\n"
             "  -r, --reps N           perf: at most N timed runs per case (default 20)\n"
+            "  -k, --variant NAME     perf: only this variant (repeatable), e.g. -k tiled_4x64\n"
             "  -c, --cpu-time         perf: time by the process's CPU time (all threads),\n"
             "                         not the wall clock: on a loaded machine, with\n"
             "                         POCL_MAX_PTHREAD_COUNT=1, the work without the waiting\n"
@@ -84,11 +85,12 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
         { "seed", required_argument, NULL, 's' }, { "reps", required_argument, NULL, 'r' },
         { "list", no_argument, NULL, 'l' },       { "verbose", no_argument, NULL, 'v' },
         { "cpu-time", no_argument, NULL, 'c' },
+        { "variant", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "o:b:s:r:clvh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:b:s:r:k:clvh", longs, NULL)) != -1) {
         switch (opt) {
         case 'o':
             if (!harness_select_op(h, optarg)) {
@@ -116,6 +118,13 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
                 fprintf(stderr, "backend-ops: reps '%s' is not a positive number\n", optarg);
                 return 2;
             }
+            break;
+        case 'k':
+            if (h->perf_variant_count == (int)(sizeof h->perf_variants / sizeof h->perf_variants[0])) {
+                fprintf(stderr, "backend-ops: too many -k options\n");
+                return 2;
+            }
+            h->perf_variants[h->perf_variant_count++] = optarg;
             break;
         case 'c': h->perf_cpu_time = true; break;
         case 'l': o->list = true; break;
