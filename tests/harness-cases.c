@@ -271,6 +271,10 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 13, 13, 3, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 9, 9, 32, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 13, 11, 4, 48, 5, 5, 2, 2, 2, FCNN_ACT_NONE, false },
+        /* The Winograd weight gradient's ragged tiles: valid padding with an odd output
+         * height, and 64 input channels with an odd output width. */
+        { 7, 9, 10, 32, 64, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
+        { 3, 6, 5, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
