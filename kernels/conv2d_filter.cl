@@ -294,33 +294,34 @@ __kernel void conv2d_filter_wino_dy(__global const float *dy, ulong dy_offset,
     }
 }
 
-/* M[chunk][p][c][k] = sum over the chunk's tiles of V[p][t][c] U[p][t][k]: one work-item per
- * (chunk, point, channel block, k block), the k block fastest, so that the work-items of a
- * point share its U and V from cache; count = chunks * pairs, pairs = 16 * C/CB * K/(16*KV). */
+/* M[p][c][k] (+)= sum over the group's tiles of V[p][t][c] U[p][t][k]: one work-item per
+ * (point, channel block, k block), the k block fastest, so that the work-items of a point
+ * share its U and V from cache; count = pairs = 16 * C/CB * K/(16*KV). The first group
+ * starts from zero, each later one from M as the previous launch left it: the groups add
+ * up in order, whatever the scheduling. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_filter_wino_gemm(__global const float *v, __global const float *u,
                              __global float *m, int C, int K, int T, int cblocks, int kblocks,
-                             int pairs, int chunk_tiles, int count)
+                             int accumulate, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
         return;
-    int pair = gid % pairs, chunk = gid / pairs;
-    int kb = pair % kblocks, rest = pair / kblocks;
+    int kb = gid % kblocks, rest = gid / kblocks;
     int cb = rest % cblocks, p = rest / cblocks;
     int c0 = cb * CB, k0 = kb * 16 * KV;
+    __global float *mp = m + ((size_t)p * C + c0) * K + k0;
 
     float16 acc[CB][KV];
 #pragma unroll
     for (int cc = 0; cc < CB; cc++)
 #pragma unroll
         for (int kv = 0; kv < KV; kv++)
-            acc[cc][kv] = (float16)(0.0f);
+            acc[cc][kv] = accumulate ? vload16(0, mp + cc * K + 16 * kv) : (float16)(0.0f);
 
-    int t0 = chunk * chunk_tiles, t_end = min(T, t0 + chunk_tiles);
-    __global const float *vp = v + ((size_t)p * T + t0) * C + c0;
-    __global const float *up = u + ((size_t)p * T + t0) * K + k0;
-    for (int t = t0; t < t_end; t++, vp += C, up += K) {
+    __global const float *vp = v + (size_t)p * T * C + c0;
+    __global const float *up = u + (size_t)p * T * K + k0;
+    for (int t = 0; t < T; t++, vp += C, up += K) {
         float16 d[KV];
 #pragma unroll
         for (int kv = 0; kv < KV; kv++)
@@ -334,18 +335,16 @@ void conv2d_filter_wino_gemm(__global const float *v, __global const float *u,
         }
     }
 
-    __global float *op = m + ((size_t)chunk * 16 + p) * C * K + (size_t)c0 * K + k0;
 #pragma unroll
     for (int cc = 0; cc < CB; cc++)
 #pragma unroll
         for (int kv = 0; kv < KV; kv++)
-            vstore16(acc[cc][kv], 0, op + cc * K + 16 * kv);
+            vstore16(acc[cc][kv], 0, mp + cc * K + 16 * kv);
 }
 
-/* dw[i][j][c][k] = (G^T M G)[i][j], M the sum of the chunks' partials in chunk order; one
- * work-item per (c, k); count = C*K. */
+/* dw[i][j][c][k] = (G^T M G)[i][j]; one work-item per (c, k); count = C*K. */
 __kernel void conv2d_filter_wino_out(__global const float *m, __global float *dw,
-                                     ulong dw_offset, int chunks, int count)
+                                     ulong dw_offset, int count)
 {
     int e = get_global_id(0);
     if (e >= count)
@@ -353,9 +352,6 @@ __kernel void conv2d_filter_wino_out(__global const float *m, __global float *dw
     float s[16];
     for (int p = 0; p < 16; p++)
         s[p] = m[(size_t)p * count + e];
-    for (int chunk = 1; chunk < chunks; chunk++)
-        for (int p = 0; p < 16; p++)
-            s[p] += m[((size_t)chunk * 16 + p) * count + e];
     float r[3][4]; /* G^T M */
     for (int q = 0; q < 4; q++) {
         r[0][q] = s[q] + 0.5f * (s[4 + q] + s[8 + q]);

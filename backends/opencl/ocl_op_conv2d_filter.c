@@ -119,16 +119,29 @@ int ocl_conv2d_bwd_filter_c1(struct ocl_context *ctx, const struct ocl_variant *
 }
 
 /* Winograd F(3x3, 2x2) (kernels/conv2d_filter.cl: conv2d_filter_wino_*), for 3x3 windows at
- * stride 1 and any padding: x's transform V into the columns scratch, dy's transform U into
- * the weights scratch (16*T*C and 16*T*K floats, T the 2x2 tiles of dy), their 16 products
- * into partial sums per chunk of tiles, then the sum of the chunks and the output transform
- * straight into dw. */
-static bool wino_sizes(const struct conv_shape *s, int *th, int *tw, long long *tiles)
+ * stride 1 and any padding. The samples go in groups whose transforms, V of x into the
+ * columns scratch and U of dy into the weights scratch (16 floats per 2x2 tile of dy and
+ * channel: four times x and dy), fit in about GROUP_KB kilobytes, so that the GEMM stage
+ * reads them from cache rather than memory; each group's GEMM adds its 16 products into M
+ * (the partials scratch, 16*C*K floats), and the output transform turns M into dw. */
+struct wino_plan {
+    int th, tw;         /* 2x2 tiles of dy per column and row */
+    int group;          /* samples per group */
+    long long tiles;    /* tiles of one group */
+};
+
+static bool wino_plan(const struct ocl_variant *variant, const struct conv_shape *s,
+                      struct wino_plan *plan)
 {
-    *th = (s->ho + 1) / 2;
-    *tw = (s->wo + 1) / 2;
-    *tiles = (long long)s->n * *th * *tw;
-    return 16 * *tiles * (s->c > s->k ? s->c : s->k) <= INT_MAX;
+    plan->th = (s->ho + 1) / 2;
+    plan->tw = (s->wo + 1) / 2;
+    long long sample_tiles = (long long)plan->th * plan->tw;
+    long long sample_bytes = 16 * sample_tiles * (s->c + s->k) * (long long)sizeof(float);
+    long long group = 1024LL * ocl_tunable(variant, "GROUP_KB") / sample_bytes;
+    plan->group = group < 1 ? 1 : group > s->n ? s->n : (int)group;
+    plan->tiles = plan->group * sample_tiles;
+    return 16 * plan->tiles * (s->c > s->k ? s->c : s->k) <= INT_MAX &&
+           16LL * s->c * s->k <= INT_MAX;
 }
 
 bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
@@ -137,12 +150,10 @@ bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    int th, tw;
-    long long tiles;
+    struct wino_plan plan;
     return ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-           s.ho > 0 && s.wo > 0 && wino_sizes(&s, &th, &tw, &tiles) &&
-           s.c % 16 == 0 && s.c % ocl_tunable(variant, "CB") == 0 &&
-           s.k % (16 * ocl_tunable(variant, "KV")) == 0;
+           s.ho > 0 && s.wo > 0 && wino_plan(variant, &s, &plan) && s.c % 16 == 0 &&
+           s.c % ocl_tunable(variant, "CB") == 0 && s.k % (16 * ocl_tunable(variant, "KV")) == 0;
 }
 
 int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -150,10 +161,9 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
 {
     const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
     struct conv_shape s = conv_call_shape(call);
-    int th, tw;
-    long long tiles;
-    wino_sizes(&s, &th, &tw, &tiles);
-    cl_int T = (cl_int)tiles, TH = th, TW = tw;
+    struct wino_plan plan;
+    wino_plan(variant, &s, &plan);
+    cl_int TH = plan.th, TW = plan.tw;
     cl_int H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
 
     struct ocl_kernel *vk, *uk, *gemm, *finish;
@@ -164,36 +174,35 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
 
     cl_int cblocks = C / ocl_tunable(variant, "CB");
     cl_int kblocks = K / (16 * ocl_tunable(variant, "KV"));
-    cl_int pairs = 16 * cblocks * kblocks;
-    int chunks = (ocl_tunable(variant, "ITEMS") + pairs - 1) / pairs;
-    if (chunks > T)
-        chunks = T;
-    cl_int chunk_tiles = (T + chunks - 1) / chunks;
-    chunks = (T + chunk_tiles - 1) / chunk_tiles; /* no empty chunk */
-    cl_int chunk_count = chunks, count = pairs * chunks, elems = C * K;
-
+    cl_int pairs = 16 * cblocks * kblocks, elems = C * K;
     cl_mem v, u, m;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS, (size_t)16 * T * C * sizeof(float), &v));
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, (size_t)16 * T * K * sizeof(float), &u));
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
-                            (size_t)chunks * 16 * elems * sizeof(float), &m));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS, (size_t)16 * plan.tiles * C * sizeof(float),
+                            &v));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, (size_t)16 * plan.tiles * K * sizeof(float),
+                            &u));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)16 * elems * sizeof(float), &m));
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
-    cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
+    for (int n0 = 0; n0 < s.n; n0 += plan.group) {
+        int samples = s.n - n0 < plan.group ? s.n - n0 : plan.group;
+        cl_int T = samples * TH * TW, v_count = T * (C / 16), u_count = T * (K / 16);
+        cl_int accumulate = n0 > 0;
+        cl_ulong x_offset = ocl_elem_offset(x) + (cl_ulong)n0 * H * W * C;
+        cl_ulong dy_offset = ocl_elem_offset(dy) + (cl_ulong)n0 * HO * WO * K;
+        OCL_TRY(ocl_launch_1d(ctx, vk, (size_t)v_count, OCL_HELPER_WG_SIZE,
+                              OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(v), OCL_ARG(H),
+                                       OCL_ARG(W), OCL_ARG(C), OCL_ARG(PT), OCL_ARG(PL),
+                                       OCL_ARG(TH), OCL_ARG(TW), OCL_ARG(T), OCL_ARG(v_count))));
+        OCL_TRY(ocl_launch_1d(ctx, uk, (size_t)u_count, OCL_HELPER_WG_SIZE,
+                              OCL_ARGS(OCL_ARG(dy_mem), OCL_ARG(dy_offset), OCL_ARG(u),
+                                       OCL_ARG(K), OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(TH),
+                                       OCL_ARG(TW), OCL_ARG(T), OCL_ARG(u_count))));
+        OCL_TRY(ocl_launch_1d(ctx, gemm, (size_t)pairs, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                              OCL_ARGS(OCL_ARG(v), OCL_ARG(u), OCL_ARG(m), OCL_ARG(C),
+                                       OCL_ARG(K), OCL_ARG(T), OCL_ARG(cblocks),
+                                       OCL_ARG(kblocks), OCL_ARG(accumulate), OCL_ARG(pairs))));
+    }
     cl_ulong dw_offset = ocl_elem_offset(dw);
-    cl_int v_count = T * (C / 16), u_count = T * (K / 16);
-    OCL_TRY(ocl_launch_1d(ctx, vk, (size_t)v_count, OCL_HELPER_WG_SIZE,
-                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(v), OCL_ARG(H),
-                                   OCL_ARG(W), OCL_ARG(C), OCL_ARG(PT), OCL_ARG(PL), OCL_ARG(TH),
-                                   OCL_ARG(TW), OCL_ARG(T), OCL_ARG(v_count))));
-    OCL_TRY(ocl_launch_1d(ctx, uk, (size_t)u_count, OCL_HELPER_WG_SIZE,
-                          OCL_ARGS(OCL_ARG(dy_mem), OCL_ARG(dy_offset), OCL_ARG(u), OCL_ARG(K),
-                                   OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(TH), OCL_ARG(TW), OCL_ARG(T),
-                                   OCL_ARG(u_count))));
-    OCL_TRY(ocl_launch_1d(ctx, gemm, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
-                          OCL_ARGS(OCL_ARG(v), OCL_ARG(u), OCL_ARG(m), OCL_ARG(C), OCL_ARG(K),
-                                   OCL_ARG(T), OCL_ARG(cblocks), OCL_ARG(kblocks), OCL_ARG(pairs),
-                                   OCL_ARG(chunk_tiles), OCL_ARG(count))));
     return ocl_launch_1d(ctx, finish, (size_t)elems, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
-                                  OCL_ARG(chunk_count), OCL_ARG(elems)));
+                                  OCL_ARG(elems)));
 }
