@@ -209,15 +209,10 @@ __kernel void conv2d_filter_reduce(__global const float *partial, __global float
 /* V[p][t][c] = (B^T d B)[p] for the 4x4 patch at rows 2ty - pad_h ..., columns 2tx - pad_w
  * ..., sixteen channels at once in float16 (a scalar form that PoCL vectorised across
  * work-items ran 15 times slower: gathers and per-lane bounds tests). One work-item per
- * (t, block of 16 channels), the block fastest; count = T*C/16. */
-__kernel void conv2d_filter_wino_x(__global const float *x, ulong x_offset, __global float *v,
-                                   int H, int W, int C, int pad_h, int pad_w, int TH, int TW,
-                                   int T, int count)
+ * (t, block of 16 channels), the block fastest: gid < T*C/16. */
+static void wino_transform_x(__global const float *x, __global float *v, int H, int W, int C,
+                             int pad_h, int pad_w, int TH, int TW, int T, int gid)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
-        return;
-    x += x_offset;
     int blocks = C / 16, c = gid % blocks * 16, t = gid / blocks;
     int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
     int ih0 = 2 * ty - pad_h, iw0 = 2 * tx - pad_w;
@@ -252,17 +247,12 @@ __kernel void conv2d_filter_wino_x(__global const float *x, ulong x_offset, __gl
 
 /* U[p][t][k] = (A g A^T)[p] for the 2x2 tile of dy at rows 2ty, columns 2tx, sixteen
  * channels at once; A = | 1 0 |  one work-item per (t, block of 16 channels), the block
- *                       | 1 1 |  fastest; count = T*K/16.
+ *                       | 1 1 |  fastest: gid < T*K/16.
  *                       | 1 -1|
  *                       | 0 -1| */
-__kernel void conv2d_filter_wino_dy(__global const float *dy, ulong dy_offset,
-                                    __global float *u, int K, int HO, int WO, int TH, int TW,
-                                    int T, int count)
+static void wino_transform_dy(__global const float *dy, __global float *u, int K, int HO,
+                              int WO, int TH, int TW, int T, int gid)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
-        return;
-    dy += dy_offset;
     int blocks = K / 16, k = gid % blocks * 16, t = gid / blocks;
     int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
     float16 g[2][2];
@@ -292,6 +282,23 @@ __kernel void conv2d_filter_wino_dy(__global const float *dy, ulong dy_offset,
         vstore16(r[p][0] - r[p][1], 0, out + (4 * p + 2) * point);
         vstore16(-r[p][1], 0, out + (4 * p + 3) * point);
     }
+}
+
+/* Both transforms in one launch (a launch is a barrier for every core): work-items
+ * [0, x_items) transform x, the next T*K/16 dy; count = x_items + T*K/16. */
+__kernel void conv2d_filter_wino_transform(__global const float *x, ulong x_offset,
+                                           __global const float *dy, ulong dy_offset,
+                                           __global float *v, __global float *u, int H, int W,
+                                           int C, int K, int pad_h, int pad_w, int HO, int WO,
+                                           int TH, int TW, int T, int x_items, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    if (gid < x_items)
+        wino_transform_x(x + x_offset, v, H, W, C, pad_h, pad_w, TH, TW, T, gid);
+    else
+        wino_transform_dy(dy + dy_offset, u, K, HO, WO, TH, TW, T, gid - x_items);
 }
 
 /* M[p][c][k] (+)= sum over the group's tiles of V[p][t][c] U[p][t][k]: one work-item per

@@ -166,9 +166,9 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
     cl_int TH = plan.th, TW = plan.tw;
     cl_int H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
 
-    struct ocl_kernel *vk, *uk, *gemm, *finish;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_x", &vk));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_dy", &uk));
+    struct ocl_kernel *transform, *gemm, *finish;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_transform",
+                               &transform));
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_gemm", &gemm));
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_out", &finish));
 
@@ -184,18 +184,16 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
     for (int n0 = 0; n0 < s.n; n0 += plan.group) {
         int samples = s.n - n0 < plan.group ? s.n - n0 : plan.group;
-        cl_int T = samples * TH * TW, v_count = T * (C / 16), u_count = T * (K / 16);
+        cl_int T = samples * TH * TW, x_items = T * (C / 16), count = x_items + T * (K / 16);
         cl_int accumulate = n0 > 0;
         cl_ulong x_offset = ocl_elem_offset(x) + (cl_ulong)n0 * H * W * C;
         cl_ulong dy_offset = ocl_elem_offset(dy) + (cl_ulong)n0 * HO * WO * K;
-        OCL_TRY(ocl_launch_1d(ctx, vk, (size_t)v_count, OCL_HELPER_WG_SIZE,
-                              OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(v), OCL_ARG(H),
-                                       OCL_ARG(W), OCL_ARG(C), OCL_ARG(PT), OCL_ARG(PL),
-                                       OCL_ARG(TH), OCL_ARG(TW), OCL_ARG(T), OCL_ARG(v_count))));
-        OCL_TRY(ocl_launch_1d(ctx, uk, (size_t)u_count, OCL_HELPER_WG_SIZE,
-                              OCL_ARGS(OCL_ARG(dy_mem), OCL_ARG(dy_offset), OCL_ARG(u),
-                                       OCL_ARG(K), OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(TH),
-                                       OCL_ARG(TW), OCL_ARG(T), OCL_ARG(u_count))));
+        OCL_TRY(ocl_launch_1d(ctx, transform, (size_t)count, OCL_HELPER_WG_SIZE,
+                              OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
+                                       OCL_ARG(dy_offset), OCL_ARG(v), OCL_ARG(u), OCL_ARG(H),
+                                       OCL_ARG(W), OCL_ARG(C), OCL_ARG(K), OCL_ARG(PT),
+                                       OCL_ARG(PL), OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(TH),
+                                       OCL_ARG(TW), OCL_ARG(T), OCL_ARG(x_items), OCL_ARG(count))));
         OCL_TRY(ocl_launch_1d(ctx, gemm, (size_t)pairs, (size_t)ocl_tunable(variant, "WG_SIZE"),
                               OCL_ARGS(OCL_ARG(v), OCL_ARG(u), OCL_ARG(m), OCL_ARG(C),
                                        OCL_ARG(K), OCL_ARG(T), OCL_ARG(cblocks),

@@ -146,10 +146,10 @@ static const struct ocl_variant variants[] = {
      * per shape: the 64-wide form where tiled_4x64 leads (the band reaches 25), the 32-wide
      * one, at 24, only where tiled_8x32 does, so a cold start compiles one more candidate. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_4x64", .priority = 27,
-      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(4, 4, 2048),
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(4, 4, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_8x32", .priority = 24,
-      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(8, 2, 2048),
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(8, 2, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
     /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
