@@ -30,7 +30,13 @@
  * scalar loads, 32 additions and 16 broadcasts for every 16 multiply-adds, each U vector
  * used once. Transforming 16 channels at once in float16 makes the input transform 16
  * times cheaper per channel, and taking the points one at a time leaves registers for a
- * TW x KV tile of accumulators, so that each U vector serves TW tiles. */
+ * TW x KV tile of accumulators, so that each U vector serves TW tiles.
+ *
+ * Only the innermost loops are unrolled (the 4x4 transforms, the loads of one patch
+ * column and the TW x KV accumulator tile). Unrolling the loops over tiles, over the
+ * block's channels and of the output transform as well made PoCL spend 2.4 s compiling
+ * the kernel at its first launch, a quarter of a cold start's tuning of the reference
+ * model, for no speed measured on an EPYC core; rolled, it compiles in 0.6 s. */
 
 #ifndef TW
 #define TW 7 /* 2x2 tiles per work-item, along a row */
@@ -45,8 +51,10 @@
 /* U[p][ci][co] = (G g G^T)[p] for the 3x3 kernel g of input channel ci and output channel
  * co, read from an HWIO kernel w[3][3][C][K]. For the input gradient (flip != 0) the
  * kernel is the one conv2d_flip_weights makes, without making it: taps reversed and the
- * channel axes swapped, so ci runs over w's K and co over its C. One work-item per
- * (ci, co), co fastest; count = CI*CO. */
+ * channel axes swapped, so ci runs over w's K and co over its C. One work-item per (ci, 16
+ * consecutive co), co fastest, in float16 (both channel counts are multiples of 16 here):
+ * one work-item per scalar pair gathered and scattered lane by lane and took longer than
+ * the convolution's own transforms. count = CI*CO/16. */
 __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
                                       __global float *u, int C, int K, int flip, int count)
 {
@@ -55,16 +63,23 @@ __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
         return;
     w += w_offset;
     int CO = flip ? C : K, CI = flip ? K : C;
-    int co = gid % CO, ci = gid / CO;
-    int c = flip ? co : ci, k = flip ? ci : co;
-    float g[3][3];
+    int co0 = gid % (CO / 16) * 16, ci = gid / (CO / 16);
+    float16 g[3][3];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
-            int tap = flip ? (2 - i) * 3 + (2 - j) : i * 3 + j;
-            g[i][j] = w[((size_t)tap * C + c) * K + k];
+            if (!flip) {
+                g[i][j] = vload16(0, w + ((size_t)(i * 3 + j) * C + ci) * K + co0);
+                continue;
+            }
+            /* flipped: w[2-i][2-j][co][ci], 16 values K apart */
+            __global const float *from = w + ((size_t)((2 - i) * 3 + (2 - j)) * C + co0) * K + ci;
+            float lanes[16];
+            for (int l = 0; l < 16; l++)
+                lanes[l] = from[(size_t)l * K];
+            g[i][j] = vload16(0, lanes);
         }
     /* G g: four rows of three. */
-    float t[4][3];
+    float16 t[4][3];
     for (int j = 0; j < 3; j++) {
         t[0][j] = g[0][j];
         t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
@@ -73,10 +88,10 @@ __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
     }
     /* (G g) G^T: four columns per row. */
     for (int r = 0; r < 4; r++) {
-        float v[4] = { t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
-                       0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2] };
+        float16 v[4] = { t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
+                         0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2] };
         for (int q = 0; q < 4; q++)
-            u[((size_t)(r * 4 + q) * CI + ci) * CO + co] = v[q];
+            vstore16(v[q], 0, u + ((size_t)(r * 4 + q) * CI + ci) * CO + co0);
     }
 }
 
@@ -128,7 +143,7 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
     float16 m[16][TW][KV];
     float v[TW][16][16]; /* [tile][point][channel of the block] */
     for (int c0 = 0; c0 < C; c0 += 16) {
-#pragma unroll
+#pragma unroll 1
         for (int t = 0; t < TW; t++) {
             float16 s[4][4];
 #pragma unroll
@@ -158,7 +173,7 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
                 for (int kv = 0; kv < KV; kv++)
                     a[t][kv] = c0 ? m[p][t][kv] : (float16)(0.0f);
             __global const float *up = u + ((size_t)p * C + c0) * K + k0;
-#pragma unroll
+#pragma unroll 1
             for (int c = 0; c < 16; c++, up += K) {
                 float16 uv[KV];
 #pragma unroll
@@ -181,9 +196,9 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
     }
 
     /* Y = A^T M A, then bias and the activation; outputs past HO or WO are not stored. */
-#pragma unroll
+#pragma unroll 1
     for (int t = 0; t < TW; t++) {
-#pragma unroll
+#pragma unroll 1
         for (int kv = 0; kv < KV; kv++) {
             float16 r0[4], r1[4];
 #pragma unroll

@@ -56,35 +56,28 @@ void gemm_tiled(__global const float *a, ulong a_offset, int a_row_stride, int a
 
     /* Full vectors of B for every k whose row, read 16*KV wide from n0, stays inside B
      * (b_count floats): at the right edge that reads into the next row, lanes past N
-     * whose sums are never stored. Only the last rows at the edge go lane by lane. */
+     * whose sums are never stored. Only the last rows at the edge go lane by lane, in the
+     * same loop: a second copy of the loop body was a third of the compile time. */
     int k_fast = K;
     if (n0 + 16 * KV > N) {
         long spare = (long)b_count - n0 - 16 * KV; /* k * ldb <= spare */
         k_fast = spare < 0 ? 0 : (int)min((long)K, spare / ldb + 1);
     }
     __global const float *bp = b + n0;
-    int k = 0;
-    for (; k < k_fast; k++, bp += ldb) {
+    for (int k = 0; k < K; k++, bp += ldb) {
         float16 bv[KV];
-#pragma unroll
-        for (int v = 0; v < KV; v++)
-            bv[v] = vload16(0, bp + 16 * v);
-#pragma unroll
-        for (int r = 0; r < TM; r++) {
-            float16 s = (float16)(ap[r][(size_t)k * a_col_stride]);
+        if (k < k_fast) {
 #pragma unroll
             for (int v = 0; v < KV; v++)
-                acc[r][v] = fma(s, bv[v], acc[r][v]);
-        }
-    }
-    for (; k < K; k++, bp += ldb) {
-        float lanes[16 * KV];
-        for (int l = 0; l < 16 * KV; l++)
-            lanes[l] = n0 + l < N ? bp[l] : 0.0f;
-        float16 bv[KV];
+                bv[v] = vload16(0, bp + 16 * v);
+        } else {
+            float lanes[16 * KV];
+            for (int l = 0; l < 16 * KV; l++)
+                lanes[l] = n0 + l < N ? bp[l] : 0.0f;
 #pragma unroll
-        for (int v = 0; v < KV; v++)
-            bv[v] = vload16(v, lanes);
+            for (int v = 0; v < KV; v++)
+                bv[v] = vload16(v, lanes);
+        }
 #pragma unroll
         for (int r = 0; r < TM; r++) {
             float16 s = (float16)(ap[r][(size_t)k * a_col_stride]);
@@ -106,15 +99,24 @@ void gemm_tiled(__global const float *a, ulong a_offset, int a_row_stride, int a
             bias_v[v] = vload16(0, lanes);
         }
     }
+    /* The stores run rolled, from a copy of the tile (the accumulators themselves must
+     * only ever be indexed by constants, or they leave the registers). Unrolled TM x KV
+     * times with their edge cases, and with the edge columns' k loop a second copy of
+     * the main one, they made PoCL take 0.4-0.8 s to compile each tile size at its first
+     * launch; now about 0.25 s, at the same speed. */
+    float16 tile[TM][KV];
 #pragma unroll
-    for (int r = 0; r < TM; r++) {
+    for (int r = 0; r < TM; r++)
+#pragma unroll
+        for (int v = 0; v < KV; v++)
+            tile[r][v] = acc[r][v] + bias_v[v];
+#pragma unroll 1
+    for (int r = 0; r < TM && m0 + r < M; r++) {
         __global float *cp = c + (size_t)(m0 + r) * c_row_stride;
-#pragma unroll
+#pragma unroll 1
         for (int v = 0; v < KV; v++) {
-            if (m0 + r >= M) /* a test, not a break: the loop must unroll */
-                continue;
             int col = n0 + 16 * v;
-            float16 out = acc[r][v] + bias_v[v];
+            float16 out = tile[r][v];
             if (full) {
                 if (accumulate)
                     out += vload16(0, cp + col);

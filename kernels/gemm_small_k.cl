@@ -28,14 +28,19 @@ void gemm_nt_small_k(__global const float *a, ulong a_offset, __global const flo
     c += c_offset;
     int n0 = gid * 16, valid = min(16, N - n0);
 
+    /* B's 16 rows, turned, through private memory in rolled loops: unrolled, the 16 x
+     * KMAX guarded loads took PoCL 0.5 s to compile at the kernel's first launch, for a
+     * gather each work-item does once. */
+    float turned[KMAX * 16];
+#pragma unroll 1
+    for (int k = 0; k < KMAX; k++)
+#pragma unroll 1
+        for (int l = 0; l < 16; l++)
+            turned[k * 16 + l] = k < K && l < valid ? b[(size_t)(n0 + l) * K + k] : 0.0f;
     float16 bt[KMAX];
 #pragma unroll
-    for (int k = 0; k < KMAX; k++) {
-        float lanes[16];
-        for (int l = 0; l < 16; l++)
-            lanes[l] = k < K && l < valid ? b[(size_t)(n0 + l) * K + k] : 0.0f;
-        bt[k] = vload16(0, lanes);
-    }
+    for (int k = 0; k < KMAX; k++)
+        bt[k] = vload16(k, turned);
     for (int m = 0; m < M; m++) {
         __global const float *row = a + (size_t)m * K;
         float16 acc = (float16)(0.0f);

@@ -42,8 +42,10 @@ static int transform_weights(struct ocl_context *ctx, const struct ocl_variant *
     OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, 16 * pairs * sizeof(float), u));
     cl_mem w_mem = ocl_mem(w);
     cl_ulong w_offset = ocl_elem_offset(w);
-    cl_int C = s->c, K = s->k, flipped = flip, count = (cl_int)pairs;
-    return ocl_launch_1d(ctx, kernel, pairs, OCL_HELPER_WG_SIZE,
+    /* A work-item per input channel and 16 output channels: geometry_fits keeps both
+     * channel counts multiples of 16. */
+    cl_int C = s->c, K = s->k, flipped = flip, count = (cl_int)(pairs / 16);
+    return ocl_launch_1d(ctx, kernel, pairs / 16, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(w_mem), OCL_ARG(w_offset), OCL_ARG(*u), OCL_ARG(C),
                                   OCL_ARG(K), OCL_ARG(flipped), OCL_ARG(count)));
 }

@@ -185,8 +185,9 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_bias_bwd_vec16_supports, .run = ocl_bias_bwd_vec16 },
     { .op = FCNN_OP_BIAS_BWD, .name = "partial_sums", .files = { "bias.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_bias_bwd_partial_sums },
-    { .op = FCNN_OP_BIAS_BWD, .name = "columns", .files = { "bias.cl" }, .tunables = WG(64),
-      .supports = ocl_bias_bwd_columns_supports, .run = ocl_bias_bwd_columns },
+    /* Ahead of partial_sums where both run (few rows): one launch instead of two. */
+    { .op = FCNN_OP_BIAS_BWD, .name = "columns", .priority = 1, .files = { "bias.cl" },
+      .tunables = WG(64), .supports = ocl_bias_bwd_columns_supports, .run = ocl_bias_bwd_columns },
     { .op = FCNN_OP_MAXPOOL_FWD, .name = "vec16", .priority = 10, .files = { "pool.cl" },
       .tunables = WG(64), .supports = ocl_pool_vec16_supports, .run = ocl_maxpool_fwd_vec16 },
     { .op = FCNN_OP_MAXPOOL_FWD, .name = "window", .files = { "pool.cl" }, .tunables = WG(64),

@@ -386,9 +386,26 @@ static int tune(struct ocl_context *ctx, const struct fcnn_op_call *call,
     return FCNN_OK;
 }
 
+/* On a CPU device, an op whose operands all fit in this many bytes takes microseconds
+ * whichever variant runs it (a dense layer's bias gradient, a small layer's product), and
+ * timing its variants would cost a first-launch compilation of each: its first tuning
+ * takes the variant the priorities choose. */
+#define CPU_TINY_OP_BYTES (64 * 1024)
+
+static bool tiny(const struct fcnn_op_call *call)
+{
+    size_t bytes = 0;
+    int count = fcnn_op_tensor_count(call->op);
+    for (int i = 0; i < count; i++)
+        if (call->t[i])
+            bytes += fcnn_tensor_bytes(call->t[i]);
+    return bytes <= CPU_TINY_OP_BYTES;
+}
+
 /* The candidates worth timing: all of them with --tune or on a GPU (where the ranking of
- * the families is not known in advance); on a CPU, the top band of priorities. */
-static int prune_candidates(const struct ocl_context *ctx,
+ * the families is not known in advance); on a CPU, the top band of priorities, and for a
+ * tiny op only the top one. */
+static int prune_candidates(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant *candidates[], int count)
 {
     if (ctx->tuning.retune || !(ctx->identity.type & CL_DEVICE_TYPE_CPU))
@@ -397,8 +414,9 @@ static int prune_candidates(const struct ocl_context *ctx,
     for (int i = 0; i < count; i++)
         if (candidates[i]->priority > best)
             best = candidates[i]->priority;
+    int band = tiny(call) ? 0 : CPU_PRIORITY_BAND;
     for (int i = 0; i < count; i++)
-        if (candidates[i]->priority >= best - CPU_PRIORITY_BAND)
+        if (candidates[i]->priority >= best - band)
             candidates[kept++] = candidates[i];
     return kept;
 }
@@ -412,21 +430,26 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         return FCNN_OK;
     const struct ocl_variant *candidates[OCL_TUNING_MAX_CANDIDATES];
     int count = ocl_supporting_variants(ctx, call, candidates, OCL_TUNING_MAX_CANDIDATES);
-    count = prune_candidates(ctx, candidates, count);
     if (count < 2)
         return FCNN_OK;
     char key[OCL_TUNING_KEY_SIZE];
     ocl_tuning_key(call, key, sizeof key);
     struct ocl_tuning_entry *e = find(t, call->op, key);
     if (!e) {
+        const struct ocl_variant *timed[OCL_TUNING_MAX_CANDIDATES];
+        memcpy(timed, candidates, (size_t)count * sizeof *timed);
+        int timed_count = prune_candidates(ctx, call, timed, count);
+        if (timed_count < 2)
+            return FCNN_OK; /* nothing to compare: the priorities choose */
         e = ocl_tuning_add(t, call->op, key);
         if (!e)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping tuning choices");
-        OCL_TRY(tune(ctx, call, candidates, count, e));
+        OCL_TRY(tune(ctx, call, timed, timed_count, e));
     }
     e->used = true;
     /* A stored choice may not support this very call (an offset it cannot align to), or
-     * may have failed to build on this run: only a current candidate is taken. */
+     * may have failed to build on this run: only a current candidate is taken. One that
+     * `--tune` chose outside the first tuning's band is taken too. */
     for (int i = 0; i < count; i++)
         if (e->variant && candidates[i] == e->variant)
             *out = e->variant;
