@@ -200,10 +200,11 @@ __kernel void conv2d_filter_reduce(__global const float *partial, __global float
  * so the work is 16 products of a C x T by a T x K matrix (T tiles), which
  * conv2d_filter_wino_gemm runs with conv2d_filter_tiled's register tile: CB broadcasts of
  * V and KV vector loads of U for CB*KV multiply-adds. The transforms of x (V, additions
- * only) and of dy (U, additions and negations) are written once per call by their own
- * kernels; the halves in G are exact, so the rounding differs from the direct sum only in
- * the order of additions. Tiles past the edge of dy (odd HO or WO) read dy as zeros, and
- * patch pixels outside x (the padding) read as zeros.
+ * only) and of dy (U, additions and negations) are written by a kernel of their own for
+ * a group of samples at a time, few enough to stay in cache for the GEMM (the host loops
+ * over the groups, each GEMM adding into M). The halves in G are exact, so the rounding
+ * differs from the direct sum only in the order of additions. Tiles past the edge of dy
+ * (odd HO or WO) read dy as zeros, and patch pixels outside x (the padding) read as zeros.
  * Tiles t = (n, ty, tx), tx fastest, TH x TW per sample; V[16][T][C], U[16][T][K]. */
 
 /* V[p][t][c] = (B^T d B)[p] for the 4x4 patch at rows 2ty - pad_h ..., columns 2tx - pad_w

@@ -120,7 +120,8 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
             }
             break;
         case 'k':
-            if (h->perf_variant_count == (int)(sizeof h->perf_variants / sizeof h->perf_variants[0])) {
+            if (h->perf_variant_count ==
+                (int)(sizeof h->perf_variants / sizeof h->perf_variants[0])) {
                 fprintf(stderr, "backend-ops: too many -k options\n");
                 return 2;
             }

@@ -170,7 +170,8 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_transform",
                                &transform));
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_gemm", &gemm));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_out", &finish));
+    OCL_TRY(
+        ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_out", &finish));
 
     cl_int cblocks = C / ocl_tunable(variant, "CB");
     cl_int kblocks = K / (16 * ocl_tunable(variant, "KV"));
