@@ -272,9 +272,11 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 9, 9, 32, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 13, 11, 4, 48, 5, 5, 2, 2, 2, FCNN_ACT_NONE, false },
         /* The Winograd weight gradient's ragged tiles: valid padding with an odd output
-         * height, and 64 input channels with an odd output width. */
+         * height, and 64 input channels with an odd output width; 16 to 32
+         * channels (the 32-wide form alone) at an odd size. */
         { 7, 9, 10, 32, 64, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
         { 3, 6, 5, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 5, 11, 11, 16, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
