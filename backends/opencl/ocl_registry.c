@@ -143,8 +143,9 @@ static const struct ocl_variant variants[] = {
      * grouped so that their transforms stay in cache (GROUP_KB). CPU time against the direct
      * forms (README): 3.0-3.5 ms against 3.9-4.7 at 14x14, 64 to 64 channels; 0-25% less
      * at 14x14, 32 to 64 and 28x28, 32 to 32, depending on the load: the tuning decides. In
-     * the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64 leads (the band reaches 25),
-     * the 32-wide one, at 24, only where tiled_8x32 does: a cold start compiles one more. */
+     * the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64 leads (the
+     * band reaches 25), the 32-wide one, at 24, only where tiled_8x32 does: a cold start
+     * compiles one more. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_4x64", .priority = 27,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(4, 4, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
