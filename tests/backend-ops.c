@@ -229,6 +229,13 @@ int main(int argc, char **argv)
 
     harness_print_totals(&h);
     status = harness_exit_status(&h);
+    /* A -k that named no variant of the ops timed (a typo) timed nothing: say so. */
+    for (int i = 0; o.mode == HARNESS_PERF && target_count && i < h.perf_variant_count; i++)
+        if (!h.perf_variant_seen[i]) {
+            fprintf(stderr, "backend-ops: -k %s: no variant of the ops timed has that name\n",
+                    h.perf_variants[i]);
+            status = 2;
+        }
     /* A backend with no device here was not checked at all: even when everything else
      * passed, the run says SKIP rather than let its absence read as a pass. */
     if (status == 0 && absent) {

@@ -100,13 +100,13 @@ static void time_variant(struct harness *h, const struct harness_case *c,
 
 /* -k narrows the table to the variants it names, so that an A/B of two kernels does not
  * also time every slow variant of the op. */
-static bool perf_variant_wanted(const struct harness *h, const char *variant)
+static bool perf_variant_wanted(struct harness *h, const char *variant)
 {
     if (!h->perf_variant_count)
         return true;
     for (int i = 0; i < h->perf_variant_count; i++)
         if (strcmp(h->perf_variants[i], variant) == 0)
-            return true;
+            return h->perf_variant_seen[i] = true;
     return false;
 }
 

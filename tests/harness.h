@@ -39,6 +39,7 @@ struct harness {
     bool perf_cpu_time;              /* perf: time by the process's CPU time, not the clock */
     const char *perf_variants[16];   /* perf: -k filters; none given times every variant */
     int perf_variant_count;
+    bool perf_variant_seen[16];      /* perf: which -k names some timed op had */
     bool verbose;                    /* also print NMSE and worst error of passing cases */
     FILE *out;
 
