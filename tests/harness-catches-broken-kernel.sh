@@ -28,6 +28,7 @@ set -u
 PLANTS='pool.cl ^maxpool_ s/ > / < /g
 conv2d_tiled.cl . s/, wv\[v\], acc/, -wv[v], acc/g
 conv2d_winograd.cl . s/r1\[q\] = m\[4 + q\]\[t\]\[kv\] - /r1[q] = m[4 + q][t][kv] + /g
+conv2d_winograd4.cl . s/2\.0f \* m3 - 0\.5f \* m4/2.0f * m3 + 0.5f * m4/g
 conv2d_filter.cl !winograd_ s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
 conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[b\] - d\[1\]\[b\];/r[2][b] = d[2][b] + d[1][b];/
 gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g

@@ -1,19 +1,44 @@
-/* The Winograd F(2x2, 3x3) convolution (kernels/conv2d_winograd.cl) for 3x3 windows at
- * stride 1: the forward with bias and ReLU fused into its output transform, and the input
- * gradient as the same kernel run on dy with the flipped kernel (dx = conv(dy, flip(w)),
- * padded by 2 - pad), whose flip the weight transform folds in.
+/* The Winograd convolutions F(2x2, 3x3) (kernels/conv2d_winograd.cl) and F(4x4, 3x3)
+ * (kernels/conv2d_winograd4.cl) for 3x3 windows at stride 1: the forward with bias and
+ * ReLU fused into its output transform, and the input gradient as the same kernel run on
+ * dy with the flipped kernel (dx = conv(dy, flip(w)), padded by 2 - pad), whose flip the
+ * weight transform folds in.
  *
- * Each call first transforms the kernel into U = G g G^T, 16 values per (input channel,
- * output channel), in the weights scratch buffer: 16*C*K floats, small next to the
- * convolution. The variant rows choose TW 2x2 tiles along a row times 16*KV output
+ * Each call first transforms the kernel into U = G g G^T, 16 or 36 values per (input
+ * channel, output channel), in the weights scratch buffer: small next to the
+ * convolution. The variant rows choose TW output tiles along a row times 16*KV output
  * channels per work-item, so the output channel count must be a multiple of 16*KV; the
  * input transform works on 16 input channels at once, so their count must be a multiple
  * of 16. */
 #include <config.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "ocl_conv.h"
+
+/* The two forms differ in their kernels and the size of an output tile (m x m outputs
+ * from an (m + 2) x (m + 2) patch); the host side is the same. */
+struct winograd_form {
+    const char *file, *weights_kernel, *kernel;
+    int m;
+};
+
+static const struct winograd_form f2x2 = { "conv2d_winograd.cl", "conv2d_winograd_weights",
+                                           "conv2d_winograd", 2 };
+static const struct winograd_form f4x4 = { "conv2d_winograd4.cl", "conv2d_winograd4_weights",
+                                           "conv2d_winograd4", 4 };
+
+static const struct winograd_form *form_of(const struct ocl_variant *variant)
+{
+    return strcmp(variant->files[0], f4x4.file) == 0 ? &f4x4 : &f2x2;
+}
+
+/* Transformed kernel values per (input channel, output channel). */
+static size_t points(const struct winograd_form *form)
+{
+    return (size_t)(form->m + 2) * (size_t)(form->m + 2);
+}
 
 static int channels_per_item(const struct ocl_variant *variant)
 {
@@ -35,11 +60,11 @@ static int transform_weights(struct ocl_context *ctx, const struct ocl_variant *
                              const struct conv_shape *s, const struct fcnn_tensor *w, bool flip,
                              cl_mem *u)
 {
+    const struct winograd_form *form = form_of(variant);
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_winograd.cl", "conv2d_winograd_weights",
-                               &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, form->file, form->weights_kernel, &kernel));
     size_t pairs = (size_t)s->c * (size_t)s->k;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, 16 * pairs * sizeof(float), u));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, points(form) * pairs * sizeof(float), u));
     cl_mem w_mem = ocl_mem(w);
     cl_ulong w_offset = ocl_elem_offset(w);
     /* A work-item per input channel and 16 output channels: geometry_fits keeps both
@@ -51,14 +76,15 @@ static int transform_weights(struct ocl_context *ctx, const struct ocl_variant *
 }
 
 /* y = act(conv(x, w) + b) for `s`'s geometry (C input, K output channels), padded by
- * (pad_h, pad_w), with U the transformed kernel in [16][C][K]. */
+ * (pad_h, pad_w), with U the transformed kernel in [points][C][K]. */
 static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
                            const struct conv_shape *s, const struct fcnn_tensor *x, cl_mem u,
                            const struct fcnn_tensor *b, const struct fcnn_tensor *y, int pad_h,
                            int pad_w, bool relu)
 {
+    const struct winograd_form *form = form_of(variant);
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_winograd.cl", "conv2d_winograd", &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, form->file, form->kernel, &kernel));
     cl_mem zeros;
     OCL_TRY(ocl_zeros(ctx, (size_t)s->c, &zeros));
     int tiles_per_item = ocl_tunable(variant, "TW");
@@ -67,7 +93,8 @@ static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *va
     cl_ulong b_offset = b ? ocl_elem_offset(b) : 0;
     cl_int use_bias = b != NULL, H = s->h, W = s->w, C = s->c, K = s->k;
     cl_int ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo, act = relu;
-    cl_int tiles_h = (s->ho + 1) / 2, tiles_w = (s->wo + 1) / 2;
+    cl_int tiles_h = (s->ho + form->m - 1) / form->m;
+    cl_int tiles_w = (s->wo + form->m - 1) / form->m;
     cl_int segs = (tiles_w + tiles_per_item - 1) / tiles_per_item;
     cl_int kblocks = s->k / channels_per_item(variant);
     cl_int count = s->n * tiles_h * segs * kblocks;
@@ -87,7 +114,7 @@ bool ocl_conv2d_fwd_winograd_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && (size_t)16 * s.c * s.k <= INT32_MAX &&
+    return ocl_call_fits_int32(call) && points(form_of(variant)) * s.c * s.k <= INT32_MAX &&
            geometry_fits(variant, &s, s.c, s.k);
 }
 
@@ -110,8 +137,8 @@ bool ocl_conv2d_bwd_data_winograd_supports(const struct ocl_context *ctx,
 {
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
-    return ocl_call_fits_int32(call) && (size_t)16 * s.c * s.k <= INT32_MAX && s.pt <= 2 &&
-           s.pl <= 2 && geometry_fits(variant, &s, s.k, s.c);
+    return ocl_call_fits_int32(call) && points(form_of(variant)) * s.c * s.k <= INT32_MAX &&
+           s.pt <= 2 && s.pl <= 2 && geometry_fits(variant, &s, s.k, s.c);
 }
 
 int ocl_conv2d_bwd_data_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,

@@ -33,6 +33,9 @@ static const unsigned char conv2d_tiled_cl[] = {
 static const unsigned char conv2d_winograd_cl[] = {
 #include "kernels/conv2d_winograd.cl.inc"
 };
+static const unsigned char conv2d_winograd4_cl[] = {
+#include "kernels/conv2d_winograd4.cl.inc"
+};
 static const unsigned char data_cl[] = {
 #include "kernels/data.cl.inc"
 };
@@ -74,7 +77,7 @@ static const struct embedded {
     EMBEDDED(conv2d_tiled),  EMBEDDED(data), EMBEDDED(gemm),   EMBEDDED(im2col),
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
     EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
-    EMBEDDED(conv2d_winograd),
+    EMBEDDED(conv2d_winograd), EMBEDDED(conv2d_winograd4),
 #undef EMBEDDED
 };
 
