@@ -184,3 +184,192 @@ __kernel void conv2d_filter_reduce(__global const float *partial, __global float
         sum += partial[(size_t)chunk * count + e];
     dw[dw_offset + e] = sum;
 }
+
+/* Winograd F(3x3, 2x2) for 3x3 windows at stride 1: each 2x2 tile of dy (the "kernel")
+ * against the 4x4 patch of x under it yields that tile's 3x3 contribution to dw with 16
+ * multiplications per (input channel, output channel) instead of 36:
+ *
+ *   dw = sum over tiles of G^T [ (A g A^T) .* (B^T d B) ] G
+ *
+ * with g the dy tile, d the x patch, and G, B^T those of conv2d_winograd.cl, A the
+ * transpose of its A^T (the filter gradient is F(2x2, 3x3) with the roles of kernel and
+ * output exchanged). The sum over tiles moves inside, point by point:
+ *
+ *   M[p][c][k] = sum over tiles t of V[p][t][c] U[p][t][k],  dw = G^T M G per (c, k)
+ *
+ * so the work is 16 products of a C x T by a T x K matrix (T tiles), which
+ * conv2d_filter_wino_gemm runs with conv2d_filter_tiled's register tile: CB broadcasts of
+ * V and KV vector loads of U for CB*KV multiply-adds. The transforms of x (V, additions
+ * only) and of dy (U, additions and negations) are written by a kernel of their own for
+ * a group of samples at a time, few enough to stay in cache for the GEMM (the host loops
+ * over the groups, each GEMM adding into M). The halves in G are exact, so the rounding
+ * differs from the direct sum only in the order of additions. Tiles past the edge of dy
+ * (odd HO or WO) read dy as zeros, and patch pixels outside x (the padding) read as zeros.
+ * Tiles t = (n, ty, tx), tx fastest, TH x TW per sample; V[16][T][C], U[16][T][K]. */
+
+/* V[p][t][c] = (B^T d B)[p] for the 4x4 patch at rows 2ty - pad_h ..., columns 2tx - pad_w
+ * ..., sixteen channels at once in float16 (a scalar form that PoCL vectorised across
+ * work-items ran 15 times slower: gathers and per-lane bounds tests). One work-item per
+ * (t, block of 16 channels), the block fastest: gid < T*C/16. */
+static void wino_transform_x(__global const float *x, __global float *v, int H, int W, int C,
+                             int pad_h, int pad_w, int TH, int TW, int T, int gid)
+{
+    int blocks = C / 16, c = gid % blocks * 16, t = gid / blocks;
+    int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
+    int ih0 = 2 * ty - pad_h, iw0 = 2 * tx - pad_w;
+    float16 d[4][4];
+#pragma unroll
+    for (int a = 0; a < 4; a++)
+#pragma unroll
+        for (int b = 0; b < 4; b++) {
+            int ih = ih0 + a, iw = iw0 + b;
+            d[a][b] = ih >= 0 && ih < H && iw >= 0 && iw < W
+                          ? vload16(0, x + ((size_t)(n * H + ih) * W + iw) * C + c)
+                          : (float16)(0.0f);
+        }
+    float16 r[4][4]; /* B^T d */
+#pragma unroll
+    for (int b = 0; b < 4; b++) {
+        r[0][b] = d[0][b] - d[2][b];
+        r[1][b] = d[1][b] + d[2][b];
+        r[2][b] = d[2][b] - d[1][b];
+        r[3][b] = d[1][b] - d[3][b];
+    }
+    __global float *out = v + (size_t)t * C + c;
+    size_t point = (size_t)T * C;
+#pragma unroll
+    for (int p = 0; p < 4; p++) { /* (B^T d) B */
+        vstore16(r[p][0] - r[p][2], 0, out + (4 * p + 0) * point);
+        vstore16(r[p][1] + r[p][2], 0, out + (4 * p + 1) * point);
+        vstore16(r[p][2] - r[p][1], 0, out + (4 * p + 2) * point);
+        vstore16(r[p][1] - r[p][3], 0, out + (4 * p + 3) * point);
+    }
+}
+
+/* U[p][t][k] = (A g A^T)[p] for the 2x2 tile of dy at rows 2ty, columns 2tx, sixteen
+ * channels at once; A = | 1 0 |  one work-item per (t, block of 16 channels), the block
+ *                       | 1 1 |  fastest: gid < T*K/16.
+ *                       | 1 -1|
+ *                       | 0 -1| */
+static void wino_transform_dy(__global const float *dy, __global float *u, int K, int HO,
+                              int WO, int TH, int TW, int T, int gid)
+{
+    int blocks = K / 16, k = gid % blocks * 16, t = gid / blocks;
+    int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
+    float16 g[2][2];
+#pragma unroll
+    for (int a = 0; a < 2; a++)
+#pragma unroll
+        for (int b = 0; b < 2; b++) {
+            int oh = 2 * ty + a, ow = 2 * tx + b;
+            g[a][b] = oh < HO && ow < WO
+                          ? vload16(0, dy + ((size_t)(n * HO + oh) * WO + ow) * K + k)
+                          : (float16)(0.0f);
+        }
+    float16 r[4][2]; /* A g */
+#pragma unroll
+    for (int b = 0; b < 2; b++) {
+        r[0][b] = g[0][b];
+        r[1][b] = g[0][b] + g[1][b];
+        r[2][b] = g[0][b] - g[1][b];
+        r[3][b] = -g[1][b];
+    }
+    __global float *out = u + (size_t)t * K + k;
+    size_t point = (size_t)T * K;
+#pragma unroll
+    for (int p = 0; p < 4; p++) { /* (A g) A^T */
+        vstore16(r[p][0], 0, out + (4 * p + 0) * point);
+        vstore16(r[p][0] + r[p][1], 0, out + (4 * p + 1) * point);
+        vstore16(r[p][0] - r[p][1], 0, out + (4 * p + 2) * point);
+        vstore16(-r[p][1], 0, out + (4 * p + 3) * point);
+    }
+}
+
+/* Both transforms in one launch (a launch is a barrier for every core): work-items
+ * [0, x_items) transform x, the next T*K/16 dy; count = x_items + T*K/16. */
+__kernel void conv2d_filter_wino_transform(__global const float *x, ulong x_offset,
+                                           __global const float *dy, ulong dy_offset,
+                                           __global float *v, __global float *u, int H, int W,
+                                           int C, int K, int pad_h, int pad_w, int HO, int WO,
+                                           int TH, int TW, int T, int x_items, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    if (gid < x_items)
+        wino_transform_x(x + x_offset, v, H, W, C, pad_h, pad_w, TH, TW, T, gid);
+    else
+        wino_transform_dy(dy + dy_offset, u, K, HO, WO, TH, TW, T, gid - x_items);
+}
+
+/* M[p][c][k] (+)= sum over the group's tiles of V[p][t][c] U[p][t][k]: one work-item per
+ * (point, channel block, k block), the k block fastest, so that the work-items of a point
+ * share its U and V from cache; count = pairs = 16 * C/CB * K/(16*KV). The first group
+ * starts from zero, each later one from M as the previous launch left it: the groups add
+ * up in order, whatever the scheduling. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_filter_wino_gemm(__global const float *v, __global const float *u,
+                             __global float *m, int C, int K, int T, int cblocks, int kblocks,
+                             int accumulate, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int kb = gid % kblocks, rest = gid / kblocks;
+    int cb = rest % cblocks, p = rest / cblocks;
+    int c0 = cb * CB, k0 = kb * 16 * KV;
+    __global float *mp = m + ((size_t)p * C + c0) * K + k0;
+
+    float16 acc[CB][KV];
+#pragma unroll
+    for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+        for (int kv = 0; kv < KV; kv++)
+            acc[cc][kv] = accumulate ? vload16(0, mp + cc * K + 16 * kv) : (float16)(0.0f);
+
+    __global const float *vp = v + (size_t)p * T * C + c0;
+    __global const float *up = u + (size_t)p * T * K + k0;
+    for (int t = 0; t < T; t++, vp += C, up += K) {
+        float16 d[KV];
+#pragma unroll
+        for (int kv = 0; kv < KV; kv++)
+            d[kv] = vload16(0, up + 16 * kv);
+#pragma unroll
+        for (int cc = 0; cc < CB; cc++) {
+            float16 a = (float16)(vp[cc]);
+#pragma unroll
+            for (int kv = 0; kv < KV; kv++)
+                acc[cc][kv] = fma(a, d[kv], acc[cc][kv]);
+        }
+    }
+
+#pragma unroll
+    for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+        for (int kv = 0; kv < KV; kv++)
+            vstore16(acc[cc][kv], 0, mp + cc * K + 16 * kv);
+}
+
+/* dw[i][j][c][k] = (G^T M G)[i][j]; one work-item per (c, k); count = C*K. */
+__kernel void conv2d_filter_wino_out(__global const float *m, __global float *dw,
+                                     ulong dw_offset, int count)
+{
+    int e = get_global_id(0);
+    if (e >= count)
+        return;
+    float s[16];
+    for (int p = 0; p < 16; p++)
+        s[p] = m[(size_t)p * count + e];
+    float r[3][4]; /* G^T M */
+    for (int q = 0; q < 4; q++) {
+        r[0][q] = s[q] + 0.5f * (s[4 + q] + s[8 + q]);
+        r[1][q] = 0.5f * (s[4 + q] - s[8 + q]);
+        r[2][q] = 0.5f * (s[4 + q] + s[8 + q]) + s[12 + q];
+    }
+    __global float *out = dw + dw_offset + e;
+    for (int i = 0; i < 3; i++) { /* (G^T M) G */
+        out[(size_t)(3 * i + 0) * count] = r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+        out[(size_t)(3 * i + 1) * count] = 0.5f * (r[i][1] - r[i][2]);
+        out[(size_t)(3 * i + 2) * count] = 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+    }
+}

@@ -1,6 +1,6 @@
 /* tests/backend-ops: the cross-backend harness's command line.
  *
- *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-l] [-v]
+ *   backend-ops [test|grad|perf] [-o OP]... [-b BACKEND]... [-s SEED] [-r REPS] [-k VARIANT]... [-l] [-v]
  *
  * The backends come from the registry, so a backend added to src/backend/backend.c is tested
  * without any change here. Exit status, as automake reads it: 0 every case compared passed;
@@ -47,6 +47,7 @@ static void usage(FILE *out)
             "  -b, --backend NAME     only this backend (repeatable)\n"
             "  -s, --seed N           seed of every input (default 1)\n"
             "  -r, --reps N           perf: at most N timed runs per case (default 20)\n"
+            "  -k, --variant NAME     perf: only this variant (repeatable), e.g. -k tiled_4x64\n"
             "  -c, --cpu-time         perf: time by the process's CPU time (all threads),\n"
             "                         not the wall clock: on a loaded machine, with\n"
             "                         POCL_MAX_PTHREAD_COUNT=1, the work without the waiting\n"
@@ -84,11 +85,12 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
         { "seed", required_argument, NULL, 's' }, { "reps", required_argument, NULL, 'r' },
         { "list", no_argument, NULL, 'l' },       { "verbose", no_argument, NULL, 'v' },
         { "cpu-time", no_argument, NULL, 'c' },
+        { "variant", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int opt;
     char *end;
-    while ((opt = getopt_long(argc, argv, "o:b:s:r:clvh", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:b:s:r:k:clvh", longs, NULL)) != -1) {
         switch (opt) {
         case 'o':
             if (!harness_select_op(h, optarg)) {
@@ -116,6 +118,14 @@ static int parse(int argc, char **argv, struct harness *h, struct options *o)
                 fprintf(stderr, "backend-ops: reps '%s' is not a positive number\n", optarg);
                 return 2;
             }
+            break;
+        case 'k':
+            if (h->perf_variant_count ==
+                (int)(sizeof h->perf_variants / sizeof h->perf_variants[0])) {
+                fprintf(stderr, "backend-ops: too many -k options\n");
+                return 2;
+            }
+            h->perf_variants[h->perf_variant_count++] = optarg;
             break;
         case 'c': h->perf_cpu_time = true; break;
         case 'l': o->list = true; break;
@@ -219,6 +229,13 @@ int main(int argc, char **argv)
 
     harness_print_totals(&h);
     status = harness_exit_status(&h);
+    /* A -k that named no variant of the ops timed (a typo) timed nothing: say so. */
+    for (int i = 0; o.mode == HARNESS_PERF && target_count && i < h.perf_variant_count; i++)
+        if (!h.perf_variant_seen[i]) {
+            fprintf(stderr, "backend-ops: -k %s: no variant of the ops timed has that name\n",
+                    h.perf_variants[i]);
+            status = 2;
+        }
     /* A backend with no device here was not checked at all: even when everything else
      * passed, the run says SKIP rather than let its absence read as a pass. */
     if (status == 0 && absent) {

@@ -271,6 +271,12 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 13, 13, 3, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 9, 9, 32, 16, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         { 7, 13, 11, 4, 48, 5, 5, 2, 2, 2, FCNN_ACT_NONE, false },
+        /* The Winograd weight gradient's ragged tiles: valid padding with an odd output
+         * height, and 64 input channels with an odd output width; 16 to 32
+         * channels (the 32-wide form alone) at an odd size. */
+        { 7, 9, 10, 32, 64, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
+        { 3, 6, 5, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 5, 11, 11, 16, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];
@@ -1100,6 +1106,12 @@ void harness_cases_perf(struct harness_case_list *list)
     /* A first layer of 16 channels, which the 32-wide forms do not take. */
     const struct conv_shape conv16 = { 32, 28, 28, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv16);
+    /* The weight gradients of a deeper model (two layers of 32 channels at 28x28, two of 64
+     * at 14x14), where they are the largest op of a training step. */
+    const struct conv_shape deep32 = { 32, 28, 28, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+    const struct conv_shape deep64 = { 32, 14, 14, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
+    fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &deep32);
+    fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &deep64);
     /* A strided "same" layer of the kind a user model has, on the general variants. */
     const struct conv_shape strided = { 32, 28, 28, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false };
     for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++)

@@ -37,6 +37,9 @@ struct harness {
     uint64_t seed;                   /* every input derives from it and the case id */
     int perf_max_reps;               /* perf: most timed repetitions per case */
     bool perf_cpu_time;              /* perf: time by the process's CPU time, not the clock */
+    const char *perf_variants[16];   /* perf: -k filters; none given times every variant */
+    int perf_variant_count;
+    bool perf_variant_seen[16];      /* perf: which -k names some timed op had */
     bool verbose;                    /* also print NMSE and worst error of passing cases */
     FILE *out;
 

@@ -5,6 +5,8 @@
  * channel, 3x3), all nine taps per work-item over chunks of output rows. */
 #include <config.h>
 
+#include <limits.h>
+
 #include "ocl_conv.h"
 
 /* Work-items wanted in flight: a few per core of a CPU, and few enough chunks that the
@@ -114,4 +116,92 @@ int ocl_conv2d_bwd_filter_c1(struct ocl_context *ctx, const struct ocl_variant *
     return ocl_launch_1d(ctx, reduce, (size_t)elems, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
                                   OCL_ARG(chunks), OCL_ARG(elems)));
+}
+
+/* Winograd F(3x3, 2x2) (kernels/conv2d_filter.cl: conv2d_filter_wino_*), for 3x3 windows at
+ * stride 1 and any padding. The samples go in groups whose transforms, V of x into the
+ * columns scratch and U of dy into the weights scratch (16 floats per 2x2 tile of dy and
+ * channel: four times x and dy), fit in about GROUP_KB kilobytes, so that the GEMM stage
+ * reads them from cache rather than memory; each group's GEMM adds its 16 products into M
+ * (the partials scratch, 16*C*K floats), and the output transform turns M into dw. */
+struct wino_plan {
+    int th, tw;         /* 2x2 tiles of dy per column and row */
+    int group;          /* samples per group */
+    long long tiles;    /* tiles of one group */
+};
+
+static bool wino_plan(const struct ocl_variant *variant, const struct conv_shape *s,
+                      struct wino_plan *plan)
+{
+    plan->th = (s->ho + 1) / 2;
+    plan->tw = (s->wo + 1) / 2;
+    long long sample_tiles = (long long)plan->th * plan->tw;
+    long long sample_bytes = 16 * sample_tiles * (s->c + s->k) * (long long)sizeof(float);
+    long long group = 1024LL * ocl_tunable(variant, "GROUP_KB") / sample_bytes;
+    plan->group = group < 1 ? 1 : group > s->n ? s->n : (int)group;
+    plan->tiles = plan->group * sample_tiles;
+    return 16 * plan->tiles * (s->c > s->k ? s->c : s->k) <= INT_MAX &&
+           16LL * s->c * s->k <= INT_MAX;
+}
+
+bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
+                                             const struct ocl_variant *variant,
+                                             const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    struct conv_shape s = conv_call_shape(call);
+    struct wino_plan plan;
+    return ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
+           s.ho > 0 && s.wo > 0 && wino_plan(variant, &s, &plan) && s.c % 16 == 0 &&
+           s.c % ocl_tunable(variant, "CB") == 0 && s.k % (16 * ocl_tunable(variant, "KV")) == 0;
+}
+
+int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                   const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
+    struct conv_shape s = conv_call_shape(call);
+    struct wino_plan plan;
+    wino_plan(variant, &s, &plan);
+    cl_int TH = plan.th, TW = plan.tw;
+    cl_int H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
+
+    struct ocl_kernel *transform, *gemm, *finish;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_transform",
+                               &transform));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_gemm", &gemm));
+    OCL_TRY(
+        ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_out", &finish));
+
+    cl_int cblocks = C / ocl_tunable(variant, "CB");
+    cl_int kblocks = K / (16 * ocl_tunable(variant, "KV"));
+    cl_int pairs = 16 * cblocks * kblocks, elems = C * K;
+    cl_mem v, u, m;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS, (size_t)16 * plan.tiles * C * sizeof(float),
+                            &v));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, (size_t)16 * plan.tiles * K * sizeof(float),
+                            &u));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)16 * elems * sizeof(float), &m));
+    cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
+    for (int n0 = 0; n0 < s.n; n0 += plan.group) {
+        int samples = s.n - n0 < plan.group ? s.n - n0 : plan.group;
+        cl_int T = samples * TH * TW, x_items = T * (C / 16), count = x_items + T * (K / 16);
+        cl_int accumulate = n0 > 0;
+        cl_ulong x_offset = ocl_elem_offset(x) + (cl_ulong)n0 * H * W * C;
+        cl_ulong dy_offset = ocl_elem_offset(dy) + (cl_ulong)n0 * HO * WO * K;
+        OCL_TRY(ocl_launch_1d(ctx, transform, (size_t)count, OCL_HELPER_WG_SIZE,
+                              OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
+                                       OCL_ARG(dy_offset), OCL_ARG(v), OCL_ARG(u), OCL_ARG(H),
+                                       OCL_ARG(W), OCL_ARG(C), OCL_ARG(K), OCL_ARG(PT),
+                                       OCL_ARG(PL), OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(TH),
+                                       OCL_ARG(TW), OCL_ARG(T), OCL_ARG(x_items), OCL_ARG(count))));
+        OCL_TRY(ocl_launch_1d(ctx, gemm, (size_t)pairs, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                              OCL_ARGS(OCL_ARG(v), OCL_ARG(u), OCL_ARG(m), OCL_ARG(C),
+                                       OCL_ARG(K), OCL_ARG(T), OCL_ARG(cblocks),
+                                       OCL_ARG(kblocks), OCL_ARG(accumulate), OCL_ARG(pairs))));
+    }
+    cl_ulong dw_offset = ocl_elem_offset(dw);
+    return ocl_launch_1d(ctx, finish, (size_t)elems, OCL_HELPER_WG_SIZE,
+                         OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
+                                  OCL_ARG(elems)));
 }

@@ -20,6 +20,10 @@
 #define CONV_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define ROWS_TILE(pix, kv) { { "PIX", pix }, { "KV", kv }, { "KW_FIXED", 3 }, { "WG_SIZE", 4 } }
 #define FILTER_TILE(cb, kv) { { "CB", cb }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* The Winograd weight gradient: its GEMM stage tiled like FILTER_TILE, over groups of
+ * samples whose transforms take about GROUP_KB kilobytes. */
+#define FILTER_WINO(cb, kv, group_kb) \
+    { { "CB", cb }, { "KV", kv }, { "GROUP_KB", group_kb }, { "WG_SIZE", 4 } }
 /* Winograd: TW output tiles along a row x 16*KV channels per work-item. */
 #define WINOGRAD_TILE(tw, kv) { { "TW", tw }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
@@ -163,20 +167,35 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x32", .priority = 28,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
+    /* Winograd F(3x3, 2x2): 16 products per 2x2 tile of dy instead of 36, in samples
+     * grouped so that their transforms stay in cache (GROUP_KB). CPU time against the direct
+     * forms (README): 3.0-3.5 ms against 3.9-4.7 at 14x14, 64 to 64 channels; 0-25% less
+     * at 14x14, 32 to 64 and 28x28, 32 to 32, depending on the load: the tuning decides. In
+     * the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64 leads (the
+     * band reaches 25), the 32-wide one, at 24, only where tiled_8x32 does: a cold start
+     * compiles one more. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_4x64", .priority = 27,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(4, 4, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_8x32", .priority = 24,
+      .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(8, 2, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
     /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
     /* Sixteen output channels per work-item, for layers of 16, 48, 80... channels, which the
      * forms above do not take (they fell to im2col_gemm, 5-10x slower). Priorities below
-     * those forms' band, so a CPU tunes no more candidates for the shapes they take. */
+     * those forms' band, so a CPU tunes no more candidates for the shapes they take. (At 23,
+     * tiled_4x16 leaves tiled_8x32's band, where it lost every shape: 9.1 ms against 4.4 at
+     * 28x28, 32 to 32, to make room for winograd_8x32.) */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3_16", .priority = 25,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
       .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_4x16", .priority = 24,
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_4x16", .priority = 23,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(4, 1),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x16", .priority = 23,
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x16", .priority = 22,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "im2col_gemm", .priority = 20,

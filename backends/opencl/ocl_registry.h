@@ -132,9 +132,10 @@ ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
     ocl_conv2d_fwd_direct;
 /* ocl_op_conv2d_tiled.c, ocl_op_conv2d_filter.c: the register-tiled direct kernels */
 ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_supports,
-    ocl_conv2d_bwd_filter_tiled_supports, ocl_conv2d_bwd_filter_c1_supports;
+    ocl_conv2d_bwd_filter_tiled_supports, ocl_conv2d_bwd_filter_c1_supports,
+    ocl_conv2d_bwd_filter_winograd_supports;
 ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
-    ocl_conv2d_bwd_filter_c1;
+    ocl_conv2d_bwd_filter_c1, ocl_conv2d_bwd_filter_winograd;
 /* ocl_op_conv2d_winograd.c: Winograd F(2x2, 3x3) and F(4x4, 3x3), 3x3 windows at stride 1 */
 ocl_supports_fn ocl_conv2d_fwd_winograd_supports, ocl_conv2d_bwd_data_winograd_supports;
 ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd;
