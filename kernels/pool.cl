@@ -290,6 +290,19 @@ void maxpool_fwd_vec16(__global const float *x, ulong x_offset, __global float *
     vstore16(best, 0, y + y_offset + (size_t)pixel * C + 16 * cv);
 }
 
+/* The maximum of a window clipped to the image (win as window_at gives it), 16 channels
+ * at once from image, the sample's first pixel at its channel block. */
+static float16 window_max16(__global const float *image, int W, int C, int4 win)
+{
+    float16 best = vload16(0, image + (win.s0 * W + win.s2) * C);
+    for (int ih = win.s0; ih < win.s1; ih++)
+        for (int iw = win.s2; iw < win.s3; iw++) {
+            float16 v = vload16(0, image + (ih * W + iw) * C);
+            best = select(best, v, v > best);
+        }
+    return best;
+}
+
 /* Any padding: each window clipped to the image first. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void maxpool_fwd_vec16_clipped(__global const float *x, ulong x_offset, __global float *y,
@@ -305,12 +318,7 @@ void maxpool_fwd_vec16_clipped(__global const float *x, ulong x_offset, __global
     int oh = rest % HO, n = rest / HO;
     int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
     __global const float *image = x + x_offset + (size_t)n * H * W * C + 16 * cv;
-    float16 best = vload16(0, image + (win.s0 * W + win.s2) * C);
-    for (int ih = win.s0; ih < win.s1; ih++)
-        for (int iw = win.s2; iw < win.s3; iw++) {
-            float16 v = vload16(0, image + (ih * W + iw) * C);
-            best = select(best, v, v > best);
-        }
+    float16 best = window_max16(image, W, C, win);
     vstore16(best, 0, y + y_offset + (size_t)pixel * C + 16 * cv);
 }
 
@@ -397,12 +405,7 @@ void maxpool_fwd_dropout16(__global const float *x, ulong x_offset, __global flo
     int oh = rest % HO, n = rest / HO;
     int4 win = window_at(H, W, oh, ow, PH, PW, SH, SW, PT, PL);
     __global const float *image = x + x_offset + (size_t)n * H * W * C + 16 * cv;
-    float16 best = vload16(0, image + (win.s0 * W + win.s2) * C);
-    for (int ih = win.s0; ih < win.s1; ih++)
-        for (int iw = win.s2; iw < win.s3; iw++) {
-            float16 v = vload16(0, image + (ih * W + iw) * C);
-            best = select(best, v, v > best);
-        }
+    float16 best = window_max16(image, W, C, win);
     size_t at = (size_t)pixel * C + 16 * cv;
     if (write_pooled)
         vstore16(best, 0, y + y_offset + at);
