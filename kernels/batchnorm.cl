@@ -205,112 +205,232 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
     vstore4(v, 0, dx + dx_offset + i);
 }
 
-/* --- sixteen channels per work-item (channels % 16 == 0) -------------------------------
- * The kernels above walk one channel per work-item down a column of x, a chain of scalar
- * additions each waiting for the last, with a stride of one row between loads. With the
- * channels in blocks of sixteen a work-item reads whole 64-byte runs of a row and keeps
- * float16 sums: the same sums, lane by lane, in the same order, sixteen at a time. The
- * partial sums are laid out as above, so the same finish kernels complete them. The sums
- * run in groups of PARTS_WG work-items (each already a long loop), the elementwise passes
- * in groups of WG_SIZE. */
+/* --- sixteen channels per work-item, a slice of rows each (channels % 16 == 0) ---------
+ * The kernels above take one channel (or one float4) per work-item and leave the work to
+ * PoCL's work-group loop. Here each work-item is a loop of its own: channels
+ * [c, c + 16) of the rows [first, end), a float16 per row, with the per-channel values
+ * held in registers for the whole slice. Work-item gid takes channel block gid % blocks
+ * and slice gid / blocks; a launch has a few dozen of them (the registry makes each a
+ * work-group of its own, WG_SIZE 1), enough to keep every core busy and each one long.
+ * Two launches each way:
+ *   forward   batchnorm_sums16 (the shifted sums of each slice), then
+ *             batchnorm_normalize16, whose work-items each complete their channels' sums
+ *             from all the slices (the same additions in the same order in each, so they
+ *             agree) before normalising their slice; slice 0 writes mean, inv_std and the
+ *             moving statistics
+ *   backward  batchnorm_bwd_sums16, then batchnorm_bwd_data16, which completes dbeta and
+ *             dgamma the same way (slice 0 writes them) and writes dx
+ *   inference batchnorm_infer16 alone: inv_std from the moving variance in each work-item
+ * The sums take two rows per step into two sets of sums: two chains of additions in
+ * flight instead of one. */
 
-#ifndef PARTS_WG
-#define PARTS_WG 4
+#ifdef __clang__
+/* clang lets a typedef lower a vector's alignment, so a float16 at any float's address is
+ * one unaligned 64-byte load or store; PoCL's vload16 and vstore16 often become eight
+ * 8-byte pieces instead, which made these loops several times slower. */
+typedef float float16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
+#define LOAD16(p) (*(__global const float16_unaligned *)(p))
+#define STORE16(v, p) (*(__global float16_unaligned *)(p) = (v))
+#else
+#define LOAD16(p) vload16(0, (p))
+#define STORE16(v, p) vstore16((v), 0, (p))
 #endif
 
-/* As batchnorm_partial for channels [16 cb, 16 cb + 16); count = parts * channels / 16. */
-__kernel __attribute__((reqd_work_group_size(PARTS_WG, 1, 1)))
-void batchnorm_partial16(__global const float *x, ulong x_offset, __global float *partial,
-                         int channels, int rows, int rows_per_part, int parts, int count)
+/* A work-item's channel block and slice of rows. */
+struct slice16 {
+    int c, p, first, end;
+};
+
+static struct slice16 slice16(int channels, int rows, int rows_per_part)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
+    int blocks = channels / 16, gid = get_global_id(0);
+    struct slice16 s;
+    s.c = gid % blocks * 16;
+    s.p = gid / blocks;
+    s.first = s.p * rows_per_part;
+    s.end = min(rows, s.first + rows_per_part);
+    return s;
+}
+
+/* partial[p, c] = sum of x - shift, partial[parts + p, c] = sum of (x - shift)^2 over
+ * slice p, shift = the channel's value in row 0. count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_sums16(__global const float *x, ulong x_offset, __global float *partial,
+                      int channels, int rows, int rows_per_part, int parts, int count)
+{
+    if ((int)get_global_id(0) >= count)
         return;
     x += x_offset;
-    int cblocks = channels / 16, c = (gid % cblocks) * 16, p = gid / cblocks;
-    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
-    float16 shift = vload16(0, x + c), sum = (float16)(0.0f), squares = (float16)(0.0f);
-    for (int r = first; r < end; r++) {
-        float16 d = vload16(0, x + (size_t)r * channels + c) - shift;
+    struct slice16 s = slice16(channels, rows, rows_per_part);
+    float16 shift = LOAD16(x + s.c);
+    float16 sum = 0.0f, squares = 0.0f, sum1 = 0.0f, squares1 = 0.0f;
+    __global const float *at = x + (size_t)s.first * channels + s.c;
+    int r = s.first;
+    for (; r + 2 <= s.end; r += 2, at += 2 * channels) {
+        float16 d = LOAD16(at) - shift, d1 = LOAD16(at + channels) - shift;
         sum += d;
-        squares += d * d;
+        squares = fma(d, d, squares);
+        sum1 += d1;
+        squares1 = fma(d1, d1, squares1);
     }
-    vstore16(sum, 0, partial + (size_t)p * channels + c);
-    vstore16(squares, 0, partial + (size_t)(parts + p) * channels + c);
+    if (r < s.end) {
+        float16 d = LOAD16(at) - shift;
+        sum += d;
+        squares = fma(d, d, squares);
+    }
+    STORE16(sum + sum1, partial + (size_t)s.p * channels + s.c);
+    STORE16(squares + squares1, partial + (size_t)(parts + s.p) * channels + s.c);
 }
 
-/* As batchnorm_apply, sixteen channels of one row per work-item; count = elements. */
+/* y = (x - mean) scale + beta over a work-item's slice, max(y, 0) with a fused ReLU. */
+static void normalize_slice16(__global const float *x, __global float *y, struct slice16 s,
+                              int channels, float16 mean, float16 scale, float16 beta,
+                              int relu)
+{
+    size_t at = (size_t)s.first * channels + s.c;
+    for (int r = s.first; r < s.end; r++, at += channels) {
+        float16 v = fma(LOAD16(x + at) - mean, scale, beta);
+        STORE16(relu ? fmax(v, 0.0f) : v, y + at);
+    }
+}
+
+/* Training: the batch statistics of this work-item's channels from every slice's sums
+ * (batchnorm_sums16), then its slice of y. count = parts * channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void batchnorm_apply16(__global const float *x, ulong x_offset, __global float *y,
-                       ulong y_offset, __global const float *gamma, ulong gamma_offset,
-                       __global const float *beta, ulong beta_offset, __global const float *mean,
-                       ulong mean_offset, __global const float *inv_std, ulong inv_offset,
-                       int channels, int count, int relu)
+void batchnorm_normalize16(__global const float *x, ulong x_offset, __global float *y,
+                           ulong y_offset, __global const float *gamma, ulong gamma_offset,
+                           __global const float *beta, ulong beta_offset,
+                           __global const float *partial, __global float *mean,
+                           ulong mean_offset, __global float *inv_std, ulong inv_offset,
+                           __global float *moving_mean, ulong mm_offset,
+                           __global float *moving_var, ulong mv_offset, int channels,
+                           int rows, int rows_per_part, int parts, int count, float momentum,
+                           float epsilon, int relu)
 {
-    int i = get_global_id(0) * 16;
-    if (i >= count)
+    if ((int)get_global_id(0) >= count)
         return;
-    int c = i % channels;
-    float16 v = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) *
-                vload16(0, inv_std + inv_offset + c) * vload16(0, gamma + gamma_offset + c) +
-                vload16(0, beta + beta_offset + c);
-    vstore16(relu ? fmax(v, (float16)(0.0f)) : v, 0, y + y_offset + i);
+    x += x_offset;
+    struct slice16 s = slice16(channels, rows, rows_per_part);
+    float16 sum = 0.0f, squares = 0.0f;
+    for (int q = 0; q < parts; q++) {
+        sum += LOAD16(partial + (size_t)q * channels + s.c);
+        squares += LOAD16(partial + (size_t)(parts + q) * channels + s.c);
+    }
+    float16 d = sum / (float)rows, m = LOAD16(x + s.c) + d;
+    float16 var = fmax(squares / (float)rows - d * d, 0.0f);
+    float16 inv = 1.0f / sqrt(var + epsilon);
+    if (s.p == 0) {
+        __global float *mm = moving_mean + mm_offset + s.c, *mv = moving_var + mv_offset + s.c;
+        STORE16(m, mean + mean_offset + s.c);
+        STORE16(inv, inv_std + inv_offset + s.c);
+        STORE16(LOAD16(mm) * momentum + m * (1.0f - momentum), mm);
+        STORE16(LOAD16(mv) * momentum + var * (1.0f - momentum), mv);
+    }
+    normalize_slice16(x, y + y_offset, s, channels, m, inv * LOAD16(gamma + gamma_offset + s.c),
+                      LOAD16(beta + beta_offset + s.c), relu);
 }
 
-/* As batchnorm_bwd_partial for channels [16 cb, 16 cb + 16); count = parts * channels / 16. */
-__kernel __attribute__((reqd_work_group_size(PARTS_WG, 1, 1)))
-void batchnorm_bwd_partial16(__global const float *x, ulong x_offset, __global const float *dy,
-                             ulong dy_offset, __global const float *mean, ulong mean_offset,
-                             __global const float *inv_std, ulong inv_offset,
-                             __global float *partial, int channels, int rows, int rows_per_part,
-                             int parts, int count, __global const float *y, ulong y_offset,
-                             int relu)
+/* Evaluation: the moving statistics, then this work-item's slice of y.
+ * count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_infer16(__global const float *x, ulong x_offset, __global float *y,
+                       ulong y_offset, __global const float *gamma, ulong gamma_offset,
+                       __global const float *beta, ulong beta_offset,
+                       __global const float *moving_mean, ulong mm_offset,
+                       __global const float *moving_var, ulong mv_offset, int channels,
+                       int rows, int rows_per_part, int count, float epsilon, int relu)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
+    if ((int)get_global_id(0) >= count)
+        return;
+    struct slice16 s = slice16(channels, rows, rows_per_part);
+    float16 inv = 1.0f / sqrt(LOAD16(moving_var + mv_offset + s.c) + epsilon);
+    normalize_slice16(x + x_offset, y + y_offset, s, channels,
+                      LOAD16(moving_mean + mm_offset + s.c),
+                      inv * LOAD16(gamma + gamma_offset + s.c),
+                      LOAD16(beta + beta_offset + s.c), relu);
+}
+
+/* dy through a fused ReLU's mask (y its output), or dy itself. */
+static float16 masked_dy16(__global const float *dy, __global const float *y, size_t at,
+                           int relu)
+{
+    float16 g = LOAD16(dy + at);
+    return relu ? select((float16)(0.0f), g, isgreater(LOAD16(y + at), (float16)(0.0f))) : g;
+}
+
+/* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p;
+ * count = parts * channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global const float *dy,
+                          ulong dy_offset, __global const float *mean, ulong mean_offset,
+                          __global const float *inv_std, ulong inv_offset,
+                          __global float *partial, int channels, int rows, int rows_per_part,
+                          int parts, int count, __global const float *y, ulong y_offset,
+                          int relu)
+{
+    if ((int)get_global_id(0) >= count)
         return;
     x += x_offset;
     dy += dy_offset;
     y += y_offset;
-    int cblocks = channels / 16, c = (gid % cblocks) * 16, p = gid / cblocks;
-    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
-    float16 m = vload16(0, mean + mean_offset + c), s = vload16(0, inv_std + inv_offset + c);
-    float16 sum = (float16)(0.0f), dot = (float16)(0.0f);
-    for (int r = first; r < end; r++) {
-        size_t at = (size_t)r * channels + c;
-        float16 g = vload16(0, dy + at);
-        if (relu)
-            g = select((float16)(0.0f), g, isgreater(vload16(0, y + at), (float16)(0.0f)));
+    struct slice16 s = slice16(channels, rows, rows_per_part);
+    float16 m = LOAD16(mean + mean_offset + s.c), inv = LOAD16(inv_std + inv_offset + s.c);
+    float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
+    size_t at = (size_t)s.first * channels + s.c;
+    int r = s.first;
+    for (; r + 2 <= s.end; r += 2, at += 2 * (size_t)channels) {
+        float16 g = masked_dy16(dy, y, at, relu), g1 = masked_dy16(dy, y, at + channels, relu);
         sum += g;
-        dot += g * ((vload16(0, x + at) - m) * s);
+        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+        sum1 += g1;
+        dot1 = fma(g1, (LOAD16(x + at + channels) - m) * inv, dot1);
     }
-    vstore16(sum, 0, partial + (size_t)p * channels + c);
-    vstore16(dot, 0, partial + (size_t)(parts + p) * channels + c);
+    if (r < s.end) {
+        float16 g = masked_dy16(dy, y, at, relu);
+        sum += g;
+        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+    }
+    STORE16(sum + sum1, partial + (size_t)s.p * channels + s.c);
+    STORE16(dot + dot1, partial + (size_t)(parts + s.p) * channels + s.c);
 }
 
-/* As batchnorm_bwd_data, sixteen channels of one row per work-item; count = elements. */
+/* dbeta and dgamma of this work-item's channels from every slice's sums
+ * (batchnorm_bwd_sums16), then its slice of
+ *   dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
+ *      = a dy + b (x - mean) + e,  a = gamma inv_std, b = -a inv_std dgamma / rows,
+ *                                  e = -a dbeta / rows.
+ * count = parts * channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global const float *dy,
                           ulong dy_offset, __global const float *gamma, ulong gamma_offset,
                           __global const float *mean, ulong mean_offset,
                           __global const float *inv_std, ulong inv_offset,
-                          __global const float *dgamma, ulong dgamma_offset,
-                          __global const float *dbeta, ulong dbeta_offset, __global float *dx,
-                          ulong dx_offset, int channels, int rows, int count,
-                          __global const float *y, ulong y_offset, int relu)
+                          __global const float *partial, __global float *dgamma,
+                          ulong dgamma_offset, __global float *dbeta, ulong dbeta_offset,
+                          __global float *dx, ulong dx_offset, int channels, int rows,
+                          int rows_per_part, int parts, int count, __global const float *y,
+                          ulong y_offset, int relu)
 {
-    int i = get_global_id(0) * 16;
-    if (i >= count)
+    if ((int)get_global_id(0) >= count)
         return;
-    int c = i % channels;
-    float16 s = vload16(0, inv_std + inv_offset + c);
-    float16 xhat = (vload16(0, x + x_offset + i) - vload16(0, mean + mean_offset + c)) * s;
-    float16 g = vload16(0, dy + dy_offset + i);
-    if (relu)
-        g = select((float16)(0.0f), g, isgreater(vload16(0, y + y_offset + i), (float16)(0.0f)));
-    float16 v = vload16(0, gamma + gamma_offset + c) * s / (float)rows *
-                ((float)rows * g -
-                 vload16(0, dbeta + dbeta_offset + c) -
-                 xhat * vload16(0, dgamma + dgamma_offset + c));
-    vstore16(v, 0, dx + dx_offset + i);
+    x += x_offset;
+    dy += dy_offset;
+    y += y_offset;
+    dx += dx_offset;
+    struct slice16 s = slice16(channels, rows, rows_per_part);
+    float16 sum = 0.0f, dot = 0.0f;
+    for (int q = 0; q < parts; q++) {
+        sum += LOAD16(partial + (size_t)q * channels + s.c);
+        dot += LOAD16(partial + (size_t)(parts + q) * channels + s.c);
+    }
+    if (s.p == 0) {
+        STORE16(sum, dbeta + dbeta_offset + s.c);
+        STORE16(dot, dgamma + dgamma_offset + s.c);
+    }
+    float16 m = LOAD16(mean + mean_offset + s.c), inv = LOAD16(inv_std + inv_offset + s.c);
+    float16 a = LOAD16(gamma + gamma_offset + s.c) * inv, k = a / (float)rows;
+    float16 b = -k * inv * dot, e = -k * sum;
+    size_t at = (size_t)s.first * channels + s.c;
+    for (int r = s.first; r < s.end; r++, at += channels)
+        STORE16(fma(a, masked_dy16(dy, y, at, relu), fma(b, LOAD16(x + at) - m, e)), dx + at);
 }

@@ -16,7 +16,8 @@
 # their own). The Winograd weight gradient in conv2d_filter.cl starts its sums from M or
 # from zeros in one expression, so it has a plant of its own too, in its x transform.
 # batchnorm.cl's plant starts the sums at 0.5 and halves
-# inv_std, which every form of the three batch-normalization ops uses. PLANT_FILE and
+# inv_std, which every form of the three batch-normalization ops uses; its second drops the
+# odd last row of a slice from the vec16 sums, which take rows two at a time. PLANT_FILE and
 # PLANT_SED replace the plants with one of your own, whose every variant must fail, e.g.
 #   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
@@ -36,7 +37,8 @@ conv2d_filter.cl !winograd_ s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
 conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[b\] - d\[1\]\[b\];/r[2][b] = d[2][b] + d[1][b];/
 gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
 gemm_local.cl . s/acc\[i\]\[j\] = 0\.0f;/acc[i][j] = 0.5f;/g
-batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g'
+batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g
+batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]vec16 s/if (r < s\.end) {/if (r + 1 < s.end) {/g'
 if [ -n "${PLANT_FILE:-}" ] || [ -n "${PLANT_SED:-}" ]; then
     PLANTS="${PLANT_FILE:?set PLANT_FILE too} . ${PLANT_SED:?set PLANT_SED too}"
 fi

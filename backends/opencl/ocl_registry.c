@@ -27,9 +27,6 @@
 /* Winograd: TW output tiles along a row x 16*KV channels per work-item. */
 #define WINOGRAD_TILE(tw, kv) { { "TW", tw }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
-/* Batch normalization's sixteen-channel form: its sums (a long loop per work-item) in
- * groups of 4, like the tiled kernels; its elementwise passes in groups of 64. */
-#define BATCHNORM16 { { "WG_SIZE", 64 }, { "PARTS_WG", 4 } }
 /* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
  * (TS/WPT)^2 work-items, WPT x WPT outputs each, staged TK deep; WG_SIZE is im2col's. */
 #define LOCAL_TILE(ts, wpt) { { "TS", ts }, { "WPT", wpt }, { "TK", 16 }, { "WG_SIZE", 64 } }
@@ -322,15 +319,16 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
     { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
-    /* Sixteen channels per work-item, sums and elementwise passes (C % 16 == 0). */
+    /* Sixteen channels and a slice of rows per work-item (C % 16 == 0): a few dozen
+     * work-items, each a long loop and a work-group of its own. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "vec16", .priority = 10,
-      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
       .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_fwd_train_vec16 },
     { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "vec16", .priority = 10,
-      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
       .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_fwd_infer_vec16 },
     { .op = FCNN_OP_BATCHNORM_BWD, .name = "vec16", .priority = 10,
-      .files = { "batchnorm.cl" }, .tunables = BATCHNORM16,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
       .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_bwd_vec16 },
     /* Any channel count: one channel per work-item in the sums (a strided column of x),
      * then float4 over channels where they allow. */
