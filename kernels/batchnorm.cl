@@ -205,22 +205,21 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
     vstore4(v, 0, dx + dx_offset + i);
 }
 
-/* --- sixteen channels per work-item, a slice of rows each (channels % 16 == 0) ---------
+/* --- sixteen channels at a time, a slice of rows per work-item (channels % 16 == 0) -----
  * The kernels above take one channel (or one float4) per work-item and leave the work to
- * PoCL's work-group loop. Here each work-item is a loop of its own: channels
- * [c, c + 16) of the rows [first, end), a float16 per row, with the per-channel values
- * held in registers for the whole slice. Work-item gid takes channel block gid % blocks
- * and slice gid / blocks; a launch has a few dozen of them (the registry makes each a
- * work-group of its own, WG_SIZE 1), enough to keep every core busy and each one long.
- * Two launches each way:
- *   forward   batchnorm_sums16 (the shifted sums of each slice), then
- *             batchnorm_normalize16, whose work-items each complete their channels' sums
- *             from all the slices (the same additions in the same order in each, so they
- *             agree) before normalising their slice; slice 0 writes mean, inv_std and the
- *             moving statistics
- *   backward  batchnorm_bwd_sums16, then batchnorm_bwd_data16, which completes dbeta and
- *             dgamma the same way (slice 0 writes them) and writes dx
- *   inference batchnorm_infer16 alone: inv_std from the moving variance in each work-item
+ * PoCL's work-group loop. Here a work-item is a loop of its own over a slice of whole rows,
+ * [first, end), a float16 of channels per step, so that it reads and writes one contiguous
+ * run of memory: a few dozen work-items (the registry makes each a work-group of its own,
+ * WG_SIZE 1) keep every core busy, each with one long stream that the hardware prefetches,
+ * whether the tensor is still in cache or not. The sums go channel block by block over the
+ * slice (the second block's lines are already in cache); the elementwise passes go row by
+ * row through all the channels, taking each channel's coefficients from a small array
+ * that the finish kernel (one work-item per block) writes:
+ *   forward   batchnorm_sums16, batchnorm_finish_train16 (mean, inv_std, the moving
+ *             statistics, scale = inv_std gamma), batchnorm_normalize16
+ *   inference batchnorm_finish_infer16 (scale from the moving variance), then the same
+ *   backward  batchnorm_bwd_sums16, batchnorm_bwd_finish16 (dgamma, dbeta and dx's
+ *             coefficients), batchnorm_bwd_data16
  * The sums take two rows per step into two sets of sums: two chains of additions in
  * flight instead of one. */
 
@@ -236,118 +235,109 @@ typedef float float16_unaligned __attribute__((ext_vector_type(16), aligned(4)))
 #define STORE16(v, p) vstore16((v), 0, (p))
 #endif
 
-/* A work-item's channel block and slice of rows. */
-struct slice16 {
-    int c, p, first, end;
-};
-
-static struct slice16 slice16(int channels, int rows, int rows_per_part)
-{
-    int blocks = channels / 16, gid = get_global_id(0);
-    struct slice16 s;
-    s.c = gid % blocks * 16;
-    s.p = gid / blocks;
-    s.first = s.p * rows_per_part;
-    s.end = min(rows, s.first + rows_per_part);
-    return s;
-}
-
 /* partial[p, c] = sum of x - shift, partial[parts + p, c] = sum of (x - shift)^2 over
- * slice p, shift = the channel's value in row 0. count = parts * channels / 16. */
+ * slice p (work-item p), shift = the channel's value in row 0. count = parts. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_sums16(__global const float *x, ulong x_offset, __global float *partial,
                       int channels, int rows, int rows_per_part, int parts, int count)
 {
-    if ((int)get_global_id(0) >= count)
+    int p = get_global_id(0);
+    if (p >= count)
         return;
     x += x_offset;
-    struct slice16 s = slice16(channels, rows, rows_per_part);
-    float16 shift = LOAD16(x + s.c);
-    float16 sum = 0.0f, squares = 0.0f, sum1 = 0.0f, squares1 = 0.0f;
-    __global const float *at = x + (size_t)s.first * channels + s.c;
-    int r = s.first;
-    for (; r + 2 <= s.end; r += 2, at += 2 * channels) {
-        float16 d = LOAD16(at) - shift, d1 = LOAD16(at + channels) - shift;
-        sum += d;
-        squares = fma(d, d, squares);
-        sum1 += d1;
-        squares1 = fma(d1, d1, squares1);
-    }
-    if (r < s.end) {
-        float16 d = LOAD16(at) - shift;
-        sum += d;
-        squares = fma(d, d, squares);
-    }
-    STORE16(sum + sum1, partial + (size_t)s.p * channels + s.c);
-    STORE16(squares + squares1, partial + (size_t)(parts + s.p) * channels + s.c);
-}
-
-/* y = (x - mean) scale + beta over a work-item's slice, max(y, 0) with a fused ReLU. */
-static void normalize_slice16(__global const float *x, __global float *y, struct slice16 s,
-                              int channels, float16 mean, float16 scale, float16 beta,
-                              int relu)
-{
-    size_t at = (size_t)s.first * channels + s.c;
-    for (int r = s.first; r < s.end; r++, at += channels) {
-        float16 v = fma(LOAD16(x + at) - mean, scale, beta);
-        STORE16(relu ? fmax(v, 0.0f) : v, y + at);
+    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
+    for (int c = 0; c < channels; c += 16) {
+        float16 shift = LOAD16(x + c);
+        float16 sum = 0.0f, squares = 0.0f, sum1 = 0.0f, squares1 = 0.0f;
+        __global const float *at = x + (size_t)first * channels + c;
+        int r = first;
+        for (; r + 2 <= end; r += 2, at += 2 * channels) {
+            float16 d = LOAD16(at) - shift, d1 = LOAD16(at + channels) - shift;
+            sum += d;
+            squares = fma(d, d, squares);
+            sum1 += d1;
+            squares1 = fma(d1, d1, squares1);
+        }
+        if (r < end) {
+            float16 d = LOAD16(at) - shift;
+            sum += d;
+            squares = fma(d, d, squares);
+        }
+        STORE16(sum + sum1, partial + (size_t)p * channels + c);
+        STORE16(squares + squares1, partial + (size_t)(parts + p) * channels + c);
     }
 }
 
-/* Training: the batch statistics of this work-item's channels from every slice's sums
- * (batchnorm_sums16), then its slice of y. count = parts * channels / 16. */
+/* Channels [16 gid, 16 gid + 16): the batch mean and inv_std = 1 / sqrt(var + epsilon)
+ * from the slices, Keras's moving averages, and scale = inv_std gamma for the normalising
+ * pass. count = channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void batchnorm_normalize16(__global const float *x, ulong x_offset, __global float *y,
-                           ulong y_offset, __global const float *gamma, ulong gamma_offset,
-                           __global const float *beta, ulong beta_offset,
-                           __global const float *partial, __global float *mean,
-                           ulong mean_offset, __global float *inv_std, ulong inv_offset,
-                           __global float *moving_mean, ulong mm_offset,
-                           __global float *moving_var, ulong mv_offset, int channels,
-                           int rows, int rows_per_part, int parts, int count, float momentum,
-                           float epsilon, int relu)
+void batchnorm_finish_train16(__global const float *partial, __global const float *x,
+                              ulong x_offset, __global float *moving_mean, ulong mm_offset,
+                              __global float *moving_var, ulong mv_offset,
+                              __global float *mean, ulong mean_offset, __global float *inv_std,
+                              ulong inv_offset, __global const float *gamma,
+                              ulong gamma_offset, __global float *scale, ulong scale_offset,
+                              int channels, int rows, int parts, int count, float momentum,
+                              float epsilon)
 {
     if ((int)get_global_id(0) >= count)
         return;
-    x += x_offset;
-    struct slice16 s = slice16(channels, rows, rows_per_part);
+    int c = get_global_id(0) * 16;
     float16 sum = 0.0f, squares = 0.0f;
-    for (int q = 0; q < parts; q++) {
-        sum += LOAD16(partial + (size_t)q * channels + s.c);
-        squares += LOAD16(partial + (size_t)(parts + q) * channels + s.c);
+    for (int p = 0; p < parts; p++) {
+        sum += LOAD16(partial + (size_t)p * channels + c);
+        squares += LOAD16(partial + (size_t)(parts + p) * channels + c);
     }
-    float16 d = sum / (float)rows, m = LOAD16(x + s.c) + d;
+    float16 d = sum / (float)rows, m = LOAD16(x + x_offset + c) + d;
     float16 var = fmax(squares / (float)rows - d * d, 0.0f);
     float16 inv = 1.0f / sqrt(var + epsilon);
-    if (s.p == 0) {
-        __global float *mm = moving_mean + mm_offset + s.c, *mv = moving_var + mv_offset + s.c;
-        STORE16(m, mean + mean_offset + s.c);
-        STORE16(inv, inv_std + inv_offset + s.c);
-        STORE16(LOAD16(mm) * momentum + m * (1.0f - momentum), mm);
-        STORE16(LOAD16(mv) * momentum + var * (1.0f - momentum), mv);
-    }
-    normalize_slice16(x, y + y_offset, s, channels, m, inv * LOAD16(gamma + gamma_offset + s.c),
-                      LOAD16(beta + beta_offset + s.c), relu);
+    __global float *mm = moving_mean + mm_offset + c, *mv = moving_var + mv_offset + c;
+    STORE16(m, mean + mean_offset + c);
+    STORE16(inv, inv_std + inv_offset + c);
+    STORE16(LOAD16(mm) * momentum + m * (1.0f - momentum), mm);
+    STORE16(LOAD16(mv) * momentum + var * (1.0f - momentum), mv);
+    STORE16(inv * LOAD16(gamma + gamma_offset + c), scale + scale_offset + c);
 }
 
-/* Evaluation: the moving statistics, then this work-item's slice of y.
- * count = parts * channels / 16. */
+/* Evaluation: scale = gamma / sqrt(moving var + epsilon). count = channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void batchnorm_infer16(__global const float *x, ulong x_offset, __global float *y,
-                       ulong y_offset, __global const float *gamma, ulong gamma_offset,
-                       __global const float *beta, ulong beta_offset,
-                       __global const float *moving_mean, ulong mm_offset,
-                       __global const float *moving_var, ulong mv_offset, int channels,
-                       int rows, int rows_per_part, int count, float epsilon, int relu)
+void batchnorm_finish_infer16(__global const float *moving_var, ulong mv_offset,
+                              __global const float *gamma, ulong gamma_offset,
+                              __global float *scale, ulong scale_offset, int count,
+                              float epsilon)
 {
     if ((int)get_global_id(0) >= count)
         return;
-    struct slice16 s = slice16(channels, rows, rows_per_part);
-    float16 inv = 1.0f / sqrt(LOAD16(moving_var + mv_offset + s.c) + epsilon);
-    normalize_slice16(x + x_offset, y + y_offset, s, channels,
-                      LOAD16(moving_mean + mm_offset + s.c),
-                      inv * LOAD16(gamma + gamma_offset + s.c),
-                      LOAD16(beta + beta_offset + s.c), relu);
+    int c = get_global_id(0) * 16;
+    float16 inv = 1.0f / sqrt(LOAD16(moving_var + mv_offset + c) + epsilon);
+    STORE16(inv * LOAD16(gamma + gamma_offset + c), scale + scale_offset + c);
+}
+
+/* y = (x - mean) scale + beta over slice gid, max(y, 0) with a fused ReLU. count = parts. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_normalize16(__global const float *x, ulong x_offset, __global float *y,
+                           ulong y_offset, __global const float *mean, ulong mean_offset,
+                           __global const float *scale, ulong scale_offset,
+                           __global const float *beta, ulong beta_offset, int channels,
+                           int rows, int rows_per_part, int count, int relu)
+{
+    int p = get_global_id(0);
+    if (p >= count)
+        return;
+    x += x_offset;
+    y += y_offset;
+    mean += mean_offset;
+    scale += scale_offset;
+    beta += beta_offset;
+    size_t at = (size_t)p * rows_per_part * channels;
+    size_t end = (size_t)min(rows, (p + 1) * rows_per_part) * channels;
+    for (; at < end; at += channels)
+        for (int c = 0; c < channels; c += 16) {
+            float16 v = fma(LOAD16(x + at + c) - LOAD16(mean + c), LOAD16(scale + c),
+                            LOAD16(beta + c));
+            STORE16(relu ? fmax(v, 0.0f) : v, y + at + c);
+        }
 }
 
 /* dy through a fused ReLU's mask (y its output), or dy itself. */
@@ -358,8 +348,8 @@ static float16 masked_dy16(__global const float *dy, __global const float *y, si
     return relu ? select((float16)(0.0f), g, isgreater(LOAD16(y + at), (float16)(0.0f))) : g;
 }
 
-/* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p;
- * count = parts * channels / 16. */
+/* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p
+ * (work-item p). count = parts. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global const float *dy,
                           ulong dy_offset, __global const float *mean, ulong mean_offset,
@@ -368,69 +358,90 @@ void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global cons
                           int parts, int count, __global const float *y, ulong y_offset,
                           int relu)
 {
-    if ((int)get_global_id(0) >= count)
+    int p = get_global_id(0);
+    if (p >= count)
         return;
     x += x_offset;
     dy += dy_offset;
     y += y_offset;
-    struct slice16 s = slice16(channels, rows, rows_per_part);
-    float16 m = LOAD16(mean + mean_offset + s.c), inv = LOAD16(inv_std + inv_offset + s.c);
-    float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
-    size_t at = (size_t)s.first * channels + s.c;
-    int r = s.first;
-    for (; r + 2 <= s.end; r += 2, at += 2 * (size_t)channels) {
-        float16 g = masked_dy16(dy, y, at, relu), g1 = masked_dy16(dy, y, at + channels, relu);
-        sum += g;
-        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
-        sum1 += g1;
-        dot1 = fma(g1, (LOAD16(x + at + channels) - m) * inv, dot1);
+    int first = p * rows_per_part, end = min(rows, first + rows_per_part);
+    for (int c = 0; c < channels; c += 16) {
+        float16 m = LOAD16(mean + mean_offset + c), inv = LOAD16(inv_std + inv_offset + c);
+        float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
+        size_t at = (size_t)first * channels + c;
+        int r = first;
+        for (; r + 2 <= end; r += 2, at += 2 * (size_t)channels) {
+            float16 g = masked_dy16(dy, y, at, relu);
+            float16 g1 = masked_dy16(dy, y, at + channels, relu);
+            sum += g;
+            dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+            sum1 += g1;
+            dot1 = fma(g1, (LOAD16(x + at + channels) - m) * inv, dot1);
+        }
+        if (r < end) {
+            float16 g = masked_dy16(dy, y, at, relu);
+            sum += g;
+            dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+        }
+        STORE16(sum + sum1, partial + (size_t)p * channels + c);
+        STORE16(dot + dot1, partial + (size_t)(parts + p) * channels + c);
     }
-    if (r < s.end) {
-        float16 g = masked_dy16(dy, y, at, relu);
-        sum += g;
-        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
-    }
-    STORE16(sum + sum1, partial + (size_t)s.p * channels + s.c);
-    STORE16(dot + dot1, partial + (size_t)(parts + s.p) * channels + s.c);
 }
 
-/* dbeta and dgamma of this work-item's channels from every slice's sums
- * (batchnorm_bwd_sums16), then its slice of
+/* Channels [16 gid, 16 gid + 16): dbeta and dgamma from the slices, and the coefficients of
  *   dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
  *      = a dy + b (x - mean) + e,  a = gamma inv_std, b = -a inv_std dgamma / rows,
- *                                  e = -a dbeta / rows.
- * count = parts * channels / 16. */
+ *                                  e = -a dbeta / rows
+ * in coef[0, C), coef[C, 2C) and coef[2C, 3C). count = channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global const float *dy,
-                          ulong dy_offset, __global const float *gamma, ulong gamma_offset,
-                          __global const float *mean, ulong mean_offset,
-                          __global const float *inv_std, ulong inv_offset,
-                          __global const float *partial, __global float *dgamma,
-                          ulong dgamma_offset, __global float *dbeta, ulong dbeta_offset,
-                          __global float *dx, ulong dx_offset, int channels, int rows,
-                          int rows_per_part, int parts, int count, __global const float *y,
-                          ulong y_offset, int relu)
+void batchnorm_bwd_finish16(__global const float *partial, __global const float *gamma,
+                            ulong gamma_offset, __global const float *inv_std,
+                            ulong inv_offset, __global float *dgamma, ulong dgamma_offset,
+                            __global float *dbeta, ulong dbeta_offset, __global float *coef,
+                            ulong coef_offset, int channels, int rows, int parts, int count)
 {
     if ((int)get_global_id(0) >= count)
+        return;
+    int c = get_global_id(0) * 16;
+    float16 sum = 0.0f, dot = 0.0f;
+    for (int p = 0; p < parts; p++) {
+        sum += LOAD16(partial + (size_t)p * channels + c);
+        dot += LOAD16(partial + (size_t)(parts + p) * channels + c);
+    }
+    STORE16(sum, dbeta + dbeta_offset + c);
+    STORE16(dot, dgamma + dgamma_offset + c);
+    float16 inv = LOAD16(inv_std + inv_offset + c);
+    float16 a = LOAD16(gamma + gamma_offset + c) * inv, k = a / (float)rows;
+    coef += coef_offset;
+    STORE16(a, coef + c);
+    STORE16(-k * inv * dot, coef + channels + c);
+    STORE16(-k * sum, coef + 2 * channels + c);
+}
+
+/* dx over slice gid from batchnorm_bwd_finish16's coefficients. count = parts. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global const float *dy,
+                          ulong dy_offset, __global const float *mean, ulong mean_offset,
+                          __global const float *coef, ulong coef_offset, __global float *dx,
+                          ulong dx_offset, int channels, int rows, int rows_per_part,
+                          int count, __global const float *y, ulong y_offset, int relu)
+{
+    int p = get_global_id(0);
+    if (p >= count)
         return;
     x += x_offset;
     dy += dy_offset;
     y += y_offset;
     dx += dx_offset;
-    struct slice16 s = slice16(channels, rows, rows_per_part);
-    float16 sum = 0.0f, dot = 0.0f;
-    for (int q = 0; q < parts; q++) {
-        sum += LOAD16(partial + (size_t)q * channels + s.c);
-        dot += LOAD16(partial + (size_t)(parts + q) * channels + s.c);
-    }
-    if (s.p == 0) {
-        STORE16(sum, dbeta + dbeta_offset + s.c);
-        STORE16(dot, dgamma + dgamma_offset + s.c);
-    }
-    float16 m = LOAD16(mean + mean_offset + s.c), inv = LOAD16(inv_std + inv_offset + s.c);
-    float16 a = LOAD16(gamma + gamma_offset + s.c) * inv, k = a / (float)rows;
-    float16 b = -k * inv * dot, e = -k * sum;
-    size_t at = (size_t)s.first * channels + s.c;
-    for (int r = s.first; r < s.end; r++, at += channels)
-        STORE16(fma(a, masked_dy16(dy, y, at, relu), fma(b, LOAD16(x + at) - m, e)), dx + at);
+    mean += mean_offset;
+    coef += coef_offset;
+    __global const float *b = coef + channels, *e = coef + 2 * channels;
+    size_t at = (size_t)p * rows_per_part * channels;
+    size_t end = (size_t)min(rows, (p + 1) * rows_per_part) * channels;
+    for (; at < end; at += channels)
+        for (int c = 0; c < channels; c += 16)
+            STORE16(fma(LOAD16(coef + c), masked_dy16(dy, y, at + c, relu),
+                        fma(LOAD16(b + c), LOAD16(x + at + c) - LOAD16(mean + c),
+                            LOAD16(e + c))),
+                    dx + at + c);
 }

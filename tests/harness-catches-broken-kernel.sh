@@ -38,7 +38,7 @@ conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[
 gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
 gemm_local.cl . s/acc\[i\]\[j\] = 0\.0f;/acc[i][j] = 0.5f;/g
 batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g
-batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]vec16 s/if (r < s\.end) {/if (r + 1 < s.end) {/g'
+batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]vec16 s/if (r < end) {/if (r + 1 < end) {/g'
 if [ -n "${PLANT_FILE:-}" ] || [ -n "${PLANT_SED:-}" ]; then
     PLANTS="${PLANT_FILE:?set PLANT_FILE too} . ${PLANT_SED:?set PLANT_SED too}"
 fi

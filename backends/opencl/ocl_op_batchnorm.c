@@ -6,10 +6,10 @@
  *     evaluation  inv_std from the moving variance, then y elementwise
  *     backward    per-channel slices of sum dy and sum dy xhat, then dgamma and dbeta,
  *                 then dx elementwise
- *   vec16 (C % 16 == 0): a float16 of channels and a slice of rows per work-item, each a
- *     loop of its own, two launches each way: the slices' sums, then a pass whose
- *     work-items complete the sums of their channels themselves (no launch of its own for
- *     that) and write their slice of y or dx; evaluation is one launch.
+ *   vec16 (C % 16 == 0): the same three passes, each work-item a loop over a slice of
+ *     whole rows, a float16 of channels at a time, and a finish kernel per float16 of
+ *     channels between them that also gives the elementwise pass its per-channel
+ *     coefficients (scratch after the slices' sums).
  * Every kernel takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each
  * way. */
 #include <config.h>
@@ -19,38 +19,60 @@
 /* Slices of rows for the per-channel sums of the one-channel form: enough work-items for
  * every core, short sums. */
 #define BATCHNORM_PARTS 64
-/* The vec16 form: about this many work-items over all channel blocks and slices. Each is
- * a work-group of its own, so a few dozen keep two cores busy even when one of them is
- * shared; and each of the second pass's work-items reads every slice's sums of its
- * channels, which stays small next to its slice while slices are few. */
-#define BATCHNORM_ITEMS16 64
+/* The vec16 form: slices of rows, one per work-item and work-group. A few dozen keep two
+ * cores busy even when one of them is shared, and each work-item's run of memory long. */
+#define BATCHNORM_SLICES16 64
 
 struct slices {
     cl_int channels, rows, parts, rows_per_part, count;
 };
 
-/* Slices of rows for the per-channel sums of width-channel blocks (1 or 16), about
- * `wanted` slices per block; count = work-items over all blocks and slices. */
-static struct slices slice(const struct fcnn_tensor *x, int width, cl_int wanted)
+/* About `wanted` slices of x's rows, none empty. count = the sums kernel's work-items:
+ * one per channel and slice in the one-channel form (items_per_slice = C), one per slice
+ * in the vec16 form (1). */
+static struct slices slice(const struct fcnn_tensor *x, cl_int wanted, int items_per_slice)
 {
     struct slices s;
     s.channels = x->shape[x->ndim - 1];
     s.rows = (cl_int)(fcnn_tensor_count(x) / (size_t)s.channels);
-    cl_int blocks = s.channels / width;
-    if (wanted < 1)
-        wanted = 1;
     s.parts = s.rows < wanted ? s.rows : wanted;
     s.rows_per_part = (s.rows + s.parts - 1) / s.parts;
-    s.parts = (s.rows + s.rows_per_part - 1) / s.rows_per_part; /* no empty slice */
-    s.count = s.parts * blocks;
+    s.parts = (s.rows + s.rows_per_part - 1) / s.rows_per_part;
+    s.count = s.parts * items_per_slice;
     return s;
 }
 
-/* The vec16 form's slices: BATCHNORM_ITEMS16 work-items or so over all blocks. */
-static struct slices slice16(const struct fcnn_tensor *x)
+/* The vec16 form's scratch: the slices' two sums per channel, then `coefficients` floats
+ * per channel from coef_offset on. */
+static int scratch16(struct ocl_context *ctx, const struct slices *s, int coefficients,
+                     cl_mem *out, cl_ulong *coef_offset)
 {
-    cl_int blocks = x->shape[x->ndim - 1] / 16;
-    return slice(x, 16, (BATCHNORM_ITEMS16 + blocks - 1) / blocks);
+    *coef_offset = 2 * (cl_ulong)s->parts * (cl_ulong)s->channels;
+    return ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
+                           (2 * (size_t)s->parts + (size_t)coefficients) * (size_t)s->channels *
+                               sizeof(float),
+                           out);
+}
+
+/* The vec16 form's normalising pass: y = (x - mean) scale + beta over slices of rows. */
+static int normalize16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                       const struct fcnn_op_call *call, const struct slices *s, cl_mem mean,
+                       cl_ulong mean_offset, cl_mem scale, cl_ulong scale_offset)
+{
+    const struct fcnn_tensor *x = call->t[0], *beta = call->t[2], *y = call->t[5];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_normalize16", &kernel));
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), b_mem = ocl_mem(beta);
+    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
+    cl_ulong b_offset = ocl_elem_offset(beta);
+    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
+    return ocl_launch_1d(ctx, kernel, (size_t)s->count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
+                                  OCL_ARG(y_offset), OCL_ARG(mean), OCL_ARG(mean_offset),
+                                  OCL_ARG(scale), OCL_ARG(scale_offset), OCL_ARG(b_mem),
+                                  OCL_ARG(b_offset), OCL_ARG(s->channels), OCL_ARG(s->rows),
+                                  OCL_ARG(s->rows_per_part), OCL_ARG(s->count),
+                                  OCL_ARG(relu)));
 }
 
 /* y = (x - mean) inv_std gamma + beta elementwise, mean and inv_std given as buffer +
@@ -87,7 +109,7 @@ int ocl_batchnorm_fwd_train_partial_sums(struct ocl_context *ctx,
 {
     const struct fcnn_tensor *x = call->t[0], *mm = call->t[3], *mv = call->t[4];
     const struct fcnn_tensor *mean = call->t[6], *inv_std = call->t[7];
-    struct slices s = slice(x, 1, BATCHNORM_PARTS);
+    struct slices s = slice(x, BATCHNORM_PARTS, x->shape[x->ndim - 1]);
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
     struct ocl_kernel *partial_kernel, *finish_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_partial",
@@ -123,43 +145,40 @@ int ocl_batchnorm_fwd_train_partial_sums(struct ocl_context *ctx,
 int ocl_batchnorm_fwd_train_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
                                   const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
-    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
+    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1];
+    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4];
     const struct fcnn_tensor *mean = call->t[6], *inv_std = call->t[7];
-    struct slices s = slice16(x);
-    struct ocl_kernel *sums_kernel, *normalize_kernel;
+    struct slices s = slice(x, BATCHNORM_SLICES16, 1);
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    struct ocl_kernel *sums_kernel, *finish_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_sums16", &sums_kernel));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_normalize16",
-                               &normalize_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_finish_train16",
+                               &finish_kernel));
     cl_mem partial;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
-                            2 * (size_t)s.parts * (size_t)s.channels * sizeof(float), &partial));
+    cl_ulong scale_offset;
+    OCL_TRY(scratch16(ctx, &s, 1, &partial, &scale_offset));
 
-    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), g_mem = ocl_mem(gamma), b_mem = ocl_mem(beta);
-    cl_mem mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
+    cl_mem x_mem = ocl_mem(x), g_mem = ocl_mem(gamma), mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
     cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
-    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
-    cl_ulong g_offset = ocl_elem_offset(gamma), b_offset = ocl_elem_offset(beta);
+    cl_ulong x_offset = ocl_elem_offset(x), g_offset = ocl_elem_offset(gamma);
     cl_ulong mm_offset = ocl_elem_offset(mm), mv_offset = ocl_elem_offset(mv);
     cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
+    cl_int blocks = s.channels / 16;
     cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
-    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
-    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
     OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
                           OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(partial),
                                    OCL_ARG(s.channels), OCL_ARG(s.rows),
                                    OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
                                    OCL_ARG(s.count))));
-    return ocl_launch_1d(ctx, normalize_kernel, (size_t)s.count, local,
-                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
-                                  OCL_ARG(y_offset), OCL_ARG(g_mem), OCL_ARG(g_offset),
-                                  OCL_ARG(b_mem), OCL_ARG(b_offset), OCL_ARG(partial),
-                                  OCL_ARG(mean_mem), OCL_ARG(mean_offset), OCL_ARG(inv_mem),
-                                  OCL_ARG(inv_offset), OCL_ARG(mm_mem), OCL_ARG(mm_offset),
-                                  OCL_ARG(mv_mem), OCL_ARG(mv_offset), OCL_ARG(s.channels),
-                                  OCL_ARG(s.rows), OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
-                                  OCL_ARG(s.count), OCL_ARG(momentum), OCL_ARG(epsilon),
-                                  OCL_ARG(relu)));
+    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
+                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(x_mem), OCL_ARG(x_offset),
+                                   OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
+                                   OCL_ARG(mv_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
+                                   OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(g_mem),
+                                   OCL_ARG(g_offset), OCL_ARG(partial), OCL_ARG(scale_offset),
+                                   OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(s.parts),
+                                   OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon))));
+    return normalize16(ctx, variant, call, &s, mean_mem, mean_offset, partial, scale_offset);
 }
 
 /* x, gamma, beta, moving_mean, moving_variance, y */
@@ -187,26 +206,25 @@ int ocl_batchnorm_fwd_infer_apply(struct ocl_context *ctx, const struct ocl_vari
 int ocl_batchnorm_fwd_infer_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
                                   const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
-    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
-    struct slices s = slice16(x);
+    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1];
+    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4];
+    struct slices s = slice(x, BATCHNORM_SLICES16, 1);
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_infer16", &kernel));
-    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), g_mem = ocl_mem(gamma), b_mem = ocl_mem(beta);
-    cl_mem mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
-    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
-    cl_ulong g_offset = ocl_elem_offset(gamma), b_offset = ocl_elem_offset(beta);
-    cl_ulong mm_offset = ocl_elem_offset(mm), mv_offset = ocl_elem_offset(mv);
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_finish_infer16",
+                               &kernel));
+    cl_mem scale;
+    cl_ulong scale_offset;
+    OCL_TRY(scratch16(ctx, &s, 1, &scale, &scale_offset));
+    cl_mem g_mem = ocl_mem(gamma), mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
+    cl_ulong g_offset = ocl_elem_offset(gamma), mm_offset = ocl_elem_offset(mm);
+    cl_ulong mv_offset = ocl_elem_offset(mv);
+    cl_int blocks = s.channels / 16;
     cl_float epsilon = call->p.batchnorm.epsilon;
-    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
-    return ocl_launch_1d(ctx, kernel, (size_t)s.count, (size_t)ocl_tunable(variant, "WG_SIZE"),
-                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
-                                  OCL_ARG(y_offset), OCL_ARG(g_mem), OCL_ARG(g_offset),
-                                  OCL_ARG(b_mem), OCL_ARG(b_offset), OCL_ARG(mm_mem),
-                                  OCL_ARG(mm_offset), OCL_ARG(mv_mem), OCL_ARG(mv_offset),
-                                  OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                  OCL_ARG(s.rows_per_part), OCL_ARG(s.count), OCL_ARG(epsilon),
-                                  OCL_ARG(relu)));
+    OCL_TRY(ocl_launch_1d(ctx, kernel, (size_t)blocks, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                          OCL_ARGS(OCL_ARG(mv_mem), OCL_ARG(mv_offset), OCL_ARG(g_mem),
+                                   OCL_ARG(g_offset), OCL_ARG(scale), OCL_ARG(scale_offset),
+                                   OCL_ARG(blocks), OCL_ARG(epsilon))));
+    return normalize16(ctx, variant, call, &s, mm_mem, mm_offset, scale, scale_offset);
 }
 
 /* The tensors of a backward call: x, dy, gamma, mean, inv_std, dx (may be NULL), dgamma,
@@ -268,7 +286,7 @@ int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_var
 {
     const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
     struct bwd_args a = bwd_args(call);
-    struct slices s = slice(x, 1, BATCHNORM_PARTS);
+    struct slices s = slice(x, BATCHNORM_PARTS, x->shape[x->ndim - 1]);
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
     struct ocl_kernel *sums_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_partial",
@@ -306,17 +324,27 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
 {
     const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
     struct bwd_args a = bwd_args(call);
-    struct slices s = slice16(x);
-    struct ocl_kernel *sums_kernel;
+    struct slices s = slice(x, BATCHNORM_SLICES16, 1);
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    struct ocl_kernel *sums_kernel, *finish_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_sums16",
                                &sums_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_finish16",
+                               &finish_kernel));
     cl_mem partial;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
-                            2 * (size_t)s.parts * (size_t)s.channels * sizeof(float), &partial));
-    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    cl_ulong coef_offset;
+    OCL_TRY(scratch16(ctx, &s, 3, &partial, &coef_offset));
+    cl_int blocks = s.channels / 16;
     OCL_TRY(bwd_sums(ctx, sums_kernel, local, &a, &s, partial));
+    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
+                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
+                                   OCL_ARG(a.inv_std), OCL_ARG(a.inv_offset),
+                                   OCL_ARG(a.dgamma), OCL_ARG(a.dgamma_offset),
+                                   OCL_ARG(a.dbeta), OCL_ARG(a.dbeta_offset), OCL_ARG(partial),
+                                   OCL_ARG(coef_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
+                                   OCL_ARG(s.parts), OCL_ARG(blocks))));
     if (!dx) /* the first layer's: only dgamma and dbeta */
-        return bwd_finish(ctx, variant, &a, &s, partial);
+        return FCNN_OK;
 
     struct ocl_kernel *data_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_data16",
@@ -325,16 +353,11 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
     cl_ulong dx_offset = ocl_elem_offset(dx);
     return ocl_launch_1d(ctx, data_kernel, (size_t)s.count, local,
                          OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(a.dy),
-                                  OCL_ARG(a.dy_offset), OCL_ARG(a.gamma),
-                                  OCL_ARG(a.gamma_offset), OCL_ARG(a.mean),
-                                  OCL_ARG(a.mean_offset), OCL_ARG(a.inv_std),
-                                  OCL_ARG(a.inv_offset), OCL_ARG(partial), OCL_ARG(a.dgamma),
-                                  OCL_ARG(a.dgamma_offset), OCL_ARG(a.dbeta),
-                                  OCL_ARG(a.dbeta_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
-                                  OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                  OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
-                                  OCL_ARG(s.count), OCL_ARG(a.y), OCL_ARG(a.y_offset),
-                                  OCL_ARG(a.relu)));
+                                  OCL_ARG(a.dy_offset), OCL_ARG(a.mean), OCL_ARG(a.mean_offset),
+                                  OCL_ARG(partial), OCL_ARG(coef_offset), OCL_ARG(dx_mem),
+                                  OCL_ARG(dx_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
+                                  OCL_ARG(s.rows_per_part), OCL_ARG(s.count), OCL_ARG(a.y),
+                                  OCL_ARG(a.y_offset), OCL_ARG(a.relu)));
 }
 
 /* The sixteen-channel form: channels in whole float16 vectors, element counts in an int. */
