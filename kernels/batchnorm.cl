@@ -5,7 +5,8 @@
  * are taken around a shift (the channel's value in row 0), which keeps the one-pass
  * variance sum((x - shift)^2)/rows - (sum(x - shift)/rows)^2 from cancelling when the mean
  * is large next to the spread. The elementwise passes take four channels per work-item
- * (float4) when the channel count allows, one element otherwise.
+ * (float4) when the channel count allows, one element otherwise. The kernels at the end
+ * (*16) do the same sixteen channels at a time, a slice of rows per work-item.
  *
  * A ReLU after the normalisation runs inside it (relu = 1): the forward's elementwise pass
  * writes max(y, 0), and the backward reads dy through the ReLU's mask y > 0 (y its
