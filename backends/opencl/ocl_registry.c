@@ -109,6 +109,27 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
       .supports = ocl_conv2d_fwd_direct_supports, .run = ocl_conv2d_fwd_direct },
 
+    /* --- conv2d_pool_fwd: evaluation's convolution + 2x2 max pooling --- */
+    /* The Winograd forwards reduce each window in their output transform. F(4x4) is for
+     * evaluation only in this form too: its rounding, harmless to a prediction, is what
+     * keeps its plain forward out of training (see above). */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 30,
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x32", .priority = 30,
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 29,
+      .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    /* Direct loops for any geometry and pooling: the form for few input channels. */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x32", .priority = 20,
+      .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 2),
+      .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x16", .priority = 19,
+      .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 1),
+      .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
+
     /* --- conv2d_bwd_data --- */
     /* The tiled forward kernels on dy with flipped weights (stride 1). */
     { .op = FCNN_OP_CONV2D_BWD_DATA, .name = "rows_7x32", .priority = 32,

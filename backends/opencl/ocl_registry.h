@@ -137,8 +137,12 @@ ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_support
 ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
     ocl_conv2d_bwd_filter_c1, ocl_conv2d_bwd_filter_winograd;
 /* ocl_op_conv2d_winograd.c: Winograd F(2x2, 3x3) and F(4x4, 3x3), 3x3 windows at stride 1 */
-ocl_supports_fn ocl_conv2d_fwd_winograd_supports, ocl_conv2d_bwd_data_winograd_supports;
-ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd;
+ocl_supports_fn ocl_conv2d_fwd_winograd_supports, ocl_conv2d_bwd_data_winograd_supports,
+    ocl_conv2d_pool_fwd_winograd_supports;
+ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd, ocl_conv2d_pool_fwd_winograd;
+/* ocl_op_conv2d_pool.c: the convolution with its max pooling, by direct loops */
+ocl_supports_fn ocl_conv2d_pool_fwd_direct_supports;
+ocl_run_fn ocl_conv2d_pool_fwd_direct;
 /* ocl_op_conv2d_phases.c: the input gradient of strided convolutions, by phases of dx */
 ocl_supports_fn ocl_conv2d_bwd_data_phases_supports;
 ocl_run_fn ocl_conv2d_bwd_data_phases;

@@ -92,6 +92,7 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
                 append(out, size, &used, ",same%d%d", i, j);
     switch (call->op) {
     case FCNN_OP_CONV2D_FWD:
+    case FCNN_OP_CONV2D_POOL_FWD:
     case FCNN_OP_CONV2D_BWD_DATA:
     case FCNN_OP_CONV2D_BWD_FILTER: {
         const struct fcnn_conv2d_params *p = &call->p.conv;
@@ -103,8 +104,11 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
         else
             append(out, size, &used, ",s%dx%dp%d,%d,%d,%d", p->sh, p->sw, p->pad_top,
                    p->pad_bottom, p->pad_left, p->pad_right);
-        if (call->op == FCNN_OP_CONV2D_FWD && p->act == FCNN_ACT_RELU)
+        if (call->op != FCNN_OP_CONV2D_BWD_DATA && call->op != FCNN_OP_CONV2D_BWD_FILTER &&
+            p->act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
+        if (call->op == FCNN_OP_CONV2D_POOL_FWD)
+            append(out, size, &used, ",pool%d", p->pool);
         break;
     }
     case FCNN_OP_MAXPOOL_FWD:
