@@ -27,6 +27,11 @@ struct ocl_tunable {
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
     OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
+    /* An output whose exact value is zero comes out as rounding noise of either sign (a
+     * transform's inexact cancellation): where the op applies a ReLU to it, the mask that
+     * training's backward reads differs from ref's, so tuning leaves the variant out of
+     * such calls unless --tune times every variant. */
+    OCL_INEXACT_ZEROS = 4,
 };
 
 struct ocl_variant {
