@@ -118,22 +118,24 @@ static const struct ocl_variant variants[] = {
 
     /* --- conv2d_pool_fwd: evaluation's convolution + 2x2 max pooling --- */
     /* The Winograd forwards reduce each window in their output transform. F(4x4) is for
-     * evaluation only in this form too: its rounding, harmless to a prediction, is what
-     * keeps its plain forward out of training (see above). */
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 30,
+     * evaluation whatever the activation in this form: with no backward, its inexact zeros
+     * (see above) steer no mask. F(2x2) and the 16-wide direct form sit below a CPU's
+     * band: they won no shape of the models measured, and each timed form is a
+     * compilation more in a cold start's warm-up. */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 32,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x32", .priority = 30,
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x32", .priority = 31,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 29,
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 26,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
-    /* Direct loops for any geometry and pooling: the form for few input channels. */
+    /* Direct loops for any geometry: the form for few input channels. */
     { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x32", .priority = 20,
       .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 2),
       .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x16", .priority = 19,
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x16", .priority = 14,
       .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 1),
       .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
 
