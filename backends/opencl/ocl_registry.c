@@ -180,6 +180,16 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_8x32", .priority = 24,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(8, 2, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
+    /* Winograd F(3x3, 4x4): 36 products per 4x4 tile of dy, its transforms in a file of
+     * their own, the GEMM stage conv2d_filter.cl's. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_4x64", .priority = 21,
+      .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
+      .tunables = FILTER_WINO(4, 4, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_8x32", .priority = 21,
+      .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
+      .tunables = FILTER_WINO(8, 2, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
     /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3", .priority = 31,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
