@@ -64,7 +64,7 @@ static void wino4_transform_x(__global const float *x, __global float *v, int H,
     int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
     int ih0 = 4 * ty - pad_h, iw0 = 4 * tx - pad_w;
     float16 s[6][6]; /* B^T d, column by column */
-#pragma unroll 1
+#pragma unroll
     for (int q = 0; q < 6; q++) {
         int iw = iw0 + q;
         bool col_in = iw >= 0 && iw < W;
@@ -84,7 +84,7 @@ static void wino4_transform_x(__global const float *x, __global float *v, int H,
     }
     __global float *out = v + (size_t)t * C + c;
     size_t point = (size_t)T * C;
-#pragma unroll 1
+#pragma unroll
     for (int r = 0; r < 6; r++) { /* (B^T d) B */
         float16 o[6];
         WINO4_BT(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], o);
@@ -103,7 +103,7 @@ static void wino4_transform_dy(__global const float *dy, __global float *u, int 
     int blocks = K / 16, k = gid % blocks * 16, t = gid / blocks;
     int tx = t % TW, rest = t / TW, ty = rest % TH, n = rest / TH;
     float16 s[6][4]; /* A g, column by column */
-#pragma unroll 1
+#pragma unroll
     for (int b = 0; b < 4; b++) {
         int ow = 4 * tx + b;
         float16 g[4];
@@ -122,7 +122,7 @@ static void wino4_transform_dy(__global const float *dy, __global float *u, int 
     }
     __global float *out = u + (size_t)t * K + k;
     size_t point = (size_t)T * K;
-#pragma unroll 1
+#pragma unroll
     for (int r = 0; r < 6; r++) { /* (A g) A^T */
         float16 o[6];
         WINO4_A(s[r][0], s[r][1], s[r][2], s[r][3], o);
