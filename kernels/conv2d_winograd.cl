@@ -98,7 +98,8 @@ __kernel void conv2d_winograd_weights(__global const float *w, ulong w_offset,
 /* One work-item per (sample, tile row, TW-tile segment, 16*KV-channel block), the block
  * fastest; count = N*tiles_h*segs*kblocks. y = act(conv(x, w) + b) with the HO x WO output
  * in tiles of 2x2 and U = conv2d_winograd_weights(w). C must be a multiple of 16 and K of
- * 16*KV (the host checks).
+ * 16*KV (the host checks). With pool set, y is instead the (HO/2) x (WO/2) max pooling of
+ * that output, each tile one 2x2 window, and tiles_h covers only the rows it keeps.
  *
  * Two phases per block of 16 input channels: the input transform runs on float16 vectors
  * across the block's channels (one vload16 per patch pixel), into V[TW][16][16] in private
@@ -111,7 +112,7 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
                      __global const float *b, ulong b_offset, int use_bias,
                      __global float *y, ulong y_offset, __global const float *zeros,
                      int H, int W, int C, int K, int pad_h, int pad_w, int HO, int WO,
-                     int relu, int tiles_h, int segs, int kblocks, int count)
+                     int relu, int pool, int tiles_h, int segs, int kblocks, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -211,6 +212,7 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
                 { r1[0] + r1[1] + r1[2], r1[1] - r1[2] - r1[3] },
             };
             float16 bias = use_bias ? vload16(0, b + k0 + 16 * kv) : (float16)(0.0f);
+            float16 best = (float16)(0.0f);
 #pragma unroll
             for (int i = 0; i < 2; i++)
 #pragma unroll
@@ -220,9 +222,15 @@ void conv2d_winograd(__global const float *x, ulong x_offset, __global const flo
                     /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
                     if (relu)
                         o = select(o, (float16)(0.0f), o < (float16)(0.0f));
-                    if (oh < HO && ow < WO)
+                    /* Pooled, the tile is the window: its first maximum, row-major. */
+                    best = i + j == 0 ? o : select(best, o, o > best);
+                    if (!pool && oh < HO && ow < WO)
                         vstore16(o, 0, y + ((size_t)(n * HO + oh) * WO + ow) * K + k0 + 16 * kv);
                 }
+            int pw = ow0 / 2 + t;
+            if (pool && pw < WO / 2)
+                vstore16(best, 0, y + ((size_t)(n * (HO / 2) + th) * (WO / 2) + pw) * K + k0 +
+                                      16 * kv);
         }
     }
 }

@@ -119,13 +119,15 @@ __kernel void conv2d_winograd4_weights(__global const float *w, ulong w_offset,
 /* One work-item per (sample, tile row, TW-tile segment, 16*KV-channel block), the block
  * fastest; count = N*tiles_h*segs*kblocks. y = act(conv(x, w) + b) with the HO x WO output
  * in tiles of 4x4 and U = conv2d_winograd4_weights(w). C must be a multiple of 16 and K of
- * 16*KV (the host checks). */
+ * 16*KV (the host checks). With pool set, y is instead the (HO/2) x (WO/2) max pooling of
+ * that output, four 2x2 windows per tile, and the tiles cover only the rows and columns
+ * it keeps. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_winograd4(__global const float *x, ulong x_offset, __global const float *u,
                       __global const float *b, ulong b_offset, int use_bias,
                       __global float *y, ulong y_offset, __global const float *zeros,
                       int H, int W, int C, int K, int pad_h, int pad_w, int HO, int WO,
-                      int relu, int tiles_h, int segs, int kblocks, int count)
+                      int relu, int pool, int tiles_h, int segs, int kblocks, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)
@@ -223,6 +225,8 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
                     r[i][q] = o[i];
             }
             float16 bias = use_bias ? vload16(0, b + k0 + 16 * kv) : (float16)(0.0f);
+            /* Pooled: the tile holds four 2x2 windows, [row pair][column pair]. */
+            float16 best[2][2];
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 float16 out[4];
@@ -235,10 +239,24 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
                     /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
                     if (relu)
                         o = select(o, (float16)(0.0f), o < (float16)(0.0f));
-                    if (oh < HO && ow < WO)
+                    /* Each window's first maximum, row-major. */
+                    float16 *w = &best[i / 2][j / 2];
+                    *w = i % 2 + j % 2 == 0 ? o : select(*w, o, o > *w);
+                    if (!pool && oh < HO && ow < WO)
                         vstore16(o, 0, y + ((size_t)(n * HO + oh) * WO + ow) * K + k0 + 16 * kv);
                 }
             }
+            if (!pool)
+                continue;
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 2; j++) {
+                    int ph = oh0 / 2 + i, pw = (ow0 + 4 * t) / 2 + j;
+                    if (ph < HO / 2 && pw < WO / 2)
+                        vstore16(best[i][j], 0, y + ((size_t)(n * (HO / 2) + ph) * (WO / 2) + pw) *
+                                                        K + k0 + 16 * kv);
+                }
         }
     }
 }

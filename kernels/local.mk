@@ -9,7 +9,8 @@ FCNN_KERNEL_FILES = \
 	%reldir%/gemm_small_k.cl %reldir%/im2col.cl %reldir%/loss.cl %reldir%/optim.cl \
 	%reldir%/pool.cl %reldir%/dropout.cl %reldir%/batchnorm.cl %reldir%/conv2d_winograd.cl \
 	%reldir%/conv2d_winograd4.cl %reldir%/conv2d_filter_winograd4.cl \
-	%reldir%/conv2d_phases.cl
+	%reldir%/conv2d_phases.cl \
+	%reldir%/conv2d_pool.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
 EXTRA_DIST += $(FCNN_KERNEL_FILES)
 
@@ -79,3 +80,6 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/conv2d_phases.cl.inc: $(srcdir)/%reldir%/conv2d_phases.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_phases.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/conv2d_pool.cl.inc: $(srcdir)/%reldir%/conv2d_pool.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_pool.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

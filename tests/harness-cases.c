@@ -161,7 +161,8 @@ static struct fcnn_conv2d_params conv_params(const struct conv_shape *s)
 
 /* "conv2d_fwd(n=7,h=13,w=13,c=3,k=32)", naming the kernel, strides and padding only where
  * they differ from the model's 3x3 kernel, stride 1 and padding 1 ("same"). */
-static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_shape *s)
+static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_shape *s,
+                    int pool)
 {
     id[0] = '\0';
     harness_appendf(id, size, "%s(n=%d,h=%d,w=%d,c=%d,k=%d", fcnn_op_name(op), s->n, s->h,
@@ -174,14 +175,19 @@ static void conv_id(char *id, size_t size, enum fcnn_op op, const struct conv_sh
         harness_appendf(id, size, ",same");
     else if (s->pad != SAME && (s->pad != 1 || s->kh != 3 || s->kw != 3))
         harness_appendf(id, size, s->pad ? ",p=%d" : ",valid", s->pad);
-    if (op == FCNN_OP_CONV2D_FWD && s->act == FCNN_ACT_RELU)
+    bool forward = op == FCNN_OP_CONV2D_FWD || op == FCNN_OP_CONV2D_POOL_FWD;
+    if (forward && s->act == FCNN_ACT_RELU)
         harness_appendf(id, size, ",relu");
-    if (op == FCNN_OP_CONV2D_FWD && s->no_bias)
+    if (forward && s->no_bias)
         harness_appendf(id, size, ",nobias");
+    if (op == FCNN_OP_CONV2D_POOL_FWD)
+        harness_appendf(id, size, ",pool=%d", pool);
     harness_appendf(id, size, ")");
 }
 
-static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv_shape *s)
+/* pool: conv2d_pool_fwd's window and stride, 0 for the other ops. */
+static void fill_conv_pooled(struct harness_case *c, enum fcnn_op op, const struct conv_shape *s,
+                             int pool)
 {
     struct fcnn_conv2d_params p = conv_params(s);
     int ho = fcnn_window_out(s->h, p.pad_top, p.pad_bottom, s->kh, s->sh);
@@ -194,9 +200,11 @@ static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv
     struct harness_tensor_spec dy = in4(INIT_UNIFORM, -1, 1, s->n, ho, wo, s->k);
 
     set_op(c, op);
-    conv_id(c->id, sizeof c->id, op, s);
-    if (op != FCNN_OP_CONV2D_FWD)
+    conv_id(c->id, sizeof c->id, op, s, pool);
+    if (op != FCNN_OP_CONV2D_FWD && op != FCNN_OP_CONV2D_POOL_FWD)
         p.act = FCNN_ACT_NONE;
+    if (op == FCNN_OP_CONV2D_POOL_FWD)
+        p.pool = pool;
     c->call.p.conv = p;
     c->flops = 2.0 * s->n * ho * wo * s->k * s->kh * s->kw * s->c;
     switch (op) {
@@ -206,6 +214,15 @@ static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv
         c->t[2] = in1(INIT_UNIFORM, -0.5, 0.5, s->k);
         c->t[2].omitted = s->no_bias;
         c->t[3] = out4(s->n, ho, wo, s->k);
+        c->tol = float_tolerance(s->kh * s->kw * s->c + 1);
+        break;
+    case FCNN_OP_CONV2D_POOL_FWD:
+        /* A maximum moves no further than the values it compares: the forward's bound. */
+        c->t[0] = x;
+        c->t[1] = w;
+        c->t[2] = in1(INIT_UNIFORM, -0.5, 0.5, s->k);
+        c->t[2].omitted = s->no_bias;
+        c->t[3] = out4(s->n, ho / pool, wo / pool, s->k);
         c->tol = float_tolerance(s->kh * s->kw * s->c + 1);
         break;
     case FCNN_OP_CONV2D_BWD_DATA:
@@ -223,6 +240,11 @@ static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv
     default:
         abort();
     }
+}
+
+static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv_shape *s)
+{
+    fill_conv_pooled(c, op, s, 0);
 }
 
 static const enum fcnn_op conv_ops[] = { FCNN_OP_CONV2D_FWD, FCNN_OP_CONV2D_BWD_DATA,
@@ -335,6 +357,16 @@ static void add_conv_cases(struct harness_case_list *list)
                 continue;
             fill_conv(add_case(list), conv_ops[op], &shapes[s]);
         }
+    /* The forward with evaluation's 2x2 max pooling fused, on every shape whose output
+     * holds a window (odd sizes drop their last row or column), and 3x3 pooling on some. */
+    for (int s = 0; s < count; s++) {
+        struct fcnn_conv2d_params p = conv_params(&shapes[s]);
+        int ho = fcnn_window_out(shapes[s].h, p.pad_top, p.pad_bottom, shapes[s].kh, shapes[s].sh);
+        int wo = fcnn_window_out(shapes[s].w, p.pad_left, p.pad_right, shapes[s].kw, shapes[s].sw);
+        for (int pool = 2; pool <= 3; pool++)
+            if (ho >= pool && wo >= pool && (pool == 2 || s % 5 == 0))
+                fill_conv_pooled(add_case(list), FCNN_OP_CONV2D_POOL_FWD, &shapes[s], pool);
+    }
 }
 
 /* --- bias gradient --------------------------------------------------------------------- */
@@ -1103,6 +1135,11 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_DATA, &conv2); /* conv1 needs no dx */
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv1);
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv2);
+    /* Evaluation's forward with the max pooling after it, at the evaluation batch. */
+    struct conv_shape eval1 = conv1, eval2 = conv2;
+    eval1.n = eval2.n = 250;
+    fill_conv_pooled(add_case(list), FCNN_OP_CONV2D_POOL_FWD, &eval1, 2);
+    fill_conv_pooled(add_case(list), FCNN_OP_CONV2D_POOL_FWD, &eval2, 2);
     /* A first layer of 16 channels, which the 32-wide forms do not take. */
     const struct conv_shape conv16 = { 32, 28, 28, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv16);
@@ -1216,7 +1253,7 @@ static void grad_conv(struct harness_grad_case_list *list, const struct conv_sha
             const int *y = g->forward.t[3].shape;
             snprintf(g->id, sizeof g->id, "bias_bwd(%dx%dx%dx%d)", y[0], y[1], y[2], y[3]);
         } else {
-            conv_id(g->id, sizeof g->id, op, s);
+            conv_id(g->id, sizeof g->id, op, s, 0);
         }
         switch (op) {
         case FCNN_OP_CONV2D_BWD_DATA: /* dy, w, dx */

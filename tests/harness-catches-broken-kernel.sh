@@ -13,9 +13,11 @@
 # file holds kernels the plant does not touch: pool.cl's max pooling plant breaks its
 # comparisons (average pooling has none) and its average pooling plant the divisor, and
 # the local-memory GEMM variants use gemm.cl only for its transpose (they have a plant of
-# their own). The Winograd weight gradients' GEMM stage in conv2d_filter.cl starts its sums
-# from M or from zeros in one expression, so F(3x3, 2x2) has a plant of its own too, in its x
-# transform, and F(3x3, 4x4) one in its dy transform (conv2d_filter_winograd4.cl).
+# their own). The Winograd forwards' pooled form (conv2d_pool_fwd) has a plant of its own
+# in its window maximum besides the output transform it shares. The Winograd weight
+# gradients' GEMM stage in conv2d_filter.cl starts its sums from M or from zeros in one
+# expression, so F(3x3, 2x2) has a plant of its own too, in its x transform, and F(3x3, 4x4)
+# one in its dy transform (conv2d_filter_winograd4.cl).
 # batchnorm.cl's plant starts the sums at 0.5 and halves
 # inv_std, which every form of the three batch-normalization ops uses. PLANT_FILE and
 # PLANT_SED replace the plants with one of your own, whose every variant must fail, e.g.
@@ -33,6 +35,10 @@ conv2d_phases.cl . s/, wv\[v\], acc/, -wv[v], acc/g
 conv2d_tiled.cl . s/, wv\[v\], acc/, -wv[v], acc/g
 conv2d_winograd.cl . s/r1\[q\] = m\[4 + q\]\[t\]\[kv\] - /r1[q] = m[4 + q][t][kv] + /g
 conv2d_winograd4.cl . s/2\.0f \* m3 - 0\.5f \* m4/2.0f * m3 + 0.5f * m4/g
+conv2d_winograd.cl ^conv2d_pool_fwd s/select(best, o, o > best)/select(best, o, o < best)/
+conv2d_winograd4.cl ^conv2d_pool_fwd s/select(\*w, o, o > \*w)/select(*w, o, o < *w)/
+conv2d_pool.cl . s/, uv\[kv\], acc/, -uv[kv], acc/g
+conv2d_pool.cl . s/select(best, v, v > best)/select(best, v, v < best)/
 conv2d_filter.cl !winograd s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
 conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[b\] - d\[1\]\[b\];/r[2][b] = d[2][b] + d[1][b];/
 conv2d_filter_winograd4.cl . s/o\[2\] = (g0 + g2) - (g1 + g3);/o[2] = (g0 + g2) + (g1 + g3);/

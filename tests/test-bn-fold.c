@@ -230,8 +230,10 @@ static int check_backend(const char *backend)
         status = fcnn_network_create(r.be, &r.model, BATCH, BATCH, &r.net);
     if (status == FCNN_OK) {
         /* Unfolded means the layers apart, each op of its own (test-bn-relu-fusion checks
-         * the ReLU fused into BatchNormalization). */
+         * the ReLU fused into BatchNormalization, test-conv-pool-fusion the pooling fused
+         * into a folded convolution). */
         fcnn_network_set_bn_relu_fusion(r.net, false);
+        fcnn_network_set_pool_fusion(r.net, false);
         r.params = malloc(r.model.param_floats * sizeof(float));
         r.state = malloc(r.model.state_floats * sizeof(float));
         random_weights(&r.model, 7, r.params, r.state);

@@ -10,6 +10,7 @@ libfcnn_a_SOURCES += \
 	%reldir%/ocl_report.c %reldir%/ocl_clblast.c %reldir%/ocl_gemm.c \
 	%reldir%/ocl_op_data.c %reldir%/ocl_op_conv2d.c %reldir%/ocl_op_conv2d_tiled.c \
 	%reldir%/ocl_op_conv2d_winograd.c %reldir%/ocl_op_conv2d_phases.c \
+	%reldir%/ocl_op_conv2d_pool.c \
 	%reldir%/ocl_op_conv2d_filter.c %reldir%/ocl_op_activation.c \
 	%reldir%/ocl_op_bias.c %reldir%/ocl_op_pool.c %reldir%/ocl_op_dense.c \
 	%reldir%/ocl_op_loss.c %reldir%/ocl_op_optim.c %reldir%/ocl_op_batchnorm.c

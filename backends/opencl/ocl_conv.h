@@ -39,6 +39,15 @@ static inline struct conv_shape conv_call_shape(const struct fcnn_op_call *call)
     switch (call->op) {
     case FCNN_OP_CONV2D_BWD_DATA: return conv_shape_of(t[2], t[1], t[0], &call->p.conv);
     case FCNN_OP_CONV2D_BWD_FILTER: return conv_shape_of(t[0], t[2], t[1], &call->p.conv);
+    case FCNN_OP_CONV2D_POOL_FWD: {
+        /* y holds the pooled output: the convolution's own size comes from the padding. */
+        const struct fcnn_conv2d_params *p = &call->p.conv;
+        struct conv_shape s = conv_shape_of(t[0], t[1], t[3], p);
+        s.ho = fcnn_window_out(s.h, p->pad_top, p->pad_bottom, s.kh, s.sh);
+        s.wo = fcnn_window_out(s.w, p->pad_left, p->pad_right, s.kw, s.sw);
+        s.pixels = (size_t)s.ho * s.wo;
+        return s;
+    }
     default: return conv_shape_of(t[0], t[1], t[3], &call->p.conv);
     }
 }

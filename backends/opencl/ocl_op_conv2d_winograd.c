@@ -1,6 +1,7 @@
 /* The Winograd convolutions F(2x2, 3x3) (kernels/conv2d_winograd.cl) and F(4x4, 3x3)
  * (kernels/conv2d_winograd4.cl) for 3x3 windows at stride 1: the forward with bias and
- * ReLU fused into its output transform, and the input gradient as the same kernel run on
+ * ReLU fused into its output transform (and for evaluation a 2x2 max pooling after
+ * them, conv2d_pool_fwd), and the input gradient as the same kernel run on
  * dy with the flipped kernel (dx = conv(dy, flip(w)), padded by 2 - pad), whose flip the
  * weight transform folds in.
  *
@@ -76,11 +77,12 @@ static int transform_weights(struct ocl_context *ctx, const struct ocl_variant *
 }
 
 /* y = act(conv(x, w) + b) for `s`'s geometry (C input, K output channels), padded by
- * (pad_h, pad_w), with U the transformed kernel in [points][C][K]. */
+ * (pad_h, pad_w), with U the transformed kernel in [points][C][K]; pooled: y is its 2x2
+ * max pooling instead, and only the tiles under whole windows run. */
 static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
                            const struct conv_shape *s, const struct fcnn_tensor *x, cl_mem u,
                            const struct fcnn_tensor *b, const struct fcnn_tensor *y, int pad_h,
-                           int pad_w, bool relu)
+                           int pad_w, bool relu, bool pooled)
 {
     const struct winograd_form *form = form_of(variant);
     struct ocl_kernel *kernel;
@@ -92,9 +94,10 @@ static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *va
     cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
     cl_ulong b_offset = b ? ocl_elem_offset(b) : 0;
     cl_int use_bias = b != NULL, H = s->h, W = s->w, C = s->c, K = s->k;
-    cl_int ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo, act = relu;
-    cl_int tiles_h = (s->ho + form->m - 1) / form->m;
-    cl_int tiles_w = (s->wo + form->m - 1) / form->m;
+    cl_int ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo, act = relu, pool = pooled;
+    int rows = pooled ? s->ho / 2 * 2 : s->ho, columns = pooled ? s->wo / 2 * 2 : s->wo;
+    cl_int tiles_h = (rows + form->m - 1) / form->m;
+    cl_int tiles_w = (columns + form->m - 1) / form->m;
     cl_int segs = (tiles_w + tiles_per_item - 1) / tiles_per_item;
     cl_int kblocks = s->k / channels_per_item(variant);
     cl_int count = s->n * tiles_h * segs * kblocks;
@@ -104,7 +107,8 @@ static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *va
                                   OCL_ARG(b_mem), OCL_ARG(b_offset), OCL_ARG(use_bias),
                                   OCL_ARG(y_mem), OCL_ARG(y_offset), OCL_ARG(zeros), OCL_ARG(H),
                                   OCL_ARG(W), OCL_ARG(C), OCL_ARG(K), OCL_ARG(ph), OCL_ARG(pw),
-                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(act), OCL_ARG(tiles_h),
+                                  OCL_ARG(HO), OCL_ARG(WO), OCL_ARG(act), OCL_ARG(pool),
+                                  OCL_ARG(tiles_h),
                                   OCL_ARG(segs), OCL_ARG(kblocks), OCL_ARG(count)));
 }
 
@@ -126,7 +130,27 @@ int ocl_conv2d_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *v
     cl_mem u;
     OCL_TRY(transform_weights(ctx, variant, &s, w, false, &u));
     return launch_winograd(ctx, variant, &s, x, u, b, y, s.pt, s.pl,
-                           call->p.conv.act == FCNN_ACT_RELU);
+                           call->p.conv.act == FCNN_ACT_RELU, false);
+}
+
+/* The forward with a 2x2 max pooling at stride 2 after it: each F(2x2) tile, or each
+ * quarter of an F(4x4) one, is a pooling window, reduced before it is stored. */
+bool ocl_conv2d_pool_fwd_winograd_supports(const struct ocl_context *ctx,
+                                           const struct ocl_variant *variant,
+                                           const struct fcnn_op_call *call)
+{
+    return call->p.conv.pool == 2 && ocl_conv2d_fwd_winograd_supports(ctx, variant, call);
+}
+
+int ocl_conv2d_pool_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                 const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
+    struct conv_shape s = conv_call_shape(call);
+    cl_mem u;
+    OCL_TRY(transform_weights(ctx, variant, &s, w, false, &u));
+    return launch_winograd(ctx, variant, &s, x, u, b, y, s.pt, s.pl,
+                           call->p.conv.act == FCNN_ACT_RELU, true);
 }
 
 /* The flipped padding 2 - pad_top, 2 - pad_left must not be negative; the input channels
@@ -149,5 +173,5 @@ int ocl_conv2d_bwd_data_winograd(struct ocl_context *ctx, const struct ocl_varia
     cl_mem u;
     OCL_TRY(transform_weights(ctx, variant, &s, w, true, &u));
     struct conv_shape t = conv_shape_seen_from_dy(&s);
-    return launch_winograd(ctx, variant, &t, dy, u, NULL, dx, 2 - s.pt, 2 - s.pl, false);
+    return launch_winograd(ctx, variant, &t, dy, u, NULL, dx, 2 - s.pt, 2 - s.pl, false, false);
 }

@@ -78,18 +78,25 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_4x64", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(4, 4),
       .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
-    /* Winograd F(4x4, 3x3): TW 4x4 tiles along a row x 16*KV channels per work-item. The
-     * forward is for --tune only: with it, the reference model's Adam run parts from
-     * ref's by 1e-3 at step 2, where every other form stays within 1e-7 (see README). */
-    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x32", .priority = 25,
+    /* Winograd F(4x4, 3x3): TW 4x4 tiles along a row x 16*KV channels per work-item. Its
+     * transforms cancel inexactly: an output over a window of zeros (an image's
+     * background) with a zero bias (Keras's initial one) is exact 0 in ref, closing the
+     * fused ReLU's mask, and rounding noise here, opening it where the noise is positive.
+     * At the reference model's first step that moved its second layer's bias gradient by
+     * up to a quarter of its largest element, and no other gradient beyond 1e-8 (see
+     * README). So with a fused ReLU it runs only where --tune chose it. */
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x32", .priority = 27,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
-      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x64", .priority = 25,
+      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
+      .run = ocl_conv2d_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x64", .priority = 27,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
-      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
+      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
+      .run = ocl_conv2d_fwd_winograd },
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_7x32", .priority = 24,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(7, 2),
-      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
+      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
+      .run = ocl_conv2d_fwd_winograd },
     /* im2col (NHWC, our kernel) into a column matrix, then our tiled GEMM with bias and
      * activation fused: any shape. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
@@ -108,6 +115,29 @@ static const struct ocl_variant variants[] = {
      * paths that shares none of their code. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "direct", .files = { "conv2d.cl" }, .tunables = WG(64),
       .supports = ocl_conv2d_fwd_direct_supports, .run = ocl_conv2d_fwd_direct },
+
+    /* --- conv2d_pool_fwd: evaluation's convolution + 2x2 max pooling --- */
+    /* The Winograd forwards reduce each window in their output transform. F(4x4) is for
+     * evaluation whatever the activation in this form: with no backward, its inexact zeros
+     * (see above) steer no mask. F(2x2) and the 16-wide direct form sit below a CPU's
+     * band: they won no shape of the models measured, and each timed form is a
+     * compilation more in a cold start's warm-up. */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 32,
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x32", .priority = 31,
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 26,
+      .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
+      .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
+    /* Direct loops for any geometry: the form for few input channels. */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x32", .priority = 20,
+      .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 2),
+      .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x16", .priority = 14,
+      .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 1),
+      .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },
 
     /* --- conv2d_bwd_data --- */
     /* The tiled forward kernels on dy with flipped weights (stride 1). */

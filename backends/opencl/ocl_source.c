@@ -42,6 +42,9 @@ static const unsigned char conv2d_winograd4_cl[] = {
 static const unsigned char conv2d_phases_cl[] = {
 #include "kernels/conv2d_phases.cl.inc"
 };
+static const unsigned char conv2d_pool_cl[] = {
+#include "kernels/conv2d_pool.cl.inc"
+};
 static const unsigned char data_cl[] = {
 #include "kernels/data.cl.inc"
 };
@@ -84,7 +87,7 @@ static const struct embedded {
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
     EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
     EMBEDDED(conv2d_winograd), EMBEDDED(conv2d_winograd4), EMBEDDED(conv2d_phases),
-    EMBEDDED(conv2d_filter_winograd4),
+    EMBEDDED(conv2d_pool),   EMBEDDED(conv2d_filter_winograd4),
 #undef EMBEDDED
 };
 

@@ -92,6 +92,7 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
                 append(out, size, &used, ",same%d%d", i, j);
     switch (call->op) {
     case FCNN_OP_CONV2D_FWD:
+    case FCNN_OP_CONV2D_POOL_FWD:
     case FCNN_OP_CONV2D_BWD_DATA:
     case FCNN_OP_CONV2D_BWD_FILTER: {
         const struct fcnn_conv2d_params *p = &call->p.conv;
@@ -103,8 +104,11 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
         else
             append(out, size, &used, ",s%dx%dp%d,%d,%d,%d", p->sh, p->sw, p->pad_top,
                    p->pad_bottom, p->pad_left, p->pad_right);
-        if (call->op == FCNN_OP_CONV2D_FWD && p->act == FCNN_ACT_RELU)
+        if (call->op != FCNN_OP_CONV2D_BWD_DATA && call->op != FCNN_OP_CONV2D_BWD_FILTER &&
+            p->act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
+        if (call->op == FCNN_OP_CONV2D_POOL_FWD)
+            append(out, size, &used, ",pool%d", p->pool);
         break;
     }
     case FCNN_OP_MAXPOOL_FWD:
@@ -402,13 +406,22 @@ static bool tiny(const struct fcnn_op_call *call)
     return bytes <= CPU_TINY_OP_BYTES;
 }
 
-/* The candidates worth timing: all of them with --tune or on a GPU (where the ranking of
- * the families is not known in advance); on a CPU, the top band of priorities, and for a
- * tiny op only the top one. */
+/* The candidates worth timing: all of them with --tune; otherwise not a variant with
+ * inexact zeros where a ReLU reads them (OCL_INEXACT_ZEROS), and then on a GPU (where the
+ * ranking of the families is not known in advance) all the others, on a CPU the top band
+ * of priorities, and for a tiny op only the top one. */
 static int prune_candidates(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant *candidates[], int count)
 {
-    if (ctx->tuning.retune || !(ctx->identity.type & CL_DEVICE_TYPE_CPU))
+    if (ctx->tuning.retune)
+        return count;
+    bool relu = call->op == FCNN_OP_CONV2D_FWD && call->p.conv.act == FCNN_ACT_RELU;
+    int exact = 0;
+    for (int i = 0; i < count; i++)
+        if (!(relu && (candidates[i]->flags & OCL_INEXACT_ZEROS)))
+            candidates[exact++] = candidates[i];
+    count = exact;
+    if (!(ctx->identity.type & CL_DEVICE_TYPE_CPU))
         return count;
     int best = INT_MIN, kept = 0;
     for (int i = 0; i < count; i++)

@@ -102,6 +102,7 @@ const struct fcnn_backend_ops fcnn_ref_backend_ops = {
         [FCNN_OP_LOAD_BATCH] = ref_load_batch,
         [FCNN_OP_AUGMENT] = ref_augment,
         [FCNN_OP_CONV2D_FWD] = ref_conv2d_fwd,
+        [FCNN_OP_CONV2D_POOL_FWD] = ref_conv2d_pool_fwd,
         [FCNN_OP_CONV2D_BWD_DATA] = ref_conv2d_bwd_data,
         [FCNN_OP_CONV2D_BWD_FILTER] = ref_conv2d_bwd_filter,
         [FCNN_OP_BIAS_BWD] = ref_bias_bwd,

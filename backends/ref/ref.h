@@ -14,8 +14,8 @@
 
 fcnn_op_fn ref_load_batch;                                                 /* ref_data.c */
 fcnn_op_fn ref_augment;                                                    /* ref_augment.c */
-fcnn_op_fn ref_conv2d_fwd, ref_conv2d_bwd_data, ref_conv2d_bwd_filter,     /* ref_conv2d.c */
-    ref_bias_bwd;
+fcnn_op_fn ref_conv2d_fwd, ref_conv2d_pool_fwd, ref_conv2d_bwd_data,    /* ref_conv2d.c */
+    ref_conv2d_bwd_filter, ref_bias_bwd;
 fcnn_op_fn ref_maxpool_fwd, ref_maxpool_bwd, ref_avgpool_fwd,           /* ref_pool.c */
     ref_avgpool_bwd, ref_global_avgpool_fwd, ref_global_avgpool_bwd;
 fcnn_op_fn ref_relu_bwd, ref_dense_fwd, ref_dense_bwd_data,                /* ref_dense.c */

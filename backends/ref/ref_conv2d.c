@@ -1,5 +1,6 @@
 /* Reference 2-D convolution, NHWC activations and HWIO kernels, by direct loops.
  *   forward:     y[n,oh,ow,k] = act(b[k] + sum_{i,j,c} x[n, oh*sh-pt+i, ow*sw-pl+j, c] w[i,j,c,k])
+ *   and pooled:  the maximum of y over each P x P window at stride P
  *   bwd data:    dx[n,ih,iw,c] = sum over every (oh,ow,i,j) that read x[n,ih,iw,c] of dy w
  *   bwd filter:  dw[i,j,c,k] = sum_{n,oh,ow} x[n, oh*sh-pt+i, ow*sw-pl+j, c] dy[n,oh,ow,k]
  * with strides sh, sw and the padding before, pt (top) and pl (left); the padding after
@@ -37,6 +38,35 @@ static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_ten
     };
 }
 
+/* acc[k] = b[k] + the window sum of output pixel (n, oh, ow), for every output channel. */
+static void output_pixel(const struct conv_dims *d, const float *X, const float *W,
+                         const float *B, int n, int oh, int ow, double *acc)
+{
+    for (int k = 0; k < d->k; k++)
+        acc[k] = B ? B[k] : 0;
+    for (int i = 0; i < d->kh; i++) {
+        int ih = oh * d->sh - d->pt + i;
+        if (ih < 0 || ih >= d->h)
+            continue;
+        for (int j = 0; j < d->kw; j++) {
+            int iw = ow * d->sw - d->pl + j;
+            if (iw < 0 || iw >= d->w)
+                continue;
+            const float *xp = X + (((size_t)n * d->h + ih) * d->w + iw) * d->c;
+            const float *wp = W + ((size_t)i * d->kw + j) * d->c * d->k;
+            for (int c = 0; c < d->c; c++)
+                for (int k = 0; k < d->k; k++)
+                    acc[k] += (double)xp[c] * wp[(size_t)c * d->k + k];
+        }
+    }
+}
+
+/* The output element as conv2d_fwd stores it: rounded to float, then the activation. */
+static float activated(double sum, enum fcnn_activation act)
+{
+    return (float)(act == FCNN_ACT_RELU && sum < 0 ? 0 : sum);
+}
+
 int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
@@ -59,26 +89,55 @@ int ref_conv2d_fwd(void *ctx, const struct fcnn_op_call *call)
     for (int n = 0; n < d.n; n++) {
         for (int oh = 0; oh < d.ho; oh++) {
             for (int ow = 0; ow < d.wo && acc; ow++) {
-                for (int k = 0; k < d.k; k++)
-                    acc[k] = B ? B[k] : 0;
-                for (int i = 0; i < d.kh; i++) {
-                    int ih = oh * d.sh - d.pt + i;
-                    if (ih < 0 || ih >= d.h)
-                        continue;
-                    for (int j = 0; j < d.kw; j++) {
-                        int iw = ow * d.sw - d.pl + j;
-                        if (iw < 0 || iw >= d.w)
-                            continue;
-                        const float *xp = X + (((size_t)n * d.h + ih) * d.w + iw) * d.c;
-                        const float *wp = W + ((size_t)i * d.kw + j) * d.c * d.k;
-                        for (int c = 0; c < d.c; c++)
-                            for (int k = 0; k < d.k; k++)
-                                acc[k] += (double)xp[c] * wp[(size_t)c * d.k + k];
-                    }
-                }
+                output_pixel(&d, X, W, B, n, oh, ow, acc);
                 float *yp = Y + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
                 for (int k = 0; k < d.k; k++)
-                    yp[k] = (float)(p->act == FCNN_ACT_RELU && acc[k] < 0 ? 0 : acc[k]);
+                    yp[k] = activated(acc[k], p->act);
+            }
+        }
+    }
+    free(acc);
+    }
+    return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
+}
+
+/* conv2d_fwd's outputs, each pooled window's first maximum taken (row-major, the rule of
+ * ref_pool.c): what conv2d_fwd then maxpool_fwd give, bit for bit. */
+int ref_conv2d_pool_fwd(void *ctx, const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    fcnn_tensor_arg x = call->t[0], w = call->t[1], b = call->t[2], y = call->t[3];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
+    struct conv_dims d = conv_dims(x, w, y, p);
+    d.ho = fcnn_window_out(d.h, p->pad_top, p->pad_bottom, d.kh, d.sh);
+    d.wo = fcnn_window_out(d.w, p->pad_left, p->pad_right, d.kw, d.sw);
+    int P = p->pool, hp = y->shape[1], wp = y->shape[2];
+    const float *X = REF_PTR(const float, x), *W = REF_PTR(const float, w);
+    const float *B = b ? REF_PTR(const float, b) : NULL;
+    float *Y = REF_PTR(float, y);
+
+    bool failed = false;
+#pragma omp parallel
+    {
+    double *acc = malloc(sizeof(double) * (size_t)d.k);
+    if (!acc) {
+#pragma omp atomic write
+        failed = true;
+    }
+#pragma omp for collapse(2) schedule(static)
+    for (int n = 0; n < d.n; n++) {
+        for (int ph = 0; ph < hp; ph++) {
+            for (int pw = 0; pw < wp && acc; pw++) {
+                float *yp = Y + (((size_t)n * hp + ph) * wp + pw) * d.k;
+                for (int i = 0; i < P; i++)
+                    for (int j = 0; j < P; j++) {
+                        output_pixel(&d, X, W, B, n, ph * P + i, pw * P + j, acc);
+                        for (int k = 0; k < d.k; k++) {
+                            float v = activated(acc[k], p->act);
+                            if ((i == 0 && j == 0) || v > yp[k])
+                                yp[k] = v;
+                        }
+                    }
             }
         }
     }

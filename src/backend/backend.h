@@ -23,6 +23,7 @@ struct fcnn_backend; /* opaque */
     X(LOAD_BATCH, "load_batch")               /* gather u8 samples by index, scale to [0,1] */ \
     X(AUGMENT, "augment")                     /* y = x flipped, rotated, shifted per sample  */ \
     X(CONV2D_FWD, "conv2d_fwd")               /* y = act(conv(x, w) + b)                     */ \
+    X(CONV2D_POOL_FWD, "conv2d_pool_fwd")     /* y = maxpool(act(conv(x, w) + b)), evaluation */ \
     X(CONV2D_BWD_DATA, "conv2d_bwd_data")     /* dx = conv_transpose(dy, w)                  */ \
     X(CONV2D_BWD_FILTER, "conv2d_bwd_filter") /* dw = correlate(x, dy)                       */ \
     X(BIAS_BWD, "bias_bwd")                   /* db = sum of dy over all but the last dim    */ \
@@ -115,6 +116,12 @@ struct fcnn_conv2d_params {
     int sh, sw;                                   /* strides along height and width */
     int pad_top, pad_bottom, pad_left, pad_right; /* zeros around the input */
     enum fcnn_activation act; /* forward only: fused into the convolution */
+    /* conv2d_pool_fwd only: P >= 2, a max pooling of P x P windows at stride P over the
+     * activated output, without padding (Keras's MaxPooling2D(P), whose "valid" drops a
+     * last row or column that no window fills). y is the pooled output; the convolution's
+     * own output, which a backward pass would need, is never written: an evaluation
+     * pass's op, saving the memory traffic of that output and of the pooling's pass. */
+    int pool;
 };
 
 struct fcnn_pool_params {
@@ -345,6 +352,10 @@ int fcnn_augment_batch(struct fcnn_backend *be, const struct fcnn_tensor *x,
 int fcnn_conv2d_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
                     const struct fcnn_tensor *w, const struct fcnn_tensor *b,
                     const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p);
+/* p->pool: the pooling's window and stride (see struct fcnn_conv2d_params). */
+int fcnn_conv2d_pool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                         const struct fcnn_tensor *w, const struct fcnn_tensor *b,
+                         const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p);
 int fcnn_conv2d_bwd_data(struct fcnn_backend *be, const struct fcnn_tensor *dy,
                          const struct fcnn_tensor *w, const struct fcnn_tensor *dx,
                          const struct fcnn_conv2d_params *p);

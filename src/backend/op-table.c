@@ -45,9 +45,10 @@ static bool activation_known(enum fcnn_activation act)
     return act == FCNN_ACT_NONE || act == FCNN_ACT_RELU;
 }
 
-/* x [N,H,W,C], w [KH,KW,C,K], y [N,HO,WO,K] with HO, WO given by strides and padding. */
-static int conv_shapes(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
-                       const struct fcnn_tensor *w, const struct fcnn_tensor *y)
+/* x [N,H,W,C], w [KH,KW,C,K], y [N,HO,WO,K] with HO, WO given by strides and padding,
+ * and divided by `pool` (rounding down) when a pooling follows. */
+static int conv_pooled_shapes(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
+                              const struct fcnn_tensor *w, const struct fcnn_tensor *y, int pool)
 {
     const struct fcnn_conv2d_params *p = &call->p.conv;
     if (p->sh < 1 || p->sw < 1)
@@ -70,10 +71,23 @@ static int conv_shapes(const struct fcnn_op_call *call, const struct fcnn_tensor
     if (ho < 1 || wo < 1)
         return fcnn_op_invalid(call, "a %dx%d kernel does not fit a padded %dx%d input",
                                w->shape[0], w->shape[1], x->shape[1], x->shape[2]);
+    if (pool > 1) {
+        if (ho < pool || wo < pool)
+            return fcnn_op_invalid(call, "a %dx%d pooling window does not fit the %dx%d "
+                                   "convolution output", pool, pool, ho, wo);
+        ho /= pool;
+        wo /= pool;
+    }
     if (y->shape[1] != ho || y->shape[2] != wo)
-        return fcnn_op_invalid(call, "output must be %dx%d for this input, kernel, strides and "
-                               "padding", ho, wo);
+        return fcnn_op_invalid(call, "output must be %dx%d for this input, kernel, strides%s "
+                               "and padding", ho, wo, pool > 1 ? ", pooling" : "");
     return FCNN_OK;
+}
+
+static int conv_shapes(const struct fcnn_op_call *call, const struct fcnn_tensor *x,
+                       const struct fcnn_tensor *w, const struct fcnn_tensor *y)
+{
+    return conv_pooled_shapes(call, x, w, y, 1);
 }
 
 /* x [N,H,W,C] and y [N,HO,WO,C]: a window that fits, padding smaller than the window (so
@@ -204,6 +218,26 @@ static int conv2d_fwd_check(const struct fcnn_op_call *call) /* x, w, b, y */
 static double conv2d_fwd_flops(const struct fcnn_op_call *call)
 {
     return conv_flops(call->t[3], call->t[1]);
+}
+
+static int conv2d_pool_fwd_check(const struct fcnn_op_call *call) /* x, w, b, y */
+{
+    if (call->p.conv.pool < 2)
+        return fcnn_op_invalid(call, "pooling window %d must be >= 2", call->p.conv.pool);
+    TRY(conv_pooled_shapes(call, call->t[0], call->t[1], call->t[3], call->p.conv.pool));
+    if (!call->t[2])
+        return FCNN_OK;
+    return bias_entries(call, call->t[2], call->t[1]->shape[3]);
+}
+/* The convolution's multiply-adds over its whole output: every output is computed, then
+ * pooled. */
+static double conv2d_pool_fwd_flops(const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1];
+    const struct fcnn_conv2d_params *p = &call->p.conv;
+    double ho = fcnn_window_out(x->shape[1], p->pad_top, p->pad_bottom, w->shape[0], p->sh);
+    double wo = fcnn_window_out(x->shape[2], p->pad_left, p->pad_right, w->shape[1], p->sw);
+    return 2.0 * x->shape[0] * ho * wo * w->shape[3] * w->shape[0] * w->shape[1] * w->shape[2];
 }
 
 static int conv2d_bwd_data_check(const struct fcnn_op_call *call) /* dy, w, dx */
@@ -400,6 +434,10 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .param = "conv", .tensor_count = 4,
         .t = { IN("x", F32, 4), IN("w", F32, 4), OPT_IN("b", F32, 1), OUT("y", F32, 4) },
         .check = conv2d_fwd_check, .flops = conv2d_fwd_flops },
+    [FCNN_OP_CONV2D_POOL_FWD] = {
+        .param = "conv", .tensor_count = 4,
+        .t = { IN("x", F32, 4), IN("w", F32, 4), OPT_IN("b", F32, 1), OUT("y", F32, 4) },
+        .check = conv2d_pool_fwd_check, .flops = conv2d_pool_fwd_flops },
     [FCNN_OP_CONV2D_BWD_DATA] = {
         .param = "conv", .tensor_count = 3,
         .t = { IN("dy", F32, 4), IN("w", F32, 4), OUT("dx", F32, 4) },

@@ -228,6 +228,15 @@ int fcnn_conv2d_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
     return fcnn_op_run(be, &call);
 }
 
+int fcnn_conv2d_pool_fwd(struct fcnn_backend *be, const struct fcnn_tensor *x,
+                         const struct fcnn_tensor *w, const struct fcnn_tensor *b,
+                         const struct fcnn_tensor *y, const struct fcnn_conv2d_params *p)
+{
+    struct fcnn_op_call call = { .op = FCNN_OP_CONV2D_POOL_FWD, .t = { x, w, b, y },
+                                 .p.conv = *p };
+    return fcnn_op_run(be, &call);
+}
+
 int fcnn_conv2d_bwd_data(struct fcnn_backend *be, const struct fcnn_tensor *dy,
                          const struct fcnn_tensor *w, const struct fcnn_tensor *dx,
                          const struct fcnn_conv2d_params *p)

@@ -9,6 +9,7 @@ libfcnn_a_SOURCES += \
 	%reldir%/layer_dropout.c %reldir%/layer_batchnorm.c \
 	%reldir%/network.c %reldir%/network.h \
 	%reldir%/network_fold.c %reldir%/network_fold.h \
+	%reldir%/network_pool.c %reldir%/network_pool.h \
 	%reldir%/optimizer.c %reldir%/optimizer.h \
 	%reldir%/model_desc.c %reldir%/model_desc.h %reldir%/model_spec.c
 # Keras JSON models need jansson; without it, an "off" version says what to install.

@@ -8,6 +8,7 @@
 #include "nn/layer.h"
 #include "nn/network.h"
 #include "nn/network_fold.h"
+#include "nn/network_pool.h"
 #include "core/status.h"
 
 /* Regions inside an arena start on 256-byte boundaries: friendly to any device's vector
@@ -52,6 +53,8 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
     net->train_capacity = train_capacity;
     const char *fuse = getenv("FCNN_FUSE_BN_RELU");
     net->fuse_bn_relu = !(fuse && strcmp(fuse, "0") == 0);
+    const char *fuse_pool = getenv("FCNN_FUSE_POOL");
+    net->fuse_pool = !(fuse_pool && strcmp(fuse_pool, "0") == 0);
 
     /* Softmax is merged with the loss, so it can only be the last thing the model does. */
     for (int l = 0; l + 1 < model->layer_count; l++) {
@@ -290,6 +293,16 @@ int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view)
             continue;
+        if (!training) {
+            int last;
+            int status = fcnn_pool_forward(net, l, n, &last);
+            if (status != FCNN_OK)
+                return status;
+            if (last >= 0) {
+                l = last;
+                continue;
+            }
+        }
         const struct fcnn_fold *fold = training ? NULL : fcnn_fold_at(net, l);
         if (fold) {
             int status = fcnn_fold_forward(net, fold, n);

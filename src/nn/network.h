@@ -52,6 +52,10 @@ struct fcnn_network {
     /* BatchNormalization runs the Activation(relu) right after it inside its own ops, in
      * every pass (FCNN_FUSE_BN_RELU=0 or fcnn_network_set_bn_relu_fusion turn it off). */
     bool fuse_bn_relu;
+    /* Evaluation passes run a Conv2D (folded or not) and the MaxPooling2D after it as one
+     * op where the backend can (FCNN_FUSE_POOL=0 or fcnn_network_set_pool_fusion turn it
+     * off; nn/network_pool.c). */
+    bool fuse_pool;
 };
 
 int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
@@ -99,6 +103,10 @@ void fcnn_network_params_changed(struct fcnn_network *net);
  * are those of the two layers apart, bit for bit on ref; a switch between a forward and
  * its backward pass is harmless (either backward reads only what both forwards write). */
 void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on);
+/* A convolution and the max pooling after it as one op in evaluation passes (on unless
+ * FCNN_FUSE_POOL=0, and where the backend runs conv2d_pool_fwd for the layers' shapes).
+ * Bit for bit the layers' result on ref; within float rounding on other backends. */
+void fcnn_network_set_pool_fusion(struct fcnn_network *net, bool on);
 
 /* Host copies of the parameter arena (model->param_floats floats). */
 int fcnn_network_set_params(struct fcnn_network *net, const float *host);

@@ -153,13 +153,16 @@ static int refresh(struct fcnn_network *net)
     return status;
 }
 
+int fcnn_fold_refresh(struct fcnn_network *net)
+{
+    return net->fold_stale ? refresh(net) : FCNN_OK;
+}
+
 int fcnn_fold_forward(struct fcnn_network *net, const struct fcnn_fold *fold, int n)
 {
-    if (net->fold_stale) {
-        int status = refresh(net);
-        if (status != FCNN_OK)
-            return status;
-    }
+    int status = fcnn_fold_refresh(net);
+    if (status != FCNN_OK)
+        return status;
     const struct fcnn_layer *layer = &net->model->layers[fold->layer];
     bool relu = fold->last != fold->batchnorm;
     struct fcnn_tensor x = fcnn_network_activation(net, fold->layer, n);

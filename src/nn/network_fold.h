@@ -11,6 +11,9 @@ int fcnn_fold_plan(struct fcnn_network *net);
 /* The fold starting at layer l, or NULL: where an evaluation pass runs one op instead of
  * layers l .. fold->last. */
 const struct fcnn_fold *fcnn_fold_at(const struct fcnn_network *net, int l);
+/* Recomputes every folded weight when the parameters or moving statistics may have
+ * changed since they were last computed. */
+int fcnn_fold_refresh(struct fcnn_network *net);
 /* Runs a fold's one op over n samples, recomputing every folded weight first when the
  * parameters or moving statistics may have changed since they were last computed. */
 int fcnn_fold_forward(struct fcnn_network *net, const struct fcnn_fold *fold, int n);
