@@ -304,9 +304,10 @@ __kernel void conv2d_filter_wino_transform(__global const float *x, ulong x_offs
 
 /* M[p][c][k] (+)= sum over the group's tiles of V[p][t][c] U[p][t][k]: one work-item per
  * (point, channel block, k block), the k block fastest, so that the work-items of a point
- * share its U and V from cache; count = pairs = 16 * C/CB * K/(16*KV). The first group
- * starts from zero, each later one from M as the previous launch left it: the groups add
- * up in order, whatever the scheduling. */
+ * share its U and V from cache; count = pairs = points * C/CB * K/(16*KV), with 16 points
+ * here and 36 for the F(3x3, 4x4) of conv2d_filter_winograd4.cl, which shares this kernel.
+ * The first group starts from zero, each later one from M as the previous launch left it:
+ * the groups add up in order, whatever the scheduling. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_filter_wino_gemm(__global const float *v, __global const float *u,
                              __global float *m, int C, int K, int T, int cblocks, int kblocks,

@@ -8,7 +8,7 @@ FCNN_KERNEL_FILES = \
 	%reldir%/conv2d_tiled.cl %reldir%/data.cl %reldir%/gemm.cl %reldir%/gemm_local.cl \
 	%reldir%/gemm_small_k.cl %reldir%/im2col.cl %reldir%/loss.cl %reldir%/optim.cl \
 	%reldir%/pool.cl %reldir%/dropout.cl %reldir%/batchnorm.cl %reldir%/conv2d_winograd.cl \
-	%reldir%/conv2d_winograd4.cl \
+	%reldir%/conv2d_winograd4.cl %reldir%/conv2d_filter_winograd4.cl \
 	%reldir%/conv2d_phases.cl \
 	%reldir%/conv2d_pool.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
@@ -50,6 +50,9 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/conv2d_filter.cl.inc: $(srcdir)/%reldir%/conv2d_filter.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_filter.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/conv2d_filter_winograd4.cl.inc: $(srcdir)/%reldir%/conv2d_filter_winograd4.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_filter_winograd4.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
 %reldir%/conv2d_tiled.cl.inc: $(srcdir)/%reldir%/conv2d_tiled.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_tiled.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

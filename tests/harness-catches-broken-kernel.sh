@@ -15,8 +15,9 @@
 # the local-memory GEMM variants use gemm.cl only for its transpose (they have a plant of
 # their own). The Winograd forwards' pooled form (conv2d_pool_fwd) has a plant of its own
 # in its window maximum besides the output transform it shares. The Winograd weight
-# gradient in conv2d_filter.cl starts its sums from M or from zeros in one expression, so
-# it has a plant of its own too, in its x transform.
+# gradients' GEMM stage in conv2d_filter.cl starts its sums from M or from zeros in one
+# expression, so F(3x3, 2x2) has a plant of its own too, in its x transform, and F(3x3, 4x4)
+# one in its dy transform (conv2d_filter_winograd4.cl).
 # batchnorm.cl's plant starts the sums at 0.5 and halves
 # inv_std, which every form of the three batch-normalization ops uses; its second drops the
 # odd last row of a slice from the vec16 sums, which take rows two at a time. PLANT_FILE and
@@ -39,8 +40,9 @@ conv2d_winograd.cl ^conv2d_pool_fwd s/select(best, o, o > best)/select(best, o, 
 conv2d_winograd4.cl ^conv2d_pool_fwd s/select(\*w, o, o > \*w)/select(*w, o, o < *w)/
 conv2d_pool.cl . s/, uv\[kv\], acc/, -uv[kv], acc/g
 conv2d_pool.cl . s/select(best, v, v > best)/select(best, v, v < best)/
-conv2d_filter.cl !winograd_ s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
+conv2d_filter.cl !winograd s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
 conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[b\] - d\[1\]\[b\];/r[2][b] = d[2][b] + d[1][b];/
+conv2d_filter_winograd4.cl . s/o\[2\] = (g0 + g2) - (g1 + g3);/o[2] = (g0 + g2) + (g1 + g3);/
 gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
 gemm_local.cl . s/acc\[i\]\[j\] = 0\.0f;/acc[i][j] = 0.5f;/g
 batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g

@@ -2,10 +2,12 @@
  * (kernels/conv2d_filter.cl): chunks of samples each sum into a partial dw, which a second
  * kernel adds up in chunk order. The variant rows choose the tile, CB input channels times
  * 16*KV output channels per work-item; the c1 variant is the first layer's case (one input
- * channel, 3x3), all nine taps per work-item over chunks of output rows. */
+ * channel, 3x3), all nine taps per work-item over chunks of output rows; the Winograd
+ * forms are described below. */
 #include <config.h>
 
 #include <limits.h>
+#include <string.h>
 
 #include "ocl_conv.h"
 
@@ -118,30 +120,63 @@ int ocl_conv2d_bwd_filter_c1(struct ocl_context *ctx, const struct ocl_variant *
                                   OCL_ARG(chunks), OCL_ARG(elems)));
 }
 
-/* Winograd F(3x3, 2x2) (kernels/conv2d_filter.cl: conv2d_filter_wino_*), for 3x3 windows at
- * stride 1 and any padding. The samples go in groups whose transforms, V of x into the
- * columns scratch and U of dy into the weights scratch (16 floats per 2x2 tile of dy and
- * channel: four times x and dy), fit in about GROUP_KB kilobytes, so that the GEMM stage
- * reads them from cache rather than memory; each group's GEMM adds its 16 products into M
- * (the partials scratch, 16*C*K floats), and the output transform turns M into dw. */
+/* Winograd weight gradients for 3x3 windows at stride 1 and any padding, in two forms that
+ * the row's files choose: F(3x3, 2x2) (kernels/conv2d_filter.cl: conv2d_filter_wino_*) and
+ * F(3x3, 4x4) (kernels/conv2d_filter_winograd4.cl, named after conv2d_filter.cl), 16 or 36
+ * points per tile of dy. The samples go in groups whose transforms, V of x into the columns
+ * scratch and U of dy into the weights scratch (points floats per tile and channel: four
+ * times x and dy for F(2x2), 2.25 times for F(4x4)), fit in about GROUP_KB kilobytes, so
+ * that the GEMM stage (conv2d_filter.cl's, for both forms) reads them from cache rather than
+ * memory; each group's GEMM adds its products into M (the partials scratch, points*C*K
+ * floats), and the output transform turns M into dw. */
+struct wino_form {
+    int tile, points;           /* the tile of dy, and alpha^2 */
+    const char *file;           /* the transforms' kernels */
+    const char *transform, *out;
+    int out_lanes;              /* (c, k) pairs per work-item of the output transform */
+    int min_tiles;              /* the fewest tiles of dy in a call (see wino_f4) */
+};
+
+static const struct wino_form wino_f2 = { 2, 16, "conv2d_filter.cl",
+                                          "conv2d_filter_wino_transform",
+                                          "conv2d_filter_wino_out", 1, 1 };
+/* F(3x3, 4x4) rounds each tile's share several times worse than F(3x3, 2x2) (its transforms
+ * scale by up to 15 and its output transform cancels them); over a sum of few tiles that
+ * came to 0.98 of the harness's float32 bound (a 1x5x5 input, 4 tiles, some seeds). The
+ * error of a sum of T tiles grows as sqrt(T) and the bound as T, so it takes calls of at
+ * least 16 tiles, where it stays far under the bound (README); smaller calls are too small
+ * to gain from it. */
+static const struct wino_form wino_f4 = { 4, 36, "conv2d_filter_winograd4.cl",
+                                          "conv2d_filter_wino4_transform",
+                                          "conv2d_filter_wino4_out", 16, 16 };
+
+/* The form is the transforms' file the row names after conv2d_filter.cl (the GEMM's). */
+static const struct wino_form *wino_form_of(const struct ocl_variant *variant)
+{
+    const char *file = variant->files[1];
+    return file && strcmp(file, wino_f4.file) == 0 ? &wino_f4 : &wino_f2;
+}
+
 struct wino_plan {
-    int th, tw;         /* 2x2 tiles of dy per column and row */
+    int th, tw;         /* tiles of dy per column and row */
     int group;          /* samples per group */
     long long tiles;    /* tiles of one group */
 };
 
-static bool wino_plan(const struct ocl_variant *variant, const struct conv_shape *s,
-                      struct wino_plan *plan)
+static bool wino_plan(const struct ocl_variant *variant, const struct wino_form *form,
+                      const struct conv_shape *s, struct wino_plan *plan)
 {
-    plan->th = (s->ho + 1) / 2;
-    plan->tw = (s->wo + 1) / 2;
+    plan->th = (s->ho + form->tile - 1) / form->tile;
+    plan->tw = (s->wo + form->tile - 1) / form->tile;
     long long sample_tiles = (long long)plan->th * plan->tw;
-    long long sample_bytes = 16 * sample_tiles * (s->c + s->k) * (long long)sizeof(float);
+    long long sample_bytes =
+        form->points * sample_tiles * (s->c + s->k) * (long long)sizeof(float);
     long long group = 1024LL * ocl_tunable(variant, "GROUP_KB") / sample_bytes;
     plan->group = group < 1 ? 1 : group > s->n ? s->n : (int)group;
     plan->tiles = plan->group * sample_tiles;
-    return 16 * plan->tiles * (s->c > s->k ? s->c : s->k) <= INT_MAX &&
-           16LL * s->c * s->k <= INT_MAX;
+    return sample_tiles * s->n >= form->min_tiles &&
+           form->points * plan->tiles * (s->c > s->k ? s->c : s->k) <= INT_MAX &&
+           (long long)form->points * s->c * s->k <= INT_MAX;
 }
 
 bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
@@ -152,8 +187,9 @@ bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
     struct conv_shape s = conv_call_shape(call);
     struct wino_plan plan;
     return ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-           s.ho > 0 && s.wo > 0 && wino_plan(variant, &s, &plan) && s.c % 16 == 0 &&
-           s.c % ocl_tunable(variant, "CB") == 0 && s.k % (16 * ocl_tunable(variant, "KV")) == 0;
+           s.ho > 0 && s.wo > 0 && wino_plan(variant, wino_form_of(variant), &s, &plan) &&
+           s.c % 16 == 0 && s.k % 16 == 0 && s.c % ocl_tunable(variant, "CB") == 0 &&
+           s.k % (16 * ocl_tunable(variant, "KV")) == 0;
 }
 
 int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -161,27 +197,27 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
 {
     const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
     struct conv_shape s = conv_call_shape(call);
+    const struct wino_form *form = wino_form_of(variant);
     struct wino_plan plan;
-    wino_plan(variant, &s, &plan);
+    wino_plan(variant, form, &s, &plan);
     cl_int TH = plan.th, TW = plan.tw;
     cl_int H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl, HO = s.ho, WO = s.wo;
 
     struct ocl_kernel *transform, *gemm, *finish;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_transform",
-                               &transform));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, form->file, form->transform, &transform));
     OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_gemm", &gemm));
-    OCL_TRY(
-        ocl_variant_kernel(ctx, variant, "conv2d_filter.cl", "conv2d_filter_wino_out", &finish));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, form->file, form->out, &finish));
 
     cl_int cblocks = C / ocl_tunable(variant, "CB");
     cl_int kblocks = K / (16 * ocl_tunable(variant, "KV"));
-    cl_int pairs = 16 * cblocks * kblocks, elems = C * K;
+    cl_int pairs = form->points * cblocks * kblocks, elems = C * K;
+    size_t points = (size_t)form->points;
     cl_mem v, u, m;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS, (size_t)16 * plan.tiles * C * sizeof(float),
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS, points * plan.tiles * C * sizeof(float),
                             &v));
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, (size_t)16 * plan.tiles * K * sizeof(float),
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, points * plan.tiles * K * sizeof(float),
                             &u));
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)16 * elems * sizeof(float), &m));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, points * elems * sizeof(float), &m));
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
     for (int n0 = 0; n0 < s.n; n0 += plan.group) {
         int samples = s.n - n0 < plan.group ? s.n - n0 : plan.group;
@@ -201,7 +237,12 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
                                        OCL_ARG(kblocks), OCL_ARG(accumulate), OCL_ARG(pairs))));
     }
     cl_ulong dw_offset = ocl_elem_offset(dw);
-    return ocl_launch_1d(ctx, finish, (size_t)elems, OCL_HELPER_WG_SIZE,
+    if (form->out_lanes == 1)
+        return ocl_launch_1d(ctx, finish, (size_t)elems, OCL_HELPER_WG_SIZE,
+                             OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
+                                      OCL_ARG(elems)));
+    cl_int out_items = elems / form->out_lanes;
+    return ocl_launch_1d(ctx, finish, (size_t)out_items, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
-                                  OCL_ARG(elems)));
+                                  OCL_ARG(elems), OCL_ARG(out_items)));
 }

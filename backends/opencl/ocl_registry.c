@@ -194,17 +194,29 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "tiled_1x32", .priority = 28,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
-    /* Winograd F(3x3, 2x2): 16 products per 2x2 tile of dy instead of 36, in samples
-     * grouped so that their transforms stay in cache (GROUP_KB). CPU time against the direct
-     * forms (README): 3.0-3.5 ms against 3.9-4.7 at 14x14, 64 to 64 channels; 0-25% less
-     * at 14x14, 32 to 64 and 28x28, 32 to 32, depending on the load: the tuning decides. In
-     * the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64 leads (the
-     * band reaches 25), the 32-wide one, at 24, only where tiled_8x32 does: a cold start
-     * compiles one more. */
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_4x64", .priority = 27,
+    /* Winograd F(3x3, 4x4): 36 products per 4x4 tile of dy instead of the direct form's
+     * 144, in samples grouped so that their transforms stay in cache (GROUP_KB); its
+     * transforms in a file of their own, its GEMM stage conv2d_filter.cl's (built with the
+     * same options as the F(3x3, 2x2) rows below, so a program of theirs is shared). CPU
+     * time against F(3x3, 2x2) (README): 1.8-2.1 ms against 3.0-3.2 at 28x28, 32 to 32
+     * channels, 2.0-2.1 against 2.5 at 14x14, 64 to 64, 1.1-1.25 against 1.35-1.4 at 14x14,
+     * 32 to 64. In the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64
+     * leads (the band reaches 25), the 32-wide one, at 24, only where tiled_8x32 does. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_4x64", .priority = 27,
+      .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
+      .tunables = FILTER_WINO(4, 4, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_8x32", .priority = 24,
+      .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
+      .tunables = FILTER_WINO(8, 2, 4096),
+      .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
+    /* Winograd F(3x3, 2x2): 16 products per 2x2 tile of dy. It takes the same shapes as
+     * F(3x3, 4x4) and lost every one of the model's to it, so it sits below every band
+     * (a CPU's first tuning does not time it; --tune does). */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_4x64", .priority = 21,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(4, 4, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_8x32", .priority = 24,
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd_8x32", .priority = 19,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_WINO(8, 2, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
     /* One input channel, 3x3, stride 1 (the first layer): all nine taps per work-item. */
@@ -215,7 +227,7 @@ static const struct ocl_variant variants[] = {
      * forms above do not take (they fell to im2col_gemm, 5-10x slower). Priorities below
      * those forms' band, so a CPU tunes no more candidates for the shapes they take. (At 23,
      * tiled_4x16 leaves tiled_8x32's band, where it lost every shape: 9.1 ms against 4.4 at
-     * 28x28, 32 to 32, to make room for winograd_8x32.) */
+     * 28x28, 32 to 32, to make room for the 32-wide Winograd form.) */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "c1_3x3_16", .priority = 25,
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 1),
       .supports = ocl_conv2d_bwd_filter_c1_supports, .run = ocl_conv2d_bwd_filter_c1 },

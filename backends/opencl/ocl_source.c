@@ -27,6 +27,9 @@ static const unsigned char conv2d_cl[] = {
 static const unsigned char conv2d_filter_cl[] = {
 #include "kernels/conv2d_filter.cl.inc"
 };
+static const unsigned char conv2d_filter_winograd4_cl[] = {
+#include "kernels/conv2d_filter_winograd4.cl.inc"
+};
 static const unsigned char conv2d_tiled_cl[] = {
 #include "kernels/conv2d_tiled.cl.inc"
 };
@@ -84,7 +87,7 @@ static const struct embedded {
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
     EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
     EMBEDDED(conv2d_winograd), EMBEDDED(conv2d_winograd4), EMBEDDED(conv2d_phases),
-    EMBEDDED(conv2d_pool),
+    EMBEDDED(conv2d_pool),   EMBEDDED(conv2d_filter_winograd4),
 #undef EMBEDDED
 };
 
