@@ -153,6 +153,25 @@ double agree_rel_diff(const float *a, const float *b, size_t n)
     return sqrt(diff / norm);
 }
 
+double agree_max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        d = e > d || isnan(e) ? e : d;
+        scale = fabs(b[i]) > scale ? fabs(b[i]) : scale;
+    }
+    return d / scale;
+}
+
+int agree_count_op(const struct fcnn_trace *trace, enum fcnn_op op)
+{
+    int n = 0;
+    for (int c = 0; c < trace->count; c++)
+        n += trace->calls[c].call.op == op;
+    return n;
+}
+
 int agree_evaluate_alike(struct agree_run *ref, struct agree_run *other, bool state,
                          struct fcnn_pass_stats *ref_stats, struct fcnn_pass_stats *other_stats,
                          int *same)

@@ -81,6 +81,11 @@ void agree_loss_difference(const struct agree_run *a, const struct agree_run *b,
 
 /* ||a - b|| / ||a|| in double precision. */
 double agree_rel_diff(const float *a, const float *b, size_t n);
+/* max |a - b| / max |b| (NaN counts as the largest difference). */
+double agree_max_rel_diff(const float *a, const float *b, size_t n);
+
+/* How many calls of op a trace recorded. */
+int agree_count_op(const struct fcnn_trace *trace, enum fcnn_op op);
 
 /* Puts ref's parameters (and, with `state`, its non-trainable state) into `other` and
  * evaluates both on their test sets; *same counts the test images both predict alike. */

@@ -116,14 +116,6 @@ struct run {
     float *params, *state;
 };
 
-static int count_op(const struct fcnn_trace *trace, enum fcnn_op op)
-{
-    int n = 0;
-    for (int c = 0; c < trace->count; c++)
-        n += trace->calls[c].call.op == op;
-    return n;
-}
-
 /* An evaluation pass with folding on or off: its logits, and its op calls traced. */
 static int evaluate(struct run *r, bool fold, float *logits, struct fcnn_trace *trace)
 {
@@ -146,16 +138,6 @@ static double max_abs(const float *a, size_t n)
     return m;
 }
 
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]);
-        d = e > d || isnan(e) ? e : d;
-    }
-    return d / max_abs(b, n);
-}
-
 /* Folded against unfolded on the network as it is now; `when` names the moment. Counts
  * the ops each pass enqueued and checks the difference. Returns the failures. */
 static int compare(struct run *r, const char *when, float *folded)
@@ -171,11 +153,11 @@ static int compare(struct run *r, const char *when, float *folded)
         printf("FAIL %s, %s: evaluation: %s\n", r->backend, when, fcnn_last_error());
         failures++;
     } else {
-        double d = rel_diff(folded, plain, count);
-        int bn_off = count_op(&off, FCNN_OP_BATCHNORM_FWD_INFER);
-        int bn_on = count_op(&on, FCNN_OP_BATCHNORM_FWD_INFER);
-        int act_off = count_op(&off, FCNN_OP_ACTIVATION_FWD);
-        int act_on = count_op(&on, FCNN_OP_ACTIVATION_FWD);
+        double d = agree_max_rel_diff(folded, plain, count);
+        int bn_off = agree_count_op(&off, FCNN_OP_BATCHNORM_FWD_INFER);
+        int bn_on = agree_count_op(&on, FCNN_OP_BATCHNORM_FWD_INFER);
+        int act_off = agree_count_op(&off, FCNN_OP_ACTIVATION_FWD);
+        int act_on = agree_count_op(&on, FCNN_OP_ACTIVATION_FWD);
         printf("%s, %s: ops %d unfolded, %d folded (batchnorm %d -> %d, activation %d -> %d); "
                "logits max |folded - unfolded| / max |unfolded| = %.2e (max |logit| %.3f)\n",
                r->backend, when, off.count, on.count, bn_off, bn_on, act_off, act_on, d,

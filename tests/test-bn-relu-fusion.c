@@ -70,14 +70,6 @@ static int build(struct fcnn_model *m)
 
 static const struct agree_setup setup = { build, FCNN_OPT_ADAM, 0.005, BATCH, 500, STEPS };
 
-static int count_op(const struct fcnn_trace *trace, enum fcnn_op op)
-{
-    int n = 0;
-    for (int c = 0; c < trace->count; c++)
-        n += trace->calls[c].call.op == op;
-    return n;
-}
-
 /* One more training step, traced: the calls it enqueued. */
 static int traced_step(struct agree_run *r, struct fcnn_trace *trace)
 {
@@ -105,7 +97,7 @@ static int check_calls(const char *backend, struct agree_run *apart, struct agre
     int failures = 0;
     printf("%s: one training step: %d calls apart, %d fused;", backend, a.count, f.count);
     for (int i = 0; i < 4; i++) {
-        int na = count_op(&a, ops[i]), nf = count_op(&f, ops[i]);
+        int na = agree_count_op(&a, ops[i]), nf = agree_count_op(&f, ops[i]);
         printf(" %s %d -> %d", fcnn_op_name(ops[i]), na, nf);
         failures += na != expected_apart[i] || nf != expected_fused[i];
     }

@@ -98,14 +98,6 @@ static void random_weights(const struct fcnn_model *m, uint64_t seed, float *par
     }
 }
 
-static int count_op(const struct fcnn_trace *trace, enum fcnn_op op)
-{
-    int n = 0;
-    for (int c = 0; c < trace->count; c++)
-        n += trace->calls[c].call.op == op;
-    return n;
-}
-
 /* A forward pass with the fusion on or off, its op calls traced; the logits of an
  * evaluation pass into `logits`. */
 static int forward(struct fcnn_backend *be, struct fcnn_network *net,
@@ -121,17 +113,6 @@ static int forward(struct fcnn_backend *be, struct fcnn_network *net,
         return status;
     struct fcnn_tensor out = fcnn_network_activation(net, model->layer_count, BATCH);
     return fcnn_download(be, &out, logits);
-}
-
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]);
-        d = e > d || isnan(e) ? e : d;
-        scale = fabs(b[i]) > scale ? fabs(b[i]) : scale;
-    }
-    return d / scale;
 }
 
 /* Fused against apart on the network as it is now; `when` names the moment. */
@@ -151,10 +132,10 @@ static int compare(struct fcnn_backend *be, struct fcnn_network *net,
         failures++;
     } else {
         bool exact = strcmp(backend, "ref") == 0;
-        double d = rel_diff(fused, apart, count);
-        int pairs = count_op(&on, FCNN_OP_CONV2D_POOL_FWD);
-        int pools_off = count_op(&off, FCNN_OP_MAXPOOL_FWD);
-        int pools_on = count_op(&on, FCNN_OP_MAXPOOL_FWD);
+        double d = agree_max_rel_diff(fused, apart, count);
+        int pairs = agree_count_op(&on, FCNN_OP_CONV2D_POOL_FWD);
+        int pools_off = agree_count_op(&off, FCNN_OP_MAXPOOL_FWD);
+        int pools_on = agree_count_op(&on, FCNN_OP_MAXPOOL_FWD);
         printf("%s, %s: %d conv2d_pool_fwd, maxpool_fwd %d -> %d; logits max |fused - apart| "
                "/ max |apart| = %.2e\n", backend, when, pairs, pools_off, pools_on, d);
         if (exact ? memcmp(fused, apart, sizeof fused) != 0 : !(d <= MAX_REL_DIFF)) {
@@ -163,7 +144,7 @@ static int compare(struct fcnn_backend *be, struct fcnn_network *net,
             failures++;
         }
         if (pairs != expected || pools_on != pools_off - expected ||
-            count_op(&off, FCNN_OP_CONV2D_POOL_FWD) != 0) {
+            agree_count_op(&off, FCNN_OP_CONV2D_POOL_FWD) != 0) {
             printf("FAIL %s, %s: expected %d pairs fused, as many pooling calls fewer, and none "
                    "with the fusion off\n", backend, when, expected);
             failures++;
@@ -226,7 +207,7 @@ static int check_backend(const char *backend)
     struct fcnn_trace trace;
     fcnn_network_set_seed(net, 5);
     status = forward(be, net, &model, true, true, NULL, &trace);
-    int trained_pairs = count_op(&trace, FCNN_OP_CONV2D_POOL_FWD);
+    int trained_pairs = agree_count_op(&trace, FCNN_OP_CONV2D_POOL_FWD);
     fcnn_trace_free(&trace);
     if (status != FCNN_OK || trained_pairs != 0) {
         printf("FAIL %s: training pass: %s\n", backend,

@@ -122,15 +122,22 @@ bool ocl_conv2d_fwd_winograd_supports(const struct ocl_context *ctx,
            geometry_fits(variant, &s, s.c, s.k);
 }
 
-int ocl_conv2d_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
-                            const struct fcnn_op_call *call)
+/* conv2d_fwd, or conv2d_pool_fwd when pooled: the same call's tensors and geometry. */
+static int forward(struct ocl_context *ctx, const struct ocl_variant *variant,
+                   const struct fcnn_op_call *call, bool pooled)
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
     struct conv_shape s = conv_call_shape(call);
     cl_mem u;
     OCL_TRY(transform_weights(ctx, variant, &s, w, false, &u));
     return launch_winograd(ctx, variant, &s, x, u, b, y, s.pt, s.pl,
-                           call->p.conv.act == FCNN_ACT_RELU, false);
+                           call->p.conv.act == FCNN_ACT_RELU, pooled);
+}
+
+int ocl_conv2d_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_op_call *call)
+{
+    return forward(ctx, variant, call, false);
 }
 
 /* The forward with a 2x2 max pooling at stride 2 after it: each F(2x2) tile, or each
@@ -145,12 +152,7 @@ bool ocl_conv2d_pool_fwd_winograd_supports(const struct ocl_context *ctx,
 int ocl_conv2d_pool_fwd_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
                                  const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
-    struct conv_shape s = conv_call_shape(call);
-    cl_mem u;
-    OCL_TRY(transform_weights(ctx, variant, &s, w, false, &u));
-    return launch_winograd(ctx, variant, &s, x, u, b, y, s.pt, s.pl,
-                           call->p.conv.act == FCNN_ACT_RELU, true);
+    return forward(ctx, variant, call, true);
 }
 
 /* The flipped padding 2 - pad_top, 2 - pad_left must not be negative; the input channels
