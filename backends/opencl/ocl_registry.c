@@ -120,13 +120,13 @@ static const struct ocl_variant variants[] = {
      * gradient's form, whose program training has built. 4x64 is about 5% faster at the
      * reference model's layer but a compilation more (0.6 s) in a cold start's warm-up,
      * which runs an evaluation pass; F(2x2) and the 16-wide direct form won no shape. */
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 26,
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 24,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
     { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x32", .priority = 31,
       .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
-    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 26,
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 23,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
     /* Direct loops for any geometry: the form for few input channels. */
