@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "core/status.h"
 
 #include "agree-lib.h"
@@ -162,6 +163,23 @@ double agree_max_rel_diff(const float *a, const float *b, size_t n)
         scale = fabs(b[i]) > scale ? fabs(b[i]) : scale;
     }
     return d / scale;
+}
+
+int agree_upload_input(struct fcnn_backend *be, struct fcnn_network *net, int n,
+                       uint64_t seed)
+{
+    struct fcnn_tensor x = fcnn_network_input(net, n);
+    size_t count = fcnn_tensor_count(&x);
+    float *host = malloc(count * sizeof(float));
+    if (!host)
+        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the input");
+    struct fcnn_rng rng;
+    fcnn_rng_seed(&rng, seed);
+    for (size_t i = 0; i < count; i++)
+        host[i] = (float)fcnn_rng_uniform(&rng);
+    int status = fcnn_upload(be, &x, host);
+    free(host);
+    return status;
 }
 
 int agree_count_op(const struct fcnn_trace *trace, enum fcnn_op op)

@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "data/dataset.h"
 #include "nn/model.h"
+#include "nn/network.h"
 #include "nn/optimizer.h"
 #include "train/train.h"
 
@@ -83,6 +84,10 @@ void agree_loss_difference(const struct agree_run *a, const struct agree_run *b,
 double agree_rel_diff(const float *a, const float *b, size_t n);
 /* max |a - b| / max |b| (NaN counts as the largest difference). */
 double agree_max_rel_diff(const float *a, const float *b, size_t n);
+
+/* The network's input for n samples, uniform in [0, 1) from `seed`, uploaded. */
+int agree_upload_input(struct fcnn_backend *be, struct fcnn_network *net, int n,
+                       uint64_t seed);
 
 /* How many calls of op a trace recorded. */
 int agree_count_op(const struct fcnn_trace *trace, enum fcnn_op op);

@@ -180,20 +180,6 @@ static int compare(struct run *r, const char *when, float *folded)
     return failures;
 }
 
-static int upload_input(struct run *r, uint64_t seed)
-{
-    struct fcnn_tensor x = fcnn_network_input(r->net, BATCH);
-    size_t n = fcnn_tensor_count(&x);
-    float *host = malloc(n * sizeof(float));
-    struct fcnn_rng rng;
-    fcnn_rng_seed(&rng, seed);
-    for (size_t i = 0; i < n; i++)
-        host[i] = uniform(&rng, 0.0, 1.0);
-    int status = fcnn_upload(r->be, &x, host);
-    free(host);
-    return status;
-}
-
 static bool differs(const float *a, const float *b, size_t n)
 {
     return memcmp(a, b, n * sizeof(float)) != 0;
@@ -224,7 +210,7 @@ static int check_backend(const char *backend)
     if (status == FCNN_OK)
         status = fcnn_network_set_state(r.net, r.state);
     if (status == FCNN_OK)
-        status = upload_input(&r, 11);
+        status = agree_upload_input(r.be, r.net, BATCH, 11);
     if (status != FCNN_OK) {
         printf("FAIL %s: setting up: %s\n", backend, fcnn_last_error());
         failures++;

@@ -155,22 +155,6 @@ static int compare(struct fcnn_backend *be, struct fcnn_network *net,
     return failures;
 }
 
-static int upload_input(struct fcnn_backend *be, struct fcnn_network *net, uint64_t seed)
-{
-    struct fcnn_tensor x = fcnn_network_input(net, BATCH);
-    size_t n = fcnn_tensor_count(&x);
-    float *host = malloc(n * sizeof(float));
-    if (!host)
-        return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the input");
-    struct fcnn_rng rng;
-    fcnn_rng_seed(&rng, seed);
-    for (size_t i = 0; i < n; i++)
-        host[i] = uniform(&rng, 0.0, 1.0);
-    int status = fcnn_upload(be, &x, host);
-    free(host);
-    return status;
-}
-
 static int check_backend(const char *backend)
 {
     struct fcnn_backend *be = NULL;
@@ -195,7 +179,7 @@ static int check_backend(const char *backend)
     if (status == FCNN_OK)
         status = fcnn_network_set_state(net, state);
     if (status == FCNN_OK)
-        status = upload_input(be, net, 9);
+        status = agree_upload_input(be, net, BATCH, 9);
     if (status != FCNN_OK) {
         printf("FAIL %s: setting up: %s\n", backend, fcnn_last_error());
         failures++;
