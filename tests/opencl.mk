@@ -15,6 +15,9 @@ check_PROGRAMS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-
 TESTS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-fusion
 TESTS += tests/fusion-catches-broken-kernel.sh
 EXTRA_DIST += tests/fusion-catches-broken-kernel.sh
+# The cold start's warm-up in a child process: it tunes, the run does not, same results.
+TESTS += tests/warm-up-child.sh
+EXTRA_DIST += tests/warm-up-child.sh
 tests_opencl_backend_LDADD = $(FCNN_LIBS)
 tests_opencl_fusion_LDADD = $(FCNN_LIBS)
 tests_opencl_dropout_fusion_LDADD = $(FCNN_LIBS)

@@ -35,6 +35,7 @@
 #include "report/plot.h"
 #include "train/data_check.h"
 #include "train/dist.h"
+#include "cli/warm_up_child.h"
 
 /* Everything one run holds, released in one place. */
 struct run {
@@ -67,6 +68,8 @@ struct run {
     bool out_locked;
     int saved_epoch;       /* the last epoch this run saved a checkpoint of; 0: none */
     int stopped_by;        /* SIGINT or SIGTERM stopped training; 0: it was not stopped */
+    bool warm_up_only;     /* this is the warm-up process (cli/warm_up_child.h): set up on a
+                            * few batches of the data, warm up, and stop */
 };
 
 /* SIGINT and SIGTERM during training: the handler only raises this flag, which the
@@ -835,7 +838,9 @@ static int setup(struct run *r)
         return status;
     if (status == FCNN_OK)
         status = share_settings(r);
-    if (status == FCNN_OK)
+    if (status == FCNN_OK && r->warm_up_only) /* it writes nothing but the caches */
+        fcnn_warm_up_shrink_data(&r->data, r->opt.batch_size, r->opt.eval_batch_size);
+    else if (status == FCNN_OK)
         status = prepare_outputs(r);
     if (status == FCNN_OK)
         status = open_backend(r);
@@ -848,7 +853,7 @@ static int setup(struct run *r)
         say(r, "Backend: %s (%s)\n", fcnn_backend_name(r->be), fcnn_backend_device(r->be));
 
     /* One run at a time writes into an output directory (rank 0 alone under MPI). */
-    if (!r->opt.bench && !r->opt.tune && fcnn_dist_is_root(&dist)) {
+    if (!r->opt.bench && !r->opt.tune && !r->warm_up_only && fcnn_dist_is_root(&dist)) {
         status = fcnn_dir_lock(r->opt.out_dir, &r->out_lock);
         r->out_locked = status == FCNN_OK;
     }
@@ -925,6 +930,10 @@ static int run(struct run *r)
     int status = setup(r);
     if (status != FCNN_OK)
         return status;
+    if (r->warm_up_only)
+        return fcnn_backend_name(r->be) && strcmp(fcnn_backend_name(r->be), "opencl") == 0
+                   ? fcnn_warm_up(&r->trainer)
+                   : FCNN_OK; /* the automatic choice fell back to ref: nothing to compile */
     if (r->opt.export_only) /* under mpirun, rank 0 alone writes */
         return fcnn_dist_is_root(&dist) ? fcnn_export_checkpoint(&r->opt, &r->model,
                                                                   r->checkpoint,
@@ -1038,6 +1047,18 @@ static int close_stdout(int exit_code)
     return exit_code;
 }
 
+/* The warm-up process's work (cli/warm_up_child.h): the run's own set-up on a few batches,
+ * its warm-up, nothing printed on stdout. */
+static int warm_up_in_child(void *arg, bool *usage_error)
+{
+    struct run *r = arg;
+    r->warm_up_only = true;
+    r->opt.quiet = true;
+    int status = run(r);
+    *usage_error = r->usage_error;
+    return status;
+}
+
 static int fcnn_main(int argc, char **argv)
 {
     static struct run r;
@@ -1086,7 +1107,12 @@ static int fcnn_main(int argc, char **argv)
         }
         return 0;
     }
-    int status = run_once(&r);
+    int status = FCNN_OK;
+    if (fcnn_warm_up_child_wanted(&r.opt, fcnn_dist_active(&dist), argc, argv))
+        status = fcnn_warm_up_child_run(warm_up_in_child, &r, r.opt.verbose, &r.usage_error,
+                                        argc, argv);
+    if (status == FCNN_OK)
+        status = run_once(&r);
     if (status != FCNN_OK)
         return fail_run(&r, status);
     if (r.stopped_by) {

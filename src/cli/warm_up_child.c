@@ -1,0 +1,270 @@
+/* The warm-up in a child process (see warm_up_child.h). fork() rather than spawning the
+ * program again: the child starts from the parsed options and has nothing to re-read but
+ * the data, and nothing has been loaded or started yet (no threads, no OpenCL, no MPI). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "cli/warm_up_child.h"
+#include "core/clock.h"
+#include "core/status.h"
+
+/* --- the mark of a warm-up done ---------------------------------------------------- */
+
+/* The warm-up process costs a warm run (every program and tuning choice on disk) its own
+ * start-up, about as long as the run's, for nothing. After a warm-up process succeeds,
+ * an empty file in the program cache's directory marks that this program (the same
+ * file), with the same command line and the same FCNN_* and POCL_* environment, has
+ * warmed its caches; a run that finds its mark does its (by then quick) warm-up in
+ * process. A mark that is wrong (the caches were emptied by hand, the data changed under
+ * the same options) costs only memory: that run compiles in process, as without the
+ * warm-up process, and its results are the same either way. */
+extern char **environ;
+
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < size; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull; /* FNV-1a */
+    }
+    return h;
+}
+
+/* Whether a command-line word can change what the warm-up compiles or tunes: all can but
+ * where the run writes, what it prints, how many epochs it trains and its seed (which
+ * draws a validation split's members, not its size). */
+static bool shapes_kernels(const char *word)
+{
+    static const char *const inert[] = { "--out", "--save", "--epochs", "--seed", "--quiet",
+                                         "--verbose", "--profile" };
+    for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+        size_t n = strlen(inert[i]);
+        if (strncmp(word, inert[i], n) == 0 && (word[n] == '\0' || word[n] == '='))
+            return false;
+    }
+    return true;
+}
+
+static bool mark_path(int argc, char **argv, char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char dir[4096];
+    int n;
+    if (xdg && *xdg)
+        n = snprintf(dir, sizeof dir, "%s/fcnn", xdg);
+    else if (home && *home)
+        n = snprintf(dir, sizeof dir, "%s/.cache/fcnn", home);
+    else
+        return false;
+    if (n < 0 || (size_t)n >= sizeof dir)
+        return false;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = hash_bytes(h, PACKAGE_VERSION, sizeof PACKAGE_VERSION);
+    struct stat st;
+    if (stat("/proc/self/exe", &st) != 0)
+        return false; /* no way to know it is the same program: no mark */
+    long long identity[4] = { (long long)st.st_dev, (long long)st.st_ino, (long long)st.st_size,
+                              (long long)st.st_mtime };
+    h = hash_bytes(h, identity, sizeof identity);
+    for (int i = 1; i < argc; i++) {
+        if (!shapes_kernels(argv[i])) {
+            if (!strchr(argv[i], '=') && strcmp(argv[i], "--quiet") != 0 &&
+                strcmp(argv[i], "--verbose") != 0 && strcmp(argv[i], "--profile") != 0)
+                i++; /* and its value */
+            continue;
+        }
+        h = hash_bytes(h, argv[i], strlen(argv[i]) + 1);
+    }
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "FCNN_", 5) == 0 || strncmp(*e, "POCL_", 5) == 0)
+            h = hash_bytes(h, *e, strlen(*e) + 1);
+    return (size_t)snprintf(out, size, "%s/warm-%016llx", dir, (unsigned long long)h) < size;
+}
+
+static bool marked(int argc, char **argv)
+{
+    char path[4200];
+    return mark_path(argc, argv, path, sizeof path) && access(path, F_OK) == 0;
+}
+
+/* Best effort: without the mark the next run only warms up in a child again. */
+static void mark(int argc, char **argv)
+{
+    char path[4200];
+    if (!mark_path(argc, argv, path, sizeof path))
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+}
+
+static bool env_is(const char *name, const char *value)
+{
+    const char *v = getenv(name);
+    return v && strcmp(v, value) == 0;
+}
+
+bool fcnn_warm_up_child_wanted(const struct fcnn_options *opt, bool distributed, int argc,
+                               char **argv)
+{
+    if (distributed || env_is("FCNN_WARM_UP_CHILD", "0") || marked(argc, argv))
+        return false;
+    /* Only a training run has a warm-up to move; the others compile little or, like
+     * --tune and --bench, are about the compilation itself. */
+    if (opt->bench || opt->tune || opt->eval_only || opt->export_only ||
+        opt->data.predict_count)
+        return false;
+    /* Without the caches the child's work would be lost: the run would compile it all
+     * again. */
+    const char *no_cache = getenv("FCNN_NO_CACHE");
+    if ((no_cache && *no_cache && strcmp(no_cache, "0") != 0) || env_is("POCL_KERNEL_CACHE", "0"))
+        return false;
+    if (opt->backend)
+        return strcmp(opt->backend, "opencl") == 0;
+    return fcnn_backend_exists("opencl");
+}
+
+/* The child's failure on the pipe: its status and whether it was a command-line mistake,
+ * then its message, so that the run fails as it would have in one process. */
+static void report_failure(int fd, int status, bool usage_error)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%d %d %s", status, usage_error ? 1 : 0,
+             *fcnn_last_error() ? fcnn_last_error() : fcnn_status_name(status));
+    const char *message = text;
+    size_t left = strlen(message);
+    while (left > 0) {
+        ssize_t n = write(fd, message, left);
+        if (n <= 0 && errno != EINTR)
+            break;
+        if (n > 0) {
+            message += n;
+            left -= (size_t)n;
+        }
+    }
+}
+
+static void read_all(int fd, char *out, size_t size)
+{
+    size_t used = 0;
+    while (used + 1 < size) {
+        ssize_t n = read(fd, out + used, size - 1 - used);
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+        if (n > 0)
+            used += (size_t)n;
+    }
+    out[used] = '\0';
+    /* Whatever did not fit is drained, so the child never blocks on a full pipe. */
+    char rest[256];
+    ssize_t n;
+    while ((n = read(fd, rest, sizeof rest)) > 0 || (n < 0 && errno == EINTR))
+        ;
+}
+
+int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
+                           bool *usage_error, int argc, char **argv)
+{
+    double start = fcnn_now();
+    int fds[2];
+    if (pipe(fds) != 0)
+        return fcnn_error(FCNN_ERR_IO, "warm-up process: pipe: %s", strerror(errno));
+    /* Not inherited by whatever the child may run (PoCL runs a linker). */
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL); /* or the child's copy of unwritten output could be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        int error = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process: fork: %s (FCNN_WARM_UP_CHILD=0 "
+                          "warms up in this process)", strerror(error));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        bool usage = false;
+        int status = work(arg, &usage);
+        if (status != FCNN_OK)
+            report_failure(fds[1], status, usage);
+        fflush(stderr);
+        /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice, and
+         * the backend is not closed, which on PoCL would fetch every program's binary
+         * (a compilation of its own, seconds long); the run stores them when it closes. */
+        _exit(status == FCNN_OK ? 0 : 1);
+    }
+    close(fds[1]);
+    char message[4096];
+    read_all(fds[0], message, sizeof message);
+    close(fds[0]);
+    int wstatus = 0;
+    pid_t waited;
+    while ((waited = waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR)
+        ;
+    if (waited < 0)
+        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process: waitpid: %s", strerror(errno));
+    if (WIFSIGNALED(wstatus))
+        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process (kernel builds and tuning) was "
+                          "killed by signal %d (%s)", WTERMSIG(wstatus),
+                          strsignal(WTERMSIG(wstatus)));
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        /* What the child found (a missing file, a model that does not fit the data, a
+         * kernel that does not build) is the run's failure, said as the run would. */
+        int status = 0, usage = 0, used = 0;
+        if (sscanf(message, "%d %d %n", &status, &usage, &used) == 2 && used > 0 &&
+            status != FCNN_OK) {
+            *usage_error = usage != 0;
+            return fcnn_error(status, "%s", message + used);
+        }
+        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process (kernel builds and tuning) exited "
+                          "with status %d", WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    }
+    mark(argc, argv);
+    if (verbose) {
+        struct rusage usage;
+        long peak = getrusage(RUSAGE_CHILDREN, &usage) == 0 ? usage.ru_maxrss : 0;
+        fprintf(stderr, "fcnn: warm-up process done in %.3f s (peak resident %ld MB); "
+                "the run goes on warm\n", fcnn_now() - start, peak / 1000);
+    }
+    return FCNN_OK;
+}
+
+/* The first `keep` samples of `d`; the memory of the rest goes back to the system. */
+static void keep_first(struct fcnn_dataset *d, int keep)
+{
+    if (keep >= d->count || !d->images)
+        return;
+    size_t sample = fcnn_dataset_sample_bytes(d);
+    uint8_t *images = realloc(d->images, (size_t)keep * sample);
+    uint8_t *labels = d->labels ? realloc(d->labels, (size_t)keep) : NULL;
+    if (images) /* a failed shrink keeps the block as it was: only memory is at stake */
+        d->images = images;
+    if (labels)
+        d->labels = labels;
+    d->count = keep;
+}
+
+/* A full batch and the short last one, if the whole split has one. */
+static int warm_up_count(int count, int batch)
+{
+    return count <= batch ? count : batch + count % batch;
+}
+
+void fcnn_warm_up_shrink_data(struct fcnn_data *data, int batch, int eval_batch)
+{
+    keep_first(&data->train, warm_up_count(data->train.count, batch));
+    keep_first(&data->val, warm_up_count(data->val.count, eval_batch));
+    keep_first(&data->test, warm_up_count(data->test.count, eval_batch));
+}
