@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -185,6 +188,9 @@ int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg,
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     fflush(NULL); /* or the child's copy of unwritten output could be written twice */
+#ifdef __linux__
+    pid_t parent = getpid();
+#endif
     pid_t pid = fork();
     if (pid < 0) {
         int error = errno;
@@ -195,6 +201,12 @@ int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg,
     }
     if (pid == 0) {
         close(fds[0]);
+#ifdef __linux__
+        /* A run stopped while it waits (SIGTERM, SIGKILL) takes its warm-up with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* it died before the line above */
+            _exit(1);
+#endif
         bool usage = false;
         int status = work(arg, &usage);
         if (status != FCNN_OK)
