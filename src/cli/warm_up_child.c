@@ -113,6 +113,24 @@ static void mark(int argc, char **argv)
         close(fd);
 }
 
+/* Whether the caches the child fills can be written: with $XDG_CACHE_HOME unusable the
+ * OpenCL backend compiles into a private directory removed at exit, which the run after
+ * the child would never see. */
+static bool cache_usable(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char base[4096];
+    if (xdg && *xdg)
+        snprintf(base, sizeof base, "%s", xdg);
+    else if (home && *home)
+        snprintf(base, sizeof base, "%s/.cache", home);
+    else
+        return false;
+    struct stat st;
+    return (mkdir(base, 0700) == 0 || errno == EEXIST) && stat(base, &st) == 0 &&
+           S_ISDIR(st.st_mode) && access(base, W_OK | X_OK) == 0;
+}
+
 static bool env_is(const char *name, const char *value)
 {
     const char *v = getenv(name);
@@ -132,7 +150,8 @@ bool fcnn_warm_up_child_wanted(const struct fcnn_options *opt, bool distributed,
     /* Without the caches the child's work would be lost: the run would compile it all
      * again. */
     const char *no_cache = getenv("FCNN_NO_CACHE");
-    if ((no_cache && *no_cache && strcmp(no_cache, "0") != 0) || env_is("POCL_KERNEL_CACHE", "0"))
+    if ((no_cache && *no_cache && strcmp(no_cache, "0") != 0) || env_is("POCL_KERNEL_CACHE", "0") ||
+        !cache_usable())
         return false;
     if (opt->backend)
         return strcmp(opt->backend, "opencl") == 0;
