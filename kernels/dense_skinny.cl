@@ -25,6 +25,9 @@
 #ifndef WG_SIZE
 #define WG_SIZE 4
 #endif
+#ifndef ROWS_FASTEST
+#define ROWS_FASTEST 1 /* dense_rows: row tiles fastest (else column tiles) */
+#endif
 
 /* KV vectors of a row from column c0, lanes at or past `width` read as zeros. */
 #define LOAD_ROW(dst, row, c0, width, whole)                                   \
@@ -124,7 +127,12 @@ void dense_rows(__global const float *a, ulong a_offset, __global const float *b
     b += b_offset;
     c += c_offset;
     bias += bias_offset;
+#if ROWS_FASTEST
     int m0 = gid % mtiles * TD, n0 = gid / mtiles * (16 * KV);
+#else
+    int ntiles = count / mtiles;
+    int m0 = gid / ntiles * TD, n0 = gid % ntiles * (16 * KV);
+#endif
     bool whole_m = m0 + TD <= M, whole_n = n0 + 16 * KV <= N;
     int first = whole_m ? m0 : M - TD;
 
@@ -175,6 +183,20 @@ void dense_rows(__global const float *a, ulong a_offset, __global const float *b
 #pragma unroll
         for (int v = 0; v < KV; v++)
             vstore16(acc[r][v] + bias_v[v], v, tile[r]);
+    if (c_row_stride == 1 && whole_m) {
+        /* Turned over: column l of the tile is TD neighbouring floats of C, stored from
+         * one pointer at constant offsets. */
+#pragma unroll 1
+        for (int l = 0; l < 16 * KV && n0 + l < N; l++) {
+            __global float *cp = c + (size_t)(n0 + l) * c_col_stride + m0;
+#pragma unroll
+            for (int r = 0; r < TD; r++) {
+                float value = tile[r][l];
+                cp[r] = relu && value < 0.0f ? 0.0f : value;
+            }
+        }
+        return;
+    }
 #pragma unroll 1
     for (int l = 0; l < 16 * KV && n0 + l < N; l++)
 #pragma unroll 1

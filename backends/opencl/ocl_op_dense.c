@@ -168,13 +168,17 @@ int ocl_dense_bwd_weights_outer(struct ocl_context *ctx, const struct ocl_varian
                                   OCL_ARG(count)));
 }
 
-/* The outer-product form slides its edge block back inside x: it needs D >= its TD. */
+/* The outer-product form slides its edge block back inside x: it needs D >= its TD. Its
+ * wider tiles take layers at least as wide as they are: narrower ones would go lane by
+ * lane through the edge path (a 10-unit classifier ran 2-6 times slower than on 16x16). */
 bool ocl_dense_bwd_weights_outer_supports(const struct ocl_context *ctx,
                                           const struct ocl_variant *variant,
                                           const struct fcnn_op_call *call)
 {
     (void)ctx;
-    return ocl_call_fits_int32(call) && call->t[0]->shape[1] >= ocl_tunable(variant, "TD");
+    int kv = ocl_tunable(variant, "KV");
+    return ocl_call_fits_int32(call) && call->t[0]->shape[1] >= ocl_tunable(variant, "TD") &&
+           (kv == 1 || call->t[1]->shape[1] >= 16 * kv);
 }
 
 /* kernels/dense_skinny.cl's dense_rows: C = act(A B + bias) with C through two strides. */
@@ -199,13 +203,16 @@ static int dense_rows(struct ocl_context *ctx, const struct ocl_variant *variant
                                   OCL_ARG(count)));
 }
 
-/* The rows form slides its bottom block back inside A: it needs a batch of at least TD. */
+/* The rows form slides its bottom block back inside A: it needs a batch of at least TD;
+ * and a layer at least as wide as its tile (a 10-unit classifier ran slower there than on
+ * gemm_tiled). */
 bool ocl_dense_fwd_rows_supports(const struct ocl_context *ctx,
                                  const struct ocl_variant *variant,
                                  const struct fcnn_op_call *call)
 {
     (void)ctx;
-    return ocl_call_fits_int32(call) && call->t[0]->shape[0] >= ocl_tunable(variant, "TD");
+    return ocl_call_fits_int32(call) && call->t[0]->shape[0] >= ocl_tunable(variant, "TD") &&
+           call->t[1]->shape[1] >= 16 * ocl_tunable(variant, "KV");
 }
 
 int ocl_dense_fwd_rows(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -217,13 +224,15 @@ int ocl_dense_fwd_rows(struct ocl_context *ctx, const struct ocl_variant *varian
                       floats(y), k, 1, b, call->p.act == FCNN_ACT_RELU, n, k, d);
 }
 
-/* Turned over, A is w: its inputs must number at least TD. */
+/* Turned over, A is w: its inputs must number at least TD. Layers of more than 16 units,
+ * as the turned forms: fewer are nt_small_k's. */
 bool ocl_dense_bwd_data_rows_supports(const struct ocl_context *ctx,
                                       const struct ocl_variant *variant,
                                       const struct fcnn_op_call *call)
 {
     (void)ctx;
-    return ocl_call_fits_int32(call) && call->t[1]->shape[0] >= ocl_tunable(variant, "TD");
+    return ocl_call_fits_int32(call) && call->t[1]->shape[0] >= ocl_tunable(variant, "TD") &&
+           call->t[0]->shape[1] > 16;
 }
 
 /* dx^T = w dy^T through dense_rows, stored into dx through its strides; the transposed
