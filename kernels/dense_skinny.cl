@@ -1,23 +1,24 @@
 /* The dense layer's products at training batches (a few dozen rows against thousands of
- * inputs and hundreds of units), where gemm.cl's general tile spends its time elsewhere
- * than in multiply-adds:
+ * inputs and hundreds of units), where gemm.cl's general tile spends time outside its
+ * multiply-adds:
  *
  *   dense_outer   dw = x^T dy: the batch is the short sum, so each work-item owns a TD x
  *                 16*KV block of dw and adds N outer products into it, reading a row of x
- *                 (TD contiguous floats, broadcast) and a row of dy (KV vectors) per
+ *                 (TD neighbouring floats, each broadcast straight into a multiply-add,
+ *                 at constant offsets from one pointer) and a row of dy (KV vectors) per
  *                 sample. dw is written once, in whole vectors, with no read-back.
- *   dense_strip   y = act(x w + b): the general tile's product, but the work-items that
- *                 share a strip of w's columns come one after the other (rows fastest),
- *                 so the strip is read from memory once and then from the core's cache,
- *                 where gemm_tiled's column-fastest order streams the whole of w (3.2 MB
- *                 for a [3136,256] layer, more than a core's L2) once per row tile.
+ *   dense_rows    C = act(A B + bias) for the forward y = x w and, turned over, the input
+ *                 gradient dx^T = w dy^T: gemm.cl's product with A's rows at fixed
+ *                 offsets, the row tiles fastest (ROWS_FASTEST) so the work-items sharing
+ *                 a strip of B run together, and a turned C stored a sample at a time.
  *
  * Register-tiled like gemm.cl, no local memory and no barrier; accumulators are indexed by
- * constants only. Rows past the edge repeat the last row and are not stored; columns past
- * the edge are loaded lane by lane as zeros. */
+ * constants only. A block at the bottom edge slides up to end at the edge (so the host
+ * launches these kernels only where that dimension is at least TD) and stores only its own
+ * rows; columns past the right edge are loaded as zeros and not stored. */
 
 #ifndef TD
-#define TD 8 /* dense_outer: rows of dw per work-item; dense_strip: rows of y */
+#define TD 8 /* rows of dw (dense_outer) or of C (dense_rows) per work-item */
 #endif
 #ifndef KV
 #define KV 2 /* float16 vectors of columns per work-item */
