@@ -5,6 +5,9 @@
  *                                     its B must have contiguous rows, or, for few units,
  *                                     holds w's rows in registers: gemm_nt_small_k)
  *   bwd weights  dw = x^T dy         (TN; ours reads x^T through swapped strides)
+ * and, for the skinny shapes of a training batch, through kernels/dense_skinny.cl: the
+ * weight gradient as a sum of the batch's outer products, the forward and the turned
+ * input gradient with their row tiles fastest (the *_outer and *_rows functions below).
  * Offsets reach the kernels in floats. */
 #include <config.h>
 
