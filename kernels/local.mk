@@ -10,7 +10,7 @@ FCNN_KERNEL_FILES = \
 	%reldir%/pool.cl %reldir%/dropout.cl %reldir%/batchnorm.cl %reldir%/conv2d_winograd.cl \
 	%reldir%/conv2d_winograd4.cl %reldir%/conv2d_filter_winograd4.cl \
 	%reldir%/conv2d_phases.cl \
-	%reldir%/conv2d_pool.cl
+	%reldir%/conv2d_pool.cl %reldir%/dense_skinny.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
 EXTRA_DIST += $(FCNN_KERNEL_FILES)
 
@@ -83,3 +83,6 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/conv2d_pool.cl.inc: $(srcdir)/%reldir%/conv2d_pool.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/conv2d_pool.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/dense_skinny.cl.inc: $(srcdir)/%reldir%/dense_skinny.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/dense_skinny.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

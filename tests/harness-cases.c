@@ -681,6 +681,12 @@ static void add_dense_cases(struct harness_case_list *list)
         { 33, 17, 1, FCNN_ACT_RELU, false },
         { 1, 33, 130, FCNN_ACT_NONE, false },
         { 3, 5, 300, FCNN_ACT_RELU, false },
+        /* A wide hidden layer at batch 32, and around it sizes that are multiples of no
+         * tile of the skinny forms (rows, columns and batch). */
+        { 32, 3136, 256, FCNN_ACT_RELU, false },
+        { 31, 203, 259, FCNN_ACT_RELU, false },
+        { 33, 77, 250, FCNN_ACT_NONE, false },
+        { 5, 9, 40, FCNN_ACT_NONE, false },
     };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -1177,6 +1183,11 @@ void harness_cases_perf(struct harness_case_list *list)
     const struct dense_shape dense = { 32, 3136, 10, FCNN_ACT_NONE, false };
     for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
         fill_dense(add_case(list), dense_ops[op], &dense);
+    /* A wider hidden layer after the same flattened features (Dense(256), no bias, ReLU), a
+     * skinny product whose weight matrix (3.2 MB) outgrows the cache. */
+    const struct dense_shape wide = { 32, 3136, 256, FCNN_ACT_RELU, true };
+    for (size_t op = 0; op < sizeof dense_ops / sizeof dense_ops[0]; op++)
+        fill_dense(add_case(list), dense_ops[op], &wide);
     fill_softmax(add_case(list), &(struct softmax_shape){ 32, 10, 1.0f / 32, false, 5, INIT_UNIFORM });
     fill_sgd(add_case(list), 31370, 0.005f);
     fill_momentum(add_case(list), 31370, 0.005f, 0.9f);

@@ -12,8 +12,10 @@
 # using the file; a leading '!': every one but those matching). It narrows the list when a
 # file holds kernels the plant does not touch: pool.cl's max pooling plant breaks its
 # comparisons (average pooling has none) and its average pooling plant the divisor, and
-# the local-memory GEMM variants use gemm.cl only for its transpose (they have a plant of
-# their own). The Winograd forwards' pooled form (conv2d_pool_fwd) has a plant of its own
+# the local-memory GEMM variants and the dense input gradient's rows_/cols_ forms use
+# gemm.cl only for its transpose (they have plants of their own). dense_skinny.cl's second
+# plant drops a row of the blocks at the edges, which only sizes that are multiples of no
+# tile reach. The Winograd forwards' pooled form (conv2d_pool_fwd) has a plant of its own
 # in its window maximum besides the output transform it shares. The Winograd weight
 # gradients' GEMM stage in conv2d_filter.cl starts its sums from M or from zeros in one
 # expression, so F(3x3, 2x2) has a plant of its own too, in its x transform, and F(3x3, 4x4)
@@ -44,8 +46,10 @@ conv2d_pool.cl . s/select(best, v, v > best)/select(best, v, v < best)/
 conv2d_filter.cl !winograd s/ = (float16)(0\.0f);/ = (float16)(0.5f);/g
 conv2d_filter.cl ^conv2d_bwd_filter[[:space:]]winograd_ s/r\[2\]\[b\] = d\[2\]\[b\] - d\[1\]\[b\];/r[2][b] = d[2][b] + d[1][b];/
 conv2d_filter_winograd4.cl . s/o\[2\] = (g0 + g2) - (g1 + g3);/o[2] = (g0 + g2) + (g1 + g3);/
-gemm.cl !local_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
+gemm.cl !local_|^dense_bwd_data[[:space:]](rows|cols)_ s/acc\(\[r\]\[v\]\)\{0,1\} = (float16)(0\.0f);/acc\1 = (float16)(0.5f);/g
 gemm_local.cl . s/acc\[i\]\[j\] = 0\.0f;/acc[i][j] = 0.5f;/g
+dense_skinny.cl . s/acc\[r\]\[v\] = (float16)(0\.0f);/acc[r][v] = (float16)(0.5f);/g
+dense_skinny.cl . s/r = \([dm]\)0 - first;/r = \10 - first + 1;/g
 batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g
 batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]](vec16|columns) s/if (r < end) {/if (r + 1 < end) {/g
 batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]columns s/for (size_t at = 0, end/for (size_t at = channels, end/g'

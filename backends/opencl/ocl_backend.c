@@ -129,6 +129,11 @@ static const char *ocl_device_name(void *opaque)
     return ((struct ocl_context *)opaque)->description;
 }
 
+static bool ocl_on_host_cpu(void *opaque)
+{
+    return (((struct ocl_context *)opaque)->identity.type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
 /* --- variants --- */
 
 static bool ocl_supports(void *opaque, const struct fcnn_op_call *call)
@@ -166,6 +171,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .open = ocl_open,
     .close = ocl_close,
     .device_name = ocl_device_name,
+    .on_host_cpu = ocl_on_host_cpu,
     .list_devices = ocl_list_devices,
     .report = ocl_report,
 

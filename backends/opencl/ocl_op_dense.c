@@ -5,6 +5,9 @@
  *                                     its B must have contiguous rows, or, for few units,
  *                                     holds w's rows in registers: gemm_nt_small_k)
  *   bwd weights  dw = x^T dy         (TN; ours reads x^T through swapped strides)
+ * and, for the skinny shapes of a training batch, through kernels/dense_skinny.cl: the
+ * weight gradient as a sum of the batch's outer products, the forward and the turned
+ * input gradient with their row tiles fastest (the *_outer and *_rows functions below).
  * Offsets reach the kernels in floats. */
 #include <config.h>
 
@@ -146,4 +149,107 @@ int ocl_dense_bwd_data_nt(struct ocl_context *ctx, const struct ocl_variant *var
                          OCL_ARGS(OCL_ARG(a), OCL_ARG(a_offset), OCL_ARG(b), OCL_ARG(b_offset),
                                   OCL_ARG(c), OCL_ARG(c_offset), OCL_ARG(M), OCL_ARG(N),
                                   OCL_ARG(K), OCL_ARG(count)));
+}
+
+/* dw = x^T dy as a sum of the batch's outer products (kernels/dense_skinny.cl): x and dy
+ * are read along their rows, dw written once in whole vectors. */
+int ocl_dense_bwd_weights_outer(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dense_skinny.cl", "dense_outer", &kernel));
+    cl_mem xm = ocl_mem(x), dym = ocl_mem(dy), dwm = ocl_mem(dw);
+    cl_ulong x_offset = floats(x), dy_offset = floats(dy), dw_offset = floats(dw);
+    int rows = ocl_tunable(variant, "TD"), width = 16 * ocl_tunable(variant, "KV");
+    cl_int N = x->shape[0], D = x->shape[1], K = dy->shape[1];
+    cl_int ktiles = (K + width - 1) / width, count = (D + rows - 1) / rows * ktiles;
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(xm), OCL_ARG(x_offset), OCL_ARG(dym),
+                                  OCL_ARG(dy_offset), OCL_ARG(dwm), OCL_ARG(dw_offset),
+                                  OCL_ARG(N), OCL_ARG(D), OCL_ARG(K), OCL_ARG(ktiles),
+                                  OCL_ARG(count)));
+}
+
+/* The outer-product form slides its edge block back inside x: it needs D >= its TD. Its
+ * wider tiles take layers at least as wide as they are: narrower ones would go lane by
+ * lane through the edge path (a 10-unit classifier ran 2-6 times slower than on 16x16). */
+bool ocl_dense_bwd_weights_outer_supports(const struct ocl_context *ctx,
+                                          const struct ocl_variant *variant,
+                                          const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    /* At least one whole block of columns: a layer narrower than 16 units (a classifier's
+     * Dense(10)) gains a hundredth of a millisecond here, less than building this program
+     * costs a cold start. */
+    return ocl_call_fits_int32(call) && call->t[0]->shape[1] >= ocl_tunable(variant, "TD") &&
+           call->t[1]->shape[1] >= 16 * ocl_tunable(variant, "KV");
+}
+
+/* kernels/dense_skinny.cl's dense_rows: C = act(A B + bias) with C through two strides. */
+static int dense_rows(struct ocl_context *ctx, const struct ocl_variant *variant, cl_mem a,
+                      cl_ulong a_offset, cl_mem b, cl_ulong b_offset, cl_mem c, cl_ulong c_offset,
+                      cl_int c_row_stride, cl_int c_col_stride, const struct fcnn_tensor *bias,
+                      cl_int relu, cl_int M, cl_int N, cl_int K)
+{
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dense_skinny.cl", "dense_rows", &kernel));
+    int rows = ocl_tunable(variant, "TD"), width = 16 * ocl_tunable(variant, "KV");
+    cl_int mtiles = (M + rows - 1) / rows, count = mtiles * ((N + width - 1) / width);
+    cl_mem bias_mem = bias ? ocl_mem(bias) : c; /* any buffer: not read */
+    cl_ulong bias_offset = bias ? floats(bias) : 0;
+    cl_int use_bias = bias != NULL;
+    return ocl_launch_1d(ctx, kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(a), OCL_ARG(a_offset), OCL_ARG(b), OCL_ARG(b_offset),
+                                  OCL_ARG(c), OCL_ARG(c_offset), OCL_ARG(c_row_stride),
+                                  OCL_ARG(c_col_stride), OCL_ARG(bias_mem),
+                                  OCL_ARG(bias_offset), OCL_ARG(use_bias), OCL_ARG(relu),
+                                  OCL_ARG(M), OCL_ARG(N), OCL_ARG(K), OCL_ARG(mtiles),
+                                  OCL_ARG(count)));
+}
+
+/* The rows form slides its bottom block back inside A: it needs a batch of at least TD;
+ * and a layer at least as wide as its tile (a 10-unit classifier ran slower there than on
+ * gemm_tiled). */
+bool ocl_dense_fwd_rows_supports(const struct ocl_context *ctx,
+                                 const struct ocl_variant *variant,
+                                 const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    return ocl_call_fits_int32(call) && call->t[0]->shape[0] >= ocl_tunable(variant, "TD") &&
+           call->t[1]->shape[1] >= 16 * ocl_tunable(variant, "KV");
+}
+
+int ocl_dense_fwd_rows(struct ocl_context *ctx, const struct ocl_variant *variant,
+                       const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
+    cl_int n = x->shape[0], d = x->shape[1], k = w->shape[1];
+    return dense_rows(ctx, variant, ocl_mem(x), floats(x), ocl_mem(w), floats(w), ocl_mem(y),
+                      floats(y), k, 1, b, call->p.act == FCNN_ACT_RELU, n, k, d);
+}
+
+/* Turned over, A is w: its inputs must number at least TD. Layers of more than 16 units,
+ * as the turned forms: fewer are nt_small_k's. */
+bool ocl_dense_bwd_data_rows_supports(const struct ocl_context *ctx,
+                                      const struct ocl_variant *variant,
+                                      const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    return ocl_call_fits_int32(call) && call->t[1]->shape[0] >= ocl_tunable(variant, "TD") &&
+           call->t[0]->shape[1] > 16;
+}
+
+/* dx^T = w dy^T through dense_rows, stored into dx through its strides; the transposed
+ * copy is of dy, a few thousand floats. */
+int ocl_dense_bwd_data_rows(struct ocl_context *ctx, const struct ocl_variant *variant,
+                            const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *dy = call->t[0], *w = call->t[1], *dx = call->t[2];
+    cl_int n = dy->shape[0], k = dy->shape[1], d = w->shape[0];
+    cl_mem dyt;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_WEIGHTS, fcnn_tensor_bytes(dy), &dyt));
+    OCL_TRY(ocl_transpose(ctx, variant, ocl_mem(dy), floats(dy), n, k, dyt)); /* [K][N] */
+    return dense_rows(ctx, variant, ocl_mem(w), floats(w), dyt, 0, ocl_mem(dx), floats(dx), 1,
+                      d, NULL, 0, d, n, k);
 }

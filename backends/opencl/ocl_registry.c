@@ -27,6 +27,10 @@
 /* Winograd: TW output tiles along a row x 16*KV channels per work-item. */
 #define WINOGRAD_TILE(tw, kv) { { "TW", tw }, { "KV", kv }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* The dense layer's skinny forms (kernels/dense_skinny.cl): TD rows x 16*KV columns. */
+#define SKINNY_TILE(td, kv) { { "TD", td }, { "KV", kv }, { "WG_SIZE", 4 } }
+#define SKINNY_TILE_BY_COLUMNS(td, kv) \
+    { { "TD", td }, { "KV", kv }, { "ROWS_FASTEST", 0 }, { "WG_SIZE", 4 } }
 /* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
  * (TS/WPT)^2 work-items, WPT x WPT outputs each, staged TK deep; WG_SIZE is im2col's. */
 #define LOCAL_TILE(ts, wpt) { { "TS", ts }, { "WPT", wpt }, { "TK", 16 }, { "WG_SIZE", 64 } }
@@ -289,6 +293,13 @@ static const struct ocl_variant variants[] = {
       .supports = ocl_supports_any, .run = ocl_relu_bwd_mask },
 
     /* --- dense --- */
+    /* Row tiles fastest, so each strip of w is read once from memory (dense_skinny.cl). */
+    { .op = FCNN_OP_DENSE_FWD, .name = "rows_8x32", .priority = 32,
+      .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(8, 2),
+      .supports = ocl_dense_fwd_rows_supports, .run = ocl_dense_fwd_rows },
+    { .op = FCNN_OP_DENSE_FWD, .name = "rows_4x64", .priority = 31,
+      .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(4, 4),
+      .supports = ocl_dense_fwd_rows_supports, .run = ocl_dense_fwd_rows },
     { .op = FCNN_OP_DENSE_FWD, .name = "gemm_16x16", .priority = 30, .files = { "gemm.cl" },
       .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any, .run = ocl_dense_fwd_tiled },
     { .op = FCNN_OP_DENSE_FWD, .name = "gemm_8x16", .priority = 29, .files = { "gemm.cl" },
@@ -309,6 +320,14 @@ static const struct ocl_variant variants[] = {
       .files = { "gemm_small_k.cl" }, .tunables = { { "KMAX", 16 }, { "WG_SIZE", 4 } },
       .supports = ocl_dense_bwd_data_nt_supports, .run = ocl_dense_bwd_data_nt },
     /* Turned over, dx^T = w dy^T: no transposed copy of a large w. */
+    /* Turned over as turned_*, through dense_skinny.cl's dense_rows: dx written from one
+     * pointer per sample; cols_ runs the column tiles fastest. */
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "cols_16x16", .priority = 31,
+      .files = { "dense_skinny.cl", "gemm.cl" }, .tunables = SKINNY_TILE_BY_COLUMNS(16, 1),
+      .supports = ocl_dense_bwd_data_rows_supports, .run = ocl_dense_bwd_data_rows },
+    { .op = FCNN_OP_DENSE_BWD_DATA, .name = "rows_8x32", .priority = 32,
+      .files = { "dense_skinny.cl", "gemm.cl" }, .tunables = SKINNY_TILE(8, 2),
+      .supports = ocl_dense_bwd_data_rows_supports, .run = ocl_dense_bwd_data_rows },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "turned_16x16", .priority = 28,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1),
       .supports = ocl_dense_bwd_data_turned_supports, .run = ocl_dense_bwd_data_turned },
@@ -326,6 +345,16 @@ static const struct ocl_variant variants[] = {
       .flags = OCL_GPU_SHAPED, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_tiled },
     { .op = FCNN_OP_DENSE_BWD_DATA, .name = "clblast", .priority = 10,
       .flags = OCL_USES_CLBLAST, .supports = ocl_supports_any, .run = ocl_dense_bwd_data_gemm },
+    /* The batch's outer products summed into a TD x 16*KV block of dw per work-item. */
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "outer_8x32", .priority = 31,
+      .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(8, 2),
+      .supports = ocl_dense_bwd_weights_outer_supports, .run = ocl_dense_bwd_weights_outer },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "outer_4x64", .priority = 31,
+      .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(4, 4),
+      .supports = ocl_dense_bwd_weights_outer_supports, .run = ocl_dense_bwd_weights_outer },
+    { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "outer_16x16", .priority = 32,
+      .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(16, 1),
+      .supports = ocl_dense_bwd_weights_outer_supports, .run = ocl_dense_bwd_weights_outer },
     { .op = FCNN_OP_DENSE_BWD_WEIGHTS, .name = "gemm_16x16", .priority = 30,
       .files = { "gemm.cl" }, .tunables = GEMM_TILE(16, 1), .supports = ocl_supports_any,
       .run = ocl_dense_bwd_weights_tiled },

@@ -57,6 +57,9 @@ static const unsigned char gemm_local_cl[] = {
 static const unsigned char gemm_small_k_cl[] = {
 #include "kernels/gemm_small_k.cl.inc"
 };
+static const unsigned char dense_skinny_cl[] = {
+#include "kernels/dense_skinny.cl.inc"
+};
 static const unsigned char im2col_cl[] = {
 #include "kernels/im2col.cl.inc"
 };
@@ -87,7 +90,7 @@ static const struct embedded {
     EMBEDDED(gemm_local),    EMBEDDED(gemm_small_k), EMBEDDED(loss), EMBEDDED(optim),
     EMBEDDED(pool),          EMBEDDED(dropout), EMBEDDED(batchnorm),
     EMBEDDED(conv2d_winograd), EMBEDDED(conv2d_winograd4), EMBEDDED(conv2d_phases),
-    EMBEDDED(conv2d_pool),   EMBEDDED(conv2d_filter_winograd4),
+    EMBEDDED(conv2d_pool),   EMBEDDED(conv2d_filter_winograd4), EMBEDDED(dense_skinny),
 #undef EMBEDDED
 };
 

@@ -119,6 +119,12 @@ const char *fcnn_backend_device(const struct fcnn_backend *be)
     return be->entry->ops->device_name(be->ctx);
 }
 
+bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    return !ops->on_host_cpu || ops->on_host_cpu(be->ctx);
+}
+
 int fcnn_backend_list_devices(const char *name, FILE *out)
 {
     const struct fcnn_backend_entry *entry = find_entry(name);

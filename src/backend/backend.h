@@ -287,6 +287,9 @@ void fcnn_backend_close(struct fcnn_backend *be);
 const char *fcnn_backend_name(const struct fcnn_backend *be);
 /* One line naming the device the backend runs on. */
 const char *fcnn_backend_device(const struct fcnn_backend *be);
+/* Whether the device is the host's own CPU (ref, an OpenCL CPU device such as PoCL's):
+ * then the host's peak bounds what the backend can reach. */
+bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be);
 /* Lists the devices a backend could open (for --list-devices). */
 int fcnn_backend_list_devices(const char *name, FILE *out);
 /* Prints one of the backend's reports; FCNN_ERR_UNSUPPORTED if it has none of that kind. */

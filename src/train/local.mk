@@ -4,6 +4,7 @@
 libfcnn_a_SOURCES += \
 	%reldir%/train.c %reldir%/train.h \
 	%reldir%/bench.c %reldir%/bench.h \
+	%reldir%/host_peak.c %reldir%/host_peak.h \
 	%reldir%/data_check.c %reldir%/data_check.h \
 	%reldir%/dist.h %reldir%/dist_launch.c %reldir%/dist_launch.h
 if HAVE_MPI
