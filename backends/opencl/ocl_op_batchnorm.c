@@ -1,5 +1,5 @@
 /* BatchNormalization (kernels/batchnorm.cl) over the last axis of x, seen as [rows, C].
- * Two forms of each op:
+ * The forms of the ops (the training forward and the backward have all three):
  *   one channel per work-item (any C; float4 in the elementwise passes when C % 4 == 0):
  *     training    per-channel slices of shifted sums, then per channel the mean, inv_std
  *                 and the moving statistics, then y elementwise
