@@ -222,7 +222,12 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
  *   backward  batchnorm_bwd_sums16, batchnorm_bwd_finish16 (dgamma, dbeta and dx's
  *             coefficients), batchnorm_bwd_data16
  * The sums take two rows per step into two sets of sums: two chains of additions in
- * flight instead of one. */
+ * flight instead of one.
+ *
+ * A small tensor has a form of its own, one launch instead of three: a work-item per
+ * float16 of channels walks every row twice, sums then the elementwise pass, its column
+ * still in its core's cache for the second walk (batchnorm_columns16,
+ * batchnorm_bwd_columns16). */
 
 #ifdef __clang__
 /* clang lets a typedef lower a vector's alignment, so a float16 at any float's address is
@@ -236,6 +241,98 @@ typedef float float16_unaligned __attribute__((ext_vector_type(16), aligned(4)))
 #define STORE16(v, p) vstore16((v), 0, (p))
 #endif
 
+/* dy through a fused ReLU's mask (y its output), or dy itself. */
+static float16 masked_dy16(__global const float *dy, __global const float *y, size_t at,
+                           int relu)
+{
+    float16 g = LOAD16(dy + at);
+    return relu ? select((float16)(0.0f), g, isgreater(LOAD16(y + at), (float16)(0.0f))) : g;
+}
+
+/* The forward's shifted sums over rows [first, end) of one float16 column, row `first` at
+ * `at` and the rows `stride` floats apart, two rows per step. */
+static void shifted_sums16(__global const float *at, size_t stride, int first, int end,
+                           float16 shift, float16 *sums, float16 *squares_out)
+{
+    float16 sum = 0.0f, squares = 0.0f, sum1 = 0.0f, squares1 = 0.0f;
+    int r = first;
+    for (; r + 2 <= end; r += 2, at += 2 * stride) {
+        float16 d = LOAD16(at) - shift, d1 = LOAD16(at + stride) - shift;
+        sum += d;
+        squares = fma(d, d, squares);
+        sum1 += d1;
+        squares1 = fma(d1, d1, squares1);
+    }
+    if (r < end) {
+        float16 d = LOAD16(at) - shift;
+        sum += d;
+        squares = fma(d, d, squares);
+    }
+    *sums = sum + sum1;
+    *squares_out = squares + squares1;
+}
+
+/* The backward's sums of dy and dy xhat over rows [first, end) of one float16 column, row
+ * `first` at element `at` and the rows `stride` floats apart, two rows per step. */
+static void bwd_column_sums16(__global const float *x, __global const float *dy,
+                              __global const float *y, int relu, size_t at, size_t stride,
+                              int first, int end, float16 m, float16 inv, float16 *sums,
+                              float16 *dots)
+{
+    float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
+    int r = first;
+    for (; r + 2 <= end; r += 2, at += 2 * stride) {
+        float16 g = masked_dy16(dy, y, at, relu);
+        float16 g1 = masked_dy16(dy, y, at + stride, relu);
+        sum += g;
+        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+        sum1 += g1;
+        dot1 = fma(g1, (LOAD16(x + at + stride) - m) * inv, dot1);
+    }
+    if (r < end) {
+        float16 g = masked_dy16(dy, y, at, relu);
+        sum += g;
+        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+    }
+    *sums = sum + sum1;
+    *dots = dot + dot1;
+}
+
+/* The forward's statistics of channels [c, c + 16) from the shifted sums: returns inv_std,
+ * the batch mean in *m; stores mean, inv_std and the moving averages. */
+static float16 batch_stats16(float16 shift, float16 sum, float16 squares, int rows,
+                             float momentum, float epsilon, float16 *m,
+                             __global float *mean, __global float *inv_std,
+                             __global float *mm, __global float *mv)
+{
+    float16 d = sum / (float)rows;
+    *m = shift + d;
+    float16 var = fmax(squares / (float)rows - d * d, 0.0f);
+    float16 inv = 1.0f / sqrt(var + epsilon);
+    STORE16(*m, mean);
+    STORE16(inv, inv_std);
+    STORE16(LOAD16(mm) * momentum + *m * (1.0f - momentum), mm);
+    STORE16(LOAD16(mv) * momentum + var * (1.0f - momentum), mv);
+    return inv;
+}
+
+/* dgamma and dbeta of channels [c, c + 16) from the backward's sums, stored, and the
+ * coefficients of
+ *   dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
+ *      = a dy + b (x - mean) + e,  a = gamma inv_std, b = -a inv_std dgamma / rows,
+ *                                  e = -a dbeta / rows */
+static void bwd_coefficients16(float16 sum, float16 dot, float16 gamma, float16 inv, int rows,
+                               float16 *a, float16 *b, float16 *e,
+                               __global float *dgamma, __global float *dbeta)
+{
+    STORE16(sum, dbeta);
+    STORE16(dot, dgamma);
+    *a = gamma * inv;
+    float16 k = *a / (float)rows;
+    *b = -k * inv * dot;
+    *e = -k * sum;
+}
+
 /* partial[p, c] = sum of x - shift, partial[parts + p, c] = sum of (x - shift)^2 over
  * slice p (work-item p), shift = the channel's value in row 0. count = parts. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
@@ -248,24 +345,11 @@ void batchnorm_sums16(__global const float *x, ulong x_offset, __global float *p
     x += x_offset;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     for (int c = 0; c < channels; c += 16) {
-        float16 shift = LOAD16(x + c);
-        float16 sum = 0.0f, squares = 0.0f, sum1 = 0.0f, squares1 = 0.0f;
-        __global const float *at = x + (size_t)first * channels + c;
-        int r = first;
-        for (; r + 2 <= end; r += 2, at += 2 * channels) {
-            float16 d = LOAD16(at) - shift, d1 = LOAD16(at + channels) - shift;
-            sum += d;
-            squares = fma(d, d, squares);
-            sum1 += d1;
-            squares1 = fma(d1, d1, squares1);
-        }
-        if (r < end) {
-            float16 d = LOAD16(at) - shift;
-            sum += d;
-            squares = fma(d, d, squares);
-        }
-        STORE16(sum + sum1, partial + (size_t)p * channels + c);
-        STORE16(squares + squares1, partial + (size_t)(parts + p) * channels + c);
+        float16 sum, squares;
+        shifted_sums16(x + (size_t)first * channels + c, (size_t)channels, first, end,
+                       LOAD16(x + c), &sum, &squares);
+        STORE16(sum, partial + (size_t)p * channels + c);
+        STORE16(squares, partial + (size_t)(parts + p) * channels + c);
     }
 }
 
@@ -285,19 +369,14 @@ void batchnorm_finish_train16(__global const float *partial, __global const floa
     if ((int)get_global_id(0) >= count)
         return;
     int c = get_global_id(0) * 16;
-    float16 sum = 0.0f, squares = 0.0f;
+    float16 sum = 0.0f, squares = 0.0f, m;
     for (int p = 0; p < parts; p++) {
         sum += LOAD16(partial + (size_t)p * channels + c);
         squares += LOAD16(partial + (size_t)(parts + p) * channels + c);
     }
-    float16 d = sum / (float)rows, m = LOAD16(x + x_offset + c) + d;
-    float16 var = fmax(squares / (float)rows - d * d, 0.0f);
-    float16 inv = 1.0f / sqrt(var + epsilon);
-    __global float *mm = moving_mean + mm_offset + c, *mv = moving_var + mv_offset + c;
-    STORE16(m, mean + mean_offset + c);
-    STORE16(inv, inv_std + inv_offset + c);
-    STORE16(LOAD16(mm) * momentum + m * (1.0f - momentum), mm);
-    STORE16(LOAD16(mv) * momentum + var * (1.0f - momentum), mv);
+    float16 inv = batch_stats16(LOAD16(x + x_offset + c), sum, squares, rows, momentum,
+                                epsilon, &m, mean + mean_offset + c, inv_std + inv_offset + c,
+                                moving_mean + mm_offset + c, moving_var + mv_offset + c);
     STORE16(inv * LOAD16(gamma + gamma_offset + c), scale + scale_offset + c);
 }
 
@@ -341,14 +420,6 @@ void batchnorm_normalize16(__global const float *x, ulong x_offset, __global flo
         }
 }
 
-/* dy through a fused ReLU's mask (y its output), or dy itself. */
-static float16 masked_dy16(__global const float *dy, __global const float *y, size_t at,
-                           int relu)
-{
-    float16 g = LOAD16(dy + at);
-    return relu ? select((float16)(0.0f), g, isgreater(LOAD16(y + at), (float16)(0.0f))) : g;
-}
-
 /* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p
  * (work-item p). count = parts. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
@@ -367,33 +438,18 @@ void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global cons
     y += y_offset;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     for (int c = 0; c < channels; c += 16) {
-        float16 m = LOAD16(mean + mean_offset + c), inv = LOAD16(inv_std + inv_offset + c);
-        float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
-        size_t at = (size_t)first * channels + c;
-        int r = first;
-        for (; r + 2 <= end; r += 2, at += 2 * (size_t)channels) {
-            float16 g = masked_dy16(dy, y, at, relu);
-            float16 g1 = masked_dy16(dy, y, at + channels, relu);
-            sum += g;
-            dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
-            sum1 += g1;
-            dot1 = fma(g1, (LOAD16(x + at + channels) - m) * inv, dot1);
-        }
-        if (r < end) {
-            float16 g = masked_dy16(dy, y, at, relu);
-            sum += g;
-            dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
-        }
-        STORE16(sum + sum1, partial + (size_t)p * channels + c);
-        STORE16(dot + dot1, partial + (size_t)(parts + p) * channels + c);
+        float16 sum, dot;
+        bwd_column_sums16(x, dy, y, relu, (size_t)first * channels + c, (size_t)channels,
+                          first, end, LOAD16(mean + mean_offset + c),
+                          LOAD16(inv_std + inv_offset + c), &sum, &dot);
+        STORE16(sum, partial + (size_t)p * channels + c);
+        STORE16(dot, partial + (size_t)(parts + p) * channels + c);
     }
 }
 
-/* Channels [16 gid, 16 gid + 16): dbeta and dgamma from the slices, and the coefficients of
- *   dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
- *      = a dy + b (x - mean) + e,  a = gamma inv_std, b = -a inv_std dgamma / rows,
- *                                  e = -a dbeta / rows
- * in coef[0, C), coef[C, 2C) and coef[2C, 3C). count = channels / 16. */
+/* Channels [16 gid, 16 gid + 16): dbeta and dgamma from the slices, and dx's
+ * coefficients (bwd_coefficients16) in coef[0, C), coef[C, 2C) and coef[2C, 3C).
+ * count = channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_bwd_finish16(__global const float *partial, __global const float *gamma,
                             ulong gamma_offset, __global const float *inv_std,
@@ -404,19 +460,18 @@ void batchnorm_bwd_finish16(__global const float *partial, __global const float 
     if ((int)get_global_id(0) >= count)
         return;
     int c = get_global_id(0) * 16;
-    float16 sum = 0.0f, dot = 0.0f;
+    float16 sum = 0.0f, dot = 0.0f, a, b, e;
     for (int p = 0; p < parts; p++) {
         sum += LOAD16(partial + (size_t)p * channels + c);
         dot += LOAD16(partial + (size_t)(parts + p) * channels + c);
     }
-    STORE16(sum, dbeta + dbeta_offset + c);
-    STORE16(dot, dgamma + dgamma_offset + c);
-    float16 inv = LOAD16(inv_std + inv_offset + c);
-    float16 a = LOAD16(gamma + gamma_offset + c) * inv, k = a / (float)rows;
+    bwd_coefficients16(sum, dot, LOAD16(gamma + gamma_offset + c),
+                       LOAD16(inv_std + inv_offset + c), rows, &a, &b, &e,
+                       dgamma + dgamma_offset + c, dbeta + dbeta_offset + c);
     coef += coef_offset;
     STORE16(a, coef + c);
-    STORE16(-k * inv * dot, coef + channels + c);
-    STORE16(-k * sum, coef + 2 * channels + c);
+    STORE16(b, coef + channels + c);
+    STORE16(e, coef + 2 * channels + c);
 }
 
 /* dx over slice gid from batchnorm_bwd_finish16's coefficients. count = parts. */
@@ -445,4 +500,65 @@ void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global cons
                         fma(LOAD16(b + c), LOAD16(x + at + c) - LOAD16(mean + c),
                             LOAD16(e + c))),
                     dx + at + c);
+}
+
+/* --- the whole op in one launch, a work-item per float16 of channels (small tensors) --- */
+
+/* The whole training forward of channels [16 gid, 16 gid + 16) in one work-item: the
+ * shifted sums over every row, the statistics, then y. count = channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_columns16(__global const float *x, ulong x_offset, __global float *y,
+                         ulong y_offset, __global const float *gamma, ulong gamma_offset,
+                         __global const float *beta, ulong beta_offset,
+                         __global float *moving_mean, ulong mm_offset,
+                         __global float *moving_var, ulong mv_offset, __global float *mean,
+                         ulong mean_offset, __global float *inv_std, ulong inv_offset,
+                         int channels, int rows, int count, float momentum, float epsilon,
+                         int relu)
+{
+    if ((int)get_global_id(0) >= count)
+        return;
+    int c = get_global_id(0) * 16;
+    x += x_offset + c;
+    y += y_offset + c;
+    float16 shift = LOAD16(x), sum, squares, m;
+    shifted_sums16(x, (size_t)channels, 0, rows, shift, &sum, &squares);
+    float16 inv = batch_stats16(shift, sum, squares, rows, momentum, epsilon, &m,
+                                mean + mean_offset + c, inv_std + inv_offset + c,
+                                moving_mean + mm_offset + c, moving_var + mv_offset + c);
+    float16 scale = inv * LOAD16(gamma + gamma_offset + c), b = LOAD16(beta + beta_offset + c);
+    for (size_t at = 0, end = (size_t)rows * channels; at < end; at += channels) {
+        float16 v = fma(LOAD16(x + at) - m, scale, b);
+        STORE16(relu ? fmax(v, 0.0f) : v, y + at);
+    }
+}
+
+/* The whole backward of channels [16 gid, 16 gid + 16) in one work-item: the sums over
+ * every row, dgamma and dbeta, then dx unless has_dx is 0. count = channels / 16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_columns16(__global const float *x, ulong x_offset, __global const float *dy,
+                             ulong dy_offset, __global const float *gamma, ulong gamma_offset,
+                             __global const float *mean, ulong mean_offset,
+                             __global const float *inv_std, ulong inv_offset,
+                             __global float *dgamma, ulong dgamma_offset, __global float *dbeta,
+                             ulong dbeta_offset, __global float *dx, ulong dx_offset,
+                             int has_dx, int channels, int rows, int count,
+                             __global const float *y, ulong y_offset, int relu)
+{
+    if ((int)get_global_id(0) >= count)
+        return;
+    int c = get_global_id(0) * 16;
+    x += x_offset + c;
+    dy += dy_offset + c;
+    y += y_offset + c;
+    dx += dx_offset + c;
+    float16 m = LOAD16(mean + mean_offset + c), inv = LOAD16(inv_std + inv_offset + c);
+    float16 sum, dot, a, b, e;
+    bwd_column_sums16(x, dy, y, relu, 0, (size_t)channels, 0, rows, m, inv, &sum, &dot);
+    bwd_coefficients16(sum, dot, LOAD16(gamma + gamma_offset + c), inv, rows, &a, &b, &e,
+                       dgamma + dgamma_offset + c, dbeta + dbeta_offset + c);
+    if (!has_dx)
+        return;
+    for (size_t at = 0, end = (size_t)rows * channels; at < end; at += channels)
+        STORE16(fma(a, masked_dy16(dy, y, at, relu), fma(b, LOAD16(x + at) - m, e)), dx + at);
 }

@@ -861,8 +861,9 @@ static void add_batchnorm_cases(struct harness_case_list *list)
         { 4, { 7, 5, 5, 5 } },     { 2, { 33, 10 } },         { 2, { 32, 128 } },
         { 2, { 1, 12 } },          { 2, { 7, 3 } },
         /* Sixteen channels (the vec16 variants): fewer rows than they have slices, and
-         * 48 channels, three float16 blocks. */
-        { 4, { 1, 3, 3, 16 } },    { 4, { 5, 7, 7, 48 } },
+         * 48 channels, three float16 blocks; the same after a dense layer, an odd number of
+         * rows few enough for the columns form. */
+        { 4, { 1, 3, 3, 16 } },    { 4, { 5, 7, 7, 48 } },    { 2, { 33, 48 } },
     };
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -872,6 +873,7 @@ static void add_batchnorm_cases(struct harness_case_list *list)
     static const struct any_shape fused[] = {
         { 4, { 32, 28, 28, 32 } }, { 4, { 7, 5, 5, 5 } }, { 2, { 33, 10 } },
         { 2, { 32, 256 } },        { 4, { 5, 7, 7, 48 } }, { 4, { 3, 6, 6, 12 } },
+        { 2, { 33, 48 } },
     };
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
@@ -1197,6 +1199,13 @@ void harness_cases_perf(struct harness_case_list *list)
     /* The ReLU fused into them, beside the ReLU as a layer of its own: what fusing saves. */
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         fill_batchnorm_relu(add_case(list), batchnorm_ops[op], &conv_out);
+    /* A BatchNormalization network's other two: after the second block's convolutions and
+     * after its hidden dense layer (a few rows: the one-launch columns form). */
+    static const struct any_shape bn_after[] = { { 4, { 32, 14, 14, 64 } }, { 2, { 32, 256 } } };
+    for (size_t i = 0; i < sizeof bn_after / sizeof bn_after[0]; i++) {
+        fill_batchnorm_relu(add_case(list), FCNN_OP_BATCHNORM_FWD_TRAIN, &bn_after[i]);
+        fill_batchnorm_relu(add_case(list), FCNN_OP_BATCHNORM_BWD, &bn_after[i]);
+    }
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, FCNN_ACT_RELU, &conv_out);
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, FCNN_ACT_RELU, &conv_out);
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_FWD, FCNN_ACT_SIGMOID, &conv_out);

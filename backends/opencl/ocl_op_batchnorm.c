@@ -1,5 +1,5 @@
 /* BatchNormalization (kernels/batchnorm.cl) over the last axis of x, seen as [rows, C].
- * Two forms of each op:
+ * The forms of the ops (the training forward and the backward have all three):
  *   one channel per work-item (any C; float4 in the elementwise passes when C % 4 == 0):
  *     training    per-channel slices of shifted sums, then per channel the mean, inv_std
  *                 and the moving statistics, then y elementwise
@@ -10,6 +10,9 @@
  *     whole rows, a float16 of channels at a time, and a finish kernel per float16 of
  *     channels between them that also gives the elementwise pass its per-channel
  *     coefficients (scratch after the slices' sums).
+ *   columns (C % 16 == 0, BATCHNORM_COLUMN_ROWS rows at most): the whole op in one launch, a
+ *     work-item per float16 of channels walking all the rows twice, sums then the
+ *     elementwise pass, its column still in its core's L1 for the second walk.
  * Every kernel takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each
  * way. */
 #include <config.h>
@@ -22,6 +25,11 @@
 /* The vec16 form: slices of rows, one per work-item and work-group. A few dozen keep two
  * cores busy even when one of them is shared, and each work-item's run of memory long. */
 #define BATCHNORM_SLICES16 64
+/* The columns form: at most this many rows, so that a work-item's columns, 64 bytes a row
+ * of x (and of dy and y backward: 24 KB), stay in a core's 32 KB L1 data cache between its
+ * two walks. It leaves big tensors to the slices: a work-item per 16 channels would give two
+ * cores too few of them, each reading the tensor cold from memory with a stride. */
+#define BATCHNORM_COLUMN_ROWS 128
 
 struct slices {
     cl_int channels, rows, parts, rows_per_part, count;
@@ -369,4 +377,72 @@ bool ocl_batchnorm_vec16_supports(const struct ocl_context *ctx,
     (void)variant;
     const struct fcnn_tensor *x = call->t[0];
     return ocl_call_fits_int32(call) && x->shape[x->ndim - 1] % 16 == 0;
+}
+
+/* The columns form's training forward: one launch, a work-item per float16 of channels.
+ * x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
+int ocl_batchnorm_fwd_train_columns(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
+    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
+    const struct fcnn_tensor *mean = call->t[6], *inv_std = call->t[7];
+    struct slices s = slice(x, 1, 1);
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_columns16", &kernel));
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), g_mem = ocl_mem(gamma), b_mem = ocl_mem(beta);
+    cl_mem mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
+    cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
+    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
+    cl_ulong g_offset = ocl_elem_offset(gamma), b_offset = ocl_elem_offset(beta);
+    cl_ulong mm_offset = ocl_elem_offset(mm), mv_offset = ocl_elem_offset(mv);
+    cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
+    cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
+    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU, blocks = s.channels / 16;
+    return ocl_launch_1d(ctx, kernel, (size_t)blocks, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
+                                  OCL_ARG(y_offset), OCL_ARG(g_mem), OCL_ARG(g_offset),
+                                  OCL_ARG(b_mem), OCL_ARG(b_offset), OCL_ARG(mm_mem),
+                                  OCL_ARG(mm_offset), OCL_ARG(mv_mem), OCL_ARG(mv_offset),
+                                  OCL_ARG(mean_mem), OCL_ARG(mean_offset), OCL_ARG(inv_mem),
+                                  OCL_ARG(inv_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
+                                  OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon),
+                                  OCL_ARG(relu)));
+}
+
+/* The columns form's backward: one launch, a work-item per float16 of channels. */
+int ocl_batchnorm_bwd_columns(struct ocl_context *ctx, const struct ocl_variant *variant,
+                              const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
+    struct bwd_args a = bwd_args(call);
+    struct slices s = slice(x, 1, 1);
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_columns16",
+                               &kernel));
+    /* Without dx (the first layer) x stands in for it, unwritten. */
+    cl_mem dx_mem = dx ? ocl_mem(dx) : a.x;
+    cl_ulong dx_offset = dx ? ocl_elem_offset(dx) : a.x_offset;
+    cl_int has_dx = dx != NULL, blocks = s.channels / 16;
+    return ocl_launch_1d(ctx, kernel, (size_t)blocks, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(a.dy),
+                                  OCL_ARG(a.dy_offset), OCL_ARG(a.gamma),
+                                  OCL_ARG(a.gamma_offset), OCL_ARG(a.mean),
+                                  OCL_ARG(a.mean_offset), OCL_ARG(a.inv_std),
+                                  OCL_ARG(a.inv_offset), OCL_ARG(a.dgamma),
+                                  OCL_ARG(a.dgamma_offset), OCL_ARG(a.dbeta),
+                                  OCL_ARG(a.dbeta_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
+                                  OCL_ARG(has_dx), OCL_ARG(s.channels), OCL_ARG(s.rows),
+                                  OCL_ARG(blocks), OCL_ARG(a.y), OCL_ARG(a.y_offset),
+                                  OCL_ARG(a.relu)));
+}
+
+/* The columns form: the vec16 form's channels, and few enough rows. */
+bool ocl_batchnorm_columns_supports(const struct ocl_context *ctx,
+                                    const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0];
+    return ocl_batchnorm_vec16_supports(ctx, variant, call) &&
+           fcnn_tensor_count(x) / (size_t)x->shape[x->ndim - 1] <= BATCHNORM_COLUMN_ROWS;
 }

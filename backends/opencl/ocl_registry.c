@@ -402,6 +402,14 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_BATCHNORM_BWD, .name = "vec16", .priority = 10,
       .files = { "batchnorm.cl" }, .tunables = WG(1),
       .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_bwd_vec16 },
+    /* A few rows (after a dense layer): the whole op in one launch, a work-item per 16
+     * channels walking every row twice. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "columns", .priority = 11,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
+      .supports = ocl_batchnorm_columns_supports, .run = ocl_batchnorm_fwd_train_columns },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "columns", .priority = 11,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
+      .supports = ocl_batchnorm_columns_supports, .run = ocl_batchnorm_bwd_columns },
     /* Any channel count: one channel per work-item in the sums (a strided column of x),
      * then float4 over channels where they allow. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
