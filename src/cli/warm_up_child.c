@@ -4,6 +4,9 @@
 #include <config.h>
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,6 +228,12 @@ int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg,
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) /* it died before the line above */
             _exit(1);
+#endif
+#ifdef __GLIBC__
+        /* One malloc arena: glibc would give each thread that builds a program its own, and
+         * each keeps megabytes of LLVM's allocations (7 MB more at the child's peak on
+         * PoCL, which builds one program of a context at a time anyway). */
+        mallopt(M_ARENA_MAX, 1);
 #endif
         bool usage = false;
         int status = work(arg, &usage);
