@@ -12,11 +12,12 @@ struct fcnn_host_peak {
     int repeats;
 };
 
-/* Whether this build can measure it (it links OpenBLAS). */
+/* Whether this build can measure it (configure found OpenBLAS, loaded when measuring). */
 bool fcnn_host_peak_available(void);
 
 /* Times repeated [n,n] x [n,n] sgemm products on every core, about `seconds` in all after
- * one untimed product. FCNN_ERR_UNSUPPORTED without OpenBLAS. */
+ * one untimed product. FCNN_ERR_UNSUPPORTED without OpenBLAS (in the build or, loaded at
+ * this call, on the machine). */
 int fcnn_host_peak_measure(double seconds, struct fcnn_host_peak *out);
 
 #endif
