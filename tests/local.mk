@@ -24,10 +24,11 @@ TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-a
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/test-bn-fold \
 	tests/test-bn-relu-fusion tests/test-conv-pool-fusion tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh \
 	tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh \
-	tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
+	tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh tests/bench-output.sh
 EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh \
 	tests/checkpoint-e2e.sh tests/lsan.supp tests/opencl-cli.sh tests/files-refused.sh \
-	tests/resume-settings.sh tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh
+	tests/resume-settings.sh tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh \
+	tests/bench-output.sh
 
 # Script tests find the program under test here, whatever the build directory; in a
 # sanitizer build, LeakSanitizer skips what fontconfig keeps for the process's lifetime.
