@@ -79,16 +79,14 @@ check_bench ref "$tmp/ref"
 
 # OpenCL: absent from the build or without any device, only ref is benchmarked (said on the
 # log); a device that is there and fails is a failure.
-if ! "$FCNN" --help | grep -q "this build: .*opencl"; then
-  echo "built without OpenCL: ref only"
-elif "$FCNN" --list-devices > "$tmp/list" 2>&1 && grep -q "^[0-9]*:[0-9]* " "$tmp/list"; then
-  "$FCNN" --backend=opencl --bench --model "$model" --data "$DATA" --train-limit 512 \
-    --test-limit 200 > "$tmp/opencl" 2> "$tmp/opencl.err" ||
-    fail "opencl --bench exited $?: $(cat "$tmp/opencl.err")"
-  check_bench opencl "$tmp/opencl"
-elif grep -q "no OpenCL \(platform\|device\) found" "$tmp/list"; then
-  echo "no OpenCL device here: ref only"
-else
-  cat "$tmp/list"; fail "--list-devices failed on a machine with OpenCL"
-fi
+check_opencl
+case $opencl in
+  ready)
+    "$FCNN" --backend=opencl --bench --model "$model" --data "$DATA" --train-limit 512 \
+      --test-limit 200 > "$tmp/opencl" 2> "$tmp/opencl.err" ||
+      fail "opencl --bench exited $?: $(cat "$tmp/opencl.err")"
+    check_bench opencl "$tmp/opencl" ;;
+  absent) echo "no OpenCL in this build or no OpenCL device here: ref only" ;;
+  broken) cat "$tmp/opencl-devices"; fail "--list-devices failed on a machine with OpenCL" ;;
+esac
 finish bench-output

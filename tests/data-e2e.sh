@@ -22,9 +22,11 @@ if "$FCNN" --backend=ref --load /nonexistent --eval 2>&1 | grep -q "built withou
 fi
 
 backends=ref
-if "$FCNN" --help | grep -q "this build: .*opencl" && "$FCNN" --list-devices 2>/dev/null | grep -q "^[0-9]*:[0-9]* "; then
-  backends="ref opencl"
-fi
+check_opencl
+case $opencl in
+  ready) backends="ref opencl" ;;
+  broken) cat "$tmp/opencl-devices"; fail "--list-devices failed on a machine with OpenCL" ;;
+esac
 
 # run NAME ARGS...: stdout and stderr to $tmp/NAME.out and .err; fails on a non-zero exit.
 run() {

@@ -13,6 +13,36 @@ require_data() {
   fi
 }
 
+# Sets $opencl to what the OpenCL backend offers here: "ready" (this build has it and the
+# machine a device), "absent" (built without it, or no OpenCL platform or device at all:
+# the only reasons to leave it out) or "broken" (the device listing failed otherwise). The
+# listing is left in $tmp/opencl-devices.
+check_opencl() {
+  opencl=absent
+  : > "$tmp/opencl-devices"
+  "$FCNN" --help | grep -q "this build: .*opencl" || return 0
+  if "$FCNN" --list-devices > "$tmp/opencl-devices" 2>&1 &&
+     grep -q "^[0-9]*:[0-9]* " "$tmp/opencl-devices"; then
+    opencl=ready
+  elif ! grep -q "no OpenCL \(platform\|device\) found" "$tmp/opencl-devices"; then
+    opencl=broken
+  fi
+}
+
+# Skips the test when OpenCL is absent; a listing that fails on a machine with OpenCL fails
+# it, since a skip would claim that nothing could run.
+require_opencl() {
+  check_opencl
+  case $opencl in
+    absent)
+      cat "$tmp/opencl-devices"; echo "SKIP: built without OpenCL, or no OpenCL device here"
+      exit 77 ;;
+    broken)
+      cat "$tmp/opencl-devices"; echo "FAIL: --list-devices failed on a machine with OpenCL"
+      exit 1 ;;
+  esac
+}
+
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 failures=0

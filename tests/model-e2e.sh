@@ -16,8 +16,11 @@ common="--data $DATA --train-limit 2000 --test-limit 500 --batch-size 32 --optim
 # OpenCL too when this build has it and the machine has a device (opencl-cli.sh checks
 # the backend itself; here it is the model).
 backends=ref
-"$FCNN" --help | grep -q "this build: .*opencl" && "$FCNN" --list-devices 2>/dev/null \
-  | grep -q "^[0-9]*:[0-9]* " && backends="ref opencl"
+check_opencl
+case $opencl in
+  ready) backends="ref opencl" ;;
+  broken) cat "$tmp/opencl-devices"; fail "--list-devices failed on a machine with OpenCL" ;;
+esac
 last=${backends##* }
 for be in $backends; do
   "$FCNN" --backend=$be $common --model "$spec" --epochs 3 --out "$tmp/$be" > "$tmp/$be.out" 2>&1 \

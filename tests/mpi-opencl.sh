@@ -12,8 +12,7 @@ set -u
 . "${srcdir:-.}/tests/mpi-lib.sh" || exit 99
 require_data
 require_mpi
-"$FCNN" --help | grep -q "this build: .*opencl" || { echo "SKIP: built without OpenCL"; exit 77; }
-"$FCNN" --list-devices 2>/dev/null | grep -q "^[0-9]*:[0-9]* " || { echo "SKIP: no OpenCL device here"; exit 77; }
+require_opencl
 # Kernels built once for all the runs below, never in the user's cache. Variants by
 # priority, not by timing: each process tunes the shapes it meets on its own, and
 # processes (or runs) that time their way to other variants agree only to rounding, which

@@ -4,15 +4,7 @@
 # the same numbers twice. SKIP (77) when this build or machine has no OpenCL device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
-"$FCNN" --help | grep -q "this build: .*opencl" || { echo "SKIP: built without OpenCL"; exit 77; }
-# Skip only when no OpenCL platform or device exists at all; a listing that fails for any
-# other reason is a failure.
-if ! "$FCNN" --list-devices > "$tmp/list" 2>&1 || ! grep -q "^[0-9]*:[0-9]* " "$tmp/list"; then
-  if grep -q "no OpenCL \(platform\|device\) found" "$tmp/list"; then
-    cat "$tmp/list"; echo "SKIP: no OpenCL device here"; exit 77
-  fi
-  cat "$tmp/list"; echo "FAIL: --list-devices failed on a machine with OpenCL"; exit 1
-fi
+require_opencl
 require_data
 small="--data $DATA --train-limit 640 --test-limit 200 --epochs 2"
 

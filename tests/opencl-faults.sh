@@ -8,11 +8,7 @@
 # tests/opencl-fusion, where the launch can be aimed at.) SKIP without an OpenCL device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
-"$FCNN" --help | grep -q "this build: .*opencl" || { echo "SKIP: built without OpenCL"; exit 77; }
-if ! "$FCNN" --list-devices > "$tmp/list" 2>&1 || ! grep -q "^[0-9]*:[0-9]* " "$tmp/list"; then
-  grep -q "no OpenCL \(platform\|device\) found" "$tmp/list" && { echo "SKIP: no OpenCL device here"; exit 77; }
-  cat "$tmp/list"; echo "FAIL: --list-devices failed on a machine with OpenCL"; exit 1
-fi
+require_opencl
 require_data
 if "$FCNN" --backend=ref --load /nonexistent --eval 2>&1 | grep -q "built without checkpoints"; then
   echo "SKIP: this fcnn was built without checkpoints (jansson)"; exit 77
