@@ -15,8 +15,8 @@ require_data() {
 
 # Sets $opencl to what the OpenCL backend offers here: "ready" (this build has it and the
 # machine a device), "absent" (built without it, or no OpenCL platform or device at all:
-# the only reasons to leave it out) or "broken" (the device listing failed otherwise). The
-# listing is left in $tmp/opencl-devices.
+# the only reasons to leave it out) or "broken" (the device listing failed otherwise,
+# which prints the listing and counts as a failure). The listing is in $tmp/opencl-devices.
 check_opencl() {
   opencl=absent
   : > "$tmp/opencl-devices"
@@ -26,6 +26,7 @@ check_opencl() {
     opencl=ready
   elif ! grep -q "no OpenCL \(platform\|device\) found" "$tmp/opencl-devices"; then
     opencl=broken
+    cat "$tmp/opencl-devices"; fail "--list-devices failed on a machine with OpenCL"
   fi
 }
 
@@ -37,9 +38,7 @@ require_opencl() {
     absent)
       cat "$tmp/opencl-devices"; echo "SKIP: built without OpenCL, or no OpenCL device here"
       exit 77 ;;
-    broken)
-      cat "$tmp/opencl-devices"; echo "FAIL: --list-devices failed on a machine with OpenCL"
-      exit 1 ;;
+    broken) exit 1 ;;
   esac
 }
 
