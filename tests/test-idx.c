@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "data/dataset.h"
+#include "data/gzip_whole.h"
 #include "data/idx.h"
 #include "core/status.h"
 
@@ -194,6 +195,74 @@ int main(void)
         status = fcnn_idx_read_labels(path, 40, 0, &count, &total, &max, &labels47);
         EXPECT(status != FCNN_OK && strstr(fcnn_last_error(), "label 46 at index 0 is not a class 0..39"),
                "label above K: %s", fcnn_last_error());
+    }
+
+    /* A whole gzip image file is inflated in one call where libdeflate is built in, and
+     * read by zlib otherwise; with the same bytes either way. Whatever that one call does
+     * not take exactly (a limit, a second gzip member, bytes after the member, a bad
+     * checksum) is read by zlib as before. */
+    {
+        char path[512];
+        struct fcnn_dataset d = { 0 };
+        int total;
+#ifdef HAVE_LIBDEFLATE
+        const unsigned long one_call = 1;
+#else
+        const unsigned long one_call = 0;
+#endif
+        unsigned long before = fcnn_gzip_inflated_whole_count();
+        path_of("train-images-idx3-ubyte.gz", path, sizeof path);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status == FCNN_OK && d.count == N && memcmp(d.images, pixels, sizeof pixels) == 0,
+               "whole gzip file: %s", fcnn_last_error());
+        EXPECT(fcnn_gzip_inflated_whole_count() == before + one_call,
+               "whole gzip file: inflated in one call %lu times, expected %lu",
+               fcnn_gzip_inflated_whole_count() - before, one_call);
+        fcnn_dataset_free(&d);
+        before = fcnn_gzip_inflated_whole_count();
+        status = fcnn_idx_read_images(path, N - 1, &d, &total);
+        EXPECT(status == FCNN_OK && d.count == N - 1 && total == N &&
+                   memcmp(d.images, pixels, (N - 1) * 784) == 0,
+               "limited gzip read: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+
+        /* Two gzip members: the header and two images, then the other three. */
+        unsigned char header[16];
+        put_u32(header, 2051);
+        for (int i = 0; i < 3; i++)
+            put_u32(header + 4 + 4 * i, image_dims[i]);
+        path_of("two-members.gz", path, sizeof path);
+        gzFile gz = gzopen(path, "wb");
+        gzwrite(gz, header, sizeof header);
+        gzwrite(gz, pixels, 2 * 784);
+        gzclose(gz);
+        gz = gzopen(path, "ab");
+        gzwrite(gz, pixels + 2 * 784, (N - 2) * 784);
+        gzclose(gz);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status == FCNN_OK && d.count == N && memcmp(d.images, pixels, sizeof pixels) == 0,
+               "two gzip members: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+
+        /* Bytes after the gzip member: zlib ignores them, as it always has. */
+        copy_damaged("train-images-idx3-ubyte.gz", "garbage-after.gz", 0, 0);
+        path_of("garbage-after.gz", path, sizeof path);
+        FILE *f = fopen(path, "ab");
+        fputs("not gzip", f);
+        fclose(f);
+        status = fcnn_idx_read_images(path, 0, &d, &total);
+        EXPECT(status == FCNN_OK && d.count == N && memcmp(d.images, pixels, sizeof pixels) == 0,
+               "bytes after the gzip member: %s", fcnn_last_error());
+        fcnn_dataset_free(&d);
+
+        /* A bad checksum (the trailer's CRC-32, 8 bytes from the end) is zlib's error. */
+        struct stat st;
+        path_of("train-images-idx3-ubyte.gz", path, sizeof path);
+        EXPECT(stat(path, &st) == 0, "stat %s", path);
+        copy_damaged("train-images-idx3-ubyte.gz", "bad-crc.gz", 0, (long)st.st_size - 8);
+        expect_images_rejected("bad-crc.gz", "corrupt gzip data");
+        EXPECT(fcnn_gzip_inflated_whole_count() == before, "a limit, two members, bytes after "
+               "them or a bad checksum were taken by the one call");
     }
 
     /* Malformed image files. */

@@ -1,16 +1,20 @@
-/* IDX reader on zlib's gz* interface, which reads gzip and plain files alike. Checked:
+/* IDX reader on zlib's gz* interface, which reads gzip and plain files alike; a whole
+ * gzip image file is inflated in one call where libdeflate is built in (gzip_whole.h),
+ * with zlib reading it instead whenever that call does not succeed. Checked:
  * the magic number (unsigned bytes only), the dimensions, the header's size against the
  * file's before anything large is allocated, the bytes that follow (neither fewer nor
  * more, when the whole file is read), the gzip checksum, and label values. */
 #include <config.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "data/gzip_whole.h"
 #include "data/idx.h"
 #include "core/file.h"
 #include "core/quote.h"
@@ -90,7 +94,7 @@ static int expect_end(gzFile gz, const char *path, const char *what)
 
 /* Through fcnn_file_open_read_fd, so a FIFO or device named as a data file is refused at
  * once instead of blocking the run. */
-static int open_idx(const char *path, gzFile *out, off_t *file_size)
+static int open_idx(const char *path, gzFile *out, int *out_fd, off_t *file_size)
 {
     *out = NULL;
     struct stat st;
@@ -106,6 +110,7 @@ static int open_idx(const char *path, gzFile *out, off_t *file_size)
         return fcnn_error(FCNN_ERR_IO, "%s: cannot open: %s", fcnn_quote(path), strerror(error));
     }
     *file_size = st.st_size;
+    *out_fd = fd; /* owned by the gzFile, which closes it */
     *out = gzdopen(fd, "rb");
     if (!*out) {
         close(fd);
@@ -181,10 +186,23 @@ static int check_size(gzFile gz, const char *path, off_t file_size, size_t heade
     return FCNN_OK;
 }
 
+/* Whether `data` starts with the header read before: the file did not change between
+ * zlib's read of its header and the whole file's. */
+static bool same_header(const uint8_t *data, int dims, const uint32_t *dim)
+{
+    if (big_endian_u32(data) != (0x0800u | (uint32_t)dims))
+        return false;
+    for (int i = 0; i < dims; i++)
+        if (big_endian_u32(data + 4 + 4 * i) != dim[i])
+            return false;
+    return true;
+}
+
 int fcnn_idx_read_images(const char *path, int limit, struct fcnn_dataset *out, int *total)
 {
     static const uint32_t magics[] = { FCNN_IDX_IMAGES_MAGIC, FCNN_IDX_IMAGES4_MAGIC };
     gzFile gz;
+    int fd = -1;
     off_t file_size;
     uint32_t dim[4] = { 0, 0, 0, 1 };
     int dims = 0;
@@ -192,7 +210,7 @@ int fcnn_idx_read_images(const char *path, int limit, struct fcnn_dataset *out, 
     out->count = 0;
     out->images = NULL;
     *total = 0;
-    int status = open_idx(path, &gz, &file_size);
+    int status = open_idx(path, &gz, &fd, &file_size);
     if (status != FCNN_OK)
         return status;
     status = read_header(gz, path, "image", magics, 2, &dims, dim);
@@ -204,13 +222,21 @@ int fcnn_idx_read_images(const char *path, int limit, struct fcnn_dataset *out, 
         status = fcnn_error(FCNN_ERR_INVALID, "%s: images have %u channels (expected 1 to %d)",
                             path, dim[3], IDX_MAX_CHANNELS);
     size_t sample = (size_t)dim[1] * dim[2] * dim[3];
+    size_t header_bytes = 4 + 4 * (size_t)dims;
     if (status == FCNN_OK)
-        status = check_size(gz, path, file_size, 4 + 4 * (size_t)dims, dim[0] * sample, "images");
+        status = check_size(gz, path, file_size, header_bytes, dim[0] * sample, "images");
     int keep = limit > 0 && (uint32_t)limit < dim[0] ? limit : (int)dim[0];
     size_t bytes = (size_t)keep * sample;
-    if (status == FCNN_OK && !(data = malloc(bytes)))
+    /* The whole file at once, header included, when all of it is wanted; the block has
+     * room for the header, which is then moved out from under the images. */
+    bool whole = status == FCNN_OK && keep == (int)dim[0] && !gzdirect(gz);
+    if (status == FCNN_OK && !(data = malloc(bytes + (whole ? header_bytes : 0))))
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %d images", path, keep);
-    if (status == FCNN_OK) {
+    if (whole && status == FCNN_OK &&
+        fcnn_gzip_inflate_whole(fd, file_size, data, header_bytes + bytes) &&
+        same_header(data, dims, dim))
+        memmove(data, data + header_bytes, bytes);
+    else if (status == FCNN_OK) {
         status = read_exact(gz, path, data, bytes, "images");
         /* Read only the first `keep` images when limited: the declared size has been
          * checked against the file's. */
@@ -245,7 +271,8 @@ int fcnn_idx_read_labels(const char *path, int classes, int limit, int *count, i
     *labels = NULL;
     if (classes <= 0)
         classes = FCNN_MAX_CLASSES;
-    int status = open_idx(path, &gz, &file_size);
+    int fd;
+    int status = open_idx(path, &gz, &fd, &file_size);
     if (status != FCNN_OK)
         return status;
     status = read_header(gz, path, "label", magics, 1, &dims, dim);

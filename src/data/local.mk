@@ -3,6 +3,7 @@
 # "off" version for builds without it; the validation split; device-resident splits.
 libfcnn_a_SOURCES += \
 	%reldir%/idx.c %reldir%/idx.h \
+	%reldir%/gzip_whole.c %reldir%/gzip_whole.h \
 	%reldir%/dataset.c %reldir%/dataset.h \
 	%reldir%/classes.c %reldir%/classes.h %reldir%/input.h \
 	%reldir%/image.c %reldir%/image.h \
