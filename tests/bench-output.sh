@@ -73,9 +73,28 @@ check_bench() {
     }' "$out" || failures=$((failures + 1))
 }
 
+# OpenBLAS's kernels are the best family this CPU runs, not what an OpenBLAS older than the
+# CPU falls back to (SSE3, a fourth of the AVX-512 kernels' rate): expected_kernels prints
+# that family from /proc/cpuinfo, or nothing where it is not known (not x86, no cpuinfo).
+expected_kernels() {
+  flags=$(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null) || return 0
+  has() { case " $flags " in *" $1 "*) return 0 ;; esac; return 1; }
+  if has avx512f && has avx512vl && has avx512bw && has avx512dq && has avx512cd; then
+    echo SkylakeX
+  elif has avx2 && has fma; then
+    echo Haswell
+  fi
+}
+unset OPENBLAS_CORETYPE
+
 "$FCNN" --backend=ref --bench --model "$model" --data "$DATA" --train-limit 512 \
   --test-limit 200 > "$tmp/ref" 2> "$tmp/ref.err" || fail "ref --bench exited $?: $(cat "$tmp/ref.err")"
 check_bench ref "$tmp/ref"
+if grep -q "OpenBLAS sgemm" "$tmp/ref"; then
+  want=$(expected_kernels)
+  [ -z "$want" ] || grep -q "OpenBLAS sgemm.*, $want kernels," "$tmp/ref" ||
+    fail "OpenBLAS does not run this CPU's $want kernels: $(grep "OpenBLAS sgemm" "$tmp/ref")"
+fi
 
 # OpenCL: absent from the build or without any device, only ref is benchmarked (said on the
 # log); a device that is there and fails is a failure.

@@ -157,8 +157,8 @@ static int bench_peak(struct fcnn_trainer *t, FILE *out, double *gflops)
             return status;
         } else {
             fprintf(out, "  fp32 peak: %.1f GFLOPS (OpenBLAS sgemm on [%d,%d] x [%d,%d], %d "
-                    "threads, median of %d)\n", host.gflops, host.size, host.size, host.size,
-                    host.size, host.threads, host.repeats);
+                    "threads, %s kernels, median of %d)\n", host.gflops, host.size, host.size,
+                    host.size, host.size, host.threads, host.kernels, host.repeats);
             *gflops = host.gflops;
         }
     }

@@ -10,6 +10,7 @@ struct fcnn_host_peak {
     int size;        /* the square products' side */
     int threads;     /* the library's threads (all the host's cores) */
     int repeats;
+    char kernels[32]; /* OpenBLAS's kernel family, e.g. "SkylakeX" */
 };
 
 /* Whether this build can measure it (configure found OpenBLAS, loaded when measuring). */
