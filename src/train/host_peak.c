@@ -43,9 +43,9 @@ typedef __typeof__(openblas_get_num_threads) thread_count_fn;
 /* The kernel family OpenBLAS is to use: the best one this CPU's instruction set runs.
  * OpenBLAS picks its kernels by the CPU's model number, and a release older than the CPU
  * falls back to SSE3 ("Prescott"): Debian 12's 0.3.21 does on a 5th-generation Xeon
- * (model 207), 34 GFLOPS on 2 cores where its AVX-512 kernels reach 141, which would
- * put the floor a fourth of the way to this CPU's speed. A family the user set in
- * OPENBLAS_CORETYPE is kept. */
+ * (model 207), 34 GFLOPS on 2 cores where its AVX-512 kernels reach 193, and the floor
+ * measured against the smaller figure would be a sixth of what the CPU can do. A family
+ * the user set in OPENBLAS_CORETYPE is kept. */
 static void choose_openblas_kernels(void)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
