@@ -318,6 +318,8 @@ void harness_run_grad(struct harness *h, struct fcnn_backend *be)
         int variants = fcnn_backend_variant_count(be, g->op);
         for (int v = 0; v < variants; v++) {
             const char *variant = fcnn_backend_variant_name(be, g->op, v);
+            if (variant && !harness_variant_wanted(h, variant))
+                continue;
             char target[96];
             harness_target_name(be, variant ? variant : "?", target, sizeof target);
             if (!variant || fcnn_backend_force_variant(be, g->op, variant) != FCNN_OK) {

@@ -98,18 +98,6 @@ static void time_variant(struct harness *h, const struct harness_case *c,
     placed_call_free(&pc);
 }
 
-/* -k narrows the table to the variants it names, so that an A/B of two kernels does not
- * also time every slow variant of the op. */
-static bool perf_variant_wanted(struct harness *h, const char *variant)
-{
-    if (!h->perf_variant_count)
-        return true;
-    for (int i = 0; i < h->perf_variant_count; i++)
-        if (strcmp(h->perf_variants[i], variant) == 0)
-            return h->perf_variant_seen[i] = true;
-    return false;
-}
-
 void harness_run_perf(struct harness *h, struct fcnn_backend *be)
 {
     struct harness_case_list list = { 0 };
@@ -130,7 +118,8 @@ void harness_run_perf(struct harness *h, struct fcnn_backend *be)
         int variants = fcnn_backend_variant_count(be, c->op);
         for (int v = 0; v < variants; v++) {
             const char *variant = fcnn_backend_variant_name(be, c->op, v);
-            if (variant && !perf_variant_wanted(h, variant))
+            /* -k: an A/B of two kernels need not time every slow variant of the op */
+            if (variant && !harness_variant_wanted(h, variant))
                 continue;
             char target[96];
             harness_target_name(be, variant ? variant : "?", target, sizeof target);

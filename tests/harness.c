@@ -37,6 +37,16 @@ bool harness_select_op(struct harness *h, const char *name)
     return true;
 }
 
+bool harness_variant_wanted(struct harness *h, const char *variant)
+{
+    if (!h->variant_count)
+        return true;
+    for (int i = 0; i < h->variant_count; i++)
+        if (strcmp(h->variants[i], variant) == 0)
+            return h->variant_seen[i] = true;
+    return false;
+}
+
 void harness_target_name(struct fcnn_backend *be, const char *variant, char *out, size_t size)
 {
     const char *backend = fcnn_backend_name(be);

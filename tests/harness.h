@@ -37,9 +37,9 @@ struct harness {
     uint64_t seed;                   /* every input derives from it and the case id */
     int perf_max_reps;               /* perf: most timed repetitions per case */
     bool perf_cpu_time;              /* perf: time by the process's CPU time, not the clock */
-    const char *perf_variants[16];   /* perf: -k filters; none given times every variant */
-    int perf_variant_count;
-    bool perf_variant_seen[16];      /* perf: which -k names some timed op had */
+    const char *variants[64];        /* -k filters; none given runs every variant */
+    int variant_count;
+    bool variant_seen[64];           /* which -k names some op of the run had */
     bool verbose;                    /* also print NMSE and worst error of passing cases */
     FILE *out;
 
@@ -53,6 +53,9 @@ void harness_free(struct harness *h);
 
 /* Selects one op (the first call deselects the others); false if no op has that name. */
 bool harness_select_op(struct harness *h, const char *name);
+/* Whether the -k filters let `variant` run (every variant when none was given); marks the
+ * filter that named it as seen. */
+bool harness_variant_wanted(struct harness *h, const char *variant);
 
 /* test: each case on every variant of every backend in `targets`, against `ref`. */
 void harness_run_test(struct harness *h, struct fcnn_backend *ref,
