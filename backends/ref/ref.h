@@ -15,12 +15,24 @@
 /* For the direct convolution's innermost loops (ref_conv2d.c): the function is compiled
  * also for AVX2 and for AVX-512, and the loader picks the version for this CPU, where the
  * compiler and linker can (configure checks). The loops over channels, marked `omp simd`,
- * then run 4 or 8 doubles at a time; each sum keeps its order (no FMA in either set), so
- * every result is the same bit for bit, only 3-4 times sooner. */
-#ifdef HAVE_TARGET_CLONES
-#define REF_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+ * then run 4 or 8 doubles at a time. Each sum keeps its order, and the product of two
+ * floats is exact in double, so the fused multiply-add AVX-512 brings rounds as the
+ * separate multiply and add did: every result is the same bit for bit, 3-4 times sooner.
+ *
+ * A sanitizer build (--enable-sanitizers) leaves these loops uninstrumented: with ASan's
+ * and UBSan's checks on every element GCC cannot vectorize them, and they ran 25 times
+ * slower than in the plain build, most of the time of the sanitized suite's training
+ * tests. They read and write only inside tensors whose shapes the dispatcher validated,
+ * the callers around them stay instrumented, and the harness's guard regions
+ * (tests/harness-place.c) catch a write outside an output in every build. */
+#if defined(HAVE_TARGET_CLONES)
+#define REF_VECTOR_LOOPS                                                                   \
+    __attribute__((target_clones("avx512f", "avx2", "default")))                          \
+    __attribute__((no_sanitize("address", "undefined")))
+#elif defined(__GNUC__)
+#define REF_VECTOR_LOOPS __attribute__((no_sanitize("address", "undefined")))
 #else
-#define REF_VECTOR_CLONES
+#define REF_VECTOR_LOOPS
 #endif
 
 fcnn_op_fn ref_load_batch;                                                 /* ref_data.c */

@@ -39,7 +39,7 @@ static struct conv_dims conv_dims(fcnn_tensor_arg x, fcnn_tensor_arg w, fcnn_ten
 }
 
 /* acc[k] = b[k] + the window sum of output pixel (n, oh, ow), for every output channel. */
-REF_VECTOR_CLONES
+REF_VECTOR_LOOPS
 static void output_pixel(const struct conv_dims *d, const float *X, const float *W,
                          const float *B, int n, int oh, int ow, double *acc)
 {
@@ -151,7 +151,7 @@ int ref_conv2d_pool_fwd(void *ctx, const struct fcnn_op_call *call)
 /* acc[c] = the gradient of input pixel (n, ih, iw), for every input channel, from the
  * kernel transposed to [kh][kw][k][c] (WT): each acc[c] sums over taps and then k in
  * ascending order, as with the kernel's own layout, but the loop over c reads WT in order. */
-REF_VECTOR_CLONES
+REF_VECTOR_LOOPS
 static void input_gradient_pixel(const struct conv_dims *d, const float *DY, const float *WT,
                                  int n, int ih, int iw, double *acc)
 {
@@ -225,7 +225,7 @@ int ref_conv2d_bwd_data(void *ctx, const struct fcnn_op_call *call)
 
 /* acc[k] = the gradient of kernel row (i, j, c), for every output channel, summed over
  * the batch and the output pixels in row-major order. */
-REF_VECTOR_CLONES
+REF_VECTOR_LOOPS
 static void filter_gradient_row(const struct conv_dims *d, const float *X, const float *DY,
                                 int i, int j, int c, double *acc)
 {
