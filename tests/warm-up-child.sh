@@ -1,10 +1,11 @@
 #!/bin/sh
 # The cold start's warm-up in a child process (src/cli/warm_up_child.c): with empty caches
-# a training run on OpenCL builds and tunes in a child that exits before the run loads its
-# data, so the run itself tunes nothing and leaves the same results as a run that reads
-# the child's tuning file; FCNN_WARM_UP_CHILD=0, the reference backend and a run whose
-# caches an earlier warm-up process filled do it all in one process; a child that fails
-# fails the run with one line. SKIP (77) when this build or machine has no OpenCL device.
+# a training run on OpenCL builds its kernels in a child that exits before the run loads
+# its data, and times no variant: the run keeps the untimed choices (the results of
+# FCNN_TUNE=0) and a second child times them after the run, for later runs, which then
+# agree with a run in one process that reads that tuning file; FCNN_WARM_UP_CHILD=0, the
+# reference backend and a run whose caches the children filled do it all in one process;
+# a child that fails fails the run with one line. SKIP (77) when this build or machine has no OpenCL device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
 require_opencl
@@ -16,36 +17,61 @@ run() {
   XDG_CACHE_HOME="$tmp/cache" POCL_CACHE_DIR="$tmp/cache/pocl" "$@"
 }
 
-# Cold: the child tunes, says so, and the run after it tunes nothing.
+# Cold: the warm-up process builds and times nothing, the run trains on the untimed
+# choices and tunes nothing, and the tuning process times the shapes after the run.
 fresh
 run "$FCNN" --backend=opencl $small --out "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" ||
   fail "cold run exited $?: $(tail -n 3 "$tmp/cold.err")"
 [ "$(grep -c "^fcnn: warm-up process done" "$tmp/cold.err")" -eq 1 ] ||
   fail "cold run: no warm-up process line: $(grep "^fcnn" "$tmp/cold.err")"
+[ "$(grep -c "^fcnn: timing kernel variants for later runs" "$tmp/cold.err")" -eq 1 ] ||
+  fail "cold run: no line announcing the tuning after the run: $(grep "^fcnn" "$tmp/cold.err")"
+[ "$(grep -c "^fcnn: tuning process done" "$tmp/cold.err")" -eq 1 ] ||
+  fail "cold run: no tuning process line: $(grep "^fcnn" "$tmp/cold.err")"
 sed -n '1,/^fcnn: warm-up process done/p' "$tmp/cold.err" > "$tmp/child.err"
-sed -n '/^fcnn: warm-up process done/,$p' "$tmp/cold.err" > "$tmp/parent.err"
-grep -q "^opencl: tuned " "$tmp/child.err" || fail "the warm-up process tuned nothing"
+sed -n '/^fcnn: warm-up process done/,/^fcnn: timing kernel variants for later runs/p' \
+  "$tmp/cold.err" > "$tmp/parent.err"
+sed -n '/^fcnn: timing kernel variants for later runs/,$p' "$tmp/cold.err" > "$tmp/tuning.err"
+grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/child.err" &&
+  fail "the warm-up process timed variants: $(grep "tuned" "$tmp/child.err" | head -n 3)"
 grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/parent.err" &&
-  fail "the run tuned after its warm-up process: $(grep "tuned" "$tmp/parent.err" | head -n 3)"
+  fail "the run timed variants: $(grep "tuned" "$tmp/parent.err" | head -n 3)"
 grep -q "ready for the first step" "$tmp/parent.err" || fail "the run did not train after the child"
-ls "$tmp/cache/fcnn"/tuning-*.txt > /dev/null 2>&1 || fail "no tuning file after the warm-up process"
-ls "$tmp/cache/fcnn"/warm-* > /dev/null 2>&1 || fail "no mark of the warm-up process"
+grep -q "^opencl: tuned " "$tmp/tuning.err" || fail "the tuning process tuned nothing"
+ls "$tmp/cache/fcnn"/tuning-*.txt > /dev/null 2>&1 || fail "no tuning file after the tuning process"
+ls "$tmp/cache/fcnn"/warm-* > /dev/null 2>&1 || fail "no mark after the tuning process"
 grep -q "^Test accuracy" "$tmp/cold.out" || fail "cold run: no test accuracy"
+# The report is written before the tuning starts, and is complete.
+tail -n 1 "$tmp/cold.out" | grep -q "weighted avg" || fail "cold run: the report is cut short"
 
-# The same results as a run in one process that reads the child's tuning choices.
+# The cold run kept the untimed choices throughout: the results of a run in one process
+# with tuning off.
+fresh
+run env FCNN_TUNE=0 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --out "$tmp/untuned" \
+  > "$tmp/untuned.out" 2> "$tmp/untuned.err" || fail "FCNN_TUNE=0 run exited $?"
+grep "accuracy" "$tmp/cold.out" > "$tmp/cold.acc"
+grep "accuracy" "$tmp/untuned.out" > "$tmp/untuned.acc"
+cmp -s "$tmp/cold.acc" "$tmp/untuned.acc" ||
+  fail "the cold run's results are not those of the untimed choices: $(cat "$tmp/cold.acc" "$tmp/untuned.acc")"
+
+# With the cold run's caches: a run in one process reads the tuning process's choices
+# (it times nothing), and a warm run (the mark is there) forks no process; the two agree.
+fresh
+run "$FCNN" --backend=opencl $small --out "$tmp/cold2" > /dev/null 2> "$tmp/cold2.err" ||
+  fail "second cold run exited $?"
 run env FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --out "$tmp/one" > "$tmp/one.out" \
   2> "$tmp/one.err" || fail "one-process run exited $?"
-grep -q "warm-up process" "$tmp/one.err" && fail "FCNN_WARM_UP_CHILD=0 still forked"
-grep -q "^opencl: tuned " "$tmp/one.err" && fail "the child's tuning file was not used"
-grep "accuracy" "$tmp/cold.out" > "$tmp/cold.acc"
-grep "accuracy" "$tmp/one.out" > "$tmp/one.acc"
-cmp -s "$tmp/cold.acc" "$tmp/one.acc" ||
-  fail "results differ with and without the warm-up process: $(cat "$tmp/cold.acc" "$tmp/one.acc")"
-
-# Warm (the child's mark is there): one process.
+grep -q "warm-up process\|tuning process" "$tmp/one.err" && fail "FCNN_WARM_UP_CHILD=0 still forked"
+grep -q "^opencl: tuned " "$tmp/one.err" && fail "the tuning process's file was not used"
 run "$FCNN" --backend=opencl $small --out "$tmp/warm" > "$tmp/warm.out" 2> "$tmp/warm.err" ||
   fail "warm run exited $?"
-grep -q "warm-up process" "$tmp/warm.err" && fail "a warm run forked a warm-up process again"
+grep -q "warm-up process\|tuning process" "$tmp/warm.err" &&
+  fail "a warm run forked a warm-up or tuning process again"
+grep -q "^opencl: tuned " "$tmp/warm.err" && fail "a warm run timed variants"
+grep "accuracy" "$tmp/one.out" > "$tmp/one.acc"
+grep "accuracy" "$tmp/warm.out" > "$tmp/warm.acc"
+cmp -s "$tmp/one.acc" "$tmp/warm.acc" ||
+  fail "results differ with and without the warm-up process: $(cat "$tmp/one.acc" "$tmp/warm.acc")"
 
 # FCNN_WARM_UP_CHILD=0 with empty caches: the run tunes in its own process.
 fresh

@@ -217,6 +217,8 @@ struct ocl_tuning_entry {
 struct ocl_tuning {
     bool enabled;       /* false: FCNN_TUNE=0, choices by priority */
     bool retune;        /* options->retune: stored choices are ignored (and replaced) */
+    bool deferred;      /* options->defer_tuning: nothing is timed in this process */
+    int untuned;        /* shapes met without a stored choice while deferred */
     char path[4200];    /* the store's file; "" when the cache directory is off */
     struct ocl_tuning_entry *entries;
     int count, capacity;
@@ -396,8 +398,9 @@ int ocl_clblast_warmup(struct ocl_context *ctx);
 
 /* --- tuning (ocl_tune.c, ocl_tune_store.c) ------------------------------------------- */
 
-/* Reads the stored choices for this device (unless retune or tuning is off). */
-void ocl_tuning_open(struct ocl_context *ctx, bool retune);
+/* Reads the stored choices for this device (unless retune or tuning is off). Deferred,
+ * stored choices are taken but nothing is timed. */
+void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred);
 void ocl_tuning_close(struct ocl_context *ctx);
 /* The entry for (op, key), added empty if there is none; NULL when out of memory. */
 struct ocl_tuning_entry *ocl_tuning_add(struct ocl_tuning *t, enum fcnn_op op, const char *key);

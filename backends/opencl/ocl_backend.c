@@ -88,7 +88,7 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     OCL_TRY(status);
     OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache, &ctx->identity);
-    ocl_tuning_open(ctx, options->retune);
+    ocl_tuning_open(ctx, options->retune, options->defer_tuning && !options->retune);
     ocl_fusion_open(ctx);
     if (kernels && *kernels)
         OCL_TRY(blame(ocl_force_variants(ctx, kernels), options->kernels ? "--kernel" : "FCNN_KERNELS",
@@ -134,6 +134,11 @@ static bool ocl_on_host_cpu(void *opaque)
     return (((struct ocl_context *)opaque)->identity.type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
+static int ocl_untuned_shapes(void *opaque)
+{
+    return ((struct ocl_context *)opaque)->tuning.untuned;
+}
+
 /* --- variants --- */
 
 static bool ocl_supports(void *opaque, const struct fcnn_op_call *call)
@@ -172,6 +177,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .close = ocl_close,
     .device_name = ocl_device_name,
     .on_host_cpu = ocl_on_host_cpu,
+    .untuned_shapes = ocl_untuned_shapes,
     .list_devices = ocl_list_devices,
     .report = ocl_report,
 

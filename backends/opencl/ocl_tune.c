@@ -40,12 +40,13 @@
  * every variant) and cost most of a cold start in compilation and slow trial runs. */
 #define CPU_PRIORITY_BAND 5
 
-void ocl_tuning_open(struct ocl_context *ctx, bool retune)
+void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred)
 {
     struct ocl_tuning *t = &ctx->tuning;
     const char *env = getenv("FCNN_TUNE");
     t->enabled = !(env && strcmp(env, "0") == 0);
     t->retune = retune;
+    t->deferred = deferred;
     if (t->enabled && !retune)
         ocl_tune_store_load(ctx);
 }
@@ -457,6 +458,12 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
         e = ocl_tuning_add(t, call->op, key);
         if (!e)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping tuning choices");
+        if (t->deferred) {
+            /* No choice (the entry's variant stays NULL): the priorities choose for the
+             * whole run, and the shape is counted once for the tuning after it. */
+            t->untuned++;
+            return FCNN_OK;
+        }
         OCL_TRY(tune(ctx, call, timed, timed_count, e));
     }
     e->used = true;

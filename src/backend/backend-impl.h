@@ -33,6 +33,7 @@ struct fcnn_backend_ops {
     const char *(*device_name)(void *ctx);   /* one line: what runs the ops */
     int (*list_devices)(FILE *out);          /* NULL: one implicit device */
     bool (*on_host_cpu)(void *ctx);          /* NULL: the ops run on the host's CPU */
+    int (*untuned_shapes)(void *ctx);        /* NULL: nothing to tune */
     /* Prints a report (tuning table, profile); NULL or FCNN_ERR_UNSUPPORTED: none. */
     int (*report)(void *ctx, enum fcnn_backend_report what, FILE *out);
 

@@ -125,6 +125,12 @@ bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be)
     return !ops->on_host_cpu || ops->on_host_cpu(be->ctx);
 }
 
+int fcnn_backend_untuned_shapes(struct fcnn_backend *be)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    return ops->untuned_shapes ? ops->untuned_shapes(be->ctx) : 0;
+}
+
 int fcnn_backend_list_devices(const char *name, FILE *out)
 {
     const struct fcnn_backend_entry *entry = find_entry(name);

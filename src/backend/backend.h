@@ -262,6 +262,9 @@ struct fcnn_backend_options {
                           * NULL: the backend's environment ($FCNN_KERNELS) or auto */
     bool verbose;        /* say what is happening (device, program builds) on stderr */
     bool retune;         /* ignore stored kernel-tuning choices and time the variants again */
+    bool defer_tuning;   /* time nothing in this run: a shape without a stored choice runs
+                          * the variant the priorities choose, and is counted
+                          * (fcnn_backend_untuned_shapes) for a tuning after the run */
     bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */
     int device_slot;     /* one process per device: with no device named, take the slot-th
                             device of the kind the default would choose (wrapping around) */
@@ -290,6 +293,9 @@ const char *fcnn_backend_device(const struct fcnn_backend *be);
 /* Whether the device is the host's own CPU (ref, an OpenCL CPU device such as PoCL's):
  * then the host's peak bounds what the backend can reach. */
 bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be);
+/* How many shapes this run met that had no stored tuning choice and were left untimed
+ * (options->defer_tuning); 0 for a backend without variants to tune. */
+int fcnn_backend_untuned_shapes(struct fcnn_backend *be);
 /* Lists the devices a backend could open (for --list-devices). */
 int fcnn_backend_list_devices(const char *name, FILE *out);
 /* Prints one of the backend's reports; FCNN_ERR_UNSUPPORTED if it has none of that kind. */

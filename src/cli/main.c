@@ -70,6 +70,9 @@ struct run {
     int stopped_by;        /* SIGINT or SIGTERM stopped training; 0: it was not stopped */
     bool warm_up_only;     /* this is the warm-up process (cli/warm_up_child.h): set up on a
                             * few batches of the data, warm up, and stop */
+    bool defer_tuning;     /* time no kernel variants in this process (the tuning process
+                            * does, after the run) */
+    int untuned_shapes;    /* shapes the run met with no stored tuning choice */
 };
 
 /* SIGINT and SIGTERM during training: the handler only raises this flag, which the
@@ -227,6 +230,7 @@ static int open_backend(struct run *r)
         .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
         .verbose = r->opt.verbose,
         .retune = r->opt.tune,
+        .defer_tuning = r->defer_tuning,
         .profile = r->opt.profile,
     };
     if (r->opt.backend)
@@ -982,6 +986,7 @@ static void release(struct run *r)
         fcnn_split_destroy(r->be, r->train);
         fcnn_split_destroy(r->be, r->val);
         fcnn_split_destroy(r->be, r->test);
+        r->untuned_shapes = fcnn_backend_untuned_shapes(r->be);
         fcnn_backend_close(r->be);
     }
     fcnn_data_free(&r->data);
@@ -1047,8 +1052,8 @@ static int close_stdout(int exit_code)
     return exit_code;
 }
 
-/* The warm-up process's work (cli/warm_up_child.h): the run's own set-up on a few batches,
- * its warm-up, nothing printed on stdout. */
+/* The work of the warm-up process and of the tuning process (cli/warm_up_child.h): the
+ * run's own set-up on a few batches, its warm-up, nothing printed on stdout. */
 static int warm_up_in_child(void *arg, bool *usage_error)
 {
     struct run *r = arg;
@@ -1108,11 +1113,33 @@ static int fcnn_main(int argc, char **argv)
         return 0;
     }
     int status = FCNN_OK;
-    if (fcnn_warm_up_child_wanted(&r.opt, fcnn_dist_active(&dist), argc, argv))
-        status = fcnn_warm_up_child_run(warm_up_in_child, &r, r.opt.verbose, &r.usage_error,
-                                        argc, argv);
+    bool children = fcnn_warm_up_child_wanted(&r.opt, fcnn_dist_active(&dist), argc, argv);
+    static struct fcnn_child tuning = { .pid = -1 };
+    if (children) {
+        /* Forked first, with nothing loaded or started: it waits, and tunes after the run
+         * what the warm-up process and the run leave to the priorities. */
+        status = fcnn_tuning_child_start(warm_up_in_child, &r, argc, argv, &tuning);
+        r.defer_tuning = true;
+        if (status == FCNN_OK)
+            status = fcnn_warm_up_child_run(warm_up_in_child, &r, r.opt.verbose,
+                                            &r.usage_error);
+    }
     if (status == FCNN_OK)
         status = run_once(&r);
+    if (children) {
+        bool tune = status == FCNN_OK && !r.stopped_by && r.untuned_shapes > 0;
+        fflush(stdout); /* the run's report before the tuning's lines */
+        if (tune && (!r.opt.quiet || r.opt.verbose))
+            fprintf(stderr, "fcnn: timing kernel variants for later runs: %d shapes of this "
+                    "run had no stored choice (once per device; this run used the "
+                    "untimed choices throughout)\n", r.untuned_shapes);
+        int tuned = fcnn_tuning_child_finish(&tuning, tune, r.opt.verbose);
+        if (tuned != FCNN_OK)
+            fprintf(stderr, "fcnn: warning: %s; the next run times them again\n",
+                    fcnn_last_error());
+        else if (status == FCNN_OK && !r.stopped_by)
+            fcnn_warm_up_child_mark(&tuning);
+    }
     if (status != FCNN_OK)
         return fail_run(&r, status);
     if (r.stopped_by) {

@@ -106,12 +106,11 @@ static bool marked(int argc, char **argv)
 }
 
 /* Best effort: without the mark the next run only warms up in a child again. */
-static void mark(int argc, char **argv)
+void fcnn_warm_up_child_mark(const struct fcnn_child *child)
 {
-    char path[4200];
-    if (!mark_path(argc, argv, path, sizeof path))
+    if (!child->mark[0])
         return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(child->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0)
         close(fd);
 }
@@ -181,6 +180,12 @@ static void report_failure(int fd, int status, bool usage_error)
     }
 }
 
+static const char *child_name(bool gated)
+{
+    return gated ? "tuning process (kernel variants timed after the run)"
+                 : "warm-up process (kernel builds)";
+}
+
 static void read_all(int fd, char *out, size_t size)
 {
     size_t used = 0;
@@ -199,16 +204,56 @@ static void read_all(int fd, char *out, size_t size)
         ;
 }
 
-int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
-                           bool *usage_error, int argc, char **argv)
+/* The child's work, gated or not: a gated child first waits for one byte on `go` and
+ * leaves without working when the pipe closes instead. */
+static void child_main(int (*work)(void *arg, bool *usage_error), void *arg, int report,
+                       int go)
 {
-    double start = fcnn_now();
-    int fds[2];
-    if (pipe(fds) != 0)
-        return fcnn_error(FCNN_ERR_IO, "warm-up process: pipe: %s", strerror(errno));
+#ifdef __GLIBC__
+    /* One malloc arena: glibc would give each thread that builds a program its own, and
+     * each keeps megabytes of LLVM's allocations (7 MB more at the child's peak on
+     * PoCL, which builds one program of a context at a time anyway). */
+    mallopt(M_ARENA_MAX, 1);
+#endif
+    if (go >= 0) {
+        char byte;
+        ssize_t n;
+        while ((n = read(go, &byte, 1)) < 0 && errno == EINTR)
+            ;
+        if (n != 1)
+            _exit(0);
+        close(go);
+    }
+    bool usage = false;
+    int status = work(arg, &usage);
+    if (status != FCNN_OK)
+        report_failure(report, status, usage);
+    fflush(stderr);
+    /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice, and
+     * the backend is not closed, which on PoCL would fetch every program's binary
+     * (a compilation of its own, seconds long); the run stores them when it closes. */
+    _exit(status == FCNN_OK ? 0 : 1);
+}
+
+static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, bool gated,
+                       struct fcnn_child *child)
+{
+    *child = (struct fcnn_child){ .pid = -1, .report = -1, .go = -1, .started = fcnn_now() };
+    int report[2], go[2] = { -1, -1 };
+    if (pipe(report) != 0)
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(gated), strerror(errno));
+    if (gated && pipe(go) != 0) {
+        int error = errno;
+        close(report[0]);
+        close(report[1]);
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(gated), strerror(error));
+    }
     /* Not inherited by whatever the child may run (PoCL runs a linker). */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    for (int i = 0; i < 2; i++) {
+        fcntl(report[i], F_SETFD, FD_CLOEXEC);
+        if (gated)
+            fcntl(go[i], F_SETFD, FD_CLOEXEC);
+    }
     fflush(NULL); /* or the child's copy of unwritten output could be written twice */
 #ifdef __linux__
     pid_t parent = getpid();
@@ -216,69 +261,131 @@ int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg,
     pid_t pid = fork();
     if (pid < 0) {
         int error = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process: fork: %s (FCNN_WARM_UP_CHILD=0 "
-                          "warms up in this process)", strerror(error));
+        close(report[0]);
+        close(report[1]);
+        if (gated) {
+            close(go[0]);
+            close(go[1]);
+        }
+        return fcnn_error(FCNN_ERR_DEVICE, "%s: fork: %s (FCNN_WARM_UP_CHILD=0 warms up and "
+                          "tunes in this process)", child_name(gated), strerror(error));
     }
     if (pid == 0) {
-        close(fds[0]);
+        close(report[0]);
+        if (gated)
+            close(go[1]);
 #ifdef __linux__
-        /* A run stopped while it waits (SIGTERM, SIGKILL) takes its warm-up with it. */
+        /* A run stopped while it waits (SIGTERM, SIGKILL) takes its children with it. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) /* it died before the line above */
             _exit(1);
 #endif
-#ifdef __GLIBC__
-        /* One malloc arena: glibc would give each thread that builds a program its own, and
-         * each keeps megabytes of LLVM's allocations (7 MB more at the child's peak on
-         * PoCL, which builds one program of a context at a time anyway). */
-        mallopt(M_ARENA_MAX, 1);
-#endif
-        bool usage = false;
-        int status = work(arg, &usage);
-        if (status != FCNN_OK)
-            report_failure(fds[1], status, usage);
-        fflush(stderr);
-        /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice, and
-         * the backend is not closed, which on PoCL would fetch every program's binary
-         * (a compilation of its own, seconds long); the run stores them when it closes. */
-        _exit(status == FCNN_OK ? 0 : 1);
+        child_main(work, arg, report[1], go[0]);
     }
-    close(fds[1]);
+    close(report[1]);
+    if (gated)
+        close(go[0]);
+    child->pid = pid;
+    child->report = report[0];
+    child->go = go[1];
+    return FCNN_OK;
+}
+
+/* Waits for the child; its failure becomes ours, said as the run would have said it. */
+static int child_wait(struct fcnn_child *child, bool gated, bool *usage_error)
+{
     char message[4096];
-    read_all(fds[0], message, sizeof message);
-    close(fds[0]);
+    read_all(child->report, message, sizeof message);
+    close(child->report);
+    child->report = -1;
     int wstatus = 0;
     pid_t waited;
-    while ((waited = waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR)
+    struct rusage usage;
+    while ((waited = wait4(child->pid, &wstatus, 0, &usage)) < 0 && errno == EINTR)
         ;
+    child->pid = -1;
+    child->peak_kb = waited > 0 ? usage.ru_maxrss : 0;
     if (waited < 0)
-        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process: waitpid: %s", strerror(errno));
+        return fcnn_error(FCNN_ERR_DEVICE, "%s: wait4: %s", child_name(gated),
+                          strerror(errno));
     if (WIFSIGNALED(wstatus))
-        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process (kernel builds and tuning) was "
-                          "killed by signal %d (%s)", WTERMSIG(wstatus),
-                          strsignal(WTERMSIG(wstatus)));
+        return fcnn_error(FCNN_ERR_DEVICE, "%s was killed by signal %d (%s)",
+                          child_name(gated), WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
         /* What the child found (a missing file, a model that does not fit the data, a
          * kernel that does not build) is the run's failure, said as the run would. */
         int status = 0, usage = 0, used = 0;
         if (sscanf(message, "%d %d %n", &status, &usage, &used) == 2 && used > 0 &&
             status != FCNN_OK) {
-            *usage_error = usage != 0;
+            if (usage_error)
+                *usage_error = usage != 0;
             return fcnn_error(status, "%s", message + used);
         }
-        return fcnn_error(FCNN_ERR_DEVICE, "warm-up process (kernel builds and tuning) exited "
-                          "with status %d", WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-    }
-    mark(argc, argv);
-    if (verbose) {
-        struct rusage usage;
-        long peak = getrusage(RUSAGE_CHILDREN, &usage) == 0 ? usage.ru_maxrss : 0;
-        fprintf(stderr, "fcnn: warm-up process done in %.3f s (peak resident %ld MB); "
-                "the run goes on warm\n", fcnn_now() - start, peak / 1000);
+        return fcnn_error(FCNN_ERR_DEVICE, "%s exited with status %d", child_name(gated),
+                          WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
     return FCNN_OK;
+}
+
+static void say_done(const struct fcnn_child *child, bool gated, const char *then)
+{
+    fprintf(stderr, "fcnn: %s done in %.3f s (peak resident %ld MB)%s\n",
+            gated ? "tuning process" : "warm-up process", fcnn_now() - child->started,
+            child->peak_kb / 1000, then);
+}
+
+int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
+                           bool *usage_error)
+{
+    struct fcnn_child child;
+    int status = child_start(work, arg, false, &child);
+    if (status == FCNN_OK)
+        status = child_wait(&child, false, usage_error);
+    if (status == FCNN_OK && verbose)
+        say_done(&child, false, "; the run goes on warm");
+    return status;
+}
+
+int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg, int argc,
+                            char **argv, struct fcnn_child *child)
+{
+    int status = child_start(work, arg, true, child);
+    /* Now, before the run sets variables of its own (POCL_AFFINITY) in the environment
+     * that the mark's name hashes. */
+    if (status == FCNN_OK && !mark_path(argc, argv, child->mark, sizeof child->mark))
+        child->mark[0] = '\0';
+    return status;
+}
+
+int fcnn_tuning_child_finish(struct fcnn_child *child, bool tune, bool verbose)
+{
+    if (child->pid < 0)
+        return FCNN_OK;
+    bool sent = false;
+    child->started = fcnn_now(); /* its work starts now */
+    if (tune) {
+        /* A child already gone (a terminal's Ctrl-C reaches it too) must not take this
+         * process with it by SIGPIPE. */
+        struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
+        sigemptyset(&ignore.sa_mask);
+        sigaction(SIGPIPE, &ignore, &saved);
+        ssize_t n;
+        while ((n = write(child->go, "T", 1)) < 0 && errno == EINTR)
+            ;
+        sent = n == 1;
+        sigaction(SIGPIPE, &saved, NULL);
+    }
+    close(child->go);
+    child->go = -1;
+    int status = child_wait(child, true, NULL);
+    if (!tune)
+        return FCNN_OK; /* it left without working, or died with the run: nothing lost */
+    if (status == FCNN_OK && !sent)
+        status = fcnn_error(FCNN_ERR_DEVICE, "%s had gone before the run ended",
+                            child_name(true));
+    if (status == FCNN_OK && verbose)
+        say_done(child, true, "");
+    return status;
 }
 
 /* The first `keep` samples of `d`; the memory of the rest goes back to the system. */

@@ -2,15 +2,17 @@
  *
  * On PoCL the first build of a program loads the compiler into the process (LLVM, clang,
  * the kernel library: about 200 MB resident) and keeps it there for the rest of the run.
- * A training run on the OpenCL backend therefore does its warm-up (program builds, tuning
- * of every shape the run will meet, the first launch of every kernel) in a forked child
- * before it loads its data: the child keeps only a few batches of the data, stores the
- * tuning choices and leaves every compiled kernel in PoCL's cache, then exits, and the
- * run itself starts as a warm one, without the compiler. */
+ * A training run on the OpenCL backend therefore does its warm-up (program builds and
+ * the first launch of every kernel of every shape the run will meet) in a forked child
+ * before it loads its data: the child keeps only a few batches of the data and leaves
+ * every compiled kernel in PoCL's cache, then exits, and the run itself starts as a warm
+ * one, without the compiler. Shapes with no stored tuning choice are timed by a second
+ * child after the run (below). */
 #ifndef FCNN_CLI_WARM_UP_CHILD_H
 #define FCNN_CLI_WARM_UP_CHILD_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cli/cli.h"
 #include "data/source.h"
@@ -27,10 +29,37 @@ bool fcnn_warm_up_child_wanted(const struct fcnn_options *opt, bool distributed,
  * fails makes this fail with the child's status and message (and *usage_error set as the
  * child set it), as the run would have failed in one process; a child that dies fails
  * with one line saying so. With `verbose`, one line on stderr gives the child's time and
- * peak resident memory. A child that succeeds leaves the mark fcnn_warm_up_child_wanted
- * reads. */
+ * peak resident memory. */
 int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
-                           bool *usage_error, int argc, char **argv);
+                           bool *usage_error);
+
+/* The tuning after the run. A cold start does not time kernel variants: the warm-up
+ * process builds and runs the ones the priorities choose, and the run keeps them to its
+ * end (a choice that changed within a run would change its results). Timing the others
+ * for later runs needs the compiler, and a process forked once PoCL's threads are running
+ * cannot use OpenCL; so a second child is forked at the start, with the warm-up process,
+ * and waits. */
+struct fcnn_child {
+    pid_t pid;       /* -1: none */
+    int report;      /* its failure, read by the parent */
+    int go;          /* a gated child works once it reads a byte here; EOF: it leaves */
+    double started;  /* when its work began */
+    long peak_kb;    /* its peak resident memory, once waited for */
+    char mark[4200]; /* the mark of this program, command line and environment warmed */
+};
+
+/* Forks the gated child that will run work(arg, ...) when fcnn_tuning_child_finish says,
+ * and names the mark of this program, command line (argc, argv) and environment. */
+int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg, int argc,
+                            char **argv, struct fcnn_child *child);
+/* With `tune`, lets the child work and waits for it: its failure (or death) is returned,
+ * said in one line. Without, tells it to leave, waits, and returns FCNN_OK whatever became
+ * of it. With `verbose`, a line gives the tuning's time and peak resident memory. */
+int fcnn_tuning_child_finish(struct fcnn_child *child, bool tune, bool verbose);
+/* Marks the caches warm for what the child was started with: later runs with the same
+ * program, command line and environment do their (quick) warm-up in process. Once the
+ * caches hold every program and tuning choice the run needs. */
+void fcnn_warm_up_child_mark(const struct fcnn_child *child);
 
 /* Keeps of the loaded data only what a warm-up meets: per split, the first full batch and
  * a short last batch of the same length as the whole split's (training batches of
