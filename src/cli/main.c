@@ -1064,6 +1064,17 @@ static int warm_up_in_child(void *arg, bool *usage_error)
     return status;
 }
 
+/* The tuning process's work: the warm-up, timing the shapes the run left untimed, then
+ * the backend closed, which stores the binaries of the programs that won for later runs
+ * (on PoCL a compilation of its own: seconds that the first warm run would pay). */
+static int tune_in_child(void *arg, bool *usage_error)
+{
+    struct run *r = arg;
+    int status = warm_up_in_child(arg, usage_error);
+    release(r);
+    return status;
+}
+
 static int fcnn_main(int argc, char **argv)
 {
     static struct run r;
@@ -1118,7 +1129,7 @@ static int fcnn_main(int argc, char **argv)
     if (children) {
         /* Forked first, with nothing loaded or started: it waits, and tunes after the run
          * what the warm-up process and the run leave to the priorities. */
-        status = fcnn_tuning_child_start(warm_up_in_child, &r, argc, argv, &tuning);
+        status = fcnn_tuning_child_start(tune_in_child, &r, argc, argv, &tuning);
         r.defer_tuning = true;
         if (status == FCNN_OK)
             status = fcnn_warm_up_child_run(warm_up_in_child, &r, r.opt.verbose,
