@@ -229,9 +229,10 @@ static void child_main(int (*work)(void *arg, bool *usage_error), void *arg, int
     if (status != FCNN_OK)
         report_failure(report, status, usage);
     fflush(stderr);
-    /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice, and
-     * the backend is not closed, which on PoCL would fetch every program's binary
-     * (a compilation of its own, seconds long); the run stores them when it closes. */
+    /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice. The
+     * warm-up process leaves its backend open: closing it would fetch every program's
+     * binary on PoCL (a compilation of its own, seconds long), which the run does when
+     * it closes; the tuning process's work closes its own, to store the winners'. */
     _exit(status == FCNN_OK ? 0 : 1);
 }
 
