@@ -10,7 +10,7 @@
  * block), the block fastest. For each pooled pixel the four outputs under its window
  * accumulate together, so each kernel vector loaded serves all four, and are then
  * reduced to the window's first maximum, row-major (the reference's rule). The outer
- * loops are rolled: PoCL compiles this at the first evaluation, and the pass's cost is
+ * loops are rolled (but in conv2d_pool_c1_3x3, at the end, the first layer's own form): PoCL compiles this at the first evaluation, and the pass's cost is
  * its memory traffic, not its code. */
 
 #ifndef PIX
@@ -97,6 +97,79 @@ void conv2d_pool_direct(__global const float *x, ulong x_offset, __global const 
 #pragma unroll
             for (int o = 0; o < 4; o++) {
                 float16 v = acc[o][kv];
+                /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
+                if (relu)
+                    v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+                best = o == 0 ? v : select(best, v, v > best);
+            }
+            vstore16(best, 0, y + ((size_t)(n * HP + ph) * WP + pw) * K + k0 + 16 * kv);
+        }
+    }
+}
+
+/* A first layer's case: one input channel, a 3x3 window at stride 1, any padding. Where
+ * the general kernel above spends a rolled loop, four bounds checks and two vector loads
+ * of the kernel on each tap's 8 multiply-adds, this one holds the 9 taps' kernel vectors
+ * in registers for the whole work-item and reads each window's 4x4 input patch once (16
+ * scalars, zeros in the padding), so a pooled pixel costs 9 x 4 x KV multiply-adds and
+ * little else. The same work-items as above. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_pool_c1_3x3(__global const float *x, ulong x_offset, __global const float *w,
+                        ulong w_offset, __global const float *b, ulong b_offset, int use_bias,
+                        __global float *y, ulong y_offset, int H, int W, int K, int pad_h,
+                        int pad_w, int HP, int WP, int relu, int segs, int kblocks, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    x += x_offset;
+    w += w_offset;
+    b += b_offset;
+    y += y_offset;
+    int kb = gid % kblocks, rest = gid / kblocks;
+    int seg = rest % segs;
+    rest /= segs;
+    int ph = rest % HP, n = rest / HP;
+    int k0 = kb * 16 * KV;
+    float16 bias[KV], u[9][KV];
+#pragma unroll
+    for (int kv = 0; kv < KV; kv++) {
+        bias[kv] = use_bias ? vload16(0, b + k0 + 16 * kv) : (float16)(0.0f);
+#pragma unroll
+        for (int t = 0; t < 9; t++)
+            u[t][kv] = vload16(0, w + (size_t)t * K + k0 + 16 * kv);
+    }
+    __global const float *image = x + (size_t)n * H * W;
+    int ih0 = 2 * ph - pad_h;
+
+#pragma unroll 1
+    for (int q = 0; q < PIX; q++) {
+        int pw = seg * PIX + q;
+        if (pw >= WP)
+            break;
+        int iw0 = 2 * pw - pad_w;
+        /* The window's 4x4 input patch: rows ih0.., columns iw0... */
+        float d[4][4];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int ih = ih0 + i, iw = iw0 + j;
+                d[i][j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? image[ih * W + iw] : 0.0f;
+            }
+#pragma unroll
+        for (int kv = 0; kv < KV; kv++) {
+            float16 best = (float16)(0.0f);
+            /* The window's outputs row-major, each the bias plus the taps, r then s. */
+#pragma unroll
+            for (int o = 0; o < 4; o++) {
+                int oi = o / 2, oj = o % 2;
+                float16 v = bias[kv];
+#pragma unroll
+                for (int r = 0; r < 3; r++)
+#pragma unroll
+                    for (int s = 0; s < 3; s++)
+                        v = fma((float16)(d[oi + r][oj + s]), u[r * 3 + s][kv], v);
                 /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
                 if (relu)
                     v = select(v, (float16)(0.0f), v < (float16)(0.0f));

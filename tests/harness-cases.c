@@ -299,6 +299,11 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 9, 10, 32, 64, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
         { 3, 6, 5, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
         { 5, 11, 11, 16, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        /* One input channel under a 3x3 window at stride 1 (the pooled forward's first-layer
+         * form) with no padding on a non-square image and two blocks of 32 channels, and
+         * with padding 2 and no bias. */
+        { 7, 9, 13, 1, 64, 3, 3, 1, 1, 0, FCNN_ACT_RELU, false },
+        { 3, 12, 10, 1, 32, 3, 3, 1, 1, 2, FCNN_ACT_NONE, true },
     };
     for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
         shapes[count++] = others[o];

@@ -133,7 +133,12 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd_7x32", .priority = 23,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(7, 2),
       .supports = ocl_conv2d_pool_fwd_winograd_supports, .run = ocl_conv2d_pool_fwd_winograd },
-    /* Direct loops for any geometry: the form for few input channels. */
+    /* Direct loops for any geometry: the form for few input channels; and for one input
+     * channel and a 3x3 window at stride 1 (an image's first layer), the taps' kernel
+     * vectors held in registers, about four times as fast there. */
+    { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "c1_3x3_7x32", .priority = 32,
+      .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(7, 2),
+      .supports = ocl_conv2d_pool_fwd_c1_supports, .run = ocl_conv2d_pool_fwd_c1 },
     { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "direct_4x32", .priority = 20,
       .files = { "conv2d_pool.cl" }, .tunables = CONV_TILE(4, 2),
       .supports = ocl_conv2d_pool_fwd_direct_supports, .run = ocl_conv2d_pool_fwd_direct },

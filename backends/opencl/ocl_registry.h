@@ -148,6 +148,8 @@ ocl_run_fn ocl_conv2d_fwd_winograd, ocl_conv2d_bwd_data_winograd, ocl_conv2d_poo
 /* ocl_op_conv2d_pool.c: the convolution with its max pooling, by direct loops */
 ocl_supports_fn ocl_conv2d_pool_fwd_direct_supports;
 ocl_run_fn ocl_conv2d_pool_fwd_direct;
+ocl_supports_fn ocl_conv2d_pool_fwd_c1_supports;
+ocl_run_fn ocl_conv2d_pool_fwd_c1;
 /* ocl_op_conv2d_phases.c: the input gradient of strided convolutions, by phases of dx */
 ocl_supports_fn ocl_conv2d_bwd_data_phases_supports;
 ocl_run_fn ocl_conv2d_bwd_data_phases;
