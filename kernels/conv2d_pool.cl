@@ -112,12 +112,14 @@ void conv2d_pool_direct(__global const float *x, ulong x_offset, __global const 
  * of the kernel on each tap's 8 multiply-adds, this one holds the 9 taps' kernel vectors
  * in registers for the whole work-item and reads each window's 4x4 input patch once (16
  * scalars, zeros in the padding), so a pooled pixel costs 9 x 4 x KV multiply-adds and
- * little else. The same work-items as above. */
+ * little else. The same work-items and arguments as above (C, KH, KW, SH and SW are 1, 3,
+ * 3, 1 and 1). */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void conv2d_pool_c1_3x3(__global const float *x, ulong x_offset, __global const float *w,
                         ulong w_offset, __global const float *b, ulong b_offset, int use_bias,
-                        __global float *y, ulong y_offset, int H, int W, int K, int pad_h,
-                        int pad_w, int HP, int WP, int relu, int segs, int kblocks, int count)
+                        __global float *y, ulong y_offset, int H, int W, int C, int K, int KH,
+                        int KW, int SH, int SW, int pad_h, int pad_w, int HP, int WP,
+                        int relu, int segs, int kblocks, int count)
 {
     int gid = get_global_id(0);
     if (gid >= count)

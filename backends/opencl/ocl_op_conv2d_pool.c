@@ -22,13 +22,14 @@ bool ocl_conv2d_pool_fwd_direct_supports(const struct ocl_context *ctx,
            s.k % channels_per_item(variant) == 0;
 }
 
-int ocl_conv2d_pool_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *variant,
-                               const struct fcnn_op_call *call)
+/* Both kernels take the same arguments. */
+static int launch(struct ocl_context *ctx, const struct ocl_variant *variant,
+                  const struct fcnn_op_call *call, const char *kernel_name)
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
     struct conv_shape s = conv_call_shape(call);
     struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_pool.cl", "conv2d_pool_direct", &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_pool.cl", kernel_name, &kernel));
     cl_mem zeros;
     OCL_TRY(ocl_zeros(ctx, 16, &zeros)); /* stands for an omitted bias, never read */
     int pix = ocl_tunable(variant, "PIX");
@@ -53,6 +54,12 @@ int ocl_conv2d_pool_fwd_direct(struct ocl_context *ctx, const struct ocl_variant
                                   OCL_ARG(count)));
 }
 
+int ocl_conv2d_pool_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *variant,
+                               const struct fcnn_op_call *call)
+{
+    return launch(ctx, variant, call, "conv2d_pool_direct");
+}
+
 bool ocl_conv2d_pool_fwd_c1_supports(const struct ocl_context *ctx,
                                      const struct ocl_variant *variant,
                                      const struct fcnn_op_call *call)
@@ -65,27 +72,5 @@ bool ocl_conv2d_pool_fwd_c1_supports(const struct ocl_context *ctx,
 int ocl_conv2d_pool_fwd_c1(struct ocl_context *ctx, const struct ocl_variant *variant,
                            const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
-    struct conv_shape s = conv_call_shape(call);
-    struct ocl_kernel *kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "conv2d_pool.cl", "conv2d_pool_c1_3x3", &kernel));
-    cl_mem zeros;
-    OCL_TRY(ocl_zeros(ctx, 16, &zeros)); /* stands for an omitted bias, never read */
-    int pix = ocl_tunable(variant, "PIX");
-    cl_mem x_mem = ocl_mem(x), w_mem = ocl_mem(w), y_mem = ocl_mem(y);
-    cl_mem b_mem = b ? ocl_mem(b) : zeros;
-    cl_ulong x_offset = ocl_elem_offset(x), w_offset = ocl_elem_offset(w);
-    cl_ulong y_offset = ocl_elem_offset(y), b_offset = b ? ocl_elem_offset(b) : 0;
-    cl_int use_bias = b != NULL, H = s.h, W = s.w, K = s.k, ph = s.pt, pw = s.pl;
-    cl_int HP = y->shape[1], WP = y->shape[2], act = call->p.conv.act == FCNN_ACT_RELU;
-    cl_int segs = (WP + pix - 1) / pix, kblocks = s.k / channels_per_item(variant);
-    cl_int count = s.n * HP * segs * kblocks;
-    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    return ocl_launch_1d(ctx, kernel, (size_t)count, local,
-                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
-                                  OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
-                                  OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
-                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(K), OCL_ARG(ph), OCL_ARG(pw),
-                                  OCL_ARG(HP), OCL_ARG(WP), OCL_ARG(act), OCL_ARG(segs),
-                                  OCL_ARG(kblocks), OCL_ARG(count)));
+    return launch(ctx, variant, call, "conv2d_pool_c1_3x3");
 }
