@@ -5,7 +5,8 @@
 # FCNN_TUNE=0) and a second child times them after the run, for later runs, which then
 # agree with a run in one process that reads that tuning file; FCNN_WARM_UP_CHILD=0, the
 # reference backend and a run whose caches the children filled do it all in one process;
-# a child that fails fails the run with one line. SKIP (77) when this build or machine has no OpenCL device.
+# a warm-up process that fails fails the run with one line, a tuning process that dies
+# costs a warning. SKIP (77) when this build or machine has no OpenCL device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
 require_opencl
@@ -17,8 +18,8 @@ run() {
   XDG_CACHE_HOME="$tmp/cache" POCL_CACHE_DIR="$tmp/cache/pocl" "$@"
 }
 
-# Cold: the warm-up process builds and times nothing, the run trains on the untimed
-# choices and tunes nothing, and the tuning process times the shapes after the run.
+# Cold: the warm-up process builds but times nothing, the run trains on the untimed
+# choices and times nothing, and the tuning process times the shapes after the run.
 fresh
 run "$FCNN" --backend=opencl $small --out "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" ||
   fail "cold run exited $?: $(tail -n 3 "$tmp/cold.err")"
@@ -102,5 +103,36 @@ run env FCNN_OPENCL_FAULT=build:1 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl 
   --out "$tmp/bad1" > "$tmp/bad1.out" 2> "$tmp/bad1.err"
 [ "$(grep "^fcnn: " "$tmp/bad.err")" = "$(grep "^fcnn: " "$tmp/bad1.err")" ] ||
   fail "a failing warm-up process: not the one-process run's line: $(grep "^fcnn" "$tmp/bad.err")"
+
+# A tuning process that dies (killed here once the run has announced it) costs only the
+# tuning: the run, its report written, exits 0 with one warning line and leaves no mark,
+# so the next run warms up and tunes again.
+children_of() {
+  for stat in /proc/[0-9]*/stat; do
+    read -r child comm state parent rest < "$stat" 2> /dev/null && [ "$parent" = "$1" ] &&
+      echo "$child"
+  done
+}
+fresh
+env XDG_CACHE_HOME="$tmp/cache" POCL_CACHE_DIR="$tmp/cache/pocl" "$FCNN" --backend=opencl \
+  $small --out "$tmp/killed" > "$tmp/killed.out" 2> "$tmp/killed.err" &
+pid=$!
+tenths=0
+until grep -q "^fcnn: timing kernel variants for later runs" "$tmp/killed.err"; do
+  kill -0 "$pid" 2> /dev/null || break
+  [ "$tenths" -lt 3000 ] || { kill "$pid"; break; }
+  sleep 0.1
+  tenths=$((tenths + 1))
+done
+tuner=$(children_of "$pid")
+[ -n "$tuner" ] && kill -KILL $tuner
+wait "$pid"
+status=$?
+[ -n "$tuner" ] || fail "no tuning process to kill: $(grep "^fcnn" "$tmp/killed.err")"
+[ "$status" -eq 0 ] || fail "a killed tuning process: exit $status, expected 0"
+tail -n 1 "$tmp/killed.out" | grep -q "weighted avg" || fail "a killed tuning process: no report"
+[ "$(grep -c "^fcnn: warning: tuning process .* killed by signal 9" "$tmp/killed.err")" -eq 1 ] ||
+  fail "a killed tuning process: not one warning: $(grep "^fcnn" "$tmp/killed.err")"
+ls "$tmp/cache/fcnn"/warm-* > /dev/null 2>&1 && fail "a killed tuning process left the mark"
 
 finish warm-up-child.sh
