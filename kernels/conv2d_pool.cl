@@ -10,8 +10,9 @@
  * block), the block fastest. For each pooled pixel the four outputs under its window
  * accumulate together, so each kernel vector loaded serves all four, and are then
  * reduced to the window's first maximum, row-major (the reference's rule). The outer
- * loops are rolled (but in conv2d_pool_c1_3x3, at the end, the first layer's own form): PoCL compiles this at the first evaluation, and the pass's cost is
- * its memory traffic, not its code. */
+ * loops are rolled: PoCL compiles this at the first evaluation, and the pass's cost is
+ * its memory traffic, not its code. conv2d_pool_c1_3x3, at the end, is the unrolled form
+ * for one input channel under a 3x3 window. */
 
 #ifndef PIX
 #define PIX 4 /* pooled pixels along a row per work-item */
