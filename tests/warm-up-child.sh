@@ -6,7 +6,8 @@
 # agree with a run in one process that reads that tuning file; FCNN_WARM_UP_CHILD=0, the
 # reference backend and a run whose caches the children filled do it all in one process;
 # a warm-up process that fails fails the run with one line, a tuning process that dies
-# costs a warning. SKIP (77) when this build or machine has no OpenCL device.
+# costs a warning. A checkpoint records which variants its run took, and resuming it takes
+# them again, whatever was timed since. SKIP (77) when this build or machine has no OpenCL device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
 require_opencl
@@ -61,8 +62,28 @@ grep "accuracy" "$tmp/warm.out" > "$tmp/warm.acc"
 cmp -s "$tmp/one.acc" "$tmp/warm.acc" ||
   fail "results differ with and without the warm-up process: $(cat "$tmp/one.acc" "$tmp/warm.acc")"
 
+# A checkpoint records the variant each op shape ran ("-": the untimed choice): the cold
+# run's are all untimed, the warm run's name the tuning process's winners.
+choices() { # FILE: its metadata "kernel_choices", one "<TAB>variant<NL>" (JSON-escaped) a line
+  tail -c +9 "$1" | head -c 200000 | grep -a -o '"kernel_choices": *"[^"]*"' |
+    grep -o '\\t[^\\]*\\n'
+}
+[ "$(choices "$tmp/cold/model.safetensors" | grep -c .)" -gt 0 ] &&
+  [ "$(choices "$tmp/cold/model.safetensors" | grep -vc '^\\t-\\n$')" -eq 0 ] ||
+  fail "the cold run's checkpoint does not record untimed choices: $(choices "$tmp/cold/model.safetensors")"
+[ "$(choices "$tmp/warm/model.safetensors" | grep -vc '^\\t-\\n$')" -gt 0 ] ||
+  fail "the warm run's checkpoint names no timed variant: $(choices "$tmp/warm/model.safetensors")"
+
+# Resumed now that the tuning file holds other choices, the cold run carries on with its
+# own: the second epoch is the one its uninterrupted run would have trained.
+run "$FCNN" --backend=opencl --data "$DATA" --quiet --resume "$tmp/cold/model.safetensors" \
+  --epochs 2 --out "$tmp/resumed" > "$tmp/resumed.out" 2> "$tmp/resumed.err" ||
+  fail "resumed cold run exited $?: $(tail -n 1 "$tmp/resumed.err")"
+choices "$tmp/resumed/model.safetensors" | grep -v '^\\t-\\n$' > "$tmp/resumed.timed"
+[ -s "$tmp/resumed.timed" ] && fail "the resumed run took timed variants: $(cat "$tmp/resumed.timed")"
+
 # The cold run kept the untimed choices throughout: the results of a run in one process
-# with tuning off, on empty caches.
+# with tuning off, on empty caches; the resumed run's second epoch is that run's too.
 fresh
 run env FCNN_TUNE=0 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --out "$tmp/untuned" \
   > "$tmp/untuned.out" 2> "$tmp/untuned.err" || fail "FCNN_TUNE=0 run exited $?"
@@ -70,6 +91,13 @@ grep "accuracy" "$tmp/cold.out" > "$tmp/cold.acc"
 grep "accuracy" "$tmp/untuned.out" > "$tmp/untuned.acc"
 cmp -s "$tmp/cold.acc" "$tmp/untuned.acc" ||
   fail "the cold run's results are not those of the untimed choices: $(cat "$tmp/cold.acc" "$tmp/untuned.acc")"
+run env FCNN_TUNE=0 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --epochs 2 \
+  --out "$tmp/untuned2" > "$tmp/untuned2.out" 2> "$tmp/untuned2.err" ||
+  fail "FCNN_TUNE=0 two-epoch run exited $?"
+cut -d, -f1-5,7 "$tmp/resumed/history.csv" > "$tmp/resumed.hist"
+cut -d, -f1-5,7 "$tmp/untuned2/history.csv" > "$tmp/untuned2.hist"
+cmp -s "$tmp/resumed.hist" "$tmp/untuned2.hist" ||
+  fail "the resumed cold run differs from its uninterrupted run: $(cat "$tmp/resumed.hist" "$tmp/untuned2.hist")"
 
 # FCNN_WARM_UP_CHILD=0 with empty caches: the run tunes in its own process.
 fresh

@@ -208,6 +208,7 @@ struct ocl_tuning_entry {
     double flops;    /* of one call (0 for ops without a FLOP count) */
     bool timed;      /* timed in this process (else read from the store) */
     bool used;       /* dispatched in this process */
+    bool pinned;     /* from options->kernel_choices: neither timed nor stored */
     int candidates;  /* what was timed, for the report */
     double build_seconds, first_run_seconds; /* where its tuning went, for --verbose */
     const struct ocl_variant *candidate[OCL_TUNING_MAX_CANDIDATES];
@@ -400,7 +401,11 @@ int ocl_clblast_warmup(struct ocl_context *ctx);
 
 /* Reads the stored choices for this device (unless retune or tuning is off). Deferred,
  * stored choices are taken but nothing is timed. */
-void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred);
+/* choices: options->kernel_choices (NULL: none), taken before the store's. */
+void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred, const char *choices);
+/* The choice each (op, shape) of this process ran, as options->kernel_choices takes them
+ * (malloc'ed; NULL when out of memory). */
+char *ocl_tuning_choices(const struct ocl_context *ctx);
 void ocl_tuning_close(struct ocl_context *ctx);
 /* The entry for (op, key), added empty if there is none; NULL when out of memory. */
 struct ocl_tuning_entry *ocl_tuning_add(struct ocl_tuning *t, enum fcnn_op op, const char *key);

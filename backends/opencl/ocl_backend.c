@@ -88,7 +88,8 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     OCL_TRY(status);
     OCL_TRY(ocl_profile_open(ctx, options->profile));
     ocl_cache_open(&ctx->cache, &ctx->identity);
-    ocl_tuning_open(ctx, options->retune, options->defer_tuning && !options->retune);
+    ocl_tuning_open(ctx, options->retune, options->defer_tuning && !options->retune,
+                    options->retune ? NULL : options->kernel_choices);
     ocl_fusion_open(ctx);
     if (kernels && *kernels)
         OCL_TRY(blame(ocl_force_variants(ctx, kernels), options->kernels ? "--kernel" : "FCNN_KERNELS",
@@ -139,6 +140,11 @@ static int ocl_untuned_shapes(void *opaque)
     return ((struct ocl_context *)opaque)->tuning.untuned;
 }
 
+static char *ocl_kernel_choices(void *opaque)
+{
+    return ocl_tuning_choices(opaque);
+}
+
 /* --- variants --- */
 
 static bool ocl_supports(void *opaque, const struct fcnn_op_call *call)
@@ -178,6 +184,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .device_name = ocl_device_name,
     .on_host_cpu = ocl_on_host_cpu,
     .untuned_shapes = ocl_untuned_shapes,
+    .kernel_choices = ocl_kernel_choices,
     .list_devices = ocl_list_devices,
     .report = ocl_report,
 

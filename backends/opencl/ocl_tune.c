@@ -40,16 +40,48 @@
  * every variant) and cost most of a cold start in compilation and slow trial runs. */
 #define CPU_PRIORITY_BAND 5
 
-void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred)
+/* Another run's choices ("op TAB key TAB variant" lines, "-" for the priorities' choice),
+ * entered before the store's so that they win. A line this build cannot place (an op,
+ * key or variant it does not have) is left out: that shape is chosen as usual. */
+static void pin_choices(struct ocl_tuning *t, const char *choices)
+{
+    while (*choices) {
+        size_t length = strcspn(choices, "\n");
+        char line[512];
+        if (length < sizeof line) {
+            memcpy(line, choices, length);
+            line[length] = '\0';
+            char *save = NULL, *op_name = strtok_r(line, "\t", &save);
+            char *key = strtok_r(NULL, "\t", &save), *name = strtok_r(NULL, "\t", &save);
+            int op = op_name ? fcnn_op_from_name(op_name) : -1;
+            const struct ocl_variant *variant =
+                op >= 0 && name && strcmp(name, "-") != 0 ? ocl_variant_find(op, name) : NULL;
+            if (op >= 0 && key && strlen(key) < OCL_TUNING_KEY_SIZE && name &&
+                (variant || strcmp(name, "-") == 0)) {
+                struct ocl_tuning_entry *e = ocl_tuning_add(t, (enum fcnn_op)op, key);
+                if (!e)
+                    return; /* out of memory: the rest is chosen as usual */
+                e->variant = variant;
+                e->pinned = true;
+            }
+        }
+        choices += length + (choices[length] == '\n');
+    }
+}
+
+void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred, const char *choices)
 {
     struct ocl_tuning *t = &ctx->tuning;
     const char *env = getenv("FCNN_TUNE");
     t->enabled = !(env && strcmp(env, "0") == 0);
     t->retune = retune;
     t->deferred = deferred;
+    if (choices)
+        pin_choices(t, choices);
     if (t->enabled && !retune)
         ocl_tune_store_load(ctx);
 }
+
 
 void ocl_tuning_close(struct ocl_context *ctx)
 {
@@ -68,6 +100,29 @@ static void append(char *out, size_t size, size_t *used, const char *fmt, ...)
     int n = vsnprintf(out + *used, size - *used, fmt, ap);
     va_end(ap);
     *used += n > 0 ? (size_t)n : 0;
+}
+
+char *ocl_tuning_choices(const struct ocl_context *ctx)
+{
+    const struct ocl_tuning *t = &ctx->tuning;
+    size_t size = 1;
+    for (int i = 0; i < t->count; i++) {
+        const struct ocl_tuning_entry *e = &t->entries[i];
+        size += strlen(fcnn_op_name(e->op)) + strlen(e->key) +
+                (e->variant ? strlen(e->variant->name) : 1) + 3;
+    }
+    char *text = malloc(size);
+    if (!text)
+        return NULL;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int i = 0; i < t->count; i++) {
+        const struct ocl_tuning_entry *e = &t->entries[i];
+        if (e->used)
+            append(text, size, &used, "%s\t%s\t%s\n", fcnn_op_name(e->op), e->key,
+                   e->variant ? e->variant->name : "-");
+    }
+    return text;
 }
 
 void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
@@ -440,8 +495,6 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
 {
     *out = NULL;
     struct ocl_tuning *t = &ctx->tuning;
-    if (!t->enabled)
-        return FCNN_OK;
     const struct ocl_variant *candidates[OCL_TUNING_MAX_CANDIDATES];
     int count = ocl_supporting_variants(ctx, call, candidates, OCL_TUNING_MAX_CANDIDATES);
     if (count < 2)
@@ -452,19 +505,19 @@ int ocl_tuned_variant(struct ocl_context *ctx, const struct fcnn_op_call *call,
     if (!e) {
         const struct ocl_variant *timed[OCL_TUNING_MAX_CANDIDATES];
         memcpy(timed, candidates, (size_t)count * sizeof *timed);
-        int timed_count = prune_candidates(ctx, call, timed, count);
-        if (timed_count < 2)
-            return FCNN_OK; /* nothing to compare: the priorities choose */
+        int timed_count = t->enabled ? prune_candidates(ctx, call, timed, count) : 0;
+        /* Every shape with a choice to make gets an entry, the priorities' choices
+         * (variant NULL) too: ocl_tuning_choices lists what each shape ran. */
         e = ocl_tuning_add(t, call->op, key);
         if (!e)
             return fcnn_error(FCNN_ERR_NOMEM, "out of memory keeping tuning choices");
-        if (t->deferred) {
+        if (timed_count >= 2 && t->deferred)
             /* No choice (the entry's variant stays NULL): the priorities choose for the
              * whole run, and the shape is counted once for the tuning after it. */
             t->untuned++;
-            return FCNN_OK;
-        }
-        OCL_TRY(tune(ctx, call, timed, timed_count, e));
+        else if (timed_count >= 2)
+            OCL_TRY(tune(ctx, call, timed, timed_count, e));
+        /* else tuning is off, or there is nothing to compare: the priorities choose */
     }
     e->used = true;
     /* A stored choice may not support this very call (an offset it cannot align to), or

@@ -97,6 +97,8 @@ void ocl_tune_store_load(struct ocl_context *ctx)
         struct ocl_tuning_entry *e = ocl_tuning_add(&ctx->tuning, op, l.key);
         if (!e)
             break;
+        if (e->pinned)
+            continue; /* the run this one continues chose otherwise */
         e->variant = variant;
         e->seconds = l.ms * 1e-3;
         e->flops = l.flops;
@@ -114,7 +116,8 @@ static bool ours(const struct ocl_context *ctx, const char *op, const char *key)
 {
     for (int i = 0; i < ctx->tuning.count; i++) {
         const struct ocl_tuning_entry *e = &ctx->tuning.entries[i];
-        if (e->variant && strcmp(fcnn_op_name(e->op), op) == 0 && strcmp(e->key, key) == 0)
+        if (e->variant && !e->pinned && strcmp(fcnn_op_name(e->op), op) == 0 &&
+            strcmp(e->key, key) == 0)
             return true;
     }
     return false;
@@ -148,7 +151,7 @@ void ocl_tune_store_save(struct ocl_context *ctx)
         fclose(in);
     }
     for (int i = 0; i < ctx->tuning.count; i++)
-        if (ctx->tuning.entries[i].variant)
+        if (ctx->tuning.entries[i].variant && !ctx->tuning.entries[i].pinned)
             write_entry(out, &ctx->tuning.entries[i]);
     fcnn_file_write_commit(&w);
 }

@@ -34,6 +34,7 @@ struct fcnn_backend_ops {
     int (*list_devices)(FILE *out);          /* NULL: one implicit device */
     bool (*on_host_cpu)(void *ctx);          /* NULL: the ops run on the host's CPU */
     int (*untuned_shapes)(void *ctx);        /* NULL: nothing to tune */
+    char *(*kernel_choices)(void *ctx);      /* NULL: no variants to choose among */
     /* Prints a report (tuning table, profile); NULL or FCNN_ERR_UNSUPPORTED: none. */
     int (*report)(void *ctx, enum fcnn_backend_report what, FILE *out);
 

@@ -131,6 +131,16 @@ int fcnn_backend_untuned_shapes(struct fcnn_backend *be)
     return ops->untuned_shapes ? ops->untuned_shapes(be->ctx) : 0;
 }
 
+int fcnn_backend_kernel_choices(struct fcnn_backend *be, char **out)
+{
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    *out = NULL;
+    if (!ops->kernel_choices)
+        return FCNN_OK;
+    *out = ops->kernel_choices(be->ctx);
+    return *out ? FCNN_OK : fcnn_error(FCNN_ERR_NOMEM, "out of memory listing kernel choices");
+}
+
 int fcnn_backend_list_devices(const char *name, FILE *out)
 {
     const struct fcnn_backend_entry *entry = find_entry(name);

@@ -265,6 +265,11 @@ struct fcnn_backend_options {
     bool defer_tuning;   /* time nothing in this run: a shape without a stored choice runs
                           * the variant the priorities choose, and is counted
                           * (fcnn_backend_untuned_shapes) for a tuning after the run */
+    const char *kernel_choices; /* fcnn_backend_kernel_choices of another run: a shape
+                          * it names runs the variant it ran there, before any stored or
+                          * timed choice, so a resumed run computes as the run it continues
+                          * (a line naming an op, shape or variant this build lacks is
+                          * ignored); NULL: none */
     bool profile;        /* record per-op device times for FCNN_REPORT_PROFILE */
     int device_slot;     /* one process per device: with no device named, take the slot-th
                             device of the kind the default would choose (wrapping around) */
@@ -296,6 +301,11 @@ bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be);
 /* How many shapes this run met that had no stored tuning choice and were left untimed
  * (options->defer_tuning); 0 for a backend without variants to tune. */
 int fcnn_backend_untuned_shapes(struct fcnn_backend *be);
+/* Which kernel variant each op shape this process ran with more than one to choose from
+ * used, as text for options->kernel_choices ("op TAB shape TAB variant" lines; "-" for the
+ * untimed choice by priority): a checkpoint records it. *out is malloc'ed, or NULL for a
+ * backend without variants. */
+int fcnn_backend_kernel_choices(struct fcnn_backend *be, char **out);
 /* Lists the devices a backend could open (for --list-devices). */
 int fcnn_backend_list_devices(const char *name, FILE *out);
 /* Prints one of the backend's reports; FCNN_ERR_UNSUPPORTED if it has none of that kind. */

@@ -224,7 +224,14 @@ static int open_backend(struct run *r)
         if (status != FCNN_OK)
             return status;
     }
+    /* A resumed run, and an evaluation or prediction from a checkpoint, run the kernel
+     * variants the checkpoint's run did: tuning since then (the first run on a device
+     * leaves it for after the run) would change results in the last digits. */
+    bool continues = r->checkpoint && (r->opt.resume_path || r->opt.eval_only ||
+                                       r->opt.data.predict_count);
     struct fcnn_backend_options options = {
+        .kernel_choices =
+            continues ? fcnn_checkpoint_settings(r->checkpoint)->kernel_choices : NULL,
         .device = r->opt.device ? device : NULL,
         .device_slot = dist.local_rank,
         .kernels = r->opt.kernels[0] ? r->opt.kernels : NULL,
@@ -513,7 +520,13 @@ static int save_checkpoint(struct run *r)
                                               .validation_split =
                                                   r->opt.data.source.validation_split,
                                               .input = &r->input };
-    int status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+    char *choices = NULL;
+    int status = fcnn_backend_kernel_choices(r->be, &choices);
+    r->settings.kernel_choices = choices;
+    if (status == FCNN_OK)
+        status = fcnn_checkpoint_save(r->save_path, &r->trainer, &r->settings);
+    r->settings.kernel_choices = NULL;
+    free(choices);
     if (status == FCNN_OK)
         r->saved = true;
     return status;

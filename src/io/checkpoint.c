@@ -232,11 +232,16 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         { "iterations", iterations },
         { "early_stopping", early ? early : "" },
         { "history", history ? history : "" },
-        { "input", input_json ? input_json : "" }, /* last: left out when there is none */
+        { "input", input_json }, /* these last ones are left out when there are none */
+        { "kernel_choices", settings->kernel_choices },
     };
+    struct fcnn_st_meta kept[sizeof meta / sizeof meta[0]];
+    int kept_count = 0;
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        if (meta[i].value && *meta[i].value)
+            kept[kept_count++] = meta[i];
     if (status == FCNN_OK)
-        status = fcnn_st_write(path, tensors, count, meta,
-                              (int)(sizeof meta / sizeof meta[0]) - (input_json ? 0 : 1));
+        status = fcnn_st_write(path, tensors, count, kept, kept_count);
     free(host);
     free(state);
     free(tensors);
@@ -419,6 +424,38 @@ static int parse_rng(struct fcnn_checkpoint *ck)
     return FCNN_OK;
 }
 
+/* The kernel variants the run chose (absent: an older fcnn, or a backend without
+ * variants): "op TAB shape TAB variant" lines. The backend ignores a line it cannot place,
+ * so only the form is checked here. */
+static int parse_kernel_choices(struct fcnn_checkpoint *ck)
+{
+    const char *text = fcnn_st_meta_get(&ck->file, "kernel_choices");
+    if (!text)
+        return FCNN_OK;
+    int line = 1;
+    for (const char *p = text; *p; line++) {
+        /* three fields of printable characters, none empty, between two tabs */
+        size_t length = strcspn(p, "\n"), fields = 1, field_length = 0;
+        bool good = true;
+        for (size_t i = 0; i < length && good; i++) {
+            if (p[i] == '\t') {
+                good = field_length > 0;
+                fields++;
+                field_length = 0;
+            } else {
+                good = p[i] > ' ' && p[i] < 127;
+                field_length++;
+            }
+        }
+        if (!good || fields != 3 || field_length == 0)
+            return bad(ck, "metadata 'kernel_choices' line %d is not 'op TAB shape TAB "
+                       "variant'", line);
+        p += length + (p[length] == '\n');
+    }
+    ck->settings.kernel_choices = text;
+    return FCNN_OK;
+}
+
 static int parse_early_stopping(struct fcnn_checkpoint *ck)
 {
     json_t *early;
@@ -584,6 +621,8 @@ int fcnn_checkpoint_open(const char *path, const struct fcnn_model *model,
         status = parse_rng(ck);
     if (status == FCNN_OK)
         status = parse_early_stopping(ck);
+    if (status == FCNN_OK)
+        status = parse_kernel_choices(ck);
     if (status == FCNN_OK)
         status = meta_json(ck, "history", JSON_ARRAY, &ck->history);
     if (status == FCNN_OK && (int)json_array_size(ck->history) != ck->epoch)

@@ -33,6 +33,9 @@ struct fcnn_run_settings {
     struct fcnn_augment augment;         /* training-time augmentation; all off: none */
     double validation_split;             /* the fraction held out; 0: none */
     const struct fcnn_input_info *input; /* recorded as metadata "input"; NULL: not saved */
+    const char *kernel_choices;          /* fcnn_backend_kernel_choices: the kernel variant
+                                          * each op shape ran, so that a resumed run runs
+                                          * the same ones; NULL: none recorded */
 };
 
 /* Writes the trainer's model, optimizer, generator, history and early-stopping state. */
