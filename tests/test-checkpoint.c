@@ -82,8 +82,11 @@ static void fixture_close(struct fixture *f)
     fcnn_backend_close(f->be);
 }
 
+#define CHOICES "conv2d_fwd\t4x28x28x1,3x3x1x32,32,4x28x28x32,s1p1,relu\trows_7x32\n" \
+                "dense_fwd\t4x3136,3136x10,10,4x10\t-\n"
 static const struct fcnn_run_settings settings = { .seed = 7, .epochs = 5, .batch_size = 4,
-                                                   .optimizer = FCNN_OPT_ADAM, .lr = 0.005 };
+                                                   .optimizer = FCNN_OPT_ADAM, .lr = 0.005,
+                                                   .kernel_choices = CHOICES };
 
 static void path_of(const char *name, char *path, size_t size)
 {
@@ -191,6 +194,8 @@ int main(void)
         EXPECT(s->seed == 7 && s->epochs == 5 && s->batch_size == 4 &&
                    s->optimizer == FCNN_OPT_ADAM && s->lr == 0.005,
                "settings did not round-trip");
+        EXPECT(s->kernel_choices && strcmp(s->kernel_choices, CHOICES) == 0,
+               "kernel choices did not round-trip: '%s'", s->kernel_choices);
         EXPECT(fcnn_checkpoint_epoch(ck) == 2, "epoch %d", fcnn_checkpoint_epoch(ck));
         EXPECT(fcnn_checkpoint_restore(ck, &restored.t) == FCNN_OK, "restore: %s",
                fcnn_last_error());
@@ -289,6 +294,26 @@ int main(void)
                                                    .meta_value = "{\"optimizer\":\"adagrad\","
                                                    "\"lr\":0.1,\"batch_size\":4,\"epochs\":5}" });
     expect_rejected(model, "hyper", "unknown optimizer 'adagrad'");
+    /* The kernel choices: optional, and each line three fields. */
+    write_variant(&good, "choices-fields", (struct change){ .meta_key = "kernel_choices",
+                                                            .meta_value = "dense_fwd\t4x10\n" });
+    expect_rejected(model, "choices-fields", "metadata 'kernel_choices' line 1 is not 'op TAB "
+                                             "shape TAB variant'");
+    write_variant(&good, "choices-empty",
+                  (struct change){ .meta_key = "kernel_choices",
+                                   .meta_value = "dense_fwd\t4x10\t-\n\ndense_fwd\t\t-\n" });
+    expect_rejected(model, "choices-empty", "metadata 'kernel_choices' line 2 is not");
+    write_variant(&good, "choices-space", (struct change){ .meta_key = "kernel_choices",
+                                                           .meta_value = "a b\tc\td" });
+    expect_rejected(model, "choices-space", "metadata 'kernel_choices' line 1 is not");
+    write_variant(&good, "no-choices", (struct change){ .meta_key = "kernel_choices" });
+    char no_choices[512];
+    path_of("no-choices", no_choices, sizeof no_choices);
+    ck = NULL;
+    EXPECT(fcnn_checkpoint_open(no_choices, model, &ck) == FCNN_OK &&
+               !fcnn_checkpoint_settings(ck)->kernel_choices,
+           "a checkpoint without kernel choices: %s", ck ? "choices found" : fcnn_last_error());
+    fcnn_checkpoint_close(ck);
     write_variant(&good, "no-seed", (struct change){ .meta_key = "seed" });
     expect_rejected(model, "no-seed", "metadata has no 'seed'");
 
