@@ -301,10 +301,10 @@ bool fcnn_backend_on_host_cpu(const struct fcnn_backend *be);
 /* How many shapes this run met that had no stored tuning choice and were left untimed
  * (options->defer_tuning); 0 for a backend without variants to tune. */
 int fcnn_backend_untuned_shapes(struct fcnn_backend *be);
-/* Which kernel variant each op shape this process ran with more than one to choose from
- * used, as text for options->kernel_choices ("op TAB shape TAB variant" lines; "-" for the
- * untimed choice by priority): a checkpoint records it. *out is malloc'ed, or NULL for a
- * backend without variants. */
+/* The kernel variant this process ran for each op shape that had more than one to choose
+ * from, as options->kernel_choices takes them ("op TAB shape TAB variant" lines; "-" for
+ * the untimed choice by priority): a checkpoint records it. *out is malloc'ed, or NULL
+ * for a backend without variants. */
 int fcnn_backend_kernel_choices(struct fcnn_backend *be, char **out);
 /* Lists the devices a backend could open (for --list-devices). */
 int fcnn_backend_list_devices(const char *name, FILE *out);

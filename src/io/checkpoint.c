@@ -232,14 +232,18 @@ int fcnn_checkpoint_save(const char *path, const struct fcnn_trainer *t,
         { "iterations", iterations },
         { "early_stopping", early ? early : "" },
         { "history", history ? history : "" },
-        { "input", input_json }, /* these last ones are left out when there are none */
+    };
+    const struct fcnn_st_meta optional[] = { /* written when there are some */
+        { "input", input_json },
         { "kernel_choices", settings->kernel_choices },
     };
-    struct fcnn_st_meta kept[sizeof meta / sizeof meta[0]];
-    int kept_count = 0;
-    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
-        if (meta[i].value && *meta[i].value)
-            kept[kept_count++] = meta[i];
+    enum { REQUIRED = sizeof meta / sizeof meta[0] };
+    struct fcnn_st_meta kept[REQUIRED + sizeof optional / sizeof optional[0]];
+    memcpy(kept, meta, sizeof meta);
+    int kept_count = REQUIRED;
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        if (optional[i].value && *optional[i].value)
+            kept[kept_count++] = optional[i];
     if (status == FCNN_OK)
         status = fcnn_st_write(path, tensors, count, kept, kept_count);
     free(host);
