@@ -12,7 +12,10 @@
  * each candidate's best trial counts: the shortest time is the one least disturbed by
  * whatever else the machine was doing. Ops that write what they read (the
  * optimizers, an in-place relu_bwd) are timed on copies of their tensors, so the real
- * operands see exactly one run: the chosen variant's, afterwards. */
+ * operands see exactly one run: the chosen variant's, afterwards.
+ * A resumed run (or an evaluation of a checkpoint) is handed the choices its run made
+ * (options->kernel_choices, which ocl_tuning_choices lists): they come before the store's
+ * and are never timed, so it computes as that run did, whatever was timed since. */
 #include <config.h>
 
 #include <limits.h>
@@ -81,7 +84,6 @@ void ocl_tuning_open(struct ocl_context *ctx, bool retune, bool deferred, const 
     if (t->enabled && !retune)
         ocl_tune_store_load(ctx);
 }
-
 
 void ocl_tuning_close(struct ocl_context *ctx)
 {
