@@ -51,7 +51,7 @@ static int report_tuning(struct ocl_context *ctx, FILE *out)
             gflops_text(e->flops, e->seconds, gflops, sizeof gflops);
             fprintf(out, "  %-18s %-14s %-26s %9.3f %7s  %s%s\n", fcnn_op_name(e->op),
                     e->variant->name, params, 1e3 * e->seconds, gflops, e->key,
-                    e->timed ? "" : e->pinned ? " (the checkpoint's)" : " (stored)");
+                    e->timed ? "" : " (stored)");
             if (e->timed && e->candidates > 1) {
                 fprintf(out, "  %-18s   others:", "");
                 for (int c = 0; c < e->candidates; c++)
