@@ -35,11 +35,25 @@ EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh
 # Each test gets a cache directory of its own in the build tree (tests/NAME.log.cache):
 # nothing a test does reads or writes the user's ~/.cache, its verdict cannot depend on
 # what an earlier run left there, and tests running in parallel do not race on one
-# tuning file.
+# tuning file or on PoCL's cache (whose writers have raced before: pocl/pocl#430, #1480).
+# A test starts with a copy of PoCL's cache from tests/backend-ops-test.sh once that test
+# is done (its .trs is written), which has compiled every kernel variant: nearly all of a
+# test's time with an empty cache is PoCL compiling the same kernels again. The tests that
+# spend most of theirs that way wait for it. fcnn's own cache (programs, tuning) starts
+# empty all the same.
+POCL_SEED = $(abs_top_builddir)/tests/backend-ops-test.sh.log.cache/pocl
 AM_TESTS_ENVIRONMENT = FCNN='$(abs_top_builddir)/fcnn'; srcdir='$(srcdir)'; \
 	XDG_CACHE_HOME='$(abs_top_builddir)/$@.cache'; \
+	if test '$@' != tests/backend-ops-test.sh.log && test -f '$(abs_top_builddir)/tests/backend-ops-test.sh.trs' \
+	  && test -d '$(POCL_SEED)' && test ! -e "$$XDG_CACHE_HOME/pocl"; then \
+	  mkdir -p "$$XDG_CACHE_HOME" && cp -R '$(POCL_SEED)' "$$XDG_CACHE_HOME/pocl"; \
+	fi; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
 	export FCNN srcdir XDG_CACHE_HOME LSAN_OPTIONS;
+
+tests/harness-catches-broken-kernel.sh.log tests/backend-ops-grad.sh.log \
+tests/opencl-cli.sh.log tests/opencl-faults.sh.log tests/bench-output.sh.log: \
+	tests/backend-ops-test.sh.log
 
 clean-local: clean-test-caches
 clean-test-caches:
