@@ -7,7 +7,8 @@
 # reference backend and a run whose caches the children filled do it all in one process;
 # a warm-up process that fails fails the run with one line, a tuning process that dies
 # costs a warning. A checkpoint records which variants its run took, and resuming it takes
-# them again, whatever was timed since. SKIP (77) when this build or machine has no OpenCL device.
+# them again, whatever was timed since. SKIP (77) when this build or machine has no OpenCL
+# device.
 set -u
 . "${srcdir:-.}/tests/lib.sh" || exit 99
 require_opencl
