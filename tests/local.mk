@@ -44,7 +44,8 @@ EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh
 POCL_SEED = $(abs_top_builddir)/tests/backend-ops-test.sh.log.cache/pocl
 AM_TESTS_ENVIRONMENT = FCNN='$(abs_top_builddir)/fcnn'; srcdir='$(srcdir)'; \
 	XDG_CACHE_HOME='$(abs_top_builddir)/$@.cache'; \
-	if test '$@' != tests/backend-ops-test.sh.log && test -f '$(abs_top_builddir)/tests/backend-ops-test.sh.trs' \
+	if test '$@' != tests/backend-ops-test.sh.log \
+	  && test -f '$(abs_top_builddir)/tests/backend-ops-test.sh.trs' \
 	  && test -d '$(POCL_SEED)' && test ! -e "$$XDG_CACHE_HOME/pocl"; then \
 	  mkdir -p "$$XDG_CACHE_HOME" && cp -R '$(POCL_SEED)' "$$XDG_CACHE_HOME/pocl"; \
 	fi; \

@@ -71,7 +71,8 @@ choices() { # FILE: its metadata "kernel_choices", one "<TAB>variant<NL>" (JSON-
 }
 [ "$(choices "$tmp/cold/model.safetensors" | grep -c .)" -gt 0 ] &&
   [ "$(choices "$tmp/cold/model.safetensors" | grep -vc '^\\t-\\n$')" -eq 0 ] ||
-  fail "the cold run's checkpoint does not record untimed choices: $(choices "$tmp/cold/model.safetensors")"
+  fail "the cold run's checkpoint does not record untimed choices:" \
+    "$(choices "$tmp/cold/model.safetensors")"
 [ "$(choices "$tmp/warm/model.safetensors" | grep -vc '^\\t-\\n$')" -gt 0 ] ||
   fail "the warm run's checkpoint names no timed variant: $(choices "$tmp/warm/model.safetensors")"
 
@@ -81,7 +82,8 @@ run "$FCNN" --backend=opencl --data "$DATA" --quiet --resume "$tmp/cold/model.sa
   --epochs 2 --out "$tmp/resumed" > "$tmp/resumed.out" 2> "$tmp/resumed.err" ||
   fail "resumed cold run exited $?: $(tail -n 1 "$tmp/resumed.err")"
 choices "$tmp/resumed/model.safetensors" | grep -v '^\\t-\\n$' > "$tmp/resumed.timed"
-[ -s "$tmp/resumed.timed" ] && fail "the resumed run took timed variants: $(cat "$tmp/resumed.timed")"
+[ -s "$tmp/resumed.timed" ] &&
+  fail "the resumed run took timed variants: $(cat "$tmp/resumed.timed")"
 
 # The cold run kept the untimed choices throughout: the results of a run in one process
 # with tuning off, on empty caches; the resumed run's second epoch is that run's too.
@@ -98,7 +100,8 @@ run env FCNN_TUNE=0 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --epoch
 cut -d, -f1-5,7 "$tmp/resumed/history.csv" > "$tmp/resumed.hist"
 cut -d, -f1-5,7 "$tmp/untuned2/history.csv" > "$tmp/untuned2.hist"
 cmp -s "$tmp/resumed.hist" "$tmp/untuned2.hist" ||
-  fail "the resumed cold run differs from its uninterrupted run: $(cat "$tmp/resumed.hist" "$tmp/untuned2.hist")"
+  fail "the resumed cold run differs from its uninterrupted run:" \
+    "$(cat "$tmp/resumed.hist" "$tmp/untuned2.hist")"
 
 # FCNN_WARM_UP_CHILD=0 with empty caches: the run tunes in its own process.
 fresh
