@@ -2,8 +2,9 @@
 # The cold start's warm-up in a child process (src/cli/warm_up_child.c): with empty caches
 # a training run on OpenCL builds its kernels in a child that exits before the run loads
 # its data, and times no variant: the run keeps the untimed choices (the results of
-# FCNN_TUNE=0) and a second child times them after the run, for later runs, which then
-# agree with a run in one process that reads that tuning file; FCNN_WARM_UP_CHILD=0, the
+# FCNN_TUNE=0) and two more children time them after the run (the training step's shapes,
+# then the evaluation's), for later runs, which then agree with a run in one process that
+# reads that tuning file; FCNN_WARM_UP_CHILD=0, the
 # reference backend and a run whose caches the children filled do it all in one process;
 # a warm-up process that fails fails the run with one line, a tuning process that dies
 # costs a warning. A checkpoint records which variants its run took, and resuming it takes
@@ -21,7 +22,7 @@ run() {
 }
 
 # Cold: the warm-up process builds but times nothing, the run trains on the untimed
-# choices and times nothing, and the tuning process times the shapes after the run.
+# choices and times nothing, and the tuning processes time the shapes after the run.
 fresh
 run "$FCNN" --backend=opencl $small --out "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" ||
   fail "cold run exited $?: $(tail -n 3 "$tmp/cold.err")"
@@ -29,8 +30,10 @@ run "$FCNN" --backend=opencl $small --out "$tmp/cold" > "$tmp/cold.out" 2> "$tmp
   fail "cold run: no warm-up process line: $(grep "^fcnn" "$tmp/cold.err")"
 [ "$(grep -c "^fcnn: timing kernel variants for later runs" "$tmp/cold.err")" -eq 1 ] ||
   fail "cold run: no line announcing the tuning after the run: $(grep "^fcnn" "$tmp/cold.err")"
-[ "$(grep -c "^fcnn: tuning process done" "$tmp/cold.err")" -eq 1 ] ||
-  fail "cold run: no tuning process line: $(grep "^fcnn" "$tmp/cold.err")"
+for part in "training step" evaluation; do
+  [ "$(grep -c "^fcnn: tuning process ($part) done" "$tmp/cold.err")" -eq 1 ] ||
+    fail "cold run: no line of the $part's tuning process: $(grep "^fcnn" "$tmp/cold.err")"
+done
 sed -n '1,/^fcnn: warm-up process done/p' "$tmp/cold.err" > "$tmp/child.err"
 sed -n '/^fcnn: warm-up process done/,/^fcnn: timing kernel variants for later runs/p' \
   "$tmp/cold.err" > "$tmp/parent.err"
@@ -40,19 +43,33 @@ grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/child.err" &&
 grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/parent.err" &&
   fail "the run timed variants: $(grep "tuned" "$tmp/parent.err" | head -n 3)"
 grep -q "ready for the first step" "$tmp/parent.err" || fail "the run did not train after the child"
-grep -q "^opencl: tuned " "$tmp/tuning.err" || fail "the tuning process tuned nothing"
+# Each tuned its part: the training step's batches of 32, the evaluation's of 100 (a shape's
+# key begins with its batch).
+tuned_batch() { grep -E -q "^opencl: tuned +[a-z0-9_]+ +$1x" "$2"; }
+sed -n '1,/^fcnn: tuning process (training step) done/p' "$tmp/tuning.err" > "$tmp/tuning1.err"
+sed -n '/^fcnn: tuning process (training step) done/,$p' "$tmp/tuning.err" > "$tmp/tuning2.err"
+tuned_batch 32 "$tmp/tuning1.err" ||
+  fail "the training step's tuning process tuned no batch of 32: $(grep "tuned" "$tmp/tuning1.err")"
+tuned_batch 100 "$tmp/tuning1.err" &&
+  fail "the training step's tuning process tuned an evaluation shape"
+tuned_batch 100 "$tmp/tuning2.err" ||
+  fail "the evaluation's tuning process tuned no batch of 100: $(grep "tuned" "$tmp/tuning2.err")"
+tuned_batch 32 "$tmp/tuning2.err" &&
+  fail "the evaluation's tuning process tuned a training shape"
 ls "$tmp/cache/fcnn"/tuning-*.txt > /dev/null 2>&1 || fail "no tuning file after the tuning process"
 ls "$tmp/cache/fcnn"/warm-* > /dev/null 2>&1 || fail "no mark after the tuning process"
 grep -q "^Test accuracy" "$tmp/cold.out" || fail "cold run: no test accuracy"
 # The report is written before the tuning starts, and is complete.
 tail -n 1 "$tmp/cold.out" | grep -q "weighted avg" || fail "cold run: the report is cut short"
 
-# With the cold run's caches: a run in one process reads the tuning process's choices
-# (it times nothing), and a warm run (the mark is there) forks no process; the two agree.
+# With the cold run's caches: a run in one process reads the tuning processes' choices
+# (it times nothing: between them they timed every shape), and a warm run (the mark is
+# there) forks no process; the two agree.
 run env FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl $small --out "$tmp/one" > "$tmp/one.out" \
   2> "$tmp/one.err" || fail "one-process run exited $?"
 grep -q "warm-up process\|tuning process" "$tmp/one.err" && fail "FCNN_WARM_UP_CHILD=0 still forked"
-grep -q "^opencl: tuned " "$tmp/one.err" && fail "the tuning process's file was not used"
+grep -q "^opencl: tuned " "$tmp/one.err" &&
+  fail "shapes left untimed by the tuning processes: $(grep "^opencl: tuned " "$tmp/one.err")"
 run "$FCNN" --backend=opencl $small --out "$tmp/warm" > "$tmp/warm.out" 2> "$tmp/warm.err" ||
   fail "warm run exited $?"
 grep -q "warm-up process\|tuning process" "$tmp/warm.err" &&
@@ -133,9 +150,9 @@ run env FCNN_OPENCL_FAULT=build:1 FCNN_WARM_UP_CHILD=0 "$FCNN" --backend=opencl 
 [ "$(grep "^fcnn: " "$tmp/bad.err")" = "$(grep "^fcnn: " "$tmp/bad1.err")" ] ||
   fail "a failing warm-up process: not the one-process run's line: $(grep "^fcnn" "$tmp/bad.err")"
 
-# A tuning process that dies (killed here once the run has announced it) costs only the
-# tuning: the run, its report written, exits 0 with one warning line and leaves no mark,
-# so the next run warms up and tunes again.
+# A tuning process that dies (both killed here once the run has announced them) costs only
+# the tuning: the run, its report written, exits 0 with one warning line and leaves no
+# mark, so the next run warms up and tunes again.
 children_of() {
   for stat in /proc/[0-9]*/stat; do
     read -r child comm state parent rest < "$stat" 2> /dev/null && [ "$parent" = "$1" ] &&

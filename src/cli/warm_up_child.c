@@ -180,10 +180,9 @@ static void report_failure(int fd, int status, bool usage_error)
     }
 }
 
-static const char *child_name(bool gated)
+static const char *child_name(const struct fcnn_child *child)
 {
-    return gated ? "tuning process (kernel variants timed after the run)"
-                 : "warm-up process (kernel builds)";
+    return child->name;
 }
 
 static void read_all(int fd, char *out, size_t size)
@@ -202,6 +201,30 @@ static void read_all(int fd, char *out, size_t size)
     ssize_t n;
     while ((n = read(fd, rest, sizeof rest)) > 0 || (n < 0 && errno == EINTR))
         ;
+}
+
+/* The parent's ends of the pipes of the children it has running. A child forked later
+ * inherits them and must close them: a gated child's `go` held open by a sibling would
+ * never read as closed, and the parent, waiting for that child to leave, would wait for
+ * ever. */
+static int parent_ends[8];
+static int parent_end_count;
+
+static void parent_end_keep(int fd)
+{
+    if (parent_end_count < (int)(sizeof parent_ends / sizeof parent_ends[0]))
+        parent_ends[parent_end_count++] = fd;
+}
+
+static void parent_end_close(int *fd)
+{
+    for (int i = 0; i < parent_end_count; i++)
+        if (parent_ends[i] == *fd) {
+            parent_ends[i] = parent_ends[--parent_end_count];
+            break;
+        }
+    close(*fd);
+    *fd = -1;
 }
 
 /* The child's work, gated or not: a gated child first waits for one byte on `go` and
@@ -236,18 +259,28 @@ static void child_main(int (*work)(void *arg, bool *usage_error), void *arg, int
     _exit(status == FCNN_OK ? 0 : 1);
 }
 
-static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, bool gated,
+/* `part`: what a gated (tuning) child times; NULL: the warm-up process. */
+static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, const char *part,
                        struct fcnn_child *child)
 {
     *child = (struct fcnn_child){ .pid = -1, .report = -1, .go = -1, .started = fcnn_now() };
+    bool gated = part != NULL;
+    if (gated) {
+        snprintf(child->label, sizeof child->label, "tuning process (%s)", part);
+        snprintf(child->name, sizeof child->name,
+                 "tuning process (the %s's kernel variants, timed after the run)", part);
+    } else {
+        snprintf(child->label, sizeof child->label, "warm-up process");
+        snprintf(child->name, sizeof child->name, "warm-up process (kernel builds)");
+    }
     int report[2], go[2] = { -1, -1 };
     if (pipe(report) != 0)
-        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(gated), strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(child), strerror(errno));
     if (gated && pipe(go) != 0) {
         int error = errno;
         close(report[0]);
         close(report[1]);
-        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(gated), strerror(error));
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(child), strerror(error));
     }
     /* Not inherited by whatever the child may run (PoCL runs a linker). */
     for (int i = 0; i < 2; i++) {
@@ -269,9 +302,12 @@ static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, boo
             close(go[1]);
         }
         return fcnn_error(FCNN_ERR_DEVICE, "%s: fork: %s (FCNN_WARM_UP_CHILD=0 warms up and "
-                          "tunes in this process)", child_name(gated), strerror(error));
+                          "tunes in this process)", child_name(child), strerror(error));
     }
     if (pid == 0) {
+        for (int i = 0; i < parent_end_count; i++) /* its siblings' */
+            close(parent_ends[i]);
+        parent_end_count = 0;
         close(report[0]);
         if (gated)
             close(go[1]);
@@ -289,16 +325,18 @@ static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, boo
     child->pid = pid;
     child->report = report[0];
     child->go = go[1];
+    parent_end_keep(child->report);
+    if (gated)
+        parent_end_keep(child->go);
     return FCNN_OK;
 }
 
 /* Waits for the child; its failure becomes ours, said as the run would have said it. */
-static int child_wait(struct fcnn_child *child, bool gated, bool *usage_error)
+static int child_wait(struct fcnn_child *child, bool *usage_error)
 {
     char message[4096];
     read_all(child->report, message, sizeof message);
-    close(child->report);
-    child->report = -1;
+    parent_end_close(&child->report);
     int wstatus = 0;
     pid_t waited;
     struct rusage usage;
@@ -307,11 +345,11 @@ static int child_wait(struct fcnn_child *child, bool gated, bool *usage_error)
     child->pid = -1;
     child->peak_kb = waited > 0 ? usage.ru_maxrss : 0;
     if (waited < 0)
-        return fcnn_error(FCNN_ERR_DEVICE, "%s: wait4: %s", child_name(gated),
+        return fcnn_error(FCNN_ERR_DEVICE, "%s: wait4: %s", child_name(child),
                           strerror(errno));
     if (WIFSIGNALED(wstatus))
         return fcnn_error(FCNN_ERR_DEVICE, "%s was killed by signal %d (%s)",
-                          child_name(gated), WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+                          child_name(child), WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
         /* What the child found (a missing file, a model that does not fit the data, a
          * kernel that does not build) is the run's failure, said as the run would. */
@@ -322,35 +360,34 @@ static int child_wait(struct fcnn_child *child, bool gated, bool *usage_error)
                 *usage_error = usage != 0;
             return fcnn_error(status, "%s", message + used);
         }
-        return fcnn_error(FCNN_ERR_DEVICE, "%s exited with status %d", child_name(gated),
+        return fcnn_error(FCNN_ERR_DEVICE, "%s exited with status %d", child_name(child),
                           WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
     return FCNN_OK;
 }
 
-static void say_done(const struct fcnn_child *child, bool gated, const char *then)
+static void say_done(const struct fcnn_child *child, const char *then)
 {
-    fprintf(stderr, "fcnn: %s done in %.3f s (peak resident %ld MB)%s\n",
-            gated ? "tuning process" : "warm-up process", fcnn_now() - child->started,
-            child->peak_kb / 1000, then);
+    fprintf(stderr, "fcnn: %s done in %.3f s (peak resident %ld MB)%s\n", child->label,
+            fcnn_now() - child->started, child->peak_kb / 1000, then);
 }
 
 int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
                            bool *usage_error)
 {
     struct fcnn_child child;
-    int status = child_start(work, arg, false, &child);
+    int status = child_start(work, arg, NULL, &child);
     if (status == FCNN_OK)
-        status = child_wait(&child, false, usage_error);
+        status = child_wait(&child, usage_error);
     if (status == FCNN_OK && verbose)
-        say_done(&child, false, "; the run goes on warm");
+        say_done(&child, "; the run goes on warm");
     return status;
 }
 
-int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg, int argc,
-                            char **argv, struct fcnn_child *child)
+int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg,
+                            const char *part, int argc, char **argv, struct fcnn_child *child)
 {
-    int status = child_start(work, arg, true, child);
+    int status = child_start(work, arg, part, child);
     /* Now, before the run sets variables of its own (POCL_AFFINITY) in the environment
      * that the mark's name hashes. */
     if (status == FCNN_OK && !mark_path(argc, argv, child->mark, sizeof child->mark))
@@ -376,16 +413,15 @@ int fcnn_tuning_child_finish(struct fcnn_child *child, bool tune, bool verbose)
         sent = n == 1;
         sigaction(SIGPIPE, &saved, NULL);
     }
-    close(child->go);
-    child->go = -1;
-    int status = child_wait(child, true, NULL);
+    parent_end_close(&child->go);
+    int status = child_wait(child, NULL);
     if (!tune)
         return FCNN_OK; /* it left without working, or died with the run: nothing lost */
     if (status == FCNN_OK && !sent)
         status = fcnn_error(FCNN_ERR_DEVICE, "%s had gone before the run ended",
-                            child_name(true));
+                            child_name(child));
     if (status == FCNN_OK && verbose)
-        say_done(child, true, "");
+        say_done(child, "");
     return status;
 }
 

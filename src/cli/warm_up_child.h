@@ -6,8 +6,8 @@
  * the first launch of every kernel of every shape the run will meet) in a forked child
  * before it loads its data: the child keeps only a few batches of the data and leaves
  * every compiled kernel in PoCL's cache, then exits, and the run itself starts as a warm
- * one, without the compiler. Shapes with no stored tuning choice are timed by a second
- * child after the run (below). */
+ * one, without the compiler. Shapes with no stored tuning choice are timed after the run
+ * by two more children (below). */
 #ifndef FCNN_CLI_WARM_UP_CHILD_H
 #define FCNN_CLI_WARM_UP_CHILD_H
 
@@ -37,21 +37,24 @@ int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg,
  * process builds and runs the ones the priorities choose, and the run keeps them to its
  * end (a choice that changed within a run would change its results). Timing the others
  * for later runs needs the compiler, and a process forked once PoCL's threads are running
- * cannot use OpenCL; so a second child is forked at the start, with the warm-up process,
- * and waits. */
+ * cannot use OpenCL; so the tuning children are forked at the start, with the warm-up
+ * process, and wait. */
 struct fcnn_child {
     pid_t pid;       /* -1: none */
     int report;      /* its failure, read by the parent */
     int go;          /* a gated child works once it reads a byte here; EOF: it leaves */
     double started;  /* when its work began */
     long peak_kb;    /* its peak resident memory, once waited for */
+    char name[96];   /* what it is, as its failures say */
+    char label[64];  /* shorter, as --verbose's line on its end says */
     char mark[4200]; /* the mark of this program, command line and environment warmed */
 };
 
 /* Forks the gated child that will run work(arg, ...) when fcnn_tuning_child_finish says,
- * and names the mark of this program, command line (argc, argv) and environment. */
-int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg, int argc,
-                            char **argv, struct fcnn_child *child);
+ * and names the mark of this program, command line (argc, argv) and environment. `part`
+ * names what it times in its messages ("training step"). */
+int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg,
+                            const char *part, int argc, char **argv, struct fcnn_child *child);
 /* With `tune`, lets the child work and waits for it: its failure (or death) is returned,
  * said in one line. Without, tells it to leave, waits, and returns FCNN_OK whatever became
  * of it. With `verbose`, a line gives the tuning's time and peak resident memory. */

@@ -367,9 +367,11 @@ int fcnn_warm_up(struct fcnn_trainer *t)
     if (!state)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the warm-up");
     int status = fcnn_network_get_state(t->net, state), lo, n;
+    bool training = t->warm_part != FCNN_WARM_EVALUATION;
+    bool evaluation = t->warm_part != FCNN_WARM_TRAINING;
     /* With several processes, the shapes this one will see: its slices of a full and of
      * the short last batch, and its part of the validation split. */
-    if (status == FCNN_OK && t->train) {
+    if (status == FCNN_OK && training && t->train) {
         int count = t->train->count, batch = t->batch_size;
         fcnn_dist_slice(t->dist, 0, count < batch ? count : batch, &lo, &n);
         if (n > 0)
@@ -378,9 +380,9 @@ int fcnn_warm_up(struct fcnn_trainer *t)
         if (status == FCNN_OK && count > batch && n > 0) /* the short last batch */
             status = warm_pass(t, t->train, n, true);
     }
-    if (status == FCNN_OK && t->train && t->opt)
+    if (status == FCNN_OK && training && t->train && t->opt)
         status = fcnn_optimizer_warm_up(t->be, t->opt);
-    if (status == FCNN_OK && t->val) {
+    if (status == FCNN_OK && evaluation && t->val) {
         int count, batch = t->eval_batch_size;
         fcnn_dist_slice(t->dist, 0, t->val->count, &lo, &count);
         if (count > 0)

@@ -72,6 +72,9 @@ struct fcnn_trainer {
     bool stopped_early;
     bool interrupted;                 /* *stop was seen: training ended before t->epochs */
     bool warmed_up;
+    /* What fcnn_warm_up runs: both passes, or the training step's or the evaluation's
+     * alone (each in a process of its own after a cold run: see cli/warm_up_child.h). */
+    enum fcnn_warm_part { FCNN_WARM_ALL, FCNN_WARM_TRAINING, FCNN_WARM_EVALUATION } warm_part;
     /* Augmentation: the loaded batch before the augment op, and every sample's draws of
      * the epoch (uploaded once per epoch, as the order is). */
     struct fcnn_buffer *augment_batch, *augment_params;
@@ -93,10 +96,11 @@ int fcnn_train(struct fcnn_trainer *t);
  * all of them before the update. */
 int fcnn_train_step(struct fcnn_trainer *t, int first, int n);
 
-/* Runs every op of a training step and of an evaluation pass once, with the shapes the
- * run will use, without changing any state: what it writes is scratch the real steps
- * overwrite, and the optimizer update runs on scratch copies. Backends compile and tune
- * kernels at first use, so this keeps that cost out of the timed epochs. */
+/* Runs every op of a training step and of an evaluation pass once (or of one of them, as
+ * t->warm_part says), with the shapes the run will use, without changing any state: what
+ * it writes is scratch the real steps overwrite, and the optimizer update runs on scratch
+ * copies. Backends compile and tune kernels at first use, so this keeps that cost out of
+ * the timed epochs. */
 int fcnn_warm_up(struct fcnn_trainer *t);
 
 /* Runs the network over a whole split in its stored order, in batches of `batch_size`;
