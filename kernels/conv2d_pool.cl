@@ -114,21 +114,15 @@ void conv2d_pool_direct(__global const float *x, ulong x_offset, __global const 
  * in registers for the whole work-item and reads each window's 4x4 input patch once (16
  * scalars, zeros in the padding), so a pooled pixel costs 9 x 4 x KV multiply-adds and
  * little else. The same work-items and arguments as above (C, KH, KW, SH and SW are 1, 3,
- * 3, 1 and 1). */
-__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void conv2d_pool_c1_3x3(__global const float *x, ulong x_offset, __global const float *w,
-                        ulong w_offset, __global const float *b, ulong b_offset, int use_bias,
-                        __global float *y, ulong y_offset, int H, int W, int C, int K, int KH,
-                        int KW, int SH, int SW, int pad_h, int pad_w, int HP, int WP,
-                        int relu, int segs, int kblocks, int count)
+ * 3, 1 and 1). With `full` (a training pass: the backward reads the convolution's output)
+ * each of the four activated outputs is also stored there, at [n, 2ph+oi, 2pw+oj, k] of a
+ * [N, 2HP, 2WP, K] tensor, so that the pooling is exactly the maximum of what is stored. */
+static inline void pool_c1_3x3(__global const float *x, __global const float *w,
+                               __global const float *b, int use_bias, __global float *y,
+                               __global float *full, int H, int W, int K, int pad_h,
+                               int pad_w, int HP, int WP, int relu, int segs, int kblocks,
+                               int gid)
 {
-    int gid = get_global_id(0);
-    if (gid >= count)
-        return;
-    x += x_offset;
-    w += w_offset;
-    b += b_offset;
-    y += y_offset;
     int kb = gid % kblocks, rest = gid / kblocks;
     int seg = rest % segs;
     rest /= segs;
@@ -176,9 +170,43 @@ void conv2d_pool_c1_3x3(__global const float *x, ulong x_offset, __global const 
                 /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
                 if (relu)
                     v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+                if (full)
+                    vstore16(v, 0, full + ((size_t)(n * 2 * HP + 2 * ph + oi) * 2 * WP +
+                                           2 * pw + oj) * K + k0 + 16 * kv);
                 best = o == 0 ? v : select(best, v, v > best);
             }
             vstore16(best, 0, y + ((size_t)(n * HP + ph) * WP + pw) * K + k0 + 16 * kv);
         }
     }
+}
+
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_pool_c1_3x3(__global const float *x, ulong x_offset, __global const float *w,
+                        ulong w_offset, __global const float *b, ulong b_offset, int use_bias,
+                        __global float *y, ulong y_offset, int H, int W, int C, int K, int KH,
+                        int KW, int SH, int SW, int pad_h, int pad_w, int HP, int WP,
+                        int relu, int segs, int kblocks, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    pool_c1_3x3(x + x_offset, w + w_offset, b + b_offset, use_bias, y + y_offset, 0, H, W, K,
+                pad_h, pad_w, HP, WP, relu, segs, kblocks, gid);
+}
+
+/* The same, storing the convolution's output in `full` too: the OpenCL backend's fusion
+ * of a training pass's conv2d_fwd with the maxpool_fwd after it (ocl_fuse.c). */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void conv2d_pool_c1_3x3_full(__global const float *x, ulong x_offset, __global const float *w,
+                             ulong w_offset, __global const float *b, ulong b_offset,
+                             int use_bias, __global float *y, ulong y_offset, int H, int W,
+                             int C, int K, int KH, int KW, int SH, int SW, int pad_h, int pad_w,
+                             int HP, int WP, int relu, int segs, int kblocks, int count,
+                             __global float *full, ulong full_offset)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    pool_c1_3x3(x + x_offset, w + w_offset, b + b_offset, use_bias, y + y_offset,
+                full + full_offset, H, W, K, pad_h, pad_w, HP, WP, relu, segs, kblocks, gid);
 }

@@ -471,3 +471,96 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
     if (bias)
         vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
 }
+
+/* The same chain carried one op further for an image's first layer, whose convolution has
+ * one input channel and a 3x3 window at stride 1, with 2x2 pooling, the ReLU and a bias:
+ * maxpool_bwd, relu_bwd, bias_bwd, then conv2d_bwd_filter(image, dx, dw). Each window
+ * routes its gradient g to one position per channel, so dw's sum over every output
+ * position is, per window, g times the image's 3x3 patch under that position: the four
+ * candidate patches lie in the window's 4x4 input patch (read once, zeros in the padding),
+ * and each channel's lane selects its own. What the work-item sums over its row of windows
+ * goes to partial[row][tap][C] (taps 0-8 the kernel's r*3+s, 9 the bias), which
+ * filter_c1_finish adds up; dx is written as above and never read back. No dropout: this
+ * form is the first layer's. count = N*HO * C/16. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global const float *dy,
+                              ulong dy_offset, __global float *dx, ulong dx_offset,
+                              __global float *partial, __global const float *image,
+                              ulong image_offset, int H, int W, int C, int HO, int WO, int IH,
+                              int IW, int pad_top, int pad_left, int count)
+{
+    int gid = get_global_id(0);
+    if (gid >= count)
+        return;
+    int vectors = C / 16;
+    int cv = gid % vectors, row = gid / vectors;
+    int oh = row % HO, n = row / HO;
+    int rows = oh == HO - 1 ? H - oh * 2 : 2;
+    __global const float *in = image + image_offset + (size_t)n * IH * IW;
+    int ih0 = 2 * oh - pad_top;
+    float16 sum = (float16)(0.0f), dw[9];
+    for (int t = 0; t < 9; t++)
+        dw[t] = (float16)(0.0f);
+    for (int ow = 0; ow < WO; ow++) {
+        size_t corner = ((size_t)(n * H + oh * 2) * W + ow * 2) * C + 16 * cv;
+        __global const float *xw = x + x_offset + corner;
+        __global float *dxw = dx + dx_offset + corner;
+        float16 best = vload16(0, xw);
+        int16 best_at = (int16)(0);
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                float16 v = vload16(0, xw + (i * W + j) * C);
+                int16 greater = v > best;
+                best = select(best, v, greater);
+                best_at = select(best_at, (int16)(i * 2 + j), greater);
+            }
+        size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
+        float16 g = 0.0f + vload16(0, dy + dy_offset + at);
+        g = select((float16)(0.0f), g, best > (float16)(0.0f));
+        sum += g;
+        int cols = ow == WO - 1 ? W - ow * 2 : 2;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                int16 here = (int16)(i < 2 && j < 2 ? i * 2 + j : -1);
+                vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
+            }
+        /* The window's 4x4 input patch: rows ih0.., columns iw0... */
+        int iw0 = 2 * ow - pad_left;
+        float d[4][4];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                int ih = ih0 + i, iw = iw0 + j;
+                d[i][j] = ih >= 0 && ih < IH && iw >= 0 && iw < IW ? in[ih * IW + iw] : 0.0f;
+            }
+        int16 right = (best_at & 1) != 0, lower = best_at >= 2;
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++) {
+                float16 upper_row = select((float16)(d[r][c]), (float16)(d[r][c + 1]), right);
+                float16 lower_row = select((float16)(d[r + 1][c]), (float16)(d[r + 1][c + 1]),
+                                           right);
+                dw[r * 3 + c] = fma(g, select(upper_row, lower_row, lower), dw[r * 3 + c]);
+            }
+    }
+    __global float *out = partial + (size_t)row * 10 * C + 16 * cv;
+    for (int t = 0; t < 9; t++)
+        vstore16(dw[t], 0, out + t * C);
+    vstore16(sum, 0, out + 9 * C);
+}
+
+/* maxpool_bwd_filter_c1_16's second pass: column k of partial[parts][10 * C] summed over
+ * the parts, into dw (k < 9C: HWIO [3,3,1,C]) or db. */
+__kernel void filter_c1_finish(__global const float *partial, __global float *dw,
+                               ulong dw_offset, __global float *db, ulong db_offset, int C,
+                               int parts)
+{
+    int k = get_global_id(0);
+    if (k >= 10 * C)
+        return;
+    float sum = 0.0f;
+    for (int p = 0; p < parts; p++)
+        sum += partial[(size_t)p * 10 * C + k];
+    if (k < 9 * C)
+        dw[dw_offset + k] = sum;
+    else
+        db[db_offset + k - 9 * C] = sum;
+}

@@ -1,17 +1,19 @@
 #!/bin/sh
 # The fusion tests must be able to fail. The harness (tests/backend-ops) runs ops one at a
 # time, which never fuses, so a bug planted in a fused kernel is invisible to
-# harness-catches-broken-kernel.sh: here bugs are planted in copies of kernels/pool.cl's
-# fused kernels, loaded through the kernel-override directory ($FCNN_KERNEL_DIR), and the
-# test that runs the fused chain must exit 1, while the same test on an untouched copy
-# passes, so the failures are the planted bugs' doing.
+# harness-catches-broken-kernel.sh: here bugs are planted in copies of the fused kernels'
+# files (kernels/pool.cl, kernels/conv2d_pool.cl), loaded through the kernel-override
+# directory ($FCNN_KERNEL_DIR), and the test that runs the fused chain must exit 1, while
+# the same test on untouched copies passes, so the failures are the planted bugs' doing.
 #
-# The plants, one per line: TEST SED-EXPRESSION (on pool.cl).
+# The plants, one per line: TEST FILE SED-EXPRESSION.
 #   the dropout's mask in both fused directions: another bit of the hash
 #   the fused forward: the pooled output left unwritten
 #   the fused backward: the dropout's own output left unwritten
 #   the fused backward: the dropout's mask on the wrong elements (another seed)
 #   the fused backward: the ReLU's mask inverted
+#   a first layer's fused forward: the convolution's outputs stored in the wrong columns
+#   a first layer's fused backward: the weight gradient from the window's upper patches
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
 # letting it pass vacuously.
 #
@@ -19,24 +21,30 @@
 # build without the opencl backend); 99 the test could not be set up.
 set -u
 
-PLANTS='opencl-dropout-fusion s/(h >> 8) >= threshold/(h >> 9) >= threshold/
-opencl-dropout-fusion s/    if (write_pooled)/    if (!write_pooled)/
-opencl-dropout-fusion s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
-opencl-dropout-fusion s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
-opencl-fusion s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/'
+PLANTS='opencl-dropout-fusion pool.cl s/(h >> 8) >= threshold/(h >> 9) >= threshold/
+opencl-dropout-fusion pool.cl s/    if (write_pooled)/    if (!write_pooled)/
+opencl-dropout-fusion pool.cl s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
+opencl-dropout-fusion pool.cl s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
+opencl-fusion pool.cl s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/
+opencl-first-layer-fusion conv2d_pool.cl s/2 \* pw + oj) \* K/2 * pw + oi) * K/
+opencl-first-layer-fusion pool.cl s/select(upper_row, lower_row, lower)/select(upper_row, upper_row, lower)/'
 
 srcdir=${srcdir:-.}
-[ -f "$srcdir/kernels/pool.cl" ] || { echo "no kernels/pool.cl in $srcdir"; exit 99; }
+files="pool.cl conv2d_pool.cl"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-fusion-planted.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
-mkdir "$tmp/clean" && cp "$srcdir/kernels/pool.cl" "$tmp/clean/" || exit 99
+mkdir "$tmp/clean" || exit 99
+for file in $files; do
+    [ -f "$srcdir/kernels/$file" ] || { echo "no kernels/$file in $srcdir"; exit 99; }
+    cp "$srcdir/kernels/$file" "$tmp/clean/" || exit 99
+done
 # opencl-dropout-fusion runs its chains only: its training run adds nothing a plant in
 # these kernels would need, and takes most of its time.
 args() { [ "$1" = opencl-dropout-fusion ] && echo chains; }
 
-# The control: the untouched copy, loaded the same way, passes both tests.
-for test in opencl-fusion opencl-dropout-fusion; do
+# The control: the untouched copies, loaded the same way, pass every test.
+for test in opencl-fusion opencl-dropout-fusion opencl-first-layer-fusion; do
     [ -x "./tests/$test" ] || { echo "no ./tests/$test: run from the build directory"; exit 99; }
     FCNN_KERNEL_DIR=$tmp/clean "./tests/$test" $(args "$test") >"$tmp/clean.log" 2>&1
     status=$?
@@ -48,11 +56,11 @@ for test in opencl-fusion opencl-dropout-fusion; do
 done
 
 failures=0
-while read -r test expr; do
-    rm -rf "$tmp/broken" && mkdir "$tmp/broken" || exit 99
-    sed "$expr" "$tmp/clean/pool.cl" >"$tmp/broken/pool.cl" || exit 99
-    if cmp -s "$tmp/clean/pool.cl" "$tmp/broken/pool.cl"; then
-        echo "the plant '$expr' changed nothing in kernels/pool.cl: point it at the current code"
+while read -r test file expr; do
+    rm -rf "$tmp/broken" && cp -r "$tmp/clean" "$tmp/broken" || exit 99
+    sed "$expr" "$tmp/clean/$file" >"$tmp/broken/$file" || exit 99
+    if cmp -s "$tmp/clean/$file" "$tmp/broken/$file"; then
+        echo "the plant '$expr' changed nothing in kernels/$file: point it at the current code"
         exit 99
     fi
     FCNN_KERNEL_DIR=$tmp/broken "./tests/$test" $(args "$test") >"$tmp/broken.log" 2>&1
@@ -61,7 +69,7 @@ while read -r test expr; do
         echo "caught by $test ($(tail -n 1 "$tmp/broken.log")): $expr"
     else
         tail -n 5 "$tmp/broken.log"
-        echo "FAIL: $test exited $status with kernels/pool.cl broken by '$expr', not 1"
+        echo "FAIL: $test exited $status with kernels/$file broken by '$expr', not 1"
         failures=$((failures + 1))
     fi
 done <<EOF_PLANTS

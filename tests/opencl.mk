@@ -5,14 +5,18 @@
 #                   and a failed launch of a deferred op, reported under its own name
 #   opencl-dropout-fusion  dropout fused into the max pooling beside it (forward and
 #                   backward) against ref, with its failed deferred launches
-#   fusion-catches-broken-kernel.sh  bugs planted in the fused kernels of pool.cl make
-#                   the two fusion tests fail (the harness runs ops alone, never fused)
+#   opencl-first-layer-fusion  a first layer's convolution fused with its pooling
+#                   (forward) and its weight gradient with the chain (backward) against ref
+#   fusion-catches-broken-kernel.sh  bugs planted in the fused kernels of pool.cl and
+#                   conv2d_pool.cl make the fusion tests fail (the harness runs ops alone, never fused)
 #   opencl-timing   not a test: per-op times on the model's shapes (run it by hand)
 #   opencl-dropout-timing  not a test: the dropout chains fused and apart, wall and CPU time
 #   opencl-variant-files  not a test: which variants use a kernel file (for the planted-bug
 #                   control, harness-catches-broken-kernel.sh)
-check_PROGRAMS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-fusion
-TESTS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-fusion
+check_PROGRAMS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-fusion \
+	tests/opencl-first-layer-fusion
+TESTS += tests/opencl-backend tests/opencl-fusion tests/opencl-dropout-fusion \
+	tests/opencl-first-layer-fusion
 TESTS += tests/fusion-catches-broken-kernel.sh
 EXTRA_DIST += tests/fusion-catches-broken-kernel.sh
 # The cold start's warm-up in a child process: it tunes, the run does not, same results.
@@ -21,6 +25,7 @@ EXTRA_DIST += tests/warm-up-child.sh
 tests_opencl_backend_LDADD = $(FCNN_LIBS)
 tests_opencl_fusion_LDADD = $(FCNN_LIBS)
 tests_opencl_dropout_fusion_LDADD = $(FCNN_LIBS)
+tests_opencl_first_layer_fusion_LDADD = $(FCNN_LIBS)
 if HAVE_OPENCL
 check_PROGRAMS += tests/opencl-timing tests/opencl-variant-files tests/opencl-dropout-timing
 
@@ -35,6 +40,9 @@ tests_opencl_fusion_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
 tests_opencl_dropout_fusion_SOURCES = %reldir%/opencl_dropout_fusion.c $(FCNN_OPENCL_TEST_COMMON) \
 	%reldir%/agree-lib.c %reldir%/agree-lib.h
 tests_opencl_dropout_fusion_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
+tests_opencl_first_layer_fusion_SOURCES = %reldir%/opencl_first_layer_fusion.c \
+	$(FCNN_OPENCL_TEST_COMMON)
+tests_opencl_first_layer_fusion_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
 
 tests_opencl_timing_SOURCES = %reldir%/opencl_timing.c $(FCNN_OPENCL_TEST_COMMON)
 tests_opencl_timing_CPPFLAGS = $(FCNN_OPENCL_TEST_CPPFLAGS)
@@ -50,4 +58,5 @@ else
 tests_opencl_backend_SOURCES = %reldir%/skip-without-opencl.c
 tests_opencl_fusion_SOURCES = %reldir%/skip-without-opencl.c
 tests_opencl_dropout_fusion_SOURCES = %reldir%/skip-without-opencl.c
+tests_opencl_first_layer_fusion_SOURCES = %reldir%/skip-without-opencl.c
 endif

@@ -156,6 +156,65 @@ static bool continues_with_dropout_fwd(const struct ocl_context *ctx,
     return same(q, p) || (disjoint(q, p) && disjoint(q, x));
 }
 
+/* A conv2d_fwd the c1 pooled kernel could run with the maxpool_fwd after it: one input
+ * channel, a 3x3 window at stride 1, ReLU or no activation, an output of even height and
+ * width (every output under a 2x2 window, so storing the windows' outputs stores all). */
+static bool can_start_conv(const struct ocl_context *ctx, const struct fcnn_op_call *call)
+{
+    if (!ctx->fusion.enabled || call->op != FCNN_OP_CONV2D_FWD ||
+        forced(ctx, FCNN_OP_CONV2D_FWD) || forced(ctx, FCNN_OP_MAXPOOL_FWD) ||
+        (call->p.conv.act != FCNN_ACT_NONE && call->p.conv.act != FCNN_ACT_RELU))
+        return false;
+    const struct fcnn_tensor *y = call->t[3];
+    const struct ocl_variant *c1 = ocl_variant_find(FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32");
+    struct fcnn_op_call pooled = *call;
+    pooled.p.conv.pool = 2;
+    return c1 && y->shape[1] % 2 == 0 && y->shape[2] % 2 == 0 &&
+           c1->supports(ctx, c1, &pooled);
+}
+
+/* maxpool_fwd(y, p) of 2x2 windows at stride 2, unpadded, over the deferred conv2d_fwd's
+ * output y, into a p apart from every tensor of the convolution. */
+static bool continues_with_pool_fwd(const struct ocl_context *ctx,
+                                    const struct fcnn_op_call *call)
+{
+    const struct fcnn_op_call *conv = &ctx->fusion.conv.call;
+    const struct fcnn_pool_params *pp = &call->p.pool;
+    if (call->op != FCNN_OP_MAXPOOL_FWD || !same(call->t[0], conv->t[3]) || pp->ph != 2 ||
+        pp->pw != 2 || pp->sh != 2 || pp->sw != 2 || pp->pad_top || pp->pad_bottom ||
+        pp->pad_left || pp->pad_right)
+        return false;
+    const struct fcnn_tensor *y = conv->t[3], *p = call->t[1];
+    if (p->shape[1] * 2 != y->shape[1] || p->shape[2] * 2 != y->shape[2])
+        return false;
+    for (int i = 0; i < 4; i++)
+        if (conv->t[i] && !disjoint(p, conv->t[i]))
+            return false;
+    return true;
+}
+
+/* conv2d_bwd_filter(image, dx, dw) of a first layer (one input channel, 3x3 at stride 1)
+ * on the deferred chain's dx, pooled 2x2, with dw apart from what the chain reads and
+ * writes. */
+static bool continues_with_filter(const struct ocl_context *ctx,
+                                  const struct fcnn_op_call *call)
+{
+    const struct fcnn_op_call *pool = &ctx->fusion.pool.call;
+    const struct fcnn_tensor *db = ctx->fusion.bias.call.t[1];
+    if (call->op != FCNN_OP_CONV2D_BWD_FILTER || forced(ctx, FCNN_OP_CONV2D_BWD_FILTER) ||
+        pool->p.pool.ph != 2 || !same(call->t[1], pool->t[2]) || !ocl_call_fits_int32(call))
+        return false;
+    const struct fcnn_tensor *image = call->t[0], *dw = call->t[2];
+    const struct fcnn_conv2d_params *cp = &call->p.conv;
+    if (image->shape[3] != 1 || dw->shape[0] != 3 || dw->shape[1] != 3 || cp->sh != 1 ||
+        cp->sw != 1)
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (!disjoint(dw, pool->t[i]))
+            return false;
+    return disjoint(dw, image) && disjoint(dw, db);
+}
+
 /* The profile's accounting of a fused kernel: its device time goes to the op whose kernel
  * it is. */
 static void profile_as(struct ocl_context *ctx, enum fcnn_op op)
@@ -248,6 +307,62 @@ static int run_fused_forward(struct ocl_context *ctx, const struct fcnn_op_call 
                                   OCL_ARG(scale), OCL_ARG(write_pooled), OCL_ARG(count)));
 }
 
+/* The deferred conv2d_fwd(x, w, b, y) with maxpool_fwd(y, p): the c1 pooled kernel
+ * writing p and, on the way, y. */
+static int run_conv_pool_forward(struct ocl_context *ctx, const struct fcnn_op_call *pool)
+{
+    const struct fcnn_op_call *conv = &ctx->fusion.conv.call;
+    const struct ocl_variant *variant = ocl_variant_find(FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32");
+    struct fcnn_op_call pooled = *conv;
+    pooled.op = FCNN_OP_CONV2D_POOL_FWD;
+    pooled.t[3] = pool->t[1];
+    pooled.p.conv.pool = 2;
+    ocl_variant_dispatched(ctx, variant);
+    profile_as(ctx, FCNN_OP_CONV2D_FWD);
+    return ocl_conv2d_pool_fwd_c1_full(ctx, variant, &pooled, conv->t[3]);
+}
+
+/* The deferred chain with conv2d_bwd_filter(image, dx, dw): one kernel writing dx and the
+ * partial sums of dw and db, one adding them up. */
+static int run_fused_filter(struct ocl_context *ctx, const struct fcnn_op_call *filter)
+{
+    const struct fcnn_op_call *pool = &ctx->fusion.pool.call;
+    const struct fcnn_tensor *x = pool->t[0], *dy = pool->t[1], *dx = pool->t[2];
+    const struct fcnn_tensor *db = ctx->fusion.bias.call.t[1];
+    const struct fcnn_tensor *image = filter->t[0], *dw = filter->t[2];
+    const struct ocl_variant *variant = ocl_variant_find(FCNN_OP_MAXPOOL_BWD, "scatter16");
+    struct ocl_kernel *kernel, *finish;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "maxpool_bwd_filter_c1_16", &kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "filter_c1_finish", &finish));
+    ocl_variant_dispatched(ctx, variant);
+    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = dy->shape[1];
+    cl_int WO = dy->shape[2], IH = image->shape[1], IW = image->shape[2];
+    cl_int pad_top = filter->p.conv.pad_top, pad_left = filter->p.conv.pad_left;
+    cl_int parts = x->shape[0] * HO, count = parts * (C / 16);
+    cl_mem partial;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)parts * 10 * C * sizeof(float),
+                            &partial));
+    cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
+    cl_mem image_mem = ocl_mem(image), dw_mem = ocl_mem(dw), db_mem = ocl_mem(db);
+    cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
+    cl_ulong dx_offset = ocl_elem_offset(dx), image_offset = ocl_elem_offset(image);
+    cl_ulong dw_offset = ocl_elem_offset(dw), db_offset = ocl_elem_offset(db);
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    profile_as(ctx, FCNN_OP_MAXPOOL_BWD);
+    OCL_TRY(ocl_launch_1d(ctx, kernel, (size_t)count, local,
+                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
+                                   OCL_ARG(dy_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
+                                   OCL_ARG(partial), OCL_ARG(image_mem), OCL_ARG(image_offset),
+                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO),
+                                   OCL_ARG(WO), OCL_ARG(IH), OCL_ARG(IW), OCL_ARG(pad_top),
+                                   OCL_ARG(pad_left), OCL_ARG(count))));
+    ctx->profile.current = FCNN_OP_CONV2D_BWD_FILTER;
+    return ocl_launch_1d(ctx, finish, (size_t)(10 * C), local,
+                         OCL_ARGS(OCL_ARG(partial), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
+                                  OCL_ARG(db_mem), OCL_ARG(db_offset), OCL_ARG(C),
+                                  OCL_ARG(parts)));
+}
+
 static void absorbed(struct ocl_context *ctx, enum fcnn_op op)
 {
     ctx->fusion.fused[op]++;
@@ -264,9 +379,10 @@ static int deferred_failure(int status, const char *what)
     return fcnn_error(status, "%s: %s", what, cause);
 }
 
-/* A fused backward chain ran (or failed): its status, named after what it held. */
+/* A fused backward chain ran (or failed): its status, named after what it held and
+ * whether it ran at a flush (deferred) or as its last call came. */
 static int fused_backward(struct ocl_context *ctx, bool dropout, bool relu,
-                          const struct fcnn_tensor *bias)
+                          const struct fcnn_tensor *bias, bool deferred)
 {
     int status = run_fused(ctx, dropout, relu, bias);
     if (status == FCNN_OK)
@@ -275,7 +391,7 @@ static int fused_backward(struct ocl_context *ctx, bool dropout, bool relu,
     snprintf(what, sizeof what, "maxpool_bwd with %s%s%s%s (%s)",
              dropout ? "dropout_bwd" : "",
              dropout && relu ? (bias ? ", " : " and ") : "", relu ? "relu_bwd" : "",
-             bias ? " and bias_bwd" : "", bias ? "fused" : "deferred and fused");
+             bias ? " and bias_bwd" : "", deferred ? "deferred and fused" : "fused");
     return deferred_failure(status, what);
 }
 
@@ -315,14 +431,18 @@ int ocl_fusion_flush(struct ocl_context *ctx)
     case OCL_FUSION_POOL:
     case OCL_FUSION_POOL_FWD:
         return run_alone(ctx, &f->pool.call);
+    case OCL_FUSION_CONV_FWD:
+        return run_alone(ctx, &f->conv.call);
+    case OCL_FUSION_POOL_RELU_BIAS:
+        return fused_backward(ctx, false, true, f->bias.call.t[1], true);
     case OCL_FUSION_DROPOUT:
         return run_alone(ctx, &f->dropout.call);
     case OCL_FUSION_POOL_RELU:
-        return fused_backward(ctx, false, true, NULL);
+        return fused_backward(ctx, false, true, NULL, true);
     case OCL_FUSION_DROPOUT_POOL:
-        return fused_backward(ctx, true, false, NULL);
+        return fused_backward(ctx, true, false, NULL, true);
     case OCL_FUSION_DROPOUT_POOL_RELU:
-        return fused_backward(ctx, true, true, NULL);
+        return fused_backward(ctx, true, true, NULL, true);
     }
     return FCNN_OK;
 }
@@ -353,9 +473,35 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
     case OCL_FUSION_DROPOUT_POOL_RELU:
         if (continues_with_bias(ctx, call)) {
             bool dropout = f->stage == OCL_FUSION_DROPOUT_POOL_RELU;
-            f->stage = OCL_FUSION_NONE;
             absorbed(ctx, FCNN_OP_BIAS_BWD);
-            return fused_backward(ctx, dropout, true, call->t[1]);
+            if (!dropout && f->pool.call.p.pool.ph == 2) { /* a first layer's, maybe */
+                keep(&f->bias, call);
+                f->stage = OCL_FUSION_POOL_RELU_BIAS;
+                return FCNN_OK;
+            }
+            f->stage = OCL_FUSION_NONE;
+            return fused_backward(ctx, dropout, true, call->t[1], false);
+        }
+        break;
+    case OCL_FUSION_POOL_RELU_BIAS:
+        if (continues_with_filter(ctx, call)) {
+            f->stage = OCL_FUSION_NONE;
+            absorbed(ctx, FCNN_OP_CONV2D_BWD_FILTER);
+            int status = run_fused_filter(ctx, call);
+            return status == FCNN_OK
+                       ? FCNN_OK
+                       : deferred_failure(status, "maxpool_bwd with relu_bwd, bias_bwd and "
+                                                  "conv2d_bwd_filter (fused)");
+        }
+        break;
+    case OCL_FUSION_CONV_FWD:
+        if (continues_with_pool_fwd(ctx, call)) {
+            f->stage = OCL_FUSION_NONE;
+            absorbed(ctx, FCNN_OP_MAXPOOL_FWD);
+            int status = run_conv_pool_forward(ctx, call);
+            return status == FCNN_OK ? FCNN_OK
+                                     : deferred_failure(status, "conv2d_fwd with maxpool_fwd "
+                                                                "(fused)");
         }
         break;
     case OCL_FUSION_POOL_FWD:
@@ -381,6 +527,9 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
     } else if (can_start_pool_fwd(ctx, call)) {
         keep(&f->pool, call);
         f->stage = OCL_FUSION_POOL_FWD;
+    } else if (can_start_conv(ctx, call)) {
+        keep(&f->conv, call);
+        f->stage = OCL_FUSION_CONV_FWD;
     } else {
         *taken = false;
     }

@@ -22,9 +22,11 @@ bool ocl_conv2d_pool_fwd_direct_supports(const struct ocl_context *ctx,
            s.k % channels_per_item(variant) == 0;
 }
 
-/* Both kernels take the same arguments. */
+/* The kernels take the same arguments; the _full form stores the convolution's output
+ * in `full` too. */
 static int launch(struct ocl_context *ctx, const struct ocl_variant *variant,
-                  const struct fcnn_op_call *call, const char *kernel_name)
+                  const struct fcnn_op_call *call, const char *kernel_name,
+                  const struct fcnn_tensor *full)
 {
     const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
     struct conv_shape s = conv_call_shape(call);
@@ -43,6 +45,19 @@ static int launch(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_int segs = (WP + pix - 1) / pix, kblocks = s.k / channels_per_item(variant);
     cl_int count = s.n * HP * segs * kblocks;
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    if (full) {
+        cl_mem full_mem = ocl_mem(full);
+        cl_ulong full_offset = ocl_elem_offset(full);
+        return ocl_launch_1d(ctx, kernel, (size_t)count, local,
+                             OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
+                                      OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
+                                      OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
+                                      OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(K),
+                                      OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW),
+                                      OCL_ARG(ph), OCL_ARG(pw), OCL_ARG(HP), OCL_ARG(WP),
+                                      OCL_ARG(act), OCL_ARG(segs), OCL_ARG(kblocks),
+                                      OCL_ARG(count), OCL_ARG(full_mem), OCL_ARG(full_offset)));
+    }
     return ocl_launch_1d(ctx, kernel, (size_t)count, local,
                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
                                   OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
@@ -57,7 +72,7 @@ static int launch(struct ocl_context *ctx, const struct ocl_variant *variant,
 int ocl_conv2d_pool_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *variant,
                                const struct fcnn_op_call *call)
 {
-    return launch(ctx, variant, call, "conv2d_pool_direct");
+    return launch(ctx, variant, call, "conv2d_pool_direct", NULL);
 }
 
 bool ocl_conv2d_pool_fwd_c1_supports(const struct ocl_context *ctx,
@@ -72,5 +87,11 @@ bool ocl_conv2d_pool_fwd_c1_supports(const struct ocl_context *ctx,
 int ocl_conv2d_pool_fwd_c1(struct ocl_context *ctx, const struct ocl_variant *variant,
                            const struct fcnn_op_call *call)
 {
-    return launch(ctx, variant, call, "conv2d_pool_c1_3x3");
+    return launch(ctx, variant, call, "conv2d_pool_c1_3x3", NULL);
+}
+
+int ocl_conv2d_pool_fwd_c1_full(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call, const struct fcnn_tensor *full)
+{
+    return launch(ctx, variant, call, "conv2d_pool_c1_3x3_full", full);
 }

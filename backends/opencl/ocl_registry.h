@@ -150,6 +150,10 @@ ocl_supports_fn ocl_conv2d_pool_fwd_direct_supports;
 ocl_run_fn ocl_conv2d_pool_fwd_direct;
 ocl_supports_fn ocl_conv2d_pool_fwd_c1_supports;
 ocl_run_fn ocl_conv2d_pool_fwd_c1;
+/* The c1 form also storing the convolution's output in `full`, [N, 2HP, 2WP, K]: a
+ * training pass's conv2d_fwd and maxpool_fwd fused (ocl_fuse.c). */
+int ocl_conv2d_pool_fwd_c1_full(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                const struct fcnn_op_call *call, const struct fcnn_tensor *full);
 /* ocl_op_conv2d_phases.c: the input gradient of strided convolutions, by phases of dx */
 ocl_supports_fn ocl_conv2d_bwd_data_phases_supports;
 ocl_run_fn ocl_conv2d_bwd_data_phases;
