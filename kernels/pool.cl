@@ -498,16 +498,21 @@ void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global 
     int rows = oh == HO - 1 ? H - oh * 2 : 2;
     __global const float *in = image + image_offset + (size_t)n * IH * IW;
     int ih0 = 2 * oh - pad_top;
+    /* Registers, not memory: every loop over the taps, the patch and the window unrolled. */
     float16 sum = (float16)(0.0f), dw[9];
+#pragma unroll
     for (int t = 0; t < 9; t++)
         dw[t] = (float16)(0.0f);
+#pragma unroll 1
     for (int ow = 0; ow < WO; ow++) {
         size_t corner = ((size_t)(n * H + oh * 2) * W + ow * 2) * C + 16 * cv;
         __global const float *xw = x + x_offset + corner;
         __global float *dxw = dx + dx_offset + corner;
         float16 best = vload16(0, xw);
         int16 best_at = (int16)(0);
+#pragma unroll
         for (int i = 0; i < 2; i++)
+#pragma unroll
             for (int j = 0; j < 2; j++) {
                 float16 v = vload16(0, xw + (i * W + j) * C);
                 int16 greater = v > best;
@@ -527,13 +532,17 @@ void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global 
         /* The window's 4x4 input patch: rows ih0.., columns iw0... */
         int iw0 = 2 * ow - pad_left;
         float d[4][4];
+#pragma unroll
         for (int i = 0; i < 4; i++)
+#pragma unroll
             for (int j = 0; j < 4; j++) {
                 int ih = ih0 + i, iw = iw0 + j;
                 d[i][j] = ih >= 0 && ih < IH && iw >= 0 && iw < IW ? in[ih * IW + iw] : 0.0f;
             }
         int16 right = (best_at & 1) != 0, lower = best_at >= 2;
+#pragma unroll
         for (int r = 0; r < 3; r++)
+#pragma unroll
             for (int c = 0; c < 3; c++) {
                 float16 upper_row = select((float16)(d[r][c]), (float16)(d[r][c + 1]), right);
                 float16 lower_row = select((float16)(d[r + 1][c]), (float16)(d[r + 1][c + 1]),
@@ -542,25 +551,28 @@ void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global 
             }
     }
     __global float *out = partial + (size_t)row * 10 * C + 16 * cv;
+#pragma unroll
     for (int t = 0; t < 9; t++)
         vstore16(dw[t], 0, out + t * C);
     vstore16(sum, 0, out + 9 * C);
 }
 
-/* maxpool_bwd_filter_c1_16's second pass: column k of partial[parts][10 * C] summed over
- * the parts, into dw (k < 9C: HWIO [3,3,1,C]) or db. */
+/* maxpool_bwd_filter_c1_16's second pass: 16 columns of partial[parts][10 * C] per
+ * work-item (C is a multiple of 16), each summed over the parts, into dw (the first 9C
+ * columns: HWIO [3,3,1,C]) or db. Sixteen at a time: one column per work-item would be a
+ * chain of `parts` dependent additions each, latency rather than arithmetic. */
 __kernel void filter_c1_finish(__global const float *partial, __global float *dw,
                                ulong dw_offset, __global float *db, ulong db_offset, int C,
                                int parts)
 {
-    int k = get_global_id(0);
-    if (k >= 10 * C)
+    int j = get_global_id(0);
+    if (j >= 10 * C / 16)
         return;
-    float sum = 0.0f;
+    float16 sum = (float16)(0.0f);
     for (int p = 0; p < parts; p++)
-        sum += partial[(size_t)p * 10 * C + k];
-    if (k < 9 * C)
-        dw[dw_offset + k] = sum;
+        sum += vload16(0, partial + (size_t)p * 10 * C + 16 * j);
+    if (16 * j < 9 * C)
+        vstore16(sum, 0, dw + dw_offset + 16 * j);
     else
-        db[db_offset + k - 9 * C] = sum;
+        vstore16(sum, 0, db + db_offset + 16 * j - 9 * C);
 }
