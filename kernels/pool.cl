@@ -412,6 +412,35 @@ void maxpool_fwd_dropout16(__global const float *x, ulong x_offset, __global flo
     vstore16(dropout16(best, seed, (uint)at, threshold, scale), 0, dropped + dropped_offset + at);
 }
 
+/* One size x size window at stride size, 16 channels: its first maximum, in row-major
+ * order, and where it is (i * size + j) in *at. */
+static float16 window_max_at16(__global const float *xw, int W, int C, int size, int16 *at)
+{
+    float16 best = vload16(0, xw);
+    int16 best_at = (int16)(0);
+    for (int i = 0; i < size; i++)
+        for (int j = 0; j < size; j++) {
+            float16 v = vload16(0, xw + (i * W + j) * C);
+            int16 greater = v > best;
+            best = select(best, v, greater);
+            best_at = select(best_at, (int16)(i * size + j), greater);
+        }
+    *at = best_at;
+    return best;
+}
+
+/* The window's gradient: g where the maximum was, zeros elsewhere, over `rows` x `cols`
+ * positions (beyond size x size: what floor division left uncovered, zeros). */
+static void route16(__global float *dxw, int W, int C, int size, int rows, int cols,
+                    int16 best_at, float16 g)
+{
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            int16 here = (int16)(i < size && j < size ? i * size + j : -1);
+            vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
+        }
+}
+
 /* maxpool_bwd_scatter16 fused with what comes beside it in a convolution layer's backward
  * pass: the dropout before it (dropout: dy is the dropout's input gradient, masked and
  * scaled here as it is read, the result also stored to `dropped`, the dropout's output,
@@ -442,15 +471,8 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
         size_t corner = ((size_t)(n * H + oh * size) * W + ow * size) * C + 16 * cv;
         __global const float *xw = x + x_offset + corner;
         __global float *dxw = dx + dx_offset + corner;
-        float16 best = vload16(0, xw);
-        int16 best_at = (int16)(0);
-        for (int i = 0; i < size; i++)
-            for (int j = 0; j < size; j++) {
-                float16 v = vload16(0, xw + (i * W + j) * C);
-                int16 greater = v > best;
-                best = select(best, v, greater);
-                best_at = select(best_at, (int16)(i * size + j), greater);
-            }
+        int16 best_at;
+        float16 best = window_max_at16(xw, W, C, size, &best_at);
         size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
         float16 g = vload16(0, dy + dy_offset + at);
         if (dropout) {
@@ -462,11 +484,7 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
             g = select((float16)(0.0f), g, best > (float16)(0.0f));
         sum += g;
         int cols = ow == WO - 1 ? W - ow * size : size;
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) {
-                int16 here = (int16)(i < size && j < size ? i * size + j : -1);
-                vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
-            }
+        route16(dxw, W, C, size, rows, cols, best_at, g);
     }
     if (bias)
         vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
@@ -508,27 +526,14 @@ void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global 
         size_t corner = ((size_t)(n * H + oh * 2) * W + ow * 2) * C + 16 * cv;
         __global const float *xw = x + x_offset + corner;
         __global float *dxw = dx + dx_offset + corner;
-        float16 best = vload16(0, xw);
-        int16 best_at = (int16)(0);
-#pragma unroll
-        for (int i = 0; i < 2; i++)
-#pragma unroll
-            for (int j = 0; j < 2; j++) {
-                float16 v = vload16(0, xw + (i * W + j) * C);
-                int16 greater = v > best;
-                best = select(best, v, greater);
-                best_at = select(best_at, (int16)(i * 2 + j), greater);
-            }
+        int16 best_at;
+        float16 best = window_max_at16(xw, W, C, 2, &best_at);
         size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
         float16 g = 0.0f + vload16(0, dy + dy_offset + at);
         g = select((float16)(0.0f), g, best > (float16)(0.0f));
         sum += g;
         int cols = ow == WO - 1 ? W - ow * 2 : 2;
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) {
-                int16 here = (int16)(i < 2 && j < 2 ? i * 2 + j : -1);
-                vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
-            }
+        route16(dxw, W, C, 2, rows, cols, best_at, g);
         /* The window's 4x4 input patch: rows ih0.., columns iw0... */
         int iw0 = 2 * ow - pad_left;
         float d[4][4];

@@ -216,16 +216,6 @@ static struct absorbed absorbed_now(struct fcnn_backend *be)
                               (int)ctx->fusion.fused[FCNN_OP_BIAS_BWD] };
 }
 
-static double nmse(const float *want, const float *got, size_t n)
-{
-    double err = 0, ref = 0;
-    for (size_t i = 0; i < n; i++) {
-        err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        ref += (double)want[i] * want[i];
-    }
-    return ref > 0 ? err / ref : err;
-}
-
 /* Whether the fused kernels take this shape: 16 channels at a time, and backward the
  * scatter's windows (no padding). */
 static bool fusable_shape(const struct shape *s, enum chain chain)
@@ -267,7 +257,7 @@ static void check_shape(struct fcnn_backend *ref, struct fcnn_backend *ocl, enum
         for (int i = 0; outputs(&a, i); i++) {
             size_t count = fcnn_tensor_count(outputs(&a, i)), wrong = 0, first = 0;
             if (i == 5 && chain == BWD_DROPOUT_POOL_RELU_BIAS) {
-                double e = nmse(want[i], got[i], count);
+                double e = test_nmse(want[i], got[i], count);
                 test_check(e <= NMSE_LIMIT, "%s: db NMSE %.3g", id, e);
                 continue;
             }

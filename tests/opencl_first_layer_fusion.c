@@ -100,29 +100,10 @@ static struct fcnn_conv2d_params conv_params(const struct layer *l, bool relu)
 
 static const struct fcnn_pool_params pool2 = { .ph = 2, .pw = 2, .sh = 2, .sw = 2 };
 
-static long long fused_calls(struct fcnn_backend *be)
-{
-    const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
-    long long total = 0;
-    for (int op = 0; op < FCNN_OP_COUNT; op++)
-        total += ctx->fusion.fused[op];
-    return total;
-}
-
-static double nmse(const float *want, const float *got, size_t n)
-{
-    double err = 0, ref = 0;
-    for (size_t i = 0; i < n; i++) {
-        err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        ref += (double)want[i] * want[i];
-    }
-    return ref > 0 ? err / ref : err;
-}
-
 static void check_nmse(const char *id, const char *what, const float *want, const float *got,
                        size_t n)
 {
-    double e = nmse(want, got, n);
+    double e = test_nmse(want, got, n);
     test_check(e <= NMSE_LIMIT, "%s: %s NMSE %.3g (limit %g)", id, what, e, NMSE_LIMIT);
 }
 
@@ -196,12 +177,12 @@ static void check_layer(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool
         upload(&a, in[i], values[i]);
         upload(&b, in_b[i], values[i]);
     }
-    long long before = fused_calls(ocl);
+    long long before = test_fused_calls(ocl);
     run_forward(&a, l);
     run_forward(&b, l);
     float *want_y = download(&a, &a.y), *got_y = download(&b, &b.y);
     float *want_p = download(&a, &a.p), *got_p = download(&b, &b.p);
-    long long fused = fused_calls(ocl) - before, expected = fusing ? l->fused_fwd : 0;
+    long long fused = test_fused_calls(ocl) - before, expected = fusing ? l->fused_fwd : 0;
     test_check(fused == expected, "%s: forward: %lld calls fused, expected %lld", id, fused,
                expected);
     check_nmse(id, "y", want_y, got_y, full);
@@ -214,13 +195,13 @@ static void check_layer(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool
     upload(&b, &b.y, want_y);
     upload(&a, &a.dp, dp);
     upload(&b, &b.dp, dp);
-    before = fused_calls(ocl);
+    before = test_fused_calls(ocl);
     run_backward(&a, l);
     run_backward(&b, l);
     float *want_dz = download(&a, &a.dz), *got_dz = download(&b, &b.dz);
     float *want_db = download(&a, &a.db), *got_db = download(&b, &b.db);
     float *want_dw = download(&a, &a.dw), *got_dw = download(&b, &b.dw);
-    fused = fused_calls(ocl) - before;
+    fused = test_fused_calls(ocl) - before;
     expected = fusing ? l->fused_bwd : 0;
     test_check(fused == expected, "%s: backward: %lld calls fused, expected %lld", id, fused,
                expected);

@@ -103,25 +103,6 @@ static void run_chain(struct run *r, const struct shape *s, enum chain chain, fl
     test_check(status == FCNN_OK, "running the chain: %s", fcnn_last_error());
 }
 
-static long long fused_calls(struct fcnn_backend *be)
-{
-    const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
-    long long total = 0;
-    for (int op = 0; op < FCNN_OP_COUNT; op++)
-        total += ctx->fusion.fused[op];
-    return total;
-}
-
-static double nmse(const float *want, const float *got, size_t n)
-{
-    double err = 0, ref = 0;
-    for (size_t i = 0; i < n; i++) {
-        err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-        ref += (double)want[i] * want[i];
-    }
-    return ref > 0 ? err / ref : err;
-}
-
 static void check_shape(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool fusing,
                         const struct shape *s, struct test_rng *rng)
 {
@@ -143,7 +124,7 @@ static void check_shape(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool
         int failures = test_failures();
         upload(&a, x, dy);
         upload(&b, x, dy);
-        long long before = fused_calls(ocl);
+        long long before = test_fused_calls(ocl);
         run_chain(&a, s, chain, want, want_db);
         run_chain(&b, s, chain, got, got_db);
         char id[160];
@@ -156,11 +137,11 @@ static void check_shape(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool
         test_check(!wrong, "%s: dx differs in %zu of %zu elements, first at %zu: %g, not %g",
                    id, wrong, big, first, (double)got[first], (double)want[first]);
         if (chain == CHAIN_FULL) {
-            double e = nmse(want_db, got_db, (size_t)s->c);
+            double e = test_nmse(want_db, got_db, (size_t)s->c);
             test_check(e <= NMSE_LIMIT, "%s: db NMSE %.3g", id, e);
         }
         /* Fusion must have happened exactly where the chain allows it. */
-        long long fused = fused_calls(ocl) - before;
+        long long fused = test_fused_calls(ocl) - before;
         long long expected = !fusing || s->c % 16 ? 0
                              : chain == CHAIN_FULL ? 2 : chain == CHAIN_POOL_RELU ? 1 : 0;
         test_check(fused == expected, "%s: %lld calls fused, expected %lld", id, fused, expected);

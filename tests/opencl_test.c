@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backend/backend-impl.h"
+#include "ocl.h"
 #include "opencl_test.h"
 
 void test_skip_without_opencl(const char *test)
@@ -84,4 +86,23 @@ struct fcnn_backend *test_open_opencl(const struct fcnn_backend_options *options
         exit(1);
     }
     return be;
+}
+
+double test_nmse(const float *want, const float *got, size_t n)
+{
+    double err = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+        ref += (double)want[i] * want[i];
+    }
+    return ref > 0 ? err / ref : err;
+}
+
+long long test_fused_calls(struct fcnn_backend *be)
+{
+    const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
+    long long total = 0;
+    for (int op = 0; op < FCNN_OP_COUNT; op++)
+        total += ctx->fusion.fused[op];
+    return total;
 }

@@ -1,9 +1,10 @@
 /* Helpers shared by the OpenCL backend's tests: skipping without a device, a seeded
- * generator, and checks that print what failed. */
+ * generator, checks that print what failed, and what the fusion tests measure. */
 #ifndef FCNN_OPENCL_TEST_H
 #define FCNN_OPENCL_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend/backend.h"
@@ -30,5 +31,11 @@ int test_failures(void);
 
 /* Opens the opencl backend or fails the test with the library's message. */
 struct fcnn_backend *test_open_opencl(const struct fcnn_backend_options *options);
+
+/* The normalised squared error of `got` against `want`: sum (got - want)^2 / sum want^2,
+ * or the plain sum where `want` is all zeros. */
+double test_nmse(const float *want, const float *got, size_t n);
+/* How many calls the OpenCL backend `be` has absorbed into other ops' fused kernels. */
+long long test_fused_calls(struct fcnn_backend *be);
 
 #endif
