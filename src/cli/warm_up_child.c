@@ -180,11 +180,6 @@ static void report_failure(int fd, int status, bool usage_error)
     }
 }
 
-static const char *child_name(const struct fcnn_child *child)
-{
-    return child->name;
-}
-
 static void read_all(int fd, char *out, size_t size)
 {
     size_t used = 0;
@@ -275,12 +270,12 @@ static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, con
     }
     int report[2], go[2] = { -1, -1 };
     if (pipe(report) != 0)
-        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(child), strerror(errno));
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child->name, strerror(errno));
     if (gated && pipe(go) != 0) {
         int error = errno;
         close(report[0]);
         close(report[1]);
-        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child_name(child), strerror(error));
+        return fcnn_error(FCNN_ERR_IO, "%s: pipe: %s", child->name, strerror(error));
     }
     /* Not inherited by whatever the child may run (PoCL runs a linker). */
     for (int i = 0; i < 2; i++) {
@@ -302,7 +297,7 @@ static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, con
             close(go[1]);
         }
         return fcnn_error(FCNN_ERR_DEVICE, "%s: fork: %s (FCNN_WARM_UP_CHILD=0 warms up and "
-                          "tunes in this process)", child_name(child), strerror(error));
+                          "tunes in this process)", child->name, strerror(error));
     }
     if (pid == 0) {
         for (int i = 0; i < parent_end_count; i++) /* its siblings' */
@@ -345,11 +340,11 @@ static int child_wait(struct fcnn_child *child, bool *usage_error)
     child->pid = -1;
     child->peak_kb = waited > 0 ? usage.ru_maxrss : 0;
     if (waited < 0)
-        return fcnn_error(FCNN_ERR_DEVICE, "%s: wait4: %s", child_name(child),
+        return fcnn_error(FCNN_ERR_DEVICE, "%s: wait4: %s", child->name,
                           strerror(errno));
     if (WIFSIGNALED(wstatus))
         return fcnn_error(FCNN_ERR_DEVICE, "%s was killed by signal %d (%s)",
-                          child_name(child), WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+                          child->name, WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
         /* What the child found (a missing file, a model that does not fit the data, a
          * kernel that does not build) is the run's failure, said as the run would. */
@@ -360,7 +355,7 @@ static int child_wait(struct fcnn_child *child, bool *usage_error)
                 *usage_error = usage != 0;
             return fcnn_error(status, "%s", message + used);
         }
-        return fcnn_error(FCNN_ERR_DEVICE, "%s exited with status %d", child_name(child),
+        return fcnn_error(FCNN_ERR_DEVICE, "%s exited with status %d", child->name,
                           WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
     return FCNN_OK;
@@ -419,7 +414,7 @@ int fcnn_tuning_child_finish(struct fcnn_child *child, bool tune, bool verbose)
         return FCNN_OK; /* it left without working, or died with the run: nothing lost */
     if (status == FCNN_OK && !sent)
         status = fcnn_error(FCNN_ERR_DEVICE, "%s had gone before the run ended",
-                            child_name(child));
+                            child->name);
     if (status == FCNN_OK && verbose)
         say_done(child, "");
     return status;
