@@ -412,35 +412,6 @@ void maxpool_fwd_dropout16(__global const float *x, ulong x_offset, __global flo
     vstore16(dropout16(best, seed, (uint)at, threshold, scale), 0, dropped + dropped_offset + at);
 }
 
-/* One size x size window at stride size, 16 channels: its first maximum, in row-major
- * order, and where it is (i * size + j) in *at. */
-static float16 window_max_at16(__global const float *xw, int W, int C, int size, int16 *at)
-{
-    float16 best = vload16(0, xw);
-    int16 best_at = (int16)(0);
-    for (int i = 0; i < size; i++)
-        for (int j = 0; j < size; j++) {
-            float16 v = vload16(0, xw + (i * W + j) * C);
-            int16 greater = v > best;
-            best = select(best, v, greater);
-            best_at = select(best_at, (int16)(i * size + j), greater);
-        }
-    *at = best_at;
-    return best;
-}
-
-/* The window's gradient: g where the maximum was, zeros elsewhere, over `rows` x `cols`
- * positions (beyond size x size: what floor division left uncovered, zeros). */
-static void route16(__global float *dxw, int W, int C, int size, int rows, int cols,
-                    int16 best_at, float16 g)
-{
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) {
-            int16 here = (int16)(i < size && j < size ? i * size + j : -1);
-            vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
-        }
-}
-
 /* maxpool_bwd_scatter16 fused with what comes beside it in a convolution layer's backward
  * pass: the dropout before it (dropout: dy is the dropout's input gradient, masked and
  * scaled here as it is read, the result also stored to `dropped`, the dropout's output,
@@ -471,8 +442,15 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
         size_t corner = ((size_t)(n * H + oh * size) * W + ow * size) * C + 16 * cv;
         __global const float *xw = x + x_offset + corner;
         __global float *dxw = dx + dx_offset + corner;
-        int16 best_at;
-        float16 best = window_max_at16(xw, W, C, size, &best_at);
+        float16 best = vload16(0, xw);
+        int16 best_at = (int16)(0);
+        for (int i = 0; i < size; i++)
+            for (int j = 0; j < size; j++) {
+                float16 v = vload16(0, xw + (i * W + j) * C);
+                int16 greater = v > best;
+                best = select(best, v, greater);
+                best_at = select(best_at, (int16)(i * size + j), greater);
+            }
         size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
         float16 g = vload16(0, dy + dy_offset + at);
         if (dropout) {
@@ -484,100 +462,12 @@ void maxpool_bwd_fused16(__global const float *x, ulong x_offset, __global const
             g = select((float16)(0.0f), g, best > (float16)(0.0f));
         sum += g;
         int cols = ow == WO - 1 ? W - ow * size : size;
-        route16(dxw, W, C, size, rows, cols, best_at, g);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                int16 here = (int16)(i < size && j < size ? i * size + j : -1);
+                vstore16(select((float16)(0.0f), g, best_at == here), 0, dxw + (i * W + j) * C);
+            }
     }
     if (bias)
         vstore16(sum, 0, partial + (size_t)row * C + 16 * cv);
-}
-
-/* The same chain carried one op further for an image's first layer, whose convolution has
- * one input channel and a 3x3 window at stride 1, with 2x2 pooling, the ReLU and a bias:
- * maxpool_bwd, relu_bwd, bias_bwd, then conv2d_bwd_filter(image, dx, dw). Each window
- * routes its gradient g to one position per channel, so dw's sum over every output
- * position is, per window, g times the image's 3x3 patch under that position: the four
- * candidate patches lie in the window's 4x4 input patch (read once, zeros in the padding),
- * and each channel's lane selects its own. What the work-item sums over its row of windows
- * goes to partial[row][tap][C] (taps 0-8 the kernel's r*3+s, 9 the bias), which
- * filter_c1_finish adds up; dx is written as above and never read back. No dropout: this
- * form is the first layer's. count = N*HO * C/16. */
-__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
-void maxpool_bwd_filter_c1_16(__global const float *x, ulong x_offset, __global const float *dy,
-                              ulong dy_offset, __global float *dx, ulong dx_offset,
-                              __global float *partial, __global const float *image,
-                              ulong image_offset, int H, int W, int C, int HO, int WO, int IH,
-                              int IW, int pad_top, int pad_left, int count)
-{
-    int gid = get_global_id(0);
-    if (gid >= count)
-        return;
-    int vectors = C / 16;
-    int cv = gid % vectors, row = gid / vectors;
-    int oh = row % HO, n = row / HO;
-    int rows = oh == HO - 1 ? H - oh * 2 : 2;
-    __global const float *in = image + image_offset + (size_t)n * IH * IW;
-    int ih0 = 2 * oh - pad_top;
-    /* Registers, not memory: every loop over the taps, the patch and the window unrolled. */
-    float16 sum = (float16)(0.0f), dw[9];
-#pragma unroll
-    for (int t = 0; t < 9; t++)
-        dw[t] = (float16)(0.0f);
-#pragma unroll 1
-    for (int ow = 0; ow < WO; ow++) {
-        size_t corner = ((size_t)(n * H + oh * 2) * W + ow * 2) * C + 16 * cv;
-        __global const float *xw = x + x_offset + corner;
-        __global float *dxw = dx + dx_offset + corner;
-        int16 best_at;
-        float16 best = window_max_at16(xw, W, C, 2, &best_at);
-        size_t at = ((size_t)(n * HO + oh) * WO + ow) * C + 16 * cv;
-        float16 g = 0.0f + vload16(0, dy + dy_offset + at);
-        g = select((float16)(0.0f), g, best > (float16)(0.0f));
-        sum += g;
-        int cols = ow == WO - 1 ? W - ow * 2 : 2;
-        route16(dxw, W, C, 2, rows, cols, best_at, g);
-        /* The window's 4x4 input patch: rows ih0.., columns iw0... */
-        int iw0 = 2 * ow - pad_left;
-        float d[4][4];
-#pragma unroll
-        for (int i = 0; i < 4; i++)
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                int ih = ih0 + i, iw = iw0 + j;
-                d[i][j] = ih >= 0 && ih < IH && iw >= 0 && iw < IW ? in[ih * IW + iw] : 0.0f;
-            }
-        int16 right = (best_at & 1) != 0, lower = best_at >= 2;
-#pragma unroll
-        for (int r = 0; r < 3; r++)
-#pragma unroll
-            for (int c = 0; c < 3; c++) {
-                float16 upper_row = select((float16)(d[r][c]), (float16)(d[r][c + 1]), right);
-                float16 lower_row = select((float16)(d[r + 1][c]), (float16)(d[r + 1][c + 1]),
-                                           right);
-                dw[r * 3 + c] = fma(g, select(upper_row, lower_row, lower), dw[r * 3 + c]);
-            }
-    }
-    __global float *out = partial + (size_t)row * 10 * C + 16 * cv;
-#pragma unroll
-    for (int t = 0; t < 9; t++)
-        vstore16(dw[t], 0, out + t * C);
-    vstore16(sum, 0, out + 9 * C);
-}
-
-/* maxpool_bwd_filter_c1_16's second pass: 16 columns of partial[parts][10 * C] per
- * work-item (C is a multiple of 16), each summed over the parts, into dw (the first 9C
- * columns: HWIO [3,3,1,C]) or db. Sixteen at a time: one column per work-item would be a
- * chain of `parts` dependent additions each, latency rather than arithmetic. */
-__kernel void filter_c1_finish(__global const float *partial, __global float *dw,
-                               ulong dw_offset, __global float *db, ulong db_offset, int C,
-                               int parts)
-{
-    int j = get_global_id(0);
-    if (j >= 10 * C / 16)
-        return;
-    float16 sum = (float16)(0.0f);
-    for (int p = 0; p < parts; p++)
-        sum += vload16(0, partial + (size_t)p * 10 * C + 16 * j);
-    if (16 * j < 9 * C)
-        vstore16(sum, 0, dw + dw_offset + 16 * j);
-    else
-        vstore16(sum, 0, db + db_offset + 16 * j - 9 * C);
 }

@@ -5,8 +5,8 @@
 #                   and a failed launch of a deferred op, reported under its own name
 #   opencl-dropout-fusion  dropout fused into the max pooling beside it (forward and
 #                   backward) against ref, with its failed deferred launches
-#   opencl-first-layer-fusion  a first layer's convolution fused with its pooling
-#                   (forward) and its weight gradient with the chain (backward) against ref
+#   opencl-first-layer-fusion  a first layer's convolution fused with its pooling, in a
+#                   training pass, against ref
 #   fusion-catches-broken-kernel.sh  bugs planted in the fused kernels of pool.cl and
 #                   conv2d_pool.cl make the fusion tests fail (the harness runs ops alone, never fused)
 #   opencl-timing   not a test: per-op times on the model's shapes (run it by hand)

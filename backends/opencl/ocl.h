@@ -249,8 +249,6 @@ enum ocl_fusion_stage {
     OCL_FUSION_DROPOUT_POOL,      /* ... and the maxpool_bwd reading its output absorbed */
     OCL_FUSION_DROPOUT_POOL_RELU, /* ... and the relu_bwd after that */
     OCL_FUSION_POOL_FWD,          /* a maxpool_fwd is deferred, for the dropout_fwd after it */
-    OCL_FUSION_POOL_RELU_BIAS,    /* maxpool_bwd, relu_bwd and bias_bwd, for a first layer's
-                                   * conv2d_bwd_filter after them */
     OCL_FUSION_CONV_FWD,          /* a first layer's conv2d_fwd, for the maxpool_fwd after it */
 };
 
@@ -264,7 +262,6 @@ struct ocl_fusion {
     enum ocl_fusion_stage stage;
     struct ocl_kept_call pool;    /* the deferred maxpool_bwd or maxpool_fwd */
     struct ocl_kept_call dropout; /* the deferred dropout_bwd */
-    struct ocl_kept_call bias;    /* the deferred bias_bwd */
     struct ocl_kept_call conv;    /* the deferred conv2d_fwd */
     long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
     /* A deferred op's failure met where nothing could report it (freeing a buffer): the

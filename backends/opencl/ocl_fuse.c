@@ -36,20 +36,16 @@
  * tensors whose passes cost a launch, not memory traffic.
  *
  * An image's first layer. Its convolution has one input channel (a 3x3 window at stride
- * 1 here), so it computes little and moves much: 32 output channels per pixel written,
- * read back by the pooling, and backward routed, masked, summed for the bias and read
- * again for the weight gradient. Two more chains:
+ * 1 here), so it computes little and moves much: 32 output channels per pixel written and
+ * read back by the pooling. So
  *   forward   conv2d_fwd(x, w, b, y); maxpool_fwd(y, p) of 2x2 windows  ->  the pooled
  *             forward's c1 kernel (kernels/conv2d_pool.cl: conv2d_pool_c1_3x3_full),
  *             storing y as it goes and p as the maximum of exactly what it stored
- *   backward  the chain above, 2x2 and without dropout, then conv2d_bwd_filter(x, dx, dw)
- *             of such a convolution  ->  maxpool_bwd_filter_c1_16: each window's routed
- *             gradient times the image patch under its maximum, summed per row with the
- *             bias's, then filter_c1_finish
- * So the backward chain waits past bias_bwd for one more call whenever it could be a
- * first layer's (2x2, no dropout). Measured with the reference model's first layer on
- * PoCL (a throwaway loop of 40 calls of each chain, medians of 15, FCNN_TUNE=0): forward
- * 0.28-0.33 ms apart, 0.13-0.17 fused; backward 0.34-0.43 apart, 0.28-0.39 fused.
+ * Measured with the reference model's first layer on PoCL (a throwaway loop of 40 calls,
+ * medians of 15 blocks, FCNN_TUNE=0): 0.28-0.33 ms apart, 0.13-0.17 fused. The backward
+ * counterpart (the chain below carried into the layer's weight gradient) saved about
+ * 0.05 ms more but summed that gradient in another order, and a batch split over two
+ * processes then drifted further from the one-process run (tests/mpi-opencl.sh): dropped.
  *
  * Anything else — another op, a transfer, a sync, freeing a buffer, a report, forcing a
  * variant — first flushes what is deferred: enqueued as far as the chain got. Nothing is
@@ -209,26 +205,14 @@ static bool continues_with_pool_fwd(const struct ocl_context *ctx,
     return true;
 }
 
-/* conv2d_bwd_filter(image, dx, dw) of a first layer (one input channel, 3x3 at stride 1)
- * on the deferred chain's dx, pooled 2x2, with dw apart from what the chain reads and
- * writes. */
-static bool continues_with_filter(const struct ocl_context *ctx,
-                                  const struct fcnn_op_call *call)
+/* Whether the program of the fused kernel's variant builds (building it now if need be).
+ * One that does not is disabled with a warning (ocl_variant_ready), and the ops run
+ * apart, on variants that do. */
+static int fused_builds(struct ocl_context *ctx, enum fcnn_op op, const char *name, bool *ok)
 {
-    const struct fcnn_op_call *pool = &ctx->fusion.pool.call;
-    const struct fcnn_tensor *db = ctx->fusion.bias.call.t[1];
-    if (call->op != FCNN_OP_CONV2D_BWD_FILTER || forced(ctx, FCNN_OP_CONV2D_BWD_FILTER) ||
-        pool->p.pool.ph != 2 || !same(call->t[1], pool->t[2]) || !ocl_call_fits_int32(call))
-        return false;
-    const struct fcnn_tensor *image = call->t[0], *dw = call->t[2];
-    const struct fcnn_conv2d_params *cp = &call->p.conv;
-    if (image->shape[3] != 1 || dw->shape[0] != 3 || dw->shape[1] != 3 || cp->sh != 1 ||
-        cp->sw != 1)
-        return false;
-    for (int i = 0; i < 3; i++)
-        if (!disjoint(dw, pool->t[i]))
-            return false;
-    return disjoint(dw, image) && disjoint(dw, db);
+    const struct ocl_variant *variant = ocl_variant_find(op, name);
+    *ok = false;
+    return variant ? ocl_variant_ready(ctx, variant, ok) : FCNN_OK;
 }
 
 /* The profile's accounting of a fused kernel: its device time goes to the op whose kernel
@@ -338,47 +322,6 @@ static int run_conv_pool_forward(struct ocl_context *ctx, const struct fcnn_op_c
     return ocl_conv2d_pool_fwd_c1_full(ctx, variant, &pooled, conv->t[3]);
 }
 
-/* The deferred chain with conv2d_bwd_filter(image, dx, dw): one kernel writing dx and the
- * partial sums of dw and db, one adding them up. */
-static int run_fused_filter(struct ocl_context *ctx, const struct fcnn_op_call *filter)
-{
-    const struct fcnn_op_call *pool = &ctx->fusion.pool.call;
-    const struct fcnn_tensor *x = pool->t[0], *dy = pool->t[1], *dx = pool->t[2];
-    const struct fcnn_tensor *db = ctx->fusion.bias.call.t[1];
-    const struct fcnn_tensor *image = filter->t[0], *dw = filter->t[2];
-    const struct ocl_variant *variant = ocl_variant_find(FCNN_OP_MAXPOOL_BWD, "scatter16");
-    struct ocl_kernel *kernel, *finish;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "maxpool_bwd_filter_c1_16", &kernel));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "pool.cl", "filter_c1_finish", &finish));
-    ocl_variant_dispatched(ctx, variant);
-    cl_int H = x->shape[1], W = x->shape[2], C = x->shape[3], HO = dy->shape[1];
-    cl_int WO = dy->shape[2], IH = image->shape[1], IW = image->shape[2];
-    cl_int pad_top = filter->p.conv.pad_top, pad_left = filter->p.conv.pad_left;
-    cl_int parts = x->shape[0] * HO, count = parts * (C / 16);
-    cl_mem partial;
-    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS, (size_t)parts * 10 * C * sizeof(float),
-                            &partial));
-    cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dx_mem = ocl_mem(dx);
-    cl_mem image_mem = ocl_mem(image), dw_mem = ocl_mem(dw), db_mem = ocl_mem(db);
-    cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
-    cl_ulong dx_offset = ocl_elem_offset(dx), image_offset = ocl_elem_offset(image);
-    cl_ulong dw_offset = ocl_elem_offset(dw), db_offset = ocl_elem_offset(db);
-    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    profile_as(ctx, FCNN_OP_MAXPOOL_BWD);
-    OCL_TRY(ocl_launch_1d(ctx, kernel, (size_t)count, local,
-                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
-                                   OCL_ARG(dy_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
-                                   OCL_ARG(partial), OCL_ARG(image_mem), OCL_ARG(image_offset),
-                                   OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(HO),
-                                   OCL_ARG(WO), OCL_ARG(IH), OCL_ARG(IW), OCL_ARG(pad_top),
-                                   OCL_ARG(pad_left), OCL_ARG(count))));
-    ctx->profile.current = FCNN_OP_CONV2D_BWD_FILTER;
-    return ocl_launch_1d(ctx, finish, (size_t)(10 * C / 16), 1,
-                         OCL_ARGS(OCL_ARG(partial), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
-                                  OCL_ARG(db_mem), OCL_ARG(db_offset), OCL_ARG(C),
-                                  OCL_ARG(parts)));
-}
-
 static void absorbed(struct ocl_context *ctx, enum fcnn_op op)
 {
     ctx->fusion.fused[op]++;
@@ -395,10 +338,9 @@ static int deferred_failure(int status, const char *what)
     return fcnn_error(status, "%s: %s", what, cause);
 }
 
-/* A fused backward chain ran (or failed): its status, named after what it held and
- * whether it ran at a flush (deferred) or as its last call came. */
+/* A fused backward chain ran (or failed): its status, named after what it held. */
 static int fused_backward(struct ocl_context *ctx, bool dropout, bool relu,
-                          const struct fcnn_tensor *bias, bool deferred)
+                          const struct fcnn_tensor *bias)
 {
     int status = run_fused(ctx, dropout, relu, bias);
     if (status == FCNN_OK)
@@ -407,7 +349,7 @@ static int fused_backward(struct ocl_context *ctx, bool dropout, bool relu,
     snprintf(what, sizeof what, "maxpool_bwd with %s%s%s%s (%s)",
              dropout ? "dropout_bwd" : "",
              dropout && relu ? (bias ? ", " : " and ") : "", relu ? "relu_bwd" : "",
-             bias ? " and bias_bwd" : "", deferred ? "deferred and fused" : "fused");
+             bias ? " and bias_bwd" : "", bias ? "fused" : "deferred and fused");
     return deferred_failure(status, what);
 }
 
@@ -449,16 +391,14 @@ int ocl_fusion_flush(struct ocl_context *ctx)
         return run_alone(ctx, &f->pool.call);
     case OCL_FUSION_CONV_FWD:
         return run_alone(ctx, &f->conv.call);
-    case OCL_FUSION_POOL_RELU_BIAS:
-        return fused_backward(ctx, false, true, f->bias.call.t[1], true);
     case OCL_FUSION_DROPOUT:
         return run_alone(ctx, &f->dropout.call);
     case OCL_FUSION_POOL_RELU:
-        return fused_backward(ctx, false, true, NULL, true);
+        return fused_backward(ctx, false, true, NULL);
     case OCL_FUSION_DROPOUT_POOL:
-        return fused_backward(ctx, true, false, NULL, true);
+        return fused_backward(ctx, true, false, NULL);
     case OCL_FUSION_DROPOUT_POOL_RELU:
-        return fused_backward(ctx, true, true, NULL, true);
+        return fused_backward(ctx, true, true, NULL);
     }
     return FCNN_OK;
 }
@@ -489,25 +429,9 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
     case OCL_FUSION_DROPOUT_POOL_RELU:
         if (continues_with_bias(ctx, call)) {
             bool dropout = f->stage == OCL_FUSION_DROPOUT_POOL_RELU;
+            f->stage = OCL_FUSION_NONE;
             absorbed(ctx, FCNN_OP_BIAS_BWD);
-            if (!dropout && f->pool.call.p.pool.ph == 2) { /* a first layer's, maybe */
-                keep(&f->bias, call);
-                f->stage = OCL_FUSION_POOL_RELU_BIAS;
-                return FCNN_OK;
-            }
-            f->stage = OCL_FUSION_NONE;
-            return fused_backward(ctx, dropout, true, call->t[1], false);
-        }
-        break;
-    case OCL_FUSION_POOL_RELU_BIAS:
-        if (continues_with_filter(ctx, call)) {
-            f->stage = OCL_FUSION_NONE;
-            absorbed(ctx, FCNN_OP_CONV2D_BWD_FILTER);
-            int status = run_fused_filter(ctx, call);
-            return status == FCNN_OK
-                       ? FCNN_OK
-                       : deferred_failure(status, "maxpool_bwd with relu_bwd, bias_bwd and "
-                                                  "conv2d_bwd_filter (fused)");
+            return fused_backward(ctx, dropout, true, call->t[1]);
         }
         break;
     case OCL_FUSION_CONV_FWD:
@@ -543,11 +467,16 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
     } else if (can_start_pool_fwd(ctx, call)) {
         keep(&f->pool, call);
         f->stage = OCL_FUSION_POOL_FWD;
-    } else if (can_start_conv(ctx, call)) {
-        keep(&f->conv, call);
-        f->stage = OCL_FUSION_CONV_FWD;
     } else {
-        *taken = false;
+        bool ok = false;
+        if (can_start_conv(ctx, call))
+            OCL_TRY(fused_builds(ctx, FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32", &ok));
+        if (ok) {
+            keep(&f->conv, call);
+            f->stage = OCL_FUSION_CONV_FWD;
+        } else {
+            *taken = false;
+        }
     }
     return FCNN_OK;
 }
