@@ -43,7 +43,7 @@
  *             storing y as it goes and p as the maximum of exactly what it stored
  * Measured with the reference model's first layer on PoCL (a throwaway loop of 40 calls,
  * medians of 15 blocks, FCNN_TUNE=0): 0.28-0.33 ms apart, 0.13-0.17 fused. The backward
- * counterpart (the chain below carried into the layer's weight gradient) saved about
+ * counterpart (the chain above carried into the layer's weight gradient) saved about
  * 0.05 ms more but summed that gradient in another order, and a batch split over two
  * processes then drifted further from the one-process run (tests/mpi-opencl.sh): dropped.
  *
