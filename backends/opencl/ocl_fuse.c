@@ -168,6 +168,12 @@ static bool continues_with_dropout_fwd(const struct ocl_context *ctx,
     return same(q, p) || (disjoint(q, p) && disjoint(q, x));
 }
 
+/* The pooled forward's form that runs a first layer's convolution and pooling together. */
+static const struct ocl_variant *first_layer_form(void)
+{
+    return ocl_variant_find(FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32");
+}
+
 /* A conv2d_fwd the c1 pooled kernel could run with the maxpool_fwd after it: one input
  * channel, a 3x3 window at stride 1, ReLU or no activation, an output of even height and
  * width (every output under a 2x2 window, so storing the windows' outputs stores all). */
@@ -178,7 +184,7 @@ static bool can_start_conv(const struct ocl_context *ctx, const struct fcnn_op_c
         (call->p.conv.act != FCNN_ACT_NONE && call->p.conv.act != FCNN_ACT_RELU))
         return false;
     const struct fcnn_tensor *y = call->t[3];
-    const struct ocl_variant *c1 = ocl_variant_find(FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32");
+    const struct ocl_variant *c1 = first_layer_form();
     struct fcnn_op_call pooled = *call;
     pooled.p.conv.pool = 2;
     return c1 && y->shape[1] % 2 == 0 && y->shape[2] % 2 == 0 &&
@@ -205,15 +211,6 @@ static bool continues_with_pool_fwd(const struct ocl_context *ctx,
     return true;
 }
 
-/* Whether the program of the fused kernel's variant builds (building it now if need be).
- * One that does not is disabled with a warning (ocl_variant_ready), and the ops run
- * apart, on variants that do. */
-static int fused_builds(struct ocl_context *ctx, enum fcnn_op op, const char *name, bool *ok)
-{
-    const struct ocl_variant *variant = ocl_variant_find(op, name);
-    *ok = false;
-    return variant ? ocl_variant_ready(ctx, variant, ok) : FCNN_OK;
-}
 
 /* The profile's accounting of a fused kernel: its device time goes to the op whose kernel
  * it is. */
@@ -312,7 +309,7 @@ static int run_fused_forward(struct ocl_context *ctx, const struct fcnn_op_call 
 static int run_conv_pool_forward(struct ocl_context *ctx, const struct fcnn_op_call *pool)
 {
     const struct fcnn_op_call *conv = &ctx->fusion.conv.call;
-    const struct ocl_variant *variant = ocl_variant_find(FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32");
+    const struct ocl_variant *variant = first_layer_form();
     struct fcnn_op_call pooled = *conv;
     pooled.op = FCNN_OP_CONV2D_POOL_FWD;
     pooled.t[3] = pool->t[1];
@@ -468,9 +465,11 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
         keep(&f->pool, call);
         f->stage = OCL_FUSION_POOL_FWD;
     } else {
+        /* Its program built first: one that does not build is disabled with a warning
+         * (ocl_variant_ready), and the two ops run apart on variants that do. */
         bool ok = false;
         if (can_start_conv(ctx, call))
-            OCL_TRY(fused_builds(ctx, FCNN_OP_CONV2D_POOL_FWD, "c1_3x3_7x32", &ok));
+            OCL_TRY(ocl_variant_ready(ctx, first_layer_form(), &ok));
         if (ok) {
             keep(&f->conv, call);
             f->stage = OCL_FUSION_CONV_FWD;

@@ -45,28 +45,18 @@ static int launch(struct ocl_context *ctx, const struct ocl_variant *variant,
     cl_int segs = (WP + pix - 1) / pix, kblocks = s.k / channels_per_item(variant);
     cl_int count = s.n * HP * segs * kblocks;
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    if (full) {
-        cl_mem full_mem = ocl_mem(full);
-        cl_ulong full_offset = ocl_elem_offset(full);
-        return ocl_launch_1d(ctx, kernel, (size_t)count, local,
-                             OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
-                                      OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
-                                      OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
-                                      OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(K),
-                                      OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW),
-                                      OCL_ARG(ph), OCL_ARG(pw), OCL_ARG(HP), OCL_ARG(WP),
-                                      OCL_ARG(act), OCL_ARG(segs), OCL_ARG(kblocks),
-                                      OCL_ARG(count), OCL_ARG(full_mem), OCL_ARG(full_offset)));
-    }
-    return ocl_launch_1d(ctx, kernel, (size_t)count, local,
-                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem),
-                                  OCL_ARG(w_offset), OCL_ARG(b_mem), OCL_ARG(b_offset),
-                                  OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset),
-                                  OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(K), OCL_ARG(KH),
-                                  OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW), OCL_ARG(ph),
-                                  OCL_ARG(pw), OCL_ARG(HP), OCL_ARG(WP),
-                                  OCL_ARG(act), OCL_ARG(segs), OCL_ARG(kblocks),
-                                  OCL_ARG(count)));
+    /* The _full form takes the last two arguments too. */
+    cl_mem full_mem = full ? ocl_mem(full) : y_mem;
+    cl_ulong full_offset = full ? ocl_elem_offset(full) : 0;
+    const struct ocl_arg args[] = {
+        OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(w_mem), OCL_ARG(w_offset), OCL_ARG(b_mem),
+        OCL_ARG(b_offset), OCL_ARG(use_bias), OCL_ARG(y_mem), OCL_ARG(y_offset), OCL_ARG(H),
+        OCL_ARG(W), OCL_ARG(C), OCL_ARG(K), OCL_ARG(KH), OCL_ARG(KW), OCL_ARG(SH), OCL_ARG(SW),
+        OCL_ARG(ph), OCL_ARG(pw), OCL_ARG(HP), OCL_ARG(WP), OCL_ARG(act), OCL_ARG(segs),
+        OCL_ARG(kblocks), OCL_ARG(count), OCL_ARG(full_mem), OCL_ARG(full_offset),
+    };
+    int arg_count = (int)(sizeof args / sizeof args[0]) - (full ? 0 : 2);
+    return ocl_launch_1d(ctx, kernel, (size_t)count, local, args, arg_count);
 }
 
 int ocl_conv2d_pool_fwd_direct(struct ocl_context *ctx, const struct ocl_variant *variant,
