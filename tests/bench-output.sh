@@ -63,7 +63,9 @@ check_bench() {
         hi = (mflop + 0.05) * 6e4 / (floor_peak - 0.05) / 1e3 + 0.005
         if (needs < lo || needs > hi) bad("floor " needs " s is not " mflop " MFLOP x 60,000 at " floor_peak " GFLOPS")
         if ((measured - epoch) ^ 2 > 0.051 ^ 2) bad("floor measured " measured " s, training line " epoch " s")
-        lo = measured / (needs + 0.005) - 0.005; hi = measured / (needs - 0.005) + 0.005
+        # Both the measured seconds and the floor seconds are rounded to 0.01 s.
+        lo = (measured - 0.005) / (needs + 0.005) - 0.005
+        hi = (measured + 0.005) / (needs - 0.005) + 0.005
         if (ratio < lo || ratio > hi) bad("ratio " ratio "x is not " measured " s / " needs " s")
       }
       if (rows < 3) bad("ops table has " rows " rows")
