@@ -201,34 +201,25 @@ static void check_failure(struct fcnn_backend *ocl, const struct layer *l)
     fcnn_buffer_free(ocl, t.buffer);
 }
 
+static const struct layer layers[] = {
+    { 32, 28, 28, 32, 1, true, 1 }, /* the reference model's first layer */
+    { 3, 10, 12, 64, 1, false, 1 }, /* no activation; 64 channels */
+    { 2, 9, 9, 32, 0, true, 0 },    /* valid: a 7x7 output, which 2x2 windows do not
+                                     * cover: not fused */
+    { 2, 8, 8, 16, 1, true, 0 },    /* 16 channels: the fused kernel takes 32s */
+};
+
+static void check_layers(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool fusing)
+{
+    struct test_rng rng = { 7 };
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        check_layer(ref, ocl, fusing, &layers[i], &rng);
+    if (fusing)
+        check_failure(ocl, &layers[1]);
+}
+
 int main(void)
 {
     test_skip_without_opencl("opencl-first-layer-fusion");
-    static const struct layer layers[] = {
-        { 32, 28, 28, 32, 1, true, 1 }, /* the reference model's first layer */
-        { 3, 10, 12, 64, 1, false, 1 }, /* no activation; 64 channels */
-        { 2, 9, 9, 32, 0, true, 0 },    /* valid: a 7x7 output, which 2x2 windows do not
-                                         * cover: not fused */
-        { 2, 8, 8, 16, 1, true, 0 },    /* 16 channels: the fused kernel takes 32s */
-    };
-    struct fcnn_backend *ref = NULL;
-    if (fcnn_backend_open("ref", NULL, &ref) != FCNN_OK) {
-        printf("FAIL: opening ref: %s\n", fcnn_last_error());
-        return 1;
-    }
-    for (int fusing = 1; fusing >= 0; fusing--) {
-        if (!fusing)
-            setenv("FCNN_FUSE", "0", 1);
-        struct fcnn_backend *ocl = test_open_opencl(NULL);
-        struct test_rng rng = { 7 };
-        for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
-            check_layer(ref, ocl, fusing, &layers[i], &rng);
-        if (fusing)
-            check_failure(ocl, &layers[1]);
-        fcnn_backend_close(ocl);
-    }
-    unsetenv("FCNN_FUSE");
-    fcnn_backend_close(ref);
-    printf(test_failures() ? "%d check(s) failed\n" : "all passed\n", test_failures());
-    return test_failures() ? 1 : 0;
+    return test_fusion_on_and_off(check_layers);
 }

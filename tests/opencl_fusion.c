@@ -204,35 +204,26 @@ static void check_deferred_failures(struct fcnn_backend *ocl, const struct shape
     fcnn_buffer_free(ocl, r.buffer);
 }
 
+static const struct shape shapes[] = {
+    { 32, 28, 28, 32, 2 }, /* the model's two layers */
+    { 33, 14, 14, 64, 2 },
+    { 7, 7, 7, 16, 2 },    /* an odd size: the last row and column are uncovered */
+    { 1, 5, 9, 32, 2 },
+    { 2, 10, 11, 16, 3 },  /* 3x3 windows, a remainder of 1 and 2 */
+    { 3, 6, 6, 3, 2 },     /* channels the fused kernel does not take: no fusion */
+};
+
+static void check_shapes(struct fcnn_backend *ref, struct fcnn_backend *ocl, bool fusing)
+{
+    struct test_rng rng = { 42 };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        check_shape(ref, ocl, fusing, &shapes[i], &rng);
+    if (fusing)
+        check_deferred_failures(ocl, &shapes[2]);
+}
+
 int main(void)
 {
     test_skip_without_opencl("opencl-fusion");
-    static const struct shape shapes[] = {
-        { 32, 28, 28, 32, 2 }, /* the model's two layers */
-        { 33, 14, 14, 64, 2 },
-        { 7, 7, 7, 16, 2 },    /* an odd size: the last row and column are uncovered */
-        { 1, 5, 9, 32, 2 },
-        { 2, 10, 11, 16, 3 },  /* 3x3 windows, a remainder of 1 and 2 */
-        { 3, 6, 6, 3, 2 },     /* channels the fused kernel does not take: no fusion */
-    };
-    struct fcnn_backend *ref = NULL;
-    if (fcnn_backend_open("ref", NULL, &ref) != FCNN_OK) {
-        printf("FAIL: opening ref: %s\n", fcnn_last_error());
-        return 1;
-    }
-    for (int fusing = 1; fusing >= 0; fusing--) {
-        if (!fusing)
-            setenv("FCNN_FUSE", "0", 1);
-        struct fcnn_backend *ocl = test_open_opencl(NULL);
-        struct test_rng rng = { 42 };
-        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-            check_shape(ref, ocl, fusing, &shapes[i], &rng);
-        if (fusing)
-            check_deferred_failures(ocl, &shapes[2]);
-        fcnn_backend_close(ocl);
-    }
-    unsetenv("FCNN_FUSE");
-    fcnn_backend_close(ref);
-    printf(test_failures() ? "%d check(s) failed\n" : "all passed\n", test_failures());
-    return test_failures() ? 1 : 0;
+    return test_fusion_on_and_off(check_shapes);
 }

@@ -106,3 +106,24 @@ long long test_fused_calls(struct fcnn_backend *be)
         total += ctx->fusion.fused[op];
     return total;
 }
+
+int test_fusion_on_and_off(void (*check)(struct fcnn_backend *ref, struct fcnn_backend *ocl,
+                                         bool fusing))
+{
+    struct fcnn_backend *ref = NULL;
+    if (fcnn_backend_open("ref", NULL, &ref) != FCNN_OK) {
+        printf("FAIL: opening ref: %s\n", fcnn_last_error());
+        return 1;
+    }
+    for (int fusing = 1; fusing >= 0; fusing--) {
+        if (!fusing)
+            setenv("FCNN_FUSE", "0", 1);
+        struct fcnn_backend *ocl = test_open_opencl(NULL);
+        check(ref, ocl, fusing);
+        fcnn_backend_close(ocl);
+    }
+    unsetenv("FCNN_FUSE");
+    fcnn_backend_close(ref);
+    printf(test_failures() ? "%d check(s) failed\n" : "all passed\n", test_failures());
+    return test_failures() ? 1 : 0;
+}

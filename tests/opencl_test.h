@@ -37,5 +37,10 @@ struct fcnn_backend *test_open_opencl(const struct fcnn_backend_options *options
 double test_nmse(const float *want, const float *got, size_t n);
 /* How many calls the OpenCL backend `be` has absorbed into other ops' fused kernels. */
 long long test_fused_calls(struct fcnn_backend *be);
+/* A fusion test's run: check(ref, ocl, fusing) on an OpenCL backend with fusion on, then
+ * on a fresh one with FCNN_FUSE=0, each against the reference backend `ref`; then the
+ * summary line. Returns the test's exit status. */
+int test_fusion_on_and_off(void (*check)(struct fcnn_backend *ref, struct fcnn_backend *ocl,
+                                         bool fusing));
 
 #endif
