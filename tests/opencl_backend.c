@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend/backend-impl.h"
+#include "data/dataset.h"
 #include "ocl.h"
 #include "opencl_test.h"
 
@@ -519,6 +520,103 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+/* --- loading the driver ahead of open; buffers that take host memory over --- */
+
+static void fill_pattern(uint8_t *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 131u + seed + (i >> 9));
+}
+
+/* Adopts `host` (n bytes, holding fill_pattern(seed)), checks the buffer holds those bytes
+ * and whether it is `host` itself; frees the buffer. */
+static void check_adopted(struct fcnn_backend *be, uint8_t *host, size_t n, unsigned seed,
+                          bool in_place, const char *what)
+{
+    uint8_t *want = malloc(n), *got = malloc(n);
+    if (!want || !got) {
+        test_check(false, "%s: out of memory", what);
+        free(want), free(got), free(host);
+        return;
+    }
+    fill_pattern(want, n, seed);
+    struct fcnn_buffer *buffer = NULL;
+    int status = fcnn_buffer_adopt(be, host, n, &buffer);
+    if (test_check(status == FCNN_OK, "%s: adopt: %s", what, fcnn_last_error())) {
+        cl_mem mem = buffer->impl;
+        void *used = NULL;
+        cl_mem_flags flags = 0;
+        clGetMemObjectInfo(mem, CL_MEM_HOST_PTR, sizeof used, &used, NULL);
+        clGetMemObjectInfo(mem, CL_MEM_FLAGS, sizeof flags, &flags, NULL);
+        bool shared = used == host && (flags & CL_MEM_USE_HOST_PTR);
+        test_check(shared == in_place, "%s: the buffer is %sthe host memory", what,
+                   shared ? "" : "not ");
+        struct fcnn_tensor t = fcnn_tensor_1d(buffer, 0, FCNN_U8, (int)n);
+        status = fcnn_download(be, &t, got);
+        test_check(status == FCNN_OK && memcmp(want, got, n) == 0,
+                   "%s: the buffer does not hold the adopted bytes (%s)", what,
+                   status == FCNN_OK ? "they differ" : fcnn_last_error());
+        fcnn_buffer_free(be, buffer); /* the host block goes with it, or went at once */
+    }
+    free(want);
+    free(got);
+}
+
+static void test_adopt(void)
+{
+    /* The driver loaded on a thread first, as fcnn's runs do, then opened. */
+    fcnn_backend_preload("opencl");
+    fcnn_backend_preload("opencl"); /* a second call while loading: nothing more */
+    struct fcnn_backend *be = test_open_opencl(NULL);
+    const struct ocl_context *ctx = fcnn_backend_ctx_of(be);
+    cl_bool unified = CL_FALSE;
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits,
+                    NULL);
+    size_t align = align_bits / 8;
+
+    /* Page-aligned, as the data loaders allocate images: in place where the device
+     * shares the host's memory (PoCL's CPU device does), else copied. */
+    const size_t n = (1 << 20) + 37;
+    uint8_t *aligned = fcnn_dataset_alloc_images(n);
+    if (test_check(aligned && (uintptr_t)aligned % 4096 == 0, "images are not page-aligned")) {
+        fill_pattern(aligned, n, 1);
+        check_adopted(be, aligned, n, 1, unified, "page-aligned");
+    }
+    if (strcmp(ctx->identity.platform_name, "Portable Computing Language") == 0)
+        test_check(unified, "PoCL's CPU device does not share the host's memory");
+
+    /* Misaligned for the device: copied, and the block freed (LeakSanitizer checks it). */
+    uint8_t *blocks[32] = { 0 }, *misaligned = NULL;
+    for (int i = 0; i < 32 && !misaligned && align > 1; i++) {
+        blocks[i] = malloc(4096 + 3);
+        if (blocks[i] && (uintptr_t)blocks[i] % align != 0) {
+            misaligned = blocks[i];
+            blocks[i] = NULL;
+        }
+    }
+    for (int i = 0; i < 32; i++)
+        free(blocks[i]);
+    if (misaligned) {
+        fill_pattern(misaligned, 4096 + 3, 2);
+        check_adopted(be, misaligned, 4096 + 3, 2, false, "misaligned");
+    }
+
+    /* A failed allocation: one error naming the call, and the block freed all the same. */
+    uint8_t *doomed = fcnn_dataset_alloc_images(4096);
+    setenv("FCNN_OPENCL_FAULT", "alloc:1", 1);
+    ocl_fault_reset();
+    struct fcnn_buffer *buffer = NULL;
+    int status = doomed ? fcnn_buffer_adopt(be, doomed, 4096, &buffer) : FCNN_ERR_NOMEM;
+    test_check(status != FCNN_OK && !buffer && contains(fcnn_last_error(), "clCreateBuffer"),
+               "a failed allocation gave %s: %s", fcnn_status_name(status), fcnn_last_error());
+    unsetenv("FCNN_OPENCL_FAULT");
+    ocl_fault_reset();
+    fcnn_backend_close(be);
+    fcnn_backend_preload_wait(); /* nothing left to wait for */
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -545,6 +643,7 @@ int main(void)
     test_kernel_dir(root);
     test_cache(root);
     test_deferred_store(root);
+    test_adopt();
 
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("%s\n", test_failures() ? "FAILED" : "all passed");

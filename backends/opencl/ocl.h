@@ -98,6 +98,8 @@ int ocl_list_devices(FILE *out);
 /* PoCL runs at half speed on this class of machine unless its worker threads are pinned;
  * call before the first OpenCL call (PoCL reads its environment once). */
 void ocl_prepare_environment(void);
+/* The ICD loader's and vendors' first calls, for fcnn_backend_preload's thread. */
+void ocl_load_driver(void);
 
 /* --- program cache on disk ---------------------------------------------------------- */
 
@@ -339,6 +341,7 @@ int ocl_build_overrides(struct ocl_context *ctx);
 
 /* The buffer slots of the op table (ctx is the struct ocl_context). */
 int ocl_buffer_alloc(void *ctx, size_t bytes, void **impl);
+int ocl_buffer_adopt(void *ctx, void *host, size_t bytes, void **impl);
 void ocl_buffer_free(void *ctx, void *impl);
 int ocl_upload(void *ctx, void *impl, size_t offset, const void *src, size_t bytes);
 int ocl_download(void *ctx, void *impl, size_t offset, void *dst, size_t bytes);

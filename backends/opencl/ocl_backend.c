@@ -180,6 +180,8 @@ static int ocl_run(void *ctx, const struct fcnn_op_call *call)
 
 const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
     .open = ocl_open,
+    .before_load = ocl_prepare_environment,
+    .load = ocl_load_driver,
     .close = ocl_close,
     .device_name = ocl_device_name,
     .on_host_cpu = ocl_on_host_cpu,
@@ -190,6 +192,7 @@ const struct fcnn_backend_ops fcnn_opencl_backend_ops = {
 
     .buffer_alloc = ocl_buffer_alloc,
     .buffer_free = ocl_buffer_free,
+    .buffer_adopt = ocl_buffer_adopt,
     .upload = ocl_upload,
     .download = ocl_download,
     .sync = ocl_sync,

@@ -4,6 +4,9 @@
  * soon as the call returns, and downloads block because the caller reads the bytes. */
 #include <config.h>
 
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "ocl.h"
 
 int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
@@ -13,6 +16,42 @@ int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
     OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
     cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
     OCL_CHECK(clCreateBuffer, status);
+    *impl = mem;
+    return FCNN_OK;
+}
+
+static void CL_CALLBACK free_adopted(cl_mem mem, void *host)
+{
+    (void)mem;
+    free(host);
+}
+
+/* On a device that shares the host's memory (a CPU, an integrated GPU), a buffer made with
+ * CL_MEM_USE_HOST_PTR over memory aligned as the device asks is that memory: PoCL then
+ * neither allocates nor copies (47 MB and about 30 ms for the training images). A discrete
+ * GPU would read such a buffer across the bus at every use: it gets a copy in its own. The
+ * memory is freed when OpenCL destroys the buffer, after the last command using it. */
+int ocl_buffer_adopt(void *opaque, void *host, size_t bytes, void **impl)
+{
+    struct ocl_context *ctx = opaque;
+    cl_bool unified = CL_FALSE;
+    cl_uint align_bits = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified,
+                        NULL) != CL_SUCCESS ||
+        clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
+                        &align_bits, NULL) != CL_SUCCESS ||
+        !unified || align_bits < 8 || (uintptr_t)host % (align_bits / 8) != 0)
+        return FCNN_ERR_UNSUPPORTED;
+    cl_int status;
+    OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
+    cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes,
+                                host, &status);
+    OCL_CHECK(clCreateBuffer, status);
+    status = clSetMemObjectDestructorCallback(mem, free_adopted, host);
+    if (status != CL_SUCCESS) {
+        clReleaseMemObject(mem);
+        OCL_CHECK(clSetMemObjectDestructorCallback, status);
+    }
     *impl = mem;
     return FCNN_OK;
 }

@@ -75,6 +75,21 @@ void ocl_prepare_environment(void)
     redirect_unusable_cache();
 }
 
+/* The driver loaded ahead of open (see fcnn_backend_preload): the ICD loader reads its
+ * vendor list and loads each vendor's library, and PoCL loads LLVM and sets up its
+ * devices, in the first two calls. Errors are left to the open, which repeats them. */
+void ocl_load_driver(void)
+{
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint count = 0;
+    if (clGetPlatformIDs(MAX_PLATFORMS, platforms, &count) != CL_SUCCESS)
+        return;
+    for (cl_uint p = 0; p < count && p < MAX_PLATFORMS; p++) {
+        cl_uint devices = 0;
+        clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &devices);
+    }
+}
+
 /* Every device of every platform, in index order. */
 struct device_table {
     int count;

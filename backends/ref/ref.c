@@ -1,6 +1,7 @@
 /* The reference backend: host memory buffers and the op table. */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -61,6 +62,17 @@ static void ref_buffer_free(void *ctx, void *impl)
     free(impl);
 }
 
+/* Host memory is the reference backend's own: the caller's block becomes the buffer when
+ * it is aligned as ref_buffer_alloc's are. */
+static int ref_buffer_adopt(void *ctx, void *host, size_t bytes, void **impl)
+{
+    (void)ctx, (void)bytes;
+    if ((uintptr_t)host % 64 != 0)
+        return FCNN_ERR_UNSUPPORTED;
+    *impl = host;
+    return FCNN_OK;
+}
+
 static int ref_upload(void *ctx, void *impl, size_t offset, const void *src, size_t bytes)
 {
     (void)ctx;
@@ -89,6 +101,7 @@ const struct fcnn_backend_ops fcnn_ref_backend_ops = {
 
     .buffer_alloc = ref_buffer_alloc,
     .buffer_free = ref_buffer_free,
+    .buffer_adopt = ref_buffer_adopt,
     .upload = ref_upload,
     .download = ref_download,
     .sync = ref_sync,

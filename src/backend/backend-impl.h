@@ -29,6 +29,11 @@ typedef int fcnn_op_fn(void *ctx, const struct fcnn_op_call *call);
 struct fcnn_backend_ops {
     /* --- life cycle --- */
     int (*open)(const struct fcnn_backend_options *options, void **ctx);
+    /* Loading the driver ahead of open (fcnn_backend_preload): `before_load` on the
+     * caller's thread (environment settings the driver reads as it loads), then `load` on
+     * a thread of its own, which touches nothing of fcnn's. NULL: nothing to load. */
+    void (*before_load)(void);
+    void (*load)(void);
     void (*close)(void *ctx);
     const char *(*device_name)(void *ctx);   /* one line: what runs the ops */
     int (*list_devices)(FILE *out);          /* NULL: one implicit device */
@@ -41,6 +46,11 @@ struct fcnn_backend_ops {
     /* --- buffers --- */
     int (*buffer_alloc)(void *ctx, size_t bytes, void **impl);
     void (*buffer_free)(void *ctx, void *impl);
+    /* A buffer whose storage is `host` itself, which the backend then frees (free()) once
+     * the buffer is freed and no queued work uses it. FCNN_ERR_UNSUPPORTED, with no
+     * message, where this device or this address cannot (the core then copies); on any
+     * failure `host` stays the caller's. NULL: never. */
+    int (*buffer_adopt)(void *ctx, void *host, size_t bytes, void **impl);
     int (*upload)(void *ctx, void *impl, size_t offset, const void *src, size_t bytes);
     int (*download)(void *ctx, void *impl, size_t offset, void *dst, size_t bytes);
     int (*sync)(void *ctx);

@@ -2,6 +2,7 @@
  * one row in `registry` below, and a configure conditional. */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,10 +65,39 @@ bool fcnn_backend_exists(const char *name)
     return find_entry(name) != NULL;
 }
 
+static pthread_t preload_thread;
+static bool preloading;
+
+static void *run_load(void *ops)
+{
+    ((const struct fcnn_backend_ops *)ops)->load();
+    return NULL;
+}
+
+void fcnn_backend_preload(const char *name)
+{
+    const struct fcnn_backend_entry *entry = find_entry(name);
+    if (preloading || !entry || !entry->ops->load)
+        return;
+    if (entry->ops->before_load)
+        entry->ops->before_load();
+    /* Without a thread the open loads the driver itself, as it always can. */
+    preloading = pthread_create(&preload_thread, NULL, run_load,
+                                (void *)entry->ops) == 0;
+}
+
+void fcnn_backend_preload_wait(void)
+{
+    if (preloading)
+        pthread_join(preload_thread, NULL);
+    preloading = false;
+}
+
 static int open_entry(const struct fcnn_backend_entry *entry,
                       const struct fcnn_backend_options *options, struct fcnn_backend **out)
 {
     static const struct fcnn_backend_options defaults;
+    fcnn_backend_preload_wait();
     struct fcnn_backend *be = calloc(1, sizeof *be);
     if (!be)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend '%s'", entry->name);
@@ -143,6 +173,7 @@ int fcnn_backend_kernel_choices(struct fcnn_backend *be, char **out)
 
 int fcnn_backend_list_devices(const char *name, FILE *out)
 {
+    fcnn_backend_preload_wait();
     const struct fcnn_backend_entry *entry = find_entry(name);
     if (!entry)
         return fcnn_error(FCNN_ERR_INVALID, "unknown backend '%s' (this build has: %s)", name,
@@ -267,6 +298,37 @@ void fcnn_buffer_free(struct fcnn_backend *be, struct fcnn_buffer *buffer)
         return;
     be->entry->ops->buffer_free(be->ctx, buffer->impl);
     free(buffer);
+}
+
+int fcnn_buffer_adopt(struct fcnn_backend *be, void *host, size_t bytes,
+                      struct fcnn_buffer **out)
+{
+    *out = NULL;
+    const struct fcnn_backend_ops *ops = be->entry->ops;
+    if (ops->buffer_adopt && bytes > 0) {
+        struct fcnn_buffer *buffer = calloc(1, sizeof *buffer);
+        int status = buffer ? ops->buffer_adopt(be->ctx, host, bytes, &buffer->impl)
+                            : fcnn_error(FCNN_ERR_NOMEM, "out of memory allocating a buffer header");
+        if (status == FCNN_OK) {
+            buffer->size = bytes;
+            *out = buffer;
+            return FCNN_OK;
+        }
+        free(buffer);
+        if (status != FCNN_ERR_UNSUPPORTED) {
+            free(host);
+            return status;
+        }
+    }
+    int status = fcnn_buffer_alloc(be, bytes, out);
+    if (status == FCNN_OK && bytes > 0)
+        status = ops->upload(be->ctx, (*out)->impl, 0, host, bytes);
+    free(host);
+    if (status != FCNN_OK) {
+        fcnn_buffer_free(be, *out);
+        *out = NULL;
+    }
+    return status;
 }
 
 size_t fcnn_buffer_size(const struct fcnn_buffer *buffer)

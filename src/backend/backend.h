@@ -289,6 +289,14 @@ const char *fcnn_backend_name_at(int i);
 const char *fcnn_backend_names(void);
 bool fcnn_backend_exists(const char *name);
 
+/* Starts loading backend `name`'s driver on a thread of its own (the OpenCL ICD loader
+ * and the vendor's library and compiler: tens of milliseconds on PoCL), so that the caller
+ * can read its data meanwhile and fcnn_backend_open, which waits for it, finds the driver
+ * ready. Nothing for a backend without a driver to load. Call it after the process's last
+ * fork(); failures are not reported here but by the open, which makes the same calls.
+ * fcnn_backend_preload_wait() waits for it: before exit if no open followed. */
+void fcnn_backend_preload(const char *name);
+void fcnn_backend_preload_wait(void);
 int fcnn_backend_open(const char *name, const struct fcnn_backend_options *options,
                       struct fcnn_backend **out);
 void fcnn_backend_close(struct fcnn_backend *be);
@@ -321,6 +329,13 @@ int fcnn_backend_force_variant(struct fcnn_backend *be, enum fcnn_op op, const c
 
 int fcnn_buffer_alloc(struct fcnn_backend *be, size_t bytes, struct fcnn_buffer **out);
 void fcnn_buffer_free(struct fcnn_backend *be, struct fcnn_buffer *buffer);
+/* A buffer of `host`'s first `bytes` bytes that takes `host` over (memory from malloc or
+ * posix_memalign, which nothing may write afterwards): a device that reads host memory as
+ * its own, such as a CPU, uses it in place, neither copied nor held twice; any other gets
+ * a copy, and `host` is freed at once. Either way, and on failure too, the caller no
+ * longer owns `host`. */
+int fcnn_buffer_adopt(struct fcnn_backend *be, void *host, size_t bytes,
+                      struct fcnn_buffer **out);
 size_t fcnn_buffer_size(const struct fcnn_buffer *buffer);
 
 /* Copy a whole tensor's bytes from / to host memory. Download waits for queued ops. */

@@ -282,11 +282,9 @@ static int upload_data(struct run *r)
 {
     int status = FCNN_OK;
     if (!r->opt.eval_only) {
-        status = fcnn_split_create(r->be, &r->data.train, &r->train);
-        /* The split has its own copy on the backend; nothing reads the training pixels on
-         * the host again (only the labels, for metrics), and they are 47 MB. */
-        free(r->data.train.images);
-        r->data.train.images = NULL;
+        /* Nothing reads the training pixels on the host again (only the labels, for
+         * metrics), and they are 47 MB: the device has them, in place on a CPU. */
+        status = fcnn_split_create_taking_images(r->be, &r->data.train, &r->train);
     }
     if (status == FCNN_OK && r->data.val.count)
         status = fcnn_split_create(r->be, &r->data.val, &r->val);
@@ -842,6 +840,9 @@ static int setup(struct run *r)
     }
     if (status == FCNN_OK && r->opt.resume_path)
         status = resume_data_limits(r);
+    /* The driver loads while the data is read (an export opens no device). */
+    if (status == FCNN_OK && !r->opt.export_only)
+        fcnn_backend_preload(r->opt.backend ? r->opt.backend : "opencl");
     if (status == FCNN_OK && !r->opt.data.predict_count)
         status = load_data(r);
     if (status == FCNN_OK)
@@ -1004,6 +1005,7 @@ static void release(struct run *r)
         r->untuned_shapes = fcnn_backend_untuned_shapes(r->be);
         fcnn_backend_close(r->be);
     }
+    fcnn_backend_preload_wait(); /* when a failure came before the open */
     fcnn_data_free(&r->data);
     fcnn_input_info_free(&r->input);
     if (r->out_locked)

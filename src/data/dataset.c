@@ -137,6 +137,12 @@ int fcnn_dataset_load(const char *dir, enum fcnn_subset subset, int limit, struc
     return status;
 }
 
+uint8_t *fcnn_dataset_alloc_images(size_t bytes)
+{
+    void *block = NULL;
+    return posix_memalign(&block, 4096, bytes ? bytes : 1) == 0 ? block : NULL;
+}
+
 void fcnn_dataset_free(struct fcnn_dataset *d)
 {
     free(d->images);

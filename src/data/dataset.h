@@ -30,6 +30,11 @@ struct fcnn_dataset {
 
 enum fcnn_subset { FCNN_TRAINING_SET, FCNN_TEST_SET };
 
+/* A block for `bytes` bytes of images, page-aligned so that a device sharing the host's
+ * memory can take it over as it is (fcnn_buffer_adopt); freed with free(). NULL when out
+ * of memory. */
+uint8_t *fcnn_dataset_alloc_images(size_t bytes);
+
 /* Bytes of one sample. */
 size_t fcnn_dataset_sample_bytes(const struct fcnn_dataset *d);
 

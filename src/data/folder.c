@@ -271,7 +271,7 @@ int fcnn_folder_load(const char *root, const struct fcnn_class_names *classes, b
         }
         if (status == FCNN_OK && !out->images) {
             sample = (size_t)o->rows * (size_t)o->cols * (size_t)o->channels;
-            out->images = malloc(sample * (size_t)keep_total);
+            out->images = fcnn_dataset_alloc_images(sample * (size_t)keep_total);
             out->labels = malloc((size_t)keep_total);
             if (!out->images || !out->labels)
                 status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %d images of %dx%dx%d",

@@ -230,7 +230,8 @@ int fcnn_idx_read_images(const char *path, int limit, struct fcnn_dataset *out, 
     /* The whole file at once, header included, when all of it is wanted; the block has
      * room for the header, which is then moved out from under the images. */
     bool whole = status == FCNN_OK && keep == (int)dim[0] && !gzdirect(gz);
-    if (status == FCNN_OK && !(data = malloc(bytes + (whole ? header_bytes : 0))))
+    if (status == FCNN_OK &&
+        !(data = fcnn_dataset_alloc_images(bytes + (whole ? header_bytes : 0))))
         status = fcnn_error(FCNN_ERR_NOMEM, "%s: out of memory for %d images", path, keep);
     if (whole && status == FCNN_OK &&
         fcnn_gzip_inflate_whole(fd, file_size, data, header_bytes + bytes) &&

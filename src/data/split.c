@@ -6,13 +6,19 @@
 #include "data/split.h"
 #include "core/status.h"
 
-int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
-                      struct fcnn_split **out)
+static int create(struct fcnn_backend *be, struct fcnn_dataset *data, bool take_images,
+                  struct fcnn_split **out)
 {
     *out = NULL;
+    uint8_t *images = data->images;
+    if (take_images)
+        data->images = NULL;
     struct fcnn_split *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        if (take_images)
+            free(images);
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for a dataset split");
+    }
     s->data = data;
     s->count = data->count;
     size_t n = (size_t)data->count;
@@ -22,8 +28,13 @@ int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
     int status = s->host_order && s->host_loss && s->host_pred
                      ? FCNN_OK
                      : fcnn_error(FCNN_ERR_NOMEM, "out of memory for a dataset split");
-    if (status == FCNN_OK)
-        status = fcnn_buffer_alloc(be, n * fcnn_dataset_sample_bytes(data), &s->images);
+    size_t image_bytes = n * fcnn_dataset_sample_bytes(data);
+    if (take_images && status == FCNN_OK)
+        status = fcnn_buffer_adopt(be, images, image_bytes, &s->images);
+    else if (take_images)
+        free(images);
+    else if (status == FCNN_OK)
+        status = fcnn_buffer_alloc(be, image_bytes, &s->images);
     if (status == FCNN_OK)
         status = fcnn_buffer_alloc(be, n, &s->labels);
     if (status == FCNN_OK)
@@ -34,7 +45,8 @@ int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
         status = fcnn_buffer_alloc(be, n * sizeof(int32_t), &s->pred);
     if (status == FCNN_OK) {
         struct fcnn_tensor images = fcnn_split_images(s), labels = fcnn_split_labels(s);
-        status = fcnn_upload(be, &images, data->images);
+        if (!take_images)
+            status = fcnn_upload(be, &images, data->images);
         if (status == FCNN_OK)
             status = fcnn_upload(be, &labels, data->labels);
     }
@@ -49,6 +61,18 @@ int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
     }
     *out = s;
     return FCNN_OK;
+}
+
+int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
+                      struct fcnn_split **out)
+{
+    return create(be, (struct fcnn_dataset *)data, false, out);
+}
+
+int fcnn_split_create_taking_images(struct fcnn_backend *be, struct fcnn_dataset *data,
+                                    struct fcnn_split **out)
+{
+    return create(be, data, true, out);
 }
 
 void fcnn_split_destroy(struct fcnn_backend *be, struct fcnn_split *s)

@@ -19,6 +19,11 @@ struct fcnn_split {
 
 int fcnn_split_create(struct fcnn_backend *be, const struct fcnn_dataset *data,
                       struct fcnn_split **out);
+/* As fcnn_split_create, but the split takes the host images over (data->images is NULL
+ * after, whatever the outcome), for a split whose pixels the host reads no more: a device
+ * that reads host memory as its own uses them in place (fcnn_buffer_adopt). */
+int fcnn_split_create_taking_images(struct fcnn_backend *be, struct fcnn_dataset *data,
+                                    struct fcnn_split **out);
 void fcnn_split_destroy(struct fcnn_backend *be, struct fcnn_split *split);
 
 /* Sets the visiting order (a permutation of 0..count-1; NULL: the stored order). */
