@@ -40,13 +40,17 @@ static const char *open_fails(const struct fcnn_backend_options *options, int st
 
 /* --- no platform: run in a child before this process initialises OpenCL --- */
 
-static void test_no_platform(void)
+/* preload: the driver is first loaded on fcnn_backend_preload's thread, as fcnn's runs
+ * do; the open must still give the one line. */
+static void test_no_platform(bool preload)
 {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         /* Both common ICD loaders read their vendor list from here when it is set. */
         setenv("OCL_ICD_VENDORS", "/nonexistent-fcnn-test-vendors", 1);
+        if (preload)
+            fcnn_backend_preload("opencl");
         struct fcnn_backend *be = NULL;
         int status = fcnn_backend_open("opencl", NULL, &be);
         if (status == FCNN_OK)
@@ -55,7 +59,8 @@ static void test_no_platform(void)
         bool ok = status == FCNN_ERR_NO_DEVICE && contains(message, "no OpenCL platform") &&
                   contains(message, "pocl-opencl-icd") && !contains(message, "\n");
         if (!ok)
-            printf("FAIL: with no ICD vendor: %s: %s\n", fcnn_status_name(status), message);
+            printf("FAIL: with no ICD vendor%s: %s: %s\n", preload ? ", loaded ahead" : "",
+                   fcnn_status_name(status), message);
         fflush(stdout);
         _exit(ok ? 0 : 1);
     }
@@ -625,7 +630,8 @@ int main(void)
     unsetenv("FCNN_KERNELS");
     unsetenv("FCNN_KERNEL_DIR");
 
-    test_no_platform();
+    test_no_platform(false);
+    test_no_platform(true);
     test_skip_without_opencl("opencl-backend");
 
     char root[] = "/tmp/fcnn-opencl-test-XXXXXX";
