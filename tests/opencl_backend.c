@@ -2,7 +2,8 @@
  * kernel registry (listing, forcing, supports), kernel sources from $FCNN_KERNEL_DIR
  * (a replacement is used; one that does not compile fails the open with its build log),
  * and the on-disk program cache (stored, reused, damaged entries rebuilt, an unusable
- * directory or FCNN_NO_CACHE=1 turning it off; on PoCL, binaries stored at close). */
+ * directory or FCNN_NO_CACHE=1 turning it off; on PoCL, binaries stored at close, even
+ * while another backend in the process is running the same kernels). */
 #include <config.h>
 
 #define _GNU_SOURCE 1
@@ -622,6 +623,71 @@ static void test_adopt(void)
     fcnn_backend_preload_wait(); /* nothing left to wait for */
 }
 
+/* One of four ops, each from a program of its own, on a buffer of 3 x n floats. */
+static int run_round_op(struct fcnn_backend *be, int round, struct fcnn_buffer *buffer, int n)
+{
+    struct fcnn_tensor a = fcnn_tensor_1d(buffer, 0, FCNN_F32, n);
+    struct fcnn_tensor b = fcnn_tensor_1d(buffer, (size_t)n * sizeof(float), FCNN_F32, n);
+    struct fcnn_tensor c = fcnn_tensor_1d(buffer, 2 * (size_t)n * sizeof(float), FCNN_F32, n);
+    switch (round) {
+    case 0:
+        return fcnn_relu_bwd(be, &a, &b, &c);
+    case 1:
+        return fcnn_sgd_update(be, &a, &b, &(struct fcnn_sgd_params){ .lr = 0.0f });
+    case 2: {
+        struct fcnn_tensor x = fcnn_tensor_4d(buffer, 0, FCNN_F32, n / 256, 8, 8, 4);
+        struct fcnn_tensor y = fcnn_tensor_2d(buffer, (size_t)n * sizeof(float), FCNN_F32,
+                                              n / 256, 4);
+        return fcnn_global_avgpool_fwd(be, &x, &y);
+    }
+    default: {
+        struct fcnn_tensor dy = fcnn_tensor_2d(buffer, 0, FCNN_F32, n / 64, 64);
+        struct fcnn_tensor db = fcnn_tensor_1d(buffer, (size_t)n * sizeof(float), FCNN_F32, 64);
+        return fcnn_bias_bwd(be, &dy, &db);
+    }
+    }
+}
+
+/* Two backends open in one process, as the agreement tests keep them: closing one stores
+ * its new program binaries for later runs, which on PoCL 3.1 registers an idle work-group
+ * function for each of the program's kernels in a cache the process shares, and a launch
+ * of the same kernel still running on the other backend could then release that entry
+ * instead of its own and abort the process (an assertion in pocl_release_dlhandle_cache).
+ * The store waits for every open backend's queue first. Without that wait a round died
+ * in about half of the runs tried, and the four rounds, each on a program of its own
+ * never stored before in this process, in 10 runs of 10. The binaries go to an empty
+ * cache, so each program is built from source and stored. */
+static void test_store_beside_running_backend(const char *root)
+{
+    char cache[256];
+    snprintf(cache, sizeof cache, "%s/store-beside", root);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    const int n = 1 << 20;
+    for (int round = 0; round < 4; round++) {
+        struct fcnn_backend *storing = test_open_opencl(NULL);
+        struct fcnn_backend *running = test_open_opencl(NULL);
+        struct fcnn_buffer *small = NULL, *large = NULL;
+        int status = fcnn_buffer_alloc(storing, 3 * 1024 * sizeof(float), &small);
+        if (status == FCNN_OK)
+            status = fcnn_buffer_alloc(running, 3 * (size_t)n * sizeof(float), &large);
+        /* The storing backend builds and uses the kernel the other one is about to run. */
+        if (status == FCNN_OK)
+            status = run_round_op(storing, round, small, 1024);
+        if (status == FCNN_OK)
+            status = fcnn_sync(storing);
+        for (int i = 0; i < 400 && status == FCNN_OK; i++)
+            status = run_round_op(running, round, large, n);
+        fcnn_buffer_free(storing, small);
+        fcnn_backend_close(storing); /* stores its binaries while those launches run */
+        if (status == FCNN_OK)
+            status = fcnn_sync(running);
+        test_check(status == FCNN_OK, "round %d: storing binaries beside a running backend: %s",
+                   round, fcnn_last_error());
+        fcnn_buffer_free(running, large);
+        fcnn_backend_close(running);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -644,6 +710,8 @@ int main(void)
     snprintf(private_cache, sizeof private_cache, "%s/scratch", root);
     setenv("XDG_CACHE_HOME", private_cache, 1);
 
+    test_store_beside_running_backend(root);
+    setenv("XDG_CACHE_HOME", private_cache, 1);
     test_devices();
     test_variants();
     test_kernel_dir(root);

@@ -319,6 +319,8 @@ int ocl_program_get(struct ocl_context *ctx, const char *file, const char *optio
 int ocl_kernel_get(struct ocl_context *ctx, const char *file, const char *options,
                    const char *name, struct ocl_kernel **out);
 void ocl_programs_release(struct ocl_context *ctx);
+/* Waits for the queue of every OpenCL backend open in this process (ocl_backend.c). */
+void ocl_finish_open_queues(void);
 /* Whether a variant the run dispatched uses kernels/<file> built with these options
  * (ocl_registry.c). */
 bool ocl_program_dispatched(const struct ocl_context *ctx, const char *file,

@@ -9,12 +9,53 @@
  * uses it runs. */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocl_registry.h"
 
+/* The command queues of the backends open in this process, for ocl_finish_open_queues. */
+static pthread_mutex_t open_queues_lock = PTHREAD_MUTEX_INITIALIZER;
+static cl_command_queue *open_queues;
+static int open_queue_count;
+
+static int remember_queue(cl_command_queue queue)
+{
+    pthread_mutex_lock(&open_queues_lock);
+    cl_command_queue *grown = realloc(open_queues, (open_queue_count + 1) * sizeof *grown);
+    if (grown) {
+        open_queues = grown;
+        open_queues[open_queue_count++] = queue;
+    }
+    pthread_mutex_unlock(&open_queues_lock);
+    return grown ? FCNN_OK : fcnn_error(FCNN_ERR_NOMEM, "out of memory opening backend 'opencl'");
+}
+
+static void forget_queue(cl_command_queue queue)
+{
+    pthread_mutex_lock(&open_queues_lock);
+    for (int i = 0; i < open_queue_count; i++) {
+        if (open_queues[i] == queue) {
+            open_queues[i] = open_queues[--open_queue_count];
+            break;
+        }
+    }
+    if (open_queue_count == 0) {
+        free(open_queues);
+        open_queues = NULL;
+    }
+    pthread_mutex_unlock(&open_queues_lock);
+}
+
+void ocl_finish_open_queues(void)
+{
+    pthread_mutex_lock(&open_queues_lock);
+    for (int i = 0; i < open_queue_count; i++)
+        clFinish(open_queues[i]); /* best effort: a broken queue fails its own backend */
+    pthread_mutex_unlock(&open_queues_lock);
+}
 
 static void ocl_close(void *opaque)
 {
@@ -22,6 +63,7 @@ static void ocl_close(void *opaque)
     if (!ctx)
         return;
     if (ctx->queue) {
+        forget_queue(ctx->queue);
         ocl_fusion_flush(ctx);
         clFinish(ctx->queue);
     }
@@ -61,7 +103,7 @@ static int create_context(struct ocl_context *ctx, const char *selector, int slo
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
                                       profile ? CL_QUEUE_PROFILING_ENABLE : 0, &status);
     OCL_CHECK(clCreateCommandQueue, status);
-    return FCNN_OK;
+    return remember_queue(ctx->queue);
 }
 
 /* A failure caused by a setting the user made names that setting, so "no device matches"

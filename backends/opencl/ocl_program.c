@@ -364,7 +364,15 @@ int ocl_build_overrides(struct ocl_context *ctx)
 
 /* The binaries whose store was deferred (ocl_cache_defers_binaries), for later runs: those
  * of the programs the run used, not of those that only lost a tuning, which a later run
- * with the same choices never builds (fetching each binary is a compilation of its own). */
+ * with the same choices never builds (fetching each binary is a compilation of its own).
+ *
+ * Fetching a binary from PoCL 3.1 registers an idle work-group function for each of the
+ * program's kernels in a cache the whole process shares, and a launch of the same kernel
+ * still running then, on another backend open in this process (identical programs share
+ * entries), can release that entry instead of its own and abort in PoCL
+ * (pocl_release_dlhandle_cache: `found->ref_count > 0'). So every open backend's queue is
+ * waited for first. Commands another thread enqueues meanwhile are not covered: one
+ * process trains on one thread. */
 static void store_deferred(struct ocl_context *ctx)
 {
     double start = seconds_now();
@@ -373,6 +381,8 @@ static void store_deferred(struct ocl_context *ctx)
         struct ocl_program *p = ctx->programs[i];
         if (!p->unstored || !ocl_program_dispatched(ctx, p->file, p->options))
             continue;
+        if (stored == 0)
+            ocl_finish_open_queues();
         store_binary(ctx, p->program, p->file, p->cache_key);
         p->unstored = false;
         stored++;
