@@ -659,8 +659,9 @@ static int run_round_op(struct fcnn_backend *be, int round, struct fcnn_buffer *
  * cache, so each program is built from source and stored. */
 static void test_store_beside_running_backend(const char *root)
 {
-    char cache[256];
+    char cache[256], binaries[300];
     snprintf(cache, sizeof cache, "%s/store-beside", root);
+    snprintf(binaries, sizeof binaries, "%s/fcnn", cache);
     setenv("XDG_CACHE_HOME", cache, 1);
     const int n = 1 << 20;
     for (int round = 0; round < 4; round++) {
@@ -677,12 +678,22 @@ static void test_store_beside_running_backend(const char *root)
             status = fcnn_sync(storing);
         for (int i = 0; i < 400 && status == FCNN_OK; i++)
             status = run_round_op(running, round, large, n);
+        bool defers = ocl_cache_defers_binaries(
+            &((const struct ocl_context *)fcnn_backend_ctx_of(storing))->identity);
+        struct entries before, after;
+        list_entries(binaries, &before);
         fcnn_buffer_free(storing, small);
         fcnn_backend_close(storing); /* stores its binaries while those launches run */
+        list_entries(binaries, &after);
         if (status == FCNN_OK)
             status = fcnn_sync(running);
         test_check(status == FCNN_OK, "round %d: storing binaries beside a running backend: %s",
                    round, fcnn_last_error());
+        /* Where the store waits for the close, it must have happened there, or this round
+         * tested nothing. */
+        test_check(!defers || after.count > before.count,
+                   "round %d: the close stored no binary (%d entries before, %d after)", round,
+                   before.count, after.count);
         fcnn_buffer_free(running, large);
         fcnn_backend_close(running);
     }
