@@ -1,9 +1,10 @@
 #!/bin/sh
-# The cold start's warm-up in a child process (src/cli/warm_up_child.c): with empty caches
-# a training run on OpenCL builds its kernels in a child that exits before the run loads
-# its data, and times no variant: the run keeps the untimed choices (the results of
-# FCNN_TUNE=0) and two more children time them after the run (the training step's shapes,
-# then the evaluation's), for later runs, which then agree with a run in one process that
+# The cold start's warm-up in child processes (src/cli/warm_up_child.c): with empty caches
+# a training run on OpenCL builds its kernels in two children at once (the training step's,
+# the evaluation's) that exit before the run loads its data, and time no variant: the run
+# keeps the untimed choices (the results of FCNN_TUNE=0) and three more children time them
+# after the run (the training step's forward shapes, the rest of the training step's, then
+# the evaluation's), for later runs, which then agree with a run in one process that
 # reads that tuning file; FCNN_WARM_UP_CHILD=0, the
 # reference backend and a run whose caches the children filled do it all in one process;
 # a warm-up process that fails fails the run with one line, a tuning process that dies
@@ -21,40 +22,55 @@ run() {
   XDG_CACHE_HOME="$tmp/cache" POCL_CACHE_DIR="$tmp/cache/pocl" "$@"
 }
 
-# Cold: the warm-up process builds but times nothing, the run trains on the untimed
+# Cold: the warm-up processes build but time nothing, the run trains on the untimed
 # choices and times nothing, and the tuning processes time the shapes after the run.
 fresh
 run "$FCNN" --backend=opencl $small --out "$tmp/cold" > "$tmp/cold.out" 2> "$tmp/cold.err" ||
   fail "cold run exited $?: $(tail -n 3 "$tmp/cold.err")"
-[ "$(grep -c "^fcnn: warm-up process done" "$tmp/cold.err")" -eq 1 ] ||
-  fail "cold run: no warm-up process line: $(grep "^fcnn" "$tmp/cold.err")"
+for part in "training step" evaluation; do
+  [ "$(grep -c "^fcnn: warm-up process ($part) done" "$tmp/cold.err")" -eq 1 ] ||
+    fail "cold run: no line of the $part's warm-up process: $(grep "^fcnn" "$tmp/cold.err")"
+done
+[ "$(grep -c "^fcnn: the run goes on warm" "$tmp/cold.err")" -eq 1 ] ||
+  fail "cold run: no line saying the warm-up is done: $(grep "^fcnn" "$tmp/cold.err")"
 [ "$(grep -c "^fcnn: timing kernel variants for later runs" "$tmp/cold.err")" -eq 1 ] ||
   fail "cold run: no line announcing the tuning after the run: $(grep "^fcnn" "$tmp/cold.err")"
-for part in "training step" evaluation; do
+for part in "training forward" "training step" evaluation; do
   [ "$(grep -c "^fcnn: tuning process ($part) done" "$tmp/cold.err")" -eq 1 ] ||
     fail "cold run: no line of the $part's tuning process: $(grep "^fcnn" "$tmp/cold.err")"
 done
-sed -n '1,/^fcnn: warm-up process done/p' "$tmp/cold.err" > "$tmp/child.err"
-sed -n '/^fcnn: warm-up process done/,/^fcnn: timing kernel variants for later runs/p' \
+sed -n '1,/^fcnn: the run goes on warm/p' "$tmp/cold.err" > "$tmp/child.err"
+sed -n '/^fcnn: the run goes on warm/,/^fcnn: timing kernel variants for later runs/p' \
   "$tmp/cold.err" > "$tmp/parent.err"
 sed -n '/^fcnn: timing kernel variants for later runs/,$p' "$tmp/cold.err" > "$tmp/tuning.err"
 grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/child.err" &&
-  fail "the warm-up process timed variants: $(grep "tuned" "$tmp/child.err" | head -n 3)"
+  fail "a warm-up process timed variants: $(grep "tuned" "$tmp/child.err" | head -n 3)"
 grep -q "^opencl: tuned \|^opencl: timing kernel variants" "$tmp/parent.err" &&
   fail "the run timed variants: $(grep "tuned" "$tmp/parent.err" | head -n 3)"
 grep -q "ready for the first step" "$tmp/parent.err" || fail "the run did not train after the child"
-# Each tuned its part: the training step's batches of 32, the evaluation's of 100 (a shape's
-# key begins with its batch).
+# Each tuned its part: the training step's forward shapes, then its backward's, at batches
+# of 32, the evaluation's of 100 (a shape's key begins with its batch).
 tuned_batch() { grep -E -q "^opencl: tuned +[a-z0-9_]+ +$1x" "$2"; }
-sed -n '1,/^fcnn: tuning process (training step) done/p' "$tmp/tuning.err" > "$tmp/tuning1.err"
-sed -n '/^fcnn: tuning process (training step) done/,$p' "$tmp/tuning.err" > "$tmp/tuning2.err"
-tuned_batch 32 "$tmp/tuning1.err" ||
-  fail "the training step's tuning process tuned no batch of 32: $(grep "tuned" "$tmp/tuning1.err")"
-tuned_batch 100 "$tmp/tuning1.err" &&
-  fail "the training step's tuning process tuned an evaluation shape"
-tuned_batch 100 "$tmp/tuning2.err" ||
-  fail "the evaluation's tuning process tuned no batch of 100: $(grep "tuned" "$tmp/tuning2.err")"
-tuned_batch 32 "$tmp/tuning2.err" &&
+tuned_forward() { grep -E -q "^opencl: tuned +(conv2d_fwd|conv2d_pool_fwd|dense_fwd) " "$1"; }
+sed -n '1,/^fcnn: tuning process (training forward) done/p' "$tmp/tuning.err" > "$tmp/tuning1.err"
+sed -n '/^fcnn: tuning process (training forward) done/,/^fcnn: tuning process (training step) done/p' \
+  "$tmp/tuning.err" > "$tmp/tuning2.err"
+sed -n '/^fcnn: tuning process (training step) done/,$p' "$tmp/tuning.err" > "$tmp/tuning3.err"
+tuned_batch 32 "$tmp/tuning1.err" && tuned_forward "$tmp/tuning1.err" ||
+  fail "the training forward's tuning process tuned no forward shape of 32: $(grep "tuned" "$tmp/tuning1.err")"
+grep -E -q "^opencl: tuned +[a-z0-9_]*_bwd" "$tmp/tuning1.err" &&
+  fail "the training forward's tuning process tuned a backward shape"
+tuned_batch 32 "$tmp/tuning2.err" ||
+  fail "the training step's tuning process tuned no batch of 32: $(grep "tuned" "$tmp/tuning2.err")"
+tuned_forward "$tmp/tuning2.err" &&
+  fail "the training step's tuning process timed a forward shape again: $(grep "tuned" "$tmp/tuning2.err")"
+for part in 1 2; do
+  tuned_batch 100 "$tmp/tuning$part.err" &&
+    fail "a training step's tuning process tuned an evaluation shape: $(grep "tuned" "$tmp/tuning$part.err")"
+done
+tuned_batch 100 "$tmp/tuning3.err" ||
+  fail "the evaluation's tuning process tuned no batch of 100: $(grep "tuned" "$tmp/tuning3.err")"
+tuned_batch 32 "$tmp/tuning3.err" &&
   fail "the evaluation's tuning process tuned a training shape"
 ls "$tmp/cache/fcnn"/tuning-*.txt > /dev/null 2>&1 || fail "no tuning file after the tuning process"
 ls "$tmp/cache/fcnn"/warm-* > /dev/null 2>&1 || fail "no mark after the tuning process"

@@ -68,7 +68,7 @@ struct run {
     bool out_locked;
     int saved_epoch;       /* the last epoch this run saved a checkpoint of; 0: none */
     int stopped_by;        /* SIGINT or SIGTERM stopped training; 0: it was not stopped */
-    bool warm_up_only;     /* this is the warm-up process (cli/warm_up_child.h): set up on a
+    bool warm_up_only;     /* this is a warm-up process (cli/warm_up_child.h): set up on a
                             * few batches of the data, warm up, and stop */
     bool defer_tuning;     /* time no kernel variants in this process (the tuning processes
                             * do, after the run) */
@@ -1069,8 +1069,8 @@ static int close_stdout(int exit_code)
     return exit_code;
 }
 
-/* The work of the warm-up process and of the tuning process (cli/warm_up_child.h): the
- * run's own set-up on a few batches, its warm-up, nothing printed on stdout. */
+/* The work of a warm-up or tuning process (cli/warm_up_child.h): the run's own set-up on
+ * a few batches, its warm-up, nothing printed on stdout. */
 static int warm_up_in_child(void *arg, bool *usage_error)
 {
     struct run *r = arg;
@@ -1081,14 +1081,40 @@ static int warm_up_in_child(void *arg, bool *usage_error)
     return status;
 }
 
+/* The warm-up, in two processes at once: the training step's passes and the evaluation's.
+ * Each compiles what its part needs; PoCL keeps every program it has compiled in the
+ * process's LLVM context, so one process for both held the compiler, the programs of both
+ * and both batches' buffers (about 250 MB resident for the reference model, at the 250 MB
+ * the default run is held to), and neither part alone comes near that. At once rather than
+ * one after the other: a part's first launches compile one kernel at a time, leaving a
+ * core to the other part. */
+static int warm_up_part_in_child(void *arg, bool *usage_error, enum fcnn_warm_part part)
+{
+    struct run *r = arg;
+    r->warm_part = part;
+    return warm_up_in_child(arg, usage_error);
+}
+
+static int warm_up_training_in_child(void *arg, bool *usage_error)
+{
+    return warm_up_part_in_child(arg, usage_error, FCNN_WARM_TRAINING);
+}
+
+static int warm_up_evaluation_in_child(void *arg, bool *usage_error)
+{
+    return warm_up_part_in_child(arg, usage_error, FCNN_WARM_EVALUATION);
+}
+
 /* A tuning process's work: its part of the warm-up, timing the shapes the run left
  * untimed, then the backend closed, which stores the binaries of the programs that won
  * for later runs (on PoCL a compilation of its own: seconds that the first warm run would
- * pay). The training step's shapes and the evaluation's are tuned in two processes, one
- * after the other: PoCL keeps every program it has compiled in the process's LLVM
- * context, and one process for both held the compiler, all their programs and the
- * evaluation batch's buffers at once (259-260 MB resident for the reference model, above
- * the 250 MB the default run is held to). */
+ * pay). The shapes are tuned in three processes, one after the other: the training
+ * step's forward and loss, then the rest of the training step (the forward's shapes now
+ * stored, so built from the caches and not timed again), then the evaluation's. PoCL keeps
+ * every program it has compiled in the process's LLVM context: one process for all held
+ * the compiler, every candidate program and the evaluation batch's buffers at once
+ * (259-260 MB resident for the reference model, above the 250 MB the default run is held
+ * to), and one for the whole training step still about 250-254 MB. */
 static int tune_part_in_child(void *arg, bool *usage_error, enum fcnn_warm_part part)
 {
     struct run *r = arg;
@@ -1096,6 +1122,11 @@ static int tune_part_in_child(void *arg, bool *usage_error, enum fcnn_warm_part 
     int status = warm_up_in_child(arg, usage_error);
     release(r);
     return status;
+}
+
+static int tune_training_forward_in_child(void *arg, bool *usage_error)
+{
+    return tune_part_in_child(arg, usage_error, FCNN_WARM_TRAINING_FORWARD);
 }
 
 static int tune_training_in_child(void *arg, bool *usage_error)
@@ -1158,20 +1189,31 @@ static int fcnn_main(int argc, char **argv)
     }
     int status = FCNN_OK;
     bool children = fcnn_warm_up_child_wanted(&r.opt, fcnn_dist_active(&dist), argc, argv);
-    /* The tuning processes: the training step's shapes, then the evaluation's. */
-    static struct fcnn_child tuning[2] = { { .pid = -1 }, { .pid = -1 } };
+    /* The tuning processes, in this order (see tune_part_in_child). */
+    static const struct fcnn_child_work tuning_parts[] = {
+        { tune_training_forward_in_child, "training forward" },
+        { tune_training_in_child, "training step" },
+        { tune_evaluation_in_child, "evaluation" },
+    };
+    enum { TUNING_PARTS = sizeof tuning_parts / sizeof tuning_parts[0] };
+    static struct fcnn_child tuning[TUNING_PARTS];
+    for (int i = 0; i < TUNING_PARTS; i++)
+        tuning[i].pid = -1;
     if (children) {
         /* Forked first, with nothing loaded or started: they wait, and time after the run
-         * what the warm-up process and the run leave to the priorities. */
-        status = fcnn_tuning_child_start(tune_training_in_child, &r, "training step", argc,
-                                         argv, &tuning[0]);
-        if (status == FCNN_OK)
-            status = fcnn_tuning_child_start(tune_evaluation_in_child, &r, "evaluation", argc,
-                                             argv, &tuning[1]);
+         * what the warm-up processes and the run leave to the priorities. */
+        for (int i = 0; i < TUNING_PARTS && status == FCNN_OK; i++)
+            status = fcnn_tuning_child_start(tuning_parts[i].work, &r, tuning_parts[i].part,
+                                             argc, argv, &tuning[i]);
         r.defer_tuning = true;
+        /* The warm-up's parts, at once (see warm_up_part_in_child). */
+        static const struct fcnn_child_work warm_up_parts[] = {
+            { warm_up_training_in_child, "training step" },
+            { warm_up_evaluation_in_child, "evaluation" },
+        };
         if (status == FCNN_OK)
-            status = fcnn_warm_up_child_run(warm_up_in_child, &r, r.opt.verbose,
-                                            &r.usage_error);
+            status = fcnn_warm_up_children_run(warm_up_parts, 2, &r, r.opt.verbose,
+                                               &r.usage_error);
     }
     if (status == FCNN_OK)
         status = run_once(&r);
@@ -1184,7 +1226,7 @@ static int fcnn_main(int argc, char **argv)
                     "untimed choices throughout)\n", r.untuned_shapes);
         /* After a failed one the other is told to leave: the next run tunes again. */
         int tuned = FCNN_OK;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < TUNING_PARTS; i++) {
             int each = fcnn_tuning_child_finish(&tuning[i], tune && tuned == FCNN_OK,
                                                 r.opt.verbose);
             if (tuned == FCNN_OK)

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +29,14 @@
 
 /* --- the mark of a warm-up done ---------------------------------------------------- */
 
-/* The warm-up process costs a warm run (every program and tuning choice on disk) its own
- * start-up, about as long as the run's, for nothing. After a warm-up process succeeds,
- * an empty file in the program cache's directory marks that this program (the same
- * file), with the same command line and the same FCNN_* and POCL_* environment, has
- * warmed its caches; a run that finds its mark does its (by then quick) warm-up in
- * process. A mark that is wrong (the caches were emptied by hand, the data changed under
- * the same options) costs only memory: that run compiles in process, as without the
- * warm-up process, and its results are the same either way. */
+/* The warm-up processes cost a warm run (every program and tuning choice on disk) their
+ * start-up, about as long as the run's, for nothing. After a cold run and its tuning
+ * processes succeed, an empty file in the program cache's directory marks that this
+ * program (the same file), with the same command line and the same FCNN_* and POCL_*
+ * environment, has warmed its caches; a run that finds its mark does its (by then quick)
+ * warm-up in process. A mark that is wrong (the caches were emptied by hand, the data
+ * changed under the same options) costs only memory: that run compiles in process, as
+ * without the warm-up processes, and its results are the same either way. */
 extern char **environ;
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t size)
@@ -202,7 +203,7 @@ static void read_all(int fd, char *out, size_t size)
  * inherits them and must close them: a gated child's `go` held open by a sibling would
  * never read as closed, and the parent, waiting for that child to leave, would wait for
  * ever. */
-static int parent_ends[8];
+static int parent_ends[16];
 static int parent_end_count;
 
 static void parent_end_keep(int fd)
@@ -248,25 +249,25 @@ static void child_main(int (*work)(void *arg, bool *usage_error), void *arg, int
         report_failure(report, status, usage);
     fflush(stderr);
     /* _exit: nothing of the parent's (stdio buffers, atexit handlers) runs twice. The
-     * warm-up process leaves its backend open: closing it would fetch every program's
+     * warm-up processes leave their backends open: closing one would fetch every program's
      * binary on PoCL (a compilation of its own, seconds long), which the run does when
      * it closes; the tuning process's work closes its own, to store the winners'. */
     _exit(status == FCNN_OK ? 0 : 1);
 }
 
-/* `part`: what a gated (tuning) child times; NULL: the warm-up process. */
+/* `part`: what the child warms up or times; a gated (tuning) child waits to be told. */
 static int child_start(int (*work)(void *arg, bool *usage_error), void *arg, const char *part,
-                       struct fcnn_child *child)
+                       bool gated, struct fcnn_child *child)
 {
     *child = (struct fcnn_child){ .pid = -1, .report = -1, .go = -1, .started = fcnn_now() };
-    bool gated = part != NULL;
     if (gated) {
         snprintf(child->label, sizeof child->label, "tuning process (%s)", part);
         snprintf(child->name, sizeof child->name,
                  "tuning process (the %s's kernel variants, timed after the run)", part);
     } else {
-        snprintf(child->label, sizeof child->label, "warm-up process");
-        snprintf(child->name, sizeof child->name, "warm-up process (kernel builds)");
+        snprintf(child->label, sizeof child->label, "warm-up process (%s)", part);
+        snprintf(child->name, sizeof child->name, "warm-up process (the %s's kernel builds)",
+                 part);
     }
     int report[2], go[2] = { -1, -1 };
     if (pipe(report) != 0)
@@ -367,22 +368,74 @@ static void say_done(const struct fcnn_child *child, const char *then)
             fcnn_now() - child->started, child->peak_kb / 1000, then);
 }
 
-int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
-                           bool *usage_error)
+int fcnn_warm_up_children_run(const struct fcnn_child_work *works, int count, void *arg,
+                              bool verbose, bool *usage_error)
 {
-    struct fcnn_child child;
-    int status = child_start(work, arg, NULL, &child);
-    if (status == FCNN_OK)
-        status = child_wait(&child, usage_error);
-    if (status == FCNN_OK && verbose)
-        say_done(&child, "; the run goes on warm");
+    struct fcnn_child children[FCNN_WARM_UP_CHILDREN_MAX];
+    if (count > FCNN_WARM_UP_CHILDREN_MAX)
+        return fcnn_error(FCNN_ERR_INVALID, "%d warm-up processes asked, at most %d", count,
+                          FCNN_WARM_UP_CHILDREN_MAX);
+    /* The first failure's message, which reaping the other children would overwrite. */
+    char failure[4096] = "";
+    int started = 0, status = FCNN_OK;
+    while (started < count && status == FCNN_OK) {
+        status = child_start(works[started].work, arg, works[started].part, false,
+                             &children[started]);
+        if (status == FCNN_OK)
+            started++;
+        else
+            snprintf(failure, sizeof failure, "%s", fcnn_last_error());
+    }
+    /* Each is waited for as it ends (its report pipe closes when it exits), so that its
+     * line gives its own time. After a failure the others are stopped: the run fails with
+     * the first failure's line, and what they were building is of no use to it. */
+    int running = started;
+    while (running > 0) {
+        struct pollfd fds[FCNN_WARM_UP_CHILDREN_MAX];
+        int which[FCNN_WARM_UP_CHILDREN_MAX], n = 0;
+        for (int i = 0; i < started; i++)
+            if (children[i].pid >= 0) {
+                fds[n] = (struct pollfd){ .fd = children[i].report, .events = POLLIN };
+                which[n++] = i;
+            }
+        if (status != FCNN_OK) { /* stop the rest; child_wait reaps them */
+            for (int k = 0; k < n; k++)
+                kill(children[which[k]].pid, SIGKILL);
+        } else if (poll(fds, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            for (int k = 0; k < n; k++) /* cannot tell which ends first: in order */
+                fds[k].revents = POLLHUP;
+        }
+        for (int k = 0; k < n; k++) {
+            if (status == FCNN_OK && !fds[k].revents)
+                continue;
+            struct fcnn_child *child = &children[which[k]];
+            bool usage = false, stopped = status != FCNN_OK;
+            int each = child_wait(child, &usage);
+            running--;
+            if (stopped)
+                continue;
+            if (each != FCNN_OK) {
+                status = each;
+                *usage_error = usage;
+                snprintf(failure, sizeof failure, "%s", fcnn_last_error());
+            } else if (verbose) {
+                say_done(child, "");
+            }
+        }
+    }
+    if (status != FCNN_OK)
+        return fcnn_error(status, "%s", failure);
+    if (verbose)
+        fprintf(stderr, "fcnn: the run goes on warm\n");
     return status;
 }
 
 int fcnn_tuning_child_start(int (*work)(void *arg, bool *usage_error), void *arg,
                             const char *part, int argc, char **argv, struct fcnn_child *child)
 {
-    int status = child_start(work, arg, part, child);
+    int status = child_start(work, arg, part, true, child);
     /* Now, before the run sets variables of its own (POCL_AFFINITY) in the environment
      * that the mark's name hashes. */
     if (status == FCNN_OK && !mark_path(argc, argv, child->mark, sizeof child->mark))

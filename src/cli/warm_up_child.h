@@ -1,13 +1,14 @@
-/* The cold start's compilation in a short-lived child process.
+/* The cold start's compilation in short-lived child processes.
  *
  * On PoCL the first build of a program loads the compiler into the process (LLVM, clang,
  * the kernel library: about 200 MB resident) and keeps it there for the rest of the run.
  * A training run on the OpenCL backend therefore does its warm-up (program builds and
- * the first launch of every kernel of every shape the run will meet) in a forked child
- * before it loads its data: the child keeps only a few batches of the data and leaves
- * every compiled kernel in PoCL's cache, then exits, and the run itself starts as a warm
- * one, without the compiler. Shapes with no stored tuning choice are timed after the run
- * by two more children (below). */
+ * the first launch of every kernel of every shape the run will meet) in forked children
+ * before it loads its data, one for the training step's passes and one for the
+ * evaluation's, at once: each keeps only a few batches of the data and leaves every
+ * compiled kernel in PoCL's cache, then exits, and the run itself starts as a warm one,
+ * without the compiler. Shapes with no stored tuning choice are timed after the run by
+ * three more children (below). */
 #ifndef FCNN_CLI_WARM_UP_CHILD_H
 #define FCNN_CLI_WARM_UP_CHILD_H
 
@@ -25,20 +26,29 @@
 bool fcnn_warm_up_child_wanted(const struct fcnn_options *opt, bool distributed, int argc,
                                char **argv);
 
-/* Runs work(arg, &usage_error) in a forked child and waits for it. A child whose work
- * fails makes this fail with the child's status and message (and *usage_error set as the
- * child set it), as the run would have failed in one process; a child that dies fails
- * with one line saying so. With `verbose`, one line on stderr gives the child's time and
- * peak resident memory. */
-int fcnn_warm_up_child_run(int (*work)(void *arg, bool *usage_error), void *arg, bool verbose,
-                           bool *usage_error);
+/* What a child process does: work(arg, &usage_error), the `part` of the run that its
+ * messages name ("training step"). */
+struct fcnn_child_work {
+    int (*work)(void *arg, bool *usage_error);
+    const char *part;
+};
+
+#define FCNN_WARM_UP_CHILDREN_MAX 4
+
+/* Runs each of `works` in a forked child of its own, all at once, and waits for them. A
+ * child whose work fails makes this fail with the child's status and message (and
+ * *usage_error set as the child set it), as the run would have failed in one process; a
+ * child that dies fails with one line saying so. With `verbose`, one line on stderr per
+ * child gives its time and peak resident memory. */
+int fcnn_warm_up_children_run(const struct fcnn_child_work *works, int count, void *arg,
+                              bool verbose, bool *usage_error);
 
 /* The tuning after the run. A cold start does not time kernel variants: the warm-up
  * process builds and runs the ones the priorities choose, and the run keeps them to its
  * end (a choice that changed within a run would change its results). Timing the others
  * for later runs needs the compiler, and a process forked once PoCL's threads are running
- * cannot use OpenCL; so the tuning children are forked at the start, with the warm-up
- * process, and wait. */
+ * cannot use OpenCL; so the tuning children are forked at the start, before the warm-up
+ * processes, and wait. */
 struct fcnn_child {
     pid_t pid;       /* -1: none */
     int report;      /* its failure, read by the parent */

@@ -337,7 +337,8 @@ static int early_stopping(struct fcnn_trainer *t, const struct fcnn_epoch_stats 
     return FCNN_OK;
 }
 
-/* One forward and loss at `n` samples of `split`, and the backward pass when training. */
+/* One forward and loss at `n` samples of `split`, and the backward pass when training
+ * (unless the trainer warms up the training step's forward alone). */
 static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bool train)
 {
     struct fcnn_tensor images = fcnn_split_images(split), labels = fcnn_split_labels(split);
@@ -351,7 +352,7 @@ static int warm_pass(struct fcnn_trainer *t, struct fcnn_split *split, int n, bo
         status = fcnn_network_forward(t->net, n, train);
     if (status == FCNN_OK)
         status = fcnn_network_loss(t->net, n, &loss, &pred, train);
-    if (status == FCNN_OK && train)
+    if (status == FCNN_OK && train && t->warm_part != FCNN_WARM_TRAINING_FORWARD)
         status = fcnn_network_backward(t->net, n);
     return status;
 }
@@ -368,7 +369,7 @@ int fcnn_warm_up(struct fcnn_trainer *t)
         return fcnn_error(FCNN_ERR_NOMEM, "out of memory for the warm-up");
     int status = fcnn_network_get_state(t->net, state), lo, n;
     bool training = t->warm_part != FCNN_WARM_EVALUATION;
-    bool evaluation = t->warm_part != FCNN_WARM_TRAINING;
+    bool evaluation = t->warm_part == FCNN_WARM_ALL || t->warm_part == FCNN_WARM_EVALUATION;
     /* With several processes, the shapes this one will see: its slices of a full and of
      * the short last batch, and its part of the validation split. */
     if (status == FCNN_OK && training && t->train) {
@@ -380,7 +381,8 @@ int fcnn_warm_up(struct fcnn_trainer *t)
         if (status == FCNN_OK && count > batch && n > 0) /* the short last batch */
             status = warm_pass(t, t->train, n, true);
     }
-    if (status == FCNN_OK && training && t->train && t->opt)
+    if (status == FCNN_OK && training && t->train && t->opt &&
+        t->warm_part != FCNN_WARM_TRAINING_FORWARD)
         status = fcnn_optimizer_warm_up(t->be, t->opt);
     if (status == FCNN_OK && evaluation && t->val) {
         int count, batch = t->eval_batch_size;

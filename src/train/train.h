@@ -72,9 +72,15 @@ struct fcnn_trainer {
     bool stopped_early;
     bool interrupted;                 /* *stop was seen: training ended before t->epochs */
     bool warmed_up;
-    /* What fcnn_warm_up runs: both passes, or the training step's or the evaluation's
-     * alone (each in a process of its own after a cold run: see cli/warm_up_child.h). */
-    enum fcnn_warm_part { FCNN_WARM_ALL, FCNN_WARM_TRAINING, FCNN_WARM_EVALUATION } warm_part;
+    /* What fcnn_warm_up runs: both passes, or one part alone (each in a process of its own
+     * after a cold run: see cli/warm_up_child.h): the training step's forward and loss, the
+     * whole training step, or the evaluation's pass. */
+    enum fcnn_warm_part {
+        FCNN_WARM_ALL,
+        FCNN_WARM_TRAINING_FORWARD,
+        FCNN_WARM_TRAINING,
+        FCNN_WARM_EVALUATION
+    } warm_part;
     /* Augmentation: the loaded batch before the augment op, and every sample's draws of
      * the epoch (uploaded once per epoch, as the order is). */
     struct fcnn_buffer *augment_batch, *augment_params;
