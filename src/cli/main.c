@@ -1212,8 +1212,9 @@ static int fcnn_main(int argc, char **argv)
             { warm_up_evaluation_in_child, "evaluation" },
         };
         if (status == FCNN_OK)
-            status = fcnn_warm_up_children_run(warm_up_parts, 2, &r, r.opt.verbose,
-                                               &r.usage_error);
+            status = fcnn_warm_up_children_run(
+                warm_up_parts, (int)(sizeof warm_up_parts / sizeof warm_up_parts[0]), &r,
+                r.opt.verbose, &r.usage_error);
     }
     if (status == FCNN_OK)
         status = run_once(&r);

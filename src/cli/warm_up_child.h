@@ -35,16 +35,17 @@ struct fcnn_child_work {
 
 #define FCNN_WARM_UP_CHILDREN_MAX 4
 
-/* Runs each of `works` in a forked child of its own, all at once, and waits for them. A
- * child whose work fails makes this fail with the child's status and message (and
- * *usage_error set as the child set it), as the run would have failed in one process; a
- * child that dies fails with one line saying so. With `verbose`, one line on stderr per
- * child gives its time and peak resident memory. */
+/* Runs each of `works` in a forked child of its own, all at once, and waits for them. The
+ * first child whose work fails makes this fail with the child's status and message (and
+ * *usage_error set as the child set it), as the run would have failed in one process, and
+ * the others are killed; a child that dies fails with one line saying so. With `verbose`,
+ * one line on stderr per child gives its time and peak resident memory as it ends, and one
+ * more says the run goes on warm. */
 int fcnn_warm_up_children_run(const struct fcnn_child_work *works, int count, void *arg,
                               bool verbose, bool *usage_error);
 
 /* The tuning after the run. A cold start does not time kernel variants: the warm-up
- * process builds and runs the ones the priorities choose, and the run keeps them to its
+ * processes build and run the ones the priorities choose, and the run keeps them to its
  * end (a choice that changed within a run would change its results). Timing the others
  * for later runs needs the compiler, and a process forked once PoCL's threads are running
  * cannot use OpenCL; so the tuning children are forked at the start, before the warm-up
