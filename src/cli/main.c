@@ -1117,10 +1117,8 @@ static int warm_up_evaluation_in_child(void *arg, bool *usage_error)
  * to), and one for the whole training step still about 250-254 MB. */
 static int tune_part_in_child(void *arg, bool *usage_error, enum fcnn_warm_part part)
 {
-    struct run *r = arg;
-    r->warm_part = part;
-    int status = warm_up_in_child(arg, usage_error);
-    release(r);
+    int status = warm_up_part_in_child(arg, usage_error, part);
+    release(arg);
     return status;
 }
 
