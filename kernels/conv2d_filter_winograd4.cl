@@ -149,22 +149,106 @@ __kernel void conv2d_filter_wino4_transform(__global const float *x, ulong x_off
         wino4_transform_dy(dy + dy_offset, u, K, HO, WO, TH, TW, T, gid - x_items);
 }
 
-/* dw[i][j][c][k] = (G^T M G)[i][j] for sixteen consecutive k at once; M[36][C][K]; one
- * work-item per (c, block of 16 k); count = C*K/16, elems = C*K. */
+#ifndef CB
+#define CB 8 /* input channels per work-item of the products */
+#endif
+#ifndef KV
+#define KV 2 /* float16 vectors of output channels per work-item of the products */
+#endif
+#ifndef CHUNK
+#define CHUNK 2 /* samples a fused work-group transforms at once */
+#endif
+
+/* The transforms and the products in one kernel, each work-group on its own share of the
+ * batch, so that what a core's transforms write its own products read back from its L2
+ * (the separate launches above leave V and U to whichever core comes next: a group's 4 MB
+ * of them, more than a core's L2, read back through L3). Work-group g of `groups` (one
+ * work-item each) takes samples [N g / groups, N (g+1) / groups), CHUNK at a time:
+ * transforms them into its scratch (V then U, 36 * CHUNK*TH*TW * (C + K) floats at
+ * g's offset), then adds the chunk's 36 products into its partial M (m + g 36 C K),
+ * CB x 16*KV (c, k) at a time, as conv2d_filter.cl's conv2d_filter_wino_gemm does. The
+ * partials are added in group order by conv2d_filter_wino4_out. groups <= N. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv2d_filter_wino4_fused(__global const float *x, ulong x_offset,
+                               __global const float *dy, ulong dy_offset,
+                               __global float *scratch, __global float *m, int N, int H,
+                               int W, int C, int K, int pad_h, int pad_w, int HO, int WO,
+                               int TH, int TW, int groups)
+{
+    int g = get_global_id(0);
+    if (g >= groups)
+        return;
+    int n0 = (int)((long)N * g / groups), n1 = (int)((long)N * (g + 1) / groups);
+    __global float *v = scratch + (size_t)g * 36 * CHUNK * TH * TW * (C + K);
+    __global float *u = v + (size_t)36 * CHUNK * TH * TW * C;
+    __global float *mg = m + (size_t)g * 36 * C * K;
+    int cblocks = C / CB, kblocks = K / (16 * KV);
+    for (int n = n0; n < n1; n += CHUNK) {
+        int T = min(CHUNK, n1 - n) * TH * TW;
+        __global const float *xn = x + x_offset + (size_t)n * H * W * C;
+        __global const float *dyn = dy + dy_offset + (size_t)n * HO * WO * K;
+#pragma unroll 1
+        for (int i = 0; i < T * (C / 16); i++)
+            wino4_transform_x(xn, v, H, W, C, pad_h, pad_w, TH, TW, T, i);
+#pragma unroll 1
+        for (int i = 0; i < T * (K / 16); i++)
+            wino4_transform_dy(dyn, u, K, HO, WO, TH, TW, T, i);
+#pragma unroll 1
+        for (int pair = 0; pair < 36 * cblocks * kblocks; pair++) {
+            int kb = pair % kblocks, rest = pair / kblocks;
+            int cb = rest % cblocks, p = rest / cblocks;
+            int c0 = cb * CB, k0 = kb * 16 * KV;
+            __global float *mp = mg + ((size_t)p * C + c0) * K + k0;
+            float16 acc[CB][KV];
+#pragma unroll
+            for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+                for (int kv = 0; kv < KV; kv++)
+                    acc[cc][kv] = n > n0 ? vload16(0, mp + cc * K + 16 * kv) : (float16)(0.0f);
+            __global const float *vp = v + (size_t)p * T * C + c0;
+            __global const float *up = u + (size_t)p * T * K + k0;
+            for (int t = 0; t < T; t++, vp += C, up += K) {
+                float16 d[KV];
+#pragma unroll
+                for (int kv = 0; kv < KV; kv++)
+                    d[kv] = vload16(0, up + 16 * kv);
+#pragma unroll
+                for (int cc = 0; cc < CB; cc++) {
+                    float16 a = (float16)(vp[cc]);
+#pragma unroll
+                    for (int kv = 0; kv < KV; kv++)
+                        acc[cc][kv] = fma(a, d[kv], acc[cc][kv]);
+                }
+            }
+#pragma unroll
+            for (int cc = 0; cc < CB; cc++)
+#pragma unroll
+                for (int kv = 0; kv < KV; kv++)
+                    vstore16(acc[cc][kv], 0, mp + cc * K + 16 * kv);
+        }
+    }
+}
+
+/* dw[i][j][c][k] = (G^T M G)[i][j] for sixteen consecutive k at once, M the sum of `parts`
+ * partials of [36][C][K] each, added in order; one work-item per (c, block of 16 k);
+ * count = C*K/16, elems = C*K. */
 __kernel void conv2d_filter_wino4_out(__global const float *m, __global float *dw,
-                                      ulong dw_offset, int elems, int count)
+                                      ulong dw_offset, int elems, int count, int parts)
 {
     int gid = get_global_id(0);
     if (gid >= count)
         return;
-    size_t e = (size_t)gid * 16;
+    size_t e = (size_t)gid * 16, part = (size_t)36 * elems;
     float16 r[3][6]; /* G^T M, column by column */
 #pragma unroll 1
     for (int q = 0; q < 6; q++) {
         float16 s[6];
 #pragma unroll
-        for (int p = 0; p < 6; p++)
+        for (int p = 0; p < 6; p++) {
             s[p] = vload16(0, m + (size_t)(6 * p + q) * elems + e);
+            for (int i = 1; i < parts; i++)
+                s[p] += vload16(0, m + i * part + (size_t)(6 * p + q) * elems + e);
+        }
         float16 o[3];
         WINO4_GT(s[0], s[1], s[2], s[3], s[4], s[5], o);
 #pragma unroll

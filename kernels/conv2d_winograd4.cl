@@ -41,6 +41,12 @@
 #ifndef WG_SIZE
 #define WG_SIZE 4
 #endif
+/* 1: an output whose 3x3 window is zero in every input channel is exactly its bias (below);
+ * the forward's variants, whose output a ReLU's mask may read. The input gradient, whose
+ * output nothing thresholds, leaves it out: it costs that kernel about a tenth of its time. */
+#ifndef EXACT_ZEROS
+#define EXACT_ZEROS 0
+#endif
 
 /* U[p][ci][co] = (G g G^T)[p] for the 3x3 kernel g of input channel ci and output channel
  * co of an HWIO kernel w[3][3][C][K]; for the input gradient (flip != 0) of the kernel
@@ -151,11 +157,20 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
 
     float16 m[36][TW][KV];
     float v[TW][36][16]; /* [tile][point][channel of the block] */
+    /* Which of each tile's 6x6 patch pixels are nonzero in some input channel (bit 6q+r):
+     * an output whose 3x3 window is zero in every channel is exactly its bias, as in the
+     * direct sum, where the transforms would leave the rounding of the tile's other pixels
+     * cancelling (and a ReLU reading it would open or close on that noise). */
+    ulong nonzero[TW];
+#pragma unroll
+    for (int t = 0; t < TW; t++)
+        nonzero[t] = EXACT_ZEROS ? 0 : ~0UL;
     for (int c0 = 0; c0 < C; c0 += 16) {
 #pragma unroll 1
         for (int t = 0; t < TW; t++) {
             /* B^T d down each of the patch's six columns, then B along each row. */
             float16 s[6][6];
+            ulong seen = nonzero[t];
 #pragma unroll 1
             for (int q = 0; q < 6; q++) {
                 int iw = ow0 + 4 * t + q - pad_w;
@@ -164,12 +179,24 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
 #pragma unroll
                 for (int r = 0; r < 6; r++)
                     d[r] = vload16(0, (rows[r] && col_in ? rows[r] + (size_t)iw * C : zeros) + c0);
+#if EXACT_ZEROS
+                uint16 column = 0; /* per channel, bit r: row r nonzero (-0 counts as zero) */
+#pragma unroll
+                for (int r = 0; r < 6; r++)
+                    column |= as_uint16((as_uint16(d[r]) << 1) != (uint16)(0)) & (uint16)(1u << r);
+                /* OR across the channels (PoCL's any() tests lane by lane, with branches) */
+                uint8 or8 = column.lo | column.hi;
+                uint4 or4 = or8.lo | or8.hi;
+                uint2 or2 = or4.lo | or4.hi;
+                seen |= (ulong)(or2.x | or2.y) << (6 * q);
+#endif
                 float16 o[6];
                 INPUT_TRANSFORM(d[0], d[1], d[2], d[3], d[4], d[5], o);
 #pragma unroll
                 for (int r = 0; r < 6; r++)
                     s[r][q] = o[r];
             }
+            nonzero[t] = seen;
 #pragma unroll 1
             for (int r = 0; r < 6; r++) {
                 float16 o[6];
@@ -235,7 +262,9 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     int ow = ow0 + 4 * t + j;
-                    float16 o = out[j] + bias;
+                    /* 0x71c7: the bits of columns 0-2, rows 0-2 */
+                    bool window_zero = (nonzero[t] >> (6 * j + i) & 0x71c7UL) == 0;
+                    float16 o = (window_zero ? (float16)(0.0f) : out[j]) + bias;
                     /* The reference's "v < 0 ? 0 : v": NaN and -0 pass unchanged. */
                     if (relu)
                         o = select(o, (float16)(0.0f), o < (float16)(0.0f));

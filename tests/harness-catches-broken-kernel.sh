@@ -16,7 +16,9 @@
 # gemm.cl only for its transpose (they have plants of their own). dense_skinny.cl's second
 # plant drops a row of the blocks at the edges, which only sizes that are multiples of no
 # tile reach. The Winograd forwards' pooled form (conv2d_pool_fwd) has a plant of its own
-# in its window maximum besides the output transform it shares; conv2d_pool.cl's two
+# in its window maximum besides the output transform it shares, and the F(4x4, 3x3)
+# forward one that drops its exact outputs over windows of zeros (the harness's background
+# cases); conv2d_pool.cl's two
 # convolutions (the general one and the one-channel 3x3 form) have a product plant each and
 # share the maximum's. The Winograd weight
 # gradients' GEMM stage in conv2d_filter.cl starts its sums from M or from zeros in one
@@ -43,6 +45,7 @@ conv2d_winograd.cl . s/r1\[q\] = m\[4 + q\]\[t\]\[kv\] - /r1[q] = m[4 + q][t][kv
 conv2d_winograd4.cl . s/2\.0f \* m3 - 0\.5f \* m4/2.0f * m3 + 0.5f * m4/g
 conv2d_winograd.cl ^conv2d_pool_fwd s/select(best, o, o > best)/select(best, o, o < best)/
 conv2d_winograd4.cl ^conv2d_pool_fwd s/select(\*w, o, o > \*w)/select(*w, o, o < *w)/
+conv2d_winograd4.cl ^conv2d_fwd s/(window_zero ? (float16)(0\.0f) : out\[j\])/out[j]/
 conv2d_pool.cl ^conv2d_pool_fwd[[:space:]]direct_ s/, uv\[kv\], acc/, -uv[kv], acc/g
 conv2d_pool.cl ^conv2d_pool_fwd[[:space:]]c1_ s/, u\[r \* 3 + s\]\[kv\], v)/, -u[r * 3 + s][kv], v)/g
 conv2d_pool.cl . s/select(best, v, v > best)/select(best, v, v < best)/

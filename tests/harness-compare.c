@@ -134,6 +134,22 @@ bool harness_compare(const struct harness_tensor_spec *spec, const char *name,
     if (nmse_out)
         *nmse_out = nmse;
 
+    if (tol->exact_zeros) {
+        size_t lost = 0, first = 0;
+        for (size_t i = 0; i < n; i++)
+            if (a[i] == 0 && b[i] != 0 && !lost++)
+                first = i;
+        if (lost) {
+            char at[64];
+            harness_format_index(spec, first, at, sizeof at);
+            harness_appendf(why, why_size,
+                            "output '%s': %zu of %zu elements that are exactly zero in the "
+                            "reference are not; first %s%s (flat %zu): got %.9g",
+                            name, lost, n, name, at, first, (double)b[first]);
+            return false;
+        }
+    }
+
     size_t worst = 0;
     double worst_ratio = 0, worst_allowed = 0;
     for (size_t i = 0; i < n; i++) {

@@ -3,6 +3,7 @@
 #ifndef FCNN_HARNESS_IMPL_H
 #define FCNN_HARNESS_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ enum harness_init {
     INIT_BYTES,        /* u8 in 0 .. 255 */
     INIT_IDENTITY,     /* a square 2-D identity matrix */
     INIT_CONSTANT,     /* every element lo */
+    INIT_SPARSE_PIXELS, /* [n,h,w,c]: a fifth of the pixels uniform in [lo, hi) in every
+                           channel, the rest exact zeros in every channel (an image's
+                           black background, with edges everywhere) */
 };
 
 struct harness_tensor_spec {
@@ -60,6 +64,9 @@ void *harness_make_input(const struct harness_tensor_spec *spec, struct harness_
  * bit-for-bit (numerically) equal. */
 struct harness_tolerance {
     double nmse, atol, rtol;
+    /* Also: an element the reference computes as exactly zero must be exactly zero (of
+     * either sign), as a ReLU's mask downstream needs; not merely within the bound. */
+    bool exact_zeros;
 };
 
 struct harness_case {

@@ -119,6 +119,16 @@ static void fill_floats(const struct harness_tensor_spec *s, float *v, size_t n,
         for (size_t i = 0; i < n; i++)
             v[i] = (float)s->lo;
         break;
+    case INIT_SPARSE_PIXELS: {
+        size_t channels = (size_t)s->shape[s->ndim - 1];
+        for (size_t pixel = 0; pixel < n / channels; pixel++) {
+            bool lit = rng_below(rng, 5) == 0;
+            for (size_t c = 0; c < channels; c++)
+                v[pixel * channels + c] =
+                    lit ? (float)(s->lo + (s->hi - s->lo) * rng_uniform(rng)) : 0.0f;
+        }
+        break;
+    }
     default:
         fprintf(stderr, "harness: init %d does not make floats\n", (int)s->init);
         exit(99);

@@ -241,8 +241,70 @@ int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_var
         return ocl_launch_1d(ctx, finish, (size_t)elems, OCL_HELPER_WG_SIZE,
                              OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
                                       OCL_ARG(elems)));
-    cl_int out_items = elems / form->out_lanes;
+    cl_int out_items = elems / form->out_lanes, parts = 1;
     return ocl_launch_1d(ctx, finish, (size_t)out_items, OCL_HELPER_WG_SIZE,
                          OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
-                                  OCL_ARG(elems), OCL_ARG(out_items)));
+                                  OCL_ARG(elems), OCL_ARG(out_items), OCL_ARG(parts)));
+}
+
+/* F(3x3, 4x4) with the transforms and products in one kernel (conv2d_filter_wino4_fused):
+ * GROUPS_PER_CU work-groups of one work-item per compute unit (no more than samples), each
+ * over its share of the samples, CHUNK samples at a time, into a partial M of its own;
+ * then the output transform adds the partials in order. The same shapes as the two-stage
+ * form, with at least wino_f4's 16 tiles in all. */
+static int fused_groups(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                        const struct conv_shape *s)
+{
+    long long groups = (long long)ocl_tunable(variant, "GROUPS_PER_CU") *
+                       (ctx->identity.compute_units ? ctx->identity.compute_units : 1);
+    return groups < s->n ? (int)groups : s->n;
+}
+
+bool ocl_conv2d_bwd_filter_wino4_fused_supports(const struct ocl_context *ctx,
+                                                const struct ocl_variant *variant,
+                                                const struct fcnn_op_call *call)
+{
+    struct conv_shape s = conv_call_shape(call);
+    if (!(ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
+          s.ho > 0 && s.wo > 0 && s.c % 16 == 0 && s.k % 16 == 0 &&
+          s.c % ocl_tunable(variant, "CB") == 0 && s.k % (16 * ocl_tunable(variant, "KV")) == 0))
+        return false;
+    long long sample_tiles = (long long)((s.ho + 3) / 4) * ((s.wo + 3) / 4);
+    long long groups = fused_groups(ctx, variant, &s);
+    long long scratch = groups * 36 * ocl_tunable(variant, "CHUNK") * sample_tiles * (s.c + s.k);
+    return sample_tiles * s.n >= wino_f4.min_tiles && scratch <= INT_MAX &&
+           groups * 36 * s.c * s.k <= INT_MAX;
+}
+
+int ocl_conv2d_bwd_filter_wino4_fused(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                      const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
+    struct conv_shape s = conv_call_shape(call);
+    cl_int TH = (s.ho + 3) / 4, TW = (s.wo + 3) / 4, groups = fused_groups(ctx, variant, &s);
+    cl_int N = s.n, H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl;
+    cl_int HO = s.ho, WO = s.wo, elems = C * K, out_items = elems / 16;
+    size_t chunk_tiles = (size_t)ocl_tunable(variant, "CHUNK") * TH * TW;
+
+    struct ocl_kernel *fused, *finish;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, wino_f4.file, "conv2d_filter_wino4_fused", &fused));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, wino_f4.file, wino_f4.out, &finish));
+    cl_mem scratch, m;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS,
+                            (size_t)groups * 36 * chunk_tiles * (C + K) * sizeof(float),
+                            &scratch));
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
+                            (size_t)groups * 36 * elems * sizeof(float), &m));
+    cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
+    cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
+    cl_ulong dw_offset = ocl_elem_offset(dw);
+    OCL_TRY(ocl_launch_1d(ctx, fused, (size_t)groups, 1,
+                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(dy_mem),
+                                   OCL_ARG(dy_offset), OCL_ARG(scratch), OCL_ARG(m),
+                                   OCL_ARG(N), OCL_ARG(H), OCL_ARG(W), OCL_ARG(C), OCL_ARG(K),
+                                   OCL_ARG(PT), OCL_ARG(PL), OCL_ARG(HO), OCL_ARG(WO),
+                                   OCL_ARG(TH), OCL_ARG(TW), OCL_ARG(groups))));
+    return ocl_launch_1d(ctx, finish, (size_t)out_items, OCL_HELPER_WG_SIZE,
+                         OCL_ARGS(OCL_ARG(m), OCL_ARG(dw_mem), OCL_ARG(dw_offset),
+                                  OCL_ARG(elems), OCL_ARG(out_items), OCL_ARG(groups)));
 }

@@ -24,8 +24,13 @@
  * samples whose transforms take about GROUP_KB kilobytes. */
 #define FILTER_WINO(cb, kv, group_kb) \
     { { "CB", cb }, { "KV", kv }, { "GROUP_KB", group_kb }, { "WG_SIZE", 4 } }
+#define FILTER_WINO_FUSED(cb, kv, chunk, groups_per_cu) \
+    { { "CB", cb }, { "KV", kv }, { "CHUNK", chunk }, { "GROUPS_PER_CU", groups_per_cu } }
 /* Winograd: TW output tiles along a row x 16*KV channels per work-item. */
 #define WINOGRAD_TILE(tw, kv) { { "TW", tw }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* F(4x4, 3x3)'s forward: outputs over windows of zeros exact (conv2d_winograd4.cl). */
+#define WINOGRAD4_FORWARD_TILE(tw, kv) \
+    { { "TW", tw }, { "KV", kv }, { "EXACT_ZEROS", 1 }, { "WG_SIZE", 4 } }
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
 /* The dense layer's skinny forms (kernels/dense_skinny.cl): TD rows x 16*KV columns. */
 #define SKINNY_TILE(td, kv) { { "TD", td }, { "KV", kv }, { "WG_SIZE", 4 } }
@@ -79,25 +84,16 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd_4x64", .priority = 25,
       .files = { "conv2d_winograd.cl" }, .tunables = WINOGRAD_TILE(4, 4),
       .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
-    /* Winograd F(4x4, 3x3): TW 4x4 tiles along a row x 16*KV channels per work-item. Its
-     * transforms cancel inexactly: an output over a window of zeros (an image's
-     * background) with a zero bias (Keras's initial one) is exact 0 in ref, closing the
-     * fused ReLU's mask, and rounding noise here, opening it where the noise is positive.
-     * At the reference model's first step that moved its second layer's bias gradient by
-     * up to a quarter of its largest element, and no other gradient beyond 1e-8 (see
-     * README). So with a fused ReLU it runs only where --tune chose it. */
+    /* Winograd F(4x4, 3x3): TW 4x4 tiles along a row x 16*KV channels per work-item. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x32", .priority = 27,
-      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 2),
-      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
-      .run = ocl_conv2d_fwd_winograd },
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD4_FORWARD_TILE(4, 2),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_4x64", .priority = 27,
-      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(4, 4),
-      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
-      .run = ocl_conv2d_fwd_winograd },
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD4_FORWARD_TILE(4, 4),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
     { .op = FCNN_OP_CONV2D_FWD, .name = "winograd4_7x32", .priority = 24,
-      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD_TILE(7, 2),
-      .flags = OCL_INEXACT_ZEROS, .supports = ocl_conv2d_fwd_winograd_supports,
-      .run = ocl_conv2d_fwd_winograd },
+      .files = { "conv2d_winograd4.cl" }, .tunables = WINOGRAD4_FORWARD_TILE(7, 2),
+      .supports = ocl_conv2d_fwd_winograd_supports, .run = ocl_conv2d_fwd_winograd },
     /* im2col (NHWC, our kernel) into a column matrix, then our tiled GEMM with bias and
      * activation fused: any shape. */
     { .op = FCNN_OP_CONV2D_FWD, .name = "im2col_gemm", .priority = 20,
@@ -206,18 +202,33 @@ static const struct ocl_variant variants[] = {
       .files = { "conv2d_filter.cl" }, .tunables = FILTER_TILE(1, 2),
       .supports = ocl_conv2d_bwd_filter_tiled_supports, .run = ocl_conv2d_bwd_filter_tiled },
     /* Winograd F(3x3, 4x4): 36 products per 4x4 tile of dy instead of the direct form's
-     * 144, in samples grouped so that their transforms stay in cache (GROUP_KB); its
-     * transforms in a file of their own, its GEMM stage conv2d_filter.cl's (built with the
-     * same options as the F(3x3, 2x2) rows below, so a program of theirs is shared). CPU
-     * time against F(3x3, 2x2) (README): 1.8-2.1 ms against 3.0-3.2 at 28x28, 32 to 32
-     * channels, 2.0-2.1 against 2.5 at 14x14, 64 to 64, 1.1-1.25 against 1.35-1.4 at 14x14,
-     * 32 to 64. In the CPU's tuning band, one per shape: the 64-wide form where tiled_4x64
-     * leads (the band reaches 25), the 32-wide one, at 24, only where tiled_8x32 does. */
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_4x64", .priority = 27,
+     * 144. The fused form runs the transforms and the products in one kernel, each core's
+     * work-groups (GROUPS_PER_CU) over their own samples, CHUNK at a time, so that a core
+     * reads back from its L2 what it transformed; on the reference model's second layer
+     * (PoCL, 2 cores, tests/backend-ops perf) 0.50-0.55 ms against tiled_8x32's 0.63-0.74
+     * and the two-stage form's 0.73-0.80. In the CPU's tuning band, one per shape: the
+     * 64-wide form where tiled_4x64 leads (the band reaches 25), the 32-wide one, at 24,
+     * only where tiled_8x32 does. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_fused_4x64", .priority = 27,
+      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(4, 4, 2, 2),
+      .supports = ocl_conv2d_bwd_filter_wino4_fused_supports,
+      .run = ocl_conv2d_bwd_filter_wino4_fused },
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_fused_8x32", .priority = 24,
+      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(8, 2, 2, 2),
+      .supports = ocl_conv2d_bwd_filter_wino4_fused_supports,
+      .run = ocl_conv2d_bwd_filter_wino4_fused },
+    /* The two-stage form: samples grouped so that their transforms stay in cache
+     * (GROUP_KB), the transforms in a file of their own, the GEMM stage conv2d_filter.cl's
+     * (built with the same options as the F(3x3, 2x2) rows below, so a program of theirs
+     * is shared), a launch each, whose V and U the next launch reads through whichever
+     * core's cache. CPU time against F(3x3, 2x2) (README): 1.8-2.1 ms against 3.0-3.2 at
+     * 28x28, 32 to 32 channels, 2.0-2.1 against 2.5 at 14x14, 64 to 64, 1.1-1.25 against
+     * 1.35-1.4 at 14x14, 32 to 64. Below the band since the fused form. */
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_4x64", .priority = 23,
       .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
       .tunables = FILTER_WINO(4, 4, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },
-    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_8x32", .priority = 24,
+    { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_8x32", .priority = 22,
       .files = { "conv2d_filter.cl", "conv2d_filter_winograd4.cl" },
       .tunables = FILTER_WINO(8, 2, 4096),
       .supports = ocl_conv2d_bwd_filter_winograd_supports, .run = ocl_conv2d_bwd_filter_winograd },

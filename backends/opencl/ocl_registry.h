@@ -27,11 +27,6 @@ struct ocl_tunable {
 enum ocl_variant_flags {
     OCL_USES_CLBLAST = 1, /* runs SGEMM through CLBlast, which compiles at first use */
     OCL_GPU_SHAPED = 2,   /* local memory and barriers: tuning times it on GPUs only */
-    /* An output whose exact value is zero comes out as rounding noise of either sign (a
-     * transform's inexact cancellation): where the op applies a ReLU to it, the mask that
-     * training's backward reads differs from ref's, so tuning leaves the variant out of
-     * such calls unless --tune times every variant. */
-    OCL_INEXACT_ZEROS = 4,
 };
 
 struct ocl_variant {
@@ -138,9 +133,9 @@ ocl_run_fn ocl_conv2d_fwd_im2col_gemm, ocl_conv2d_bwd_data_gemm_col2im,
 /* ocl_op_conv2d_tiled.c, ocl_op_conv2d_filter.c: the register-tiled direct kernels */
 ocl_supports_fn ocl_conv2d_fwd_tiled_supports, ocl_conv2d_bwd_data_tiled_supports,
     ocl_conv2d_bwd_filter_tiled_supports, ocl_conv2d_bwd_filter_c1_supports,
-    ocl_conv2d_bwd_filter_winograd_supports;
+    ocl_conv2d_bwd_filter_winograd_supports, ocl_conv2d_bwd_filter_wino4_fused_supports;
 ocl_run_fn ocl_conv2d_fwd_tiled, ocl_conv2d_bwd_data_tiled, ocl_conv2d_bwd_filter_tiled,
-    ocl_conv2d_bwd_filter_c1, ocl_conv2d_bwd_filter_winograd;
+    ocl_conv2d_bwd_filter_c1, ocl_conv2d_bwd_filter_winograd, ocl_conv2d_bwd_filter_wino4_fused;
 /* ocl_op_conv2d_winograd.c: Winograd F(2x2, 3x3) and F(4x4, 3x3), 3x3 windows at stride 1 */
 ocl_supports_fn ocl_conv2d_fwd_winograd_supports, ocl_conv2d_bwd_data_winograd_supports,
     ocl_conv2d_pool_fwd_winograd_supports;

@@ -464,22 +464,13 @@ static bool tiny(const struct fcnn_op_call *call)
     return bytes <= CPU_TINY_OP_BYTES;
 }
 
-/* The candidates worth timing: all of them with --tune; otherwise not a variant with
- * inexact zeros where a ReLU reads them (OCL_INEXACT_ZEROS), and then on a GPU (where the
- * ranking of the families is not known in advance) all the others, on a CPU the top band
- * of priorities, and for a tiny op only the top one. */
+/* The candidates worth timing: all of them with --tune or on a GPU (where the ranking of
+ * the families is not known in advance); on a CPU the top band of priorities, and for a
+ * tiny op only the top one. */
 static int prune_candidates(const struct ocl_context *ctx, const struct fcnn_op_call *call,
                             const struct ocl_variant *candidates[], int count)
 {
-    if (ctx->tuning.retune)
-        return count;
-    bool relu = call->op == FCNN_OP_CONV2D_FWD && call->p.conv.act == FCNN_ACT_RELU;
-    int exact = 0;
-    for (int i = 0; i < count; i++)
-        if (!(relu && (candidates[i]->flags & OCL_INEXACT_ZEROS)))
-            candidates[exact++] = candidates[i];
-    count = exact;
-    if (!(ctx->identity.type & CL_DEVICE_TYPE_CPU))
+    if (ctx->tuning.retune || !(ctx->identity.type & CL_DEVICE_TYPE_CPU))
         return count;
     int best = INT_MIN, kept = 0;
     for (int i = 0; i < count; i++)
