@@ -114,11 +114,11 @@ static const struct ocl_variant variants[] = {
       .supports = ocl_conv2d_fwd_direct_supports, .run = ocl_conv2d_fwd_direct },
 
     /* --- conv2d_pool_fwd: evaluation's convolution + 2x2 max pooling --- */
-    /* The Winograd forwards reduce each window in their output transform. F(4x4) is for
-     * evaluation whatever the activation in this form: with no backward, its inexact zeros
-     * (see above) steer no mask. Untimed, 4x32 runs: the input gradient's form, whose
-     * program training has built, so a cold start's warm-up (which runs an evaluation
-     * pass) compiles nothing more for it. 4x64, 5-15% faster at the reference model's
+    /* The Winograd forwards reduce each window in their output transform. F(4x4) here
+     * leaves out the training forward's exact outputs over windows of zeros (EXACT_ZEROS):
+     * with no backward, its rounding there steers no mask. Untimed, 4x32 runs: the input
+     * gradient's form, whose program training has built, so a cold start's warm-up (which
+     * runs an evaluation pass) compiles nothing more for it. 4x64, 5-15% faster at the reference model's
      * layer, is timed beside it by a CPU's first tuning, which a cold training run does
      * after its end (cli/warm_up_child.h); F(2x2) and the 16-wide direct form won no shape. */
     { .op = FCNN_OP_CONV2D_POOL_FWD, .name = "winograd4_4x64", .priority = 28,
