@@ -210,11 +210,11 @@ static const struct ocl_variant variants[] = {
      * 64-wide form where tiled_4x64 leads (the band reaches 25), the 32-wide one, at 24,
      * only where tiled_8x32 does. */
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_fused_4x64", .priority = 27,
-      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(4, 4, 2, 2),
+      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(4, 4, 2, 1),
       .supports = ocl_conv2d_bwd_filter_wino4_fused_supports,
       .run = ocl_conv2d_bwd_filter_wino4_fused },
     { .op = FCNN_OP_CONV2D_BWD_FILTER, .name = "winograd4_fused_8x32", .priority = 24,
-      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(8, 2, 2, 2),
+      .files = { "conv2d_filter_winograd4.cl" }, .tunables = FILTER_WINO_FUSED(8, 2, 2, 1),
       .supports = ocl_conv2d_bwd_filter_wino4_fused_supports,
       .run = ocl_conv2d_bwd_filter_wino4_fused },
     /* The two-stage form: samples grouped so that their transforms stay in cache
