@@ -179,6 +179,16 @@ static bool wino_plan(const struct ocl_variant *variant, const struct wino_form 
            (long long)form->points * s->c * s->k <= INT_MAX;
 }
 
+/* What every Winograd weight gradient needs of a call: 3x3 windows at stride 1, a nonempty
+ * output, channels in sixteens and in the variant's CB x 16*KV register tile. */
+static bool wino_call_fits(const struct ocl_variant *variant, const struct fcnn_op_call *call,
+                           const struct conv_shape *s)
+{
+    return ocl_call_fits_int32(call) && s->kh == 3 && s->kw == 3 && s->sh == 1 &&
+           s->sw == 1 && s->ho > 0 && s->wo > 0 && s->c % 16 == 0 && s->k % 16 == 0 &&
+           s->c % ocl_tunable(variant, "CB") == 0 && s->k % (16 * ocl_tunable(variant, "KV")) == 0;
+}
+
 bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
                                              const struct ocl_variant *variant,
                                              const struct fcnn_op_call *call)
@@ -186,10 +196,8 @@ bool ocl_conv2d_bwd_filter_winograd_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     struct wino_plan plan;
-    return ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-           s.ho > 0 && s.wo > 0 && wino_plan(variant, wino_form_of(variant), &s, &plan) &&
-           s.c % 16 == 0 && s.k % 16 == 0 && s.c % ocl_tunable(variant, "CB") == 0 &&
-           s.k % (16 * ocl_tunable(variant, "KV")) == 0;
+    return wino_call_fits(variant, call, &s) &&
+           wino_plan(variant, wino_form_of(variant), &s, &plan);
 }
 
 int ocl_conv2d_bwd_filter_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -265,15 +273,14 @@ bool ocl_conv2d_bwd_filter_wino4_fused_supports(const struct ocl_context *ctx,
                                                 const struct fcnn_op_call *call)
 {
     struct conv_shape s = conv_call_shape(call);
-    if (!(ocl_call_fits_int32(call) && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-          s.ho > 0 && s.wo > 0 && s.c % 16 == 0 && s.k % 16 == 0 &&
-          s.c % ocl_tunable(variant, "CB") == 0 && s.k % (16 * ocl_tunable(variant, "KV")) == 0))
+    if (!wino_call_fits(variant, call, &s))
         return false;
-    long long sample_tiles = (long long)((s.ho + 3) / 4) * ((s.wo + 3) / 4);
-    long long groups = fused_groups(ctx, variant, &s);
-    long long scratch = groups * 36 * ocl_tunable(variant, "CHUNK") * sample_tiles * (s.c + s.k);
+    int tile = wino_f4.tile;
+    long long sample_tiles = (long long)((s.ho + tile - 1) / tile) * ((s.wo + tile - 1) / tile);
+    long long groups = fused_groups(ctx, variant, &s), points = wino_f4.points;
+    long long scratch = groups * points * ocl_tunable(variant, "CHUNK") * sample_tiles * (s.c + s.k);
     return sample_tiles * s.n >= wino_f4.min_tiles && scratch <= INT_MAX &&
-           groups * 36 * s.c * s.k <= INT_MAX;
+           groups * points * s.c * s.k <= INT_MAX;
 }
 
 int ocl_conv2d_bwd_filter_wino4_fused(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -281,7 +288,9 @@ int ocl_conv2d_bwd_filter_wino4_fused(struct ocl_context *ctx, const struct ocl_
 {
     const struct fcnn_tensor *x = call->t[0], *dy = call->t[1], *dw = call->t[2];
     struct conv_shape s = conv_call_shape(call);
-    cl_int TH = (s.ho + 3) / 4, TW = (s.wo + 3) / 4, groups = fused_groups(ctx, variant, &s);
+    int tile = wino_f4.tile;
+    cl_int TH = (s.ho + tile - 1) / tile, TW = (s.wo + tile - 1) / tile;
+    cl_int groups = fused_groups(ctx, variant, &s);
     cl_int N = s.n, H = s.h, W = s.w, C = s.c, K = s.k, PT = s.pt, PL = s.pl;
     cl_int HO = s.ho, WO = s.wo, elems = C * K, out_items = elems / 16;
     size_t chunk_tiles = (size_t)ocl_tunable(variant, "CHUNK") * TH * TW;
@@ -291,10 +300,11 @@ int ocl_conv2d_bwd_filter_wino4_fused(struct ocl_context *ctx, const struct ocl_
     OCL_TRY(ocl_variant_kernel(ctx, variant, wino_f4.file, wino_f4.out, &finish));
     cl_mem scratch, m;
     OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_COLUMNS,
-                            (size_t)groups * 36 * chunk_tiles * (C + K) * sizeof(float),
+                            (size_t)groups * wino_f4.points * chunk_tiles * (C + K) *
+                                sizeof(float),
                             &scratch));
     OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
-                            (size_t)groups * 36 * elems * sizeof(float), &m));
+                            (size_t)groups * wino_f4.points * elems * sizeof(float), &m));
     cl_mem x_mem = ocl_mem(x), dy_mem = ocl_mem(dy), dw_mem = ocl_mem(dw);
     cl_ulong x_offset = ocl_elem_offset(x), dy_offset = ocl_elem_offset(dy);
     cl_ulong dw_offset = ocl_elem_offset(dw);
