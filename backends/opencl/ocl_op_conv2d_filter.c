@@ -278,7 +278,8 @@ bool ocl_conv2d_bwd_filter_wino4_fused_supports(const struct ocl_context *ctx,
     int tile = wino_f4.tile;
     long long sample_tiles = (long long)((s.ho + tile - 1) / tile) * ((s.wo + tile - 1) / tile);
     long long groups = fused_groups(ctx, variant, &s), points = wino_f4.points;
-    long long scratch = groups * points * ocl_tunable(variant, "CHUNK") * sample_tiles * (s.c + s.k);
+    long long scratch =
+        groups * points * ocl_tunable(variant, "CHUNK") * sample_tiles * (s.c + s.k);
     return sample_tiles * s.n >= wino_f4.min_tiles && scratch <= INT_MAX &&
            groups * points * s.c * s.k <= INT_MAX;
 }
