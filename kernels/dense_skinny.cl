@@ -207,3 +207,112 @@ void dense_rows(__global const float *a, ulong a_offset, __global const float *b
                 relu && value < 0.0f ? 0.0f : value;
         }
 }
+
+/* --- the forward with w streamed once, in order (dense_slabs, dense_slabs_sum) ---------
+ * At a training batch the forward is a few dozen rows of x against a w of megabytes that
+ * the convolutions have pushed out of cache since the last step. dense_rows reads w in
+ * strips of 16*KV columns, a short piece of every row, which the hardware prefetchers
+ * follow poorly: the forward took twice as long in training as replayed alone. Here each
+ * work-item (a work-group of its own, a few per core) owns a slab of w's rows, whole rows,
+ * and walks it KC rows at a time: it first asks for the next KC rows in address order
+ * (prefetched into L2), then computes the chunk's products for every tile of C, TD rows x
+ * 16*KV columns, adding them into its own partial C in scratch (M x N floats, in L1 or L2).
+ * dense_slabs_sum adds the slabs' partials in slab order, the bias and the ReLU. Needs
+ * M >= TD: the bottom tile slides up and adds only its own rows. */
+#ifndef KC
+#define KC 64 /* rows of w per chunk */
+#endif
+
+#ifdef __clang__
+/* prefetcht1: into L2, where the chunk's columns are read from again and again. */
+#define PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
+#else
+#define PREFETCH_L2(p) ((void)(p))
+#endif
+
+/* partial[slab, m, n] = sum over k in slab of x[m, k] w[k, n], slab = work-item `gid`
+ * of rows [gid * slab_rows, ...) of w. count = slabs. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void dense_slabs(__global const float *x, ulong x_offset, __global const float *w,
+                 ulong w_offset, __global float *partial, int M, int N, int K, int slab_rows,
+                 int count)
+{
+    int slab = get_global_id(0);
+    if (slab >= count)
+        return;
+    x += x_offset;
+    w += w_offset;
+    partial += (size_t)slab * M * N;
+    int k_first = slab * slab_rows, k_end = min(K, k_first + slab_rows);
+    for (int k0 = k_first; k0 < k_end; k0 += KC) {
+        int k1 = min(k_end, k0 + KC);
+        /* The next chunk, one request per cache line, in address order. */
+        __global const float *next = w + (size_t)k1 * N;
+        size_t ahead = (size_t)(min(k_end, k1 + KC) - k1) * N;
+        for (size_t i = 0; i < ahead; i += 16)
+            PREFETCH_L2(next + i);
+        for (int n0 = 0; n0 < N; n0 += 16 * KV) {
+            bool whole_n = n0 + 16 * KV <= N;
+            for (int m0 = 0; m0 < M; m0 += TD) {
+                int first = min(m0, M - TD);
+                float16 acc[TD][KV];
+#pragma unroll
+                for (int r = 0; r < TD; r++)
+#pragma unroll
+                    for (int v = 0; v < KV; v++)
+                        acc[r][v] = (float16)(0.0f);
+                __global const float *ap = x + (size_t)first * K, *bp = w + (size_t)k0 * N;
+                for (int k = k0; k < k1; k++, bp += N) {
+                    float16 g[KV];
+                    LOAD_ROW(g, bp, n0, N, whole_n);
+#pragma unroll
+                    for (int r = 0; r < TD; r++) {
+                        float16 s = (float16)(ap[(size_t)r * K + k]);
+#pragma unroll
+                        for (int v = 0; v < KV; v++)
+                            acc[r][v] = fma(s, g[v], acc[r][v]);
+                    }
+                }
+                /* Into the partial: the first chunk stores, the others add; a slid-up
+                 * tile only its own rows, and columns past N not at all. */
+                bool first_chunk = k0 == k_first;
+#pragma unroll 1
+                for (int r = m0 - first; r < TD; r++) {
+                    __global float *pp = partial + (size_t)(first + r) * N + n0;
+                    if (whole_n) {
+#pragma unroll
+                        for (int v = 0; v < KV; v++) {
+                            float16 sum = first_chunk ? acc[r][v] : acc[r][v] + vload16(v, pp);
+                            vstore16(sum, v, pp);
+                        }
+                    } else {
+                        float lanes[16 * KV];
+#pragma unroll
+                        for (int v = 0; v < KV; v++)
+                            vstore16(acc[r][v], v, lanes);
+                        for (int l = 0; l < 16 * KV && n0 + l < N; l++)
+                            pp[l] = first_chunk ? lanes[l] : pp[l] + lanes[l];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* y[m, n] = act(sum over slabs, in order, of partial[slab, m, n] + bias[n]); one element
+ * per work-item, count = M * N. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void dense_slabs_sum(__global const float *partial, int slabs, __global float *y,
+                     ulong y_offset, __global const float *bias, ulong bias_offset,
+                     int use_bias, int relu, int N, int count)
+{
+    int i = get_global_id(0);
+    if (i >= count)
+        return;
+    float sum = partial[i];
+    for (int s = 1; s < slabs; s++)
+        sum += partial[(size_t)s * count + i];
+    if (use_bias)
+        sum += bias[bias_offset + i % N];
+    y[y_offset + i] = relu && sum < 0.0f ? 0.0f : sum;
+}

@@ -11,6 +11,8 @@
  * Offsets reach the kernels in floats. */
 #include <config.h>
 
+#include <limits.h>
+
 #include "ocl_registry.h"
 
 static size_t floats(const struct fcnn_tensor *t)
@@ -227,6 +229,59 @@ int ocl_dense_fwd_rows(struct ocl_context *ctx, const struct ocl_variant *varian
     cl_int n = x->shape[0], d = x->shape[1], k = w->shape[1];
     return dense_rows(ctx, variant, ocl_mem(x), floats(x), ocl_mem(w), floats(w), ocl_mem(y),
                       floats(y), k, 1, b, call->p.act == FCNN_ACT_RELU, n, k, d);
+}
+
+/* The slab form (dense_skinny.cl's dense_slabs, then dense_slabs_sum): SLABS_PER_CU slabs
+ * of w's rows per compute unit, none empty, each summed into its own partial of y. */
+static cl_int dense_slab_rows(const struct ocl_context *ctx, const struct ocl_variant *variant,
+                              cl_int K, cl_int *slabs)
+{
+    long long wanted = (long long)ocl_tunable(variant, "SLABS_PER_CU") *
+                       (ctx->identity.compute_units ? ctx->identity.compute_units : 1);
+    cl_int rows = (cl_int)((K + wanted - 1) / wanted);
+    *slabs = (K + rows - 1) / rows;
+    return rows;
+}
+
+/* A batch of at least TD rows and a layer at least as wide as a tile, as the rows form;
+ * the partials (slabs x N x K floats) counted in an int. */
+bool ocl_dense_fwd_slabs_supports(const struct ocl_context *ctx,
+                                  const struct ocl_variant *variant,
+                                  const struct fcnn_op_call *call)
+{
+    if (!ocl_dense_fwd_rows_supports(ctx, variant, call))
+        return false;
+    cl_int slabs;
+    dense_slab_rows(ctx, variant, call->t[0]->shape[1], &slabs);
+    return (long long)slabs * fcnn_tensor_count(call->t[3]) <= INT_MAX;
+}
+
+int ocl_dense_fwd_slabs(struct ocl_context *ctx, const struct ocl_variant *variant,
+                        const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *w = call->t[1], *b = call->t[2], *y = call->t[3];
+    cl_int M = x->shape[0], K = x->shape[1], N = w->shape[1], slabs;
+    cl_int slab_rows = dense_slab_rows(ctx, variant, K, &slabs), count = M * N;
+    struct ocl_kernel *slab_kernel, *sum_kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dense_skinny.cl", "dense_slabs", &slab_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dense_skinny.cl", "dense_slabs_sum", &sum_kernel));
+    cl_mem partial;
+    OCL_TRY(ocl_scratch_get(ctx, OCL_SCRATCH_PARTIALS,
+                            (size_t)slabs * (size_t)count * sizeof(float), &partial));
+    cl_mem xm = ocl_mem(x), wm = ocl_mem(w), ym = ocl_mem(y);
+    cl_ulong x_offset = floats(x), w_offset = floats(w), y_offset = floats(y);
+    OCL_TRY(ocl_launch_1d(ctx, slab_kernel, (size_t)slabs, 1,
+                          OCL_ARGS(OCL_ARG(xm), OCL_ARG(x_offset), OCL_ARG(wm),
+                                   OCL_ARG(w_offset), OCL_ARG(partial), OCL_ARG(M), OCL_ARG(N),
+                                   OCL_ARG(K), OCL_ARG(slab_rows), OCL_ARG(slabs))));
+    cl_mem bias_mem = b ? ocl_mem(b) : ym; /* any buffer: not read */
+    cl_ulong bias_offset = b ? floats(b) : 0;
+    cl_int use_bias = b != NULL, relu = call->p.act == FCNN_ACT_RELU;
+    return ocl_launch_1d(ctx, sum_kernel, (size_t)count, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(partial), OCL_ARG(slabs), OCL_ARG(ym),
+                                  OCL_ARG(y_offset), OCL_ARG(bias_mem), OCL_ARG(bias_offset),
+                                  OCL_ARG(use_bias), OCL_ARG(relu), OCL_ARG(N),
+                                  OCL_ARG(count)));
 }
 
 /* Turned over, A is w: its inputs must number at least TD. Layers of more than 16 units,

@@ -34,6 +34,10 @@
 #define GEMM_TILE(tm, kv) { { "TM", tm }, { "KV", kv }, { "WG_SIZE", 4 } }
 /* The dense layer's skinny forms (kernels/dense_skinny.cl): TD rows x 16*KV columns. */
 #define SKINNY_TILE(td, kv) { { "TD", td }, { "KV", kv }, { "WG_SIZE", 4 } }
+/* The slab form: that tile, SLABS_PER_CU slabs of w's rows per compute unit; WG_SIZE is
+ * the partials' sum's. */
+#define SLAB_TILE(td, kv, slabs_per_cu) \
+    { { "TD", td }, { "KV", kv }, { "SLABS_PER_CU", slabs_per_cu }, { "WG_SIZE", 64 } }
 #define SKINNY_TILE_BY_COLUMNS(td, kv) \
     { { "TD", td }, { "KV", kv }, { "ROWS_FASTEST", 0 }, { "WG_SIZE", 4 } }
 /* The local-memory tiled GEMM for GPUs: a TS x TS tile of C per work-group of
@@ -314,6 +318,11 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_DENSE_FWD, .name = "rows_8x32", .priority = 32,
       .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(8, 2),
       .supports = ocl_dense_fwd_rows_supports, .run = ocl_dense_fwd_rows },
+    /* w streamed once in address order, a slab of its rows per work-item, the slabs'
+     * partials added after. */
+    { .op = FCNN_OP_DENSE_FWD, .name = "slabs_8x32", .priority = 33,
+      .files = { "dense_skinny.cl" }, .tunables = SLAB_TILE(8, 2, 2),
+      .supports = ocl_dense_fwd_slabs_supports, .run = ocl_dense_fwd_slabs },
     { .op = FCNN_OP_DENSE_FWD, .name = "rows_4x64", .priority = 31,
       .files = { "dense_skinny.cl" }, .tunables = SKINNY_TILE(4, 4),
       .supports = ocl_dense_fwd_rows_supports, .run = ocl_dense_fwd_rows },

@@ -168,11 +168,11 @@ ocl_run_fn ocl_bias_bwd_partial_sums, ocl_bias_bwd_vec16, ocl_bias_bwd_columns,
 /* ocl_op_dense.c */
 ocl_supports_fn ocl_dense_bwd_data_nt_supports, ocl_dense_bwd_data_turned_supports,
     ocl_dense_bwd_weights_outer_supports, ocl_dense_fwd_rows_supports,
-    ocl_dense_bwd_data_rows_supports;
+    ocl_dense_bwd_data_rows_supports, ocl_dense_fwd_slabs_supports;
 ocl_run_fn ocl_dense_bwd_data_nt, ocl_dense_fwd_gemm, ocl_dense_bwd_data_gemm, ocl_dense_bwd_weights_gemm,
     ocl_dense_fwd_tiled, ocl_dense_bwd_data_tiled, ocl_dense_bwd_data_turned,
     ocl_dense_bwd_weights_tiled, ocl_dense_bwd_weights_outer, ocl_dense_fwd_rows,
-    ocl_dense_bwd_data_rows;
+    ocl_dense_bwd_data_rows, ocl_dense_fwd_slabs;
 /* ocl_op_loss.c, ocl_op_optim.c */
 ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_update_elementwise,
     ocl_adam_update_elementwise, ocl_rmsprop_update_elementwise, ocl_adamw_update_elementwise;
