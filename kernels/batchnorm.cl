@@ -8,13 +8,21 @@
  * (float4) when the channel count allows, one element otherwise. The kernels at the end
  * (*16) do the same sixteen channels at a time, a slice of rows per work-item.
  *
+ * The training forward's y is fma(x - mean, inv_std * gamma, beta) from the rounded mean
+ * and inv_std it stores, in every form (backends/ref/ref_batchnorm.c computes the same).
  * A ReLU after the normalisation runs inside it (relu = 1): the forward's elementwise pass
- * writes max(y, 0), and the backward reads dy through the ReLU's mask y > 0 (y its
- * output, as relu_bwd reads it) in both of its passes, so neither ReLU pass is needed. */
+ * writes max(y, 0), and the backward reads dy through the ReLU's mask y > 0 in both of its
+ * passes, recomputing y from x with that formula (bit for bit the forward's: the same
+ * float operations on the same floats) instead of reading the forward's output, one
+ * tensor fewer in each pass; no ReLU pass is needed either way. */
 
 #ifndef WG_SIZE
 #define WG_SIZE 64
 #endif
+
+/* Where a fused ReLU passes dy: where the forward's output, recomputed, is above 0 (for a
+ * scalar, or lane by lane for a vector, as select() takes it). */
+#define RELU_OPEN(v) ((v) > 0.0f)
 
 /* partial[p, c] = sum of x - shift, partial[parts + p, c] = sum of (x - shift)^2 over the
  * rows [p * rows_per_part, (p + 1) * rows_per_part). count = parts * channels. */
@@ -88,8 +96,8 @@ void batchnorm_apply(__global const float *x, ulong x_offset, __global float *y,
     if (i >= count)
         return;
     int c = i % channels;
-    float v = (x[x_offset + i] - mean[mean_offset + c]) * inv_std[inv_offset + c] *
-              gamma[gamma_offset + c] + beta[beta_offset + c];
+    float v = fma(x[x_offset + i] - mean[mean_offset + c],
+                  inv_std[inv_offset + c] * gamma[gamma_offset + c], beta[beta_offset + c]);
     y[y_offset + i] = relu ? fmax(v, 0.0f) : v;
 }
 
@@ -106,9 +114,9 @@ void batchnorm_apply_vec4(__global const float *x, ulong x_offset, __global floa
     if (i >= count)
         return;
     int c = i % channels;
-    float4 v = (vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c)) *
-               vload4(0, inv_std + inv_offset + c) * vload4(0, gamma + gamma_offset + c) +
-               vload4(0, beta + beta_offset + c);
+    float4 v = fma(vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c),
+                   vload4(0, inv_std + inv_offset + c) * vload4(0, gamma + gamma_offset + c),
+                   vload4(0, beta + beta_offset + c));
     vstore4(relu ? fmax(v, (float4)(0.0f)) : v, 0, y + y_offset + i);
 }
 
@@ -119,7 +127,8 @@ void batchnorm_bwd_partial(__global const float *x, ulong x_offset, __global con
                            ulong dy_offset, __global const float *mean, ulong mean_offset,
                            __global const float *inv_std, ulong inv_offset,
                            __global float *partial, int channels, int rows, int rows_per_part,
-                           int parts, int count, __global const float *y, ulong y_offset,
+                           int parts, int count, __global const float *gamma,
+                           ulong gamma_offset, __global const float *beta, ulong beta_offset,
                            int relu)
 {
     int gid = get_global_id(0);
@@ -127,14 +136,15 @@ void batchnorm_bwd_partial(__global const float *x, ulong x_offset, __global con
         return;
     x += x_offset;
     dy += dy_offset;
-    y += y_offset;
     int c = gid % channels, p = gid / channels;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     float m = mean[mean_offset + c], s = inv_std[inv_offset + c], sum = 0.0f, dot = 0.0f;
+    float scale = s * gamma[gamma_offset + c], b = beta[beta_offset + c];
     for (int r = first; r < end; r++) {
-        float g = relu && !(y[r * channels + c] > 0.0f) ? 0.0f : dy[r * channels + c];
+        float xv = x[r * channels + c];
+        float g = relu && !RELU_OPEN(fma(xv - m, scale, b)) ? 0.0f : dy[r * channels + c];
         sum += g;
-        dot += g * ((x[r * channels + c] - m) * s);
+        dot += g * ((xv - m) * s);
     }
     partial[gid] = sum;
     partial[parts * channels + gid] = dot;
@@ -167,15 +177,17 @@ void batchnorm_bwd_data(__global const float *x, ulong x_offset, __global const 
                         __global const float *dgamma, ulong dgamma_offset,
                         __global const float *dbeta, ulong dbeta_offset, __global float *dx,
                         ulong dx_offset, int channels, int rows, int count,
-                        __global const float *y, ulong y_offset, int relu)
+                        __global const float *beta, ulong beta_offset, int relu)
 {
     int i = get_global_id(0);
     if (i >= count)
         return;
     int c = i % channels;
-    float s = inv_std[inv_offset + c];
-    float xhat = (x[x_offset + i] - mean[mean_offset + c]) * s;
-    float g = relu && !(y[y_offset + i] > 0.0f) ? 0.0f : dy[dy_offset + i];
+    float s = inv_std[inv_offset + c], d = x[x_offset + i] - mean[mean_offset + c];
+    float xhat = d * s;
+    float g = relu && !RELU_OPEN(fma(d, s * gamma[gamma_offset + c], beta[beta_offset + c]))
+                  ? 0.0f
+                  : dy[dy_offset + i];
     dx[dx_offset + i] = gamma[gamma_offset + c] * s / rows *
                         (rows * g - dbeta[dbeta_offset + c] - xhat * dgamma[dgamma_offset + c]);
 }
@@ -189,17 +201,20 @@ void batchnorm_bwd_data_vec4(__global const float *x, ulong x_offset, __global c
                              __global const float *dgamma, ulong dgamma_offset,
                              __global const float *dbeta, ulong dbeta_offset,
                              __global float *dx, ulong dx_offset, int channels, int rows,
-                             int count, __global const float *y, ulong y_offset, int relu)
+                             int count, __global const float *beta, ulong beta_offset, int relu)
 {
     int i = get_global_id(0) * 4;
     if (i >= count)
         return;
     int c = i % channels;
     float4 s = vload4(0, inv_std + inv_offset + c);
-    float4 xhat = (vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c)) * s;
+    float4 d = vload4(0, x + x_offset + i) - vload4(0, mean + mean_offset + c);
+    float4 xhat = d * s;
     float4 g = vload4(0, dy + dy_offset + i);
     if (relu)
-        g = select((float4)(0.0f), g, isgreater(vload4(0, y + y_offset + i), (float4)(0.0f)));
+        g = select((float4)(0.0f), g,
+                   RELU_OPEN(fma(d, s * vload4(0, gamma + gamma_offset + c),
+                                 vload4(0, beta + beta_offset + c))));
     float4 v = vload4(0, gamma + gamma_offset + c) * s / (float)rows *
                ((float)rows * g - vload4(0, dbeta + dbeta_offset + c) -
                 xhat * vload4(0, dgamma + dgamma_offset + c));
@@ -241,12 +256,13 @@ typedef float float16_unaligned __attribute__((ext_vector_type(16), aligned(4)))
 #define STORE16(v, p) vstore16((v), 0, (p))
 #endif
 
-/* dy through a fused ReLU's mask (y its output), or dy itself. */
-static float16 masked_dy16(__global const float *dy, __global const float *y, size_t at,
-                           int relu)
+/* dy at `at` through a fused ReLU's mask, the forward's output recomputed from x's d =
+ * x - mean (see the top), or dy itself. */
+static float16 masked_dy16(__global const float *dy, size_t at, float16 d, float16 scale,
+                           float16 beta, int relu)
 {
     float16 g = LOAD16(dy + at);
-    return relu ? select((float16)(0.0f), g, isgreater(LOAD16(y + at), (float16)(0.0f))) : g;
+    return relu ? select((float16)(0.0f), g, RELU_OPEN(fma(d, scale, beta))) : g;
 }
 
 /* The forward's shifted sums over rows [first, end) of one float16 column, row `first` at
@@ -275,24 +291,26 @@ static void shifted_sums16(__global const float *at, size_t stride, int first, i
 /* The backward's sums of dy and dy xhat over rows [first, end) of one float16 column, row
  * `first` at element `at` and the rows `stride` floats apart, two rows per step. */
 static void bwd_column_sums16(__global const float *x, __global const float *dy,
-                              __global const float *y, int relu, size_t at, size_t stride,
+                              float16 scale, float16 beta, int relu, size_t at, size_t stride,
                               int first, int end, float16 m, float16 inv, float16 *sums,
                               float16 *dots)
 {
     float16 sum = 0.0f, dot = 0.0f, sum1 = 0.0f, dot1 = 0.0f;
     int r = first;
     for (; r + 2 <= end; r += 2, at += 2 * stride) {
-        float16 g = masked_dy16(dy, y, at, relu);
-        float16 g1 = masked_dy16(dy, y, at + stride, relu);
+        float16 d = LOAD16(x + at) - m, d1 = LOAD16(x + at + stride) - m;
+        float16 g = masked_dy16(dy, at, d, scale, beta, relu);
+        float16 g1 = masked_dy16(dy, at + stride, d1, scale, beta, relu);
         sum += g;
-        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+        dot = fma(g, d * inv, dot);
         sum1 += g1;
-        dot1 = fma(g1, (LOAD16(x + at + stride) - m) * inv, dot1);
+        dot1 = fma(g1, d1 * inv, dot1);
     }
     if (r < end) {
-        float16 g = masked_dy16(dy, y, at, relu);
+        float16 d = LOAD16(x + at) - m;
+        float16 g = masked_dy16(dy, at, d, scale, beta, relu);
         sum += g;
-        dot = fma(g, (LOAD16(x + at) - m) * inv, dot);
+        dot = fma(g, d * inv, dot);
     }
     *sums = sum + sum1;
     *dots = dot + dot1;
@@ -427,7 +445,8 @@ void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global cons
                           ulong dy_offset, __global const float *mean, ulong mean_offset,
                           __global const float *inv_std, ulong inv_offset,
                           __global float *partial, int channels, int rows, int rows_per_part,
-                          int parts, int count, __global const float *y, ulong y_offset,
+                          int parts, int count, __global const float *gamma,
+                          ulong gamma_offset, __global const float *beta, ulong beta_offset,
                           int relu)
 {
     int p = get_global_id(0);
@@ -435,20 +454,21 @@ void batchnorm_bwd_sums16(__global const float *x, ulong x_offset, __global cons
         return;
     x += x_offset;
     dy += dy_offset;
-    y += y_offset;
     int first = p * rows_per_part, end = min(rows, first + rows_per_part);
     for (int c = 0; c < channels; c += 16) {
-        float16 sum, dot;
-        bwd_column_sums16(x, dy, y, relu, (size_t)first * channels + c, (size_t)channels,
-                          first, end, LOAD16(mean + mean_offset + c),
-                          LOAD16(inv_std + inv_offset + c), &sum, &dot);
+        float16 sum, dot, inv = LOAD16(inv_std + inv_offset + c);
+        bwd_column_sums16(x, dy, inv * LOAD16(gamma + gamma_offset + c),
+                          LOAD16(beta + beta_offset + c), relu, (size_t)first * channels + c,
+                          (size_t)channels, first, end, LOAD16(mean + mean_offset + c), inv,
+                          &sum, &dot);
         STORE16(sum, partial + (size_t)p * channels + c);
         STORE16(dot, partial + (size_t)(parts + p) * channels + c);
     }
 }
 
 /* Channels [16 gid, 16 gid + 16): dbeta and dgamma from the slices, and dx's
- * coefficients (bwd_coefficients16) in coef[0, C), coef[C, 2C) and coef[2C, 3C).
+ * coefficients (bwd_coefficients16) in coef[0, C), coef[C, 2C) and coef[2C, 3C), the
+ * forward's scale inv_std gamma (for a fused ReLU's mask) in coef[3C, 4C).
  * count = channels / 16. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_bwd_finish16(__global const float *partial, __global const float *gamma,
@@ -472,6 +492,8 @@ void batchnorm_bwd_finish16(__global const float *partial, __global const float 
     STORE16(a, coef + c);
     STORE16(b, coef + channels + c);
     STORE16(e, coef + 2 * channels + c);
+    STORE16(LOAD16(inv_std + inv_offset + c) * LOAD16(gamma + gamma_offset + c),
+            coef + 3 * channels + c);
 }
 
 /* dx over slice gid from batchnorm_bwd_finish16's coefficients. count = parts. */
@@ -480,26 +502,27 @@ void batchnorm_bwd_data16(__global const float *x, ulong x_offset, __global cons
                           ulong dy_offset, __global const float *mean, ulong mean_offset,
                           __global const float *coef, ulong coef_offset, __global float *dx,
                           ulong dx_offset, int channels, int rows, int rows_per_part,
-                          int count, __global const float *y, ulong y_offset, int relu)
+                          int count, __global const float *beta, ulong beta_offset, int relu)
 {
     int p = get_global_id(0);
     if (p >= count)
         return;
     x += x_offset;
     dy += dy_offset;
-    y += y_offset;
     dx += dx_offset;
     mean += mean_offset;
+    beta += beta_offset;
     coef += coef_offset;
     __global const float *b = coef + channels, *e = coef + 2 * channels;
+    __global const float *scale = coef + 3 * channels;
     size_t at = (size_t)p * rows_per_part * channels;
     size_t end = (size_t)min(rows, (p + 1) * rows_per_part) * channels;
     for (; at < end; at += channels)
-        for (int c = 0; c < channels; c += 16)
-            STORE16(fma(LOAD16(coef + c), masked_dy16(dy, y, at + c, relu),
-                        fma(LOAD16(b + c), LOAD16(x + at + c) - LOAD16(mean + c),
-                            LOAD16(e + c))),
-                    dx + at + c);
+        for (int c = 0; c < channels; c += 16) {
+            float16 d = LOAD16(x + at + c) - LOAD16(mean + c);
+            float16 g = masked_dy16(dy, at + c, d, LOAD16(scale + c), LOAD16(beta + c), relu);
+            STORE16(fma(LOAD16(coef + c), g, fma(LOAD16(b + c), d, LOAD16(e + c))), dx + at + c);
+        }
 }
 
 /* --- the whole op in one launch, a work-item per float16 of channels (small tensors) --- */
@@ -543,22 +566,25 @@ void batchnorm_bwd_columns16(__global const float *x, ulong x_offset, __global c
                              __global float *dgamma, ulong dgamma_offset, __global float *dbeta,
                              ulong dbeta_offset, __global float *dx, ulong dx_offset,
                              int has_dx, int channels, int rows, int count,
-                             __global const float *y, ulong y_offset, int relu)
+                             __global const float *beta, ulong beta_offset, int relu)
 {
     if ((int)get_global_id(0) >= count)
         return;
     int c = get_global_id(0) * 16;
     x += x_offset + c;
     dy += dy_offset + c;
-    y += y_offset + c;
     dx += dx_offset + c;
     float16 m = LOAD16(mean + mean_offset + c), inv = LOAD16(inv_std + inv_offset + c);
-    float16 sum, dot, a, b, e;
-    bwd_column_sums16(x, dy, y, relu, 0, (size_t)channels, 0, rows, m, inv, &sum, &dot);
-    bwd_coefficients16(sum, dot, LOAD16(gamma + gamma_offset + c), inv, rows, &a, &b, &e,
-                       dgamma + dgamma_offset + c, dbeta + dbeta_offset + c);
+    float16 gm = LOAD16(gamma + gamma_offset + c), bt = LOAD16(beta + beta_offset + c);
+    float16 scale = inv * gm, sum, dot, a, b, e;
+    bwd_column_sums16(x, dy, scale, bt, relu, 0, (size_t)channels, 0, rows, m, inv, &sum,
+                      &dot);
+    bwd_coefficients16(sum, dot, gm, inv, rows, &a, &b, &e, dgamma + dgamma_offset + c,
+                       dbeta + dbeta_offset + c);
     if (!has_dx)
         return;
-    for (size_t at = 0, end = (size_t)rows * channels; at < end; at += channels)
-        STORE16(fma(a, masked_dy16(dy, y, at, relu), fma(b, LOAD16(x + at) - m, e)), dx + at);
+    for (size_t at = 0, end = (size_t)rows * channels; at < end; at += channels) {
+        float16 d = LOAD16(x + at) - m;
+        STORE16(fma(a, masked_dy16(dy, at, d, scale, bt, relu), fma(b, d, e)), dx + at);
+    }
 }

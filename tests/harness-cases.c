@@ -851,7 +851,7 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[4] = moving_var, c->t[5] = y;
         c->tol = float_tolerance(4);
         break;
-    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, y */
+    case FCNN_OP_BATCHNORM_BWD: /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, beta */
         c->t[0] = x;
         c->t[1] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
         c->t[2] = gamma;
@@ -860,21 +860,22 @@ static void fill_batchnorm(struct harness_case *c, enum fcnn_op op, const struct
         c->t[5] = y;
         c->t[6] = out1(FCNN_F32, channels);
         c->t[7] = out1(FCNN_F32, channels);
-        c->t[8].omitted = true; /* y: only with a fused relu */
+        c->t[8].omitted = true; /* beta: only with a fused relu */
         break;
     default:
         abort();
     }
 }
 
-/* The same with the ReLU after it fused in: the forwards clamp y; the backward masks dy by
- * a given ReLU output y, about half of it at or below 0. */
+/* The same with the ReLU after it fused in: the forwards clamp y; the backward masks dy
+ * where the forward's y, recomputed from x with a given beta, is at or below 0: beta
+ * uniform in [-1, 1] masks about half of it. */
 static void fill_batchnorm_relu(struct harness_case *c, enum fcnn_op op, const struct any_shape *s)
 {
     fill_batchnorm(c, op, s);
     c->call.p.batchnorm.act = FCNN_ACT_RELU;
     if (op == FCNN_OP_BATCHNORM_BWD)
-        c->t[8] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, s->ndim, s->d);
+        c->t[8] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, 1, &s->d[s->ndim - 1]);
     size_t len = strlen(c->id);
     snprintf(c->id + len - 1, sizeof c->id - (len - 1), ",relu)");
 }

@@ -27,7 +27,8 @@
 # batchnorm.cl's plant starts the sums at 0.5 and halves
 # inv_std, which every form of the three batch-normalization ops uses; its second drops the
 # odd last row of a slice from the vec16 and columns sums, which take rows two at a time;
-# its third starts the columns form's elementwise walk at row 1. PLANT_FILE and
+# its third starts the columns form's elementwise walk at row 1; its fourth turns the
+# backward's fused ReLU mask, recomputed from x, inside out. PLANT_FILE and
 # PLANT_SED replace the plants with one of your own, whose every variant must fail, e.g.
 #   PLANT_FILE=activation.cl PLANT_SED='s/> 0/< 0/' tests/harness-catches-broken-kernel.sh
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
@@ -58,7 +59,8 @@ dense_skinny.cl . s/acc\[r\]\[v\] = (float16)(0\.0f);/acc[r][v] = (float16)(0.5f
 dense_skinny.cl . s/r = \([dm]\)0 - first;/r = \10 - first + 1;/g
 batchnorm.cl . s/sum = 0\.0f/sum = 0.5f/g;s/sum = (float16)(0\.0f)/sum = (float16)(0.5f)/g;s/= 1\.0f \/ sqrt(/= 0.5f \/ sqrt(/g
 batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]](vec16|columns) s/if (r < end) {/if (r + 1 < end) {/g
-batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]columns s/for (size_t at = 0, end/for (size_t at = channels, end/g'
+batchnorm.cl ^batchnorm_(fwd_train|bwd)[[:space:]]columns s/for (size_t at = 0, end/for (size_t at = channels, end/g
+batchnorm.cl ^batchnorm_bwd s/#define RELU_OPEN(v) ((v) > 0\.0f)/#define RELU_OPEN(v) ((v) < 0.0f)/'
 if [ -n "${PLANT_FILE:-}" ] || [ -n "${PLANT_SED:-}" ]; then
     PLANTS="${PLANT_FILE:?set PLANT_FILE too} . ${PLANT_SED:?set PLANT_SED too}"
 fi

@@ -699,7 +699,7 @@ static void test_batchnorm(void)
     expect_floats("batchnorm backward dbeta", &dbeta, (const float[]){ 4, 8 });
 
     /* With the ReLU fused (act relu): the same normalisation clamped at 0, and dy seen
-     * through the mask y > 0 — rows 2 and 3 of channel 0 only. There xhat = d / sqrt(3.501)
+     * through the mask y > 0, y recomputed from x and beta — rows 2 and 3 of channel 0 only. There xhat = d / sqrt(3.501)
      * with d = [-2, -1, 0, 3], so dbeta = [2, 0], dgamma = [3 / sqrt(3.501), 0] and
      * dx[r][0] = 2 inv / 4 (4 g_r - 2 - 3 d_r inv^2), g = [0, 0, 1, 1], inv = 1/sqrt(3.501). */
     p.act = FCNN_ACT_RELU;
@@ -712,7 +712,7 @@ static void test_batchnorm(void)
     expect_status("batchnorm backward with relu",
                   run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
                                              .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
-                                                    &dbeta, &y }, .p.batchnorm = p }), FCNN_OK);
+                                                    &dbeta, &beta }, .p.batchnorm = p }), FCNN_OK);
     double i1 = 1 / sqrt(3.501), d[4] = { -2, -1, 0, 3 }, g[4] = { 0, 0, 1, 1 };
     float want[8] = { 0 };
     for (int r = 0; r < 4; r++)
@@ -721,12 +721,12 @@ static void test_batchnorm(void)
     expect_floats("batchnorm backward with relu dgamma", &dgamma,
                   (const float[]){ (float)(3 * i1), 0 });
     expect_floats("batchnorm backward with relu dbeta", &dbeta, (const float[]){ 2, 0 });
-    /* 'y' goes with a fused relu and only with it. */
+    /* 'beta' goes with a fused relu and only with it. */
     p.act = FCNN_ACT_NONE;
-    expect_status("batchnorm backward: y without relu",
+    expect_status("batchnorm backward: beta without relu",
                   run((struct fcnn_op_call){ .op = FCNN_OP_BATCHNORM_BWD,
                                              .t = { &x, &dy, &gamma, &mean, &inv, &dx, &dgamma,
-                                                    &dbeta, &y }, .p.batchnorm = p }),
+                                                    &dbeta, &beta }, .p.batchnorm = p }),
                   FCNN_ERR_INVALID);
 }
 

@@ -14,7 +14,8 @@
  *     work-item per float16 of channels walking all the rows twice, sums then the
  *     elementwise pass, its column still in its core's L1 for the second walk.
  * Every kernel takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each
- * way. */
+ * way. The backward's kernels recompute the ReLU's mask from x, the statistics, gamma and
+ * beta (the call's tensor 8) rather than read the forward's output. */
 #include <config.h>
 
 #include "ocl_registry.h"
@@ -236,25 +237,28 @@ int ocl_batchnorm_fwd_infer_vec16(struct ocl_context *ctx, const struct ocl_vari
 }
 
 /* The tensors of a backward call: x, dy, gamma, mean, inv_std, dx (may be NULL), dgamma,
- * dbeta, y (a fused ReLU's output, or NULL: dy then stands in for it, unread). */
+ * dbeta, beta (with a fused ReLU, for its mask; or NULL: gamma then stands in for it,
+ * unread). */
 struct bwd_args {
-    cl_mem x, dy, gamma, mean, inv_std, dgamma, dbeta, y;
+    cl_mem x, dy, gamma, mean, inv_std, dgamma, dbeta, beta;
     cl_ulong x_offset, dy_offset, gamma_offset, mean_offset, inv_offset, dgamma_offset,
-        dbeta_offset, y_offset;
+        dbeta_offset, beta_offset;
     cl_int relu;
 };
 
 static struct bwd_args bwd_args(const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *y = call->t[8] ? call->t[8] : call->t[1];
+    const struct fcnn_tensor *beta = call->t[8] ? call->t[8] : call->t[2];
     return (struct bwd_args){
         .x = ocl_mem(call->t[0]), .dy = ocl_mem(call->t[1]), .gamma = ocl_mem(call->t[2]),
         .mean = ocl_mem(call->t[3]), .inv_std = ocl_mem(call->t[4]),
-        .dgamma = ocl_mem(call->t[6]), .dbeta = ocl_mem(call->t[7]), .y = ocl_mem(y),
+        .dgamma = ocl_mem(call->t[6]), .dbeta = ocl_mem(call->t[7]),
+        .beta = ocl_mem(beta),
         .x_offset = ocl_elem_offset(call->t[0]), .dy_offset = ocl_elem_offset(call->t[1]),
         .gamma_offset = ocl_elem_offset(call->t[2]), .mean_offset = ocl_elem_offset(call->t[3]),
         .inv_offset = ocl_elem_offset(call->t[4]), .dgamma_offset = ocl_elem_offset(call->t[6]),
-        .dbeta_offset = ocl_elem_offset(call->t[7]), .y_offset = ocl_elem_offset(y),
+        .dbeta_offset = ocl_elem_offset(call->t[7]),
+        .beta_offset = ocl_elem_offset(beta),
         .relu = call->t[8] != NULL,
     };
 }
@@ -271,8 +275,9 @@ static int bwd_sums(struct ocl_context *ctx, struct ocl_kernel *kernel, size_t l
                                   OCL_ARG(a->inv_offset), OCL_ARG(partial),
                                   OCL_ARG(s->channels), OCL_ARG(s->rows),
                                   OCL_ARG(s->rows_per_part), OCL_ARG(s->parts),
-                                  OCL_ARG(s->count), OCL_ARG(a->y), OCL_ARG(a->y_offset),
-                                  OCL_ARG(a->relu)));
+                                  OCL_ARG(s->count), OCL_ARG(a->gamma),
+                                  OCL_ARG(a->gamma_offset), OCL_ARG(a->beta),
+                                  OCL_ARG(a->beta_offset), OCL_ARG(a->relu)));
 }
 
 /* dgamma and dbeta from the slices' sums, with nothing else to do. */
@@ -324,7 +329,7 @@ int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_var
                                   OCL_ARG(a.dgamma_offset), OCL_ARG(a.dbeta),
                                   OCL_ARG(a.dbeta_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
                                   OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(count),
-                                  OCL_ARG(a.y), OCL_ARG(a.y_offset), OCL_ARG(a.relu)));
+                                  OCL_ARG(a.beta), OCL_ARG(a.beta_offset), OCL_ARG(a.relu)));
 }
 
 int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -341,7 +346,7 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
                                &finish_kernel));
     cl_mem partial;
     cl_ulong coef_offset;
-    OCL_TRY(scratch16(ctx, &s, 3, &partial, &coef_offset));
+    OCL_TRY(scratch16(ctx, &s, 4, &partial, &coef_offset));
     cl_int blocks = s.channels / 16;
     OCL_TRY(bwd_sums(ctx, sums_kernel, local, &a, &s, partial));
     OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
@@ -364,8 +369,8 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
                                   OCL_ARG(a.dy_offset), OCL_ARG(a.mean), OCL_ARG(a.mean_offset),
                                   OCL_ARG(partial), OCL_ARG(coef_offset), OCL_ARG(dx_mem),
                                   OCL_ARG(dx_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                  OCL_ARG(s.rows_per_part), OCL_ARG(s.count), OCL_ARG(a.y),
-                                  OCL_ARG(a.y_offset), OCL_ARG(a.relu)));
+                                  OCL_ARG(s.rows_per_part), OCL_ARG(s.count),
+                                  OCL_ARG(a.beta), OCL_ARG(a.beta_offset), OCL_ARG(a.relu)));
 }
 
 /* The sixteen-channel form: channels in whole float16 vectors, element counts in an int. */
@@ -433,7 +438,7 @@ int ocl_batchnorm_bwd_columns(struct ocl_context *ctx, const struct ocl_variant 
                                   OCL_ARG(a.dgamma_offset), OCL_ARG(a.dbeta),
                                   OCL_ARG(a.dbeta_offset), OCL_ARG(dx_mem), OCL_ARG(dx_offset),
                                   OCL_ARG(has_dx), OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                  OCL_ARG(blocks), OCL_ARG(a.y), OCL_ARG(a.y_offset),
+                                  OCL_ARG(blocks), OCL_ARG(a.beta), OCL_ARG(a.beta_offset),
                                   OCL_ARG(a.relu)));
 }
 

@@ -8,8 +8,11 @@
  *   backward     xhat = (x - mean) inv_std;  dbeta = sum dy;  dgamma = sum dy xhat;
  *                dx = gamma inv_std / rows * (rows dy - dbeta - xhat dgamma)
  * mean and inv_std = 1 / sqrt(var + eps) are kept from the forward for the backward.
- * With a fused ReLU (act relu) the forwards write max(y, 0) and the backward reads dy as
- * relu_bwd would leave it: 0 where the ReLU's output y is not above 0. */
+ * The statistics are summed in double; the training forward's y is then
+ * fma(x - mean, inv_std * gamma, beta) in float from the rounded mean and inv_std it
+ * outputs, the formula every backend uses, so that a backward can recompute it bit for bit.
+ * With a fused ReLU (act relu) the forwards write max(y, 0) and the backward, given beta,
+ * reads dy as relu_bwd would leave it: 0 where that recomputed y is not above 0. */
 #include <config.h>
 
 #include <math.h>
@@ -21,8 +24,9 @@ static int channels_of(fcnn_tensor_arg x)
     return x->shape[x->ndim - 1];
 }
 
-/* y = (x - mean) * inv_std * gamma + beta for channel c; then max(y, 0) with a fused ReLU,
- * on the rounded float as the separate activation would. */
+/* Evaluation's y = (x - mean) * inv_std * gamma + beta for channel c, in double from the
+ * moving statistics; then max(y, 0) with a fused ReLU, on the rounded float as the
+ * separate activation would. */
 static void normalize(const float *X, float *Y, long rows, int channels, int c, double mean,
                       double inv_std, double gamma, double beta, bool relu)
 {
@@ -33,10 +37,10 @@ static void normalize(const float *X, float *Y, long rows, int channels, int c, 
     }
 }
 
-/* dy through a fused ReLU's mask: relu_bwd's [y > 0]. */
-static float masked(const float *DY, const float *Y, size_t i)
+/* The training forward's y, before a fused ReLU: see the top of the file. */
+static float normalized(float x, float mean, float inv_std, float gamma, float beta)
 {
-    return Y && !(Y[i] > 0.0f) ? 0.0f : DY[i];
+    return fmaf(x - mean, inv_std * gamma, beta);
 }
 
 int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
@@ -65,11 +69,13 @@ int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
             squares += d * d;
         }
         double var = squares / (double)rows;
-        double inv_std = 1.0 / sqrt(var + (double)p->epsilon);
-        normalize(X, Y, rows, channels, c, mean, inv_std, G[c], B[c],
-                  p->act == FCNN_ACT_RELU);
         MEAN[c] = (float)mean;
-        INV[c] = (float)inv_std;
+        INV[c] = (float)(1.0 / sqrt(var + (double)p->epsilon));
+        for (long r = 0; r < rows; r++) {
+            size_t i = (size_t)r * channels + c;
+            float v = normalized(X[i], MEAN[c], INV[c], G[c], B[c]);
+            Y[i] = p->act == FCNN_ACT_RELU && !(v > 0.0f) ? 0.0f : v;
+        }
         MM[c] = (float)(MM[c] * (double)p->momentum + mean * (1.0 - (double)p->momentum));
         MV[c] = (float)(MV[c] * (double)p->momentum + var * (1.0 - (double)p->momentum));
     }
@@ -96,14 +102,22 @@ int ref_batchnorm_fwd_infer(void *ctx, const struct fcnn_op_call *call)
     return FCNN_OK;
 }
 
+/* dy through a fused ReLU's mask (B given): relu_bwd's [y > 0] on the forward's y,
+ * recomputed from x. */
+static float masked(const float *DY, const float *X, const float *MEAN, const float *INV,
+                    const float *G, const float *B, int c, size_t i)
+{
+    return B && !(normalized(X[i], MEAN[c], INV[c], G[c], B[c]) > 0.0f) ? 0.0f : DY[i];
+}
+
 int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
     fcnn_tensor_arg x = call->t[0], dy = call->t[1], gamma = call->t[2], mean = call->t[3];
     fcnn_tensor_arg inv_std = call->t[4], dx = call->t[5], dgamma = call->t[6];
-    fcnn_tensor_arg dbeta = call->t[7], y = call->t[8];
+    fcnn_tensor_arg dbeta = call->t[7], beta = call->t[8];
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
-    const float *Y = y ? REF_PTR(const float, y) : NULL; /* a fused ReLU's output */
+    const float *B = beta ? REF_PTR(const float, beta) : NULL; /* with a fused ReLU */
     const float *G = REF_PTR(const float, gamma), *MEAN = REF_PTR(const float, mean);
     const float *INV = REF_PTR(const float, inv_std);
     float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
@@ -116,7 +130,7 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
         double sum_dy = 0, sum_dy_xhat = 0;
         for (long r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
-            float g = masked(DY, Y, i);
+            float g = masked(DY, X, MEAN, INV, G, B, c, i);
             sum_dy += g;
             sum_dy_xhat += g * ((X[i] - (double)MEAN[c]) * INV[c]);
         }
@@ -124,7 +138,8 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
         for (long r = 0; DX && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (X[i] - (double)MEAN[c]) * INV[c];
-            DX[i] = (float)(k * ((double)rows * masked(DY, Y, i) - sum_dy - xhat * sum_dy_xhat));
+            DX[i] = (float)(k * ((double)rows * masked(DY, X, MEAN, INV, G, B, c, i) - sum_dy -
+                                 xhat * sum_dy_xhat));
         }
         DG[c] = (float)sum_dy_xhat;
         DB[c] = (float)sum_dy;

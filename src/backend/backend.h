@@ -152,9 +152,12 @@ struct fcnn_dropout_params { float rate; uint32_t seed; };
 /* Keras's BatchNormalization over the last axis: epsilon inside the square root, and
  * moving = moving * momentum + batch * (1 - momentum) with the batch's biased variance. */
 /* act: FCNN_ACT_NONE, or FCNN_ACT_RELU for a ReLU right after the normalisation, fused
- * into it: the forward ops write max(y, 0), and batchnorm_bwd then takes that output as
- * its tensor 'y' and reads dy through the ReLU's mask y > 0 (what relu_bwd computes), so
- * its dy is the gradient with respect to the ReLU's output. */
+ * into it: the training forward writes max(v, 0) with v = fma(x - mean, inv_std * gamma,
+ * beta) in float from the rounded mean and inv_std it outputs, and batchnorm_bwd, given
+ * beta as its tensor 8, reads dy through the ReLU's mask v > 0, recomputing v from x the
+ * same way: the same bits as the forward's, so the same mask as relu_bwd on the forward's
+ * output, without reading that output. Its dy is the gradient with respect to the ReLU's
+ * output. */
 struct fcnn_batchnorm_params { float momentum, epsilon; enum fcnn_activation act; };
 
 /* The dropout mask: element i is kept when the top 24 bits of a hash of (seed, i) (murmur3's

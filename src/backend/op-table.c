@@ -397,10 +397,10 @@ static int batchnorm_bwd_check(const struct fcnn_op_call *call)
 {
     bool relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     if (relu != (call->t[8] != NULL))
-        return fcnn_op_invalid(call, relu ? "a fused relu needs its output 'y'"
-                                          : "'y' is given only with a fused relu");
+        return fcnn_op_invalid(call, relu ? "a fused relu needs 'beta' for its mask"
+                                          : "'beta' is given only with a fused relu");
     if (relu)
-        TRY(check_same_shape(call, 0, 8));
+        TRY(check_same_shape(call, 2, 8));
     TRY(check_same_shape(call, 0, 1));
     TRY(batchnorm_shapes(call, 0, call->t[5] ? 5 : 1, 2, 4));
     TRY(check_same_shape(call, 2, 6));
@@ -548,7 +548,7 @@ static const struct fcnn_op_desc table[FCNN_OP_COUNT] = {
         .param = "batchnorm", .tensor_count = 9,
         .t = { IN("x", F32, ANY), IN("dy", F32, ANY), IN("gamma", F32, 1), IN("mean", F32, 1),
                IN("inv_std", F32, 1), OPT_OUT("dx", F32, ANY), OUT("dgamma", F32, 1),
-               OUT("dbeta", F32, 1), OPT_IN("y", F32, ANY) },
+               OUT("dbeta", F32, 1), OPT_IN("beta", F32, 1) },
         .check = batchnorm_bwd_check },
 };
 

@@ -59,7 +59,7 @@ static int batchnorm_backward(const struct fcnn_layer *layer, struct fcnn_backen
     struct fcnn_op_call call = {
         .op = FCNN_OP_BATCHNORM_BWD,
         .t = { io->x, io->dy, io->param[0], &mean, &inv_std, io->dx, io->grad[0], io->grad[1],
-               io->relu ? io->y : NULL },
+               io->relu ? io->param[1] : NULL },
         .p.batchnorm = layer->p.batchnorm,
     };
     call.p.batchnorm.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
