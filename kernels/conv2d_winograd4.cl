@@ -45,6 +45,8 @@
  * the training forward's variants, whose output a ReLU's mask may read. The input gradient
  * and evaluation's pooled forward, whose outputs no backward thresholds, leave it out: it
  * cost the input gradient 10-20% of its time. */
+/* The 36 bits of a tile's 6x6 patch in the mask below. */
+#define ALL_PIXELS 0xFFFFFFFFFUL
 #ifndef EXACT_ZEROS
 #define EXACT_ZEROS 0
 #endif
@@ -172,6 +174,9 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
             /* B^T d down each of the patch's six columns, then B along each row. */
             float16 s[6][6];
             ulong seen = nonzero[t];
+            /* Once every pixel of the patch is nonzero in some channel, the channels still
+             * to come cannot change the mask. */
+            bool track = seen != ALL_PIXELS;
 #pragma unroll 1
             for (int q = 0; q < 6; q++) {
                 int iw = ow0 + 4 * t + q - pad_w;
@@ -181,15 +186,20 @@ void conv2d_winograd4(__global const float *x, ulong x_offset, __global const fl
                 for (int r = 0; r < 6; r++)
                     d[r] = vload16(0, (rows[r] && col_in ? rows[r] + (size_t)iw * C : zeros) + c0);
 #if EXACT_ZEROS
-                uint16 column = 0; /* per channel, bit r: row r nonzero (-0 counts as zero) */
+                if (track) {
+                    /* per channel, bit r: row r nonzero (-0 counts as zero) */
+                    uint16 column = 0;
 #pragma unroll
-                for (int r = 0; r < 6; r++)
-                    column |= as_uint16((as_uint16(d[r]) << 1) != (uint16)(0)) & (uint16)(1u << r);
-                /* OR across the channels (PoCL's any() tests lane by lane, with branches) */
-                uint8 or8 = column.lo | column.hi;
-                uint4 or4 = or8.lo | or8.hi;
-                uint2 or2 = or4.lo | or4.hi;
-                seen |= (ulong)(or2.x | or2.y) << (6 * q);
+                    for (int r = 0; r < 6; r++)
+                        column |= as_uint16((as_uint16(d[r]) << 1) != (uint16)(0)) &
+                                  (uint16)(1u << r);
+                    /* OR across the channels (PoCL's any() tests lane by lane, with
+                     * branches) */
+                    uint8 or8 = column.lo | column.hi;
+                    uint4 or4 = or8.lo | or8.hi;
+                    uint2 or2 = or4.lo | or4.hi;
+                    seen |= (ulong)(or2.x | or2.y) << (6 * q);
+                }
 #endif
                 float16 o[6];
                 INPUT_TRANSFORM(d[0], d[1], d[2], d[3], d[4], d[5], o);
