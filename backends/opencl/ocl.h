@@ -308,6 +308,9 @@ struct ocl_context {
     struct ocl_scratch scratch[OCL_SCRATCH_COUNT];
     /* The most bytes of im2col columns one pass builds (ocl_op_conv2d.c). */
     size_t column_budget;
+    /* Large buffers in host memory of our own, backed by transparent huge pages
+     * (ocl_buffer.c): on a CPU device, unless FCNN_HUGE_PAGES=0. */
+    bool huge_pages;
 };
 
 #define OCL_DEFAULT_COLUMN_BUDGET ((size_t)8 << 20)
@@ -351,6 +354,8 @@ int ocl_sync(void *ctx);
 
 /* A scratch buffer of at least `bytes`, kept for the life of the context and grown (never
  * shrunk) when a larger shape arrives, so no step allocates device memory. */
+/* Whether large buffers go to huge pages on this device (sets ctx->huge_pages). */
+void ocl_buffer_open(struct ocl_context *ctx);
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
                     cl_mem *out);
 /* Releases one scratch buffer (it is allocated again if used again). */

@@ -133,6 +133,7 @@ static int prepare(struct ocl_context *ctx, const struct fcnn_backend_options *o
     ocl_tuning_open(ctx, options->retune, options->defer_tuning && !options->retune,
                     options->retune ? NULL : options->kernel_choices);
     ocl_fusion_open(ctx);
+    ocl_buffer_open(ctx);
     if (kernels && *kernels)
         OCL_TRY(blame(ocl_force_variants(ctx, kernels), options->kernels ? "--kernel" : "FCNN_KERNELS",
                       options->kernels != NULL));

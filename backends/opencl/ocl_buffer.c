@@ -6,16 +6,99 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "ocl.h"
 
+/* Transparent huge pages. A training step sweeps tens of megabytes of activations,
+ * gradients, weights and scratch, several times; in 4 KiB pages that is thousands of pages
+ * a pass, more than the TLB holds, and the passes limited by memory traffic pay a page walk
+ * every few cache lines. On a CPU device the buffers of at least HUGE_PAGE bytes are
+ * therefore memory we map ourselves, aligned to and rounded up to 2 MiB and advised
+ * MADV_HUGEPAGE (the kernel then backs them with huge pages where it can, which Debian's
+ * default "madvise" mode of transparent huge pages leaves to each program), handed to
+ * OpenCL with CL_MEM_USE_HOST_PTR, which PoCL uses as the buffer itself. Smaller buffers,
+ * and GPUs, go to clCreateBuffer as before. FCNN_HUGE_PAGES=0 turns it off. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void ocl_buffer_open(struct ocl_context *ctx)
+{
+    const char *env = getenv("FCNN_HUGE_PAGES");
+    ctx->huge_pages = (ctx->identity.type & CL_DEVICE_TYPE_CPU) && !(env && strcmp(env, "0") == 0);
+}
+
+struct huge_mapping {
+    void *start;
+    size_t size;
+};
+
+static void CL_CALLBACK unmap_huge(cl_mem mem, void *user)
+{
+    (void)mem;
+    struct huge_mapping *m = user;
+    munmap(m->start, m->size);
+    free(m);
+}
+
+/* A buffer of `bytes` over huge pages, or NULL in *out where the host gives no such
+ * mapping (the caller then creates an ordinary buffer). */
+static int huge_buffer(struct ocl_context *ctx, size_t bytes, cl_mem *out)
+{
+    *out = NULL;
+    size_t size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, span = size + HUGE_PAGE;
+    struct huge_mapping *m = malloc(sizeof *m);
+    char *raw = m ? mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                  : MAP_FAILED;
+    if (raw == MAP_FAILED) {
+        free(m);
+        return FCNN_OK;
+    }
+    /* Keep the aligned middle; nothing is touched yet, so unmapping the ends costs nothing. */
+    char *start = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    if (raw + span > start + size)
+        munmap(start + size, (size_t)(raw + span - (start + size)));
+    (void)madvise(start, size, MADV_HUGEPAGE); /* best effort: 4 KiB pages otherwise */
+    *m = (struct huge_mapping){ start, size };
+    cl_int status;
+    cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes,
+                                start, &status);
+    if (status == CL_SUCCESS)
+        status = clSetMemObjectDestructorCallback(mem, unmap_huge, m);
+    else
+        mem = NULL;
+    if (status != CL_SUCCESS) {
+        if (mem)
+            clReleaseMemObject(mem); /* runs no callback: none was set */
+        munmap(start, size);
+        free(m);
+        OCL_CHECK(clCreateBuffer, status);
+    }
+    *out = mem;
+    return FCNN_OK;
+}
+
+/* A read-write buffer of `bytes`: over huge pages where they apply, else clCreateBuffer's. */
+static int create_buffer(struct ocl_context *ctx, size_t bytes, cl_mem *out)
+{
+    OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
+    if (ctx->huge_pages && bytes >= HUGE_PAGE) {
+        OCL_TRY(huge_buffer(ctx, bytes, out));
+        if (*out)
+            return FCNN_OK;
+    }
+    cl_int status;
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
+    OCL_CHECK(clCreateBuffer, status);
+    return FCNN_OK;
+}
+
 int ocl_buffer_alloc(void *opaque, size_t bytes, void **impl)
 {
-    struct ocl_context *ctx = opaque;
-    cl_int status;
-    OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
-    cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
-    OCL_CHECK(clCreateBuffer, status);
+    cl_mem mem;
+    OCL_TRY(create_buffer(opaque, bytes, &mem));
     *impl = mem;
     return FCNN_OK;
 }
@@ -106,10 +189,8 @@ int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t 
     if (!s->mem || s->size < bytes) {
         /* Grow to the new need; the old buffer stays alive until queued kernels that use
          * it have run (OpenCL defers the release). */
-        cl_int status;
-        OCL_CHECK(clCreateBuffer, ocl_fault(OCL_FAULT_ALLOC));
-        cl_mem mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
-        OCL_CHECK(clCreateBuffer, status);
+        cl_mem mem;
+        OCL_TRY(create_buffer(ctx, bytes, &mem));
         if (s->mem) {
             clReleaseMemObject(s->mem);
             ctx->buffer_generation++;
