@@ -352,10 +352,10 @@ int ocl_upload(void *ctx, void *impl, size_t offset, const void *src, size_t byt
 int ocl_download(void *ctx, void *impl, size_t offset, void *dst, size_t bytes);
 int ocl_sync(void *ctx);
 
-/* A scratch buffer of at least `bytes`, kept for the life of the context and grown (never
- * shrunk) when a larger shape arrives, so no step allocates device memory. */
 /* Whether large buffers go to huge pages on this device (sets ctx->huge_pages). */
 void ocl_buffer_open(struct ocl_context *ctx);
+/* A scratch buffer of at least `bytes`, kept for the life of the context and grown (never
+ * shrunk) when a larger shape arrives, so no step allocates device memory. */
 int ocl_scratch_get(struct ocl_context *ctx, enum ocl_scratch_slot slot, size_t bytes,
                     cl_mem *out);
 /* Releases one scratch buffer (it is allocated again if used again). */

@@ -25,7 +25,8 @@
 void ocl_buffer_open(struct ocl_context *ctx)
 {
     const char *env = getenv("FCNN_HUGE_PAGES");
-    ctx->huge_pages = (ctx->identity.type & CL_DEVICE_TYPE_CPU) && !(env && strcmp(env, "0") == 0);
+    ctx->huge_pages =
+        (ctx->identity.type & CL_DEVICE_TYPE_CPU) && !(env && strcmp(env, "0") == 0);
 }
 
 struct huge_mapping {
