@@ -699,7 +699,8 @@ static void test_batchnorm(void)
     expect_floats("batchnorm backward dbeta", &dbeta, (const float[]){ 4, 8 });
 
     /* With the ReLU fused (act relu): the same normalisation clamped at 0, and dy seen
-     * through the mask y > 0, y recomputed from x and beta — rows 2 and 3 of channel 0 only. There xhat = d / sqrt(3.501)
+     * through the mask y > 0, y recomputed from x and beta — rows 2 and 3 of channel 0
+     * only. There xhat = d / sqrt(3.501)
      * with d = [-2, -1, 0, 3], so dbeta = [2, 0], dgamma = [3 / sqrt(3.501), 0] and
      * dx[r][0] = 2 inv / 4 (4 g_r - 2 - 3 d_r inv^2), g = [0, 0, 1, 1], inv = 1/sqrt(3.501). */
     p.act = FCNN_ACT_RELU;
