@@ -223,8 +223,9 @@ void dense_rows(__global const float *a, ulong a_offset, __global const float *b
 #define KC 64 /* rows of w per chunk */
 #endif
 
-#ifdef __clang__
-/* prefetcht1: into L2, where the chunk's columns are read from again and again. */
+#if defined(__clang__) && defined(__x86_64__)
+/* prefetcht1: into L2, where the chunk's columns are read from again and again (PoCL on
+ * the host CPU; elsewhere, GPUs included, no hint). */
 #define PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define PREFETCH_L2(p) ((void)(p))

@@ -244,7 +244,7 @@ static cl_int dense_slab_rows(const struct ocl_context *ctx, const struct ocl_va
 }
 
 /* A batch of at least TD rows and a layer at least as wide as a tile, as the rows form;
- * the partials (slabs x N x K floats) counted in an int. */
+ * the partials (slabs x the output's elements, floats) counted in an int. */
 bool ocl_dense_fwd_slabs_supports(const struct ocl_context *ctx,
                                   const struct ocl_variant *variant,
                                   const struct fcnn_op_call *call)
