@@ -45,6 +45,26 @@
         }                                                                      \
     } while (0)
 
+/* acc = A[rows first.., k_begin:k_end] B[k_begin:k_end, n0:n0 + 16*KV]: a TD x 16*KV tile
+ * from zero, A's TD rows (K apart, from `ap`) read one float at a time and broadcast,
+ * B's rows from `bp` (row k_begin) N apart, KV vectors each. */
+#define TILE_PRODUCT(acc, ap, K, bp, N, n0, whole_n, k_begin, k_end)                   \
+    do {                                                                               \
+        _Pragma("unroll") for (int r = 0; r < TD; r++)                                 \
+            _Pragma("unroll") for (int v = 0; v < KV; v++)                             \
+                acc[r][v] = (float16)(0.0f);                                           \
+        __global const float *b_ = (bp);                                               \
+        for (int k_ = (k_begin); k_ < (k_end); k_++, b_ += (N)) {                      \
+            float16 g_[KV];                                                            \
+            LOAD_ROW(g_, b_, n0, N, whole_n);                                          \
+            _Pragma("unroll") for (int r = 0; r < TD; r++) {                           \
+                float16 s_ = (float16)((ap)[(size_t)r * (K) + k_]);                    \
+                _Pragma("unroll") for (int v = 0; v < KV; v++)                         \
+                    acc[r][v] = fma(s_, g_[v], acc[r][v]);                             \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
 /* dw[D, K] = x[N, D]^T dy[N, K], all row-major. One work-item per TD x 16*KV block of dw,
  * the column blocks fastest; count = ceil(D / TD) * ktiles. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
@@ -138,24 +158,7 @@ void dense_rows(__global const float *a, ulong a_offset, __global const float *b
     int first = whole_m ? m0 : M - TD;
 
     float16 acc[TD][KV];
-#pragma unroll
-    for (int r = 0; r < TD; r++)
-#pragma unroll
-        for (int v = 0; v < KV; v++)
-            acc[r][v] = (float16)(0.0f);
-
-    __global const float *ap = a + (size_t)first * K, *bp = b;
-    for (int k = 0; k < K; k++, bp += N) {
-        float16 g[KV];
-        LOAD_ROW(g, bp, n0, N, whole_n);
-#pragma unroll
-        for (int r = 0; r < TD; r++) {
-            float16 s = (float16)(ap[(size_t)r * K + k]);
-#pragma unroll
-            for (int v = 0; v < KV; v++)
-                acc[r][v] = fma(s, g[v], acc[r][v]);
-        }
-    }
+    TILE_PRODUCT(acc, a + (size_t)first * K, K, b, N, n0, whole_n, 0, K);
 
     float16 bias_v[KV];
     if (use_bias)
@@ -257,23 +260,8 @@ void dense_slabs(__global const float *x, ulong x_offset, __global const float *
             for (int m0 = 0; m0 < M; m0 += TD) {
                 int first = min(m0, M - TD);
                 float16 acc[TD][KV];
-#pragma unroll
-                for (int r = 0; r < TD; r++)
-#pragma unroll
-                    for (int v = 0; v < KV; v++)
-                        acc[r][v] = (float16)(0.0f);
-                __global const float *ap = x + (size_t)first * K, *bp = w + (size_t)k0 * N;
-                for (int k = k0; k < k1; k++, bp += N) {
-                    float16 g[KV];
-                    LOAD_ROW(g, bp, n0, N, whole_n);
-#pragma unroll
-                    for (int r = 0; r < TD; r++) {
-                        float16 s = (float16)(ap[(size_t)r * K + k]);
-#pragma unroll
-                        for (int v = 0; v < KV; v++)
-                            acc[r][v] = fma(s, g[v], acc[r][v]);
-                    }
-                }
+                TILE_PRODUCT(acc, x + (size_t)first * K, K, w + (size_t)k0 * N, N, n0, whole_n,
+                             k0, k1);
                 /* Into the partial: the first chunk stores, the others add; a slid-up
                  * tile only its own rows, and columns past N not at all. */
                 bool first_chunk = k0 == k_first;
