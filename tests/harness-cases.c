@@ -323,6 +323,10 @@ static void add_conv_cases(struct harness_case_list *list)
         { 7, 9, 10, 32, 64, 3, 3, 1, 1, 0, FCNN_ACT_NONE, false },
         { 3, 6, 5, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
         { 5, 11, 11, 16, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        /* 64 input channels and more (the input gradient's 64-wide F(4x4) form): the
+         * better model's 14x14 layer, and two blocks of 64 at an odd, non-square size. */
+        { 7, 14, 14, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 1, 13, 11, 128, 64, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         /* One input channel under a 3x3 window at stride 1 (the pooled forward's first-layer
          * form) with no padding on a non-square image and two blocks of 32 channels, and
          * with padding 2 and no bias. */
@@ -1182,12 +1186,14 @@ void harness_cases_perf(struct harness_case_list *list)
     /* A first layer of 16 channels, which the 32-wide forms do not take. */
     const struct conv_shape conv16 = { 32, 28, 28, 1, 16, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &conv16);
-    /* The weight gradients of a deeper model (two layers of 32 channels at 28x28, two of 64
-     * at 14x14), where they are the largest op of a training step. */
+    /* A deeper model's convolutions (two layers of 32 channels at 28x28, two of 64 at
+     * 14x14, as in the README's better model), where they are most of a training step. */
     const struct conv_shape deep32 = { 32, 28, 28, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
     const struct conv_shape deep64 = { 32, 14, 14, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false };
-    fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &deep32);
-    fill_conv(add_case(list), FCNN_OP_CONV2D_BWD_FILTER, &deep64);
+    for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++) {
+        fill_conv(add_case(list), conv_ops[op], &deep32);
+        fill_conv(add_case(list), conv_ops[op], &deep64);
+    }
     /* A strided "same" layer of the kind a user model has, on the general variants. */
     const struct conv_shape strided = { 32, 28, 28, 32, 64, 3, 3, 2, 2, SAME, FCNN_ACT_RELU, false };
     for (size_t op = 0; op < sizeof conv_ops / sizeof conv_ops[0]; op++)
