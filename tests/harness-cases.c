@@ -252,7 +252,8 @@ static void fill_conv(struct harness_case *c, enum fcnn_op op, const struct conv
  * must every variant's be: in training a ReLU reads that output and its mask opens on
  * anything above zero, so a transform that cancels the tile's other pixels inexactly
  * (rounding noise of either sign, well within the float32 bound) would let gradient
- * through where the reference lets none. The model's two layers and an odd shape.
+ * through where the reference lets none. The model's two layers, an odd shape and a
+ * deeper model's 28x28 layer (F(4x4)'s 7-tile strips take only rows that long).
  * (Evaluation's pooled forward has no backward, and its F(4x4) forms leave it out.) */
 static void add_background_cases(struct harness_case_list *list)
 {
@@ -260,6 +261,7 @@ static void add_background_cases(struct harness_case_list *list)
         { 7, 28, 28, 1, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, true },
         { 7, 14, 14, 32, 64, 3, 3, 1, 1, 1, FCNN_ACT_NONE, true },
         { 3, 13, 11, 16, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, true },
+        { 3, 28, 28, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, true },
     };
     for (size_t s = 0; s < sizeof background / sizeof background[0]; s++) {
         struct harness_case *c = add_case(list);
@@ -327,6 +329,11 @@ static void add_conv_cases(struct harness_case_list *list)
          * better model's 14x14 layer, and two blocks of 64 at an odd, non-square size. */
         { 7, 14, 14, 64, 64, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
         { 1, 13, 11, 128, 64, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
+        /* Rows of at least 7 F(4x4) tiles (its 7-tile strips take no shorter ones): a
+         * deeper model's 28x28 layer, and 9 tiles (a second, partial strip; a ragged
+         * last tile) over 33 columns of a non-square image. */
+        { 3, 28, 28, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_RELU, false },
+        { 1, 30, 33, 32, 32, 3, 3, 1, 1, 1, FCNN_ACT_NONE, false },
         /* One input channel under a 3x3 window at stride 1 (the pooled forward's first-layer
          * form) with no padding on a non-square image and two blocks of 32 channels, and
          * with padding 2 and no bias. */

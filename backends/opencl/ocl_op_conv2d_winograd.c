@@ -55,6 +55,19 @@ static bool geometry_fits(const struct ocl_variant *variant, const struct conv_s
            inputs % 16 == 0 && outputs % channels_per_item(variant) == 0;
 }
 
+/* F(4x4)'s strips of more than four tiles (7x32) are for long rows: the kernel computes
+ * every tile of a strip, and where the row has fewer the rest are thrown away (at 14x14,
+ * 64 to 64 channels, 7x32's input gradient took 1.5 ms against 4x32's 0.87-1.0). The
+ * 4-tile forms take any row, and so do F(2x2)'s 7-tile ones (a 14-wide row is 7 tiles).
+ * `columns` is the width of the output the kernel writes. */
+static bool strip_fits(const struct ocl_variant *variant, int columns)
+{
+    const struct winograd_form *form = form_of(variant);
+    int tiles_per_item = ocl_tunable(variant, "TW");
+    return form != &f4x4 || tiles_per_item <= 4 ||
+           (columns + form->m - 1) / form->m >= tiles_per_item;
+}
+
 /* U into the weights scratch: for the forward (flip false) from w as it is, for the input
  * gradient from w flipped, the channel axes swapped. */
 static int transform_weights(struct ocl_context *ctx, const struct ocl_variant *variant,
@@ -119,7 +132,7 @@ bool ocl_conv2d_fwd_winograd_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     return ocl_call_fits_int32(call) && points(form_of(variant)) * s.c * s.k <= INT32_MAX &&
-           geometry_fits(variant, &s, s.c, s.k);
+           geometry_fits(variant, &s, s.c, s.k) && strip_fits(variant, s.wo);
 }
 
 /* conv2d_fwd, or conv2d_pool_fwd when pooled: the same call's tensors and geometry. */
@@ -164,7 +177,8 @@ bool ocl_conv2d_bwd_data_winograd_supports(const struct ocl_context *ctx,
     (void)ctx;
     struct conv_shape s = conv_call_shape(call);
     return ocl_call_fits_int32(call) && points(form_of(variant)) * s.c * s.k <= INT32_MAX &&
-           s.pt <= 2 && s.pl <= 2 && geometry_fits(variant, &s, s.k, s.c);
+           s.pt <= 2 && s.pl <= 2 && geometry_fits(variant, &s, s.k, s.c) &&
+           strip_fits(variant, s.w);
 }
 
 int ocl_conv2d_bwd_data_winograd(struct ocl_context *ctx, const struct ocl_variant *variant,
