@@ -55,6 +55,13 @@ static bool geometry_fits(const struct ocl_variant *variant, const struct conv_s
            inputs % 16 == 0 && outputs % channels_per_item(variant) == 0;
 }
 
+/* Output tiles along an extent of `outputs` rows or columns, the last one overhanging
+ * where m does not divide it. */
+static int tiles_over(const struct winograd_form *form, int outputs)
+{
+    return (outputs + form->m - 1) / form->m;
+}
+
 /* F(4x4)'s strips of more than four tiles (7x32) are for long rows: the kernel computes
  * every tile of a strip, and where the row has fewer the rest are thrown away (at 14x14,
  * 64 to 64 channels, 7x32's input gradient took 1.5 ms against 4x32's 0.87-1.0). The
@@ -64,8 +71,7 @@ static bool strip_fits(const struct ocl_variant *variant, int columns)
 {
     const struct winograd_form *form = form_of(variant);
     int tiles_per_item = ocl_tunable(variant, "TW");
-    return form != &f4x4 || tiles_per_item <= 4 ||
-           (columns + form->m - 1) / form->m >= tiles_per_item;
+    return form != &f4x4 || tiles_per_item <= 4 || tiles_over(form, columns) >= tiles_per_item;
 }
 
 /* U into the weights scratch: for the forward (flip false) from w as it is, for the input
@@ -109,8 +115,7 @@ static int launch_winograd(struct ocl_context *ctx, const struct ocl_variant *va
     cl_int use_bias = b != NULL, H = s->h, W = s->w, C = s->c, K = s->k;
     cl_int ph = pad_h, pw = pad_w, HO = s->ho, WO = s->wo, act = relu, pool = pooled;
     int rows = pooled ? s->ho / 2 * 2 : s->ho, columns = pooled ? s->wo / 2 * 2 : s->wo;
-    cl_int tiles_h = (rows + form->m - 1) / form->m;
-    cl_int tiles_w = (columns + form->m - 1) / form->m;
+    cl_int tiles_h = tiles_over(form, rows), tiles_w = tiles_over(form, columns);
     cl_int segs = (tiles_w + tiles_per_item - 1) / tiles_per_item;
     cl_int kblocks = s->k / channels_per_item(variant);
     cl_int count = s->n * tiles_h * segs * kblocks;
