@@ -588,3 +588,177 @@ void batchnorm_bwd_columns16(__global const float *x, ulong x_offset, __global c
         STORE16(fma(a, masked_dy16(dy, at, d, scale, bt, relu), fma(b, d, e)), dx + at);
     }
 }
+
+/* --- a P x P max pooling at stride P fused in after the normalisation (pool P) ---------
+ * x is [N, H, W, C] and the pooled y (forward) and dy (backward) [N, H/P, W/P, C]; the
+ * normalised tensor between the two is never written. Pooled row q (image n, row oh,
+ * q = n H/P + oh) takes its windows from x's rows [P q, P q + P) (rows of W pixels), since
+ * n H + oh P = P q. A work-item takes a slice of pooled rows, as the vec16 forms take a
+ * slice of rows. The forward's statistics come from batchnorm_sums16 and
+ * batchnorm_finish_train16 as without the pooling; the backward's coefficients from
+ * batchnorm_bwd_finish16.
+ *
+ * Each window's gradient goes to its first maximum in row-major order, by the strict
+ * comparison of kernels/pool.cl, among the forward's values recomputed from x (after the
+ * ReLU when one is fused): only that element's dy is non-zero, so the backward's sums need
+ * only the maximum's value and d = x - mean, tracked lane by lane as the window is
+ * scanned. */
+
+/* The forward's value of x, after a fused ReLU. */
+static float16 forward16(float16 x, float16 m, float16 scale, float16 beta, int relu)
+{
+    float16 v = fma(x - m, scale, beta);
+    return relu ? fmax(v, 0.0f) : v;
+}
+
+/* Where a window's pixel (i, j) is, in floats from x's start: pooled row q, column ow,
+ * channel c; x's rows `width` pixels of `channels` floats. */
+static size_t window_at16(int q, int ow, int i, int j, int pool, int width, int channels, int c)
+{
+    return ((size_t)(q * pool + i) * width + (size_t)(ow * pool + j)) * channels + c;
+}
+
+/* The gradient that reaches a window's first maximum: dy through the ReLU's mask on that
+ * maximum (0 where it is not above 0: the ReLU's gradient there). */
+static float16 window_gradient16(float16 dy, float16 best, int relu)
+{
+    return relu ? select((float16)(0.0f), dy, RELU_OPEN(best)) : dy;
+}
+
+/* y = each window's maximum of the forward's values, over pooled rows
+ * [gid rows_per_part, ...) of pooled_rows; count = parts. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_normalize_pool16(__global const float *x, ulong x_offset, __global float *y,
+                                ulong y_offset, __global const float *mean, ulong mean_offset,
+                                __global const float *scale, ulong scale_offset,
+                                __global const float *beta, ulong beta_offset, int channels,
+                                int width, int pool, int pooled_rows, int rows_per_part,
+                                int count, int relu)
+{
+    int p = get_global_id(0);
+    if (p >= count)
+        return;
+    x += x_offset;
+    y += y_offset;
+    mean += mean_offset;
+    scale += scale_offset;
+    beta += beta_offset;
+    int first = p * rows_per_part, end = min(pooled_rows, first + rows_per_part);
+    int pooled_width = width / pool;
+    for (int q = first; q < end; q++)
+        for (int ow = 0; ow < pooled_width; ow++)
+            for (int c = 0; c < channels; c += 16) {
+                float16 m = LOAD16(mean + c), s = LOAD16(scale + c), b = LOAD16(beta + c);
+                float16 best = forward16(LOAD16(x + window_at16(q, ow, 0, 0, pool, width,
+                                                                channels, c)),
+                                         m, s, b, relu);
+                for (int i = 0; i < pool; i++)
+                    for (int j = 0; j < pool; j++) {
+                        float16 v = forward16(LOAD16(x + window_at16(q, ow, i, j, pool, width,
+                                                                     channels, c)),
+                                              m, s, b, relu);
+                        best = select(best, v, v > best);
+                    }
+                STORE16(best, y + ((size_t)q * pooled_width + ow) * channels + c);
+            }
+}
+
+/* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p of pooled
+ * rows, dy routed to each window's first maximum; count = parts. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
+                               __global const float *dy, ulong dy_offset,
+                               __global const float *mean, ulong mean_offset,
+                               __global const float *inv_std, ulong inv_offset,
+                               __global float *partial, int channels, int width, int pool,
+                               int pooled_rows, int rows_per_part, int parts, int count,
+                               __global const float *gamma, ulong gamma_offset,
+                               __global const float *beta, ulong beta_offset, int relu)
+{
+    int p = get_global_id(0);
+    if (p >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    int first = p * rows_per_part, end = min(pooled_rows, first + rows_per_part);
+    int pooled_width = width / pool;
+    for (int c = 0; c < channels; c += 16) {
+        float16 m = LOAD16(mean + mean_offset + c), inv = LOAD16(inv_std + inv_offset + c);
+        float16 s = inv * LOAD16(gamma + gamma_offset + c), b = LOAD16(beta + beta_offset + c);
+        float16 sum = 0.0f, dot = 0.0f;
+        for (int q = first; q < end; q++)
+            for (int ow = 0; ow < pooled_width; ow++) {
+                float16 x0 = LOAD16(x + window_at16(q, ow, 0, 0, pool, width, channels, c));
+                float16 best = forward16(x0, m, s, b, relu), best_d = x0 - m;
+                for (int i = 0; i < pool; i++)
+                    for (int j = 0; j < pool; j++) {
+                        float16 xv = LOAD16(x + window_at16(q, ow, i, j, pool, width, channels,
+                                                            c));
+                        float16 v = forward16(xv, m, s, b, relu);
+                        int16 better = v > best;
+                        best = select(best, v, better);
+                        best_d = select(best_d, xv - m, better);
+                    }
+                float16 g = window_gradient16(
+                    LOAD16(dy + ((size_t)q * pooled_width + ow) * channels + c), best, relu);
+                sum += g;
+                dot = fma(g, best_d * inv, dot);
+            }
+        STORE16(sum, partial + (size_t)p * channels + c);
+        STORE16(dot, partial + (size_t)(parts + p) * channels + c);
+    }
+}
+
+/* dx over slice gid of pooled rows from batchnorm_bwd_finish16's coefficients: every
+ * element b d + e, and a dy the window's first maximum. count = parts. */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void batchnorm_bwd_data_pool16(__global const float *x, ulong x_offset,
+                               __global const float *dy, ulong dy_offset,
+                               __global const float *mean, ulong mean_offset,
+                               __global const float *coef, ulong coef_offset,
+                               __global float *dx, ulong dx_offset, int channels, int width,
+                               int pool, int pooled_rows, int rows_per_part, int count,
+                               __global const float *beta, ulong beta_offset, int relu)
+{
+    int p = get_global_id(0);
+    if (p >= count)
+        return;
+    x += x_offset;
+    dy += dy_offset;
+    dx += dx_offset;
+    mean += mean_offset;
+    beta += beta_offset;
+    coef += coef_offset;
+    __global const float *bs = coef + channels, *es = coef + 2 * channels;
+    __global const float *scales = coef + 3 * channels;
+    int first = p * rows_per_part, end = min(pooled_rows, first + rows_per_part);
+    int pooled_width = width / pool;
+    for (int q = first; q < end; q++)
+        for (int ow = 0; ow < pooled_width; ow++)
+            for (int c = 0; c < channels; c += 16) {
+                float16 m = LOAD16(mean + c), s = LOAD16(scales + c), b = LOAD16(beta + c);
+                float16 a = LOAD16(coef + c), bd = LOAD16(bs + c), e = LOAD16(es + c);
+                float16 best = forward16(LOAD16(x + window_at16(q, ow, 0, 0, pool, width,
+                                                                channels, c)),
+                                         m, s, b, relu);
+                int16 first_max = 0;
+                for (int i = 0; i < pool; i++)
+                    for (int j = 0; j < pool; j++) {
+                        float16 v = forward16(LOAD16(x + window_at16(q, ow, i, j, pool, width,
+                                                                     channels, c)),
+                                              m, s, b, relu);
+                        int16 better = v > best;
+                        best = select(best, v, better);
+                        first_max = select(first_max, (int16)(i * pool + j), better);
+                    }
+                float16 g = window_gradient16(
+                    LOAD16(dy + ((size_t)q * pooled_width + ow) * channels + c), best, relu);
+                for (int i = 0; i < pool; i++)
+                    for (int j = 0; j < pool; j++) {
+                        size_t at = window_at16(q, ow, i, j, pool, width, channels, c);
+                        float16 d = LOAD16(x + at) - m;
+                        float16 gk = select((float16)(0.0f), g, first_max == i * pool + j);
+                        STORE16(fma(a, gk, fma(bd, d, e)), dx + at);
+                    }
+            }
+}

@@ -894,6 +894,30 @@ static void fill_batchnorm_relu(struct harness_case *c, enum fcnn_op op, const s
 static const enum fcnn_op batchnorm_ops[] = { FCNN_OP_BATCHNORM_FWD_TRAIN,
                                               FCNN_OP_BATCHNORM_FWD_INFER, FCNN_OP_BATCHNORM_BWD };
 
+/* A training forward or backward with a pool x pool max pooling fused in (and the ReLU
+ * when `relu`): y and dy are pooled, and the backward is given beta. With `ties`, x takes
+ * a few levels only, so windows hold equal maxima and the first one's rule shows. */
+static void fill_batchnorm_pooled(struct harness_case *c, enum fcnn_op op,
+                                  const struct any_shape *s, int pool, bool relu, bool ties)
+{
+    if (relu)
+        fill_batchnorm_relu(c, op, s);
+    else
+        fill_batchnorm(c, op, s);
+    c->call.p.batchnorm.pool = pool;
+    const int pooled[4] = { s->d[0], s->d[1] / pool, s->d[2] / pool, s->d[3] };
+    struct harness_tensor_spec *y = &c->t[op == FCNN_OP_BATCHNORM_BWD ? 1 : 5];
+    *y = op == FCNN_OP_BATCHNORM_BWD ? tensor(FCNN_F32, INIT_UNIFORM, -1, 1, 4, pooled)
+                                     : tensor(FCNN_F32, INIT_NONE, 0, 0, 4, pooled);
+    if (op == FCNN_OP_BATCHNORM_BWD)
+        c->t[8] = tensor(FCNN_F32, INIT_UNIFORM, -1, 1, 1, &s->d[3]);
+    if (ties)
+        c->t[0] = tensor(FCNN_F32, INIT_FEW_LEVELS, -1, 3, 4, s->d);
+    size_t len = strlen(c->id);
+    snprintf(c->id + len - 1, sizeof c->id - (len - 1), ",pool%d%s)", pool,
+             ties ? ",ties" : "");
+}
+
 static void add_batchnorm_cases(struct harness_case_list *list)
 {
     /* After a convolution (per channel over N, H, W) and after a dense layer (per feature
@@ -920,6 +944,33 @@ static void add_batchnorm_cases(struct harness_case_list *list)
     for (size_t op = 0; op < sizeof batchnorm_ops / sizeof batchnorm_ops[0]; op++)
         for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
             fill_batchnorm_relu(add_case(list), batchnorm_ops[op], &fused[i]);
+    /* With a max pooling fused in (training only): the models' 28x28 and 14x14 layers, a
+     * 3x3 pooling without the ReLU, tied maxima, and 12 channels (no float16 form). */
+    static const struct {
+        struct any_shape shape;
+        int pool;
+        bool relu, ties;
+    } pooled[] = {
+        { { 4, { 32, 28, 28, 32 } }, 2, true, false },
+        { { 4, { 5, 14, 14, 64 } }, 2, true, false },
+        { { 4, { 3, 6, 9, 16 } }, 3, false, false },
+        { { 4, { 2, 4, 6, 48 } }, 2, false, true },
+        { { 4, { 3, 4, 4, 32 } }, 2, true, true },
+        { { 4, { 3, 6, 6, 12 } }, 2, true, false },
+    };
+    for (size_t i = 0; i < sizeof pooled / sizeof pooled[0]; i++) {
+        fill_batchnorm_pooled(add_case(list), FCNN_OP_BATCHNORM_FWD_TRAIN, &pooled[i].shape,
+                              pooled[i].pool, pooled[i].relu, pooled[i].ties);
+        fill_batchnorm_pooled(add_case(list), FCNN_OP_BATCHNORM_BWD, &pooled[i].shape,
+                              pooled[i].pool, pooled[i].relu, pooled[i].ties);
+    }
+    {
+        struct harness_case *c = add_case(list);
+        fill_batchnorm_pooled(c, FCNN_OP_BATCHNORM_BWD, &(struct any_shape){ 4, { 4, 6, 6, 16 } },
+                              2, true, false);
+        c->t[5].omitted = true;
+        snprintf(c->id, sizeof c->id, "batchnorm_bwd(4x6x6x16,relu,pool2,no_dx)");
+    }
     /* As the model's first layer, which has no dx to write (8 and 16 channels). */
     for (int channels = 8; channels <= 16; channels += 8) {
         struct harness_case *c = add_case(list);
@@ -1589,6 +1640,36 @@ static void grad_batchnorm(struct harness_grad_case_list *list, const struct any
     }
 }
 
+/* The same with a max pooling fused in, without the ReLU: x evenly spaced, so that no
+ * two values of a window come within a step of each other and the maxima stay put. The
+ * backward is given the forward's beta for its recomputed maxima. */
+static void grad_batchnorm_pooled(struct harness_grad_case_list *list,
+                                  const struct any_shape *s, int pool)
+{
+    static const char *const names[] = { "x", "gamma", "beta" };
+    for (int wrt = 0; wrt < 3; wrt++) {
+        struct harness_grad_case *g = add_grad(list, GRAD_FINITE_DIFFERENCE,
+                                               FCNN_OP_BATCHNORM_BWD);
+        g->step = 3e-3;
+        fill_batchnorm_pooled(&g->forward, FCNN_OP_BATCHNORM_FWD_TRAIN, s, pool, false, false);
+        g->forward.t[0] = tensor(FCNN_F32, INIT_DISTINCT, -1, 3, 4, s->d);
+        char text[48];
+        shape_text(s, text, sizeof text);
+        snprintf(g->id, sizeof g->id, "batchnorm_bwd(%s,pool%d,d%s)", text, pool, names[wrt]);
+        set_objective(g, 5);
+        g->reduction = rows_of(s);
+        g->wrt = wrt;
+        g->backward[0] = from_forward(0); /* x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, */
+        g->backward[1] = upstream;        /* beta */
+        g->backward[2] = from_forward(1);
+        g->backward[3] = from_forward(6);
+        g->backward[4] = from_forward(7);
+        for (int k = 0; k < 3; k++)
+            g->backward[5 + k] = k == wrt ? result : (struct grad_source){ SOURCE_SCRATCH, k };
+        g->backward[8] = from_forward(2);
+    }
+}
+
 void harness_cases_grad(struct harness_grad_case_list *list)
 {
     /* Small shapes: every element of the differentiated input costs two forward calls. */
@@ -1654,6 +1735,9 @@ void harness_cases_grad(struct harness_grad_case_list *list)
                                               { 4, { 1, 4, 3, 3 } }, { 4, { 3, 2, 1, 16 } } };
     for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++)
         grad_batchnorm(list, &norms[i]);
+    /* With a pooling fused in: 2x2 windows, and 3x3 over sixteen channels (pooled16). */
+    grad_batchnorm_pooled(list, &(struct any_shape){ 4, { 2, 4, 4, 3 } }, 2);
+    grad_batchnorm_pooled(list, &(struct any_shape){ 4, { 1, 6, 3, 16 } }, 3);
 
     /* The optimizer updates are not gradients: each is checked against its definition. */
     struct harness_grad_case *g = add_grad(list, GRAD_CLOSED_FORM, FCNN_OP_SGD_UPDATE);

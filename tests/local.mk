@@ -1,7 +1,7 @@
 # make check: unit tests of the core and end-to-end runs of fcnn.
 check_PROGRAMS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/test-bn-fold \
-	tests/test-bn-relu-fusion tests/test-conv-pool-fusion
+	tests/test-bn-relu-fusion tests/test-bn-pool-fusion tests/test-conv-pool-fusion
 tests_test_idx_LDADD = $(FCNN_LIBS)
 tests_test_model_LDADD = $(FCNN_LIBS)
 tests_test_layers_LDADD = $(FCNN_LIBS)
@@ -18,11 +18,13 @@ tests_test_bn_fold_SOURCES = %reldir%/test-bn-fold.c $(AGREE_LIB)
 tests_test_bn_fold_LDADD = $(FCNN_LIBS)
 tests_test_bn_relu_fusion_SOURCES = %reldir%/test-bn-relu-fusion.c $(AGREE_LIB)
 tests_test_bn_relu_fusion_LDADD = $(FCNN_LIBS)
+tests_test_bn_pool_fusion_SOURCES = %reldir%/test-bn-pool-fusion.c $(AGREE_LIB)
+tests_test_bn_pool_fusion_LDADD = $(FCNN_LIBS)
 tests_test_conv_pool_fusion_SOURCES = %reldir%/test-conv-pool-fusion.c $(AGREE_LIB)
 tests_test_conv_pool_fusion_LDADD = $(FCNN_LIBS)
 TESTS += tests/test-idx tests/test-model tests/test-layers tests/test-backends-agree \
 	tests/test-layers-agree tests/test-bn-dropout-agree tests/test-bn-fold \
-	tests/test-bn-relu-fusion tests/test-conv-pool-fusion tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh \
+	tests/test-bn-relu-fusion tests/test-bn-pool-fusion tests/test-conv-pool-fusion tests/cli-options.sh tests/train-e2e.sh tests/checkpoint-e2e.sh \
 	tests/opencl-cli.sh tests/files-refused.sh tests/resume-settings.sh \
 	tests/faults-e2e.sh tests/kill-resume.sh tests/opencl-faults.sh tests/bench-output.sh
 EXTRA_DIST += tests/expect.h tests/test-data.h tests/lib.sh tests/cli-options.sh tests/train-e2e.sh \

@@ -13,6 +13,10 @@
  *   - a fused training step enqueues no activation_fwd and no activation_bwd (4 and 4
  *     apart) and the same 4 batchnorm_fwd_train and 4 batchnorm_bwd calls.
  *
+ * The max pooling after the second pair, which training fuses into the pair's ops too
+ * (tests/test-bn-pool-fusion), stays apart here (FCNN_FUSE_BN_POOL=0 in both runs): this
+ * test is about the ReLU.
+ *
  * The harness (tests/backend-ops) checks each fused op of each backend against ref's. */
 #include <config.h>
 
@@ -186,6 +190,7 @@ int main(void)
     struct fcnn_dataset train, test;
     const char *others[8];
     int count;
+    setenv("FCNN_FUSE_BN_POOL", "0", 1);
     int prepared = agree_prepare(STEPS * BATCH, TEST_IMAGES, &train, &test, others, 8, &count);
     if (prepared)
         return prepared;

@@ -13,9 +13,13 @@
  *   columns (C % 16 == 0, BATCHNORM_COLUMN_ROWS rows at most): the whole op in one launch, a
  *     work-item per float16 of channels walking all the rows twice, sums then the
  *     elementwise pass, its column still in its core's L1 for the second walk.
+ *   pooled16 (a fused pooling, C % 16 == 0): the vec16 form's sums and finish kernels, and
+ *     elementwise passes over slices of pooled rows, a window at a time: the forward
+ *     writes only each window's maximum, and the backward reads the pooled dy.
  * Every kernel takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each
  * way. The backward's kernels recompute the ReLU's mask from x, the statistics, gamma and
- * beta (the call's tensor 8) rather than read the forward's output. */
+ * beta (the call's tensor 8) rather than read the forward's output. Only pooled16 takes a
+ * fused pooling (call->p.batchnorm.pool). */
 #include <config.h>
 
 #include "ocl_registry.h"
@@ -48,6 +52,20 @@ static struct slices slice(const struct fcnn_tensor *x, cl_int wanted, int items
     s.rows_per_part = (s.rows + s.parts - 1) / s.parts;
     s.parts = (s.rows + s.rows_per_part - 1) / s.rows_per_part;
     s.count = s.parts * items_per_slice;
+    return s;
+}
+
+/* About `wanted` slices of a fused pooling's pooled rows (N H/P of them), none empty:
+ * count = the work-items of the elementwise passes, one per slice. */
+static struct slices slice_pooled(const struct fcnn_tensor *x, int pool, cl_int wanted)
+{
+    struct slices s;
+    s.channels = x->shape[3];
+    s.rows = x->shape[0] * (x->shape[1] / pool);
+    s.parts = s.rows < wanted ? s.rows : wanted;
+    s.rows_per_part = (s.rows + s.parts - 1) / s.parts;
+    s.parts = (s.rows + s.rows_per_part - 1) / s.rows_per_part;
+    s.count = s.parts;
     return s;
 }
 
@@ -381,7 +399,29 @@ bool ocl_batchnorm_vec16_supports(const struct ocl_context *ctx,
     (void)ctx;
     (void)variant;
     const struct fcnn_tensor *x = call->t[0];
-    return ocl_call_fits_int32(call) && x->shape[x->ndim - 1] % 16 == 0;
+    return ocl_call_fits_int32(call) && x->shape[x->ndim - 1] % 16 == 0 &&
+           !call->p.batchnorm.pool;
+}
+
+/* Every form but pooled16: no fused pooling. */
+bool ocl_batchnorm_unpooled_supports(const struct ocl_context *ctx,
+                                     const struct ocl_variant *variant,
+                                     const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    (void)variant;
+    return !call->p.batchnorm.pool;
+}
+
+/* The pooled form: a fused pooling, channels in whole float16 vectors, counts in an int. */
+bool ocl_batchnorm_pooled16_supports(const struct ocl_context *ctx,
+                                     const struct ocl_variant *variant,
+                                     const struct fcnn_op_call *call)
+{
+    (void)ctx;
+    (void)variant;
+    const struct fcnn_tensor *x = call->t[0];
+    return call->p.batchnorm.pool && ocl_call_fits_int32(call) && x->shape[3] % 16 == 0;
 }
 
 /* The columns form's training forward: one launch, a work-item per float16 of channels.
@@ -450,4 +490,114 @@ bool ocl_batchnorm_columns_supports(const struct ocl_context *ctx,
     const struct fcnn_tensor *x = call->t[0];
     return ocl_batchnorm_vec16_supports(ctx, variant, call) &&
            fcnn_tensor_count(x) / (size_t)x->shape[x->ndim - 1] <= BATCHNORM_COLUMN_ROWS;
+}
+
+/* The pooled form's training forward: the vec16 form's sums and statistics over all of x,
+ * then each window's maximum of the normalised values.
+ * x, gamma, beta, moving_mean, moving_variance, y (pooled), mean, inv_std */
+int ocl_batchnorm_fwd_train_pooled16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                     const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
+    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
+    const struct fcnn_tensor *mean = call->t[6], *inv_std = call->t[7];
+    cl_int pool = call->p.batchnorm.pool, width = x->shape[2];
+    struct slices s = slice(x, BATCHNORM_SLICES16, 1);
+    struct slices pooled = slice_pooled(x, pool, BATCHNORM_SLICES16);
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    struct ocl_kernel *sums_kernel, *finish_kernel, *pool_kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_sums16", &sums_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_finish_train16",
+                               &finish_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_normalize_pool16",
+                               &pool_kernel));
+    cl_mem partial;
+    cl_ulong scale_offset;
+    OCL_TRY(scratch16(ctx, &s, 1, &partial, &scale_offset));
+
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), g_mem = ocl_mem(gamma), b_mem = ocl_mem(beta);
+    cl_mem mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
+    cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
+    cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
+    cl_ulong g_offset = ocl_elem_offset(gamma), b_offset = ocl_elem_offset(beta);
+    cl_ulong mm_offset = ocl_elem_offset(mm), mv_offset = ocl_elem_offset(mv);
+    cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
+    cl_int blocks = s.channels / 16, relu = call->p.batchnorm.act == FCNN_ACT_RELU;
+    cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
+    OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
+                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(partial),
+                                   OCL_ARG(s.channels), OCL_ARG(s.rows),
+                                   OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
+                                   OCL_ARG(s.count))));
+    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
+                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(x_mem), OCL_ARG(x_offset),
+                                   OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
+                                   OCL_ARG(mv_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
+                                   OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(g_mem),
+                                   OCL_ARG(g_offset), OCL_ARG(partial), OCL_ARG(scale_offset),
+                                   OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(s.parts),
+                                   OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon))));
+    return ocl_launch_1d(ctx, pool_kernel, (size_t)pooled.count, local,
+                         OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
+                                  OCL_ARG(y_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
+                                  OCL_ARG(partial), OCL_ARG(scale_offset), OCL_ARG(b_mem),
+                                  OCL_ARG(b_offset), OCL_ARG(s.channels), OCL_ARG(width),
+                                  OCL_ARG(pool), OCL_ARG(pooled.rows),
+                                  OCL_ARG(pooled.rows_per_part), OCL_ARG(pooled.count),
+                                  OCL_ARG(relu)));
+}
+
+/* The pooled form's backward: sums and dx over slices of pooled rows, a window at a time,
+ * the pooled dy routed to each window's first maximum. */
+int ocl_batchnorm_bwd_pooled16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                               const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
+    struct bwd_args a = bwd_args(call);
+    cl_int pool = call->p.batchnorm.pool, width = x->shape[2];
+    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
+    struct slices s = slice_pooled(x, pool, BATCHNORM_SLICES16);
+    cl_int rows = (cl_int)(fcnn_tensor_count(x) / (size_t)s.channels);
+    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
+    struct ocl_kernel *sums_kernel, *finish_kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_sums_pool16",
+                               &sums_kernel));
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_finish16",
+                               &finish_kernel));
+    cl_mem partial;
+    cl_ulong coef_offset;
+    OCL_TRY(scratch16(ctx, &s, 4, &partial, &coef_offset));
+    cl_int blocks = s.channels / 16;
+    OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
+                          OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(a.dy),
+                                   OCL_ARG(a.dy_offset), OCL_ARG(a.mean),
+                                   OCL_ARG(a.mean_offset), OCL_ARG(a.inv_std),
+                                   OCL_ARG(a.inv_offset), OCL_ARG(partial),
+                                   OCL_ARG(s.channels), OCL_ARG(width), OCL_ARG(pool),
+                                   OCL_ARG(s.rows), OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
+                                   OCL_ARG(s.count), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
+                                   OCL_ARG(a.beta), OCL_ARG(a.beta_offset), OCL_ARG(relu))));
+    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
+                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
+                                   OCL_ARG(a.inv_std), OCL_ARG(a.inv_offset),
+                                   OCL_ARG(a.dgamma), OCL_ARG(a.dgamma_offset),
+                                   OCL_ARG(a.dbeta), OCL_ARG(a.dbeta_offset), OCL_ARG(partial),
+                                   OCL_ARG(coef_offset), OCL_ARG(s.channels), OCL_ARG(rows),
+                                   OCL_ARG(s.parts), OCL_ARG(blocks))));
+    if (!dx) /* the first layer's: only dgamma and dbeta */
+        return FCNN_OK;
+
+    struct ocl_kernel *data_kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_data_pool16",
+                               &data_kernel));
+    cl_mem dx_mem = ocl_mem(dx);
+    cl_ulong dx_offset = ocl_elem_offset(dx);
+    return ocl_launch_1d(ctx, data_kernel, (size_t)s.count, local,
+                         OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(a.dy),
+                                  OCL_ARG(a.dy_offset), OCL_ARG(a.mean), OCL_ARG(a.mean_offset),
+                                  OCL_ARG(partial), OCL_ARG(coef_offset), OCL_ARG(dx_mem),
+                                  OCL_ARG(dx_offset), OCL_ARG(s.channels), OCL_ARG(width),
+                                  OCL_ARG(pool), OCL_ARG(s.rows), OCL_ARG(s.rows_per_part),
+                                  OCL_ARG(s.count), OCL_ARG(a.beta), OCL_ARG(a.beta_offset),
+                                  OCL_ARG(relu)));
 }

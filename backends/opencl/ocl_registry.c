@@ -437,6 +437,14 @@ static const struct ocl_variant variants[] = {
     { .op = FCNN_OP_BATCHNORM_BWD, .name = "vec16", .priority = 10,
       .files = { "batchnorm.cl" }, .tunables = WG(1),
       .supports = ocl_batchnorm_vec16_supports, .run = ocl_batchnorm_bwd_vec16 },
+    /* A max pooling fused in (the only forms that take one): the vec16 form's passes over
+     * slices of pooled rows, a window at a time. */
+    { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "pooled16", .priority = 10,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
+      .supports = ocl_batchnorm_pooled16_supports, .run = ocl_batchnorm_fwd_train_pooled16 },
+    { .op = FCNN_OP_BATCHNORM_BWD, .name = "pooled16", .priority = 10,
+      .files = { "batchnorm.cl" }, .tunables = WG(1),
+      .supports = ocl_batchnorm_pooled16_supports, .run = ocl_batchnorm_bwd_pooled16 },
     /* A few rows (after a dense layer): the whole op in one launch, a work-item per 16
      * channels walking every row twice. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "columns", .priority = 11,
@@ -448,12 +456,13 @@ static const struct ocl_variant variants[] = {
     /* Any channel count: one channel per work-item in the sums (a strided column of x),
      * then float4 over channels where they allow. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "partial_sums", .files = { "batchnorm.cl" },
-      .tunables = WG(64), .supports = ocl_supports_any,
+      .tunables = WG(64), .supports = ocl_batchnorm_unpooled_supports,
       .run = ocl_batchnorm_fwd_train_partial_sums },
     { .op = FCNN_OP_BATCHNORM_FWD_INFER, .name = "apply", .files = { "batchnorm.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_fwd_infer_apply },
     { .op = FCNN_OP_BATCHNORM_BWD, .name = "partial_sums", .files = { "batchnorm.cl" },
-      .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_batchnorm_bwd_partial_sums },
+      .tunables = WG(64), .supports = ocl_batchnorm_unpooled_supports,
+      .run = ocl_batchnorm_bwd_partial_sums },
 };
 
 #define VARIANT_COUNT ((int)(sizeof variants / sizeof variants[0]))

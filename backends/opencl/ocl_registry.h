@@ -181,8 +181,10 @@ ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_updat
 ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
     ocl_batchnorm_fwd_train_partial_sums, ocl_batchnorm_fwd_infer_apply,
     ocl_batchnorm_bwd_partial_sums, ocl_batchnorm_fwd_train_vec16, ocl_batchnorm_fwd_infer_vec16,
-    ocl_batchnorm_bwd_vec16, ocl_batchnorm_fwd_train_columns, ocl_batchnorm_bwd_columns;
-ocl_supports_fn ocl_batchnorm_vec16_supports, ocl_batchnorm_columns_supports;
+    ocl_batchnorm_bwd_vec16, ocl_batchnorm_fwd_train_columns, ocl_batchnorm_bwd_columns,
+    ocl_batchnorm_fwd_train_pooled16, ocl_batchnorm_bwd_pooled16;
+ocl_supports_fn ocl_batchnorm_vec16_supports, ocl_batchnorm_columns_supports,
+    ocl_batchnorm_unpooled_supports, ocl_batchnorm_pooled16_supports;
 
 /* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels
  * (b NULL: act(y)); the variant must build activation.cl. */

@@ -191,6 +191,8 @@ void ocl_tuning_key(const struct fcnn_op_call *call, char *out, size_t size)
     case FCNN_OP_BATCHNORM_BWD:
         if (call->p.batchnorm.act == FCNN_ACT_RELU)
             append(out, size, &used, ",relu");
+        if (call->p.batchnorm.pool)
+            append(out, size, &used, ",pool%d", call->p.batchnorm.pool);
         break;
     default:
         break;

@@ -12,7 +12,11 @@
  * fma(x - mean, inv_std * gamma, beta) in float from the rounded mean and inv_std it
  * outputs, the formula every backend uses, so that a backward can recompute it bit for bit.
  * With a fused ReLU (act relu) the forwards write max(y, 0) and the backward, given beta,
- * reads dy as relu_bwd would leave it: 0 where that recomputed y is not above 0. */
+ * reads dy as relu_bwd would leave it: 0 where that recomputed y is not above 0.
+ * With a fused max pooling (pool P) the training forward writes each P x P window's maximum
+ * of those values, and the backward takes the pooled dy through maxpool_bwd's rule (to the
+ * window's first maximum in row-major order, by strict comparison), then the ReLU's mask:
+ * the values the separate ops would see, summed in the same row order. */
 #include <config.h>
 
 #include <math.h>
@@ -43,6 +47,73 @@ static float normalized(float x, float mean, float inv_std, float gamma, float b
     return fmaf(x - mean, inv_std * gamma, beta);
 }
 
+/* One channel of the training forward, for recomputing its values. */
+struct channel {
+    float mean, inv_std, gamma, beta;
+    bool relu;
+};
+
+/* The forward's value at x, after a fused ReLU. */
+static float forward_value(const struct channel *ch, float x)
+{
+    float v = normalized(x, ch->mean, ch->inv_std, ch->gamma, ch->beta);
+    return ch->relu && !(v > 0.0f) ? 0.0f : v;
+}
+
+/* x [N, H, W, C] seen through a fused P x P pooling. */
+struct pooling {
+    int pool, h, w, channels;
+};
+
+static struct pooling pooling_of(fcnn_tensor_arg x, int pool)
+{
+    return (struct pooling){ pool, x->shape[1], x->shape[2], x->shape[3] };
+}
+
+/* The row (n H + h) W + w of x holding the first maximum of channel c's values over the
+ * window that holds row r; *max gets that maximum. */
+static long window_first_max(const struct pooling *g, const float *X, const struct channel *ch,
+                             int c, long r, float *max)
+{
+    long w = r % g->w, h = r / g->w % g->h, n = r / g->w / g->h;
+    long top = h - h % g->pool, left = w - w % g->pool;
+    long best = (n * g->h + top) * g->w + left;
+    float best_value = forward_value(ch, X[(size_t)best * g->channels + c]);
+    for (long i = top; i < top + g->pool; i++)
+        for (long j = left; j < left + g->pool; j++) {
+            long at = (n * g->h + i) * g->w + j;
+            float v = forward_value(ch, X[(size_t)at * g->channels + c]);
+            if (v > best_value) {
+                best = at;
+                best_value = v;
+            }
+        }
+    *max = best_value;
+    return best;
+}
+
+/* Row r's index into the pooled tensor, channel c. */
+static size_t pooled_index(const struct pooling *g, long r, int c)
+{
+    long w = r % g->w, h = r / g->w % g->h, n = r / g->w / g->h;
+    long ho = g->h / g->pool, wo = g->w / g->pool;
+    return (size_t)((n * ho + h / g->pool) * wo + w / g->pool) * g->channels + (size_t)c;
+}
+
+/* Channel c's pooled output: each window's maximum, the windows in Y's order. */
+static void pool_channel(const struct pooling *g, const float *X, float *Y,
+                         const struct channel *ch, int c, long rows)
+{
+    for (long r = 0; r < rows; r++) {
+        long w = r % g->w, h = r / g->w % g->h;
+        if (h % g->pool || w % g->pool)
+            continue; /* not a window's first row */
+        float max;
+        window_first_max(g, X, ch, c, r, &max);
+        Y[pooled_index(g, r, c)] = max;
+    }
+}
+
 int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
@@ -71,7 +142,12 @@ int ref_batchnorm_fwd_train(void *ctx, const struct fcnn_op_call *call)
         double var = squares / (double)rows;
         MEAN[c] = (float)mean;
         INV[c] = (float)(1.0 / sqrt(var + (double)p->epsilon));
-        for (long r = 0; r < rows; r++) {
+        struct channel ch = { MEAN[c], INV[c], G[c], B[c], p->act == FCNN_ACT_RELU };
+        if (p->pool) {
+            struct pooling g = pooling_of(x, p->pool);
+            pool_channel(&g, X, Y, &ch, c, rows);
+        }
+        for (long r = 0; !p->pool && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             float v = normalized(X[i], MEAN[c], INV[c], G[c], B[c]);
             Y[i] = p->act == FCNN_ACT_RELU && !(v > 0.0f) ? 0.0f : v;
@@ -110,6 +186,17 @@ static float masked(const float *DY, const float *X, const float *MEAN, const fl
     return B && !(normalized(X[i], MEAN[c], INV[c], G[c], B[c]) > 0.0f) ? 0.0f : DY[i];
 }
 
+/* With a fused pooling: the pooled dy routed to row r as maxpool_bwd routes it (to its
+ * window's first maximum), then through the ReLU's mask. */
+static float routed(const struct pooling *g, const float *DY, const float *X,
+                    const struct channel *ch, int c, long r)
+{
+    float max;
+    if (window_first_max(g, X, ch, c, r, &max) != r)
+        return 0.0f;
+    return ch->relu && !(max > 0.0f) ? 0.0f : DY[pooled_index(g, r, c)];
+}
+
 int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
 {
     (void)ctx;
@@ -122,15 +209,21 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
     const float *INV = REF_PTR(const float, inv_std);
     float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
     float *DG = REF_PTR(float, dgamma), *DB = REF_PTR(float, dbeta);
-    int channels = channels_of(x);
+    int channels = channels_of(x), pool = call->p.batchnorm.pool;
     long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
+    struct pooling pooled = pool ? pooling_of(x, pool) : (struct pooling){ 0 };
+    bool relu = call->p.batchnorm.act == FCNN_ACT_RELU;
 
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < channels; c++) {
         double sum_dy = 0, sum_dy_xhat = 0;
+        struct channel ch = { MEAN[c], INV[c], G[c], B ? B[c] : 0.0f, relu };
+        /* dy as the separate ops would leave it for row r */
+#define DY_AT(r, i) (pool ? routed(&pooled, DY, X, &ch, c, (r)) \
+                          : masked(DY, X, MEAN, INV, G, B, c, (i)))
         for (long r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
-            float g = masked(DY, X, MEAN, INV, G, B, c, i);
+            float g = DY_AT(r, i);
             sum_dy += g;
             sum_dy_xhat += g * ((X[i] - (double)MEAN[c]) * INV[c]);
         }
@@ -138,9 +231,9 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
         for (long r = 0; DX && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (X[i] - (double)MEAN[c]) * INV[c];
-            DX[i] = (float)(k * ((double)rows * masked(DY, X, MEAN, INV, G, B, c, i) - sum_dy -
-                                 xhat * sum_dy_xhat));
+            DX[i] = (float)(k * ((double)rows * DY_AT(r, i) - sum_dy - xhat * sum_dy_xhat));
         }
+#undef DY_AT
         DG[c] = (float)sum_dy_xhat;
         DB[c] = (float)sum_dy;
     }

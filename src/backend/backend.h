@@ -157,8 +157,15 @@ struct fcnn_dropout_params { float rate; uint32_t seed; };
  * beta as its tensor 8, reads dy through the ReLU's mask v > 0, recomputing v from x the
  * same way: the same bits as the forward's, so the same mask as relu_bwd on the forward's
  * output, without reading that output. Its dy is the gradient with respect to the ReLU's
- * output. */
-struct fcnn_batchnorm_params { float momentum, epsilon; enum fcnn_activation act; };
+ * output.
+ * pool: 0, or P for a P x P max pooling at stride P fused in after the normalisation (and
+ * its ReLU), in the training forward and the backward only: x is then [N, H, W, C] with H
+ * and W multiples of P, and y (forward) and dy (backward) are the pooled [N, H/P, W/P, C].
+ * The forward writes only each window's maximum; the backward routes dy to each window's
+ * first maximum in row-major order (max pooling's rule) among the values v recomputed from
+ * x as above, given beta as its tensor 8 whether or not a ReLU is fused. The normalised
+ * tensor between the two is never written: the pooling's input is not kept. */
+struct fcnn_batchnorm_params { float momentum, epsilon; enum fcnn_activation act; int pool; };
 
 /* The dropout mask: element i is kept when the top 24 bits of a hash of (seed, i) (murmur3's
  * finaliser over i times the golden ratio, xor the seed) reach the rate scaled to 2^24.

@@ -356,7 +356,31 @@ static int dropout_check(const struct fcnn_op_call *call)
     return check_all_same_shape(call);
 }
 
-/* x and y [..., C]; every per-channel tensor [C]. */
+/* With a fused pooling (pool P): x [N, H, W, C] with H and W multiples of P, and the
+ * pooled tensor `pooled` [N, H/P, W/P, C]. */
+static int batchnorm_pooled_shapes(const struct fcnn_op_call *call, int x, int pooled)
+{
+    const struct fcnn_tensor *in = call->t[x], *out = call->t[pooled];
+    int pool = call->p.batchnorm.pool;
+    if (pool < 2)
+        return fcnn_op_invalid(call, "pool %d must be 0 (none) or at least 2", pool);
+    if (in->ndim != 4 || in->shape[1] % pool || in->shape[2] % pool)
+        return fcnn_op_invalid(call, "a fused %dx%d pooling needs '%s' of [N, H, W, C] with H "
+                               "and W multiples of %d", pool, pool,
+                               fcnn_op_tensor_name(call->op, x), pool);
+    int want[4] = { in->shape[0], in->shape[1] / pool, in->shape[2] / pool, in->shape[3] };
+    bool fits = out->ndim == 4;
+    for (int i = 0; fits && i < 4; i++)
+        fits = out->shape[i] == want[i];
+    if (!fits)
+        return fcnn_op_invalid(call, "'%s' must be [%d, %d, %d, %d], '%s' pooled %dx%d",
+                               fcnn_op_tensor_name(call->op, pooled), want[0], want[1], want[2],
+                               want[3], fcnn_op_tensor_name(call->op, x), pool, pool);
+    return FCNN_OK;
+}
+
+/* x and y [..., C] (y pooled with a fused pooling; y < 0: checked already); every
+ * per-channel tensor [C]. */
 static int batchnorm_shapes(const struct fcnn_op_call *call, int x, int y, int first_channel,
                             int last_channel)
 {
@@ -367,7 +391,10 @@ static int batchnorm_shapes(const struct fcnn_op_call *call, int x, int y, int f
     if (p->act != FCNN_ACT_NONE && p->act != FCNN_ACT_RELU)
         return fcnn_op_invalid(call, "the fused activation must be linear or relu, not %s",
                                fcnn_activation_name(p->act));
-    TRY(check_same_shape(call, x, y));
+    if (y >= 0 && p->pool)
+        TRY(batchnorm_pooled_shapes(call, x, y));
+    else if (y >= 0)
+        TRY(check_same_shape(call, x, y));
     int channels = call->t[x]->shape[call->t[x]->ndim - 1];
     for (int i = first_channel; i <= last_channel; i++)
         if (call->t[i]->shape[0] != channels)
@@ -388,21 +415,31 @@ static int batchnorm_fwd_train_check(const struct fcnn_op_call *call)
 /* x, gamma, beta, moving_mean, moving_variance, y */
 static int batchnorm_fwd_infer_check(const struct fcnn_op_call *call)
 {
+    if (call->p.batchnorm.pool)
+        return fcnn_op_invalid(call, "evaluation takes no fused pooling");
     return batchnorm_shapes(call, 0, 5, 1, 4);
 }
 
-/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta, y
- * (the fused ReLU's output: given exactly when act is relu) */
+/* x, dy, gamma, mean, inv_std, dx (optional: the first layer has none), dgamma, dbeta, beta
+ * (given exactly when the forward's values are recomputed: a fused ReLU or pooling) */
 static int batchnorm_bwd_check(const struct fcnn_op_call *call)
 {
-    bool relu = call->p.batchnorm.act == FCNN_ACT_RELU;
-    if (relu != (call->t[8] != NULL))
-        return fcnn_op_invalid(call, relu ? "a fused relu needs 'beta' for its mask"
-                                          : "'beta' is given only with a fused relu");
-    if (relu)
+    const struct fcnn_batchnorm_params *p = &call->p.batchnorm;
+    bool recomputed = p->act == FCNN_ACT_RELU || p->pool;
+    if (recomputed != (call->t[8] != NULL))
+        return fcnn_op_invalid(call, recomputed ? "a fused relu or pooling needs 'beta'"
+                                                : "'beta' is given only with a fused relu "
+                                                  "or pooling");
+    if (recomputed)
         TRY(check_same_shape(call, 2, 8));
-    TRY(check_same_shape(call, 0, 1));
-    TRY(batchnorm_shapes(call, 0, call->t[5] ? 5 : 1, 2, 4));
+    if (p->pool) {
+        TRY(batchnorm_pooled_shapes(call, 0, 1));
+        if (call->t[5])
+            TRY(check_same_shape(call, 0, 5));
+    } else {
+        TRY(check_same_shape(call, 0, 1));
+    }
+    TRY(batchnorm_shapes(call, 0, p->pool ? -1 : call->t[5] ? 5 : 1, 2, 4));
     TRY(check_same_shape(call, 2, 6));
     return check_same_shape(call, 2, 7);
 }

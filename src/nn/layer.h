@@ -23,6 +23,10 @@ struct fcnn_layer_io {
     /* BatchNormalization with the Activation(relu) after it fused in: y is the ReLU's
      * output and dy the gradient with respect to it. */
     bool relu;
+    /* BatchNormalization in a training pass with the MaxPooling2D of P x P windows at
+     * stride P after it (and after its ReLU) fused in: P, else 0. y (forward) and dy
+     * (backward) are then the pooling's. */
+    int pool;
     uint32_t seed; /* training: this layer's seed for this step (Dropout's mask) */
 };
 
@@ -42,6 +46,11 @@ struct fcnn_layer_type {
     int (*backward)(const struct fcnn_layer *layer, struct fcnn_backend *be,
                     const struct fcnn_layer_io *io);
 };
+
+/* Whether the backend runs BatchNormalization `layer`'s training ops with io->pool fused
+ * in, for io's tensors (io->y the pooled output). */
+bool fcnn_batchnorm_pool_supported(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                                   const struct fcnn_layer_io *io);
 
 /* Whether `layer` is a real layer (not a view such as Flatten) of the Keras class named. */
 static inline bool fcnn_layer_is(const struct fcnn_layer *layer, const char *class_name)

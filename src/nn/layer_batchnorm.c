@@ -7,7 +7,9 @@
  *   backward:    dgamma = sum dy xhat;  dbeta = sum dy;
  *                dx = gamma inv_std / rows (rows dy - dbeta - xhat dgamma)
  * An Activation(relu) right after it may be fused in by the network (io->relu): the ops
- * then clamp y and mask dy themselves, one pass over the activations fewer each way.
+ * then clamp y and mask dy themselves, one pass over the activations fewer each way. In
+ * training, the MaxPooling2D after that may be too (io->pool): the forward writes only the
+ * pooled maxima, and the backward takes the pooled gradient, recomputing the maxima.
  * gamma and beta are trainable; moving_mean and moving_variance are state, which no
  * optimizer sees. */
 #include <config.h>
@@ -27,23 +29,73 @@ static void batch_stats(const struct fcnn_layer *layer, const struct fcnn_layer_
                               (size_t)channels * sizeof(float), FCNN_F32, channels);
 }
 
+/* The op's parameters: the layer's, with what the network fused in. */
+static struct fcnn_batchnorm_params params(const struct fcnn_layer *layer,
+                                           const struct fcnn_layer_io *io)
+{
+    struct fcnn_batchnorm_params p = layer->p.batchnorm;
+    p.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
+    p.pool = io->pool;
+    return p;
+}
+
+/* The training forward's call; mean and inv_std are the scratch's. */
+static struct fcnn_op_call train_call(const struct fcnn_layer *layer,
+                                      const struct fcnn_layer_io *io,
+                                      const struct fcnn_tensor *mean,
+                                      const struct fcnn_tensor *inv_std)
+{
+    return (struct fcnn_op_call){
+        .op = FCNN_OP_BATCHNORM_FWD_TRAIN,
+        .t = { io->x, io->param[0], io->param[1], io->state[0], io->state[1], io->y, mean,
+               inv_std },
+        .p.batchnorm = params(layer, io),
+    };
+}
+
+/* The backward's call; beta is given for recomputing the forward's values, which a fused
+ * ReLU's mask and a fused pooling's maxima need. */
+static struct fcnn_op_call backward_call(const struct fcnn_layer *layer,
+                                         const struct fcnn_layer_io *io,
+                                         const struct fcnn_tensor *mean,
+                                         const struct fcnn_tensor *inv_std)
+{
+    return (struct fcnn_op_call){
+        .op = FCNN_OP_BATCHNORM_BWD,
+        .t = { io->x, io->dy, io->param[0], mean, inv_std, io->dx, io->grad[0], io->grad[1],
+               io->relu || io->pool ? io->param[1] : NULL },
+        .p.batchnorm = params(layer, io),
+    };
+}
+
+bool fcnn_batchnorm_pool_supported(const struct fcnn_layer *layer, struct fcnn_backend *be,
+                                   const struct fcnn_layer_io *io)
+{
+    struct fcnn_tensor mean, inv_std;
+    batch_stats(layer, io, &mean, &inv_std);
+    /* The backward's gradients have the shapes of the activations: x's for dx (the first
+     * layer has none), y's for dy, the parameters' for dgamma and dbeta. */
+    struct fcnn_layer_io shapes = *io;
+    shapes.dy = io->y;
+    shapes.dx = io->dx ? io->x : NULL;
+    shapes.grad = io->param;
+    struct fcnn_op_call forward = train_call(layer, io, &mean, &inv_std);
+    struct fcnn_op_call backward = backward_call(layer, &shapes, &mean, &inv_std);
+    return fcnn_op_validate(&forward) == FCNN_OK && fcnn_backend_supports(be, &forward) &&
+           fcnn_op_validate(&backward) == FCNN_OK && fcnn_backend_supports(be, &backward);
+}
+
 static int batchnorm_forward(const struct fcnn_layer *layer, struct fcnn_backend *be,
                              const struct fcnn_layer_io *io)
 {
-    struct fcnn_op_call call = { .p.batchnorm = layer->p.batchnorm };
-    call.p.batchnorm.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
     if (io->training) {
         struct fcnn_tensor mean, inv_std;
         batch_stats(layer, io, &mean, &inv_std);
-        call.op = FCNN_OP_BATCHNORM_FWD_TRAIN;
-        const struct fcnn_tensor *t[8] = { io->x,        io->param[0], io->param[1],
-                                           io->state[0], io->state[1], io->y,
-                                           &mean,        &inv_std };
-        for (int i = 0; i < 8; i++)
-            call.t[i] = t[i];
+        struct fcnn_op_call call = train_call(layer, io, &mean, &inv_std);
         return fcnn_op_run(be, &call);
     }
-    call.op = FCNN_OP_BATCHNORM_FWD_INFER;
+    struct fcnn_op_call call = { .op = FCNN_OP_BATCHNORM_FWD_INFER,
+                                 .p.batchnorm = params(layer, io) };
     const struct fcnn_tensor *t[6] = { io->x, io->param[0], io->param[1],
                                        io->state[0], io->state[1], io->y };
     for (int i = 0; i < 6; i++)
@@ -56,13 +108,7 @@ static int batchnorm_backward(const struct fcnn_layer *layer, struct fcnn_backen
 {
     struct fcnn_tensor mean, inv_std;
     batch_stats(layer, io, &mean, &inv_std);
-    struct fcnn_op_call call = {
-        .op = FCNN_OP_BATCHNORM_BWD,
-        .t = { io->x, io->dy, io->param[0], &mean, &inv_std, io->dx, io->grad[0], io->grad[1],
-               io->relu ? io->param[1] : NULL },
-        .p.batchnorm = layer->p.batchnorm,
-    };
-    call.p.batchnorm.act = io->relu ? FCNN_ACT_RELU : FCNN_ACT_NONE;
+    struct fcnn_op_call call = backward_call(layer, io, &mean, &inv_std);
     return fcnn_op_run(be, &call);
 }
 

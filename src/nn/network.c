@@ -55,6 +55,8 @@ int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model,
     net->fuse_bn_relu = !(fuse && strcmp(fuse, "0") == 0);
     const char *fuse_pool = getenv("FCNN_FUSE_POOL");
     net->fuse_pool = !(fuse_pool && strcmp(fuse_pool, "0") == 0);
+    const char *fuse_bn_pool = getenv("FCNN_FUSE_BN_POOL");
+    net->fuse_bn_pool = !(fuse_bn_pool && strcmp(fuse_bn_pool, "0") == 0);
 
     /* Softmax is merged with the loss, so it can only be the last thing the model does. */
     for (int l = 0; l + 1 < model->layer_count; l++) {
@@ -282,6 +284,43 @@ static void fuse_relu(const struct fcnn_network *net, int l, int n, bool backwar
     io->relu = true;
 }
 
+/* In a training pass, layer l's tensors when it is a BatchNormalization (with its ReLU
+ * fused in when `relu`) and a plain max pooling follows that the backend can run inside its
+ * op: io->pool is then the pooling's size, y the pooling's output, and the return value
+ * the pooling layer's index. Otherwise 0, and nothing changed. */
+static int fuse_pool_into_bn(const struct fcnn_network *net, int l, int n, bool relu,
+                             struct fcnn_tensor t[5], struct fcnn_layer_io *io)
+{
+    const struct fcnn_model *model = net->model;
+    int pool_layer = l + 1 + relu;
+    if (!net->fuse_bn_pool || !fcnn_layer_is(&model->layers[l], "BatchNormalization") ||
+        pool_layer >= model->layer_count)
+        return 0;
+    int pool = fcnn_plain_pool_size(&model->layers[pool_layer]);
+    const struct fcnn_tensor *x = io->x;
+    if (!pool || x->ndim != 4 || x->shape[1] % pool || x->shape[2] % pool)
+        return 0;
+    struct fcnn_tensor unpooled = t[1];
+    t[1] = fcnn_network_activation(net, pool_layer + 1, n);
+    io->pool = pool;
+    if (!fcnn_batchnorm_pool_supported(&model->layers[l], net->be, io)) {
+        t[1] = unpooled;
+        io->pool = 0;
+        return 0;
+    }
+    return pool_layer;
+}
+
+/* Whether layer l ran inside a BatchNormalization's pooled op in the last training forward
+ * pass (the ReLU between, or the pooling). */
+static bool inside_bn_pool(const struct fcnn_network *net, int l)
+{
+    for (int bn = l - 1; bn >= 0 && bn >= l - 2; bn--)
+        if (net->bn_pool_layer[bn] >= l)
+            return true;
+    return false;
+}
+
 int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
 {
     if (n < 1 || n > net->capacity)
@@ -320,10 +359,15 @@ int fcnn_network_forward(struct fcnn_network *net, int n, bool training)
         bool relu = bn_relu_fused(net, l);
         if (relu)
             fuse_relu(net, l, n, false, t, &io);
+        int pool_layer = training ? fuse_pool_into_bn(net, l, n, relu, t, &io) : 0;
+        if (training)
+            net->bn_pool_layer[l] = pool_layer;
         int status = layer->type->forward(layer, net->be, &io);
         if (status != FCNN_OK)
             return status;
-        if (relu)
+        if (pool_layer)
+            l = pool_layer; /* the ReLU and the pooling ran inside */
+        else if (relu)
             l++; /* the ReLU ran inside */
     }
     return FCNN_OK;
@@ -369,13 +413,21 @@ int fcnn_network_backward_each(struct fcnn_network *net, int n,
         const struct fcnn_layer *layer = &net->model->layers[l];
         if (layer->type->is_view) /* its gradient regions alias as its activations do */
             continue;
+        if (inside_bn_pool(net, l)) /* layers whose gradient the BN's pooled op takes */
+            continue;
         if (l > 0 && bn_relu_fused(net, l - 1)) /* a ReLU whose gradient the BN takes */
             continue;
         struct fcnn_tensor t[5];
         struct fcnn_layer_io io;
         layer_io(net, l, n, true, true, t, &io);
-        if (bn_relu_fused(net, l))
+        int pool_layer = net->bn_pool_layer[l];
+        if (pool_layer) { /* as the forward ran it, whatever the switches say now */
+            io.relu = pool_layer == l + 2;
+            io.pool = fcnn_plain_pool_size(&net->model->layers[pool_layer]);
+            t[2] = activation_grad(net, pool_layer + 1, n);
+        } else if (bn_relu_fused(net, l)) {
             fuse_relu(net, l, n, true, t, &io);
+        }
         int status = layer->type->backward(layer, net->be, &io);
         if (status == FCNN_OK && done && layer->param_count > 0)
             status = done(user, l);
@@ -393,6 +445,11 @@ int fcnn_network_backward(struct fcnn_network *net, int n)
 void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on)
 {
     net->fuse_bn_relu = on;
+}
+
+void fcnn_network_set_bn_pool_fusion(struct fcnn_network *net, bool on)
+{
+    net->fuse_bn_pool = on;
 }
 
 int fcnn_network_set_params(struct fcnn_network *net, const float *host)

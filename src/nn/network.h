@@ -56,6 +56,14 @@ struct fcnn_network {
      * op where the backend can (FCNN_FUSE_POOL=0 or fcnn_network_set_pool_fusion turn it
      * off; nn/network_pool.c). */
     bool fuse_pool;
+    /* Training passes run a BatchNormalization (with its fused ReLU) and the MaxPooling2D
+     * after it as one op each way where the backend can (FCNN_FUSE_BN_POOL=0 or
+     * fcnn_network_set_bn_pool_fusion turn it off): the pooling's input, the normalised
+     * activations, is then never written. bn_pool_layer[l] is the pooling layer that
+     * BatchNormalization l took in during the last training forward pass, or 0; the
+     * backward pass follows it. */
+    bool fuse_bn_pool;
+    int bn_pool_layer[FCNN_MAX_LAYERS];
 };
 
 int fcnn_network_create(struct fcnn_backend *be, const struct fcnn_model *model, int capacity,
@@ -103,6 +111,7 @@ void fcnn_network_params_changed(struct fcnn_network *net);
  * are those of the two layers apart, bit for bit on ref; a switch between a forward and
  * its backward pass is harmless (either backward reads only what both forwards write). */
 void fcnn_network_set_bn_relu_fusion(struct fcnn_network *net, bool on);
+void fcnn_network_set_bn_pool_fusion(struct fcnn_network *net, bool on);
 /* A convolution and the max pooling after it as one op in evaluation passes (on unless
  * FCNN_FUSE_POOL=0, and where the backend runs conv2d_pool_fwd for the layers' shapes).
  * Bit for bit the layers' result on ref; within float rounding on other backends. */

@@ -27,8 +27,7 @@
 #include "nn/network_fold.h"
 #include "nn/network_pool.h"
 
-/* P when layer l is a MaxPooling2D of P x P windows at stride P without padding, else 0. */
-static int plain_pool_size(const struct fcnn_layer *layer)
+int fcnn_plain_pool_size(const struct fcnn_layer *layer)
 {
     if (!fcnn_layer_is(layer, "MaxPooling2D"))
         return 0;
@@ -49,7 +48,7 @@ int fcnn_pool_forward(struct fcnn_network *net, int l, int n, int *last)
     int end = fold ? fold->last : l;
     if (end + 1 >= model->layer_count)
         return FCNN_OK;
-    int pool = plain_pool_size(&model->layers[end + 1]);
+    int pool = fcnn_plain_pool_size(&model->layers[end + 1]);
     /* Sigmoid and tanh run as an op of their own, between the two. */
     if (!pool || (conv->activation != FCNN_ACT_NONE && conv->activation != FCNN_ACT_RELU))
         return FCNN_OK;

@@ -14,4 +14,7 @@
  * ran, and the caller runs the layers one by one. */
 int fcnn_pool_forward(struct fcnn_network *net, int l, int n, int *last);
 
+/* P when `layer` is a MaxPooling2D of P x P windows at stride P without padding, else 0. */
+int fcnn_plain_pool_size(const struct fcnn_layer *layer);
+
 #endif
