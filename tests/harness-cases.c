@@ -1307,6 +1307,22 @@ void harness_cases_perf(struct harness_case_list *list)
     fill_activation(add_case(list), FCNN_OP_ACTIVATION_BWD, FCNN_ACT_SIGMOID, &conv_out);
     fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, 0.5f, 1, &hidden);
     fill_dropout(add_case(list), FCNN_OP_DROPOUT_BWD, 0.5f, 1, &hidden);
+    /* The better model's Dropout(0.25) layers after its two poolings, which run apart when
+     * the pooling is fused into the batch normalization before it. */
+    static const struct any_shape pooled[] = { { 4, { 32, 14, 14, 32 } },
+                                               { 4, { 32, 7, 7, 64 } } };
+    for (size_t i = 0; i < sizeof pooled / sizeof pooled[0]; i++) {
+        fill_dropout(add_case(list), FCNN_OP_DROPOUT_FWD, 0.25f, 1, &pooled[i]);
+        fill_dropout(add_case(list), FCNN_OP_DROPOUT_BWD, 0.25f, 1, &pooled[i]);
+    }
+    /* And the pooled batch normalization itself, at the model's two pooled layers. */
+    const struct any_shape bn_pooled[] = { conv_out, { 4, { 32, 14, 14, 64 } } };
+    for (size_t i = 0; i < sizeof bn_pooled / sizeof bn_pooled[0]; i++) {
+        fill_batchnorm_pooled(add_case(list), FCNN_OP_BATCHNORM_FWD_TRAIN, &bn_pooled[i], 2,
+                              true, false);
+        fill_batchnorm_pooled(add_case(list), FCNN_OP_BATCHNORM_BWD, &bn_pooled[i], 2, true,
+                              false);
+    }
 }
 
 /* --- the grad table ---------------------------------------------------------------------- */

@@ -70,6 +70,32 @@ int ocl_dropout_vec4(struct ocl_context *ctx, const struct ocl_variant *variant,
                                   OCL_ARG(scale), OCL_ARG(count)));
 }
 
+/* The same, a few dozen work-items each over one contiguous slice, sixteen elements a
+ * step (kernels/dropout.cl: dropout_slices16). */
+#define DROPOUT_SLICES 64
+
+int ocl_dropout_slices16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                         const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *in = call->t[0], *out = call->t[1];
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "dropout.cl", "dropout_slices16", &kernel));
+    cl_mem in_mem = ocl_mem(in), out_mem = ocl_mem(out);
+    cl_ulong in_offset = ocl_elem_offset(in), out_offset = ocl_elem_offset(out);
+    cl_uint seed = call->p.dropout.seed;
+    cl_uint threshold = fcnn_dropout_threshold(call->p.dropout.rate);
+    cl_float scale = fcnn_dropout_scale(call->p.dropout.rate);
+    cl_int count = (cl_int)fcnn_tensor_count(in);
+    cl_int vectors = (count + 15) / 16;
+    cl_int slices = vectors < DROPOUT_SLICES ? vectors : DROPOUT_SLICES;
+    cl_int per_item = (vectors + slices - 1) / slices * 16;
+    slices = (count + per_item - 1) / per_item;
+    return ocl_launch_1d(ctx, kernel, (size_t)slices, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(in_mem), OCL_ARG(in_offset), OCL_ARG(out_mem),
+                                  OCL_ARG(out_offset), OCL_ARG(seed), OCL_ARG(threshold),
+                                  OCL_ARG(scale), OCL_ARG(count), OCL_ARG(per_item)));
+}
+
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,
                         const struct fcnn_tensor *y, const struct fcnn_tensor *b,
                         enum fcnn_activation act)

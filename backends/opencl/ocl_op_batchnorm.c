@@ -403,14 +403,12 @@ bool ocl_batchnorm_vec16_supports(const struct ocl_context *ctx,
            !call->p.batchnorm.pool;
 }
 
-/* Every form but pooled16: no fused pooling. */
+/* The one-channel forms: no fused pooling, counts in an int. */
 bool ocl_batchnorm_unpooled_supports(const struct ocl_context *ctx,
                                      const struct ocl_variant *variant,
                                      const struct fcnn_op_call *call)
 {
-    (void)ctx;
-    (void)variant;
-    return !call->p.batchnorm.pool;
+    return ocl_supports_any(ctx, variant, call) && !call->p.batchnorm.pool;
 }
 
 /* The pooled form: a fused pooling, channels in whole float16 vectors, counts in an int. */

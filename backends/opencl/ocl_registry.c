@@ -426,6 +426,13 @@ static const struct ocl_variant variants[] = {
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
     { .op = FCNN_OP_DROPOUT_BWD, .name = "vec4", .files = { "dropout.cl" },
       .tunables = WG(64), .supports = ocl_supports_any, .run = ocl_dropout_vec4 },
+    /* A contiguous slice per work-item, sixteen elements and hashes a step. */
+    { .op = FCNN_OP_DROPOUT_FWD, .name = "slices16", .priority = 10,
+      .files = { "dropout.cl" }, .tunables = WG(1),
+      .supports = ocl_supports_any, .run = ocl_dropout_slices16 },
+    { .op = FCNN_OP_DROPOUT_BWD, .name = "slices16", .priority = 10,
+      .files = { "dropout.cl" }, .tunables = WG(1),
+      .supports = ocl_supports_any, .run = ocl_dropout_slices16 },
     /* Sixteen channels and a slice of rows per work-item (C % 16 == 0): a few dozen
      * work-items, each a long loop and a work-group of its own. */
     { .op = FCNN_OP_BATCHNORM_FWD_TRAIN, .name = "vec16", .priority = 10,

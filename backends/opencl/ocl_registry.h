@@ -179,6 +179,7 @@ ocl_run_fn ocl_softmax_xent_rows, ocl_sgd_update_elementwise, ocl_momentum_updat
 
 /* ocl_op_activation.c (activation.cl, dropout.cl), ocl_op_batchnorm.c (batchnorm.cl) */
 ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
+    ocl_dropout_slices16,
     ocl_batchnorm_fwd_train_partial_sums, ocl_batchnorm_fwd_infer_apply,
     ocl_batchnorm_bwd_partial_sums, ocl_batchnorm_fwd_train_vec16, ocl_batchnorm_fwd_infer_vec16,
     ocl_batchnorm_bwd_vec16, ocl_batchnorm_fwd_train_columns, ocl_batchnorm_bwd_columns,
