@@ -625,21 +625,44 @@ static float16 window_gradient16(float16 dy, float16 best, int relu)
     return relu ? select((float16)(0.0f), dy, RELU_OPEN(best)) : dy;
 }
 
+/* A Dropout beside the pooled op (the backend fuses ops enqueued back to back,
+ * backends/opencl/ocl_fuse.c): its mask and scale on 16 consecutive elements of the pooled
+ * tensor, the first being element `first`. The hash of kernels/dropout.cl's dropout_hash
+ * and src/backend/backend.h's fcnn_dropout_hash (a copy, as kernels/pool.cl keeps one:
+ * each kernel file is its own program), in the same 32-bit unsigned arithmetic, and the
+ * same float product, so a kept element is the unfused kernel's bit for bit. */
+static float16 pooled_dropout16(float16 v, uint seed, uint first, uint threshold, float scale)
+{
+    uint16 h = (first + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) *
+                   0x9E3779B1u ^ seed;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return select((float16)(0.0f), v * scale, (h >> 8) >= threshold);
+}
+
 /* y = each window's maximum of the forward's values, over pooled rows
- * [gid rows_per_part, ...) of pooled_rows; count = parts. */
+ * [gid rows_per_part, ...) of pooled_rows; count = parts. With a dropout_fwd(y, dropped)
+ * fused in (dropout 1), dropped gets y masked and scaled, and y is written unless the
+ * dropout runs in place (write_pooled 0). */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_normalize_pool16(__global const float *x, ulong x_offset, __global float *y,
                                 ulong y_offset, __global const float *mean, ulong mean_offset,
                                 __global const float *scale, ulong scale_offset,
                                 __global const float *beta, ulong beta_offset, int channels,
                                 int width, int pool, int pooled_rows, int rows_per_part,
-                                int count, int relu)
+                                int count, int relu, __global float *dropped,
+                                ulong dropped_offset, int dropout, uint seed, uint threshold,
+                                float drop_scale, int write_pooled)
 {
     int p = get_global_id(0);
     if (p >= count)
         return;
     x += x_offset;
     y += y_offset;
+    dropped += dropped_offset;
     mean += mean_offset;
     scale += scale_offset;
     beta += beta_offset;
@@ -659,12 +682,20 @@ void batchnorm_normalize_pool16(__global const float *x, ulong x_offset, __globa
                                               m, s, b, relu);
                         best = select(best, v, v > best);
                     }
-                STORE16(best, y + ((size_t)q * pooled_width + ow) * channels + c);
+                size_t at = ((size_t)q * pooled_width + ow) * channels + c;
+                if (write_pooled)
+                    STORE16(best, y + at);
+                if (dropout)
+                    STORE16(pooled_dropout16(best, seed, (uint)at, threshold, drop_scale),
+                            dropped + at);
             }
 }
 
 /* partial[p, c] = sum of dy, partial[parts + p, c] = sum of dy xhat over slice p of pooled
- * rows, dy routed to each window's first maximum; count = parts. */
+ * rows, dy routed to each window's first maximum; count = parts. With the dropout_bwd(dy,
+ * dropped) before it fused in (dropout 1), dy is the dropout's input gradient, masked and
+ * scaled as it is read and stored to dropped (which may be dy itself), for the data pass
+ * to read. */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
                                __global const float *dy, ulong dy_offset,
@@ -673,13 +704,16 @@ void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
                                __global float *partial, int channels, int width, int pool,
                                int pooled_rows, int rows_per_part, int parts, int count,
                                __global const float *gamma, ulong gamma_offset,
-                               __global const float *beta, ulong beta_offset, int relu)
+                               __global const float *beta, ulong beta_offset, int relu,
+                               __global float *dropped, ulong dropped_offset, int dropout,
+                               uint seed, uint threshold, float drop_scale)
 {
     int p = get_global_id(0);
     if (p >= count)
         return;
     x += x_offset;
     dy += dy_offset;
+    dropped += dropped_offset;
     int first = p * rows_per_part, end = min(pooled_rows, first + rows_per_part);
     int pooled_width = width / pool;
     for (int c = 0; c < channels; c += 16) {
@@ -699,8 +733,14 @@ void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
                         best = select(best, v, better);
                         best_d = select(best_d, xv - m, better);
                     }
-                float16 g = window_gradient16(
-                    LOAD16(dy + ((size_t)q * pooled_width + ow) * channels + c), best, relu);
+                size_t at = ((size_t)q * pooled_width + ow) * channels + c;
+                float16 incoming = LOAD16(dy + at);
+                if (dropout) {
+                    incoming = pooled_dropout16(incoming, seed, (uint)at, threshold,
+                                                drop_scale);
+                    STORE16(incoming, dropped + at);
+                }
+                float16 g = window_gradient16(incoming, best, relu);
                 sum += g;
                 dot = fma(g, best_d * inv, dot);
             }

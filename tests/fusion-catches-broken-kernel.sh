@@ -2,7 +2,7 @@
 # The fusion tests must be able to fail. The harness (tests/backend-ops) runs ops one at a
 # time, which never fuses, so a bug planted in a fused kernel is invisible to
 # harness-catches-broken-kernel.sh: here bugs are planted in copies of the fused kernels'
-# files (kernels/pool.cl, kernels/conv2d_pool.cl), loaded through the kernel-override
+# files (kernels/pool.cl, kernels/conv2d_pool.cl, kernels/batchnorm.cl), loaded through the kernel-override
 # directory ($FCNN_KERNEL_DIR), and the test that runs the fused chain must exit 1, while
 # the same test on untouched copies passes, so the failures are the planted bugs' doing.
 #
@@ -12,6 +12,8 @@
 #   the fused backward: the dropout's own output left unwritten
 #   the fused backward: the dropout's mask on the wrong elements (another seed)
 #   the fused backward: the ReLU's mask inverted
+#   the same four for the dropout fused into the pooled batch normalization (mask, pooled
+#   output, the dropout's output, seed)
 #   a first layer's fused forward: the convolution's outputs stored in the wrong columns
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
 # letting it pass vacuously.
@@ -24,11 +26,15 @@ PLANTS='opencl-dropout-fusion pool.cl s/(h >> 8) >= threshold/(h >> 9) >= thresh
 opencl-dropout-fusion pool.cl s/    if (write_pooled)/    if (!write_pooled)/
 opencl-dropout-fusion pool.cl s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
 opencl-dropout-fusion pool.cl s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
+opencl-bn-dropout-fusion batchnorm.cl s/(h >> 8) >= threshold);/(h >> 9) >= threshold);/
+opencl-bn-dropout-fusion batchnorm.cl s/                if (write_pooled)/                if (!write_pooled)/
+opencl-bn-dropout-fusion batchnorm.cl s/                    STORE16(incoming, dropped + at);/                    ;/
+opencl-bn-dropout-fusion batchnorm.cl s/incoming = pooled_dropout16(incoming, seed,/incoming = pooled_dropout16(incoming, seed + 1u,/
 opencl-fusion pool.cl s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/
 opencl-first-layer-fusion conv2d_pool.cl s/2 \* pw + oj) \* K/2 * pw + oi) * K/'
 
 srcdir=${srcdir:-.}
-files="pool.cl conv2d_pool.cl"
+files="pool.cl conv2d_pool.cl batchnorm.cl"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-fusion-planted.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
@@ -42,7 +48,7 @@ done
 args() { [ "$1" = opencl-dropout-fusion ] && echo chains; }
 
 # The control: the untouched copies, loaded the same way, pass every test.
-for test in opencl-fusion opencl-dropout-fusion opencl-first-layer-fusion; do
+for test in opencl-fusion opencl-dropout-fusion opencl-bn-dropout-fusion opencl-first-layer-fusion; do
     [ -x "./tests/$test" ] || { echo "no ./tests/$test: run from the build directory"; exit 99; }
     FCNN_KERNEL_DIR=$tmp/clean "./tests/$test" $(args "$test") >"$tmp/clean.log" 2>&1
     status=$?

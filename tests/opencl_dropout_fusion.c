@@ -353,13 +353,12 @@ static void check_deferred_failures(struct fcnn_backend *ocl, const struct shape
  * The chains above are the ops one at a time; here the network enqueues them, so the
  * fusion must find its chains among a training step's tensors: conv2d(relu, bias) maxpool
  * dropout (backward: dropout_bwd, maxpool_bwd, relu_bwd, bias_bwd, all in one kernel) and
- * conv2d batchnorm relu maxpool dropout (backward: dropout_bwd and maxpool_bwd, then the
- * batch normalization's own), trained from the same seed with fusion and with
- * FCNN_FUSE=0: the first batch loss bit for bit, the later ones within float rounding (the
- * bias sum in another order is all that differs: measured 3e-7 to 6e-7, 1-3 float steps
- * of a loss near 3), and every dropout of every step absorbed. The network's own fusion of
- * the batch normalization with the pooling after it (FCNN_FUSE_BN_POOL) is off in both
- * runs: with it, no maxpool op would be left for the dropout to join in that block. */
+ * conv2d batchnorm relu maxpool dropout (the network runs the normalisation, its ReLU
+ * and the pooling as one op, which the dropout joins both ways: tests/opencl-bn-dropout-
+ * fusion), trained from the same seed with fusion and with FCNN_FUSE=0: the first batch
+ * loss bit for bit, the later ones within float rounding (the bias sum in another order is
+ * all that differs: measured 3e-7 to 6e-7, 1-3 float steps of a loss near 3), and every
+ * dropout of every step absorbed. */
 
 #define MODEL_STEPS 8
 #define MODEL_BATCH 32
@@ -401,11 +400,9 @@ static bool train_model(struct agree_run *r, bool fusing, const struct fcnn_data
     /* The variants by priority: the same on both sides whatever a tuning cache holds, and
      * no time spent tuning this model's shapes. */
     setenv("FCNN_TUNE", "0", 1);
-    setenv("FCNN_FUSE_BN_POOL", "0", 1);
     int status = agree_open(r, &model_setup, "opencl", train, test);
     unsetenv("FCNN_FUSE");
     unsetenv("FCNN_TUNE");
-    unsetenv("FCNN_FUSE_BN_POOL");
     struct absorbed before = { 0, 0, 0, 0 };
     if (status == FCNN_OK)
         before = absorbed_now(r->be);

@@ -252,6 +252,7 @@ enum ocl_fusion_stage {
     OCL_FUSION_DROPOUT_POOL_RELU, /* ... and the relu_bwd after that */
     OCL_FUSION_POOL_FWD,          /* a maxpool_fwd is deferred, for the dropout_fwd after it */
     OCL_FUSION_CONV_FWD,          /* a first layer's conv2d_fwd, for the maxpool_fwd after it */
+    OCL_FUSION_BN_POOL_FWD,       /* a pooled batchnorm_fwd_train, for the dropout_fwd after it */
 };
 
 struct ocl_kept_call {
@@ -265,6 +266,7 @@ struct ocl_fusion {
     struct ocl_kept_call pool;    /* the deferred maxpool_bwd or maxpool_fwd */
     struct ocl_kept_call dropout; /* the deferred dropout_bwd */
     struct ocl_kept_call conv;    /* the deferred conv2d_fwd */
+    struct ocl_kept_call batchnorm; /* the deferred pooled batchnorm_fwd_train */
     long long fused[FCNN_OP_COUNT]; /* calls absorbed into another op's kernel */
     /* A deferred op's failure met where nothing could report it (freeing a buffer): the
      * next flush returns it, so it is never dropped. 0: none. */

@@ -35,6 +35,15 @@
  * normalization op next to it: the Dropout layers there act on [batch, 256]-sized
  * tensors whose passes cost a launch, not memory traffic.
  *
+ * A batch normalization with a max pooling fused in (the network runs BatchNormalization,
+ * its ReLU and the pooling after them as one op in training: nn/network.c) writes only the
+ * pooled tensor p, so the Dropout after it meets the same chain there:
+ *   forward   batchnorm_fwd_train(x, ..., p) pooled; dropout_fwd(p, q)  ->  its last
+ *             pass writes p and q (kernels/batchnorm.cl: batchnorm_normalize_pool16)
+ *   backward  dropout_bwd(dy, d); batchnorm_bwd(x, d, ...) pooled  ->  its sums pass reads
+ *             dy, masks it and writes d, which its data pass reads
+ * with the same rules: p and d still written, the dropout in place or apart.
+ *
  * An image's first layer. Its convolution has one input channel (a 3x3 window at stride
  * 1 here), so it computes little and moves much: 32 output channels per pixel written and
  * read back by the pooling. So
@@ -166,6 +175,61 @@ static bool continues_with_dropout_fwd(const struct ocl_context *ctx,
         return false;
     const struct fcnn_tensor *q = call->t[1];
     return same(q, p) || (disjoint(q, p) && disjoint(q, x));
+}
+
+/* The batch normalization's form that takes a fused pooling, and a dropout beside it. */
+static const struct ocl_variant *pooled_batchnorm_form(enum fcnn_op op)
+{
+    return ocl_variant_find(op, "pooled16");
+}
+
+/* A pooled batchnorm_fwd_train whose output a dropout_fwd may read next. */
+static bool can_start_batchnorm_fwd(const struct ocl_context *ctx,
+                                    const struct fcnn_op_call *call)
+{
+    if (!ctx->fusion.enabled || call->op != FCNN_OP_BATCHNORM_FWD_TRAIN ||
+        !call->p.batchnorm.pool || forced(ctx, FCNN_OP_BATCHNORM_FWD_TRAIN) ||
+        forced(ctx, FCNN_OP_DROPOUT_FWD))
+        return false;
+    const struct ocl_variant *pooled = pooled_batchnorm_form(call->op);
+    return pooled && pooled->supports(ctx, pooled, call);
+}
+
+/* dropout_fwd(p, q) on the deferred batch normalization's pooled output p, in place or
+ * into a q apart from every tensor of the batch normalization. */
+static bool continues_with_dropout_after_batchnorm(const struct ocl_context *ctx,
+                                                   const struct fcnn_op_call *call)
+{
+    const struct fcnn_op_call *bn = &ctx->fusion.batchnorm.call;
+    const struct fcnn_tensor *p = bn->t[5], *q = call->t[1];
+    if (call->op != FCNN_OP_DROPOUT_FWD || !same(call->t[0], p))
+        return false;
+    if (same(q, p))
+        return true;
+    for (int i = 0; i < 8; i++)
+        if (!disjoint(q, bn->t[i]))
+            return false;
+    return true;
+}
+
+/* A pooled batchnorm_bwd reading the deferred dropout_bwd(dy, d)'s output d as its dy, in
+ * place or apart, neither dy nor d overlapping its other tensors. */
+static bool continues_with_pooled_batchnorm(const struct ocl_context *ctx,
+                                            const struct fcnn_op_call *call)
+{
+    const struct fcnn_op_call *drop = &ctx->fusion.dropout.call;
+    const struct fcnn_tensor *dy = drop->t[0], *d = drop->t[1];
+    if (call->op != FCNN_OP_BATCHNORM_BWD || !call->p.batchnorm.pool ||
+        forced(ctx, FCNN_OP_BATCHNORM_BWD) || !same(call->t[1], d) ||
+        !(same(dy, d) || disjoint(dy, d)))
+        return false;
+    const struct ocl_variant *pooled = pooled_batchnorm_form(call->op);
+    if (!pooled || !pooled->supports(ctx, pooled, call))
+        return false;
+    for (int i = 0; i < 9; i++)
+        if (i != 1 && call->t[i] && (!disjoint(dy, call->t[i]) || !disjoint(d, call->t[i])))
+            return false;
+    return true;
 }
 
 /* The pooled forward's form that runs a first layer's convolution and pooling together. */
@@ -319,6 +383,27 @@ static int run_conv_pool_forward(struct ocl_context *ctx, const struct fcnn_op_c
     return ocl_conv2d_pool_fwd_c1_full(ctx, variant, &pooled, conv->t[3]);
 }
 
+/* The deferred pooled batchnorm_fwd_train with dropout_fwd(p, q) after it. */
+static int run_batchnorm_dropout_forward(struct ocl_context *ctx,
+                                         const struct fcnn_op_call *drop)
+{
+    const struct fcnn_op_call *bn = &ctx->fusion.batchnorm.call;
+    const struct ocl_variant *variant = pooled_batchnorm_form(bn->op);
+    ocl_variant_dispatched(ctx, variant);
+    profile_as(ctx, FCNN_OP_BATCHNORM_FWD_TRAIN);
+    return ocl_batchnorm_pooled16_forward(ctx, variant, bn, drop);
+}
+
+/* The deferred dropout_bwd with the pooled batchnorm_bwd reading its output. */
+static int run_dropout_batchnorm_backward(struct ocl_context *ctx,
+                                          const struct fcnn_op_call *bn)
+{
+    const struct ocl_variant *variant = pooled_batchnorm_form(bn->op);
+    ocl_variant_dispatched(ctx, variant);
+    profile_as(ctx, FCNN_OP_BATCHNORM_BWD);
+    return ocl_batchnorm_pooled16_backward(ctx, variant, bn, &ctx->fusion.dropout.call);
+}
+
 static void absorbed(struct ocl_context *ctx, enum fcnn_op op)
 {
     ctx->fusion.fused[op]++;
@@ -388,6 +473,8 @@ int ocl_fusion_flush(struct ocl_context *ctx)
         return run_alone(ctx, &f->pool.call);
     case OCL_FUSION_CONV_FWD:
         return run_alone(ctx, &f->conv.call);
+    case OCL_FUSION_BN_POOL_FWD:
+        return run_alone(ctx, &f->batchnorm.call);
     case OCL_FUSION_DROPOUT:
         return run_alone(ctx, &f->dropout.call);
     case OCL_FUSION_POOL_RELU:
@@ -411,6 +498,14 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
             f->stage = OCL_FUSION_DROPOUT_POOL;
             absorbed(ctx, FCNN_OP_DROPOUT_BWD);
             return FCNN_OK;
+        }
+        if (continues_with_pooled_batchnorm(ctx, call)) {
+            f->stage = OCL_FUSION_NONE;
+            absorbed(ctx, FCNN_OP_DROPOUT_BWD);
+            int status = run_dropout_batchnorm_backward(ctx, call);
+            return status == FCNN_OK ? FCNN_OK
+                                     : deferred_failure(status, "dropout_bwd with "
+                                                                "batchnorm_bwd (fused)");
         }
         break;
     case OCL_FUSION_POOL:
@@ -451,6 +546,16 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
                                                                 "(fused)");
         }
         break;
+    case OCL_FUSION_BN_POOL_FWD:
+        if (continues_with_dropout_after_batchnorm(ctx, call)) {
+            f->stage = OCL_FUSION_NONE;
+            absorbed(ctx, FCNN_OP_DROPOUT_FWD);
+            int status = run_batchnorm_dropout_forward(ctx, call);
+            return status == FCNN_OK ? FCNN_OK
+                                     : deferred_failure(status, "batchnorm_fwd_train with "
+                                                                "dropout_fwd (fused)");
+        }
+        break;
     case OCL_FUSION_NONE:
         break;
     }
@@ -464,6 +569,9 @@ int ocl_fusion_offer(struct ocl_context *ctx, const struct fcnn_op_call *call, b
     } else if (can_start_pool_fwd(ctx, call)) {
         keep(&f->pool, call);
         f->stage = OCL_FUSION_POOL_FWD;
+    } else if (can_start_batchnorm_fwd(ctx, call)) {
+        keep(&f->batchnorm, call);
+        f->stage = OCL_FUSION_BN_POOL_FWD;
     } else {
         /* Its program built first: one that does not build is disabled with a warning
          * (ocl_variant_ready), and the two ops run apart on variants that do. */

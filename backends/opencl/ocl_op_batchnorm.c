@@ -490,11 +490,48 @@ bool ocl_batchnorm_columns_supports(const struct ocl_context *ctx,
            fcnn_tensor_count(x) / (size_t)x->shape[x->ndim - 1] <= BATCHNORM_COLUMN_ROWS;
 }
 
-/* The pooled form's training forward: the vec16 form's sums and statistics over all of x,
- * then each window's maximum of the normalised values.
- * x, gamma, beta, moving_mean, moving_variance, y (pooled), mean, inv_std */
+/* A dropout fused into the pooled form's passes (ocl_fuse.c): the kernels' arguments for
+ * dropout_*(in, out), or for none (drop NULL: `unused` stands in for out, unwritten). */
+struct fused_dropout {
+    cl_mem out;
+    cl_ulong out_offset;
+    cl_int on;
+    cl_uint seed, threshold;
+    cl_float scale;
+};
+
+static struct fused_dropout fused_dropout(const struct fcnn_op_call *drop,
+                                          const struct fcnn_tensor *unused)
+{
+    if (!drop)
+        return (struct fused_dropout){ .out = ocl_mem(unused),
+                                       .out_offset = ocl_elem_offset(unused), .scale = 1.0f };
+    return (struct fused_dropout){
+        .out = ocl_mem(drop->t[1]), .out_offset = ocl_elem_offset(drop->t[1]), .on = 1,
+        .seed = drop->p.dropout.seed,
+        .threshold = fcnn_dropout_threshold(drop->p.dropout.rate),
+        .scale = fcnn_dropout_scale(drop->p.dropout.rate),
+    };
+}
+
 int ocl_batchnorm_fwd_train_pooled16(struct ocl_context *ctx, const struct ocl_variant *variant,
                                      const struct fcnn_op_call *call)
+{
+    return ocl_batchnorm_pooled16_forward(ctx, variant, call, NULL);
+}
+
+int ocl_batchnorm_bwd_pooled16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                               const struct fcnn_op_call *call)
+{
+    return ocl_batchnorm_pooled16_backward(ctx, variant, call, NULL);
+}
+
+/* The pooled form's training forward: the vec16 form's sums and statistics over all of x,
+ * then each window's maximum of the normalised values, and the dropout after it if given.
+ * x, gamma, beta, moving_mean, moving_variance, y (pooled), mean, inv_std */
+int ocl_batchnorm_pooled16_forward(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                   const struct fcnn_op_call *call,
+                                   const struct fcnn_op_call *dropout)
 {
     const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
     const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
@@ -522,6 +559,10 @@ int ocl_batchnorm_fwd_train_pooled16(struct ocl_context *ctx, const struct ocl_v
     cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
     cl_int blocks = s.channels / 16, relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
+    struct fused_dropout drop = fused_dropout(dropout, y);
+    /* A dropout in place overwrites y with its own output. */
+    cl_int write_pooled = !dropout || ocl_mem(dropout->t[1]) != y_mem ||
+                          drop.out_offset != y_offset;
     OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
                           OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(partial),
                                    OCL_ARG(s.channels), OCL_ARG(s.rows),
@@ -542,16 +583,25 @@ int ocl_batchnorm_fwd_train_pooled16(struct ocl_context *ctx, const struct ocl_v
                                   OCL_ARG(b_offset), OCL_ARG(s.channels), OCL_ARG(width),
                                   OCL_ARG(pool), OCL_ARG(pooled.rows),
                                   OCL_ARG(pooled.rows_per_part), OCL_ARG(pooled.count),
-                                  OCL_ARG(relu)));
+                                  OCL_ARG(relu), OCL_ARG(drop.out), OCL_ARG(drop.out_offset),
+                                  OCL_ARG(drop.on), OCL_ARG(drop.seed),
+                                  OCL_ARG(drop.threshold), OCL_ARG(drop.scale),
+                                  OCL_ARG(write_pooled)));
 }
 
 /* The pooled form's backward: sums and dx over slices of pooled rows, a window at a time,
- * the pooled dy routed to each window's first maximum. */
-int ocl_batchnorm_bwd_pooled16(struct ocl_context *ctx, const struct ocl_variant *variant,
-                               const struct fcnn_op_call *call)
+ * the pooled dy routed to each window's first maximum. With the dropout before it, the
+ * sums pass reads the dropout's input gradient and writes its output, call's dy, which the
+ * data pass then reads. */
+int ocl_batchnorm_pooled16_backward(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call,
+                                    const struct fcnn_op_call *dropout)
 {
     const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
     struct bwd_args a = bwd_args(call);
+    struct fused_dropout drop = fused_dropout(dropout, call->t[1]);
+    cl_mem incoming = dropout ? ocl_mem(dropout->t[0]) : a.dy;
+    cl_ulong incoming_offset = dropout ? ocl_elem_offset(dropout->t[0]) : a.dy_offset;
     cl_int pool = call->p.batchnorm.pool, width = x->shape[2];
     cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     struct slices s = slice_pooled(x, pool, BATCHNORM_SLICES16);
@@ -567,14 +617,17 @@ int ocl_batchnorm_bwd_pooled16(struct ocl_context *ctx, const struct ocl_variant
     OCL_TRY(scratch16(ctx, &s, 4, &partial, &coef_offset));
     cl_int blocks = s.channels / 16;
     OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
-                          OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(a.dy),
-                                   OCL_ARG(a.dy_offset), OCL_ARG(a.mean),
+                          OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(incoming),
+                                   OCL_ARG(incoming_offset), OCL_ARG(a.mean),
                                    OCL_ARG(a.mean_offset), OCL_ARG(a.inv_std),
                                    OCL_ARG(a.inv_offset), OCL_ARG(partial),
                                    OCL_ARG(s.channels), OCL_ARG(width), OCL_ARG(pool),
                                    OCL_ARG(s.rows), OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
                                    OCL_ARG(s.count), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
-                                   OCL_ARG(a.beta), OCL_ARG(a.beta_offset), OCL_ARG(relu))));
+                                   OCL_ARG(a.beta), OCL_ARG(a.beta_offset), OCL_ARG(relu),
+                                   OCL_ARG(drop.out), OCL_ARG(drop.out_offset),
+                                   OCL_ARG(drop.on), OCL_ARG(drop.seed),
+                                   OCL_ARG(drop.threshold), OCL_ARG(drop.scale))));
     OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
                           OCL_ARGS(OCL_ARG(partial), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
                                    OCL_ARG(a.inv_std), OCL_ARG(a.inv_offset),

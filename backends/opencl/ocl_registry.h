@@ -186,6 +186,14 @@ ocl_run_fn ocl_activation_fwd_vec4, ocl_activation_bwd_vec4, ocl_dropout_vec4,
     ocl_batchnorm_fwd_train_pooled16, ocl_batchnorm_bwd_pooled16;
 ocl_supports_fn ocl_batchnorm_vec16_supports, ocl_batchnorm_columns_supports,
     ocl_batchnorm_unpooled_supports, ocl_batchnorm_pooled16_supports;
+/* The pooled16 form's passes with the dropout_fwd after the forward, or the dropout_bwd
+ * before the backward, fused in (ocl_fuse.c); dropout NULL: the op alone. */
+int ocl_batchnorm_pooled16_forward(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                   const struct fcnn_op_call *call,
+                                   const struct fcnn_op_call *dropout);
+int ocl_batchnorm_pooled16_backward(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                    const struct fcnn_op_call *call,
+                                    const struct fcnn_op_call *dropout);
 
 /* Shared by the conv and dense variants: y = act(y + b) in place over rows of channels
  * (b NULL: act(y)); the variant must build activation.cl. */
