@@ -15,7 +15,8 @@
  *     elementwise pass, its column still in its core's L1 for the second walk.
  *   pooled16 (a fused pooling, C % 16 == 0): the vec16 form's sums and finish kernels, and
  *     elementwise passes over slices of pooled rows, a window at a time: the forward
- *     writes only each window's maximum, and the backward reads the pooled dy.
+ *     writes only each window's maximum, and the backward reads the pooled dy. The
+ *     Dropout beside it may join its passes (ocl_fuse.c).
  * Every kernel takes a fused ReLU (call->p.batchnorm.act) as a flag: one pass fewer each
  * way. The backward's kernels recompute the ReLU's mask from x, the statistics, gamma and
  * beta (the call's tensor 8) rather than read the forward's output. Only pooled16 takes a
@@ -500,8 +501,8 @@ struct fused_dropout {
     cl_float scale;
 };
 
-static struct fused_dropout fused_dropout(const struct fcnn_op_call *drop,
-                                          const struct fcnn_tensor *unused)
+static struct fused_dropout dropout_args(const struct fcnn_op_call *drop,
+                                         const struct fcnn_tensor *unused)
 {
     if (!drop)
         return (struct fused_dropout){ .out = ocl_mem(unused),
@@ -559,7 +560,7 @@ int ocl_batchnorm_pooled16_forward(struct ocl_context *ctx, const struct ocl_var
     cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
     cl_int blocks = s.channels / 16, relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
-    struct fused_dropout drop = fused_dropout(dropout, y);
+    struct fused_dropout drop = dropout_args(dropout, y);
     /* A dropout in place overwrites y with its own output. */
     cl_int write_pooled = !dropout || ocl_mem(dropout->t[1]) != y_mem ||
                           drop.out_offset != y_offset;
@@ -599,7 +600,7 @@ int ocl_batchnorm_pooled16_backward(struct ocl_context *ctx, const struct ocl_va
 {
     const struct fcnn_tensor *x = call->t[0], *dx = call->t[5];
     struct bwd_args a = bwd_args(call);
-    struct fused_dropout drop = fused_dropout(dropout, call->t[1]);
+    struct fused_dropout drop = dropout_args(dropout, call->t[1]);
     cl_mem incoming = dropout ? ocl_mem(dropout->t[0]) : a.dy;
     cl_ulong incoming_offset = dropout ? ocl_elem_offset(dropout->t[0]) : a.dy_offset;
     cl_int pool = call->p.batchnorm.pool, width = x->shape[2];
