@@ -232,3 +232,71 @@ int agree_prepare(int train_images, int test_images, struct fcnn_dataset *train,
     }
     return 0;
 }
+
+int agree_fused_against_apart(const char *backend, const struct agree_setup *setup,
+                              const char *switch_off, const struct agree_fusion_limits *limits,
+                              const struct fcnn_dataset *train, const struct fcnn_dataset *test,
+                              struct agree_run *apart, struct agree_run *fused, bool *opened)
+{
+    int steps = setup->max_steps;
+    *opened = false;
+    setenv(switch_off, "0", 1);
+    int status = agree_open_train(apart, setup, backend, steps, train, test);
+    unsetenv(switch_off);
+    if (status != FCNN_OK) {
+        printf("FAIL %s: training apart: %s\n", backend, fcnn_last_error());
+        return 1;
+    }
+    if (agree_open_train(fused, setup, backend, steps, train, test) != FCNN_OK) {
+        printf("FAIL %s: training fused: %s\n", backend, fcnn_last_error());
+        agree_close(apart);
+        return 1;
+    }
+    *opened = true;
+    bool exact = strcmp(backend, "ref") == 0;
+    int failures = 0;
+    double worst, mean;
+    int worst_step;
+    agree_loss_difference(apart, fused, steps, &worst, &worst_step, &mean);
+    double params = agree_rel_diff(apart->params, fused->params, apart->model.param_floats);
+    double state = agree_rel_diff(apart->state, fused->state, apart->model.state_floats);
+    printf("%s: %d steps, fused against apart: batch losses %.6f -> %.6f, |diff| at most "
+           "%.2e; parameters %.2e, moving statistics %.2e (relative)\n", backend, steps,
+           apart->step_loss[0], apart->step_loss[steps - 1], worst, params, state);
+    if (exact) {
+        if (memcmp(apart->step_loss, fused->step_loss, steps * sizeof *apart->step_loss) != 0 ||
+            memcmp(apart->params, fused->params, apart->model.param_floats * sizeof(float)) !=
+                0 ||
+            memcmp(apart->state, fused->state, apart->model.state_floats * sizeof(float)) != 0) {
+            printf("FAIL %s: the fused run is not the same bit for bit\n", backend);
+            failures++;
+        }
+    } else if (!(worst <= limits->loss) || !(params <= limits->params) ||
+               !(state <= limits->state)) {
+        printf("FAIL %s: fused and apart differ (allowed %g, %g, %g)\n", backend, limits->loss,
+               limits->params, limits->state);
+        failures++;
+    }
+    if (!(apart->step_loss[steps - 1] < apart->step_loss[0])) {
+        printf("FAIL %s: the loss did not fall (%.4f -> %.4f)\n", backend, apart->step_loss[0],
+               apart->step_loss[steps - 1]);
+        failures++;
+    }
+
+    struct fcnn_pass_stats sa, sf;
+    int same;
+    if (agree_evaluate_alike(apart, fused, true, &sa, &sf, &same) != FCNN_OK) {
+        printf("FAIL %s: evaluation: %s\n", backend, fcnn_last_error());
+        return failures + 1;
+    }
+    printf("%s: evaluation: predictions agree on %d of %d, mean loss %.8f apart, %.8f "
+           "fused\n", backend, same, test->count, sa.loss, sf.loss);
+    bool alike = exact ? same == test->count && sa.loss == sf.loss
+                       : same >= limits->predictions * test->count &&
+                             fabs(sa.loss - sf.loss) <= limits->loss;
+    if (!alike) {
+        printf("FAIL %s: evaluation differs\n", backend);
+        failures++;
+    }
+    return failures;
+}

@@ -98,4 +98,21 @@ int agree_evaluate_alike(struct agree_run *ref, struct agree_run *other, bool st
                          struct fcnn_pass_stats *ref_stats, struct fcnn_pass_stats *other_stats,
                          int *same);
 
+/* A network-level fusion's runs, fused against apart: the limits other backends are held
+ * to (ref: bit for bit). loss: |batch loss difference|; params, state: relative
+ * (agree_rel_diff); predictions: the share of test images predicted alike. */
+struct agree_fusion_limits {
+    double loss, params, state, predictions;
+};
+
+/* Trains the setup on `backend` twice from one seed, apart (the environment variable
+ * `switch_off` set to "0" while it opens) and fused, and compares the batch losses, the
+ * parameters, the moving statistics and an evaluation of the same weights: bit for bit on
+ * ref, within `limits` elsewhere; the loss must fall. Prints what it found and returns the
+ * failures; with both runs open (*opened true) the caller checks more and closes them. */
+int agree_fused_against_apart(const char *backend, const struct agree_setup *setup,
+                              const char *switch_off, const struct agree_fusion_limits *limits,
+                              const struct fcnn_dataset *train, const struct fcnn_dataset *test,
+                              struct agree_run *apart, struct agree_run *fused, bool *opened);
+
 #endif

@@ -72,6 +72,9 @@ static int build(struct fcnn_model *m)
     return FCNN_OK;
 }
 
+static const struct agree_fusion_limits limits = { MAX_LOSS_DIFF, MAX_PARAM_REL_DIFF,
+                                                   MAX_STATE_REL_DIFF, MIN_PREDICTION_AGREEMENT };
+
 static const struct agree_setup setup = { build, FCNN_OPT_ADAM, 0.005, BATCH, 500, STEPS };
 
 /* One more training step, traced: the calls it enqueued. */
@@ -120,65 +123,11 @@ static int check_backend(const char *backend, const struct fcnn_dataset *train,
                          const struct fcnn_dataset *test)
 {
     struct agree_run apart, fused;
-    setenv("FCNN_FUSE_BN_RELU", "0", 1);
-    int status = agree_open_train(&apart, &setup, backend, STEPS, train, test);
-    unsetenv("FCNN_FUSE_BN_RELU");
-    if (status != FCNN_OK) {
-        printf("FAIL %s: training apart: %s\n", backend, fcnn_last_error());
-        return 1;
-    }
-    if (agree_open_train(&fused, &setup, backend, STEPS, train, test) != FCNN_OK) {
-        printf("FAIL %s: training fused: %s\n", backend, fcnn_last_error());
-        agree_close(&apart);
-        return 1;
-    }
-    bool exact = strcmp(backend, "ref") == 0;
-    int failures = 0;
-    double worst, mean;
-    int worst_step;
-    agree_loss_difference(&apart, &fused, STEPS, &worst, &worst_step, &mean);
-    double params = agree_rel_diff(apart.params, fused.params, apart.model.param_floats);
-    double state = agree_rel_diff(apart.state, fused.state, apart.model.state_floats);
-    printf("%s: %d steps, fused against apart: batch losses %.6f -> %.6f, |diff| at most "
-           "%.2e; parameters %.2e, moving statistics %.2e (relative)\n", backend, STEPS,
-           apart.step_loss[0], apart.step_loss[STEPS - 1], worst, params, state);
-    if (exact) {
-        if (memcmp(apart.step_loss, fused.step_loss, STEPS * sizeof *apart.step_loss) != 0 ||
-            memcmp(apart.params, fused.params, apart.model.param_floats * sizeof(float)) != 0 ||
-            memcmp(apart.state, fused.state, apart.model.state_floats * sizeof(float)) != 0) {
-            printf("FAIL %s: the fused run is not the same bit for bit\n", backend);
-            failures++;
-        }
-    } else if (!(worst <= MAX_LOSS_DIFF) || !(params <= MAX_PARAM_REL_DIFF) ||
-               !(state <= MAX_STATE_REL_DIFF)) {
-        printf("FAIL %s: fused and apart differ (allowed %g, %g, %g)\n", backend,
-               MAX_LOSS_DIFF, MAX_PARAM_REL_DIFF, MAX_STATE_REL_DIFF);
-        failures++;
-    }
-    if (!(apart.step_loss[STEPS - 1] < apart.step_loss[0])) {
-        printf("FAIL %s: the loss did not fall (%.4f -> %.4f)\n", backend, apart.step_loss[0],
-               apart.step_loss[STEPS - 1]);
-        failures++;
-    }
-
-    /* The same weights and state evaluated both ways (the first pair is not folded into a
-     * convolution, so it runs batchnorm_fwd_infer with the ReLU fused). */
-    struct fcnn_pass_stats sa, sf;
-    int same;
-    if (agree_evaluate_alike(&apart, &fused, true, &sa, &sf, &same) != FCNN_OK) {
-        printf("FAIL %s: evaluation: %s\n", backend, fcnn_last_error());
-        failures++;
-    } else {
-        printf("%s: evaluation: predictions agree on %d of %d, mean loss %.8f apart, %.8f "
-               "fused\n", backend, same, test->count, sa.loss, sf.loss);
-        bool alike = exact ? same == test->count && sa.loss == sf.loss
-                           : same >= MIN_PREDICTION_AGREEMENT * test->count &&
-                                 fabs(sa.loss - sf.loss) <= MAX_LOSS_DIFF;
-        if (!alike) {
-            printf("FAIL %s: evaluation differs\n", backend);
-            failures++;
-        }
-    }
+    bool opened;
+    int failures = agree_fused_against_apart(backend, &setup, "FCNN_FUSE_BN_RELU", &limits, train,
+                                             test, &apart, &fused, &opened);
+    if (!opened)
+        return failures;
     failures += check_calls(backend, &apart, &fused);
     agree_close(&apart);
     agree_close(&fused);

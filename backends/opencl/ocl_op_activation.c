@@ -50,50 +50,59 @@ int ocl_activation_bwd_vec4(struct ocl_context *ctx, const struct ocl_variant *v
                                   OCL_ARG(code), OCL_ARG(count)));
 }
 
-/* Dropout forward (x -> y) and backward (dy -> dx) are the same masked scaling. */
+/* Dropout forward (x -> y) and backward (dy -> dx) are the same masked scaling: its
+ * kernels' arguments, from in to count, in this order. */
+struct dropout_args {
+    cl_mem in, out;
+    cl_ulong in_offset, out_offset;
+    cl_uint seed, threshold;
+    cl_float scale;
+    cl_int count;
+};
+
+static struct dropout_args dropout_args(const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *in = call->t[0], *out = call->t[1];
+    return (struct dropout_args){
+        .in = ocl_mem(in), .out = ocl_mem(out), .in_offset = ocl_elem_offset(in),
+        .out_offset = ocl_elem_offset(out), .seed = call->p.dropout.seed,
+        .threshold = fcnn_dropout_threshold(call->p.dropout.rate),
+        .scale = fcnn_dropout_scale(call->p.dropout.rate),
+        .count = (cl_int)fcnn_tensor_count(in),
+    };
+}
+
+#define DROPOUT_ARGS(a)                                                                     \
+    OCL_ARG((a).in), OCL_ARG((a).in_offset), OCL_ARG((a).out), OCL_ARG((a).out_offset),     \
+        OCL_ARG((a).seed), OCL_ARG((a).threshold), OCL_ARG((a).scale), OCL_ARG((a).count)
+
+/* Four elements per work-item. */
 int ocl_dropout_vec4(struct ocl_context *ctx, const struct ocl_variant *variant,
                      const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *in = call->t[0], *out = call->t[1];
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "dropout.cl", "dropout_vec4", &kernel));
-    cl_mem in_mem = ocl_mem(in), out_mem = ocl_mem(out);
-    cl_ulong in_offset = ocl_elem_offset(in), out_offset = ocl_elem_offset(out);
-    cl_uint seed = call->p.dropout.seed;
-    cl_uint threshold = fcnn_dropout_threshold(call->p.dropout.rate);
-    cl_float scale = fcnn_dropout_scale(call->p.dropout.rate);
-    cl_int count = (cl_int)fcnn_tensor_count(in);
-    return ocl_launch_1d(ctx, kernel, ((size_t)count + 3) / 4,
-                         (size_t)ocl_tunable(variant, "WG_SIZE"),
-                         OCL_ARGS(OCL_ARG(in_mem), OCL_ARG(in_offset), OCL_ARG(out_mem),
-                                  OCL_ARG(out_offset), OCL_ARG(seed), OCL_ARG(threshold),
-                                  OCL_ARG(scale), OCL_ARG(count)));
+    struct dropout_args a = dropout_args(call);
+    return ocl_launch_1d(ctx, kernel, ((size_t)a.count + 3) / 4,
+                         (size_t)ocl_tunable(variant, "WG_SIZE"), OCL_ARGS(DROPOUT_ARGS(a)));
 }
 
-/* The same, a few dozen work-items each over one contiguous slice, sixteen elements a
- * step (kernels/dropout.cl: dropout_slices16). */
+/* A few dozen work-items each over one contiguous slice, sixteen elements a step
+ * (kernels/dropout.cl: dropout_slices16). */
 #define DROPOUT_SLICES 64
 
 int ocl_dropout_slices16(struct ocl_context *ctx, const struct ocl_variant *variant,
                          const struct fcnn_op_call *call)
 {
-    const struct fcnn_tensor *in = call->t[0], *out = call->t[1];
     struct ocl_kernel *kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "dropout.cl", "dropout_slices16", &kernel));
-    cl_mem in_mem = ocl_mem(in), out_mem = ocl_mem(out);
-    cl_ulong in_offset = ocl_elem_offset(in), out_offset = ocl_elem_offset(out);
-    cl_uint seed = call->p.dropout.seed;
-    cl_uint threshold = fcnn_dropout_threshold(call->p.dropout.rate);
-    cl_float scale = fcnn_dropout_scale(call->p.dropout.rate);
-    cl_int count = (cl_int)fcnn_tensor_count(in);
-    cl_int vectors = (count + 15) / 16;
+    struct dropout_args a = dropout_args(call);
+    cl_int vectors = (a.count + 15) / 16;
     cl_int slices = vectors < DROPOUT_SLICES ? vectors : DROPOUT_SLICES;
     cl_int per_item = (vectors + slices - 1) / slices * 16;
-    slices = (count + per_item - 1) / per_item;
+    slices = (a.count + per_item - 1) / per_item;
     return ocl_launch_1d(ctx, kernel, (size_t)slices, (size_t)ocl_tunable(variant, "WG_SIZE"),
-                         OCL_ARGS(OCL_ARG(in_mem), OCL_ARG(in_offset), OCL_ARG(out_mem),
-                                  OCL_ARG(out_offset), OCL_ARG(seed), OCL_ARG(threshold),
-                                  OCL_ARG(scale), OCL_ARG(count), OCL_ARG(per_item)));
+                         OCL_ARGS(DROPOUT_ARGS(a), OCL_ARG(per_item)));
 }
 
 int ocl_bias_activation(struct ocl_context *ctx, const struct ocl_variant *variant,

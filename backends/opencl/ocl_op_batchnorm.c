@@ -169,9 +169,13 @@ int ocl_batchnorm_fwd_train_partial_sums(struct ocl_context *ctx,
     return apply(ctx, variant, call, mean_mem, mean_offset, inv_mem, inv_offset);
 }
 
-/* x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
-int ocl_batchnorm_fwd_train_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
-                                  const struct fcnn_op_call *call)
+/* The vec16 form's training statistics: the slices' shifted sums of x, then per float16 of
+ * channels the mean, inv_std, the moving statistics and scale = inv_std gamma, which the
+ * scratch (*partial) holds from *scale_offset on for the normalising pass.
+ * x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
+static int train_statistics16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                              const struct fcnn_op_call *call, cl_mem *partial,
+                              cl_ulong *scale_offset)
 {
     const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1];
     const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4];
@@ -182,9 +186,7 @@ int ocl_batchnorm_fwd_train_vec16(struct ocl_context *ctx, const struct ocl_vari
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_sums16", &sums_kernel));
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_finish_train16",
                                &finish_kernel));
-    cl_mem partial;
-    cl_ulong scale_offset;
-    OCL_TRY(scratch16(ctx, &s, 1, &partial, &scale_offset));
+    OCL_TRY(scratch16(ctx, &s, 1, partial, scale_offset));
 
     cl_mem x_mem = ocl_mem(x), g_mem = ocl_mem(gamma), mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
     cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
@@ -194,19 +196,31 @@ int ocl_batchnorm_fwd_train_vec16(struct ocl_context *ctx, const struct ocl_vari
     cl_int blocks = s.channels / 16;
     cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
     OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
-                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(partial),
+                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(*partial),
                                    OCL_ARG(s.channels), OCL_ARG(s.rows),
                                    OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
                                    OCL_ARG(s.count))));
-    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
-                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(x_mem), OCL_ARG(x_offset),
-                                   OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
-                                   OCL_ARG(mv_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
-                                   OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(g_mem),
-                                   OCL_ARG(g_offset), OCL_ARG(partial), OCL_ARG(scale_offset),
-                                   OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(s.parts),
-                                   OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon))));
-    return normalize16(ctx, variant, call, &s, mean_mem, mean_offset, partial, scale_offset);
+    return ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
+                         OCL_ARGS(OCL_ARG(*partial), OCL_ARG(x_mem), OCL_ARG(x_offset),
+                                  OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
+                                  OCL_ARG(mv_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
+                                  OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(g_mem),
+                                  OCL_ARG(g_offset), OCL_ARG(*partial), OCL_ARG(*scale_offset),
+                                  OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(s.parts),
+                                  OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon)));
+}
+
+/* x, gamma, beta, moving_mean, moving_variance, y, mean, inv_std */
+int ocl_batchnorm_fwd_train_vec16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                                  const struct fcnn_op_call *call)
+{
+    const struct fcnn_tensor *mean = call->t[6];
+    struct slices s = slice(call->t[0], BATCHNORM_SLICES16, 1);
+    cl_mem partial;
+    cl_ulong scale_offset;
+    OCL_TRY(train_statistics16(ctx, variant, call, &partial, &scale_offset));
+    return normalize16(ctx, variant, call, &s, ocl_mem(mean), ocl_elem_offset(mean), partial,
+                       scale_offset);
 }
 
 /* x, gamma, beta, moving_mean, moving_variance, y */
@@ -534,54 +548,32 @@ int ocl_batchnorm_pooled16_forward(struct ocl_context *ctx, const struct ocl_var
                                    const struct fcnn_op_call *call,
                                    const struct fcnn_op_call *dropout)
 {
-    const struct fcnn_tensor *x = call->t[0], *gamma = call->t[1], *beta = call->t[2];
-    const struct fcnn_tensor *mm = call->t[3], *mv = call->t[4], *y = call->t[5];
-    const struct fcnn_tensor *mean = call->t[6], *inv_std = call->t[7];
-    cl_int pool = call->p.batchnorm.pool, width = x->shape[2];
-    struct slices s = slice(x, BATCHNORM_SLICES16, 1);
+    const struct fcnn_tensor *x = call->t[0], *beta = call->t[2], *y = call->t[5];
+    const struct fcnn_tensor *mean = call->t[6];
+    cl_int pool = call->p.batchnorm.pool, width = x->shape[2], channels = x->shape[3];
     struct slices pooled = slice_pooled(x, pool, BATCHNORM_SLICES16);
-    size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    struct ocl_kernel *sums_kernel, *finish_kernel, *pool_kernel;
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_sums16", &sums_kernel));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_finish_train16",
-                               &finish_kernel));
+    struct ocl_kernel *pool_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_normalize_pool16",
                                &pool_kernel));
     cl_mem partial;
     cl_ulong scale_offset;
-    OCL_TRY(scratch16(ctx, &s, 1, &partial, &scale_offset));
+    OCL_TRY(train_statistics16(ctx, variant, call, &partial, &scale_offset));
 
-    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), g_mem = ocl_mem(gamma), b_mem = ocl_mem(beta);
-    cl_mem mm_mem = ocl_mem(mm), mv_mem = ocl_mem(mv);
-    cl_mem mean_mem = ocl_mem(mean), inv_mem = ocl_mem(inv_std);
+    cl_mem x_mem = ocl_mem(x), y_mem = ocl_mem(y), b_mem = ocl_mem(beta);
+    cl_mem mean_mem = ocl_mem(mean);
     cl_ulong x_offset = ocl_elem_offset(x), y_offset = ocl_elem_offset(y);
-    cl_ulong g_offset = ocl_elem_offset(gamma), b_offset = ocl_elem_offset(beta);
-    cl_ulong mm_offset = ocl_elem_offset(mm), mv_offset = ocl_elem_offset(mv);
-    cl_ulong mean_offset = ocl_elem_offset(mean), inv_offset = ocl_elem_offset(inv_std);
-    cl_int blocks = s.channels / 16, relu = call->p.batchnorm.act == FCNN_ACT_RELU;
-    cl_float momentum = call->p.batchnorm.momentum, epsilon = call->p.batchnorm.epsilon;
+    cl_ulong b_offset = ocl_elem_offset(beta), mean_offset = ocl_elem_offset(mean);
+    cl_int relu = call->p.batchnorm.act == FCNN_ACT_RELU;
     struct fused_dropout drop = dropout_args(dropout, y);
     /* A dropout in place overwrites y with its own output. */
     cl_int write_pooled = !dropout || ocl_mem(dropout->t[1]) != y_mem ||
                           drop.out_offset != y_offset;
-    OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
-                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(partial),
-                                   OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                   OCL_ARG(s.rows_per_part), OCL_ARG(s.parts),
-                                   OCL_ARG(s.count))));
-    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
-                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(x_mem), OCL_ARG(x_offset),
-                                   OCL_ARG(mm_mem), OCL_ARG(mm_offset), OCL_ARG(mv_mem),
-                                   OCL_ARG(mv_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
-                                   OCL_ARG(inv_mem), OCL_ARG(inv_offset), OCL_ARG(g_mem),
-                                   OCL_ARG(g_offset), OCL_ARG(partial), OCL_ARG(scale_offset),
-                                   OCL_ARG(s.channels), OCL_ARG(s.rows), OCL_ARG(s.parts),
-                                   OCL_ARG(blocks), OCL_ARG(momentum), OCL_ARG(epsilon))));
-    return ocl_launch_1d(ctx, pool_kernel, (size_t)pooled.count, local,
+    return ocl_launch_1d(ctx, pool_kernel, (size_t)pooled.count,
+                         (size_t)ocl_tunable(variant, "WG_SIZE"),
                          OCL_ARGS(OCL_ARG(x_mem), OCL_ARG(x_offset), OCL_ARG(y_mem),
                                   OCL_ARG(y_offset), OCL_ARG(mean_mem), OCL_ARG(mean_offset),
                                   OCL_ARG(partial), OCL_ARG(scale_offset), OCL_ARG(b_mem),
-                                  OCL_ARG(b_offset), OCL_ARG(s.channels), OCL_ARG(width),
+                                  OCL_ARG(b_offset), OCL_ARG(channels), OCL_ARG(width),
                                   OCL_ARG(pool), OCL_ARG(pooled.rows),
                                   OCL_ARG(pooled.rows_per_part), OCL_ARG(pooled.count),
                                   OCL_ARG(relu), OCL_ARG(drop.out), OCL_ARG(drop.out_offset),
