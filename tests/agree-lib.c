@@ -300,3 +300,12 @@ int agree_fused_against_apart(const char *backend, const struct agree_setup *set
     }
     return failures;
 }
+
+int agree_traced_step(struct agree_run *r, struct fcnn_trace *trace)
+{
+    *trace = (struct fcnn_trace){ 0 };
+    fcnn_backend_trace(r->be, trace);
+    int status = fcnn_train_step(&r->t, 0, r->setup->batch);
+    fcnn_backend_trace(r->be, NULL);
+    return status;
+}

@@ -89,6 +89,10 @@ double agree_max_rel_diff(const float *a, const float *b, size_t n);
 int agree_upload_input(struct fcnn_backend *be, struct fcnn_network *net, int n,
                        uint64_t seed);
 
+/* One more training step of the setup's batch, traced: the calls it enqueued (free them
+ * with fcnn_trace_free). */
+int agree_traced_step(struct agree_run *r, struct fcnn_trace *trace);
+
 /* How many calls of op a trace recorded. */
 int agree_count_op(const struct fcnn_trace *trace, enum fcnn_op op);
 

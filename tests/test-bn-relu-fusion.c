@@ -77,22 +77,12 @@ static const struct agree_fusion_limits limits = { MAX_LOSS_DIFF, MAX_PARAM_REL_
 
 static const struct agree_setup setup = { build, FCNN_OPT_ADAM, 0.005, BATCH, 500, STEPS };
 
-/* One more training step, traced: the calls it enqueued. */
-static int traced_step(struct agree_run *r, struct fcnn_trace *trace)
-{
-    *trace = (struct fcnn_trace){ 0 };
-    fcnn_backend_trace(r->be, trace);
-    int status = fcnn_train_step(&r->t, 0, BATCH);
-    fcnn_backend_trace(r->be, NULL);
-    return status;
-}
-
 static int check_calls(const char *backend, struct agree_run *apart, struct agree_run *fused)
 {
     struct fcnn_trace a, f;
-    int status = traced_step(apart, &a);
+    int status = agree_traced_step(apart, &a);
     if (status == FCNN_OK)
-        status = traced_step(fused, &f);
+        status = agree_traced_step(fused, &f);
     if (status != FCNN_OK) {
         printf("FAIL %s: traced step: %s\n", backend, fcnn_last_error());
         return 1;

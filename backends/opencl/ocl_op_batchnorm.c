@@ -327,6 +327,24 @@ static int bwd_finish(struct ocl_context *ctx, const struct ocl_variant *variant
                                   OCL_ARG(s->parts)));
 }
 
+/* The vec16 and pooled16 forms' finish: dgamma and dbeta from the slices' sums over
+ * `rows` rows of x, and dx's coefficients in the scratch from coef_offset on. */
+static int bwd_finish16(struct ocl_context *ctx, const struct ocl_variant *variant,
+                        const struct bwd_args *a, cl_int channels, cl_int rows, cl_int parts,
+                        cl_mem partial, cl_ulong coef_offset)
+{
+    struct ocl_kernel *kernel;
+    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_finish16", &kernel));
+    cl_int blocks = channels / 16;
+    return ocl_launch_1d(ctx, kernel, (size_t)blocks, (size_t)ocl_tunable(variant, "WG_SIZE"),
+                         OCL_ARGS(OCL_ARG(partial), OCL_ARG(a->gamma), OCL_ARG(a->gamma_offset),
+                                  OCL_ARG(a->inv_std), OCL_ARG(a->inv_offset),
+                                  OCL_ARG(a->dgamma), OCL_ARG(a->dgamma_offset),
+                                  OCL_ARG(a->dbeta), OCL_ARG(a->dbeta_offset), OCL_ARG(partial),
+                                  OCL_ARG(coef_offset), OCL_ARG(channels), OCL_ARG(rows),
+                                  OCL_ARG(parts), OCL_ARG(blocks)));
+}
+
 int ocl_batchnorm_bwd_partial_sums(struct ocl_context *ctx, const struct ocl_variant *variant,
                                    const struct fcnn_op_call *call)
 {
@@ -372,23 +390,14 @@ int ocl_batchnorm_bwd_vec16(struct ocl_context *ctx, const struct ocl_variant *v
     struct bwd_args a = bwd_args(call);
     struct slices s = slice(x, BATCHNORM_SLICES16, 1);
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    struct ocl_kernel *sums_kernel, *finish_kernel;
+    struct ocl_kernel *sums_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_sums16",
                                &sums_kernel));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_finish16",
-                               &finish_kernel));
     cl_mem partial;
     cl_ulong coef_offset;
     OCL_TRY(scratch16(ctx, &s, 4, &partial, &coef_offset));
-    cl_int blocks = s.channels / 16;
     OCL_TRY(bwd_sums(ctx, sums_kernel, local, &a, &s, partial));
-    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
-                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
-                                   OCL_ARG(a.inv_std), OCL_ARG(a.inv_offset),
-                                   OCL_ARG(a.dgamma), OCL_ARG(a.dgamma_offset),
-                                   OCL_ARG(a.dbeta), OCL_ARG(a.dbeta_offset), OCL_ARG(partial),
-                                   OCL_ARG(coef_offset), OCL_ARG(s.channels), OCL_ARG(s.rows),
-                                   OCL_ARG(s.parts), OCL_ARG(blocks))));
+    OCL_TRY(bwd_finish16(ctx, variant, &a, s.channels, s.rows, s.parts, partial, coef_offset));
     if (!dx) /* the first layer's: only dgamma and dbeta */
         return FCNN_OK;
 
@@ -600,15 +609,12 @@ int ocl_batchnorm_pooled16_backward(struct ocl_context *ctx, const struct ocl_va
     struct slices s = slice_pooled(x, pool, BATCHNORM_SLICES16);
     cl_int rows = (cl_int)(fcnn_tensor_count(x) / (size_t)s.channels);
     size_t local = (size_t)ocl_tunable(variant, "WG_SIZE");
-    struct ocl_kernel *sums_kernel, *finish_kernel;
+    struct ocl_kernel *sums_kernel;
     OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_sums_pool16",
                                &sums_kernel));
-    OCL_TRY(ocl_variant_kernel(ctx, variant, "batchnorm.cl", "batchnorm_bwd_finish16",
-                               &finish_kernel));
     cl_mem partial;
     cl_ulong coef_offset;
     OCL_TRY(scratch16(ctx, &s, 4, &partial, &coef_offset));
-    cl_int blocks = s.channels / 16;
     OCL_TRY(ocl_launch_1d(ctx, sums_kernel, (size_t)s.count, local,
                           OCL_ARGS(OCL_ARG(a.x), OCL_ARG(a.x_offset), OCL_ARG(incoming),
                                    OCL_ARG(incoming_offset), OCL_ARG(a.mean),
@@ -621,13 +627,7 @@ int ocl_batchnorm_pooled16_backward(struct ocl_context *ctx, const struct ocl_va
                                    OCL_ARG(drop.out), OCL_ARG(drop.out_offset),
                                    OCL_ARG(drop.on), OCL_ARG(drop.seed),
                                    OCL_ARG(drop.threshold), OCL_ARG(drop.scale))));
-    OCL_TRY(ocl_launch_1d(ctx, finish_kernel, (size_t)blocks, local,
-                          OCL_ARGS(OCL_ARG(partial), OCL_ARG(a.gamma), OCL_ARG(a.gamma_offset),
-                                   OCL_ARG(a.inv_std), OCL_ARG(a.inv_offset),
-                                   OCL_ARG(a.dgamma), OCL_ARG(a.dgamma_offset),
-                                   OCL_ARG(a.dbeta), OCL_ARG(a.dbeta_offset), OCL_ARG(partial),
-                                   OCL_ARG(coef_offset), OCL_ARG(s.channels), OCL_ARG(rows),
-                                   OCL_ARG(s.parts), OCL_ARG(blocks))));
+    OCL_TRY(bwd_finish16(ctx, variant, &a, s.channels, rows, s.parts, partial, coef_offset));
     if (!dx) /* the first layer's: only dgamma and dbeta */
         return FCNN_OK;
 
