@@ -31,9 +31,9 @@
  * thread): forward 0.24 ms apart, 0.17 fused; backward 0.43 apart, 0.22-0.26 fused; with
  * the writes left out, under 0.01 ms less, so keeping them costs next to nothing. Nothing
  * the pooling's backward reads depends on this: maxpool_bwd recomputes each window's
- * maximum from x, never from p. The dropout's mask is not moved further, into a dense or batch
- * normalization op next to it: the Dropout layers there act on [batch, 256]-sized
- * tensors whose passes cost a launch, not memory traffic.
+ * maximum from x, never from p. The dropout's mask is not moved into a dense op or a batch
+ * normalization without a pooling next to it: the Dropout layers there act on
+ * [batch, 256]-sized tensors whose passes cost a launch, not memory traffic.
  *
  * A batch normalization with a max pooling fused in (the network runs BatchNormalization,
  * its ReLU and the pooling after them as one op in training: nn/network.c) writes only the
