@@ -178,23 +178,20 @@ int ref_batchnorm_fwd_infer(void *ctx, const struct fcnn_op_call *call)
     return FCNN_OK;
 }
 
-/* dy through a fused ReLU's mask (B given): relu_bwd's [y > 0] on the forward's y,
- * recomputed from x. */
-static float masked(const float *DY, const float *X, const float *MEAN, const float *INV,
-                    const float *G, const float *B, int c, size_t i)
+/* Row r's dy of channel c as the separate ops would leave it: with a fused pooling (g->pool)
+ * the pooled dy routed as maxpool_bwd routes it, to its window's first maximum; then
+ * through a fused ReLU's mask, relu_bwd's [y > 0] on the forward's y recomputed from x. */
+static float incoming(const struct pooling *g, const float *DY, const float *X,
+                      const struct channel *ch, int channels, int c, long r)
 {
-    return B && !(normalized(X[i], MEAN[c], INV[c], G[c], B[c]) > 0.0f) ? 0.0f : DY[i];
-}
-
-/* With a fused pooling: the pooled dy routed to row r as maxpool_bwd routes it (to its
- * window's first maximum), then through the ReLU's mask. */
-static float routed(const struct pooling *g, const float *DY, const float *X,
-                    const struct channel *ch, int c, long r)
-{
-    float max;
-    if (window_first_max(g, X, ch, c, r, &max) != r)
-        return 0.0f;
-    return ch->relu && !(max > 0.0f) ? 0.0f : DY[pooled_index(g, r, c)];
+    if (g->pool) {
+        float max;
+        if (window_first_max(g, X, ch, c, r, &max) != r)
+            return 0.0f;
+        return ch->relu && !(max > 0.0f) ? 0.0f : DY[pooled_index(g, r, c)];
+    }
+    size_t i = (size_t)r * channels + c;
+    return ch->relu && !(forward_value(ch, X[i]) > 0.0f) ? 0.0f : DY[i];
 }
 
 int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
@@ -204,26 +201,23 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
     fcnn_tensor_arg inv_std = call->t[4], dx = call->t[5], dgamma = call->t[6];
     fcnn_tensor_arg dbeta = call->t[7], beta = call->t[8];
     const float *X = REF_PTR(const float, x), *DY = REF_PTR(const float, dy);
-    const float *B = beta ? REF_PTR(const float, beta) : NULL; /* with a fused ReLU */
+    const float *B = beta ? REF_PTR(const float, beta) : NULL; /* with a fused ReLU, pooling */
     const float *G = REF_PTR(const float, gamma), *MEAN = REF_PTR(const float, mean);
     const float *INV = REF_PTR(const float, inv_std);
     float *DX = dx ? REF_PTR(float, dx) : NULL; /* none before the first layer */
     float *DG = REF_PTR(float, dgamma), *DB = REF_PTR(float, dbeta);
     int channels = channels_of(x), pool = call->p.batchnorm.pool;
     long rows = (long)(fcnn_tensor_count(x) / (size_t)channels);
-    struct pooling pooled = pool ? pooling_of(x, pool) : (struct pooling){ 0 };
+    struct pooling pooled = pool ? pooling_of(x, pool) : (struct pooling){ 0 }; /* pool 0: none */
     bool relu = call->p.batchnorm.act == FCNN_ACT_RELU;
 
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < channels; c++) {
         double sum_dy = 0, sum_dy_xhat = 0;
         struct channel ch = { MEAN[c], INV[c], G[c], B ? B[c] : 0.0f, relu };
-        /* dy as the separate ops would leave it for row r */
-#define DY_AT(r, i) (pool ? routed(&pooled, DY, X, &ch, c, (r)) \
-                          : masked(DY, X, MEAN, INV, G, B, c, (i)))
         for (long r = 0; r < rows; r++) {
             size_t i = (size_t)r * channels + c;
-            float g = DY_AT(r, i);
+            float g = incoming(&pooled, DY, X, &ch, channels, c, r);
             sum_dy += g;
             sum_dy_xhat += g * ((X[i] - (double)MEAN[c]) * INV[c]);
         }
@@ -231,9 +225,9 @@ int ref_batchnorm_bwd(void *ctx, const struct fcnn_op_call *call)
         for (long r = 0; DX && r < rows; r++) {
             size_t i = (size_t)r * channels + c;
             double xhat = (X[i] - (double)MEAN[c]) * INV[c];
-            DX[i] = (float)(k * ((double)rows * DY_AT(r, i) - sum_dy - xhat * sum_dy_xhat));
+            DX[i] = (float)(k * ((double)rows * incoming(&pooled, DY, X, &ch, channels, c, r) -
+                                 sum_dy - xhat * sum_dy_xhat));
         }
-#undef DY_AT
         DG[c] = (float)sum_dy_xhat;
         DB[c] = (float)sum_dy;
     }
