@@ -20,6 +20,8 @@
 #define WG_SIZE 64
 #endif
 
+#include "dropout_mask.cl"
+
 /* Where a fused ReLU passes dy: where the forward's output, recomputed, is above 0 (for a
  * scalar, or lane by lane for a vector, as select() takes it). */
 #define RELU_OPEN(v) ((v) > 0.0f)
@@ -625,24 +627,6 @@ static float16 window_gradient16(float16 dy, float16 best, int relu)
     return relu ? select((float16)(0.0f), dy, RELU_OPEN(best)) : dy;
 }
 
-/* A Dropout beside the pooled op (the backend fuses ops enqueued back to back,
- * backends/opencl/ocl_fuse.c): its mask and scale on 16 consecutive elements of the pooled
- * tensor, the first being element `first`. The hash of kernels/dropout.cl's dropout_hash
- * and src/backend/backend.h's fcnn_dropout_hash (a copy, as kernels/pool.cl keeps one:
- * each kernel file is its own program), in the same 32-bit unsigned arithmetic, and the
- * same float product, so a kept element is the unfused kernel's bit for bit. */
-static float16 pooled_dropout16(float16 v, uint seed, uint first, uint threshold, float scale)
-{
-    uint16 h = (first + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) *
-                   0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return select((float16)(0.0f), v * scale, (h >> 8) >= threshold);
-}
-
 /* y = each window's maximum of the forward's values, over pooled rows
  * [gid rows_per_part, ...) of pooled_rows; count = parts. With a dropout_fwd(y, dropped)
  * fused in (dropout 1), dropped gets y masked and scaled, and y is written unless the
@@ -686,7 +670,7 @@ void batchnorm_normalize_pool16(__global const float *x, ulong x_offset, __globa
                 if (write_pooled)
                     STORE16(best, y + at);
                 if (dropout)
-                    STORE16(pooled_dropout16(best, seed, (uint)at, threshold, drop_scale),
+                    STORE16(dropout16(best, seed, (uint)at, threshold, drop_scale),
                             dropped + at);
             }
 }
@@ -736,7 +720,7 @@ void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
                 size_t at = ((size_t)q * pooled_width + ow) * channels + c;
                 float16 incoming = LOAD16(dy + at);
                 if (dropout) {
-                    incoming = pooled_dropout16(incoming, seed, (uint)at, threshold,
+                    incoming = dropout16(incoming, seed, (uint)at, threshold,
                                                 drop_scale);
                     STORE16(incoming, dropped + at);
                 }

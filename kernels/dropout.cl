@@ -1,30 +1,12 @@
-/* Inverted dropout, mirroring backends/ref/ref_activation.c: element i is kept when the
- * top 24 bits of a hash of (seed, i) reach `threshold` (the rate scaled to 2^24) and is
- * then multiplied by `scale` = 1 / (1 - rate); dropped elements are 0. The hash is
- * src/backend/backend.h's fcnn_dropout_hash, in 32-bit unsigned arithmetic that wraps the
- * same way in C and OpenCL C, so the mask is identical on every backend and is recomputed
- * for the backward pass instead of being stored. The forward and backward are one kernel:
- * out = in * mask * scale. */
+/* Inverted dropout, mirroring backends/ref/ref_activation.c, with the mask of
+ * kernels/dropout_mask.cl. The forward and backward are one kernel: out = in * mask *
+ * scale. */
+
+#include "dropout_mask.cl"
 
 #ifndef WG_SIZE
 #define WG_SIZE 64
 #endif
-
-uint dropout_hash(uint seed, uint i)
-{
-    uint h = i * 0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
-float dropout_one(float v, uint seed, uint i, uint threshold, float scale)
-{
-    return (dropout_hash(seed, i) >> 8) >= threshold ? v * scale : 0.0f;
-}
 
 /* Four elements per work-item (the last finishes the tail one at a time); count =
  * elements. out may be in itself. */
@@ -67,18 +49,6 @@ typedef float dropout_float16 __attribute__((ext_vector_type(16), aligned(4)));
 #define DROPOUT_STORE16(v, p) vstore16((v), 0, (p))
 #endif
 
-/* dropout_hash, lane by lane. */
-static uint16 dropout_hash16(uint seed, uint16 i)
-{
-    uint16 h = i * 0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void dropout_slices16(__global const float *in, ulong in_offset, __global float *out,
                       ulong out_offset, uint seed, uint threshold, float scale, int count,
@@ -90,12 +60,9 @@ void dropout_slices16(__global const float *in, ulong in_offset, __global float 
     int end = min(count, first + per_item), i = first;
     in += in_offset;
     out += out_offset;
-    const uint16 lanes = (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (; i + 16 <= end; i += 16) {
-        uint16 kept = dropout_hash16(seed, (uint)i + lanes) >> 8;
-        float16 v = DROPOUT_LOAD16(in + i) * scale;
-        DROPOUT_STORE16(select((float16)(0.0f), v, kept >= threshold), out + i);
-    }
+    for (; i + 16 <= end; i += 16)
+        DROPOUT_STORE16(dropout16(DROPOUT_LOAD16(in + i), seed, (uint)i, threshold, scale),
+                        out + i);
     for (; i < end; i++)
         out[i] = dropout_one(in[i], seed, (uint)i, threshold, scale);
 }

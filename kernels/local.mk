@@ -2,7 +2,8 @@
 # kernels/NAME.cl.inc in the build tree, a comma-separated list of its bytes that
 # backends/opencl/ocl_source.c includes inside an array initializer. (C11 promises string
 # literals of only 4095 characters, so the sources are not pasted in as strings.)
-# Adding a kernel file: list it here, give it a rule below, and add it to ocl_source.c.
+# Adding a kernel file: list it here, give it a rule below, and add it to ocl_source.c
+# (to its programs, or to the parts other files #include).
 FCNN_KERNEL_FILES = \
 	%reldir%/activation.cl %reldir%/bias.cl %reldir%/conv2d.cl %reldir%/conv2d_filter.cl \
 	%reldir%/conv2d_tiled.cl %reldir%/data.cl %reldir%/gemm.cl %reldir%/gemm_local.cl \
@@ -10,7 +11,7 @@ FCNN_KERNEL_FILES = \
 	%reldir%/pool.cl %reldir%/dropout.cl %reldir%/batchnorm.cl %reldir%/conv2d_winograd.cl \
 	%reldir%/conv2d_winograd4.cl %reldir%/conv2d_filter_winograd4.cl \
 	%reldir%/conv2d_phases.cl \
-	%reldir%/conv2d_pool.cl %reldir%/dense_skinny.cl
+	%reldir%/conv2d_pool.cl %reldir%/dense_skinny.cl %reldir%/dropout_mask.cl
 FCNN_KERNEL_EMBEDDED = $(FCNN_KERNEL_FILES:.cl=.cl.inc)
 EXTRA_DIST += $(FCNN_KERNEL_FILES)
 
@@ -68,6 +69,9 @@ FCNN_HEX_TO_C = sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 %reldir%/dropout.cl.inc: $(srcdir)/%reldir%/dropout.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/dropout.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
+%reldir%/dropout_mask.cl.inc: $(srcdir)/%reldir%/dropout_mask.cl
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	od -An -v -tx1 $(srcdir)/%reldir%/dropout_mask.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@
 %reldir%/batchnorm.cl.inc: $(srcdir)/%reldir%/batchnorm.cl
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
 	od -An -v -tx1 $(srcdir)/%reldir%/batchnorm.cl | $(FCNN_HEX_TO_C) > $@-t && mv -f $@-t $@

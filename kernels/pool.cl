@@ -12,6 +12,8 @@
 #define WG_SIZE 64
 #endif
 
+#include "dropout_mask.cl"
+
 /* Each work-item handles one pixel and loops over its C contiguous channels, so the
  * integer divisions that locate the pixel are paid once per pixel, not per element. */
 
@@ -366,23 +368,6 @@ void maxpool_bwd_scatter16(__global const float *x, ulong x_offset, __global con
 
 /* --- Dropout fused into the pooling beside it (the backend fuses ops enqueued back to
  * back, backends/opencl/ocl_fuse.c) --- */
-
-/* Dropout's mask and scale on 16 consecutive elements, the first being element `first` of
- * the dropout's tensor: the hash of kernels/dropout.cl's dropout_hash and
- * src/backend/backend.h's fcnn_dropout_hash (a copy: each kernel file is its own program),
- * in the same 32-bit unsigned arithmetic, so the mask is the one every backend draws, and
- * the same float product, so a kept element is the unfused kernel's bit for bit. */
-static float16 dropout16(float16 v, uint seed, uint first, uint threshold, float scale)
-{
-    uint16 h = (first + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)) *
-                   0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return select((float16)(0.0f), v * scale, (h >> 8) >= threshold);
-}
 
 /* maxpool_fwd followed by dropout_fwd reading its output: each window's maximum is
  * written to y (the pooled output, still there for whoever reads it, unless the dropout

@@ -2,18 +2,21 @@
 # The fusion tests must be able to fail. The harness (tests/backend-ops) runs ops one at a
 # time, which never fuses, so a bug planted in a fused kernel is invisible to
 # harness-catches-broken-kernel.sh: here bugs are planted in copies of the fused kernels'
-# files (kernels/pool.cl, kernels/conv2d_pool.cl, kernels/batchnorm.cl), loaded through the kernel-override
-# directory ($FCNN_KERNEL_DIR), and the test that runs the fused chain must exit 1, while
-# the same test on untouched copies passes, so the failures are the planted bugs' doing.
+# files (kernels/pool.cl, kernels/conv2d_pool.cl, kernels/batchnorm.cl, and the dropout mask
+# they include, kernels/dropout_mask.cl), loaded through the kernel-override directory
+# ($FCNN_KERNEL_DIR), and the test that runs the fused chain must exit 1, while the same
+# test on untouched copies passes, so the failures are the planted bugs' doing.
 #
 # The plants, one per line: TEST FILE SED-EXPRESSION.
-#   the dropout's mask in both fused directions: another bit of the hash
+#   the fused forward: the dropout's mask on the wrong elements (the next element's)
 #   the fused forward: the pooled output left unwritten
 #   the fused backward: the dropout's own output left unwritten
 #   the fused backward: the dropout's mask on the wrong elements (another seed)
 #   the fused backward: the ReLU's mask inverted
 #   the same four for the dropout fused into the pooled batch normalization (mask, pooled
 #   output, the dropout's output, seed)
+#   the mask itself, which every dropout kernel includes: another bit of the hash (the
+#   fused and unfused chains then agree with each other, and not with ref)
 #   a first layer's fused forward: the convolution's outputs stored in the wrong columns
 # A sed expression that changes nothing stops the test with a hard error (99) instead of
 # letting it pass vacuously.
@@ -22,19 +25,20 @@
 # build without the opencl backend); 99 the test could not be set up.
 set -u
 
-PLANTS='opencl-dropout-fusion pool.cl s/(h >> 8) >= threshold/(h >> 9) >= threshold/
+PLANTS='opencl-dropout-fusion pool.cl s/vstore16(dropout16(best, seed, (uint)at,/vstore16(dropout16(best, seed, (uint)at + 1u,/
 opencl-dropout-fusion pool.cl s/    if (write_pooled)/    if (!write_pooled)/
 opencl-dropout-fusion pool.cl s/            vstore16(g, 0, dropped + dropped_offset + at);/            ;/
 opencl-dropout-fusion pool.cl s/g = dropout16(g, seed,/g = dropout16(g, seed + 1u,/
-opencl-bn-dropout-fusion batchnorm.cl s/(h >> 8) >= threshold);/(h >> 9) >= threshold);/
+opencl-bn-dropout-fusion batchnorm.cl s/STORE16(dropout16(best, seed, (uint)at,/STORE16(dropout16(best, seed, (uint)at + 1u,/
 opencl-bn-dropout-fusion batchnorm.cl s/                if (write_pooled)/                if (!write_pooled)/
 opencl-bn-dropout-fusion batchnorm.cl s/                    STORE16(incoming, dropped + at);/                    ;/
-opencl-bn-dropout-fusion batchnorm.cl s/incoming = pooled_dropout16(incoming, seed,/incoming = pooled_dropout16(incoming, seed + 1u,/
+opencl-bn-dropout-fusion batchnorm.cl s/incoming = dropout16(incoming, seed,/incoming = dropout16(incoming, seed + 1u,/
+opencl-bn-dropout-fusion dropout_mask.cl s/kept = dropout_hash16(seed, first + lanes) >> 8;/kept = dropout_hash16(seed, first + lanes) >> 9;/
 opencl-fusion pool.cl s/g, best > (float16)(0\.0f));/g, best < (float16)(0.0f));/
 opencl-first-layer-fusion conv2d_pool.cl s/2 \* pw + oj) \* K/2 * pw + oi) * K/'
 
 srcdir=${srcdir:-.}
-files="pool.cl conv2d_pool.cl batchnorm.cl"
+files="pool.cl conv2d_pool.cl batchnorm.cl dropout_mask.cl"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fcnn-fusion-planted.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM

@@ -35,6 +35,31 @@ grep -q "$broken" "$tmp/err" || fail "broken kernel: file not named: $(head -c 3
 grep -qi "error" "$tmp/err" || fail "broken kernel: no build log: $(head -c 300 "$tmp/err")"
 grep -q "CL_BUILD_PROGRAM_FAILURE" "$tmp/err" || fail "broken kernel: the CL error is not named"
 
+# A part that kernel files include (kernels/dropout_mask.cl), broken the same way: the
+# program says which part it included from where, and the build log names the part's own
+# file and line (fcnn pastes it in between #line directives).
+mkdir "$tmp/part"
+part_lines=$(wc -l < "$srcdir/kernels/dropout_mask.cl")
+{ cat "$srcdir/kernels/dropout_mask.cl"; echo "this is not OpenCL C;"; } > "$tmp/part/dropout_mask.cl"
+FCNN_NO_CACHE=1 FCNN_KERNEL_DIR="$tmp/part" "$FCNN" --backend=opencl $small > "$tmp/out" 2> "$tmp/err"
+status=$?
+[ "$status" -eq 1 ] || fail "broken dropout_mask.cl exited $status"
+grep -q "including .*dropout_mask.cl (from FCNN_KERNEL_DIR)" "$tmp/err" ||
+  fail "broken part: not named as included: $(head -c 300 "$tmp/err")"
+grep -q "dropout_mask.cl:$((part_lines + 1)):" "$tmp/err" ||
+  fail "broken part: the build log does not name its line $((part_lines + 1)): $(head -c 600 "$tmp/err")"
+
+# An #include of a part that does not exist: one line naming the file, its line and the part.
+mkdir "$tmp/include"
+include_line=$(grep -n '^#include "dropout_mask.cl"' "$srcdir/kernels/pool.cl" | cut -d: -f1)
+sed 's/^#include "dropout_mask.cl"/#include "no_such_part.cl"/' "$srcdir/kernels/pool.cl" > "$tmp/include/pool.cl"
+FCNN_NO_CACHE=1 FCNN_KERNEL_DIR="$tmp/include" "$FCNN" --backend=opencl $small > "$tmp/out" 2> "$tmp/err"
+status=$?
+[ "$status" -eq 1 ] || fail "an #include of no part exited $status"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "an #include of no part: not one line: $(cat "$tmp/err")"
+grep -q "pool.cl (from FCNN_KERNEL_DIR), line $include_line: no kernel part named no_such_part.cl" "$tmp/err" ||
+  fail "an #include of no part: $(cat "$tmp/err")"
+
 # A bad OpenCL setting is an error naming it, on stderr, even without --backend: never a
 # silent fall back to the reference backend. bad_setting STATUS NAME [ENV=VALUE] [ARGS...]
 bad_setting() {

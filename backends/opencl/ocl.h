@@ -138,14 +138,16 @@ struct ocl_source {
     const char *text;    /* not NUL-terminated */
     size_t size;
     char origin[4200];   /* "kernels/pool.cl (built in)" or the path it was read from */
-    char *owned;         /* non-NULL when read from $FCNN_KERNEL_DIR */
+    char *owned;         /* non-NULL when the text is this process's own, to be freed */
+    bool overridden;     /* the file, or a part it includes, read from $FCNN_KERNEL_DIR */
 };
 
-/* The source of kernels/<file>: $FCNN_KERNEL_DIR/<file> when that exists, else the copy
- * embedded at build time. */
+/* The source of kernels/<file>, with the parts it includes pasted in: each file
+ * $FCNN_KERNEL_DIR/<file> when that exists, else the copy embedded at build time. */
 int ocl_source_load(const char *file, struct ocl_source *source);
 void ocl_source_release(struct ocl_source *source);
-/* The embedded kernel files, for building every program at open. */
+/* The embedded programs' files (not the parts they include), for building every program
+ * at open. */
 int ocl_source_count(void);
 const char *ocl_source_file(int i);
 

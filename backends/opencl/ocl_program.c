@@ -352,7 +352,7 @@ int ocl_build_overrides(struct ocl_context *ctx)
     for (int i = 0; i < ocl_source_count(); i++) {
         struct ocl_source source;
         OCL_TRY(ocl_source_load(ocl_source_file(i), &source));
-        bool overridden = source.owned != NULL;
+        bool overridden = source.overridden;
         ocl_source_release(&source);
         struct ocl_program *program;
         /* The file's own defaults for every tunable: each kernel file compiles alone. */

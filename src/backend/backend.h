@@ -169,9 +169,9 @@ struct fcnn_batchnorm_params { float momentum, epsilon; enum fcnn_activation act
 
 /* The dropout mask: element i is kept when the top 24 bits of a hash of (seed, i) (murmur3's
  * finaliser over i times the golden ratio, xor the seed) reach the rate scaled to 2^24.
- * All in 32-bit integers, so no backend's rounding can differ (kernels/dropout.cl repeats
- * the hash, and kernels/pool.cl for the dropout fused into max pooling); a kept element is
- * then multiplied by fcnn_dropout_scale(rate) in float. */
+ * All in 32-bit integers, so no backend's rounding can differ (kernels/dropout_mask.cl
+ * repeats the hash for every OpenCL kernel that applies a dropout); a kept element is then
+ * multiplied by fcnn_dropout_scale(rate) in float. */
 static inline uint32_t fcnn_dropout_hash(uint32_t seed, uint32_t i)
 {
     uint32_t h = i * 0x9E3779B1u ^ seed;
