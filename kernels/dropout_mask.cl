@@ -9,28 +9,22 @@
  * unsigned arithmetic that wraps the same way in C and OpenCL C, so the mask is identical
  * on every backend and is recomputed for the backward pass instead of being stored. */
 
-uint dropout_hash(uint seed, uint i)
-{
-    uint h = i * 0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
-/* dropout_hash, lane by lane. */
-uint16 dropout_hash16(uint seed, uint16 i)
-{
-    uint16 h = i * 0x9E3779B1u ^ seed;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
+/* dropout_hash(seed, i) on a uint, and dropout_hash16 lane by lane on a uint16: one copy of
+ * the steps for both. */
+#define DEFINE_DROPOUT_HASH(name, type)                                                     \
+    type name(uint seed, type i)                                                            \
+    {                                                                                       \
+        type h = i * 0x9E3779B1u ^ seed;                                                    \
+        h ^= h >> 16;                                                                       \
+        h *= 0x85EBCA6Bu;                                                                   \
+        h ^= h >> 13;                                                                       \
+        h *= 0xC2B2AE35u;                                                                   \
+        h ^= h >> 16;                                                                       \
+        return h;                                                                           \
+    }
+DEFINE_DROPOUT_HASH(dropout_hash, uint)
+DEFINE_DROPOUT_HASH(dropout_hash16, uint16)
+#undef DEFINE_DROPOUT_HASH
 
 /* Element i of the dropout's tensor, holding v, masked and scaled. */
 float dropout_one(float v, uint seed, uint i, uint threshold, float scale)
