@@ -129,6 +129,14 @@ static void test_bad_specs(void)
         { "maxpool(2) maxpool(2) maxpool(2) maxpool(2) conv2d(4,3) flatten dense(10)",
           "--model column 54: a 3x3 kernel with padding=valid does not fit its 1x1 input" },
         { "dense(10)", "--model column 1: dense needs a flat input, not (None, 28, 28, 1)" },
+        /* parameters past what one tensor of an int's length holds, and past an int's
+         * fan-in and fan-out: 623x623 windows over 2 channels into 6432 filters */
+        { "conv2d(2,3,padding=same) conv2d(6432,623,padding=same) flatten dense(10)",
+          "--model column 26: with its 4992897888 parameters the model would have more than 2^30 (1073741824)" },
+        { "flatten dense(1048576) dense(1048576) dense(10)",
+          "--model column 24: with its 1099512676352 parameters the model would have more than 2^30 (1073741824)" },
+        { "flatten dense(700000) dense(1000) dense(10)",
+          "--model column 23: with its 700001000 parameters the model would have more than 2^30 (1073741824)" },
         { "flatten conv2d(8,3) dense(10)", "--model column 9: conv2d needs an image input (height, width, channels), not (None, 784)" },
         { "flatten globalavgpool dense(10)", "--model column 9: globalavgpool needs an image input" },
         /* the classifier */

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,12 @@
 /* Per-sample tensors larger than this are refused before any size arithmetic can
  * overflow an int; 64 Mi floats is far beyond what fcnn trains. */
 #define MAX_SAMPLE_ELEMENTS (1 << 26)
+
+/* Models with more parameters than this are refused: all of them are one tensor of an int's
+ * length, and every layer's fan-in plus fan-out must fit an int too. 1 Gi floats (4 GiB,
+ * and three times that again for the gradient and Adam's moments) is far beyond what fcnn
+ * trains. */
+#define MAX_MODEL_PARAMETERS (1 << 30)
 
 static const struct {
     const char *spec, *keras;
@@ -239,6 +246,25 @@ static int check_layer(const struct fcnn_model_desc *d, const struct fcnn_layer_
     return fcnn_desc_error(d, l, FCNN_ARG_LAYER, "unknown layer kind");
 }
 
+/* The values a layer adds to the model's parameters and state (BatchNormalization's moving
+ * statistics with its scale and offset), in 64 bits: a kernel of 1024x1024 windows over
+ * 65536 channels and filters does not fit in fewer. */
+static uint64_t layer_parameters(const struct fcnn_layer_desc *l, struct fcnn_shape in)
+{
+    uint64_t bias = l->use_bias ? (uint64_t)l->units : 0;
+    switch (l->kind) {
+    case FCNN_LAYER_CONV2D:
+        return (uint64_t)l->size[0] * (uint64_t)l->size[1] * (uint64_t)in.dims[2] *
+                   (uint64_t)l->units + bias;
+    case FCNN_LAYER_DENSE:
+        return (uint64_t)in.dims[0] * (uint64_t)l->units + bias;
+    case FCNN_LAYER_BATCHNORM:
+        return 4 * (uint64_t)in.dims[in.ndim - 1];
+    default:
+        return 0;
+    }
+}
+
 static bool has_activation(enum fcnn_layer_kind kind)
 {
     return kind == FCNN_LAYER_CONV2D || kind == FCNN_LAYER_DENSE || kind == FCNN_LAYER_ACTIVATION;
@@ -260,6 +286,7 @@ int fcnn_model_desc_validate(const struct fcnn_model_desc *d, struct fcnn_shape 
         return fcnn_desc_error(d, NULL, FCNN_ARG_LAYER, "the model has no layers");
     struct fcnn_shape shape = input;
     int last_dense = -1;
+    uint64_t parameters = 0;
     for (int i = 0; i < d->count; i++) {
         const struct fcnn_layer_desc *l = &d->layers[i];
         if (l->has_built_input && !same_shape(l->built_input, shape)) {
@@ -280,6 +307,12 @@ int fcnn_model_desc_validate(const struct fcnn_model_desc *d, struct fcnn_shape 
             return fcnn_desc_error(d, l, FCNN_ARG_LAYER,
                                    "its output has more than %d values per sample",
                                    MAX_SAMPLE_ELEMENTS);
+        uint64_t own = layer_parameters(l, shape);
+        parameters += own;
+        if (parameters > MAX_MODEL_PARAMETERS)
+            return fcnn_desc_error(d, l, FCNN_ARG_LAYER,
+                                   "with its %llu parameters the model would have more than "
+                                   "2^30 (%d)", (unsigned long long)own, MAX_MODEL_PARAMETERS);
         /* Softmax is fused with the loss, so it can only be the model's very last op. */
         if (has_activation(l->kind) && l->activation == FCNN_ACT_SOFTMAX && i + 1 < d->count)
             return fcnn_desc_error(d, l, FCNN_ARG_ACTIVATION,

@@ -504,7 +504,7 @@ void fcnn_model_init_params(const struct fcnn_model *model, struct fcnn_rng *rng
         const struct fcnn_param *p = &model->params[i];
         if (!p->fan_in && !p->fan_out)
             continue; /* constants: biases, beta, gamma */
-        double limit = sqrt(6.0 / (p->fan_in + p->fan_out));
+        double limit = sqrt(6.0 / ((double)p->fan_in + p->fan_out));
         for (size_t k = 0; k < p->count; k++)
             host[p->offset + k] = (float)((2.0 * fcnn_rng_uniform(rng) - 1.0) * limit);
     }
