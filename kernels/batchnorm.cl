@@ -720,8 +720,7 @@ void batchnorm_bwd_sums_pool16(__global const float *x, ulong x_offset,
                 size_t at = ((size_t)q * pooled_width + ow) * channels + c;
                 float16 incoming = LOAD16(dy + at);
                 if (dropout) {
-                    incoming = dropout16(incoming, seed, (uint)at, threshold,
-                                                drop_scale);
+                    incoming = dropout16(incoming, seed, (uint)at, threshold, drop_scale);
                     STORE16(incoming, dropped + at);
                 }
                 float16 g = window_gradient16(incoming, best, relu);
