@@ -205,27 +205,30 @@ static int load_file(const char *dir, const char *file, const struct embedded *t
                       table == parts ? "part" : "file", fcnn_quote(file));
 }
 
-/* The part a line `#include "part.cl"` names, written in its place between #line
- * directives, so that the compiler's messages still name the file and line they are
- * about. */
+static const char include_prefix[] = "#include \"";
+#define INCLUDE_PREFIX_LENGTH (sizeof include_prefix - 1)
+
+/* The part that line `number` of file, `#include "part.cl"`, names, written in its place
+ * between #line directives, so that the compiler's messages still name the file and line
+ * they are about. */
 static int paste_part(const char *dir, const char *line, size_t length, const char *file,
-                      int next_line, struct ocl_source *program, FILE *out)
+                      int number, struct ocl_source *program, FILE *out)
 {
-    const char *name = line + strlen("#include \"");
-    const char *close = memchr(name, '"', length - (size_t)(name - line));
+    const char *name = line + INCLUDE_PREFIX_LENGTH;
+    const char *close = memchr(name, '"', length - INCLUDE_PREFIX_LENGTH);
     char part_file[256];
     if (!close || (size_t)(close - name) >= sizeof part_file)
         return fcnn_error(FCNN_ERR_INVALID, "%s, line %d: an #include line with no part name",
-                          program->origin, next_line - 1);
+                          program->origin, number);
     memcpy(part_file, name, (size_t)(close - name));
     part_file[close - name] = '\0';
     struct ocl_source part = { 0 };
     if (load_file(dir, part_file, parts, PART_COUNT, &part) != FCNN_OK)
-        return fcnn_error(FCNN_ERR_INVALID, "%s, line %d: %s", program->origin,
-                          next_line - 1, fcnn_last_error());
+        return fcnn_error(FCNN_ERR_INVALID, "%s, line %d: %s", program->origin, number,
+                          fcnn_last_error());
     fprintf(out, "#line 1 \"%s\"\n", part_file);
     fwrite(part.text, 1, part.size, out);
-    fprintf(out, "\n#line %d \"%s\"\n", next_line, file);
+    fprintf(out, "\n#line %d \"%s\"\n", number + 1, file);
     if (part.overridden && !program->overridden) {
         size_t used = strlen(program->origin);
         snprintf(program->origin + used, sizeof program->origin - used, ", including %s",
@@ -238,8 +241,8 @@ static int paste_part(const char *dir, const char *line, size_t length, const ch
 
 static bool is_include(const char *line, size_t length)
 {
-    size_t prefix = strlen("#include \"");
-    return length > prefix && memcmp(line, "#include \"", prefix) == 0;
+    return length > INCLUDE_PREFIX_LENGTH &&
+           memcmp(line, include_prefix, INCLUDE_PREFIX_LENGTH) == 0;
 }
 
 /* Replaces source's text by one with every part it includes pasted in (a part's own
@@ -258,7 +261,7 @@ static int paste_parts(const char *dir, const char *file, struct ocl_source *sou
         const char *next = newline ? newline + 1 : end;
         size_t length = (size_t)(next - line);
         if (is_include(line, length))
-            status = paste_part(dir, line, length, file, number + 1, source, out);
+            status = paste_part(dir, line, length, file, number, source, out);
         else
             fwrite(line, 1, length, out);
         line = next;
